@@ -1,0 +1,66 @@
+"""bland-clone: check voice samples locally, then clone voices with Bland's voice API.
+
+The Python API, importable in your own scripts::
+
+    from bland_clone import inspect, validate_upload, Client
+
+    infos = [inspect("sample.wav")]
+    report = validate_upload(infos, name="My voice", require_name=True)
+    if report.ok:
+        result = Client(api_key).clone("My voice", infos)
+
+Names are imported lazily so that ``import bland_clone`` (and ``bland-clone --version``) stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AudioInfo",
+    "AuthError",
+    "BlandCloneError",
+    "Client",
+    "CloneResult",
+    "InputError",
+    "Report",
+    "ServiceError",
+    "Voice",
+    "inspect",
+    "inspect_many",
+    "validate_upload",
+]
+
+_LAZY = {
+    "AudioInfo": "audio",
+    "inspect": "audio",
+    "inspect_many": "audio",
+    "Report": "validation",
+    "validate_upload": "validation",
+    "Client": "client",
+    "CloneResult": "client",
+    "Voice": "client",
+    "APIError": "errors",
+    "AuthError": "errors",
+    "BlandCloneError": "errors",
+    "InputError": "errors",
+    "ServiceError": "errors",
+}
+
+if TYPE_CHECKING:
+    from .audio import AudioInfo, inspect, inspect_many
+    from .client import Client, CloneResult, Voice
+    from .errors import APIError, AuthError, BlandCloneError, InputError, ServiceError
+    from .validation import Report, validate_upload
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'bland_clone' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{mod}", __name__), name)

@@ -1,0 +1,111 @@
+"""Entry point. Every error is turned into a message and an exit code here, in one place."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _json_requested(args: Sequence[str]) -> bool:
+    for a in args:
+        if a == "--":
+            return False
+        if a == "--json":
+            return True
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):  # the fast path: import nothing
+        from . import __version__
+
+        sys.stdout.write(f"bland-clone {__version__}\n")
+        return 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+    want_json = _json_requested(args)
+    from . import common
+    from .errors import BlandCloneError, ExitCode
+
+    common.reset_output()
+    try:
+        from .cli import app
+
+        rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except BlandCloneError as exc:
+        _report(common.current_output(want_json), exc)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        out = common.current_output(want_json)
+        if out.mode == "json":
+            out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
+        print("\nInterrupted.", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except Exception as exc:
+        usage = _usage_error(exc)
+        if usage is not None:
+            code, message, show = usage
+            if want_json:
+                common.current_output(True).json(
+                    {"ok": False, "errors": [{"error": "Usage Error", "message": message}]}
+                )
+            else:
+                show()
+            return code
+        if os.environ.get("BLAND_CLONE_DEBUG"):
+            raise
+        print(
+            f"error: internal error ({type(exc).__name__}). This is a bug in bland-clone; "
+            "run again with BLAND_CLONE_DEBUG=1 for details and report it.",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:
+    """Typer's own usage errors and aborts, recognised through Typer's public classes."""
+    import typer as _typer
+
+    click_exception = next(
+        (c for c in _typer.BadParameter.__mro__ if c.__name__ == "ClickException"), None
+    )
+    if click_exception is not None and isinstance(exc, click_exception):
+        return int(getattr(exc, "exit_code", 2)), exc.format_message(), exc.show  # type: ignore[attr-defined]
+    if isinstance(exc, _typer.Abort):
+        return 1, "Aborted.", lambda: print("Aborted.", file=sys.stderr)
+    return None
+
+
+def _report(out: object, exc: Exception) -> None:
+    from .errors import BlandCloneError
+    from .output import Output
+
+    assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
+    if out.mode == "json":
+        out.json({"ok": False, **exc.payload, "errors": exc.errors})
+    out.error(exc.message)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

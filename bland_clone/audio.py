@@ -1,0 +1,278 @@
+"""Read what a file is, without decoding it: format, true duration, rate, channels, size.
+
+WAV and MP3 are read by their headers here (a WAV whose header says 0 samples is measured from
+the data on disk; an MP3's frames are counted). Everything else goes through libsndfile, with
+its chatter kept off the terminal. numpy and soundfile are imported only when a file needs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import mmap
+import os
+import stat
+import struct
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import limits, mp3
+
+
+@dataclass
+class AudioInfo:
+    """What bland-clone knows about one file. ``error`` is set when it cannot be read as audio."""
+
+    path: str
+    size: int | None = None
+    format: str | None = None
+    subtype: str | None = None
+    duration: float | None = None
+    samplerate: int | None = None
+    channels: int | None = None
+    error: str | None = None
+    #: (device, inode, size, mtime_ns) when inspected, to notice a file that changes before upload.
+    fingerprint: tuple[int, int, int, int] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path) or self.path
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("fingerprint")
+        d["name"] = self.name
+        d["duration"] = None if self.duration is None else round(self.duration, 3)
+        return d
+
+
+def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """A directory stands for the audio files directly inside it (by extension, sorted)."""
+    out: list[str] = []
+    for p in paths:
+        s = os.fspath(p)
+        if os.path.isdir(s):
+            try:
+                entries = sorted(os.scandir(s), key=lambda e: e.name)
+            except OSError:
+                out.append(s)  # reported as unreadable by inspect()
+                continue
+            for e in entries:
+                if Path(e.name).suffix.lower() in limits.AUDIO_EXTENSIONS and not e.is_dir():
+                    out.append(os.path.join(s, e.name))
+        else:
+            out.append(s)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Keeping C libraries' messages (libsndfile, mpg123) off the terminal.
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_saved_fd: int | None = None
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while C code runs (re-entrant, thread-safe)."""
+    global _quiet_depth, _saved_fd
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            try:
+                _saved_fd = os.dup(2)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            except OSError:
+                _saved_fd = None
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _saved_fd is not None:
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
+                _saved_fd = None
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _unreadable(info: AudioInfo, why: str) -> AudioInfo:
+    info.error = f'File "{info.name}" cannot be used: {why}'
+    return info
+
+
+_WAV_SUBTYPES = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW"}
+
+
+def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
+    """Parse a RIFF/WAVE header. True when done; False to hand the file to libsndfile."""
+    f.seek(12)
+    fmt: tuple[int, int, int, int, int] | None = None
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            break
+        cid, clen = head[:4], struct.unpack("<I", head[4:])[0]
+        start = f.tell()
+        if cid == b"fmt ":
+            body = f.read(min(clen, 40))
+            if len(body) < 16:
+                _unreadable(info, "its WAV header is broken (short fmt chunk)")
+                return True
+            tag, ch, rate, _byte_rate, align, bits = struct.unpack("<HHIIHH", body[:16])
+            if tag == 0xFFFE and len(body) >= 26:
+                tag = struct.unpack("<H", body[24:26])[0]
+            fmt = (tag, ch, rate, align, bits)
+        elif cid == b"data":
+            if fmt is None:
+                _unreadable(info, "its WAV header is broken (data before fmt)")
+                return True
+            tag, ch, rate, align, bits = fmt
+            if tag not in _WAV_SUBTYPES:
+                return False  # ADPCM, GSM...: libsndfile knows these
+            if not (1 <= ch <= 64 and 1000 <= rate <= 768000 and align > 0 and 0 < bits <= 64):
+                _unreadable(info, f"its WAV header is broken ({ch} channels, {rate} Hz)")
+                return True
+            available = size - start
+            data_len = clen if 0 < clen <= available else available  # 0/0xFFFFFFFF: streamed WAV
+            info.format = "WAV"
+            info.subtype = f"{_WAV_SUBTYPES[tag]}_{bits}" if tag in (1, 3) else _WAV_SUBTYPES[tag]
+            info.channels, info.samplerate = ch, rate
+            info.duration = (data_len // align) / rate
+            return True
+        if clen > size:
+            break
+        f.seek(start + clen + (clen & 1))
+    if fmt is None:
+        _unreadable(info, "its WAV header is broken (no fmt chunk)")
+    else:
+        _unreadable(info, "it holds no audio (no data chunk)")
+    return True
+
+
+def _read_mp3(f: Any, size: int, info: AudioInfo) -> bool:
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        stream = mp3.walk(buf)
+    if stream is None:
+        _unreadable(info, "it holds no MPEG audio frames")
+        return True
+    info.format = "MP3"
+    info.subtype = f"MPEG_LAYER_{'I' * stream.layer}"
+    info.samplerate, info.channels = stream.samplerate, stream.channels
+    info.duration = stream.duration
+    return True
+
+
+def _sniff(head: bytes, ext: str) -> str | None:
+    if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+        return "WAV"
+    if mp3.looks_like_mp3(head):
+        return "MP3"
+    if head[4:8] == b"ftyp":
+        return "MP4"
+    if head[:4] == b"\x30\x26\xb2\x75":
+        return "WMA"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "WEBM"
+    if ext == ".mp3" and mp3.find_first_frame(head, 0, len(head)) >= 0:
+        return "MP3"
+    return None
+
+
+_UNSUPPORTED = {
+    "MP4": "M4A/AAC (MP4) audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
+    "WMA": "WMA audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
+    "WEBM": "WebM audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
+}
+
+
+def _read_soundfile(path: str, info: AudioInfo) -> None:
+    import soundfile  # numpy comes with it: only for files the header readers leave
+
+    try:
+        with quiet_stderr():
+            sfi = soundfile.info(path)
+    except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError/TypeError
+        reason = str(exc).split(":")[-1].strip() or "unknown error"
+        _unreadable(info, f"it is not audio that libsndfile can read ({reason})")
+        return
+    if sfi.samplerate <= 0 or sfi.channels <= 0:
+        _unreadable(info, "its header is broken")
+        return
+    info.format = sfi.format
+    info.subtype = sfi.subtype
+    info.samplerate, info.channels = int(sfi.samplerate), int(sfi.channels)
+    info.duration = sfi.frames / sfi.samplerate
+
+
+def inspect(path: str | os.PathLike[str]) -> AudioInfo:
+    """Inspect one file. Never raises for anything about the file; ``error`` says what is wrong."""
+    p = os.fspath(path)
+    info = AudioInfo(path=p)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return _unreadable(info, "no such file")
+        if exc.errno == errno.ELOOP:
+            return _unreadable(info, "it is a symbolic link loop")
+        return _unreadable(info, os.strerror(exc.errno or 0).lower() or str(exc))
+    if stat.S_ISDIR(st.st_mode):
+        return _unreadable(info, "it is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        return _unreadable(info, "it is not a regular file (a pipe, socket or device)")
+    info.size = st.st_size
+    if st.st_size == 0:
+        return _unreadable(info, "it is empty")
+    try:
+        with open(p, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
+                return _unreadable(info, "it is not a regular file (a pipe, socket or device)")
+            info.size = st.st_size
+            info.fingerprint = _fingerprint(st)
+            head = f.read(4096)
+            kind = _sniff(head, Path(p).suffix.lower())
+            if kind == "WAV" and head[:4] == b"RIFF" and _read_wav(f, st.st_size, info):
+                return info
+            if kind == "MP3" and _read_mp3(f, st.st_size, info):
+                return info
+            if kind in _UNSUPPORTED:
+                return _unreadable(info, _UNSUPPORTED[kind])
+    except PermissionError:
+        return _unreadable(info, "permission denied")
+    except OSError as exc:
+        return _unreadable(info, os.strerror(exc.errno or 0).lower() or str(exc))
+    except (struct.error, ValueError, OverflowError):
+        return _unreadable(info, "its header is broken")
+    _read_soundfile(p, info)
+    return info
+
+
+def inspect_many(
+    paths: Sequence[str | os.PathLike[str]], jobs: int | None = None
+) -> list[AudioInfo]:
+    """Inspect files in order; in parallel threads when there are many."""
+    if len(paths) < 16 or jobs == 1:
+        return [inspect(p) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = jobs or min(8, (os.cpu_count() or 2) * 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(inspect, paths))

@@ -1,0 +1,135 @@
+"""bland-clone add-samples: add samples to an existing (BTTS V1) voice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+from .. import common
+from ..options import (
+    DEFAULT_TIMEOUT,
+    ApiUrlOpt,
+    DryRunOpt,
+    FilesArg,
+    InsecureOpt,
+    JsonOpt,
+    ProfileOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+)
+from ..output import Output
+
+#: Engines that take a single sample at clone time and refuse added samples.
+SINGLE_SAMPLE_SERVICES = ("BTTS_V2", "BTTS_V3")
+
+
+def add_samples_to_voice(
+    out: Output,
+    voice: str,
+    files: Sequence[str],
+    *,
+    dry_run: bool = False,
+    api_url: str | None = None,
+    profile: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    verbose: bool = False,
+    allow_insecure: bool = False,
+) -> dict[str, Any]:
+    from ..errors import InputError
+    from ..limits import SAMPLES_ONLY_BTTS
+    from ..validation import validate_upload
+
+    infos = common.checked_files(files)
+    report = validate_upload(infos, engine="v1")
+    out.report(report, to_stderr=True)
+    if not report.ok:
+        raise common.refuse(report)
+    settings = common.get_settings(out, api_url, profile)
+    if dry_run:
+        plan = common.planned_upload(
+            settings.api_url, "/v1/voices/samples", [("voice_id", voice)], infos
+        )
+        common.print_plan(out, plan)
+        out.info("Dry run: nothing was sent (the voice and its sample count were not checked).")
+        return {
+            "ok": True,
+            "dry_run": True,
+            "voice_id": voice,
+            "request": plan,
+            "files": report.to_dict()["files"],
+            "warnings": [p.to_dict() for p in report.warnings],
+            "errors": [],
+        }
+    client = common.make_client(
+        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
+    )
+    v = client.find_voice(voice)
+    if (v.service or "").upper() in SINGLE_SAMPLE_SERVICES:
+        raise InputError(
+            f"{SAMPLES_ONLY_BTTS}: {v.name!r} ({v.id}) is a {v.service} voice, which takes a "
+            "single sample at clone time. Clone a new voice with the new sample instead: "
+            "bland-clone clone --name NAME FILE"
+        )
+    existing = len(client.voice_samples(v.id))
+    report = validate_upload(infos, engine="v1", existing_samples=existing)
+    if not report.ok:
+        out.report(report, to_stderr=True)
+        raise common.refuse(report)
+    total = sum(f.size or 0 for f in infos)
+    with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
+        samples = client.add_samples(v.id, infos, progress=progress)
+    return {
+        "ok": True,
+        "voice_id": v.id,
+        "name": v.name,
+        "samples": samples,
+        "existing_samples": existing,
+        "files": report.to_dict()["files"],
+        "warnings": [p.to_dict() for p in report.warnings],
+        "errors": [],
+    }
+
+
+def add_samples(
+    voice: Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)],
+    files: FilesArg,
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    api_url: ApiUrlOpt = None,
+    profile: ProfileOpt = None,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    verbose: VerboseOpt = False,
+    allow_insecure: InsecureOpt = False,
+) -> None:
+    """Add samples to an existing voice (BTTS V1 voices; at most 5 samples per voice).
+
+    The voice is looked up first: a V2/V3 voice is refused before anything is uploaded, and an
+    upload that would pass 5 samples is refused with the service's message.
+
+    Examples:
+
+      bland-clone add-samples 4cc89edf-c4b7-4df8-98c5-f8548fcd7c62 more.wav
+
+      bland-clone add-samples "Narrator" take2.wav take3.wav --json
+    """
+    out = common.make_output(json_, quiet)
+    result = add_samples_to_voice(
+        out,
+        voice,
+        files,
+        dry_run=dry_run,
+        api_url=api_url,
+        profile=profile,
+        timeout=timeout,
+        verbose=verbose,
+        allow_insecure=allow_insecure,
+    )
+    if result.get("dry_run"):
+        out.result(result)
+        return
+    n = len(result["samples"]) or len(files)
+    out.result(result, f"Added {n} sample(s) to {result['name']!r} ({result['voice_id']}).")

@@ -1,0 +1,168 @@
+"""bland-clone clone: check samples locally, then create a voice clone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import common
+from ..options import (
+    DEFAULT_TIMEOUT,
+    ApiUrlOpt,
+    DescriptionOpt,
+    DryRunOpt,
+    EngineOpt,
+    FilesArg,
+    GenderOpt,
+    InsecureOpt,
+    JsonOpt,
+    NameOpt,
+    ProfileOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+)
+from ..output import Output
+
+
+def clone_voice(
+    out: Output,
+    files: Sequence[str],
+    *,
+    name: str,
+    gender: str | None = None,
+    description: str | None = None,
+    engine: str = "v3",
+    dry_run: bool = False,
+    api_url: str | None = None,
+    profile: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    verbose: bool = False,
+    allow_insecure: bool = False,
+) -> dict[str, Any]:
+    """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
+    from ..validation import validate_upload
+
+    common.check_engine(engine)
+    infos = common.checked_files(files)
+    report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
+    out.report(report, to_stderr=True)
+    if not report.ok:
+        raise common.refuse(report)
+    settings = common.get_settings(out, api_url, profile)
+    fields = [("name", name)]
+    if gender:
+        fields.append(("gender", gender))
+    if description:
+        fields.append(("description", description))
+    if engine == "v2":
+        fields.append(("isBTTS_V2", "true"))
+    warnings = [p.to_dict() for p in report.warnings]
+
+    if dry_run:
+        plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
+        available = _name_check(out, settings, name, timeout, verbose, allow_insecure)
+        result = {
+            "ok": available is not False,
+            "dry_run": True,
+            "name": name,
+            "name_available": available,
+            "request": plan,
+            "files": report.to_dict()["files"],
+            "warnings": warnings,
+            "errors": [],
+        }
+        if available is False:
+            from ..errors import InputError
+            from ..limits import NAME_TAKEN
+
+            raise InputError(NAME_TAKEN, payload=result)
+        common.print_plan(out, plan)
+        out.info("Dry run: nothing was sent.")
+        return result
+
+    client = common.make_client(
+        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
+    )
+    total = sum(f.size or 0 for f in infos)
+    with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
+        res = client.clone(
+            name, infos, gender=gender, description=description, engine=engine, progress=progress
+        )
+    if res.recovered:
+        out.warn(
+            "The connection failed after the upload; the voice was found by name "
+            "and was not uploaded again."
+        )
+    return {
+        "ok": True,
+        "voice_id": res.voice_id,
+        "name": res.name,
+        "engine": engine,
+        "recovered": res.recovered,
+        "files": report.to_dict()["files"],
+        "warnings": warnings,
+        "errors": [],
+    }
+
+
+def _name_check(
+    out: Output, settings: Any, name: str, timeout: float, verbose: bool, insecure: bool
+) -> bool | None:
+    """With a key, ask the service whether the name is free; without one, stay offline."""
+    if not settings.has_key:
+        out.info("Name not checked with the service (no API key; the dry run stays offline).")
+        return None
+    client = common.make_client(
+        out, settings, timeout=timeout, verbose=verbose, allow_insecure=insecure
+    )
+    free = client.check_name(name)
+    out.info(f"Name {name!r} is {'available' if free else 'already taken'}.")
+    return free
+
+
+def clone(
+    files: FilesArg,
+    name: NameOpt,
+    gender: GenderOpt = None,
+    description: DescriptionOpt = None,
+    engine: EngineOpt = "v3",
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    api_url: ApiUrlOpt = None,
+    profile: ProfileOpt = None,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    verbose: VerboseOpt = False,
+    allow_insecure: InsecureOpt = False,
+) -> None:
+    """Check audio samples locally, then create a voice clone.
+
+    Nothing is uploaded when a local check fails. The key comes from BLAND_API_KEY (or a profile).
+
+    Examples:
+
+      bland-clone clone --name "Narrator" --gender female sample.wav
+
+      bland-clone clone --name "Narrator" sample.wav --dry-run --json
+    """
+    out = common.make_output(json_, quiet)
+    result = clone_voice(
+        out,
+        files,
+        name=name,
+        gender=gender,
+        description=description,
+        engine=engine,
+        dry_run=dry_run,
+        api_url=api_url,
+        profile=profile,
+        timeout=timeout,
+        verbose=verbose,
+        allow_insecure=allow_insecure,
+    )
+    if result.get("dry_run"):
+        out.result(result)
+        return
+    verb = "Found existing voice" if result["recovered"] else "Cloned voice"
+    out.result(result, f"{verb} {result['name']!r}: {result['voice_id']}")

@@ -1,0 +1,49 @@
+"""bland-clone sandbox: serve a local stand-in of Bland's voice API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+
+
+def sandbox(
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (0: any free one).")
+    ] = 8765,
+    key: Annotated[
+        Optional[str],
+        typer.Option(
+            "--key", help="The API key to accept (default: a new random one).", show_default=False
+        ),
+    ] = None,
+    log: Annotated[bool, typer.Option("--log/--no-log", help="Log each request.")] = True,
+) -> None:
+    """Serve the voice endpoints on 127.0.0.1, with voices in memory. No account, no network.
+
+    It enforces the same limits with the same messages as the service and accepts one key,
+    printed at start. Stop it with Ctrl-C.
+
+    Example:
+
+      bland-clone sandbox --port 8765
+    """
+    from ..sandbox import Sandbox, SandboxState, make_server
+
+    state = SandboxState(api_key=key)
+    try:
+        server = make_server(Sandbox(state), "127.0.0.1", port, quiet=not log)
+    except OSError as exc:
+        raise UsageError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    url = f"http://127.0.0.1:{server.server_port}"
+    print(f"Sandbox of Bland's voice API listening on {url}", flush=True)
+    print(f"API key: {state.api_key}", flush=True)
+    print(f"Try: export BLAND_API_URL={url} BLAND_API_KEY={state.api_key}", flush=True)
+    print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,125 @@
+"""Helpers the commands share: output mode, settings and client, file checks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .errors import InputError, UsageError
+from .output import Mode, Output
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .settings import Settings
+    from .validation import Report
+
+_current: Output | None = None
+
+
+def make_output(json_: bool = False, quiet: bool = False) -> Output:
+    global _current
+    if json_ and quiet:
+        raise UsageError("--json and --quiet cannot be used together")
+    mode: Mode = "json" if json_ else "quiet" if quiet else "human"
+    _current = Output(mode)
+    return _current
+
+
+def current_output(default_json: bool = False) -> Output:
+    return _current or Output("json" if default_json else "human")
+
+
+def reset_output() -> None:
+    global _current
+    _current = None
+
+
+def get_settings(out: Output, api_url: str | None = None, profile: str | None = None) -> Settings:
+    from .settings import resolve
+
+    s = resolve(api_url=api_url, profile=profile)
+    for w in s.warnings:
+        out.warn(w)
+    return s
+
+
+def make_client(
+    out: Output,
+    settings: Settings,
+    *,
+    timeout: float,
+    verbose: bool = False,
+    allow_insecure: bool = False,
+) -> Client:
+    from .client import Client
+
+    def trace(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    return Client(
+        settings.api_key(),
+        settings.api_url,
+        timeout=timeout,
+        allow_insecure=allow_insecure,
+        trace=trace if verbose else None,
+    )
+
+
+def check_engine(engine: str) -> None:
+    from . import limits
+
+    if engine not in limits.ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(limits.ENGINES)}, not {engine!r}")
+
+
+def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
+    n = len(report.errors)
+    return InputError(
+        f"{n} problem{'s' if n != 1 else ''} found; {what}.",
+        errors=[p.to_dict() for p in report.errors],
+        payload=report.to_dict() | {"ok": False},
+    )
+
+
+def checked_files(files: Sequence[str]) -> list:  # list[AudioInfo]
+    from .audio import expand_paths, inspect_many
+
+    return inspect_many(expand_paths(files))
+
+
+def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
+    """What an upload would send, for --dry-run: never the key."""
+    from .client import _mime, _wire_filename
+
+    return {
+        "method": "POST",
+        "url": api_url.rstrip("/") + path,
+        "headers": {
+            "Authorization": "<API key, not shown>",
+            "Content-Type": "multipart/form-data",
+        },
+        "fields": dict(fields),
+        "files": [
+            {
+                "field": "audio_samples",
+                "filename": _wire_filename(f.path),
+                "path": f.path,
+                "content_type": _mime(f),
+                "size": f.size,
+            }
+            for f in files
+        ],
+    }
+
+
+def print_plan(out: Output, plan: dict) -> None:
+    from .output import fmt_size
+
+    out.line(f"{plan['method']} {plan['url']}")
+    out.line("Authorization: <API key, not shown>")
+    out.line("Content-Type: multipart/form-data")
+    for k, v in plan["fields"].items():
+        out.line(f"  {k}={v}")
+    for f in plan["files"]:
+        out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")

@@ -1,0 +1,126 @@
+"""Every rule of the Bland voice service, in one table.
+
+This module is the single place where a limit or a service message lives.
+Everything else (local checks, the sandbox, help texts) reads it from here, so a
+user meets one vocabulary whether a file is refused locally or by the service.
+Source: shared/seeds/bland-voices-clone.md and shared/api/bland-voices-api.md.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MIB: Final = 1024 * 1024
+
+#: Limits of POST /v1/voices/clone and POST /v1/voices/samples.
+NAME_MAX_CHARS: Final = 30
+GENDERS: Final = ("male", "female")
+ENGINES: Final = ("v3", "v2")
+MAX_FILE_BYTES: Final = 10 * MIB  # "10MB": binary, as a JavaScript service computes it
+MAX_TOTAL_BYTES: Final = 25 * MIB
+MAX_FILES_PER_UPLOAD: Final = 5
+MAX_SAMPLES_PER_VOICE: Final = 5
+MIN_DURATION_S: Final = 1.0
+MAX_DURATION_S: Final = 60.0
+RECOMMENDED_MIN_S: Final = 10.0
+RECOMMENDED_MAX_S: Final = 15.0
+
+#: Limits of POST /v1/speak.
+SPEAK_TEXT_MAX_CHARS: Final = 5000
+SPEAK_OUTPUT_FORMATS: Final = ("pcm_8000", "pcm_16000", "pcm_24000", "pcm_44100", "ulaw_8000")
+
+#: Extensions taken as audio when a directory is given.
+AUDIO_EXTENSIONS: Final = frozenset(
+    {
+        ".wav",
+        ".wave",
+        ".mp3",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".au",
+        ".snd",
+        ".caf",
+        ".w64",
+        ".m4a",
+        ".mp4",
+        ".aac",
+        ".wma",
+        ".webm",
+    }
+)
+
+# --- The service's messages, word for word -------------------------------------------
+
+NAME_REQUIRED: Final = "Voice name is required"
+NAME_TOO_LONG: Final = "Voice name too long"
+NAME_TAKEN: Final = "Voice name is already taken"
+INVALID_GENDER: Final = "Invalid gender"
+NO_FILES: Final = "No files provided for voice cloning."
+VOICE_LIMIT: Final = "You have reached the maximum number of voices for your plan."
+INVALID_TOKEN: Final = "Invalid token"
+METHOD_NOT_ALLOWED: Final = "Method not allowed"
+SAMPLES_ONLY_BTTS: Final = "Adding samples is only supported for BTTS voices"
+
+
+def _fmt_near(value: float, limit: float) -> str:
+    """One decimal, as the service prints; more where one decimal would print the limit."""
+    text = f"{value:.1f}"
+    if value != limit and float(text) == limit:
+        text = f"{value:.3f}".rstrip("0")
+    return text
+
+
+def mb(size: int) -> float:
+    return size / MIB
+
+
+def too_many_files(count: int) -> str:
+    return f"Too many files ({count}). Maximum allowed is {MAX_FILES_PER_UPLOAD} files per upload."
+
+
+def file_too_large(filename: str, size: int) -> str:
+    shown = _fmt_near(mb(size), MAX_FILE_BYTES / MIB)
+    return (
+        f'File "{filename}" is too large ({shown}MB). '
+        f"Maximum allowed size is {MAX_FILE_BYTES // MIB}MB."
+    )
+
+
+def total_too_large(size: int) -> str:
+    shown = _fmt_near(mb(size), MAX_TOTAL_BYTES / MIB)
+    return (
+        f"Total upload size is too large ({shown}MB). "
+        f"Maximum allowed total size is {MAX_TOTAL_BYTES // MIB}MB."
+    )
+
+
+def too_short(filename: str, seconds: float) -> str:
+    shown = _fmt_near(seconds, MIN_DURATION_S)
+    return (
+        f'File "{filename}" is too short (estimated {shown}s). '
+        f"Minimum duration is {MIN_DURATION_S:g} seconds."
+    )
+
+
+def too_long(filename: str, seconds: float) -> str:
+    shown = _fmt_near(seconds, MAX_DURATION_S)
+    return (
+        f'File "{filename}" is too long (estimated {shown}s). '
+        f"Maximum duration is {MAX_DURATION_S:g} seconds."
+    )
+
+
+def too_many_samples(adding: int, existing: int) -> str:
+    return (
+        f"Cannot add {adding} sample(s). Voice already has {existing} samples. "
+        f"Maximum allowed is {MAX_SAMPLES_PER_VOICE} samples per voice."
+    )
+
+
+def speak_text_too_long(length: int) -> str:
+    return f"Text is too long ({length} characters). Maximum is {SPEAK_TEXT_MAX_CHARS} characters."

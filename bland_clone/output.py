@@ -1,0 +1,204 @@
+"""One output object that knows the mode: data to stdout, diagnostics to stderr.
+
+- ``human`` on a terminal: Rich tables and colour (unless NO_COLOR is set), progress bars.
+- ``human`` off a terminal (pipes, CI logs) or with NO_COLOR: plain, stable text, no box art.
+- ``json``: exactly one JSON object on stdout, whatever happens; diagnostics still go to stderr.
+- ``quiet``: nothing on stdout; errors only, on stderr. For scripts that want the exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .validation import Report
+
+Mode = Literal["human", "json", "quiet"]
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def fmt_size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f}KB"
+    return f"{size / (1024 * 1024):.1f}MB"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.2f}s"
+
+
+class Output:
+    def __init__(self, mode: Mode = "human") -> None:
+        self.mode: Mode = mode
+        no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        self.rich = mode == "human" and _isatty(sys.stdout) and not no_color
+        self.rich_err = mode != "json" and _isatty(sys.stderr) and not no_color
+        self.progress_ok = mode == "human" and _isatty(sys.stderr)
+        self._json_done = False
+
+    # -- diagnostics: stderr -------------------------------------------------------------
+
+    def _err(self, prefix: str, style: str, message: str) -> None:
+        if self.rich_err:
+            from rich.console import Console
+            from rich.markup import escape
+
+            Console(stderr=True, highlight=False).print(f"[{style}]{prefix}[/] {escape(message)}")
+        else:
+            print(f"{prefix} {message}", file=sys.stderr)
+
+    def info(self, message: str) -> None:
+        if self.mode == "human":
+            print(message, file=sys.stderr)
+
+    def warn(self, message: str) -> None:
+        if self.mode != "quiet":
+            self._err("warning:", "yellow", message)
+
+    def error(self, message: str) -> None:
+        self._err("error:", "bold red", message)
+
+    # -- data: stdout --------------------------------------------------------------------
+
+    def json(self, obj: dict[str, Any]) -> None:
+        """The one JSON object of a --json run."""
+        if self._json_done:
+            return
+        self._json_done = True
+        sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+
+    def line(self, text: str = "") -> None:
+        if self.mode == "human":
+            print(text)
+
+    def result(self, obj: dict[str, Any], human: Callable[[], None] | str | None = None) -> None:
+        """Emit a command's result: JSON in json mode, ``human`` otherwise, nothing when quiet."""
+        if self.mode == "json":
+            self.json(obj)
+        elif self.mode == "human" and human is not None:
+            if isinstance(human, str):
+                print(human)
+            else:
+                human()
+
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        title: str | None = None,
+        to_stderr: bool = False,
+        colours: dict[str, str] | None = None,
+    ) -> None:
+        """A Rich table on a terminal; tab-separated lines with a header row otherwise.
+
+        Cells are plain text; on a terminal a cell whose whole text is a key of ``colours`` is
+        shown in that colour.
+        """
+        if self.mode != "human":
+            return
+        rich_ok = self.rich_err if to_stderr else self.rich
+        if rich_ok:
+            from rich.console import Console
+            from rich.table import Table
+            from rich.text import Text
+
+            t = Table(title=title, title_justify="left")
+            for c in columns:
+                t.add_column(c, overflow="fold")
+            for r in rows:
+                t.add_row(*(Text(x, style=(colours or {}).get(x, "")) for x in r))
+            Console(stderr=to_stderr).print(t)
+            return
+        stream = sys.stderr if to_stderr else sys.stdout
+        print("\t".join(c.upper() for c in columns), file=stream)
+        for r in rows:
+            print("\t".join(x.replace("\t", " ").replace("\n", " ") for x in r), file=stream)
+
+    def report(self, report: Report, *, to_stderr: bool = False) -> None:
+        """The table of files, then every problem under it."""
+        if self.mode != "human":
+            return
+        rows = []
+        for f in report.files:
+            verdict = report.verdict(f)
+            fmt = f.format or "-"
+            if f.subtype and f.format:
+                fmt = f"{f.format} {f.subtype}"
+            rows.append(
+                [
+                    f.path,
+                    fmt,
+                    fmt_duration(f.duration),
+                    fmt_size(f.size),
+                    str(f.samplerate) if f.samplerate else "-",
+                    str(f.channels) if f.channels else "-",
+                    verdict,
+                ]
+            )
+        if rows:
+            self.table(
+                ["File", "Format", "Duration", "Size", "Rate", "Channels", "Verdict"],
+                rows,
+                to_stderr=to_stderr,
+                colours={"ok": "green", "warning": "yellow", "error": "red"},
+            )
+        stream = sys.stderr if to_stderr else sys.stdout
+        rich_ok = self.rich_err if to_stderr else self.rich
+        for p in report.problems:
+            label = "error:" if p.severity == "error" else "warning:"
+            if rich_ok:
+                from rich.console import Console
+                from rich.markup import escape
+
+                style = "bold red" if p.severity == "error" else "yellow"
+                Console(stderr=to_stderr, highlight=False).print(
+                    f"[{style}]{label}[/] {escape(p.message)}"
+                )
+            else:
+                print(f"{label} {p.message}", file=stream)
+
+    # -- progress ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
+        """A byte progress bar on a terminal's stderr; None (no bar) in CI, --json or --quiet."""
+        if not self.progress_ok:
+            yield None
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=total)
+
+            def update(done: int, total_: int) -> None:
+                bar.update(task, completed=done, total=total_)
+
+            yield update

@@ -1,0 +1,498 @@
+"""A local stand-in of Bland's voice API, on 127.0.0.1, with voices kept in memory.
+
+It follows shared/api/bland-voices-api.md: the same endpoints, limits, messages and answer shapes,
+so people can try bland-clone and test their scripts with no account and no network. Multipart
+bodies are parsed by Werkzeug. It accepts one API key, printed at start.
+
+Beyond the documented API it seeds one BTTS (V1) voice, the only kind that accepts added samples,
+and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import secrets
+import struct
+import tempfile
+import threading
+import uuid
+import wave
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import limits
+from .audio import inspect
+from .validation import check_name
+
+JSON = dict[str, Any]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+@dataclass
+class Sample:
+    id: str
+    voice_id: str
+    filename: str
+    audio: bytes
+    duration_seconds: float
+    created_at: str = field(default_factory=_now)
+
+    def to_api(self) -> JSON:
+        return {
+            "id": self.id,
+            "voice_id": self.voice_id,
+            "filename": self.filename,
+            "transcription": "",
+            "duration_seconds": round(self.duration_seconds, 3),
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class VoiceRecord:
+    id: str
+    name: str
+    service: str
+    description: str | None = None
+    gender: str | None = None
+    is_custom: bool = True
+    public: bool = False
+    tags: list[str] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    deleted: bool = False
+    created_at: str = field(default_factory=_now)
+
+    def to_api(self) -> JSON:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "public": self.public,
+            "tags": list(self.tags),
+            "service": self.service,
+            "is_custom": self.is_custom,
+            "gender": self.gender,
+            "created_at": self.created_at,
+        }
+
+
+class SandboxState:
+    """Voices in memory; every change under one lock."""
+
+    def __init__(self, api_key: str | None = None, *, max_voices: int = 100, seed: bool = True):
+        self.api_key = api_key or "sk-sandbox-" + secrets.token_hex(12)
+        self.max_voices = max_voices
+        self.lock = threading.Lock()
+        self.voices: dict[str, VoiceRecord] = {}
+        #: Every request's method and path, for tests that assert what reached the server.
+        self.requests: list[tuple[str, str]] = []
+        self.uploads: list[JSON] = []
+        if seed:
+            for name, service in (("Maya", "BTTS_V2"), ("Josh", "BTTS_V3")):
+                vid = str(uuid.uuid4())
+                self.voices[vid] = VoiceRecord(
+                    vid,
+                    name,
+                    service,
+                    f"{name}, a stock voice",
+                    is_custom=False,
+                    public=True,
+                    tags=["english"],
+                )
+            self.add_voice("Legacy Narrator", service="BTTS", samples=2)
+
+    def add_voice(self, name: str, *, service: str = "BTTS_V3", samples: int = 0) -> VoiceRecord:
+        vid = str(uuid.uuid4())
+        v = VoiceRecord(vid, name, service, tags=["cloned"])
+        for i in range(samples):
+            audio = tone_wav(12.0, 16000)
+            v.samples.append(Sample(str(uuid.uuid4()), vid, f"seed{i + 1}.wav", audio, 12.0))
+        with self.lock:
+            self.voices[vid] = v
+        return v
+
+    def live(self) -> list[VoiceRecord]:
+        return [v for v in self.voices.values() if not v.deleted]
+
+    def custom_count(self) -> int:
+        return sum(1 for v in self.live() if v.is_custom)
+
+    def find(self, ref: str) -> VoiceRecord | None:
+        v = self.voices.get(ref)
+        if v and not v.deleted:
+            return v
+        named = [v for v in self.live() if v.name == ref]
+        return named[0] if len(named) == 1 else None
+
+    def name_taken(self, name: str, *, but: str | None = None) -> bool:
+        folded = name.casefold()
+        return any(v.name.casefold() == folded and v.id != but for v in self.live() if v.is_custom)
+
+
+def tone_wav(seconds: float, rate: int, *, ulaw: bool = False) -> bytes:
+    """A quiet two-tone WAV, standing in for speech."""
+    n = int(seconds * rate)
+    frames = bytearray()
+    for i in range(n):
+        t = i / rate
+        x = 0.2 * math.sin(2 * math.pi * 220 * t) + 0.1 * math.sin(2 * math.pi * 330 * t)
+        if ulaw:
+            frames.append(_ulaw(int(x * 32767)))
+        else:
+            frames += struct.pack("<h", int(x * 32767))
+    if ulaw:
+        fmt = struct.pack("<HHIIHH", 7, 1, rate, rate, 1, 8)
+        body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+        body += b"data" + struct.pack("<I", len(frames)) + bytes(frames)
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return buf.getvalue()
+
+
+def _ulaw(sample: int) -> int:
+    bias, clip = 0x84, 32635
+    sign = 0x80 if sample < 0 else 0
+    sample = min(abs(sample), clip) + bias
+    exponent = max(0, min(7, sample.bit_length() - 8))
+    mantissa = (sample >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def envelope(status: int, data: Any = None, errors: list[JSON] | None = None) -> Response:
+    return Response(
+        _dumps({"status": status, "data": data, "errors": errors}),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def fail(status: int, kind: str, message: str) -> Response:
+    return envelope(status, None, [{"error": kind, "message": message}])
+
+
+def plain(status: int, body: JSON) -> Response:
+    return Response(_dumps(body), status=status, content_type="application/json")
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj)
+
+
+class Sandbox:
+    """The WSGI application."""
+
+    def __init__(self, state: SandboxState | None = None) -> None:
+        self.state = state or SandboxState()
+        self.url_map = Map(
+            [
+                Rule("/v1/voices/clone", endpoint="clone"),
+                Rule("/v1/voices/check_name_availability", endpoint="check_name", methods=["POST"]),
+                Rule("/v1/voices/samples", endpoint="add_samples", methods=["POST"]),
+                Rule("/v1/voices", endpoint="list", methods=["GET"]),
+                Rule("/v1/voices/<ref>", endpoint="get", methods=["GET"]),
+                Rule("/v1/voices/<ref>", endpoint="delete", methods=["DELETE"]),
+                Rule("/v1/voices/<ref>/rename", endpoint="rename", methods=["PATCH"]),
+                Rule("/v1/voices/<ref>/samples", endpoint="samples", methods=["GET"]),
+                Rule(
+                    "/v1/voices/<ref>/samples/<sample_id>/audio",
+                    endpoint="sample_audio",
+                    methods=["GET"],
+                ),
+                Rule("/v1/speak", endpoint="speak", methods=["POST"]),
+            ]
+        )
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        return self.handle(request)(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        st = self.state
+        with st.lock:
+            st.requests.append((request.method, request.path))
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException as exc:
+            if exc.code == 405:
+                return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
+            return fail(exc.code or 404, "Not Found", "Not found")
+        if request.headers.get("Authorization") != st.api_key:
+            return fail(401, "Authentication Error", limits.INVALID_TOKEN)
+        if endpoint == "clone" and request.method != "POST":
+            return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
+        handler = getattr(self, "on_" + endpoint)
+        try:
+            return handler(request, **args)
+        finally:
+            for f in request.files.values():
+                f.close()
+
+    # -- voice creation --------------------------------------------------------------------
+
+    def _check_files(
+        self, files: list[FileStorage], tmp: str
+    ) -> tuple[Response | None, list[tuple[FileStorage, bytes, float]]]:
+        if not files or all(not f.filename and not f.content_length for f in files):
+            return fail(400, "Validation Error", limits.NO_FILES), []
+        if len(files) > limits.MAX_FILES_PER_UPLOAD:
+            return fail(400, "Validation Error", limits.too_many_files(len(files))), []
+        datas = [f.read() for f in files]
+        for f, data in zip(files, datas, strict=True):
+            if len(data) > limits.MAX_FILE_BYTES:
+                msg = limits.file_too_large(f.filename or "file", len(data))
+                return fail(400, "Validation Error", msg), []
+        total = sum(len(d) for d in datas)
+        if total > limits.MAX_TOTAL_BYTES:
+            return fail(400, "Validation Error", limits.total_too_large(total)), []
+        out = []
+        for i, (f, data) in enumerate(zip(files, datas, strict=True)):
+            name = f.filename or "file"
+            path = os.path.join(tmp, f"{i}-{os.path.basename(name)[-40:] or 'file'}")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            info = inspect(path)
+            d = info.duration or 0.0
+            if info.error or d < limits.MIN_DURATION_S:
+                return fail(400, "Validation Error", limits.too_short(name, d)), []
+            if d > limits.MAX_DURATION_S:
+                return fail(400, "Validation Error", limits.too_long(name, d)), []
+            out.append((f, data, d))
+        return None, out
+
+    def on_clone(self, request: Request) -> Response:
+        st = self.state
+        name = request.form.get("name")
+        problems = check_name(name)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            return fail(400, "Validation Error", errors[0].message)
+        assert name is not None
+        gender = request.form.get("gender")
+        if gender not in (None, "", *limits.GENDERS):
+            return fail(400, "Validation Error", limits.INVALID_GENDER)
+        with tempfile.TemporaryDirectory(prefix="bland-sandbox-") as tmp:
+            bad, checked = self._check_files(request.files.getlist("audio_samples"), tmp)
+        if bad:
+            return bad
+        v2 = request.form.get("isBTTS_V2", "").lower() == "true"
+        with st.lock:
+            if st.name_taken(name):
+                return fail(400, "Validation Error", limits.NAME_TAKEN)
+            if st.custom_count() >= st.max_voices:
+                return fail(400, "Limit Exceeded", limits.VOICE_LIMIT)
+            vid = str(uuid.uuid4())
+            v = VoiceRecord(
+                vid,
+                name,
+                "BTTS_V2" if v2 else "BTTS_V3",
+                description=request.form.get("description") or None,
+                gender=gender or None,
+                tags=["cloned"],
+            )
+            used = checked if v2 else checked[:1]  # V3 consumes a single sample
+            for f, data, d in used:
+                v.samples.append(Sample(str(uuid.uuid4()), vid, f.filename or "file", data, d))
+            st.voices[vid] = v
+            st.uploads.append(
+                {
+                    "endpoint": "clone",
+                    "fields": dict(request.form),
+                    "filenames": [f.filename for f, _, _ in checked],
+                    "sizes": [len(d) for _, d, _ in checked],
+                }
+            )
+        return envelope(200, {"voice_id": vid, "name": name})
+
+    def on_add_samples(self, request: Request) -> Response:
+        st = self.state
+        vid = request.form.get("voice_id", "")
+        v = st.find(vid)
+        if v is None:
+            return fail(404, "Not Found", "Voice not found")
+        if v.service != "BTTS":
+            return fail(400, "Validation Error", limits.SAMPLES_ONLY_BTTS)
+        files = request.files.getlist("audio_samples")
+        with st.lock:
+            existing = len(v.samples)
+        if files and existing + len(files) > limits.MAX_SAMPLES_PER_VOICE:
+            msg = limits.too_many_samples(len(files), existing)
+            return fail(400, "Validation Error", msg)
+        with tempfile.TemporaryDirectory(prefix="bland-sandbox-") as tmp:
+            bad, checked = self._check_files(files, tmp)
+        if bad:
+            return bad
+        with st.lock:
+            if len(v.samples) + len(checked) > limits.MAX_SAMPLES_PER_VOICE:
+                msg = limits.too_many_samples(len(checked), len(v.samples))
+                return fail(400, "Validation Error", msg)
+            new = [
+                Sample(str(uuid.uuid4()), v.id, f.filename or "file", data, d)
+                for f, data, d in checked
+            ]
+            v.samples.extend(new)
+            st.uploads.append(
+                {
+                    "endpoint": "samples",
+                    "fields": dict(request.form),
+                    "filenames": [f.filename for f, _, _ in checked],
+                    "sizes": [len(d) for _, d, _ in checked],
+                }
+            )
+        return plain(200, {"status": "success", "samples": [s.to_api() for s in new]})
+
+    # -- reading and changing voices ---------------------------------------------------------
+
+    def on_check_name(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            return fail(400, "Validation Error", limits.NAME_REQUIRED)
+        with self.state.lock:
+            taken = self.state.name_taken(name)
+        return plain(
+            200,
+            {
+                "status": "success",
+                "result": not taken,
+                "message": limits.NAME_TAKEN if taken else "Voice name is available",
+            },
+        )
+
+    def on_list(self, request: Request) -> Response:
+        with self.state.lock:
+            voices = [v.to_api() for v in self.state.live()]
+        return plain(200, {"voices": voices})
+
+    def on_get(self, request: Request, ref: str) -> Response:
+        with self.state.lock:
+            v = self.state.find(ref)
+        if v is None:
+            return plain(
+                404,
+                {"data": None, "errors": [{"error": "NOT_FOUND", "message": "Voice not found"}]},
+            )
+        return plain(200, {"voice": v.to_api()})
+
+    def on_samples(self, request: Request, ref: str) -> Response:
+        with self.state.lock:
+            v = self.state.find(ref)
+        if v is None:
+            return plain(
+                404,
+                {"data": None, "errors": [{"error": "NOT_FOUND", "message": "Voice not found"}]},
+            )
+        if not v.is_custom:
+            return plain(
+                400,
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "error": "VOICE_SAMPLES_ERROR",
+                            "message": "Samples are not available for this voice",
+                        }
+                    ],
+                },
+            )
+        samples = [s.to_api() for s in v.samples] if v.service == "BTTS" else []
+        return plain(200, {"samples": samples})
+
+    def on_sample_audio(self, request: Request, ref: str, sample_id: str) -> Response:
+        with self.state.lock:
+            v = self.state.find(ref)
+            s = next((s for s in v.samples if s.id == sample_id), None) if v else None
+        if v is None or s is None or v.service != "BTTS":
+            return plain(
+                404,
+                {"data": None, "errors": [{"error": "NOT_FOUND", "message": "Sample not found"}]},
+            )
+        return Response(s.audio, status=200, content_type="audio/wav")
+
+    def on_delete(self, request: Request, ref: str) -> Response:
+        with self.state.lock:
+            v = self.state.find(ref)
+            if v is None:
+                return fail(404, "Not Found", "Voice not found")
+            if not v.is_custom:
+                return fail(400, "Validation Error", "Only your own cloned voices can be deleted")
+            v.deleted = True
+        return plain(
+            200, {"data": {"status": "success", "message": "Voice deleted"}, "errors": None}
+        )
+
+    def on_rename(self, request: Request, ref: str) -> Response:
+        body = request.get_json(silent=True) or {}
+        name = body.get("name") if isinstance(body, dict) else None
+        errors = [p for p in check_name(name) if p.severity == "error"]
+        if errors:
+            return fail(400, "Validation Error", errors[0].message)
+        assert isinstance(name, str)
+        with self.state.lock:
+            v = self.state.find(ref)
+            if v is None:
+                return fail(404, "Not Found", "Voice not found")
+            if not v.is_custom:
+                return fail(400, "Validation Error", "Only your own cloned voices can be renamed")
+            if self.state.name_taken(name, but=v.id):
+                return fail(400, "Validation Error", limits.NAME_TAKEN)
+            v.name = name
+        return plain(200, {"data": {"name": name, "voice_id": v.id}, "errors": None})
+
+    def on_speak(self, request: Request) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return fail(400, "Validation Error", "Request body must be JSON")
+        text, ref = body.get("text"), body.get("voice_id") or body.get("voice")
+        fmt = body.get("output_format") or "pcm_24000"
+        if not isinstance(text, str) or not text.strip():
+            return fail(400, "Validation Error", "Text is required")
+        if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
+            return fail(400, "Validation Error", limits.speak_text_too_long(len(text)))
+        if fmt not in limits.SPEAK_OUTPUT_FORMATS:
+            return fail(400, "Validation Error", f"Invalid output_format: {fmt}")
+        with self.state.lock:
+            v = self.state.find(str(ref or ""))
+        if v is None:
+            return fail(404, "Not Found", "Voice not found")
+        rate = int(fmt.split("_")[1])
+        seconds = min(30.0, max(0.5, 0.06 * len(text)))
+        audio = tone_wav(seconds, rate, ulaw=fmt.startswith("ulaw"))
+        resp = Response(audio, status=200, content_type="audio/wav")
+        resp.headers["x-cost"] = f"{0.0001 * len(text):.4f}"
+        resp.headers["x-latency"] = "12"
+        return resp
+
+
+def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
+    """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked."""
+    from werkzeug.serving import WSGIRequestHandler
+    from werkzeug.serving import make_server as _make
+
+    class Handler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if not quiet:
+                super().log_request(code, size)
+
+    return _make(host, port, app, threaded=True, request_handler=Handler)

@@ -1,0 +1,178 @@
+"""Settings, resolved in one place with one precedence: flag > environment > profile > default.
+
+Environment: BLAND_API_KEY, BLAND_API_URL (or BLAND_BASE_URL, the variable Bland's own CLIs read),
+BLAND_PROFILE. Config file: ``config.toml`` in the platform's user config folder (on Linux
+``$XDG_CONFIG_HOME/bland-clone/config.toml``, else ``~/.config/bland-clone/config.toml``), with
+named profiles as ``[profiles.NAME]`` tables holding ``api_url`` and ``api_key`` or
+``api_key_command``. The API key is never taken from the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import AuthError, UsageError
+
+DEFAULT_API_URL = "https://api.bland.ai"
+DEFAULT_PROFILE = "default"
+PROFILE_KEYS = ("api_url", "api_key", "api_key_command")
+
+#: Environment variables bland-clone reads, for --help and the README.
+ENVIRONMENT = {
+    "BLAND_API_KEY": "API key (sent as the Authorization header; never printed)",
+    "BLAND_API_URL": "API base URL (default https://api.bland.ai)",
+    "BLAND_BASE_URL": "API base URL, as Bland's own CLIs read it (BLAND_API_URL wins)",
+    "BLAND_PROFILE": "config profile to use (default: 'default')",
+    "BLAND_CLONE_CONFIG": "path of the config file (default: the user config folder)",
+    "NO_COLOR": "plain output without colour, even on a terminal",
+}
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("BLAND_CLONE_CONFIG"):
+        return Path(env["BLAND_CLONE_CONFIG"])
+    if sys.platform.startswith("linux") or not sys.platform.startswith(("darwin", "win")):
+        base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        return Path(base) / "bland-clone" / "config.toml"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("bland-clone", appauthor=False)) / "config.toml"
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise UsageError(f"Cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"Config file {path} is not valid TOML: {exc}") from None
+
+
+def insecure_permissions(path: Path) -> bool:
+    """True when a config file is readable or writable by group or others."""
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+    except OSError:
+        return False
+
+
+@dataclass
+class Settings:
+    api_url: str = DEFAULT_API_URL
+    profile: str = DEFAULT_PROFILE
+    config_file: Path | None = None
+    #: where each setting came from: "flag", "env BLAND_API_URL", "profile default", "default"
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _key: str | None = field(default=None, repr=False)
+    _key_command: str | None = field(default=None, repr=False)
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key or self._key_command)
+
+    def api_key(self) -> str | None:
+        """The key; runs ``api_key_command`` on first use. Never printed."""
+        if self._key is None and self._key_command:
+            self._key = _run_key_command(self._key_command)
+        return self._key
+
+
+def _run_key_command(command: str) -> str:
+    try:
+        proc = subprocess.run(
+            shlex.split(command), capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise AuthError(f"api_key_command could not run: {type(exc).__name__}") from None
+    if proc.returncode != 0:
+        raise AuthError(f"api_key_command failed with exit code {proc.returncode}")
+    key = proc.stdout.strip()
+    if not key:
+        raise AuthError("api_key_command printed no key")
+    return key
+
+
+def resolve(
+    *,
+    api_url: str | None = None,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting: flag > environment > profile > default."""
+    env = os.environ if env is None else env
+    s = Settings()
+    path = config_path(env)
+    config = load_config(path)
+    profiles = config.get("profiles", {}) if isinstance(config, dict) else {}
+    if not isinstance(profiles, dict):
+        raise UsageError(
+            f"Config file {path}: 'profiles' must be a table of [profiles.NAME] tables"
+        )
+
+    if profile:
+        s.profile, s.sources["profile"] = profile, "flag --profile"
+    elif env.get("BLAND_PROFILE"):
+        s.profile, s.sources["profile"] = env["BLAND_PROFILE"], "env BLAND_PROFILE"
+    else:
+        s.sources["profile"] = "default"
+    prof = profiles.get(s.profile)
+    if prof is None and s.sources["profile"] != "default":
+        known = ", ".join(sorted(profiles)) or "none"
+        raise UsageError(f"No profile {s.profile!r} in {path} (profiles: {known})")
+    prof = prof or {}
+    if not isinstance(prof, dict):
+        raise UsageError(f"Config file {path}: [profiles.{s.profile}] must be a table")
+    unknown = sorted(set(prof) - set(PROFILE_KEYS))
+    if unknown:
+        raise UsageError(
+            f"Config file {path}: unknown key(s) in [profiles.{s.profile}]: {', '.join(unknown)} "
+            f"(known: {', '.join(PROFILE_KEYS)})"
+        )
+    if config:
+        s.config_file = path
+    where = f"profile {s.profile} ({path})"
+
+    if api_url:
+        s.api_url, s.sources["api_url"] = api_url, "flag --api-url"
+    elif env.get("BLAND_API_URL"):
+        s.api_url, s.sources["api_url"] = env["BLAND_API_URL"], "env BLAND_API_URL"
+    elif env.get("BLAND_BASE_URL"):
+        s.api_url, s.sources["api_url"] = env["BLAND_BASE_URL"], "env BLAND_BASE_URL"
+    elif prof.get("api_url"):
+        s.api_url, s.sources["api_url"] = str(prof["api_url"]), where
+    else:
+        s.sources["api_url"] = "default"
+
+    if env.get("BLAND_API_KEY"):
+        s._key, s.sources["api_key"] = env["BLAND_API_KEY"], "env BLAND_API_KEY"
+    elif prof.get("api_key"):
+        s._key, s.sources["api_key"] = str(prof["api_key"]), where
+        if insecure_permissions(path):
+            s.warnings.append(
+                f"{path} holds an API key and others can read it; run: chmod 600 '{path}'"
+            )
+    elif prof.get("api_key_command"):
+        s._key_command, s.sources["api_key"] = (
+            str(prof["api_key_command"]),
+            where + " api_key_command",
+        )
+    else:
+        s.sources["api_key"] = "not set"
+    return s

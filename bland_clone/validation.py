@@ -1,0 +1,181 @@
+"""The local checks: every documented limit of one upload, every problem of every file at once.
+
+Messages come from :mod:`bland_clone.limits`, word for word as the service says them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from . import limits
+from .audio import AudioInfo
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    code: str
+    severity: Severity = "error"
+    file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if d["file"] is None:
+            del d["file"]
+        return d
+
+
+@dataclass
+class Report:
+    """The verdict on one upload: the files as inspected and every problem found."""
+
+    files: list[AudioInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size or 0 for f in self.files)
+
+    def verdict(self, info: AudioInfo) -> str:
+        mine = [p for p in self.problems if p.file == info.path]
+        if any(p.severity == "error" for p in mine):
+            return "error"
+        return "warning" if mine else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        files = []
+        for f in self.files:
+            d = f.to_dict()
+            d["verdict"] = self.verdict(f)
+            files.append(d)
+        return {
+            "ok": self.ok,
+            "files": files,
+            "total_size": self.total_size,
+            "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.warnings],
+        }
+
+
+def name_length(name: str) -> int:
+    """Length as the service counts it: UTF-16 code units (an emoji counts 2), like JavaScript."""
+    return len(name.encode("utf-16-le")) // 2
+
+
+def check_name(name: str | None) -> list[Problem]:
+    if name is None or not name.strip():
+        return [Problem(limits.NAME_REQUIRED, "name_required")]
+    out: list[Problem] = []
+    if name_length(name) > limits.NAME_MAX_CHARS:
+        out.append(Problem(limits.NAME_TOO_LONG, "name_too_long"))
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        out.append(Problem("Voice name contains control characters", "name_control_chars"))
+    if name != name.strip():
+        out.append(
+            Problem(
+                f"Voice name has leading or trailing spaces; it is sent as is: {name!r}",
+                "name_spaces",
+                "warning",
+            )
+        )
+    return out
+
+
+def check_gender(gender: str | None) -> list[Problem]:
+    if gender is None or gender in limits.GENDERS:
+        return []
+    return [Problem(limits.INVALID_GENDER, "invalid_gender")]
+
+
+def check_files(
+    files: Sequence[AudioInfo],
+    *,
+    engine: str = "v3",
+    existing_samples: int | None = None,
+    recommend: bool = True,
+) -> list[Problem]:
+    """Every limit of one upload; ``existing_samples`` adds the per-voice total check."""
+    out: list[Problem] = []
+    if not files:
+        return [Problem(limits.NO_FILES, "no_files")]
+    if len(files) > limits.MAX_FILES_PER_UPLOAD:
+        out.append(Problem(limits.too_many_files(len(files)), "too_many_files"))
+    if (
+        existing_samples is not None
+        and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE
+    ):
+        out.append(
+            Problem(limits.too_many_samples(len(files), existing_samples), "too_many_samples")
+        )
+    total = 0
+    for f in files:
+        if f.error:
+            out.append(Problem(f.error, "unreadable", file=f.path))
+            continue
+        size = f.size or 0
+        total += size
+        if size > limits.MAX_FILE_BYTES:
+            out.append(Problem(limits.file_too_large(f.name, size), "file_too_large", file=f.path))
+        d = f.duration or 0.0
+        if d < limits.MIN_DURATION_S:
+            out.append(Problem(limits.too_short(f.name, d), "too_short", file=f.path))
+        elif d > limits.MAX_DURATION_S:
+            out.append(Problem(limits.too_long(f.name, d), "too_long", file=f.path))
+        elif recommend and not (limits.RECOMMENDED_MIN_S <= d <= limits.RECOMMENDED_MAX_S):
+            out.append(
+                Problem(
+                    f'File "{f.name}" is {d:.1f}s long; '
+                    f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear "
+                    "speech is recommended.",
+                    "outside_recommended_length",
+                    "warning",
+                    file=f.path,
+                )
+            )
+    if total > limits.MAX_TOTAL_BYTES:
+        out.append(Problem(limits.total_too_large(total), "total_too_large"))
+    if engine == "v3" and len(files) > 1:
+        out.append(
+            Problem(
+                f"The v3 engine uses only the first sample ({files[0].name}); "
+                f"the other {len(files) - 1} file(s) are ignored by the service.",
+                "v3_single_sample",
+                "warning",
+            )
+        )
+    return out
+
+
+def validate_upload(
+    files: Sequence[AudioInfo],
+    *,
+    name: str | None = None,
+    require_name: bool = False,
+    gender: str | None = None,
+    engine: str = "v3",
+    existing_samples: int | None = None,
+) -> Report:
+    """Check one upload as the service would, reporting every problem at once."""
+    problems: list[Problem] = []
+    if require_name or name is not None:
+        problems += check_name(name)
+    problems += check_gender(gender)
+    problems += check_files(files, engine=engine, existing_samples=existing_samples)
+    return Report(list(files), problems)
