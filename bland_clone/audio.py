@@ -209,7 +209,9 @@ def _read_soundfile(path: str, info: AudioInfo) -> None:
         with quiet_stderr():
             sfi = soundfile.info(path)
     except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError/TypeError
-        reason = str(exc).split(":")[-1].strip() or "unknown error"
+        reason = str(exc).split(":")[-1].strip().rstrip(".") or "unknown error"
+        if "not recognised" in reason or "does not exist" in reason or "not a regular" in reason:
+            reason = "format not recognised"  # libsndfile's words for an unknown format
         _unreadable(info, f"it is not audio that libsndfile can read ({reason})")
         return
     if sfi.samplerate <= 0 or sfi.channels <= 0:

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from audiofiles import write_wav  # noqa: E402
+from servers import Service  # noqa: E402
+
+from bland_clone.__main__ import main  # noqa: E402
+
+KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own home and config folder, and none of the user's settings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for var in (
+        "BLAND_API_KEY",
+        "BLAND_API_URL",
+        "BLAND_BASE_URL",
+        "BLAND_PROFILE",
+        "BLAND_CLONE_CONFIG",
+        "NO_COLOR",
+        "GITHUB_ACTIONS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    return home
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Drive the real CLI entry point (argument parsing, commands, error mapping) in-process."""
+
+    def run(*args: Any, env: dict[str, str] | None = None) -> Result:
+        for k, v in (env or {}).items():
+            monkeypatch.setenv(k, v)
+        capsys.readouterr()
+        code = main([os.fspath(a) if isinstance(a, Path) else str(a) for a in args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """The sandbox on 127.0.0.1, with BLAND_API_URL and BLAND_API_KEY pointing at it."""
+    svc = Service(KEY)
+    monkeypatch.setenv("BLAND_API_URL", svc.url)
+    monkeypatch.setenv("BLAND_API_KEY", svc.key)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A clean 12-second speech-like WAV."""
+    return write_wav(tmp_path / "sample.wav", 12.0)

@@ -1,0 +1,220 @@
+"""Real HTTP servers on 127.0.0.1 for the tests: the sandbox, a fault-injecting wrapper around
+it, and a TCP proxy that breaks connections. No mocking of requests anywhere."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bland_clone.sandbox import Sandbox, SandboxState, make_server
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str
+    status: int = 500
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    after: bool = False  # let the sandbox handle the request first, then answer this instead
+    hits: int = 0
+
+
+class Faults:
+    """WSGI middleware answering scripted faults for matching requests, in order."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.rules: list[Fault] = []
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def add(self, method: str, path: str, **kw: Any) -> Fault:
+        f = Fault(method, path, **kw)
+        with self.lock:
+            self.rules.append(f)
+        return f
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        with self.lock:
+            self.seen.append((method, path, headers))
+            rule = next(
+                (r for r in self.rules if r.times > 0 and r.method == method and path.startswith(r.path)),
+                None,
+            )
+            if rule:
+                rule.times -= 1
+                rule.hits += 1
+        if rule is None:
+            return self.app(environ, start_response)
+        if rule.after:
+            for _ in self.app(environ, lambda *a, **k: None):
+                pass
+        else:  # drain the request body like a proxy would
+            stream = environ["wsgi.input"]
+            while stream.read(65536):
+                pass
+        hdrs = [("Content-Type", "text/plain")] if not rule.headers else []
+        hdrs += list(rule.headers.items()) + [("Content-Length", str(len(rule.body)))]
+        start_response(f"{rule.status} X", hdrs)
+        return [rule.body]
+
+
+class ServerThread:
+    def __init__(self, app: Any) -> None:
+        self.server = make_server(app, "127.0.0.1", 0)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Service:
+    """The sandbox behind a fault injector, served for real on 127.0.0.1."""
+
+    def __init__(self, key: str = "sk-test-0123456789abcdef") -> None:
+        self.state = SandboxState(api_key=key)
+        self.faults = Faults(Sandbox(self.state))
+        self.http = ServerThread(self.faults)
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    @property
+    def key(self) -> str:
+        return self.state.api_key
+
+    def voices_named(self, name: str) -> list[Any]:
+        return [v for v in self.state.live() if v.name == name]
+
+    def posts(self, path: str) -> int:
+        return sum(1 for m, p, _ in self.faults.seen if m == "POST" and p == path)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class BreakingProxy:
+    """A TCP proxy in front of a server that breaks connections on purpose.
+
+    Each new connection takes the next mode from ``modes`` (then "pass"):
+    - "pass": forward both ways;
+    - "drop_response": forward the request, then close when the answer starts (it is lost);
+    - "reset_upload": read ``reset_after`` bytes of the request, then reset the connection;
+    - "stall": read the request and never answer.
+    """
+
+    def __init__(self, upstream_port: int, modes: list[str], reset_after: int = 65536) -> None:
+        self.upstream_port = upstream_port
+        self.modes = list(modes)
+        self.reset_after = reset_after
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.closed = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            mode = self.modes.pop(0) if self.modes else "pass"
+            threading.Thread(target=self._serve, args=(client, mode), daemon=True).start()
+
+    def _serve(self, client: socket.socket, mode: str) -> None:
+        client.settimeout(30)
+        try:
+            if mode == "reset_upload":
+                got = 0
+                while got < self.reset_after:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                return
+            if mode == "stall":
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not self.closed.is_set():
+                    try:
+                        if not client.recv(65536):
+                            break
+                    except TimeoutError:
+                        break
+                    except OSError:
+                        break
+                client.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+            if mode == "drop_response":
+                threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+                upstream.recv(1)  # the answer starts: the request was processed
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                upstream.close()
+                return
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            self._pipe(upstream, client)
+        except OSError:
+            pass
+        finally:
+            try:
+                client.close()
+            except OSError:
+                pass
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.closed.set()
+        self.sock.close()
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -1,0 +1,125 @@
+"""bland-clone validate: offline, every problem of every file, stable plain text and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from audiofiles import write_sparse_wav, write_wav
+
+MB = 1024 * 1024
+
+
+def test_a_good_file_passes_with_a_stable_plain_report(cli, sample: Path) -> None:
+    r = cli("validate", sample)
+    assert r.code == 0
+    assert r.out == (
+        "FILE\tFORMAT\tDURATION\tSIZE\tRATE\tCHANNELS\tVERDICT\n"
+        f"{sample}\tWAV PCM_16\t12.00s\t375.0KB\t16000\t1\tok\n"
+    )
+    assert r.err == "1 file OK.\n"
+    assert "\x1b[" not in r.out + r.err  # no colour off a terminal
+
+
+def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
+    big = write_sparse_wav(tmp_path / "big.wav", int(12.5 * MB))  # also 409 s long
+    short = write_wav(tmp_path / "short.wav", 0.5)
+    long_ = write_wav(tmp_path / "long.wav", 75.3, 8000)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio")
+    r = cli("validate", big, short, long_, empty, text, tmp_path / "missing.wav")
+    assert r.code == 1
+    lines = r.out.splitlines()
+    problems = [x for x in lines if x.startswith(("error:", "warning:"))]
+    assert problems == [
+        "error: Too many files (6). Maximum allowed is 5 files per upload.",
+        'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.',
+        'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.',
+        'error: File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.',
+        'error: File "long.wav" is too long (estimated 75.3s). Maximum duration is 60 seconds.',
+        'error: File "empty.wav" cannot be used: it is empty',
+        'error: File "notes.mp3" cannot be used: it is not audio that libsndfile can read '
+        "(format not recognised)",
+        'error: File "missing.wav" cannot be used: no such file',
+        "warning: The v3 engine uses only the first sample (big.wav); "
+        "the other 5 file(s) are ignored by the service.",
+    ]
+    assert r.err == "error: 8 problems found; these files would be refused.\n"
+    verdicts = [x.split("\t")[-1] for x in lines[1:7]]
+    assert verdicts == ["error"] * 6
+
+
+def test_total_upload_size(cli, tmp_path: Path) -> None:
+    files = [write_sparse_wav(tmp_path / f"f{i}.wav", 9 * MB, rate=96000) for i in range(3)]
+    r = cli("validate", *files, "--engine", "v2")
+    assert r.code == 1
+    assert (
+        "error: Total upload size is too large (27.0MB). Maximum allowed total size is 25MB."
+        in r.out.splitlines()
+    )
+    assert "too large (9.0MB)" not in r.out  # each file alone is within 10MB
+
+
+def test_name_and_gender_checks(cli, sample: Path) -> None:
+    r = cli("validate", sample, "--name", "x" * 31, "--gender", "robot")
+    assert r.code == 1
+    assert "error: Voice name too long" in r.out.splitlines()
+    assert "error: Invalid gender" in r.out.splitlines()
+
+
+def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
+    a = write_wav(tmp_path / "a.wav", 4.0)
+    b = write_wav(tmp_path / "b.wav", 12.0)
+    r = cli("validate", a, b)
+    assert r.code == 0
+    assert 'warning: File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.' in r.out
+    assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
+    assert r.err == "2 files OK, 2 warnings.\n"
+
+
+def test_a_folder_is_its_audio_files(cli, tmp_path: Path) -> None:
+    d = tmp_path / "takes"
+    d.mkdir()
+    write_wav(d / "one.wav", 11.0)
+    (d / "readme.txt").write_text("x")
+    r = cli("validate", d, "--json")
+    assert r.code == 0
+    assert [f["name"] for f in r.json()["files"]] == ["one.wav"]
+
+
+def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
+    short = write_wav(tmp_path / "short.wav", 0.5)
+    r = cli("validate", sample, short, "--json", "--engine", "v2")
+    assert r.code == 1
+    doc = json.loads(r.out)  # exactly one JSON object
+    assert doc["ok"] is False
+    assert doc["errors"] == [
+        {
+            "message": 'File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.',
+            "code": "too_short",
+            "severity": "error",
+            "file": str(short),
+        }
+    ]
+    f0 = doc["files"][0]
+    assert {k: f0[k] for k in ("name", "format", "duration", "samplerate", "channels", "verdict")} == {
+        "name": "sample.wav", "format": "WAV", "duration": 12.0, "samplerate": 16000,
+        "channels": 1, "verdict": "ok",
+    }
+    assert doc["files"][1]["verdict"] == "error"
+    assert r.err.startswith("error: 1 problem found")
+
+
+def test_quiet_prints_nothing_but_errors(cli, sample: Path, tmp_path: Path) -> None:
+    assert cli("validate", sample, "-q").out == ""
+    r = cli("validate", tmp_path / "nope.wav", "-q")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == "error: 1 problem found; these files would be refused.\n"
+
+
+def test_validate_needs_no_key_and_no_network(cli, sample: Path) -> None:
+    # BLAND_API_URL points nowhere reachable: validate must not care.
+    r = cli("validate", sample, env={"BLAND_API_URL": "http://192.0.2.1:9"})
+    assert r.code == 0
