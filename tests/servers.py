@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.wsgi import get_input_stream
+
 from bland_clone.sandbox import Sandbox, SandboxState, make_server
 
 
@@ -43,7 +45,12 @@ class Faults:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers = {
+            k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(k):
+                headers[k.replace("_", "-").title()] = environ[k]
         with self.lock:
             self.seen.append((method, path, headers))
             rule = next(
@@ -59,7 +66,7 @@ class Faults:
             for _ in self.app(environ, lambda *a, **k: None):
                 pass
         else:  # drain the request body like a proxy would
-            stream = environ["wsgi.input"]
+            stream = get_input_stream(environ)
             while stream.read(65536):
                 pass
         hdrs = [("Content-Type", "text/plain")] if not rule.headers else []
@@ -72,7 +79,9 @@ class ServerThread:
     def __init__(self, app: Any) -> None:
         self.server = make_server(app, "127.0.0.1", 0)
         self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     @property

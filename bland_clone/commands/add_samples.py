@@ -44,7 +44,8 @@ def add_samples_to_voice(
 
     infos = common.checked_files(files)
     report = validate_upload(infos, engine="v1")
-    out.report(report, to_stderr=True)
+    if report.problems or dry_run:
+        out.report(report, to_stderr=True)
     if not report.ok:
         raise common.refuse(report)
     settings = common.get_settings(out, api_url, profile)

@@ -46,7 +46,8 @@ def clone_voice(
     common.check_engine(engine)
     infos = common.checked_files(files)
     report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
-    out.report(report, to_stderr=True)
+    if report.problems or dry_run:
+        out.report(report, to_stderr=True)
     if not report.ok:
         raise common.refuse(report)
     settings = common.get_settings(out, api_url, profile)
