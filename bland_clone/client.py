@@ -357,14 +357,14 @@ class Client:
             message = f"The service answered {status} {resp.reason or ''}".rstrip()
             if raw.strip():
                 message += f" ({_snippet(raw, resp)})"
-            errors = [{"error": "HTTP Error", "message": message}]
+        if status == 429:
+            message = f"Rate limited by the service after retries: {message}"
+        errors = errors or [{"error": f"HTTP {status}", "message": message}]
         if status in (401, 403):
             raise AuthError(message, errors=errors)
         if status == 404:
             raise NotFoundError(message, status=status, errors=errors)
-        if status == 429:
-            raise ServiceError(f"Rate limited by the service: {message}", errors=errors)
-        if status >= 500 or status == 405:
+        if status >= 500 or status in (405, 429):
             raise ServiceError(message, errors=errors)
         raise APIError(message, status=status, errors=errors)
 

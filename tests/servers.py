@@ -165,8 +165,7 @@ class BreakingProxy:
                     if not chunk:
                         break
                     got += len(chunk)
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()
+                _kill(client)
                 return
             if mode == "stall":
                 deadline = time.monotonic() + 30
@@ -184,9 +183,8 @@ class BreakingProxy:
             if mode == "drop_response":
                 threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
                 upstream.recv(1)  # the answer starts: the request was processed
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()
-                upstream.close()
+                _kill(client)
+                _kill(upstream)
                 return
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
             self._pipe(upstream, client)
@@ -218,6 +216,16 @@ class BreakingProxy:
     def close(self) -> None:
         self.closed.set()
         self.sock.close()
+
+
+def _kill(sock: socket.socket) -> None:
+    """Abort a connection now, even while another thread is blocked reading it."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
 
 
 def closed_port() -> int:
