@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands import add_samples, clone, sandbox, validate
+from .commands import add_samples, clone, samples, sandbox, speak, validate, voices
 from .settings import ENVIRONMENT
 
 EXIT_CODES = {
@@ -63,4 +63,7 @@ def main(
 app.command("validate")(validate.validate)
 app.command("clone")(clone.clone)
 app.command("add-samples")(add_samples.add_samples)
+app.add_typer(voices.app, name="voices")
+app.add_typer(samples.app, name="samples")
+app.command("speak")(speak.speak)
 app.command("sandbox")(sandbox.sandbox)

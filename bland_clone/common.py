@@ -123,3 +123,50 @@ def print_plan(out: Output, plan: dict) -> None:
         out.line(f"  {k}={v}")
     for f in plan["files"]:
         out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")
+
+
+def client_for(
+    out: Output,
+    *,
+    api_url: str | None,
+    profile: str | None,
+    timeout: float,
+    verbose: bool,
+    allow_insecure: bool,
+) -> Client:
+    """Settings resolved and a client made, for the commands that only talk to the service."""
+    settings = get_settings(out, api_url, profile)
+    return make_client(
+        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
+    )
+
+
+def check_output_path(path: str, force: bool) -> None:
+    import os
+
+    if path != "-" and os.path.lexists(path) and not force:
+        raise InputError(f"{path} exists; use --force to overwrite it.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if path != "-" and not os.path.isdir(parent):
+        raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write atomically (a temporary file, then a rename); ``-`` is stdout."""
+    import os
+    import tempfile
+
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".bland-clone-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Optional
+
+import typer
 
 from .. import common
+from ..errors import UsageError
 from ..options import (
     DEFAULT_TIMEOUT,
     ApiUrlOpt,
@@ -39,11 +42,20 @@ def clone_voice(
     timeout: float = DEFAULT_TIMEOUT,
     verbose: bool = False,
     allow_insecure: bool = False,
+    preview: str | None = None,
+    preview_output: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     from ..validation import validate_upload
+    from .speak import check_text
 
     common.check_engine(engine)
+    if preview is not None:
+        if not preview_output:
+            raise UsageError("--preview needs --output FILE for the audio.")
+        check_text(preview)
+        common.check_output_path(preview_output, force)
     infos = common.checked_files(files)
     report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
     if report.problems or dry_run:
@@ -95,7 +107,11 @@ def clone_voice(
             "The connection failed after the upload; the voice was found by name "
             "and was not uploaded again."
         )
+    preview_result = None
+    if preview is not None and preview_output:
+        preview_result = _preview(out, client, res.voice_id, preview, preview_output)
     return {
+        "preview": preview_result,
         "ok": True,
         "voice_id": res.voice_id,
         "name": res.name,
@@ -105,6 +121,21 @@ def clone_voice(
         "warnings": warnings,
         "errors": [],
     }
+
+
+def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> dict[str, Any]:
+    """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
+    code that would make a script clone again."""
+    from ..errors import BlandCloneError
+    from .speak import speak_to_file
+
+    try:
+        size = speak_to_file(client, voice_id, text, path, "pcm_24000")
+    except BlandCloneError as exc:
+        out.warn(f"The voice was created, but the preview failed: {exc.message}")
+        return {"ok": False, "path": path, "error": exc.message}
+    out.info(f"Preview written to {path} ({size} bytes).")
+    return {"ok": True, "path": path, "bytes": size}
 
 
 def _name_check(
@@ -136,6 +167,21 @@ def clone(
     timeout: TimeoutOpt = DEFAULT_TIMEOUT,
     verbose: VerboseOpt = False,
     allow_insecure: InsecureOpt = False,
+    preview: Annotated[
+        Optional[str],
+        typer.Option(
+            "--preview",
+            help="After cloning, speak this text with the new voice.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", help="WAV file for --preview.", show_default=False),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Overwrite the --output file.")
+    ] = False,
 ) -> None:
     """Check audio samples locally, then create a voice clone.
 
@@ -146,6 +192,8 @@ def clone(
       bland-clone clone --name "Narrator" --gender female sample.wav
 
       bland-clone clone --name "Narrator" sample.wav --dry-run --json
+
+      bland-clone clone --name "Narrator" sample.wav --preview "Hello." -o hello.wav
     """
     out = common.make_output(json_, quiet)
     result = clone_voice(
@@ -161,6 +209,9 @@ def clone(
         timeout=timeout,
         verbose=verbose,
         allow_insecure=allow_insecure,
+        preview=preview,
+        preview_output=output,
+        force=force,
     )
     if result.get("dry_run"):
         out.result(result)

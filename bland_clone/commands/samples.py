@@ -1,0 +1,110 @@
+"""bland-clone samples: list a voice's samples and download one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import common
+from ..errors import InputError
+from ..options import (
+    DEFAULT_TIMEOUT,
+    ApiUrlOpt,
+    InsecureOpt,
+    JsonOpt,
+    ProfileOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+)
+from .voices import VoiceArg, _samples_table
+
+app = typer.Typer(help="See a voice's samples.", no_args_is_help=True)
+
+ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")]
+
+
+@app.command("list")
+def list_(
+    voice: VoiceArg,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    api_url: ApiUrlOpt = None,
+    profile: ProfileOpt = None,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    verbose: VerboseOpt = False,
+    allow_insecure: InsecureOpt = False,
+) -> None:
+    """List a voice's samples (V2/V3 voices expose none)."""
+    out = common.make_output(json_, quiet)
+    client = common.client_for(
+        out,
+        api_url=api_url,
+        profile=profile,
+        timeout=timeout,
+        verbose=verbose,
+        allow_insecure=allow_insecure,
+    )
+    v = client.find_voice(voice)
+    samples = client.voice_samples(v.id)
+
+    def human() -> None:
+        if samples:
+            _samples_table(out, samples)
+        else:
+            out.info(
+                f"{v.name!r} has no samples the service exposes ({v.service or 'unknown'} voice)."
+            )
+
+    out.result({"ok": True, "voice_id": v.id, "samples": samples, "errors": []}, human)
+
+
+@app.command("get")
+def get(
+    voice: VoiceArg,
+    sample_id: Annotated[
+        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+    ],
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", help="WAV file to write ('-': stdout).", show_default=False),
+    ],
+    force: ForceOpt = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    api_url: ApiUrlOpt = None,
+    profile: ProfileOpt = None,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    verbose: VerboseOpt = False,
+    allow_insecure: InsecureOpt = False,
+) -> None:
+    """Download one sample's audio to a file. Refuses to overwrite without --force."""
+    out = common.make_output(json_, quiet)
+    common.check_output_path(output, force)
+    client = common.client_for(
+        out,
+        api_url=api_url,
+        profile=profile,
+        timeout=timeout,
+        verbose=verbose,
+        allow_insecure=allow_insecure,
+    )
+    v = client.find_voice(voice)
+    ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
+    if sample_id not in ids:
+        known = ", ".join(ids) or "none"
+        raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
+    data = client.sample_audio(v.id, sample_id)
+    common.write_output(output, data)
+    out.result(
+        {
+            "ok": True,
+            "voice_id": v.id,
+            "sample_id": sample_id,
+            "path": output,
+            "bytes": len(data),
+            "errors": [],
+        },
+        None if output == "-" else f"Wrote {output} ({len(data)} bytes).",
+    )
