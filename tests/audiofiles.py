@@ -12,7 +12,9 @@ import soundfile as sf
 from bland_clone import mp3
 
 
-def speech_like(seconds: float, rate: int = 16000, *, level: float = 0.3, seed: int = 0) -> np.ndarray:
+def speech_like(
+    seconds: float, rate: int = 16000, *, level: float = 0.3, seed: int = 0
+) -> np.ndarray:
     """Voiced bursts (a harmonic tone with syllable-rate amplitude) with short pauses."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate

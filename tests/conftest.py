@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from audiofiles import write_wav  # noqa: E402
-from servers import Service  # noqa: E402
+from audiofiles import write_wav
+from servers import Service
 
-from bland_clone.__main__ import main  # noqa: E402
+from bland_clone.__main__ import main
 
 KEY = "sk-test-0123456789abcdef"
 

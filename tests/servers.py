@@ -54,7 +54,11 @@ class Faults:
         with self.lock:
             self.seen.append((method, path, headers))
             rule = next(
-                (r for r in self.rules if r.times > 0 and r.method == method and path.startswith(r.path)),
+                (
+                    r
+                    for r in self.rules
+                    if r.times > 0 and r.method == method and path.startswith(r.path)
+                ),
                 None,
             )
             if rule:
@@ -70,7 +74,7 @@ class Faults:
             while stream.read(65536):
                 pass
         hdrs = [("Content-Type", "text/plain")] if not rule.headers else []
-        hdrs += list(rule.headers.items()) + [("Content-Length", str(len(rule.body)))]
+        hdrs += [*rule.headers.items(), ("Content-Length", str(len(rule.body)))]
         start_response(f"{rule.status} X", hdrs)
         return [rule.body]
 

@@ -16,8 +16,13 @@ from bland_clone.audio import expand_paths, inspect
 
 @pytest.mark.parametrize(
     ("fmt", "ext", "subtype"),
-    [("WAV", "wav", "PCM_16"), ("WAV", "wav", "FLOAT"), ("FLAC", "flac", "PCM_16"),
-     ("OGG", "ogg", "VORBIS"), ("AIFF", "aiff", "PCM_16")],
+    [
+        ("WAV", "wav", "PCM_16"),
+        ("WAV", "wav", "FLOAT"),
+        ("FLAC", "flac", "PCM_16"),
+        ("OGG", "ogg", "VORBIS"),
+        ("AIFF", "aiff", "PCM_16"),
+    ],
 )
 def test_durations_of_common_formats(tmp_path: Path, fmt: str, ext: str, subtype: str) -> None:
     p = tmp_path / f"s.{ext}"
@@ -77,23 +82,39 @@ def test_wav_with_a_list_chunk_before_data(tmp_path: Path) -> None:
     [
         (lambda p: p.write_bytes(b""), "it is empty"),
         (lambda p: p.write_bytes(os.urandom(50_000)), "is not audio that libsndfile can read"),
-        (lambda p: p.write_text("hello, this is not audio\n" * 100), "is not audio that libsndfile"),
-        (lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 4000),
-         "M4A/AAC (MP4) audio is not supported"),
-        (lambda p: p.write_bytes(b"RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00"
-                                 + struct.pack("<HHIIHH", 1, 65535, 2**32 - 1, 0, 0, 16)
-                                 + b"data\x04\x00\x00\x00\x00\x00\x00\x00"),
-         "WAV header is broken"),
-        (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"
-                                 + struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)),
-         "it holds no audio (no data chunk)"),
-        (lambda p: p.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x10" + b"\x00" * 400),
-         "it holds no MPEG audio frames"),
+        (
+            lambda p: p.write_text("hello, this is not audio\n" * 100),
+            "is not audio that libsndfile",
+        ),
+        (
+            lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 4000),
+            "M4A/AAC (MP4) audio is not supported",
+        ),
+        (
+            lambda p: p.write_bytes(
+                b"RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00"
+                + struct.pack("<HHIIHH", 1, 65535, 2**32 - 1, 0, 0, 16)
+                + b"data\x04\x00\x00\x00\x00\x00\x00\x00"
+            ),
+            "WAV header is broken",
+        ),
+        (
+            lambda p: p.write_bytes(
+                b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"
+                + struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
+            ),
+            "it holds no audio (no data chunk)",
+        ),
+        (
+            lambda p: p.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x10" + b"\x00" * 400),
+            "it holds no MPEG audio frames",
+        ),
     ],
     ids=["empty", "random", "text", "m4a", "broken-wav", "no-data", "id3-only"],
 )
-def test_unusable_files_get_one_clear_line(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                           make, expected: str) -> None:
+def test_unusable_files_get_one_clear_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], make, expected: str
+) -> None:
     p = tmp_path / "bad.wav"
     make(p)
     info = inspect(p)

@@ -1,4 +1,4 @@
-"""bland-clone clone against the sandbox on 127.0.0.1: what reaches the server, and what the user sees."""
+"""bland-clone clone against the sandbox on 127.0.0.1: what reaches the server, what users see."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def test_clone_sends_the_documented_multipart_request(cli, service: Service, sam
     assert headers["Content-Type"].startswith("multipart/form-data; boundary=")
 
 
-def test_engine_v2_sends_isbtts_v2_true_and_every_file(cli, service: Service, tmp_path: Path) -> None:
+def test_engine_v2_sends_isbtts_v2_true_and_every_file(
+    cli, service: Service, tmp_path: Path
+) -> None:
     a = write_wav(tmp_path / "a.wav", 11.0)
     b = write_wav(tmp_path / "b.wav", 12.0)
     r = cli("clone", "-n", "Two", "--engine", "v2", a, b, "--json")
@@ -39,7 +41,9 @@ def test_engine_v2_sends_isbtts_v2_true_and_every_file(cli, service: Service, tm
     assert upload["filenames"] == ["a.wav", "b.wav"]
 
 
-def test_v3_with_several_files_warns_that_only_the_first_is_used(cli, service: Service, tmp_path: Path) -> None:
+def test_v3_with_several_files_warns_that_only_the_first_is_used(
+    cli, service: Service, tmp_path: Path
+) -> None:
     a = write_wav(tmp_path / "a.wav", 11.0)
     b = write_wav(tmp_path / "b.wav", 12.0)
     r = cli("clone", "-n", "Three", a, b)
@@ -48,14 +52,19 @@ def test_v3_with_several_files_warns_that_only_the_first_is_used(cli, service: S
     assert "isBTTS_V2" not in service.state.uploads[0]["fields"]
 
 
-def test_nothing_is_uploaded_when_a_local_check_fails(cli, service: Service, tmp_path: Path) -> None:
+def test_nothing_is_uploaded_when_a_local_check_fails(
+    cli, service: Service, tmp_path: Path
+) -> None:
     short = write_wav(tmp_path / "short.wav", 0.4)
     r = cli("clone", "--name", "x" * 31, "--gender", "other", short)
     assert r.code == 1
     assert service.faults.seen == []  # not one request
     assert "error: Voice name too long" in r.err
     assert "error: Invalid gender" in r.err
-    assert 'error: File "short.wav" is too short (estimated 0.4s). Minimum duration is 1 seconds.' in r.err
+    assert (
+        'error: File "short.wav" is too short (estimated 0.4s). Minimum duration is 1 seconds.'
+        in r.err
+    )
     assert r.err.rstrip().endswith("error: 3 problems found; nothing was uploaded.")
     assert r.out == ""
 
@@ -71,8 +80,16 @@ def test_local_failure_as_json(cli, service: Service, tmp_path: Path) -> None:
 
 def test_dry_run_needs_no_key_and_sends_nothing(cli, sample: Path) -> None:
     port = closed_port()
-    r = cli("clone", "--name", "Dry", "--gender", "male", sample, "--dry-run",
-            env={"BLAND_API_URL": f"http://127.0.0.1:{port}"})
+    r = cli(
+        "clone",
+        "--name",
+        "Dry",
+        "--gender",
+        "male",
+        sample,
+        "--dry-run",
+        env={"BLAND_API_URL": f"http://127.0.0.1:{port}"},
+    )
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
         f"POST http://127.0.0.1:{port}/v1/voices/clone",
@@ -86,7 +103,9 @@ def test_dry_run_needs_no_key_and_sends_nothing(cli, sample: Path) -> None:
     assert "Dry run: nothing was sent." in r.err
 
 
-def test_dry_run_with_a_key_checks_the_name_but_uploads_nothing(cli, service: Service, sample: Path) -> None:
+def test_dry_run_with_a_key_checks_the_name_but_uploads_nothing(
+    cli, service: Service, sample: Path
+) -> None:
     service.state.add_voice("Taken")
     r = cli("clone", "--name", "taken", sample, "--dry-run", "--json")
     assert r.code == 1
@@ -114,14 +133,20 @@ def test_no_key_is_exit_3(cli, sample: Path) -> None:
     )
 
 
-def test_a_wrong_key_is_exit_3_with_the_service_message(cli, service: Service, sample: Path) -> None:
-    r = cli("clone", "--name", "K", sample, "--json", env={"BLAND_API_KEY": "sk-wrong-key-1234567890"})
+def test_a_wrong_key_is_exit_3_with_the_service_message(
+    cli, service: Service, sample: Path
+) -> None:
+    r = cli(
+        "clone", "--name", "K", sample, "--json", env={"BLAND_API_KEY": "sk-wrong-key-1234567890"}
+    )
     assert r.code == 3
     assert r.json()["errors"] == [{"error": "Authentication Error", "message": "Invalid token"}]
     assert "sk-wrong-key-1234567890" not in r.out + r.err
 
 
-def test_service_side_refusals_are_exit_1_with_its_message(cli, service: Service, sample: Path) -> None:
+def test_service_side_refusals_are_exit_1_with_its_message(
+    cli, service: Service, sample: Path
+) -> None:
     service.state.add_voice("Dup")
     r = cli("clone", "--name", "Dup", sample)
     assert (r.code, r.err) == (1, "error: Voice name is already taken\n")
@@ -132,10 +157,22 @@ def test_service_side_refusals_are_exit_1_with_its_message(cli, service: Service
 
 
 def test_processing_error_from_the_service(cli, service: Service, sample: Path) -> None:
-    body = json.dumps({"status": 400, "data": None, "errors": [
-        {"error": "Processing Error", "message": "Failed to process audio with beige model"}]})
-    service.faults.add("POST", "/v1/voices/clone", status=400, body=body.encode(),
-                       headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "status": 400,
+            "data": None,
+            "errors": [
+                {"error": "Processing Error", "message": "Failed to process audio with beige model"}
+            ],
+        }
+    )
+    service.faults.add(
+        "POST",
+        "/v1/voices/clone",
+        status=400,
+        body=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     r = cli("clone", "--name", "P", sample, "--json")
     assert r.code == 1
     assert r.json()["errors"] == [
@@ -144,18 +181,33 @@ def test_processing_error_from_the_service(cli, service: Service, sample: Path) 
 
 
 def test_500_envelope_is_exit_4(cli, service: Service, sample: Path) -> None:
-    body = json.dumps({"status": 500, "data": None, "errors": [
-        {"error": "Server Error", "message": "Failed to create voice entry"}]})
-    service.faults.add("POST", "/v1/voices/clone", status=500, body=body.encode(),
-                       headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "status": 500,
+            "data": None,
+            "errors": [{"error": "Server Error", "message": "Failed to create voice entry"}],
+        }
+    )
+    service.faults.add(
+        "POST",
+        "/v1/voices/clone",
+        status=500,
+        body=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     r = cli("clone", "--name", "S", sample)
     assert (r.code, r.err) == (4, "error: Failed to create voice entry\n")
 
 
 def test_unreachable_service_is_exit_4(cli, sample: Path) -> None:
     port = closed_port()
-    r = cli("clone", "--name", "U", sample,
-            env={"BLAND_API_URL": f"http://127.0.0.1:{port}", "BLAND_API_KEY": KEY})
+    r = cli(
+        "clone",
+        "--name",
+        "U",
+        sample,
+        env={"BLAND_API_URL": f"http://127.0.0.1:{port}", "BLAND_API_KEY": KEY},
+    )
     assert r.code == 4
     assert r.err == (
         f"error: Could not reach the service at http://127.0.0.1:{port}: "
@@ -164,8 +216,15 @@ def test_unreachable_service_is_exit_4(cli, sample: Path) -> None:
 
 
 def test_api_url_flag_beats_the_environment(cli, service: Service, sample: Path) -> None:
-    r = cli("clone", "--name", "Flag", sample, "--api-url", service.url,
-            env={"BLAND_API_URL": f"http://127.0.0.1:{closed_port()}"})
+    r = cli(
+        "clone",
+        "--name",
+        "Flag",
+        sample,
+        "--api-url",
+        service.url,
+        env={"BLAND_API_URL": f"http://127.0.0.1:{closed_port()}"},
+    )
     assert r.code == 0, r.err
 
 
@@ -176,7 +235,12 @@ def test_bland_base_url_is_read_too(cli, service: Service, sample: Path, monkeyp
 
 
 def test_key_is_refused_over_plain_http_to_a_remote_host(cli, sample: Path) -> None:
-    r = cli("clone", "--name", "H", sample,
-            env={"BLAND_API_URL": "http://api.example.com", "BLAND_API_KEY": KEY})
+    r = cli(
+        "clone",
+        "--name",
+        "H",
+        sample,
+        env={"BLAND_API_URL": "http://api.example.com", "BLAND_API_KEY": KEY},
+    )
     assert r.code == 2
     assert "Refusing to send the API key over plain http to api.example.com" in r.err

@@ -13,8 +13,13 @@ HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body>
 
 
 def html(status: int, times: int = 1, after: bool = False) -> dict:
-    return {"status": status, "body": HTML_502, "headers": {"Content-Type": "text/html"},
-            "times": times, "after": after}
+    return {
+        "status": status,
+        "body": HTML_502,
+        "headers": {"Content-Type": "text/html"},
+        "times": times,
+        "after": after,
+    }
 
 
 def test_503_is_retried_and_one_voice_is_made(cli, service: Service, sample: Path) -> None:
@@ -26,7 +31,9 @@ def test_503_is_retried_and_one_voice_is_made(cli, service: Service, sample: Pat
 
 
 def test_429_honours_retry_after(cli, service: Service, sample: Path) -> None:
-    service.faults.add("POST", "/v1/voices/clone", status=429, headers={"Retry-After": "1"}, times=1)
+    service.faults.add(
+        "POST", "/v1/voices/clone", status=429, headers={"Retry-After": "1"}, times=1
+    )
     started = time.monotonic()
     r = cli("clone", "--name", "Rate", sample)
     assert r.code == 0, r.err
@@ -35,7 +42,9 @@ def test_429_honours_retry_after(cli, service: Service, sample: Path) -> None:
 
 
 def test_429_storm_gives_up_after_bounded_retries(cli, service: Service, sample: Path) -> None:
-    service.faults.add("POST", "/v1/voices/clone", status=429, headers={"Retry-After": "0"}, times=50)
+    service.faults.add(
+        "POST", "/v1/voices/clone", status=429, headers={"Retry-After": "0"}, times=50
+    )
     r = cli("clone", "--name", "Storm", sample, "--json")
     assert r.code == 4
     assert service.posts("/v1/voices/clone") == 4  # the first try and three retries
@@ -46,7 +55,9 @@ def test_429_storm_gives_up_after_bounded_retries(cli, service: Service, sample:
 
 
 def test_429_asking_for_a_long_wait_gives_up_at_once(cli, service: Service, sample: Path) -> None:
-    service.faults.add("POST", "/v1/voices/clone", status=429, headers={"Retry-After": "3600"}, times=5)
+    service.faults.add(
+        "POST", "/v1/voices/clone", status=429, headers={"Retry-After": "3600"}, times=5
+    )
     started = time.monotonic()
     r = cli("clone", "--name", "Wait", sample)
     assert r.code == 4
@@ -63,13 +74,22 @@ def test_html_500_is_exit_4_without_a_traceback(cli, service: Service, sample: P
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [(b"<html>oops</html>", "with something that is not JSON (an HTML page)"),
-     (b"", "with an empty body"),
-     (b'{"status": 200, "data": {"name": "x"}, "errors": null}', "The clone's answer has no voice_id.")],
+    [
+        (b"<html>oops</html>", "with something that is not JSON (an HTML page)"),
+        (b"", "with an empty body"),
+        (
+            b'{"status": 200, "data": {"name": "x"}, "errors": null}',
+            "The clone's answer has no voice_id.",
+        ),
+    ],
     ids=["html", "empty", "no-voice-id"],
 )
-def test_a_200_that_is_not_a_clone_answer(cli, service: Service, sample: Path, body: bytes, message: str) -> None:
-    service.faults.add("POST", "/v1/voices/clone", status=200, body=body, headers={"Content-Type": "text/html"})
+def test_a_200_that_is_not_a_clone_answer(
+    cli, service: Service, sample: Path, body: bytes, message: str
+) -> None:
+    service.faults.add(
+        "POST", "/v1/voices/clone", status=200, body=body, headers={"Content-Type": "text/html"}
+    )
     r = cli("clone", "--name", "M", sample)
     assert r.code == 4
     assert message in r.err
@@ -84,7 +104,9 @@ def test_a_huge_error_body_is_read_only_in_part(cli, service: Service, sample: P
     assert r.err.startswith("error: The service answered 500 X (xxxx")
 
 
-def test_502_after_the_voice_was_made_reports_it_instead_of_a_duplicate(cli, service: Service, sample: Path) -> None:
+def test_502_after_the_voice_was_made_reports_it_instead_of_a_duplicate(
+    cli, service: Service, sample: Path
+) -> None:
     service.faults.add("POST", "/v1/voices/clone", **html(502, after=True))
     r = cli("clone", "--name", "Gateway", sample, "--json")
     assert r.code == 0, r.err
@@ -95,7 +117,9 @@ def test_502_after_the_voice_was_made_reports_it_instead_of_a_duplicate(cli, ser
     assert "the voice was found by name and was not uploaded again" in r.err
 
 
-def test_502_before_the_voice_was_made_uploads_once_more(cli, service: Service, sample: Path) -> None:
+def test_502_before_the_voice_was_made_uploads_once_more(
+    cli, service: Service, sample: Path
+) -> None:
     service.faults.add("POST", "/v1/voices/clone", **html(502, after=False))
     r = cli("clone", "--name", "Retry", sample)
     assert r.code == 0, r.err
@@ -103,7 +127,9 @@ def test_502_before_the_voice_was_made_uploads_once_more(cli, service: Service, 
     assert len(service.voices_named("Retry")) == 1
 
 
-def test_dropped_connection_after_upload_finds_the_voice(cli, service: Service, sample: Path) -> None:
+def test_dropped_connection_after_upload_finds_the_voice(
+    cli, service: Service, sample: Path
+) -> None:
     proxy = BreakingProxy(service.http.port, ["drop_response"])
     try:
         r = cli("clone", "--name", "Dropped", sample, "--api-url", proxy.url)
@@ -115,7 +141,9 @@ def test_dropped_connection_after_upload_finds_the_voice(cli, service: Service, 
     assert service.posts("/v1/voices/clone") == 1
 
 
-def test_reset_in_the_middle_of_an_upload_uploads_again_once(cli, service: Service, tmp_path: Path) -> None:
+def test_reset_in_the_middle_of_an_upload_uploads_again_once(
+    cli, service: Service, tmp_path: Path
+) -> None:
     from audiofiles import write_wav
 
     big = write_wav(tmp_path / "big.wav", 14.0, 48000)  # 1.3 MB: the reset comes mid-body
@@ -142,11 +170,17 @@ def test_a_stalled_service_times_out(cli, service: Service, sample: Path) -> Non
     assert "Check with 'bland-clone voices list' before trying again." in r.err
 
 
-def test_redirects_are_not_followed_and_the_key_goes_nowhere_else(cli, service: Service, sample: Path) -> None:
+def test_redirects_are_not_followed_and_the_key_goes_nowhere_else(
+    cli, service: Service, sample: Path
+) -> None:
     other = Service("sk-other-000000000000000")
     try:
-        service.faults.add("POST", "/v1/voices/clone", status=307,
-                           headers={"Location": other.url + "/v1/voices/clone"})
+        service.faults.add(
+            "POST",
+            "/v1/voices/clone",
+            status=307,
+            headers={"Location": other.url + "/v1/voices/clone"},
+        )
         r = cli("clone", "--name", "Redirect", sample)
     finally:
         other.close()

@@ -56,7 +56,13 @@ def test_rename_checks_the_name_locally_first(cli, service: Service) -> None:
     assert not any(m == "PATCH" for m, _, _ in service.faults.seen)
     r = cli("voices", "rename", "Before", "After", "--json")
     assert r.code == 0
-    assert r.json() == {"ok": True, "voice_id": v.id, "name": "After", "old_name": "Before", "errors": []}
+    assert r.json() == {
+        "ok": True,
+        "voice_id": v.id,
+        "name": "After",
+        "old_name": "Before",
+        "errors": [],
+    }
     assert v.name == "After"
     service.state.add_voice("Other")
     r = cli("voices", "rename", "After", "other")
@@ -120,7 +126,10 @@ def test_speak_writes_a_wav(cli, service: Service, tmp_path: Path) -> None:
 def test_speak_refuses_text_over_the_limit_locally(cli, service: Service, tmp_path: Path) -> None:
     text = "a" * (limits.SPEAK_TEXT_MAX_CHARS + 1)
     r = cli("speak", "Maya", text, "-o", tmp_path / "p.wav")
-    assert (r.code, r.err) == (1, "error: Text is too long (5001 characters). Maximum is 5000 characters.\n")
+    assert (r.code, r.err) == (
+        1,
+        "error: Text is too long (5001 characters). Maximum is 5000 characters.\n",
+    )
     assert service.faults.seen == []
 
 
@@ -130,11 +139,13 @@ def test_clone_with_a_preview(cli, service: Service, sample: Path, tmp_path: Pat
     assert r.code == 0, r.err
     doc = r.json()
     assert doc["preview"] == {"ok": True, "path": str(out), "bytes": out.stat().st_size}
-    assert wave.open(str(out)).getnframes() > 0
+    with wave.open(str(out)) as w:
+        assert w.getnframes() > 0
 
 
-def test_clone_preview_problems_are_found_before_the_upload(cli, service: Service, sample: Path,
-                                                             tmp_path: Path) -> None:
+def test_clone_preview_problems_are_found_before_the_upload(
+    cli, service: Service, sample: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "exists.wav"
     out.write_bytes(b"x")
     r = cli("clone", "--name", "P2", sample, "--preview", "Hi", "-o", out)
@@ -156,7 +167,9 @@ def test_add_samples_to_a_v1_voice(cli, service: Service, tmp_path: Path) -> Non
     assert service.state.uploads[-1]["filenames"] == ["take.wav"]
 
 
-def test_add_samples_refuses_to_pass_five_before_uploading(cli, service: Service, tmp_path: Path) -> None:
+def test_add_samples_refuses_to_pass_five_before_uploading(
+    cli, service: Service, tmp_path: Path
+) -> None:
     takes = [write_wav(tmp_path / f"t{i}.wav", 11.0) for i in range(4)]
     r = cli("add-samples", "Legacy Narrator", *takes)
     assert r.code == 1
@@ -167,31 +180,47 @@ def test_add_samples_refuses_to_pass_five_before_uploading(cli, service: Service
     assert service.posts("/v1/voices/samples") == 0
 
 
-def test_add_samples_to_a_v3_voice_stops_before_uploading(cli, service: Service, sample: Path) -> None:
+def test_add_samples_to_a_v3_voice_stops_before_uploading(
+    cli, service: Service, sample: Path
+) -> None:
     service.state.add_voice("Modern")
     r = cli("add-samples", "Modern", sample)
     assert r.code == 1
-    assert r.err.startswith(
-        "error: Adding samples is only supported for BTTS voices: 'Modern' "
-    )
+    assert r.err.startswith("error: Adding samples is only supported for BTTS voices: 'Modern' ")
     assert "Clone a new voice with the new sample instead" in r.err
     assert service.posts("/v1/voices/samples") == 0
 
 
 def test_add_samples_dry_run_is_offline(cli, sample: Path) -> None:
-    r = cli("add-samples", "some-id", sample, "--dry-run", "--json",
-            env={"BLAND_API_URL": "http://127.0.0.1:9"})
+    r = cli(
+        "add-samples",
+        "some-id",
+        sample,
+        "--dry-run",
+        "--json",
+        env={"BLAND_API_URL": "http://127.0.0.1:9"},
+    )
     assert r.code == 0
     doc = r.json()
     assert doc["request"]["url"] == "http://127.0.0.1:9/v1/voices/samples"
     assert doc["request"]["fields"] == {"voice_id": "some-id"}
 
 
-@pytest.mark.parametrize("argv", [["voices", "list"], ["voices", "show", "x"], ["samples", "list", "x"]])
+@pytest.mark.parametrize(
+    "argv", [["voices", "list"], ["voices", "show", "x"], ["samples", "list", "x"]]
+)
 def test_read_commands_fail_cleanly_on_html_502(cli, service: Service, argv: list[str]) -> None:
-    service.faults.add("GET", "/v1/voices", status=502, times=10,
-                       body=b"<html><title>Bad Gateway</title></html>", headers={"Content-Type": "text/html"})
+    service.faults.add(
+        "GET",
+        "/v1/voices",
+        status=502,
+        times=10,
+        body=b"<html><title>Bad Gateway</title></html>",
+        headers={"Content-Type": "text/html"},
+    )
     r = cli(*argv, "--json")
     assert r.code == 4
-    assert r.json()["errors"][0]["message"] == "The service answered 502 X (an HTML page: Bad Gateway)"
+    assert (
+        r.json()["errors"][0]["message"] == "The service answered 502 X (an HTML page: Bad Gateway)"
+    )
     assert io.StringIO(r.out).read().count("\n{") == 0  # one object

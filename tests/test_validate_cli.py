@@ -74,7 +74,9 @@ def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
     b = write_wav(tmp_path / "b.wav", 12.0)
     r = cli("validate", a, b)
     assert r.code == 0
-    assert 'warning: File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.' in r.out
+    assert (
+        'warning: File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.' in r.out
+    )
     assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
     assert r.err == "2 files OK, 2 warnings.\n"
 
@@ -97,16 +99,23 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
     assert doc["ok"] is False
     assert doc["errors"] == [
         {
-            "message": 'File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.',
+            "message": 'File "short.wav" is too short (estimated 0.5s). '
+            "Minimum duration is 1 seconds.",
             "code": "too_short",
             "severity": "error",
             "file": str(short),
         }
     ]
     f0 = doc["files"][0]
-    assert {k: f0[k] for k in ("name", "format", "duration", "samplerate", "channels", "verdict")} == {
-        "name": "sample.wav", "format": "WAV", "duration": 12.0, "samplerate": 16000,
-        "channels": 1, "verdict": "ok",
+    assert {
+        k: f0[k] for k in ("name", "format", "duration", "samplerate", "channels", "verdict")
+    } == {
+        "name": "sample.wav",
+        "format": "WAV",
+        "duration": 12.0,
+        "samplerate": 16000,
+        "channels": 1,
+        "verdict": "ok",
     }
     assert doc["files"][1]["verdict"] == "error"
     assert r.err.startswith("error: 1 problem found")

@@ -1,0 +1,106 @@
+"""Usage errors, --version, --help, and what start-up imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bland_clone import __version__
+from bland_clone.cli import EXIT_CODES
+
+
+def test_version(cli) -> None:
+    assert cli("--version").out == f"bland-clone {__version__}\n"
+    assert cli("-V").code == 0
+
+
+def test_help_documents_environment_and_exit_codes(cli) -> None:
+    r = cli("--help")
+    assert r.code == 0
+    for var in ("BLAND_API_KEY", "BLAND_API_URL", "BLAND_BASE_URL", "NO_COLOR"):
+        assert var in r.out
+    for code, meaning in EXIT_CODES.items():
+        assert f"  {code:<4} {meaning}\n" in r.out
+
+
+def test_every_command_has_help_with_examples(cli) -> None:
+    for argv in (["validate"], ["clone"], ["add-samples"], ["speak"], ["voices", "delete"]):
+        r = cli(*argv, "--help")
+        assert r.code == 0, argv
+        assert "--json" in r.out
+    assert "Examples:" in cli("clone", "--help").out
+
+
+def test_unknown_option_is_a_usage_error(cli, sample: Path) -> None:
+    r = cli("validate", sample, "--bogus")
+    assert r.code == 2
+    assert "No such option: --bogus" in r.err
+    assert r.out == ""
+
+
+def test_usage_error_with_json_is_one_json_object(cli) -> None:
+    r = cli("clone", "--json", "x.wav")  # --name is missing
+    assert r.code == 2
+    doc = json.loads(r.out)
+    assert doc["ok"] is False
+    assert doc["errors"][0]["error"] == "Usage Error"
+    assert "--name" in doc["errors"][0]["message"]
+
+
+def test_bad_engine_and_conflicting_modes(cli, sample: Path) -> None:
+    r = cli("validate", sample, "--engine", "v9")
+    assert (r.code, r.err) == (2, "error: --engine must be one of v3, v2, not 'v9'\n")
+    r = cli("validate", sample, "--json", "--quiet")
+    assert r.code == 2
+
+
+def test_no_key_on_the_command_line(cli) -> None:
+    r = cli("clone", "--api-key", "sk-123", "--name", "x", "a.wav")
+    assert r.code == 2
+
+
+HEAVY = ("numpy", "soundfile", "requests", "rich.table", "rich.console", "werkzeug")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--version"], ["--help"], ["clone", "--help"], ["voices", "--help"]]
+)
+def test_version_and_help_import_no_heavy_module(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from bland_clone.__main__ import main\n"
+        f"rc = main({argv!r})\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(rc, heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, COLUMNS="100"),
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout + proc.stderr
+
+
+def test_version_fast_path_imports_not_even_typer() -> None:
+    code = (
+        "import sys\nfrom bland_clone.__main__ import main\nmain(['--version'])\n"
+        "print('typer' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-1] == "False"
+
+
+def test_python_api_is_importable(sample: Path) -> None:
+    import bland_clone
+
+    info = bland_clone.inspect(sample)
+    report = bland_clone.validate_upload([info], name="API user", require_name=True)
+    assert report.ok and info.duration == pytest.approx(12.0)
+    with pytest.raises(bland_clone.AuthError):
+        bland_clone.Client(None)

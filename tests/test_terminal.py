@@ -1,0 +1,97 @@
+"""The CLI as a separate process: on a pseudo-terminal (prompts, colour, tables) and off one."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from servers import Service
+
+
+def run_on_tty(
+    args: list[str], env: dict[str, str], answer: bytes | None = None, timeout: float = 30
+) -> tuple[int, str]:
+    """Run ``python -m bland_clone ARGS`` with stdin/stdout/stderr on a pseudo-terminal."""
+    primary, secondary = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        close_fds=True,
+    )
+    os.close(secondary)
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if answer is not None and not answered and b"[y/N]" in seen:
+                os.write(primary, answer)
+                answered = True
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=5)
+    os.close(primary)
+    return code, seen.decode("utf-8", "replace")
+
+
+def _env(service: Service) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
+    env.update(
+        BLAND_API_URL=service.url, BLAND_API_KEY=service.key, TERM="xterm-256color", COLUMNS="120"
+    )
+    return env
+
+
+def test_delete_asks_on_a_terminal(service: Service) -> None:
+    v = service.state.add_voice("Asked")
+    code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"n\n")
+    assert f"Delete 1 voice(s): 'Asked' ({v.id})? [y/N]" in screen
+    assert code == 1 and not v.deleted
+    assert "Nothing was deleted." in screen
+    code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"y\n")
+    assert code == 0 and v.deleted
+    assert f"Deleted 'Asked' ({v.id})." in screen
+
+
+def test_a_terminal_gets_a_table_and_colour(sample: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="160")
+    code, screen = run_on_tty(["validate", str(sample)], env)
+    assert code == 0
+    assert "\x1b[" in screen  # colour
+    assert "┃" in screen or "│" in screen  # box drawing of a Rich table
+    assert "sample.wav" in screen
+
+
+def test_no_color_on_a_terminal_is_plain(sample: Path) -> None:
+    env = dict(os.environ, NO_COLOR="1", TERM="xterm-256color")
+    code, screen = run_on_tty(["validate", str(sample)], env)
+    assert code == 0
+    assert "\x1b[" not in screen and "│" not in screen
+    assert "FILE\tFORMAT\tDURATION" in screen
+
+
+def test_off_a_terminal_nothing_but_plain_text(sample: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bland_clone", "validate", str(sample)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TERM="xterm-256color"),
+    )
+    assert proc.returncode == 0
+    assert "\x1b[" not in proc.stdout + proc.stderr
