@@ -14,7 +14,7 @@ Names are imported lazily so that ``import bland_clone`` (and ``bland-clone --ve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: --version stays fast
 
 __version__ = "0.1.0"
 
@@ -51,6 +51,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .audio import AudioInfo, inspect, inspect_many
     from .client import Client, CloneResult, Voice
     from .errors import APIError, AuthError, BlandCloneError, InputError, ServiceError

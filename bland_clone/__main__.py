@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 
 def _json_requested(args: Sequence[str]) -> bool:
@@ -14,6 +17,11 @@ def _json_requested(args: Sequence[str]) -> bool:
         if a == "--json":
             return True
     return False
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    """The command asked for: the first word that is not an option (the root takes no values)."""
+    return next((a for a in args if not a.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,19 +37,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (AttributeError, ValueError):
             pass
     want_json = _json_requested(args)
-    from . import common
     from .errors import BlandCloneError, ExitCode
 
-    common.reset_output()
+    if "bland_clone.common" in sys.modules:  # a previous in-process run (tests, scripts)
+        sys.modules["bland_clone.common"].reset_output()
     try:
-        from .cli import app
+        from .cli import build_app
 
+        app = build_app(_command_name(args))
         rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
+        from . import common
+
         _report(common.current_output(want_json), exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
+        from . import common
+
         out = common.current_output(want_json)
         if out.mode == "json":
             out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
@@ -53,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         usage = _usage_error(exc)
         if usage is not None:
+            from . import common
+
             code, message, show = usage
             if want_json:
                 common.current_output(True).json(

@@ -58,8 +58,9 @@ def tree() -> Node:
     """The command tree, read from Typer's command objects (attributes only, no Click import)."""
     import typer
 
-    from .cli import app
+    from .cli import build_app
 
+    app = build_app(full=True)
     def walk(cmd: Any, path: list[str]) -> Node:
         node = Node(path, _first_line(getattr(cmd, "help", "")))
         for p in cmd.params:

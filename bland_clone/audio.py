@@ -1,8 +1,9 @@
 """Read what a file is, without decoding it: format, true duration, rate, channels, size.
 
-WAV and MP3 are read by their headers here (a WAV whose header says 0 samples is measured from
-the data on disk; an MP3's frames are counted). Everything else goes through libsndfile, with
-its chatter kept off the terminal. numpy and soundfile are imported only when a file needs them.
+WAV, MP3, FLAC and Ogg (Vorbis, Opus) are read by their headers here: a WAV whose header says
+0 samples is measured from the data on disk, an MP3's frames are counted, FLAC's STREAMINFO and
+Ogg's last granule give exact lengths. Everything else goes through libsndfile, with its chatter
+kept off the terminal; numpy and soundfile are imported only when a file needs them.
 """
 
 from __future__ import annotations
@@ -120,6 +121,15 @@ def _unreadable(info: AudioInfo, why: str) -> AudioInfo:
 _WAV_SUBTYPES = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW"}
 
 
+def _wav_subtype(tag: int, bits: int) -> str:
+    """libsndfile's names, so that a format reads the same whichever reader saw it."""
+    if tag == 1:
+        return "PCM_U8" if bits == 8 else f"PCM_{bits}"
+    if tag == 3:
+        return {32: "FLOAT", 64: "DOUBLE"}.get(bits, f"FLOAT_{bits}")
+    return _WAV_SUBTYPES[tag]
+
+
 def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
     """Parse a RIFF/WAVE header. True when done; False to hand the file to libsndfile."""
     f.seek(12)
@@ -152,7 +162,7 @@ def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
             available = size - start
             data_len = clen if 0 < clen <= available else available  # 0/0xFFFFFFFF: streamed WAV
             info.format = "WAV"
-            info.subtype = f"{_WAV_SUBTYPES[tag]}_{bits}" if tag in (1, 3) else _WAV_SUBTYPES[tag]
+            info.subtype = _wav_subtype(tag, bits)
             info.channels, info.samplerate = ch, rate
             info.duration = (data_len // align) / rate
             return True
@@ -179,9 +189,64 @@ def _read_mp3(f: Any, size: int, info: AudioInfo) -> bool:
     return True
 
 
+def _read_flac(f: Any, head: bytes, info: AudioInfo) -> bool:
+    """STREAMINFO holds rate, channels and the exact sample count."""
+    start = mp3.id3v2_size(head)
+    f.seek(start)
+    block = f.read(4 + 4 + 34)
+    if block[:4] != b"fLaC" or len(block) < 42 or block[4] & 0x7F != 0:
+        return False
+    bits = int.from_bytes(block[18:26], "big")
+    rate = bits >> 44
+    channels = ((bits >> 41) & 0x7) + 1
+    bps = ((bits >> 36) & 0x1F) + 1
+    total = bits & 0xFFFFFFFFF
+    if rate == 0 or total == 0:  # unknown length (a stream): libsndfile decides
+        return False
+    info.format, info.subtype = "FLAC", f"PCM_{bps}" if bps in (8, 16, 24) else f"PCM_{bps}BIT"
+    info.samplerate, info.channels = rate, channels
+    info.duration = total / rate
+    return True
+
+
+def _read_ogg(f: Any, size: int, head: bytes, info: AudioInfo) -> bool:
+    """Vorbis or Opus in Ogg: rate from the first packet, length from the last page's granule."""
+    if len(head) < 28 + head[26] + 19:
+        return False
+    packet = head[27 + head[26] :]
+    if packet[:7] == b"\x01vorbis":
+        channels, rate = packet[11], struct.unpack("<I", packet[12:16])[0]
+        subtype, pre_skip, clock = "VORBIS", 0, rate
+    elif packet[:8] == b"OpusHead":
+        channels, pre_skip = packet[9], struct.unpack("<H", packet[10:12])[0]
+        rate = struct.unpack("<I", packet[12:16])[0] or 48000
+        subtype, clock = "OPUS", 48000  # Opus granules count 48 kHz samples
+    else:
+        return False  # FLAC or Speex in Ogg: libsndfile decides
+    serial = head[14:18]
+    f.seek(max(0, size - 65536))
+    tail = f.read(65536)
+    pos = tail.rfind(b"OggS")
+    while pos >= 0 and tail[pos + 14 : pos + 18] != serial:
+        pos = tail.rfind(b"OggS", 0, pos)
+    if pos < 0 or pos + 14 > len(tail) or not channels or not clock:
+        return False
+    granule = struct.unpack("<q", tail[pos + 6 : pos + 14])[0]
+    if granule < 0:
+        return False
+    info.format, info.subtype = "OGG", subtype
+    info.samplerate, info.channels = rate, channels
+    info.duration = max(0, granule - pre_skip) / clock
+    return True
+
+
 def _sniff(head: bytes, ext: str) -> str | None:
     if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
         return "WAV"
+    if head[:4] == b"fLaC" or (head[:3] == b"ID3" and b"fLaC" in head[:4096]):
+        return "FLAC"
+    if head[:4] == b"OggS":
+        return "OGG"
     if mp3.looks_like_mp3(head):
         return "MP3"
     if head[4:8] == b"ftyp":
@@ -254,6 +319,10 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
             if kind == "WAV" and head[:4] == b"RIFF" and _read_wav(f, st.st_size, info):
                 return info
             if kind == "MP3" and _read_mp3(f, st.st_size, info):
+                return info
+            if kind == "FLAC" and _read_flac(f, head, info):
+                return info
+            if kind == "OGG" and _read_ogg(f, st.st_size, head, info):
                 return info
             if kind in _UNSUPPORTED:
                 return _unreadable(info, _UNSUPPORTED[kind])

@@ -1,13 +1,12 @@
 """The command tree. Each command lives in its own module under ``bland_clone.commands``."""
 
-from __future__ import annotations
 
+import importlib
 from typing import Annotated, Optional
 
 import typer
 
 from . import __version__
-from .commands import add_samples, clone, samples, sandbox, speak, validate, voices
 from .settings import ENVIRONMENT
 
 EXIT_CODES = {
@@ -28,20 +27,17 @@ _EPILOG = (
     + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
 )
 
-app = typer.Typer(
-    name="bland-clone",
-    help="Check voice samples locally, then clone voices with Bland's voice API.\n\n"
-    "Examples:\n\n"
-    "  bland-clone validate sample.wav\n\n"
-    "  bland-clone clone --name Narrator sample.wav --dry-run\n\n"
-    "  BLAND_API_KEY=... bland-clone clone --name Narrator --gender female sample.wav",
-    epilog=_EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: Every command: (name, module under bland_clone.commands, attribute, short help). The short help
+#: is what the root --help lists; a test checks it against each command's own help.
+COMMANDS = [
+    ("validate", "validate", "validate", "Check audio files as one upload would be checked."),
+    ("clone", "clone", "clone", "Check audio samples locally, then create a voice clone."),
+    ("add-samples", "add_samples", "add_samples", "Add samples to an existing (BTTS V1) voice."),
+    ("voices", "voices", "app", "See and manage your voices: list, show, rename, delete."),
+    ("samples", "samples", "app", "See a voice's samples: list, get."),
+    ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
+    ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
+]
 
 
 def _version(value: bool) -> None:
@@ -50,8 +46,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def main(
+def _root(
     version: Annotated[
         Optional[bool],
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
@@ -60,10 +55,37 @@ def main(
     """Check voice samples locally, then clone voices with Bland's voice API."""
 
 
-app.command("validate")(validate.validate)
-app.command("clone")(clone.clone)
-app.command("add-samples")(add_samples.add_samples)
-app.add_typer(voices.app, name="voices")
-app.add_typer(samples.app, name="samples")
-app.command("speak")(speak.speak)
-app.command("sandbox")(sandbox.sandbox)
+def _stub() -> None:  # pragma: no cover - never invoked, see build_app
+    """A placeholder that lists a command in the root help without importing it."""
+
+
+def build_app(command: Optional[str] = None, *, full: bool = False) -> typer.Typer:
+    """The command tree. Only ``command``'s module is imported (all of them with ``full``):
+    the others are listed by name and short help, so start-up does not pay for them."""
+    app = typer.Typer(
+        name="bland-clone",
+        help="Check voice samples locally, then clone voices with Bland's voice API.\n\n"
+        "Examples:\n\n"
+        "  bland-clone validate sample.wav\n\n"
+        "  bland-clone clone --name Narrator sample.wav --dry-run\n\n"
+        "  BLAND_API_KEY=... bland-clone clone --name Narrator --gender female sample.wav",
+        epilog=_EPILOG,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for name, module, attr, short in COMMANDS:
+        if full or name == command:
+            obj = getattr(importlib.import_module(f".commands.{module}", __package__), attr)
+            if isinstance(obj, typer.Typer):
+                app.add_typer(obj, name=name)
+            else:
+                app.command(name, short_help=short)(obj)
+        elif module in ("voices", "samples"):
+            app.add_typer(typer.Typer(help=short), name=name)
+        else:
+            app.command(name, short_help=short, add_help_option=False)(_stub)
+    return app

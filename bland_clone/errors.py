@@ -7,7 +7,10 @@ No message built here ever contains the API key: the client never passes it in.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExitCode(IntEnum):

@@ -1,6 +1,5 @@
 """Option and argument types shared by the commands, declared once."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 

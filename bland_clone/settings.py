@@ -10,9 +10,7 @@ named profiles as ``[profiles.NAME]`` tables holding ``api_url`` and ``api_key``
 from __future__ import annotations
 
 import os
-import shlex
 import stat
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,6 +93,9 @@ class Settings:
 
 
 def _run_key_command(command: str) -> str:
+    import shlex
+    import subprocess
+
     try:
         proc = subprocess.run(
             shlex.split(command), capture_output=True, text=True, timeout=30, check=False

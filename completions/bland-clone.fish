@@ -4,11 +4,11 @@
 complete -c bland-clone -f
 complete -c bland-clone -n "__fish_use_subcommand" -a add-samples -d "Add samples to an existing voice (BTTS V1 voices; at most 5 samples per voice)."
 complete -c bland-clone -n "__fish_use_subcommand" -a clone -d "Check audio samples locally, then create a voice clone."
-complete -c bland-clone -n "__fish_use_subcommand" -a samples -d "See a voice's samples."
+complete -c bland-clone -n "__fish_use_subcommand" -a samples -d "See a voice's samples: list, get."
 complete -c bland-clone -n "__fish_use_subcommand" -a sandbox -d "Serve the voice endpoints on 127.0.0.1, with voices in memory. No account, no network."
 complete -c bland-clone -n "__fish_use_subcommand" -a speak -d "Speak text with a voice and write the audio: a preview of a clone."
 complete -c bland-clone -n "__fish_use_subcommand" -a validate -d "Check audio files as one upload would be checked. Offline; no key needed."
-complete -c bland-clone -n "__fish_use_subcommand" -a voices -d "See and manage your voices."
+complete -c bland-clone -n "__fish_use_subcommand" -a voices -d "See and manage your voices: list, show, rename, delete."
 complete -c bland-clone -n "__fish_use_subcommand" -l version -s V -d "Show the version."
 complete -c bland-clone -n "__fish_use_subcommand" -l help -s h -d "Show help and exit."
 complete -c bland-clone -n "__fish_seen_subcommand_from add-samples" -l dry-run -d "Run every local check, print what would be sent, and stop. Needs no key."

@@ -26,12 +26,14 @@ from bland_clone.audio import expand_paths, inspect
 )
 def test_durations_of_common_formats(tmp_path: Path, fmt: str, ext: str, subtype: str) -> None:
     p = tmp_path / f"s.{ext}"
-    sf.write(p, np.zeros(16000 * 7, dtype=np.float32), 16000, format=fmt, subtype=subtype)
+    rate = 48000 if subtype == "OPUS" else 16000
+    sf.write(p, np.zeros(rate * 7, dtype=np.float32), rate, format=fmt, subtype=subtype)
     info = inspect(p)
     assert info.error is None
     assert info.duration == pytest.approx(7.0, abs=0.01)
-    assert (info.samplerate, info.channels) == (16000, 1)
-    assert info.format == fmt
+    assert (info.samplerate, info.channels) == (rate, 1)
+    assert (info.format, info.subtype) == (fmt, subtype)
+    assert info.duration == pytest.approx(sf.info(p).duration, abs=0.01)  # agrees with libsndfile
     assert info.size == p.stat().st_size
 
 

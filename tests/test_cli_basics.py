@@ -104,3 +104,16 @@ def test_python_api_is_importable(sample: Path) -> None:
     assert report.ok and info.duration == pytest.approx(12.0)
     with pytest.raises(bland_clone.AuthError):
         bland_clone.Client(None)
+
+
+def test_lazy_root_help_is_the_same_as_the_full_tree() -> None:
+    """Start-up imports only the command asked for; the root listing must not differ for it."""
+    from typer.testing import CliRunner
+
+    from bland_clone.cli import build_app
+
+    runner = CliRunner()
+    lazy = runner.invoke(build_app(), ["--help"], prog_name="bland-clone")
+    full = runner.invoke(build_app(full=True), ["--help"], prog_name="bland-clone")
+    assert lazy.exit_code == full.exit_code == 0
+    assert lazy.output == full.output

@@ -1,6 +1,5 @@
 """bland-clone add-samples: add samples to an existing (BTTS V1) voice."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any

@@ -1,6 +1,5 @@
 """bland-clone clone: check samples locally, then create a voice clone."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Optional

@@ -1,6 +1,5 @@
 """bland-clone samples: list a voice's samples and download one."""
 
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from ..options import (
 )
 from .voices import VoiceArg, _samples_table
 
-app = typer.Typer(help="See a voice's samples.", no_args_is_help=True)
+app = typer.Typer(help="See a voice's samples: list, get.", no_args_is_help=True)
 
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")]
 

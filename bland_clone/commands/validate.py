@@ -1,6 +1,5 @@
 """bland-clone validate: check files as one upload would be checked, offline, no key."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Optional

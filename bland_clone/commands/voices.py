@@ -1,6 +1,5 @@
 """bland-clone voices: list, show, rename and delete voices."""
 
-from __future__ import annotations
 
 import sys
 from typing import Annotated, Any
@@ -21,7 +20,9 @@ from ..options import (
     YesOpt,
 )
 
-app = typer.Typer(help="See and manage your voices.", no_args_is_help=True)
+app = typer.Typer(
+    help="See and manage your voices: list, show, rename, delete.", no_args_is_help=True
+)
 
 VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
 
