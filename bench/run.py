@@ -319,7 +319,7 @@ def main() -> int:
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     print(f"runs: {runs}; python {sys.version.split()[0]}; {os.cpu_count()} cores")
     for r in [headers, ["-" * w for w in widths], *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
     return 0
 
 

@@ -95,3 +95,17 @@ def test_off_a_terminal_nothing_but_plain_text(sample: Path) -> None:
     )
     assert proc.returncode == 0
     assert "\x1b[" not in proc.stdout + proc.stderr
+
+
+def test_upload_shows_a_progress_bar_on_a_terminal_only(service: Service, tmp_path: Path) -> None:
+    from audiofiles import write_wav
+
+    big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)  # 2.6 MB
+    code, screen = run_on_tty(["clone", "--name", "Progress", str(big)], _env(service))
+    assert code == 0, screen
+    assert "Uploading 1 file(s)" in screen
+    assert "MB" in screen  # bytes done / total
+    proc = subprocess.run([sys.executable, "-m", "bland_clone", "clone", "--name", "NoBar", str(big)],
+                          capture_output=True, text=True, env=_env(service))
+    assert proc.returncode == 0
+    assert "Uploading" not in proc.stderr and proc.stderr == ""
