@@ -24,12 +24,29 @@ def _command_name(args: Sequence[str]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _columns() -> int:
+    """The width Click formats help for, as shutil.get_terminal_size finds it."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args in (["--version"], ["-V"]):  # the fast path: import nothing
+    if fast and args in (["--version"], ["-V"]):  # the fast paths: import nothing
         from . import __version__
 
         sys.stdout.write(f"bland-clone {__version__}\n")
+        return 0
+    if fast and args in ([], ["--help"], ["-h"]) and _columns() >= 80:
+        from ._roothelp import TEXT  # generated from the command tree; a test keeps it current
+
+        sys.stdout.write(TEXT)
         return 0
     for stream in (sys.stdout, sys.stderr):
         try:

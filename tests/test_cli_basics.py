@@ -117,3 +117,16 @@ def test_lazy_root_help_is_the_same_as_the_full_tree() -> None:
     full = runner.invoke(build_app(full=True), ["--help"], prog_name="bland-clone")
     assert lazy.exit_code == full.exit_code == 0
     assert lazy.output == full.output
+
+
+def test_prerendered_root_help_is_what_typer_renders(cli) -> None:
+    from bland_clone._docs import root_help_module
+    from bland_clone._roothelp import TEXT
+
+    assert (Path(__file__).resolve().parents[1] / "bland_clone" / "_roothelp.py").read_text() == (
+        root_help_module()
+    ), "run python -m bland_clone._docs"
+    assert cli("--help", env={"COLUMNS": "80"}).out == TEXT
+    assert cli(env={"COLUMNS": "120"}).out == TEXT  # no arguments: the same help
+    narrow = cli("--help", env={"COLUMNS": "60"})
+    assert narrow.code == 0 and narrow.out != TEXT  # narrower terminals get Typer's own wrapping

@@ -105,7 +105,7 @@ def test_upload_shows_a_progress_bar_on_a_terminal_only(service: Service, tmp_pa
     assert code == 0, screen
     assert "Uploading 1 file(s)" in screen
     assert "MB" in screen  # bytes done / total
-    proc = subprocess.run([sys.executable, "-m", "bland_clone", "clone", "--name", "NoBar", str(big)],
-                          capture_output=True, text=True, env=_env(service))
+    argv = [sys.executable, "-m", "bland_clone", "clone", "--name", "NoBar", str(big)]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=_env(service))
     assert proc.returncode == 0
     assert "Uploading" not in proc.stderr and proc.stderr == ""
