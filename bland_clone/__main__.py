@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 
         app = build_app(_command_name(args))
         rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
+        if rv == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into Exit(130) itself
+            raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
         from . import common
