@@ -211,7 +211,7 @@ def _read_flac(f: Any, head: bytes, info: AudioInfo) -> bool:
 
 def _read_ogg(f: Any, size: int, head: bytes, info: AudioInfo) -> bool:
     """Vorbis or Opus in Ogg: rate from the first packet, length from the last page's granule."""
-    if len(head) < 28 + head[26] + 19:
+    if len(head) < 27 or len(head) < 27 + head[26] + 19:
         return False
     packet = head[27 + head[26] :]
     if packet[:7] == b"\x01vorbis":
@@ -330,7 +330,7 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
         return _unreadable(info, "permission denied")
     except OSError as exc:
         return _unreadable(info, os.strerror(exc.errno or 0).lower() or str(exc))
-    except (struct.error, ValueError, OverflowError):
+    except (struct.error, ValueError, OverflowError, IndexError):
         return _unreadable(info, "its header is broken")
     _read_soundfile(p, info)
     return info
