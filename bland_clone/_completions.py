@@ -61,6 +61,7 @@ def tree() -> Node:
     from .cli import build_app
 
     app = build_app(full=True)
+
     def walk(cmd: Any, path: list[str]) -> Node:
         node = Node(path, _first_line(getattr(cmd, "help", "")))
         for p in cmd.params:

@@ -27,6 +27,9 @@ COMMANDS = [
     ["samples", "list"],
     ["samples", "get"],
     ["speak"],
+    ["apply"],
+    ["config", "show"],
+    ["config", "set"],
     ["sandbox"],
 ]
 

@@ -1,6 +1,5 @@
 """The command tree. Each command lives in its own module under ``bland_clone.commands``."""
 
-
 import importlib
 from typing import Annotated, Optional
 
@@ -36,6 +35,8 @@ COMMANDS = [
     ("voices", "voices", "app", "See and manage your voices: list, show, rename, delete."),
     ("samples", "samples", "app", "See a voice's samples: list, get."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
+    ("apply", "apply", "apply", "Create the voices of a manifest that do not exist yet."),
+    ("config", "config", "app", "Show settings and write config profiles."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
 ]
 
@@ -84,7 +85,7 @@ def build_app(command: Optional[str] = None, *, full: bool = False) -> typer.Typ
                 app.add_typer(obj, name=name)
             else:
                 app.command(name, short_help=short)(obj)
-        elif module in ("voices", "samples"):
+        elif module in ("voices", "samples", "config"):
             app.add_typer(typer.Typer(help=short), name=name)
         else:
             app.command(name, short_help=short, add_help_option=False)(_stub)

@@ -1,6 +1,5 @@
 """Option and argument types shared by the commands, declared once."""
 
-
 from typing import Annotated, Optional
 
 import typer
@@ -89,6 +88,16 @@ FilesArg = Annotated[
 ]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
+]
+
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        help="Also print problems as 'github' workflow annotations (on by default when "
+        "GITHUB_ACTIONS=true).",
+        show_default=False,
+    ),
 ]
 
 DEFAULT_TIMEOUT = 120.0

@@ -48,6 +48,8 @@ class Output:
         self.rich_err = mode != "json" and _isatty(sys.stderr) and not no_color
         self.progress_ok = mode == "human" and _isatty(sys.stderr)
         self._json_done = False
+        #: print GitHub workflow annotations too (--format github, or under GitHub Actions)
+        self.github = os.environ.get("GITHUB_ACTIONS") == "true"
 
     # -- diagnostics: stderr -------------------------------------------------------------
 
@@ -172,6 +174,29 @@ class Output:
             else:
                 print(f"{label} {p.message}", file=stream)
 
+    # -- GitHub Actions ------------------------------------------------------------------
+
+    def annotate(
+        self, severity: str, message: str, file: str | None = None, line: int | None = None
+    ) -> None:
+        """A workflow command (``::error file=...::message``) that GitHub shows on the pull
+        request. Written to stdout, where the runner reads them; not in --json mode, whose
+        stdout is one JSON object (the same problems are in it)."""
+        if not self.github or self.mode == "json":
+            return
+        props = []
+        if file:
+            props.append(f"file={_gh_escape(file, prop=True)}")
+        if line:
+            props.append(f"line={line}")
+        props.append("title=bland-clone")
+        kind = "error" if severity == "error" else "warning"
+        sys.stdout.write(f"::{kind} {','.join(props)}::{_gh_escape(message)}\n")
+
+    def annotate_report(self, report: Report) -> None:
+        for p in report.problems:
+            self.annotate(p.severity, p.message, p.file)
+
     # -- progress ------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -202,3 +227,11 @@ class Output:
                 bar.update(task, completed=done, total=total_)
 
             yield update
+
+
+def _gh_escape(text: str, *, prop: bool = False) -> str:
+    """Escape data for a workflow command, as @actions/core does."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text

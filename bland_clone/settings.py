@@ -62,6 +62,38 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"Config file {path} is not valid TOML: {exc}") from None
 
 
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    """Write the config (profiles of plain values) owner-only: it may hold a key.
+
+    Comments and layout of an existing file are not kept.
+    """
+    import re
+
+    lines = ["# bland-clone settings: see 'bland-clone config show'", ""]
+    for name, table in sorted(config.get("profiles", {}).items()):
+        key = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_value(name)
+        lines.append(f"[profiles.{key}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in sorted(table.items())]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 def insecure_permissions(path: Path) -> bool:
     """True when a config file is readable or writable by group or others."""
     try:

@@ -10,12 +10,16 @@ _bland_clone() {
         w="${COMP_WORDS[i]}"
         case "$node/$w" in
             "/add-samples") node="add-samples" ;;
+            "/apply") node="apply" ;;
             "/clone") node="clone" ;;
+            "/config") node="config" ;;
             "/samples") node="samples" ;;
             "/sandbox") node="sandbox" ;;
             "/speak") node="speak" ;;
             "/validate") node="validate" ;;
             "/voices") node="voices" ;;
+            "config/set") node="config set" ;;
+            "config/show") node="config show" ;;
             "samples/get") node="samples get" ;;
             "samples/list") node="samples list" ;;
             "voices/delete") node="voices delete" ;;
@@ -29,18 +33,22 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--description|--key|--name|--port|--preview|--profile|--timeout|-d|-n|-p) return ;;
+        --api-url|--description|--jobs|--key|--name|--port|--preview|--profile|--timeout|-d|-j|-n|-p) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples clone samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
+        "apply") opts="--dry-run --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --preview --output -o --force -f --help -h"; cmds=""; files=1 ;;
+        "config") opts="--help -h"; cmds="set show"; files=0 ;;
+        "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
+        "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="get list"; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "validate") opts="--name -n --gender -g --engine -e --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
         "voices") opts="--help -h"; cmds="delete list rename show"; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

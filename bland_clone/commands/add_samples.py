@@ -1,6 +1,5 @@
 """bland-clone add-samples: add samples to an existing (BTTS V1) voice."""
 
-
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -45,6 +44,7 @@ def add_samples_to_voice(
     report = validate_upload(infos, engine="v1")
     if report.problems or dry_run:
         out.report(report, to_stderr=True)
+    out.annotate_report(report)
     if not report.ok:
         raise common.refuse(report)
     settings = common.get_settings(out, api_url, profile)

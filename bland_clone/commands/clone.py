@@ -1,6 +1,5 @@
 """bland-clone clone: check samples locally, then create a voice clone."""
 
-
 from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
@@ -59,6 +58,7 @@ def clone_voice(
     report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
     if report.problems or dry_run:
         out.report(report, to_stderr=True)
+    out.annotate_report(report)
     if not report.ok:
         raise common.refuse(report)
     settings = common.get_settings(out, api_url, profile)

@@ -1,6 +1,5 @@
 """bland-clone samples: list a voice's samples and download one."""
 
-
 from typing import Annotated
 
 import typer

@@ -1,6 +1,5 @@
 """bland-clone sandbox: serve a local stand-in of Bland's voice API on 127.0.0.1."""
 
-
 import sys
 from typing import Annotated, Optional
 

@@ -1,6 +1,5 @@
 """bland-clone speak: hear a voice, through the speak endpoint."""
 
-
 from typing import Annotated, Any
 
 import typer

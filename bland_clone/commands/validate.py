@@ -1,13 +1,12 @@
 """bland-clone validate: check files as one upload would be checked, offline, no key."""
 
-
 from collections.abc import Sequence
 from typing import Annotated, Optional
 
 import typer
 
 from .. import common
-from ..options import EngineOpt, FilesArg, GenderOpt, JsonOpt, QuietOpt
+from ..options import EngineOpt, FilesArg, FormatOpt, GenderOpt, JsonOpt, QuietOpt
 
 
 def validate_files(
@@ -32,23 +31,33 @@ def validate(
     ] = None,
     gender: GenderOpt = None,
     engine: EngineOpt = "v3",
+    fmt: FormatOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Check audio files as one upload would be checked. Offline; no key needed.
 
     Every problem of every file is reported at once, in the service's own words. Exit code 1 when
-    any file would be refused.
+    any file would be refused. A manifest (voices.toml) is checked voice by voice, each as its
+    own upload.
 
     Examples:
 
       bland-clone validate sample.wav
 
       bland-clone validate recordings/ --json
+
+      bland-clone validate voices.toml --format github
     """
-    out = common.make_output(json_, quiet)
+    from ..manifest import is_manifest
+
+    out = common.make_output(json_, quiet, fmt)
+    if is_manifest(paths):
+        validate_manifest(out, paths[0])
+        return
     report = validate_files(paths, name=name, gender=gender, engine=engine)
     out.report(report)
+    out.annotate_report(report)
     if not report.ok:
         raise common.refuse(report, what="these files would be refused")
     out.result(report.to_dict())
@@ -60,3 +69,22 @@ def validate(
             + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
             + "."
         )
+
+
+def validate_manifest(out: common.Output, path: str) -> None:
+    from ..errors import InputError
+    from .apply import check_manifest, show_voice_reports, voice_report_json
+
+    checked = check_manifest(out, path)
+    show_voice_reports(out, checked)
+    voices = [voice_report_json(s, r) for s, r in checked]
+    errors = [e for v in voices for e in v["errors"]]
+    if errors:
+        bad = sum(1 for v in voices if not v["ok"])
+        raise InputError(
+            f"{bad} of {len(voices)} voice(s) would be refused.",
+            errors=errors,
+            payload={"manifest": path, "voices": voices},
+        )
+    out.result({"ok": True, "manifest": path, "voices": voices, "errors": []})
+    out.info(f"{len(voices)} voice(s) OK.")

@@ -1,6 +1,5 @@
 """bland-clone voices: list, show, rename and delete voices."""
 
-
 import sys
 from typing import Annotated, Any
 

@@ -1,0 +1,98 @@
+"""bland-clone config: see where each setting comes from, and write profiles."""
+
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .. import common
+from ..errors import UsageError
+from ..options import ApiUrlOpt, JsonOpt, ProfileOpt
+
+app = typer.Typer(help="Show settings and write config profiles.", no_args_is_help=True)
+
+SETTABLE = ("api_url", "api_key_command", "api_key")
+
+
+@app.command("show")
+def show(
+    api_url: ApiUrlOpt = None,
+    profile: ProfileOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Show each setting and where it came from (flag, environment, profile, default).
+
+    The API key is masked; an api_key_command is not run.
+    """
+    from ..client import mask
+    from ..settings import config_path
+
+    out = common.make_output(json_)
+    s = common.get_settings(out, api_url, profile)
+    key = s._key  # an api_key_command is not run just to show the settings
+    shown_key = mask(key) if key else ("(from api_key_command)" if s.has_key else None)
+    rows = [
+        ("config_file", str(config_path()), "exists" if s.config_file else "not found"),
+        ("profile", s.profile, s.sources["profile"]),
+        ("api_url", s.api_url, s.sources["api_url"]),
+        ("api_key", shown_key or "(not set)", s.sources["api_key"]),
+    ]
+    result = {
+        "ok": True,
+        "settings": {name: {"value": value, "source": source} for name, value, source in rows},
+        "warnings": s.warnings,
+        "errors": [],
+    }
+    out.result(result, lambda: out.table(["Setting", "Value", "Source"], [list(r) for r in rows]))
+
+
+@app.command("set")
+def set_(
+    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTABLE)}.", show_default=False)],
+    value: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="The value; for api_key it is read from standard input instead.",
+            show_default=False,
+        ),
+    ] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Profile to write.")] = "default",
+) -> None:
+    """Write a setting into a profile of the config file (created owner-only, mode 600).
+
+    The API key is never taken from the command line: pipe it in.
+
+    Examples:
+
+      bland-clone config set api_url https://api.bland.ai --profile prod
+
+      printf '%s' "$KEY" | bland-clone config set api_key --profile prod
+
+      bland-clone config set api_key_command "pass show bland/api-key"
+    """
+    from ..settings import config_path, load_config, write_config
+
+    if key not in SETTABLE:
+        raise UsageError(f"Unknown setting {key!r}; settable: {', '.join(SETTABLE)}")
+    if key == "api_key":
+        if value is not None:
+            raise UsageError("The API key is not taken on the command line; pipe it to stdin.")
+        if sys.stdin.isatty():
+            value = typer.prompt("API key", hide_input=True, err=True)
+        else:
+            value = sys.stdin.read().strip()
+        if not value:
+            raise UsageError("No API key on standard input.")
+    elif value is None:
+        raise UsageError(f"config set {key} needs a value.")
+    path = config_path()
+    config: dict[str, Any] = load_config(path)
+    profiles = config.setdefault("profiles", {})
+    profiles.setdefault(profile, {})[key] = value
+    if key == "api_key":
+        profiles[profile].pop("api_key_command", None)
+    elif key == "api_key_command":
+        profiles[profile].pop("api_key", None)
+    write_config(path, config)
+    shown = "(hidden)" if key == "api_key" else value
+    print(f"Set {key} = {shown} in profile {profile!r} of {path}", file=sys.stderr)
