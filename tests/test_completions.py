@@ -38,7 +38,9 @@ def bash_complete(line: str) -> list[str]:
 def test_bash_completes_commands_options_and_values() -> None:
     assert bash_complete("bland-clone ") == [
         "add-samples",
+        "apply",
         "clone",
+        "config",
         "samples",
         "sandbox",
         "speak",
