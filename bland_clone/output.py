@@ -161,6 +161,8 @@ class Output:
             )
         stream = sys.stderr if to_stderr else sys.stdout
         rich_ok = self.rich_err if to_stderr else self.rich
+        if rich_ok and report.quality:
+            self._level_strips(report, to_stderr)
         for p in report.problems:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
@@ -173,6 +175,25 @@ class Output:
                 )
             else:
                 print(f"{label} {p.message}", file=stream)
+
+    def _level_strips(self, report: Report, to_stderr: bool) -> None:
+        """One line per file: loudness over time; silence dotted, clipping red."""
+        from rich.console import Console
+        from rich.text import Text
+
+        from .quality import level_strip
+
+        console = Console(stderr=to_stderr, highlight=False)
+        width = max(len(f.name) for f in report.files)
+        for f in report.files:
+            q = report.quality.get(f.path)
+            if q is None:
+                continue
+            line = Text(f.name.ljust(width) + "  ", style="bold")
+            for ch, style in level_strip(q):
+                line.append(ch, style=style)
+            line.append(f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB", style="dim")
+            console.print(line)
 
     # -- GitHub Actions ------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import limits
 from .audio import AudioInfo
+
+if TYPE_CHECKING:
+    from .quality import Quality
 
 Severity = Literal["error", "warning"]
 
@@ -36,6 +39,8 @@ class Report:
 
     files: list[AudioInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: quality measurements by path, when the audio was analysed
+    quality: dict[str, Quality] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -64,6 +69,9 @@ class Report:
         for f in self.files:
             d = f.to_dict()
             d["verdict"] = self.verdict(f)
+            q = self.quality.get(f.path)
+            if q is not None:
+                d["quality"] = q.to_dict()
             files.append(d)
         return {
             "ok": self.ok,
@@ -171,11 +179,43 @@ def validate_upload(
     gender: str | None = None,
     engine: str = "v3",
     existing_samples: int | None = None,
+    quality: bool = False,
+    strict: bool = False,
 ) -> Report:
-    """Check one upload as the service would, reporting every problem at once."""
+    """Check one upload as the service would, reporting every problem at once.
+
+    ``quality`` also decodes each file and adds the quality warnings of
+    :mod:`bland_clone.quality`; ``strict`` turns every warning into an error.
+    """
     problems: list[Problem] = []
     if require_name or name is not None:
         problems += check_name(name)
     problems += check_gender(gender)
-    problems += check_files(files, engine=engine, existing_samples=existing_samples)
-    return Report(list(files), problems)
+    problems += check_files(
+        files, engine=engine, existing_samples=existing_samples, recommend=not quality
+    )
+    measured: dict[str, Quality] = {}
+    if quality:
+        from . import quality as q
+
+        refused = {p.file for p in problems if p.severity == "error" and p.file}
+        fine = [
+            f for f in files if f.ok and f.path not in refused
+        ]  # a refused file's quality is moot
+        for info, (measure, found) in zip(fine, q.check_many(fine), strict=True):
+            if measure is not None:
+                measured[info.path] = measure
+            problems += found
+        missing = [f for f in fine if f.path not in measured]
+        if missing:  # not decodable: fall back to the length from the header
+            problems += [
+                p
+                for p in check_files(missing, engine="v2")
+                if p.code == "outside_recommended_length"
+            ]
+    if strict:
+        problems = [
+            Problem(p.message, p.code, "error", p.file) if p.severity == "warning" else p
+            for p in problems
+        ]
+    return Report(list(files), problems, measured)

@@ -48,7 +48,7 @@ _bland_clone() {
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
         "voices") opts="--help -h"; cmds="delete list rename show"; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

@@ -21,8 +21,8 @@ def speech_like(
     f0 = 140 + 20 * np.sin(2 * np.pi * 0.7 * t)
     phase = 2 * np.pi * np.cumsum(f0) / rate
     voice = sum(np.sin(k * phase) / k for k in range(1, 8))
-    syllables = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) ** 0.5
-    words = (np.sin(2 * np.pi * 0.4 * t) > -0.8).astype(float)
+    syllables = 0.35 + 0.65 * np.abs(np.sin(np.pi * 3.0 * t))  # never quite silent in a word
+    words = (np.sin(2 * np.pi * 0.4 * t) > -0.95).astype(float)  # pauses: about 10% of the time
     x = voice * syllables * words + 0.002 * rng.standard_normal(t.size)
     x = x / (np.max(np.abs(x)) + 1e-9) * level
     return x.astype(np.float32)

@@ -75,7 +75,8 @@ def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
     r = cli("validate", a, b)
     assert r.code == 0
     assert (
-        'warning: File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.' in r.out
+        'warning: File "a.wav": 3.8s of actual speech; 10-15 seconds of clear speech is '
+        "recommended (prepare picks the best window)." in r.out
     )
     assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
     assert r.err == "2 files OK, 2 warnings.\n"
@@ -132,3 +133,14 @@ def test_validate_needs_no_key_and_no_network(cli, sample: Path) -> None:
     # BLAND_API_URL points nowhere reachable: validate must not care.
     r = cli("validate", sample, env={"BLAND_API_URL": "http://192.0.2.1:9"})
     assert r.code == 0
+
+
+def test_no_quality_reads_headers_only(cli, tmp_path: Path) -> None:
+    a = write_wav(tmp_path / "a.wav", 4.0)
+    r = cli("validate", a, "--no-quality", "--json")
+    assert r.code == 0
+    doc = r.json()
+    assert doc["warnings"][0]["message"] == (
+        'File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.'
+    )
+    assert "quality" not in doc["files"][0]

@@ -33,7 +33,9 @@ def load_manifest(out: Output, path: str) -> list[Any]:
         raise
 
 
-def check_manifest(out: Output, path: str) -> list[tuple[Any, Any]]:
+def check_manifest(
+    out: Output, path: str, *, quality: bool = True, strict: bool = False
+) -> list[tuple[Any, Any]]:
     """Every voice of the manifest checked as its own upload: [(VoiceSpec, Report)]."""
     from ..validation import validate_upload
 
@@ -41,7 +43,13 @@ def check_manifest(out: Output, path: str) -> list[tuple[Any, Any]]:
     for spec in load_manifest(out, path):
         infos = common.checked_files(spec.samples)
         report = validate_upload(
-            infos, name=spec.name, require_name=True, gender=spec.gender, engine=spec.engine
+            infos,
+            name=spec.name,
+            require_name=True,
+            gender=spec.gender,
+            engine=spec.engine,
+            quality=quality,
+            strict=strict,
         )
         checked.append((spec, report))
         for p in report.problems:

@@ -55,7 +55,9 @@ def clone_voice(
         check_text(preview)
         common.check_output_path(preview_output, force)
     infos = common.checked_files(files)
-    report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
+    report = validate_upload(
+        infos, name=name, require_name=True, gender=gender, engine=engine, quality=True
+    )
     if report.problems or dry_run:
         out.report(report, to_stderr=True)
     out.annotate_report(report)

@@ -15,12 +15,21 @@ def validate_files(
     name: str | None = None,
     gender: str | None = None,
     engine: str = "v3",
+    quality: bool = True,
+    strict: bool = False,
 ):  # -> Report
     """Inspect and check files as one upload; the plain function behind the command."""
     from ..validation import validate_upload
 
     common.check_engine(engine)
-    return validate_upload(common.checked_files(paths), name=name, gender=gender, engine=engine)
+    return validate_upload(
+        common.checked_files(paths),
+        name=name,
+        gender=gender,
+        engine=engine,
+        quality=quality,
+        strict=strict,
+    )
 
 
 def validate(
@@ -31,6 +40,17 @@ def validate(
     ] = None,
     gender: GenderOpt = None,
     engine: EngineOpt = "v3",
+    quality: Annotated[
+        bool,
+        typer.Option(
+            "--quality/--no-quality",
+            help="Decode the audio and check its quality (clipping, level, silence, noise, "
+            "channels, speech length); --no-quality reads headers only.",
+        ),
+    ] = True,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
+    ] = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -53,9 +73,11 @@ def validate(
 
     out = common.make_output(json_, quiet, fmt)
     if is_manifest(paths):
-        validate_manifest(out, paths[0])
+        validate_manifest(out, paths[0], quality=quality, strict=strict)
         return
-    report = validate_files(paths, name=name, gender=gender, engine=engine)
+    report = validate_files(
+        paths, name=name, gender=gender, engine=engine, quality=quality, strict=strict
+    )
     out.report(report)
     out.annotate_report(report)
     if not report.ok:
@@ -71,11 +93,13 @@ def validate(
         )
 
 
-def validate_manifest(out: common.Output, path: str) -> None:
+def validate_manifest(
+    out: common.Output, path: str, *, quality: bool = True, strict: bool = False
+) -> None:
     from ..errors import InputError
     from .apply import check_manifest, show_voice_reports, voice_report_json
 
-    checked = check_manifest(out, path)
+    checked = check_manifest(out, path, quality=quality, strict=strict)
     show_voice_reports(out, checked)
     voices = [voice_report_json(s, r) for s, r in checked]
     errors = [e for v in voices for e in v["errors"]]
