@@ -35,6 +35,7 @@ COMMANDS = [
     ("voices", "voices", "app", "See and manage your voices: list, show, rename, delete."),
     ("samples", "samples", "app", "See a voice's samples: list, get."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
+    ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
     ("apply", "apply", "apply", "Create the voices of a manifest that do not exist yet."),
     ("config", "config", "app", "Show settings and write config profiles."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),

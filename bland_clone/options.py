@@ -84,6 +84,7 @@ FilesArg = Annotated[
     typer.Argument(
         help="Audio files, or folders standing for the audio files directly inside them.",
         show_default=False,
+        metavar="FILE...",
     ),
 ]
 YesOpt = Annotated[

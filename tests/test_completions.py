@@ -41,6 +41,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "apply",
         "clone",
         "config",
+        "prepare",
         "samples",
         "sandbox",
         "speak",

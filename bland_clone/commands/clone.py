@@ -43,8 +43,34 @@ def clone_voice(
     preview: str | None = None,
     preview_output: str | None = None,
     force: bool = False,
+    prepare: bool = False,
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
+    if prepare:
+        import tempfile
+
+        from .prepare import prepare_files
+
+        with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
+            prepared = prepare_files(_Diagnostics(out), list(files), tmp + "/")
+            paths = [o["output"] for o in prepared["outputs"]]
+            return clone_voice(
+                out,
+                paths,
+                name=name,
+                gender=gender,
+                description=description,
+                engine=engine,
+                dry_run=dry_run,
+                api_url=api_url,
+                profile=profile,
+                timeout=timeout,
+                verbose=verbose,
+                allow_insecure=allow_insecure,
+                preview=preview,
+                preview_output=preview_output,
+                force=force,
+            )
     from ..validation import validate_upload
     from .speak import check_text
 
@@ -124,6 +150,16 @@ def clone_voice(
     }
 
 
+class _Diagnostics(Output):
+    """The prepare step inside clone: its notes go to stderr, its report nowhere."""
+
+    def __init__(self, parent: Output) -> None:
+        super().__init__(parent.mode)
+
+    def report(self, report: Any, *, to_stderr: bool = False) -> None:
+        return None
+
+
 def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> dict[str, Any]:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
@@ -183,6 +219,10 @@ def clone(
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Overwrite the --output file.")
     ] = False,
+    prepare: Annotated[
+        bool,
+        typer.Option("--prepare", help="Run 'prepare' on each file first (in a temporary folder)."),
+    ] = False,
 ) -> None:
     """Check audio samples locally, then create a voice clone.
 
@@ -195,6 +235,8 @@ def clone(
       bland-clone clone --name "Narrator" sample.wav --dry-run --json
 
       bland-clone clone --name "Narrator" sample.wav --preview "Hello." -o hello.wav
+
+      bland-clone clone --name "Narrator" long-interview.mp3 --prepare
     """
     out = common.make_output(json_, quiet)
     result = clone_voice(
@@ -213,6 +255,7 @@ def clone(
         preview=preview,
         preview_output=output,
         force=force,
+        prepare=prepare,
     )
     if result.get("dry_run"):
         out.result(result)

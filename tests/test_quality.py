@@ -1,0 +1,167 @@
+"""Recordings with known faults: each warning fires with its number; prepare fixes what it can."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audiofiles import speech_like
+
+from bland_clone.audio import inspect
+from bland_clone.validation import validate_upload
+
+RATE = 16000
+
+
+def make(path: Path, x: np.ndarray, rate: int = RATE) -> Path:
+    sf.write(path, x, rate, subtype="PCM_16")
+    return path
+
+
+def silence(seconds: float, rate: int = RATE, level: float = 1e-4) -> np.ndarray:
+    return (np.random.default_rng(5).standard_normal(int(seconds * rate)) * level).astype(np.float32)
+
+
+def recordings(tmp: Path) -> dict[str, Path]:
+    clean = speech_like(12.0, level=0.3)
+    noise = np.random.default_rng(3).standard_normal(len(clean)).astype(np.float32)
+    other = speech_like(12.0, level=0.3, seed=9)[::-1].copy()
+    return {
+        "clean": make(tmp / "clean.wav", clean),
+        "clipped": make(tmp / "clipped.wav", np.clip(clean * 4, -1, 1)),
+        "quiet": make(tmp / "quiet.wav", speech_like(12.0, level=0.004)),
+        "loud": make(tmp / "loud.wav", np.clip(speech_like(12.0, level=1.0) * 1.6, -0.98, 0.98)),
+        "noisy": make(tmp / "noisy.wav", clean + 0.03 * noise),
+        "mostly_silent": make(tmp / "silent.wav", np.concatenate(
+            [silence(8), speech_like(6.0, level=0.3), silence(10)])),
+        "long": make(tmp / "long.wav", speech_like(180.0, level=0.3)),
+        "dead_channel": make(tmp / "dead.wav", np.stack([clean, np.zeros_like(clean)], axis=1)),
+        "stereo_differs": make(tmp / "wide.wav", np.stack([clean, other], axis=1)),
+        "low_rate": make(tmp / "phone.wav", speech_like(12.0, 8000, level=0.3), 8000),
+        "hi_rate": make(tmp / "hi.wav", speech_like(30.0, 96000, level=0.3), 96000),
+    }
+
+
+@pytest.fixture(scope="module")
+def recs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return recordings(tmp_path_factory.mktemp("recs"))
+
+
+def warnings_of(path: Path) -> dict[str, str]:
+    report = validate_upload([inspect(path)], quality=True)
+    assert report.ok or path.name == "long.wav", [p.message for p in report.errors]
+    return {p.code.removeprefix("quality_"): p.message for p in report.warnings}
+
+
+def test_clean_speech_raises_no_warning(recs: dict[str, Path]) -> None:
+    assert warnings_of(recs["clean"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "number"),
+    [
+        ("clipped", "clipped", "% of samples are clipped"),
+        ("quiet", "too_quiet", "dBFS, below -32"),
+        ("loud", "too_loud", "dBFS, above -8"),
+        ("noisy", "noisy", "signal-to-noise"),
+        ("mostly_silent", "mostly_silent", "% of the file is silent"),
+        ("mostly_silent", "edge_silence", "8.0s of silence at the start and 10.0s at the end"),
+        ("dead_channel", "dead_channel", "the channels differ by"),
+        ("stereo_differs", "stereo_differs", "correlation"),
+        ("low_rate", "low_samplerate", "the sample rate is 8000 Hz, below 16000 Hz"),
+    ],
+)
+def test_each_fault_fires_its_warning_with_its_number(recs: dict[str, Path], case: str, code: str,
+                                                      number: str) -> None:
+    found = warnings_of(recs[case])
+    assert code in found, found
+    assert number in found[code]
+
+
+def test_quality_numbers_are_in_the_json(cli, recs: dict[str, Path]) -> None:
+    doc = cli("validate", recs["noisy"], "--json", "--engine", "v2").json()
+    q = doc["files"][0]["quality"]
+    assert set(q) >= {"clipped_ratio", "speech_level_dbfs", "noise_floor_dbfs", "snr_db",
+                      "leading_silence_s", "trailing_silence_s", "silent_ratio", "speech_seconds"}
+    assert q["snr_db"] < 25
+    assert doc["warnings"][0]["code"] == "quality_noisy"
+
+
+def test_strict_turns_warnings_into_failures(cli, recs: dict[str, Path]) -> None:
+    assert cli("validate", recs["quiet"]).code == 0
+    r = cli("validate", recs["quiet"], "--strict")
+    assert r.code == 1
+    assert 'error: File "quiet.wav": speech is quiet' in r.out
+
+
+# -- prepare ------------------------------------------------------------------------------------
+
+#: What prepare cannot fix, and so may remain after it.
+UNFIXABLE = {"noisy", "low_samplerate"}
+
+
+@pytest.mark.parametrize(
+    "case", ["clipped", "quiet", "loud", "mostly_silent", "long", "dead_channel", "stereo_differs",
+             "low_rate", "hi_rate", "noisy", "clean"],
+)
+def test_prepare_output_passes_validate(cli, recs: dict[str, Path], tmp_path: Path, case: str) -> None:
+    out = tmp_path / "out.wav"
+    r = cli("prepare", recs[case], "-o", out, "--json")
+    assert r.code == 0, r.out + r.err
+    doc = r.json()
+    info = inspect(out)
+    assert info.format == "WAV" and info.subtype == "PCM_16" and info.channels == 1
+    assert 10.0 <= doc["outputs"][0]["speech_seconds"] <= 15.5 or case == "mostly_silent"
+    remaining = set(warnings_of(out))
+    if case == "mostly_silent":  # 6 s of speech is all there is
+        assert remaining == {"speech_length"}
+        assert "only 5.5s of speech in the recording" in " ".join(doc["outputs"][0]["notes"])
+        remaining.discard("speech_length")
+    assert remaining <= UNFIXABLE, remaining
+    if case == "hi_rate":
+        assert info.samplerate == 48000
+    if case in ("noisy", "low_rate"):
+        assert remaining == ({"noisy"} if case == "noisy" else {"low_samplerate"})
+        assert doc["outputs"][0]["notes"]  # and prepare said why it could not fix it
+
+
+def test_prepare_notes_what_it_cannot_undo(cli, recs: dict[str, Path], tmp_path: Path) -> None:
+    r = cli("prepare", recs["clipped"], "-o", tmp_path / "c.wav")
+    assert r.code == 0
+    assert "clipping cannot be undone" in r.err
+
+
+def test_prepare_several_inputs_into_a_folder(cli, recs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "prepared"
+    r = cli("prepare", recs["long"], recs["quiet"], "-o", out)
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in out.iterdir()) == ["long.wav", "quiet.wav"]
+    r = cli("prepare", recs["long"], recs["quiet"], "-o", out)
+    assert r.code == 1 and "exists; use --force" in r.err
+    assert cli("prepare", recs["long"], recs["quiet"], "-o", out, "--force").code == 0
+
+
+def test_prepare_window_length(cli, recs: dict[str, Path], tmp_path: Path) -> None:
+    r = cli("prepare", recs["long"], "-o", tmp_path / "w.wav", "--seconds", "20", "--json")
+    assert r.code == 0
+    assert 19.0 <= r.json()["outputs"][0]["output_seconds"] <= 20.6
+
+
+def test_prepare_refuses_what_it_cannot_read(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_text("text")
+    r = cli("prepare", bad, "-o", tmp_path / "o.wav")
+    assert r.code == 1 and 'File "bad.wav" cannot be used' in r.err
+    silent = make(tmp_path / "hush.wav", np.zeros(RATE * 5, dtype=np.float32))
+    r = cli("prepare", silent, "-o", tmp_path / "o.wav")
+    assert (r.code, r.err) == (1, 'error: File "hush.wav": no speech found (the recording is silent)\n')
+
+
+def test_clone_prepare_uploads_the_prepared_sample(cli, service, recs: dict[str, Path]) -> None:
+    r = cli("clone", "--name", "Prepared", recs["long"], "--prepare")
+    assert r.code == 0, r.err
+    (upload,) = service.state.uploads
+    assert upload["filenames"] == ["long.wav"]
+    assert upload["sizes"][0] < 1_000_000  # about 14 s of 16 kHz mono, not 3 minutes
