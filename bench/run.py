@@ -4,7 +4,8 @@
 
 Rows:
  1. `bland-clone --version` and `--help` against `python -c pass`;
- 2. `validate` of 5 typical files (3 WAV, 2 MP3) against `python -c "import soundfile"`;
+ 2. `validate` of 5 typical files (3 WAV, 2 MP3) against `python -c "import soundfile"`:
+    header checks only (--no-quality), and with the quality analysis that decodes the audio;
  3. `validate` of a folder of 500 files: milliseconds per file beyond start-up;
  4. `clone` of 5 x 5 MB to the local sandbox: wall time and the client's peak memory, against
     `curl -F` uploading the same files to the same sandbox.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from . import limits
@@ -75,10 +75,13 @@ class Quality:
     clipped_frames: list[bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("frames_db")
-        d.pop("clipped_frames")
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
+        skip = ("frames_db", "clipped_frames")  # per-frame data: for the level strip only
+        return {
+            f.name: (round(v, 4) if isinstance(v, float) else v)
+            for f in fields(self)
+            if f.name not in skip
+            for v in [getattr(self, f.name)]
+        }
 
 
 def _db(x: float) -> float:

@@ -81,9 +81,9 @@ def clone_voice(
         check_text(preview)
         common.check_output_path(preview_output, force)
     infos = common.checked_files(files)
-    report = validate_upload(
-        infos, name=name, require_name=True, gender=gender, engine=engine, quality=True
-    )
+    # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
+    # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
+    report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
     if report.problems or dry_run:
         out.report(report, to_stderr=True)
     out.annotate_report(report)
