@@ -136,7 +136,9 @@ def prepare_audio(
     out = mono[first * n : last * n].copy()
     start_s = first * quality.FRAME_S
     if first > 0 or last * n < len(mono):
-        notes.append(f"kept {len(out) / rate:.1f}s from {start_s:.1f}s of {len(mono) / rate:.1f}s")
+        notes.append(
+            f"kept {len(out) / rate:.1f}s starting at {start_s:.1f}s of {len(mono) / rate:.1f}s"
+        )
     seg = quality.frame_levels(out, rate)
     active = seg[~quality.silent_mask(seg)]
     speech_db = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
