@@ -138,11 +138,35 @@ def test_paths_that_are_not_files(tmp_path: Path) -> None:
     assert "symbolic link loop" in (inspect(loop).error or "")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
 def test_unreadable_file(tmp_path: Path) -> None:
-    p = write_wav(tmp_path / "locked.wav", 2.0)
-    p.chmod(0)
-    assert "permission denied" in (inspect(p).error or "")
+    """A file without read permission. Root reads everything, so as root the check runs as
+    'nobody' (setpriv), on a file in a folder that user may enter."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0:
+        p = write_wav(tmp_path / "locked.wav", 2.0)
+        p.chmod(0)
+        assert inspect(p).error == 'File "locked.wav" cannot be used: permission denied'
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv")
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    probe = subprocess.run([*as_nobody, "-c", "import bland_clone.audio"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("user 'nobody' cannot run this interpreter or import the package")
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        p = write_wav(folder / "locked.wav", 2.0)
+        p.chmod(0)
+        code = f"from bland_clone.audio import inspect; print(inspect({str(p)!r}).error)"
+        proc = subprocess.run([*as_nobody, "-c", code], capture_output=True, text=True, check=True)
+        assert proc.stdout.strip() == 'File "locked.wav" cannot be used: permission denied'
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_directory_stands_for_the_audio_files_directly_inside_it(tmp_path: Path) -> None:

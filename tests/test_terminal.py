@@ -109,3 +109,24 @@ def test_upload_shows_a_progress_bar_on_a_terminal_only(service: Service, tmp_pa
     proc = subprocess.run(argv, capture_output=True, text=True, env=_env(service))
     assert proc.returncode == 0
     assert "Uploading" not in proc.stderr and proc.stderr == ""
+
+
+def test_a_terminal_shows_a_level_strip_per_file(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+    from audiofiles import speech_like
+
+    rate = 16000
+    x = np.concatenate([np.zeros(rate * 3, np.float32), speech_like(12.0, rate)])
+    x[rate * 5 : rate * 5 + 400] = 1.0  # a clipped burst
+    p = tmp_path / "strip.wav"
+    sf.write(p, x, rate, subtype="PCM_16")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="160")
+    code, screen = run_on_tty(["validate", str(p)], env)
+    assert code == 0, screen
+    strip = next(line for line in screen.splitlines() if line.startswith("strip.wav") or "strip.wav  " in line)
+    assert "·" in strip  # the leading silence
+    assert "█" in strip  # the clipped burst (in red)
+    assert any(c in strip for c in "▁▂▃▄▅▆▇")  # speech
+    assert "dBFS, SNR" in strip
