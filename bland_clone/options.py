@@ -1,10 +1,18 @@
 """Option and argument types shared by the commands, declared once."""
 
-from typing import Annotated, Optional
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from . import limits
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .output import Output
 
 JsonOpt = Annotated[
     bool,
@@ -102,3 +110,73 @@ FormatOpt = Annotated[
 ]
 
 DEFAULT_TIMEOUT = 120.0
+
+
+@dataclass
+class Connection:
+    """The options every command that talks to the service shares."""
+
+    json: bool = False
+    quiet: bool = False
+    api_url: Optional[str] = None
+    profile: Optional[str] = None
+    timeout: float = DEFAULT_TIMEOUT
+    verbose: bool = False
+    allow_insecure: bool = False
+
+    def output(self, fmt: Optional[str] = None) -> "Output":
+        from .common import make_output
+
+        return make_output(self.json, self.quiet, fmt)
+
+    def settings(self) -> dict[str, Any]:
+        """Keyword arguments for the plain functions behind the commands."""
+        return {
+            "api_url": self.api_url,
+            "profile": self.profile,
+            "timeout": self.timeout,
+            "verbose": self.verbose,
+            "allow_insecure": self.allow_insecure,
+        }
+
+    def client(self, out: "Output") -> "Client":
+        from .common import client_for
+
+        return client_for(out, **self.settings())
+
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+_CONNECTION_PARAMS = [
+    inspect.Parameter("json_", _KW, default=False, annotation=JsonOpt),
+    inspect.Parameter("quiet", _KW, default=False, annotation=QuietOpt),
+    inspect.Parameter("api_url", _KW, default=None, annotation=ApiUrlOpt),
+    inspect.Parameter("profile", _KW, default=None, annotation=ProfileOpt),
+    inspect.Parameter("timeout", _KW, default=DEFAULT_TIMEOUT, annotation=TimeoutOpt),
+    inspect.Parameter("verbose", _KW, default=False, annotation=VerboseOpt),
+    inspect.Parameter("allow_insecure", _KW, default=False, annotation=InsecureOpt),
+]
+
+
+def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared service options, declared once here.
+
+    The command takes ``conn: Connection`` instead; Typer sees the options in its signature.
+    """
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.name != "conn"]
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> None:
+        conn = Connection(
+            json=kwargs.pop("json_"),
+            quiet=kwargs.pop("quiet"),
+            api_url=kwargs.pop("api_url"),
+            profile=kwargs.pop("profile"),
+            timeout=kwargs.pop("timeout"),
+            verbose=kwargs.pop("verbose"),
+            allow_insecure=kwargs.pop("allow_insecure"),
+        )
+        fn(*args, conn=conn, **kwargs)
+
+    command.__signature__ = sig.replace(parameters=own + _CONNECTION_PARAMS)  # type: ignore[attr-defined]
+    return command

@@ -40,7 +40,7 @@ _bland_clone() {
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --preview --output -o --force -f --prepare --help -h"; cmds=""; files=1 ;;
+        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;

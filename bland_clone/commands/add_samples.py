@@ -8,15 +8,10 @@ import typer
 from .. import common
 from ..options import (
     DEFAULT_TIMEOUT,
-    ApiUrlOpt,
+    Connection,
     DryRunOpt,
     FilesArg,
-    InsecureOpt,
-    JsonOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
+    with_connection,
 )
 from ..output import Output
 
@@ -93,17 +88,13 @@ def add_samples_to_voice(
     }
 
 
+@with_connection
 def add_samples(
     voice: Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)],
     files: FilesArg,
     dry_run: DryRunOpt = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Add samples to an existing voice (BTTS V1 voices; at most 5 samples per voice).
 
@@ -116,17 +107,13 @@ def add_samples(
 
       bland-clone add-samples "Narrator" take2.wav take3.wav --json
     """
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     result = add_samples_to_voice(
         out,
         voice,
         files,
         dry_run=dry_run,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
+        **conn.settings(),
     )
     if result.get("dry_run"):
         out.result(result)

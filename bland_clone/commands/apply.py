@@ -8,15 +8,10 @@ from .. import common
 from ..errors import BlandCloneError, ExitCode, InputError
 from ..options import (
     DEFAULT_TIMEOUT,
-    ApiUrlOpt,
+    Connection,
     DryRunOpt,
     FormatOpt,
-    InsecureOpt,
-    JsonOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
+    with_connection,
 )
 from ..output import Output
 
@@ -223,6 +218,7 @@ def apply_manifest(
     return result
 
 
+@with_connection
 def apply(
     manifest: Annotated[
         str, typer.Argument(help="The manifest, e.g. voices.toml.", show_default=False)
@@ -236,13 +232,8 @@ def apply(
         typer.Option("--keep-going", help="Apply the valid voices even when some fail validation."),
     ] = False,
     fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Create the voices of a manifest that do not exist yet. Running it twice creates nothing.
 
@@ -254,16 +245,12 @@ def apply(
 
       bland-clone apply voices.toml --jobs 4 --json
     """
-    out = common.make_output(json_, quiet, fmt)
+    out = conn.output(fmt)
     apply_manifest(
         out,
         manifest,
         dry_run=dry_run,
         jobs=jobs,
         keep_going=keep_going,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
+        **conn.settings(),
     )

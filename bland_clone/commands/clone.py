@@ -9,19 +9,14 @@ from .. import common
 from ..errors import UsageError
 from ..options import (
     DEFAULT_TIMEOUT,
-    ApiUrlOpt,
+    Connection,
     DescriptionOpt,
     DryRunOpt,
     EngineOpt,
     FilesArg,
     GenderOpt,
-    InsecureOpt,
-    JsonOpt,
     NameOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
+    with_connection,
 )
 from ..output import Output
 
@@ -190,6 +185,7 @@ def _name_check(
     return free
 
 
+@with_connection
 def clone(
     files: FilesArg,
     name: NameOpt,
@@ -197,13 +193,6 @@ def clone(
     description: DescriptionOpt = None,
     engine: EngineOpt = "v3",
     dry_run: DryRunOpt = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
     preview: Annotated[
         Optional[str],
         typer.Option(
@@ -223,6 +212,8 @@ def clone(
         bool,
         typer.Option("--prepare", help="Run 'prepare' on each file first (in a temporary folder)."),
     ] = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Check audio samples locally, then create a voice clone.
 
@@ -238,7 +229,7 @@ def clone(
 
       bland-clone clone --name "Narrator" long-interview.mp3 --prepare
     """
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     result = clone_voice(
         out,
         files,
@@ -247,11 +238,7 @@ def clone(
         description=description,
         engine=engine,
         dry_run=dry_run,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
+        **conn.settings(),
         preview=preview,
         preview_output=output,
         force=force,

@@ -6,16 +6,7 @@ import typer
 
 from .. import common
 from ..errors import InputError
-from ..options import (
-    DEFAULT_TIMEOUT,
-    ApiUrlOpt,
-    InsecureOpt,
-    JsonOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
-)
+from ..options import Connection, with_connection
 from .voices import VoiceArg, _samples_table
 
 app = typer.Typer(help="See a voice's samples: list, get.", no_args_is_help=True)
@@ -24,26 +15,15 @@ ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an exis
 
 
 @app.command("list")
+@with_connection
 def list_(
     voice: VoiceArg,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """List a voice's samples (V2/V3 voices expose none)."""
-    out = common.make_output(json_, quiet)
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    out = conn.output()
+    client = conn.client(out)
     v = client.find_voice(voice)
     samples = client.voice_samples(v.id)
 
@@ -59,6 +39,7 @@ def list_(
 
 
 @app.command("get")
+@with_connection
 def get(
     voice: VoiceArg,
     sample_id: Annotated[
@@ -69,25 +50,13 @@ def get(
         typer.Option("--output", "-o", help="WAV file to write ('-': stdout).", show_default=False),
     ],
     force: ForceOpt = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Download one sample's audio to a file. Refuses to overwrite without --force."""
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     common.check_output_path(output, force)
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    client = conn.client(out)
     v = client.find_voice(voice)
     ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
     if sample_id not in ids:

@@ -6,16 +6,7 @@ import typer
 
 from .. import common, limits
 from ..errors import InputError, UsageError
-from ..options import (
-    DEFAULT_TIMEOUT,
-    ApiUrlOpt,
-    InsecureOpt,
-    JsonOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
-)
+from ..options import Connection, with_connection
 from .samples import ForceOpt
 
 FormatOpt = Annotated[
@@ -42,6 +33,7 @@ def speak_to_file(client: Any, voice_id: str, text: str, output: str, fmt: str) 
     return len(data)
 
 
+@with_connection
 def speak(
     voice: Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)],
     text: Annotated[
@@ -56,13 +48,8 @@ def speak(
     ],
     fmt: FormatOpt = "pcm_24000",
     force: ForceOpt = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Speak text with a voice and write the audio: a preview of a clone.
 
@@ -70,18 +57,11 @@ def speak(
 
       bland-clone speak Narrator "Hello there." -o preview.wav
     """
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     check_text(text)
     check_format(fmt)
     common.check_output_path(output, force)
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    client = conn.client(out)
     v = client.find_voice(voice)
     size = speak_to_file(client, v.id, text, output, fmt)
     out.result(

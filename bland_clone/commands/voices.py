@@ -7,17 +7,7 @@ import typer
 
 from .. import common
 from ..errors import InputError, UsageError
-from ..options import (
-    DEFAULT_TIMEOUT,
-    ApiUrlOpt,
-    InsecureOpt,
-    JsonOpt,
-    ProfileOpt,
-    QuietOpt,
-    TimeoutOpt,
-    VerboseOpt,
-    YesOpt,
-)
+from ..options import Connection, YesOpt, with_connection
 
 app = typer.Typer(
     help="See and manage your voices: list, show, rename, delete.", no_args_is_help=True
@@ -27,15 +17,11 @@ VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=
 
 
 @app.command("list")
+@with_connection
 def list_(
     cloned: Annotated[bool, typer.Option("--cloned", help="Only your cloned voices.")] = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """List voices: id, name, engine and tags.
 
@@ -43,15 +29,8 @@ def list_(
 
       bland-clone voices list --cloned
     """
-    out = common.make_output(json_, quiet)
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    out = conn.output()
+    client = conn.client(out)
     voices = client.list_voices()
     if cloned:
         voices = [v for v in voices if v.is_cloned]
@@ -65,26 +44,15 @@ def list_(
 
 
 @app.command("show")
+@with_connection
 def show(
     voice: VoiceArg,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Show one voice, by id or name, with its samples where the service exposes them."""
-    out = common.make_output(json_, quiet)
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    out = conn.output()
+    client = conn.client(out)
     v = client.find_voice(voice)
     samples: list[dict[str, Any]] = []
     if v.is_custom:
@@ -125,21 +93,17 @@ def _samples_table(out: common.Output, samples: list[dict[str, Any]]) -> None:
 
 
 @app.command("rename")
+@with_connection
 def rename(
     voice: VoiceArg,
     new_name: Annotated[str, typer.Argument(help="The new name.", show_default=False)],
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Rename a voice. The new name is checked locally first, by the same rules as clone."""
     from ..validation import check_name
 
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     problems = check_name(new_name)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -147,14 +111,7 @@ def rename(
             out.warn(p.message)
     if errors:
         raise InputError("; ".join(p.message for p in errors), errors=[p.to_dict() for p in errors])
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    client = conn.client(out)
     v = client.find_voice(voice)
     client.rename_voice(v.id, new_name)
     out.result(
@@ -164,16 +121,12 @@ def rename(
 
 
 @app.command("delete")
+@with_connection
 def delete(
     voices: Annotated[list[str], typer.Argument(help="Voice ids or names.", show_default=False)],
     yes: YesOpt = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    api_url: ApiUrlOpt = None,
-    profile: ProfileOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
-    verbose: VerboseOpt = False,
-    allow_insecure: InsecureOpt = False,
+    *,
+    conn: Connection,
 ) -> None:
     """Delete voices. Asks first on a terminal; off a terminal it needs --yes (exit 2 without).
 
@@ -183,19 +136,12 @@ def delete(
 
       bland-clone voices delete "Old narrator" --yes
     """
-    out = common.make_output(json_, quiet)
+    out = conn.output()
     if not yes and not sys.stdin.isatty():
         raise UsageError(
             "Refusing to delete without --yes: standard input is not a terminal to confirm on."
         )
-    client = common.client_for(
-        out,
-        api_url=api_url,
-        profile=profile,
-        timeout=timeout,
-        verbose=verbose,
-        allow_insecure=allow_insecure,
-    )
+    client = conn.client(out)
     found: list[Any] = []
     for ref in voices:
         v = client.find_voice(ref)
