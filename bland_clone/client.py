@@ -93,6 +93,20 @@ class CloneResult:
     recovered: bool = False
 
 
+def clone_fields(
+    name: str, gender: str | None = None, description: str | None = None, engine: str = "v3"
+) -> list[tuple[str, str]]:
+    """The text fields of POST /v1/voices/clone, as documented (isBTTS_V2 only for v2)."""
+    fields = [("name", name)]
+    if gender:
+        fields.append(("gender", gender))
+    if description:
+        fields.append(("description", description))
+    if engine == "v2":
+        fields.append(("isBTTS_V2", "true"))
+    return fields
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost",) or host.endswith(".localhost"):
         return True
@@ -430,13 +444,7 @@ class Client:
         engine: str = "v3",
         progress: Progress | None = None,
     ) -> CloneResult:
-        fields = [("name", name)]
-        if gender:
-            fields.append(("gender", gender))
-        if description:
-            fields.append(("description", description))
-        if engine == "v2":
-            fields.append(("isBTTS_V2", "true"))
+        fields = clone_fields(name, gender, description, engine)
         resends = 1
         while True:
             try:

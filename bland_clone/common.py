@@ -11,6 +11,7 @@ from .output import Mode, Output
 
 if TYPE_CHECKING:
     from .client import Client
+    from .options import Connection
     from .settings import Settings
     from .validation import Report
 
@@ -39,23 +40,16 @@ def reset_output() -> None:
     _current = None
 
 
-def get_settings(out: Output, api_url: str | None = None, profile: str | None = None) -> Settings:
+def get_settings(out: Output, conn: Connection) -> Settings:
     from .settings import resolve
 
-    s = resolve(api_url=api_url, profile=profile)
+    s = resolve(api_url=conn.api_url, profile=conn.profile)
     for w in s.warnings:
         out.warn(w)
     return s
 
 
-def make_client(
-    out: Output,
-    settings: Settings,
-    *,
-    timeout: float,
-    verbose: bool = False,
-    allow_insecure: bool = False,
-) -> Client:
+def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
     from .client import Client
 
     def trace(line: str) -> None:
@@ -64,9 +58,9 @@ def make_client(
     return Client(
         settings.api_key(),
         settings.api_url,
-        timeout=timeout,
-        allow_insecure=allow_insecure,
-        trace=trace if verbose else None,
+        timeout=conn.timeout,
+        allow_insecure=conn.allow_insecure,
+        trace=trace if conn.verbose else None,
     )
 
 
@@ -127,22 +121,6 @@ def print_plan(out: Output, plan: dict) -> None:
         out.line(f"  {k}={v}")
     for f in plan["files"]:
         out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")
-
-
-def client_for(
-    out: Output,
-    *,
-    api_url: str | None,
-    profile: str | None,
-    timeout: float,
-    verbose: bool,
-    allow_insecure: bool,
-) -> Client:
-    """Settings resolved and a client made, for the commands that only talk to the service."""
-    settings = get_settings(out, api_url, profile)
-    return make_client(
-        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
-    )
 
 
 def check_output_path(path: str, force: bool) -> None:

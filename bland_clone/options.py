@@ -129,20 +129,11 @@ class Connection:
 
         return make_output(self.json, self.quiet, fmt)
 
-    def settings(self) -> dict[str, Any]:
-        """Keyword arguments for the plain functions behind the commands."""
-        return {
-            "api_url": self.api_url,
-            "profile": self.profile,
-            "timeout": self.timeout,
-            "verbose": self.verbose,
-            "allow_insecure": self.allow_insecure,
-        }
-
     def client(self, out: "Output") -> "Client":
-        from .common import client_for
+        """Settings resolved (flag > environment > profile > default) and a client made."""
+        from .common import get_settings, make_client
 
-        return client_for(out, **self.settings())
+        return make_client(out, get_settings(out, self), self)
 
 
 _KW = inspect.Parameter.KEYWORD_ONLY

@@ -7,7 +7,6 @@ import typer
 
 from .. import common
 from ..options import (
-    DEFAULT_TIMEOUT,
     Connection,
     DryRunOpt,
     FilesArg,
@@ -25,16 +24,14 @@ def add_samples_to_voice(
     files: Sequence[str],
     *,
     dry_run: bool = False,
-    api_url: str | None = None,
-    profile: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verbose: bool = False,
-    allow_insecure: bool = False,
+    conn: Connection | None = None,
 ) -> dict[str, Any]:
+    """Check, look the voice up, then add the samples (or describe the request)."""
     from ..errors import InputError
     from ..limits import SAMPLES_ONLY_BTTS
     from ..validation import validate_upload
 
+    conn = conn or Connection()
     infos = common.checked_files(files)
     report = validate_upload(infos, engine="v1")
     if report.problems or dry_run:
@@ -42,7 +39,7 @@ def add_samples_to_voice(
     out.annotate_report(report)
     if not report.ok:
         raise common.refuse(report)
-    settings = common.get_settings(out, api_url, profile)
+    settings = common.get_settings(out, conn)
     if dry_run:
         plan = common.planned_upload(
             settings.api_url, "/v1/voices/samples", [("voice_id", voice)], infos
@@ -58,9 +55,7 @@ def add_samples_to_voice(
             "warnings": [p.to_dict() for p in report.warnings],
             "errors": [],
         }
-    client = common.make_client(
-        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
-    )
+    client = common.make_client(out, settings, conn)
     v = client.find_voice(voice)
     if (v.service or "").upper() in SINGLE_SAMPLE_SERVICES:
         raise InputError(
@@ -113,7 +108,7 @@ def add_samples(
         voice,
         files,
         dry_run=dry_run,
-        **conn.settings(),
+        conn=conn,
     )
     if result.get("dry_run"):
         out.result(result)

@@ -7,7 +7,6 @@ import typer
 from .. import common
 from ..errors import BlandCloneError, ExitCode, InputError
 from ..options import (
-    DEFAULT_TIMEOUT,
     Connection,
     DryRunOpt,
     FormatOpt,
@@ -89,13 +88,10 @@ def apply_manifest(
     dry_run: bool = False,
     jobs: int = 2,
     keep_going: bool = False,
-    api_url: str | None = None,
-    profile: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verbose: bool = False,
-    allow_insecure: bool = False,
+    conn: Connection | None = None,
 ) -> dict[str, Any]:
     """Validate every voice, look up which exist, clone the missing ones (in parallel)."""
+    conn = conn or Connection()
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from .. import limits
@@ -120,12 +116,10 @@ def apply_manifest(
             errors=errors,
             payload={"voices": list(rows.values())},
         )
-    settings = common.get_settings(out, api_url, profile)
+    settings = common.get_settings(out, conn)
     existing: dict[str, Any] | None = None
     if settings.has_key or not dry_run:
-        client = common.make_client(
-            out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
-        )
+        client = common.make_client(out, settings, conn)
         existing = {v.name.casefold(): v for v in client.list_voices() if v.is_cloned}
     todo = []
     for spec, report in checked:
@@ -141,9 +135,7 @@ def apply_manifest(
             todo.append((spec, report))
 
     def clone_one(spec: Any, report: Any) -> tuple[str, dict[str, Any]]:
-        c = common.make_client(
-            out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
-        )
+        c = common.make_client(out, settings, conn)
         try:
             res = c.clone(
                 spec.name,
@@ -252,5 +244,5 @@ def apply(
         dry_run=dry_run,
         jobs=jobs,
         keep_going=keep_going,
-        **conn.settings(),
+        conn=conn,
     )

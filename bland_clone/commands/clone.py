@@ -8,7 +8,6 @@ import typer
 from .. import common
 from ..errors import UsageError
 from ..options import (
-    DEFAULT_TIMEOUT,
     Connection,
     DescriptionOpt,
     DryRunOpt,
@@ -30,17 +29,14 @@ def clone_voice(
     description: str | None = None,
     engine: str = "v3",
     dry_run: bool = False,
-    api_url: str | None = None,
-    profile: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verbose: bool = False,
-    allow_insecure: bool = False,
+    conn: Connection | None = None,
     preview: str | None = None,
     preview_output: str | None = None,
     force: bool = False,
     prepare: bool = False,
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
+    conn = conn or Connection()
     if prepare:
         import tempfile
 
@@ -57,11 +53,7 @@ def clone_voice(
                 description=description,
                 engine=engine,
                 dry_run=dry_run,
-                api_url=api_url,
-                profile=profile,
-                timeout=timeout,
-                verbose=verbose,
-                allow_insecure=allow_insecure,
+                conn=conn,
                 preview=preview,
                 preview_output=preview_output,
                 force=force,
@@ -84,19 +76,15 @@ def clone_voice(
     out.annotate_report(report)
     if not report.ok:
         raise common.refuse(report)
-    settings = common.get_settings(out, api_url, profile)
-    fields = [("name", name)]
-    if gender:
-        fields.append(("gender", gender))
-    if description:
-        fields.append(("description", description))
-    if engine == "v2":
-        fields.append(("isBTTS_V2", "true"))
+    settings = common.get_settings(out, conn)
+    from ..client import clone_fields
+
+    fields = clone_fields(name, gender, description, engine)
     warnings = [p.to_dict() for p in report.warnings]
 
     if dry_run:
         plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
-        available = _name_check(out, settings, name, timeout, verbose, allow_insecure)
+        available = _name_check(out, settings, name, conn)
         result = {
             "ok": available is not False,
             "dry_run": True,
@@ -116,9 +104,7 @@ def clone_voice(
         out.info("Dry run: nothing was sent.")
         return result
 
-    client = common.make_client(
-        out, settings, timeout=timeout, verbose=verbose, allow_insecure=allow_insecure
-    )
+    client = common.make_client(out, settings, conn)
     total = sum(f.size or 0 for f in infos)
     with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
         res = client.clone(
@@ -170,16 +156,12 @@ def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> d
     return {"ok": True, "path": path, "bytes": size}
 
 
-def _name_check(
-    out: Output, settings: Any, name: str, timeout: float, verbose: bool, insecure: bool
-) -> bool | None:
+def _name_check(out: Output, settings: Any, name: str, conn: Connection) -> bool | None:
     """With a key, ask the service whether the name is free; without one, stay offline."""
     if not settings.has_key:
         out.info("Name not checked with the service (no API key; the dry run stays offline).")
         return None
-    client = common.make_client(
-        out, settings, timeout=timeout, verbose=verbose, allow_insecure=insecure
-    )
+    client = common.make_client(out, settings, conn)
     free = client.check_name(name)
     out.info(f"Name {name!r} is {'available' if free else 'already taken'}.")
     return free
@@ -238,7 +220,7 @@ def clone(
         description=description,
         engine=engine,
         dry_run=dry_run,
-        **conn.settings(),
+        conn=conn,
         preview=preview,
         preview_output=output,
         force=force,

@@ -7,7 +7,7 @@ import typer
 
 from .. import common
 from ..errors import UsageError
-from ..options import ApiUrlOpt, JsonOpt, ProfileOpt
+from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 
 app = typer.Typer(help="Show settings and write config profiles.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def show(
     from ..settings import config_path
 
     out = common.make_output(json_)
-    s = common.get_settings(out, api_url, profile)
+    s = common.get_settings(out, Connection(api_url=api_url, profile=profile))
     key = s._key  # an api_key_command is not run just to show the settings
     shown_key = mask(key) if key else ("(from api_key_command)" if s.has_key else None)
     rows = [
