@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 
         sys.stdout.write(f"bland-clone {__version__}\n")
         return 0
-    if fast and args in ([], ["--help"], ["-h"]) and _columns() >= 80:
+    if fast and args in (["--help"], ["-h"]) and _columns() >= 80:
         from ._roothelp import TEXT  # generated from the command tree; a test keeps it current
 
         sys.stdout.write(TEXT)
