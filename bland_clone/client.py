@@ -35,8 +35,8 @@ from .errors import (
     ServiceError,
     UsageError,
 )
+from .settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 
-DEFAULT_API_URL = "https://api.bland.ai"
 MAX_ERROR_BODY = 64 * 1024  # bytes read of an answer we only need a message from
 MAX_JSON_BODY = 16 * 1024 * 1024
 MAX_AUDIO_BODY = 512 * 1024 * 1024
@@ -226,7 +226,7 @@ class Client:
         api_key: str | None,
         base_url: str = DEFAULT_API_URL,
         *,
-        timeout: float = 120.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         max_retry_wait: float = 60.0,
         backoff: float = 0.5,

@@ -89,8 +89,3 @@ class APIError(BlandCloneError):
 
 class NotFoundError(APIError):
     kind = "Not Found"
-
-
-class Interrupted(BlandCloneError):
-    exit_code = ExitCode.INTERRUPTED
-    kind = "Interrupted"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from . import limits
+from .settings import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .client import Client
@@ -108,8 +109,6 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
-
-DEFAULT_TIMEOUT = 120.0
 
 
 @dataclass

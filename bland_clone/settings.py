@@ -20,6 +20,8 @@ from typing import Any
 from .errors import AuthError, UsageError
 
 DEFAULT_API_URL = "https://api.bland.ai"
+#: Seconds to wait for the service to answer (--timeout).
+DEFAULT_TIMEOUT = 120.0
 DEFAULT_PROFILE = "default"
 PROFILE_KEYS = ("api_url", "api_key", "api_key_command")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
@@ -130,3 +131,52 @@ def test_a_terminal_shows_a_level_strip_per_file(tmp_path: Path) -> None:
     assert "█" in strip  # the clipped burst (in red)
     assert any(c in strip for c in "▁▂▃▄▅▆▇")  # speech
     assert "dBFS, SNR" in strip
+
+
+def test_the_sandbox_command_serves_the_cli(sample: Path) -> None:
+    """`bland-clone sandbox` as a user runs it: start, read the URL and key it prints, clone."""
+    from servers import closed_port
+
+    port = closed_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port), "--no-log"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first == f"Sandbox of Bland's voice API listening on http://127.0.0.1:{port}\n"
+        key_line = server.stdout.readline()
+        assert key_line.startswith("API key: sk-sandbox-")
+        key = key_line.split(": ", 1)[1].strip()
+        assert server.stdout.readline() == (
+            f"Try: export BLAND_API_URL=http://127.0.0.1:{port} BLAND_API_KEY={key}\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+        env.update(BLAND_API_URL=f"http://127.0.0.1:{port}", BLAND_API_KEY=key)
+        run = subprocess.run([sys.executable, "-m", "bland_clone", "clone", "--name", "Sandboxed",
+                              str(sample), "--json"], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        voice_id = json.loads(run.stdout)["voice_id"]
+        listed = subprocess.run([sys.executable, "-m", "bland_clone", "voices", "list", "--cloned",
+                                 "--json"], capture_output=True, text=True, env=env)
+        assert voice_id in {v["id"] for v in json.loads(listed.stdout)["voices"]}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_sandbox_refuses_a_port_in_use() -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        port = s.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port)],
+                              capture_output=True, text=True, timeout=30)
+    finally:
+        s.close()
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: Cannot listen on 127.0.0.1:{port}: ")

@@ -29,13 +29,23 @@ def sandbox(
 
       bland-clone sandbox --port 8765
     """
+    import socket
+
     from ..sandbox import Sandbox, SandboxState, make_server
 
     state = SandboxState(api_key=key)
+    if port:  # Werkzeug would print its own message and exit 1: say it our way, exit 2
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+        finally:
+            probe.close()
     try:
         server = make_server(Sandbox(state), "127.0.0.1", port, quiet=not log)
-    except OSError as exc:
-        raise UsageError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    except (OSError, SystemExit):
+        raise UsageError(f"Cannot listen on 127.0.0.1:{port}") from None
     url = f"http://127.0.0.1:{server.server_port}"
     print(f"Sandbox of Bland's voice API listening on {url}", flush=True)
     print(f"API key: {state.api_key}", flush=True)
