@@ -37,6 +37,8 @@ class AudioInfo:
     error: str | None = None
     #: (device, inode, size, mtime_ns) when inspected, to notice a file that changes before upload.
     fingerprint: tuple[int, int, int, int] | None = field(default=None, repr=False)
+    #: where a WAV's samples are: (offset, bytes, format tag, bits), for decoding without libsndfile
+    pcm: tuple[int, int, int, int] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -49,6 +51,7 @@ class AudioInfo:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("fingerprint")
+        d.pop("pcm")
         d["name"] = self.name
         d["duration"] = None if self.duration is None else round(self.duration, 3)
         return d
@@ -165,6 +168,7 @@ def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
             info.subtype = _wav_subtype(tag, bits)
             info.channels, info.samplerate = ch, rate
             info.duration = (data_len // align) / rate
+            info.pcm = (start, data_len // align * align, tag, bits)
             return True
         if clen > size:
             break

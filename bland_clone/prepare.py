@@ -126,9 +126,10 @@ def prepare_audio(
     # Judge speech and silence on a copy brought to a working level, so that a quiet
     # recording's soft syllables are not taken for silence by the check's absolute floor.
     levels = quality.frame_levels(mono, rate)
-    if float(np.percentile(levels, 95)) < -80.0:
+    loudest = quality.percentile(levels, 95)
+    if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
-    lift = -15.0 - float(np.percentile(levels, 95))
+    lift = -15.0 - loudest
     mono *= np.float32(10 ** (lift / 20))
     levels = levels + lift
     first, last = choose_window(levels, seconds)

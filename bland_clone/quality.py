@@ -88,9 +88,15 @@ def _db(x: float) -> float:
     return 20 * math.log10(x) if x > 1e-10 else -200.0
 
 
-def decode(path: str) -> tuple[np.ndarray, int]:
-    """(frames x channels float32 in -1..1, rate). Any format libsndfile reads (MP3 included)."""
+def decode(path: str, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
+    """(frames x channels float32 in -1..1, rate). Any format libsndfile reads (MP3 included);
+    a plain PCM or float WAV is read with numpy alone, without loading libsndfile."""
     import numpy as np
+
+    if info is not None and info.pcm is not None and info.channels and info.samplerate:
+        data = _decode_wav(path, info.pcm, info.channels)
+        if data is not None:
+            return data, info.samplerate
     import soundfile as sf
 
     from .audio import quiet_stderr
@@ -98,6 +104,43 @@ def decode(path: str) -> tuple[np.ndarray, int]:
     with quiet_stderr():
         data, rate = sf.read(path, dtype="float32", always_2d=True)
     return np.ascontiguousarray(data), int(rate)
+
+
+def _decode_wav(path: str, pcm: tuple[int, int, int, int], channels: int) -> np.ndarray | None:
+    """Little-endian PCM (8, 16, 24, 32 bit) or float (32, 64 bit) samples, as float32."""
+    import numpy as np
+
+    offset, nbytes, tag, bits = pcm
+    with open(path, "rb") as f:
+        f.seek(offset)
+        raw = f.read(nbytes)
+    if tag == 1 and bits == 8:
+        x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif tag == 1 and bits in (16, 32):
+        dtype = np.dtype(f"<i{bits // 8}")
+        x = np.frombuffer(raw, dtype).astype(np.float32) / float(2 ** (bits - 1))
+    elif tag == 1 and bits == 24:
+        b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        v = np.where(v >= 1 << 23, v - (1 << 24), v)
+        x = v.astype(np.float32) / float(1 << 23)
+    elif tag == 3 and bits in (32, 64):
+        x = np.frombuffer(raw, np.dtype(f"<f{bits // 8}")).astype(np.float32)
+    else:
+        return None  # A-law, mu-law, odd widths: libsndfile decodes them
+    frames = len(x) // channels
+    return x[: frames * channels].reshape(frames, channels)
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    """The q-th percentile (nearest rank). np.percentile and np.median import numpy.ma, which
+    costs more start-up time than the whole analysis of a short file."""
+    import numpy as np
+
+    if len(values) == 0:
+        return -200.0
+    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+    return float(np.partition(values, k)[k])
 
 
 def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
@@ -114,9 +157,8 @@ def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
 
 
 def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
-    import numpy as np
 
-    loud = float(np.percentile(levels, 95)) if len(levels) else -200.0
+    loud = percentile(levels, 95)
     limit = max(loud - t.silence_below_peak_db, t.silence_floor_dbfs)
     return levels < limit
 
@@ -139,9 +181,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     silent = silent_mask(levels, t)
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    noise = float(np.percentile(levels, 10)) if len(levels) else -200.0
+    noise = percentile(levels, 10)
     if silent.any():
-        noise = float(np.median(levels[silent]))
+        noise = percentile(levels[silent], 50)
     lead = int(np.argmax(~silent)) if (~silent).any() else len(silent)
     trail = int(np.argmax(~silent[::-1])) if (~silent).any() else len(silent)
     n = max(1, int(rate * FRAME_S))
@@ -266,7 +308,7 @@ def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
     if info.error or not info.duration:
         return None, []
     try:
-        data, rate = decode(info.path)
+        data, rate = decode(info.path, info)
     except Exception:  # libsndfile refuses: the header check already reported what it could
         return None, []
     if not data.size:

@@ -176,3 +176,19 @@ def test_a_directory_stands_for_the_audio_files_directly_inside_it(tmp_path: Pat
     (tmp_path / "sub").mkdir()
     write_wav(tmp_path / "sub" / "c.wav", 2.0)
     assert expand_paths([tmp_path]) == [str(tmp_path / "a.flac"), str(tmp_path / "b.wav")]
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
+def test_wav_decoded_without_libsndfile_matches_it(tmp_path: Path, subtype: str) -> None:
+    from bland_clone.quality import decode
+
+    rng = np.random.default_rng(2)
+    x = (rng.uniform(-0.9, 0.9, (4000, 2))).astype(np.float32)
+    p = tmp_path / "a.wav"
+    sf.write(p, x, 16000, subtype=subtype)
+    info = inspect(p)
+    assert info.pcm is not None
+    ours, rate = decode(str(p), info)
+    ref, _ = sf.read(p, dtype="float32", always_2d=True)
+    assert rate == 16000 and ours.shape == ref.shape
+    assert np.allclose(ours, ref, atol=1 / 128 if subtype == "PCM_U8" else 1e-6)
