@@ -26,6 +26,7 @@ ApiUrlOpt = Annotated[
     Optional[str],
     typer.Option(
         "--api-url",
+        metavar="URL",
         help="API base URL. Default: $BLAND_API_URL, $BLAND_BASE_URL, the profile's, "
         "or https://api.bland.ai.",
         show_default=False,
@@ -35,13 +36,16 @@ ProfileOpt = Annotated[
     Optional[str],
     typer.Option(
         "--profile",
+        metavar="NAME",
         help="Config profile to use (default: $BLAND_PROFILE or 'default').",
         show_default=False,
     ),
 ]
 TimeoutOpt = Annotated[
     float,
-    typer.Option("--timeout", min=0.1, help="Seconds to wait for the service to answer."),
+    typer.Option(
+        "--timeout", min=0.1, metavar="SECONDS", help="Seconds to wait for the service to answer."
+    ),
 ]
 VerboseOpt = Annotated[
     bool,
@@ -66,18 +70,29 @@ NameOpt = Annotated[
     typer.Option(
         "--name",
         "-n",
+        metavar="NAME",
         help=f"Name of the voice (1-{limits.NAME_MAX_CHARS} characters, unique).",
         show_default=False,
     ),
 ]
 GenderOpt = Annotated[
     Optional[str],
-    typer.Option("--gender", "-g", help="Gender of the voice: male or female.", show_default=False),
+    typer.Option(
+        "--gender",
+        "-g",
+        metavar="male|female",
+        help="Gender of the voice: male or female.",
+        show_default=False,
+    ),
 ]
 DescriptionOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--description", "-d", help="Description (context for tone and style).", show_default=False
+        "--description",
+        "-d",
+        metavar="TEXT",
+        help="Description (context for tone and style).",
+        show_default=False,
     ),
 ]
 EngineOpt = Annotated[
@@ -85,6 +100,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         "-e",
+        metavar="v3|v2",
         help="Cloning engine: v3 (default; uses only the first sample) or v2 (isBTTS_V2=true).",
     ),
 ]
@@ -104,6 +120,7 @@ FormatOpt = Annotated[
     Optional[str],
     typer.Option(
         "--format",
+        metavar="text|github",
         help="Also print problems as 'github' workflow annotations (on by default when "
         "GITHUB_ACTIONS=true).",
         show_default=False,

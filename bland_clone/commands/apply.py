@@ -217,7 +217,7 @@ def apply(
     ],
     dry_run: DryRunOpt = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, max=16, help="Uploads in parallel.")
+        int, typer.Option("--jobs", "-j", min=1, max=16, metavar="N", help="Uploads in parallel.")
     ] = 2,
     keep_going: Annotated[
         bool,

@@ -179,13 +179,16 @@ def clone(
         Optional[str],
         typer.Option(
             "--preview",
+            metavar="TEXT",
             help="After cloning, speak this text with the new voice.",
             show_default=False,
         ),
     ] = None,
     output: Annotated[
         Optional[str],
-        typer.Option("--output", "-o", help="WAV file for --preview.", show_default=False),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="WAV file for --preview.", show_default=False
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Overwrite the --output file.")

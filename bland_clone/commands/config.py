@@ -56,7 +56,9 @@ def set_(
             show_default=False,
         ),
     ] = None,
-    profile: Annotated[str, typer.Option("--profile", help="Profile to write.")] = "default",
+    profile: Annotated[
+        str, typer.Option("--profile", metavar="NAME", help="Profile to write.")
+    ] = "default",
 ) -> None:
     """Write a setting into a profile of the config file (created owner-only, mode 600).
 

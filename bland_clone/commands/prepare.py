@@ -57,6 +57,7 @@ def prepare(
         typer.Option(
             "--output",
             "-o",
+            metavar="OUT",
             help="OUT.wav for one input; a folder for several.",
             show_default=False,
         ),
@@ -68,6 +69,7 @@ def prepare(
             "-s",
             min=1.0,
             max=60.0,
+            metavar="SECONDS",
             help="Length of the window to keep (default: about 12.5 s of speech).",
             show_default=False,
         ),

@@ -47,7 +47,13 @@ def get(
     ],
     output: Annotated[
         str,
-        typer.Option("--output", "-o", help="WAV file to write ('-': stdout).", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="WAV file to write ('-': stdout).",
+            show_default=False,
+        ),
     ],
     force: ForceOpt = False,
     *,

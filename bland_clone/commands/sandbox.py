@@ -10,12 +10,16 @@ from ..errors import UsageError
 
 def sandbox(
     port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (0: any free one).")
+        int,
+        typer.Option("--port", "-p", min=0, max=65535, metavar="N", help="Port (0: any free one)."),
     ] = 8765,
     key: Annotated[
         Optional[str],
         typer.Option(
-            "--key", help="The API key to accept (default: a new random one).", show_default=False
+            "--key",
+            metavar="KEY",
+            help="The API key to accept (default: a new random one).",
+            show_default=False,
         ),
     ] = None,
     log: Annotated[bool, typer.Option("--log/--no-log", help="Log each request.")] = True,

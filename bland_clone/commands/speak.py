@@ -11,7 +11,11 @@ from .samples import ForceOpt
 
 FormatOpt = Annotated[
     str,
-    typer.Option("--format", help=f"Output format: {', '.join(limits.SPEAK_OUTPUT_FORMATS)}."),
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=f"Output format: {', '.join(limits.SPEAK_OUTPUT_FORMATS)}.",
+    ),
 ]
 
 
@@ -44,7 +48,13 @@ def speak(
     ],
     output: Annotated[
         str,
-        typer.Option("--output", "-o", help="WAV file to write ('-': stdout).", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="WAV file to write ('-': stdout).",
+            show_default=False,
+        ),
     ],
     fmt: FormatOpt = "pcm_24000",
     force: ForceOpt = False,

@@ -36,7 +36,9 @@ def validate(
     paths: FilesArg,
     name: Annotated[
         Optional[str],
-        typer.Option("--name", "-n", help="Also check a voice name.", show_default=False),
+        typer.Option(
+            "--name", "-n", metavar="NAME", help="Also check a voice name.", show_default=False
+        ),
     ] = None,
     gender: GenderOpt = None,
     engine: EngineOpt = "v3",
