@@ -130,7 +130,8 @@ class BreakingProxy:
     - "pass": forward both ways;
     - "drop_response": forward the request, then close when the answer starts (it is lost);
     - "reset_upload": read ``reset_after`` bytes of the request, then reset the connection;
-    - "stall": read the request and never answer.
+    - "stall": read the request and never answer;
+    - "slow_read": read the request 16 KB every 0.1 s (an upload that takes its time), never answer.
     """
 
     def __init__(self, upstream_port: int, modes: list[str], reset_after: int = 65536) -> None:
@@ -143,6 +144,7 @@ class BreakingProxy:
         self.port = self.sock.getsockname()[1]
         self.closed = threading.Event()
         self.connections = 0
+        self.received = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -170,6 +172,18 @@ class BreakingProxy:
                         break
                     got += len(chunk)
                 _kill(client)
+                return
+            if mode == "slow_read":
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not self.closed.is_set():
+                    try:
+                        if not client.recv(16384):
+                            break
+                    except OSError:
+                        break
+                    self.received += 16384
+                    time.sleep(0.1)
+                client.close()
                 return
             if mode == "stall":
                 deadline = time.monotonic() + 30

@@ -144,16 +144,16 @@ def test_allow_insecure_lets_a_remote_http_url_through() -> None:
 
 def test_ctrl_c_during_an_upload_exits_130_promptly(service: Service, tmp_path: Path) -> None:
     big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)
-    proxy = BreakingProxy(service.http.port, ["stall"])
+    proxy = BreakingProxy(service.http.port, ["slow_read"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
     proc = subprocess.Popen([sys.executable, "-m", "bland_clone", "clone", "--name", "Int", str(big)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 20
-        while proxy.connections == 0 and time.monotonic() < deadline:
+        while proxy.received < 100_000 and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.3)
+        assert proxy.received < big.stat().st_size / 2  # in the middle of the upload
         proc.send_signal(signal.SIGINT)
         sent = time.monotonic()
         out, err = proc.communicate(timeout=10)
@@ -164,6 +164,7 @@ def test_ctrl_c_during_an_upload_exits_130_promptly(service: Service, tmp_path: 
     assert proc.returncode == 130
     assert err.strip() == "Interrupted."
     assert out == ""
+    assert service.voices_named("Int") == []
 
 
 # -- secrets ------------------------------------------------------------------------------------
