@@ -1,6 +1,7 @@
 """bland-clone clone: check samples locally, then create a voice clone."""
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, Optional
 
 import typer
@@ -37,98 +38,98 @@ def clone_voice(
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     conn = conn or Connection()
-    if prepare:
-        import tempfile
+    with _prepared(out, files, prepare) as files:
+        from ..validation import validate_upload
+        from .speak import check_text
 
-        from .prepare import prepare_files
+        common.check_engine(engine)
+        if preview is not None:
+            if not preview_output:
+                raise UsageError("--preview needs --output FILE for the audio.")
+            check_text(preview)
+            common.check_output_path(preview_output, force)
+        infos = common.checked_files(files)
+        # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
+        # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
+        report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
+        if report.problems or dry_run:
+            out.report(report, to_stderr=True)
+        out.annotate_report(report)
+        if not report.ok:
+            raise common.refuse(report)
+        settings = common.get_settings(out, conn)
+        from ..client import clone_fields
 
-        with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
-            prepared = prepare_files(_Diagnostics(out), list(files), tmp + "/")
-            paths = [o["output"] for o in prepared["outputs"]]
-            return clone_voice(
-                out,
-                paths,
-                name=name,
+        fields = clone_fields(name, gender, description, engine)
+        warnings = [p.to_dict() for p in report.warnings]
+
+        if dry_run:
+            plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
+            available = _name_check(out, settings, name, conn)
+            result = {
+                "ok": available is not False,
+                "dry_run": True,
+                "name": name,
+                "name_available": available,
+                "request": plan,
+                "files": report.to_dict()["files"],
+                "warnings": warnings,
+                "errors": [],
+            }
+            if available is False:
+                from ..errors import InputError
+                from ..limits import NAME_TAKEN
+
+                raise InputError(NAME_TAKEN, payload=result)
+            common.print_plan(out, plan)
+            out.info("Dry run: nothing was sent.")
+            return result
+
+        client = common.make_client(out, settings, conn)
+        total = sum(f.size or 0 for f in infos)
+        with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
+            res = client.clone(
+                name,
+                infos,
                 gender=gender,
                 description=description,
                 engine=engine,
-                dry_run=dry_run,
-                conn=conn,
-                preview=preview,
-                preview_output=preview_output,
-                force=force,
+                progress=progress,
             )
-    from ..validation import validate_upload
-    from .speak import check_text
-
-    common.check_engine(engine)
-    if preview is not None:
-        if not preview_output:
-            raise UsageError("--preview needs --output FILE for the audio.")
-        check_text(preview)
-        common.check_output_path(preview_output, force)
-    infos = common.checked_files(files)
-    # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
-    # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
-    report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
-    if report.problems or dry_run:
-        out.report(report, to_stderr=True)
-    out.annotate_report(report)
-    if not report.ok:
-        raise common.refuse(report)
-    settings = common.get_settings(out, conn)
-    from ..client import clone_fields
-
-    fields = clone_fields(name, gender, description, engine)
-    warnings = [p.to_dict() for p in report.warnings]
-
-    if dry_run:
-        plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
-        available = _name_check(out, settings, name, conn)
-        result = {
-            "ok": available is not False,
-            "dry_run": True,
-            "name": name,
-            "name_available": available,
-            "request": plan,
+        if res.recovered:
+            out.warn(
+                "The connection failed after the upload; the voice was found by name "
+                "and was not uploaded again."
+            )
+        preview_result = None
+        if preview is not None and preview_output:
+            preview_result = _preview(out, client, res.voice_id, preview, preview_output)
+        return {
+            "preview": preview_result,
+            "ok": True,
+            "voice_id": res.voice_id,
+            "name": res.name,
+            "engine": engine,
+            "recovered": res.recovered,
             "files": report.to_dict()["files"],
             "warnings": warnings,
             "errors": [],
         }
-        if available is False:
-            from ..errors import InputError
-            from ..limits import NAME_TAKEN
 
-            raise InputError(NAME_TAKEN, payload=result)
-        common.print_plan(out, plan)
-        out.info("Dry run: nothing was sent.")
-        return result
 
-    client = common.make_client(out, settings, conn)
-    total = sum(f.size or 0 for f in infos)
-    with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
-        res = client.clone(
-            name, infos, gender=gender, description=description, engine=engine, progress=progress
-        )
-    if res.recovered:
-        out.warn(
-            "The connection failed after the upload; the voice was found by name "
-            "and was not uploaded again."
-        )
-    preview_result = None
-    if preview is not None and preview_output:
-        preview_result = _preview(out, client, res.voice_id, preview, preview_output)
-    return {
-        "preview": preview_result,
-        "ok": True,
-        "voice_id": res.voice_id,
-        "name": res.name,
-        "engine": engine,
-        "recovered": res.recovered,
-        "files": report.to_dict()["files"],
-        "warnings": warnings,
-        "errors": [],
-    }
+@contextlib.contextmanager
+def _prepared(out: Output, files: Sequence[str], prepare: bool) -> Iterator[Sequence[str]]:
+    """The files to upload: as given, or (--prepare) prepared into a temporary folder."""
+    if not prepare:
+        yield files
+        return
+    import tempfile
+
+    from .prepare import prepare_files
+
+    with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
+        prepared = prepare_files(_Diagnostics(out), list(files), tmp + "/")
+        yield [o["output"] for o in prepared["outputs"]]
 
 
 class _Diagnostics(Output):
