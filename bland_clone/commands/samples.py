@@ -6,12 +6,10 @@ import typer
 
 from .. import common
 from ..errors import InputError
-from ..options import Connection, with_connection
+from ..options import Connection, ForceOpt, WavOutOpt, with_connection
 from .voices import VoiceArg, _samples_table
 
 app = typer.Typer(help="See a voice's samples: list, get.", no_args_is_help=True)
-
-ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")]
 
 
 @app.command("list")
@@ -45,16 +43,7 @@ def get(
     sample_id: Annotated[
         str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
     ],
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="WAV file to write ('-': stdout).",
-            show_default=False,
-        ),
-    ],
+    output: WavOutOpt,
     force: ForceOpt = False,
     *,
     conn: Connection,

@@ -6,8 +6,7 @@ import typer
 
 from .. import common, limits
 from ..errors import InputError, UsageError
-from ..options import Connection, with_connection
-from .samples import ForceOpt
+from ..options import Connection, ForceOpt, WavOutOpt, with_connection
 
 FormatOpt = Annotated[
     str,
@@ -46,16 +45,7 @@ def speak(
             help=f"Text (at most {limits.SPEAK_TEXT_MAX_CHARS} characters).", show_default=False
         ),
     ],
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="WAV file to write ('-': stdout).",
-            show_default=False,
-        ),
-    ],
+    output: WavOutOpt,
     fmt: FormatOpt = "pcm_24000",
     force: ForceOpt = False,
     *,
