@@ -136,9 +136,12 @@ def walk(buf: Buffer) -> MP3Stream | None:
     layer = 4 - ((int.from_bytes(buf[first : first + 4], "big") >> 17) & 3)
     frames = samples = 0
     pos = first
-    # A Xing/Info/VBRI frame at the start carries no audio.
+    trim = 0
+    # A Xing/Info/VBRI frame at the start carries no audio; LAME's tag in it says how many
+    # samples of encoder delay and padding to drop, as gapless decoders (mpg123) do.
     tag_zone = bytes(buf[first + 4 : first + 4 + 40])
     if b"Xing" in tag_zone or b"Info" in tag_zone or b"VBRI" in tag_zone:
+        trim = _lame_trim(bytes(buf[first : first + info[0]]))
         pos += info[0]
     while pos + 4 <= n:
         info = _header_at(buf, pos, cache)
@@ -158,7 +161,29 @@ def walk(buf: Buffer) -> MP3Stream | None:
         pos += length
     if frames == 0:
         return None
+    if 0 < trim < samples:
+        samples -= trim
     return MP3Stream(frames, samples, samplerate, channels, layer)
+
+
+def _lame_trim(frame: bytes) -> int:
+    """Encoder delay + padding from a LAME tag in the Xing/Info frame (0 when there is none)."""
+    for marker in (b"Xing", b"Info"):
+        at = frame.find(marker)
+        if at < 0 or at + 8 > len(frame):
+            continue
+        flags = int.from_bytes(frame[at + 4 : at + 8], "big")
+        pos = at + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4)
+        pos += 4 * bool(flags & 8)
+        if frame[pos : pos + 4] != b"LAME" and frame[pos : pos + 4] != b"Lavf":
+            return 0
+        raw = frame[pos + 21 : pos + 24]
+        if len(raw) < 3:
+            return 0
+        delay = (raw[0] << 4) | (raw[1] >> 4)
+        padding = ((raw[1] & 0x0F) << 8) | raw[2]
+        return delay + padding
+    return 0
 
 
 def _resync(buf: Buffer, pos: int, cache: dict[int, FrameInfo | None], samplerate: int) -> int:
