@@ -26,6 +26,7 @@ __all__ = [
     "Client",
     "CloneResult",
     "InputError",
+    "NotFoundError",
     "Report",
     "ServiceError",
     "Voice",
@@ -47,6 +48,7 @@ _LAZY = {
     "AuthError": "errors",
     "BlandCloneError": "errors",
     "InputError": "errors",
+    "NotFoundError": "errors",
     "ServiceError": "errors",
 }
 
@@ -55,7 +57,14 @@ if TYPE_CHECKING:
 
     from .audio import AudioInfo, inspect, inspect_many
     from .client import Client, CloneResult, Voice
-    from .errors import APIError, AuthError, BlandCloneError, InputError, ServiceError
+    from .errors import (
+        APIError,
+        AuthError,
+        BlandCloneError,
+        InputError,
+        NotFoundError,
+        ServiceError,
+    )
     from .validation import Report, validate_upload
 
 

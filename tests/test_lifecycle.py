@@ -224,3 +224,14 @@ def test_read_commands_fail_cleanly_on_html_502(cli, service: Service, argv: lis
         r.json()["errors"][0]["message"] == "The service answered 502 X (an HTML page: Bad Gateway)"
     )
     assert io.StringIO(r.out).read().count("\n{") == 0  # one object
+
+
+def test_python_api_get_voice_by_id_and_name(service: Service) -> None:
+    from bland_clone import Client, NotFoundError
+
+    v = service.state.add_voice("Api Voice")
+    client = Client(service.key, service.url)
+    assert client.get_voice(v.id).name == "Api Voice"
+    assert client.get_voice("Api Voice").id == v.id  # GET /v1/voices/{id} takes a name too
+    with pytest.raises(NotFoundError, match="Voice not found"):
+        client.get_voice("no-such-voice")
