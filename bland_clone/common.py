@@ -71,6 +71,16 @@ def check_engine(engine: str) -> None:
         raise UsageError(f"--engine must be one of {', '.join(limits.ENGINES)}, not {engine!r}")
 
 
+def enforce(out: Output, report: Report, *, show: bool = False) -> None:
+    """Before an upload: show the local checks' report on stderr (when it has something to say,
+    or ``show``), annotate it for GitHub, and stop when anything would be refused."""
+    if report.problems or show:
+        out.report(report, to_stderr=True)
+    out.annotate_report(report)
+    if not report.ok:
+        raise refuse(report)
+
+
 def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
     n = len(report.errors)
     return InputError(

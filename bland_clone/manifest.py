@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,6 @@ class VoiceSpec:
     description: str | None = None
     engine: str = "v3"
     line: int = 0
-    #: sample paths as written in the manifest, for messages
-    written: list[str] = field(default_factory=list)
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -136,9 +134,7 @@ def load(path: str | os.PathLike[str]) -> list[VoiceSpec]:
         description = v.get("description")
         if description is not None and not isinstance(description, str):
             err("description", "description must be a string")
-        specs.append(
-            VoiceSpec(name, resolved, gender, description, str(engine), span[0], list(samples))
-        )
+        specs.append(VoiceSpec(name, resolved, gender, description, str(engine), span[0]))
     if problems:
         raise InputError(
             f"{p}: {len(problems)} problem(s) in the manifest:\n"

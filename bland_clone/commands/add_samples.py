@@ -34,11 +34,7 @@ def add_samples_to_voice(
     conn = conn or Connection()
     infos = common.checked_files(files)
     report = validate_upload(infos, engine="v1")
-    if report.problems or dry_run:
-        out.report(report, to_stderr=True)
-    out.annotate_report(report)
-    if not report.ok:
-        raise common.refuse(report)
+    common.enforce(out, report, show=dry_run)
     settings = common.get_settings(out, conn)
     if dry_run:
         plan = common.planned_upload(
@@ -66,8 +62,7 @@ def add_samples_to_voice(
     existing = len(client.voice_samples(v.id))
     report = validate_upload(infos, engine="v1", existing_samples=existing)
     if not report.ok:
-        out.report(report, to_stderr=True)
-        raise common.refuse(report)
+        common.enforce(out, report)
     total = sum(f.size or 0 for f in infos)
     with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
         samples = client.add_samples(v.id, infos, progress=progress)

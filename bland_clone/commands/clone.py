@@ -52,11 +52,7 @@ def clone_voice(
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
-        if report.problems or dry_run:
-            out.report(report, to_stderr=True)
-        out.annotate_report(report)
-        if not report.ok:
-            raise common.refuse(report)
+        common.enforce(out, report, show=dry_run)
         settings = common.get_settings(out, conn)
         from ..client import clone_fields
 
