@@ -263,3 +263,26 @@ def test_many_clients_cloning_and_deleting_at_once(service: Service, tmp_path: P
     assert all("Voice name is already taken" in e for e in refused_taken)
     clone_posts = service.posts("/v1/voices/clone")
     assert clone_posts == len(acknowledged) + len(refused_taken)  # no request lost or doubled
+
+
+def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: Path) -> None:
+    import json
+
+    big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)
+    proxy = BreakingProxy(service.http.port, ["slow_read"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
+    proc = subprocess.Popen([sys.executable, "-m", "bland_clone", "clone", "--name", "J", str(big),
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while proxy.received < 100_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proxy.close()
+    assert proc.returncode == 130
+    assert json.loads(out) == {"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]}
+    assert err.strip() == "Interrupted."

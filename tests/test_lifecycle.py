@@ -235,3 +235,19 @@ def test_python_api_get_voice_by_id_and_name(service: Service) -> None:
     assert client.get_voice("Api Voice").id == v.id  # GET /v1/voices/{id} takes a name too
     with pytest.raises(NotFoundError, match="Voice not found"):
         client.get_voice("no-such-voice")
+
+
+def test_speak_to_stdout_writes_only_the_wav(service: Service) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    env.update(BLAND_API_URL=service.url, BLAND_API_KEY=service.key)
+    proc = subprocess.run([sys.executable, "-m", "bland_clone", "speak", "Maya", "Hi.", "-o", "-"],
+                          capture_output=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout[:4] == b"RIFF" and proc.stdout[8:12] == b"WAVE"
+    with wave.open(io.BytesIO(proc.stdout)) as w:
+        assert w.getnframes() > 0
+    assert proc.stderr == b""

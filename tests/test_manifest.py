@@ -276,3 +276,40 @@ def test_a_config_with_a_key_that_others_can_read_warns(cli, isolated: Path) -> 
 def test_quiet_clone_prints_nothing(cli, service: Service, sample: Path) -> None:
     r = cli("clone", "--name", "Quiet", sample, "-q")
     assert (r.code, r.out, r.err) == (0, "", "")
+
+
+def test_a_voice_created_meanwhile_counts_as_present(cli, service: Service, tmp_path: Path) -> None:
+    """Another run created the name between apply's look-up and its upload: the service answers
+    'Voice name is already taken'; apply reports the voice as present, not as a failure."""
+    m = manifest(tmp_path, THREE)
+    taken = b'{"status":400,"data":null,"errors":[{"error":"Validation Error","message":"Voice name is already taken"}]}'
+    service.faults.add("POST", "/v1/voices/clone", status=400, body=taken, after=True,
+                       headers={"Content-Type": "application/json"})
+    r = cli("apply", m, "--jobs", "1", "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert (doc["created"], doc["present"]) == (2, 1)
+    present = next(v for v in doc["voices"] if v["status"] == "present")
+    assert present["voice_id"] == service.voices_named(present["name"])[0].id
+
+
+def test_config_set_refuses_what_it_cannot_write(cli, isolated: Path) -> None:
+    r = cli("config", "set", "colour", "red")
+    assert (r.code, r.err) == (
+        2, "error: Unknown setting 'colour'; settable: api_url, api_key_command, api_key\n")
+    r = cli("config", "set", "api_url")
+    assert (r.code, r.err) == (2, "error: config set api_url needs a value.\n")
+    assert not (isolated / ".config" / "bland-clone" / "config.toml").exists()
+
+
+def test_config_set_api_key_command_replaces_a_stored_key(cli, isolated: Path, monkeypatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(KEY))
+    assert cli("config", "set", "api_key").code == 0
+    assert cli("config", "set", "api_key_command", f"printf %s {KEY}").code == 0
+    text = (isolated / ".config" / "bland-clone" / "config.toml").read_text()
+    assert "api_key =" not in text and KEY in text  # the command, not the key, is stored
+    doc = cli("config", "show", "--json").json()
+    assert doc["settings"]["api_key"]["value"] == "(from api_key_command)"
+    assert doc["settings"]["api_key"]["source"].endswith("api_key_command")

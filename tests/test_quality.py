@@ -165,3 +165,14 @@ def test_clone_prepare_uploads_the_prepared_sample(cli, service, recs: dict[str,
     (upload,) = service.state.uploads
     assert upload["filenames"] == ["long.wav"]
     assert upload["sizes"][0] < 1_000_000  # about 14 s of 16 kHz mono, not 3 minutes
+
+
+def test_prepare_never_writes_over_its_input(cli, recs: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    src = tmp_path / "take.wav"
+    shutil.copy(recs["long"], src)
+    before = src.read_bytes()
+    r = cli("prepare", src, "-o", src, "--force")
+    assert (r.code, r.err) == (1, f"error: {src} is an input; choose another output.\n")
+    assert src.read_bytes() == before
