@@ -36,6 +36,7 @@ from .errors import (
     UsageError,
 )
 from .settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from .wire import clone_fields, mime_type, wire_filename
 
 MAX_ERROR_BODY = 64 * 1024  # bytes read of an answer we only need a message from
 MAX_JSON_BODY = 16 * 1024 * 1024
@@ -93,20 +94,6 @@ class CloneResult:
     recovered: bool = False
 
 
-def clone_fields(
-    name: str, gender: str | None = None, description: str | None = None, engine: str = "v3"
-) -> list[tuple[str, str]]:
-    """The text fields of POST /v1/voices/clone, as documented (isBTTS_V2 only for v2)."""
-    fields = [("name", name)]
-    if gender:
-        fields.append(("gender", gender))
-    if description:
-        fields.append(("description", description))
-    if engine == "v2":
-        fields.append(("isBTTS_V2", "true"))
-    return fields
-
-
 def is_loopback(host: str) -> bool:
     if host in ("localhost",) or host.endswith(".localhost"):
         return True
@@ -119,12 +106,6 @@ def is_loopback(host: str) -> bool:
 def mask(secret: str) -> str:
     """What verbose output shows of a key: never more than its last four characters."""
     return "****" + secret[-4:] if len(secret) >= 16 else "****"
-
-
-def _wire_filename(path: str) -> str:
-    """A file's own name as sent: undecodable bytes become U+FFFD, so it is always valid UTF-8."""
-    base = os.path.basename(path)
-    return os.fsencode(base).decode("utf-8", "replace")
 
 
 class _CheckedFile:
@@ -183,8 +164,8 @@ class _Body:
             for info in files:
                 h = _CheckedFile(info)
                 self._handles.append(h)
-                mime = _mime(info)
-                parts.append(("audio_samples", (_wire_filename(info.path), h, mime)))
+                mime = mime_type(info)
+                parts.append(("audio_samples", (wire_filename(info.path), h, mime)))
         except BaseException:
             self.close()
             raise
@@ -198,16 +179,6 @@ class _Body:
     def close(self) -> None:
         for h in self._handles:
             h.close()
-
-
-def _mime(info: AudioInfo) -> str:
-    return {
-        "WAV": "audio/wav",
-        "MP3": "audio/mpeg",
-        "FLAC": "audio/flac",
-        "OGG": "audio/ogg",
-        "AIFF": "audio/aiff",
-    }.get(info.format or "", "application/octet-stream")
 
 
 class _Ambiguous(Exception):

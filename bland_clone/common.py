@@ -98,7 +98,7 @@ def checked_files(files: Sequence[str]) -> list:  # list[AudioInfo]
 
 def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
     """What an upload would send, for --dry-run: never the key."""
-    from .client import _mime, _wire_filename
+    from .wire import mime_type, wire_filename
 
     return {
         "method": "POST",
@@ -111,9 +111,9 @@ def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files
         "files": [
             {
                 "field": "audio_samples",
-                "filename": _wire_filename(f.path),
+                "filename": wire_filename(f.path),
                 "path": f.path,
-                "content_type": _mime(f),
+                "content_type": mime_type(f),
                 "size": f.size,
             }
             for f in files

@@ -131,3 +131,22 @@ def test_prerendered_root_help_is_what_typer_renders(cli) -> None:
     assert (bare.code, bare.out, bare.err) == (2, "", TEXT)
     narrow = cli("--help", env={"COLUMNS": "60"})
     assert narrow.code == 0 and narrow.out != TEXT  # narrower terminals get Typer's own wrapping
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["validate", "--no-quality"], ["clone", "--name", "Dry", "--dry-run"],
+     ["add-samples", "some-id", "--dry-run"]],
+)
+def test_offline_checks_import_no_http_or_numpy(argv: list[str]) -> None:
+    """Header checks and dry runs without a key need neither requests nor numpy."""
+    sample = Path(__file__).resolve().parents[1] / "examples" / "sample.wav"
+    code = (
+        "import sys\n"
+        "from bland_clone.__main__ import main\n"
+        f"rc = main({[*argv, str(sample)]!r})\n"
+        f"print(rc, [m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout + proc.stderr
