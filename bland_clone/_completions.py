@@ -218,7 +218,6 @@ def zsh(root: Node) -> str:
 def fish(root: Node) -> str:
     nodes = _nodes(root)
     lines = [HEADER.format(shell="fish"), "complete -c bland-clone -f"]
-    groups = [n for n in nodes if n.children]
     for n in nodes:
         if not n.path:
             cond = "__fish_use_subcommand"
@@ -248,7 +247,6 @@ def fish(root: Node) -> str:
             )
         if n.takes_args and not n.children:
             lines.append(f'complete -c bland-clone -n "{cond}" -F')
-    del groups
     lines.append("")
     return "\n".join(lines)
 
