@@ -36,14 +36,14 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AudioInfo": "audio",
-    "inspect": "audio",
-    "inspect_many": "audio",
+    "AudioInfo": "audio.inspection",
+    "inspect": "audio.inspection",
+    "inspect_many": "audio.inspection",
     "Report": "validation",
     "validate_upload": "validation",
-    "Client": "client",
-    "CloneResult": "client",
-    "Voice": "client",
+    "Client": "api.client",
+    "CloneResult": "api.client",
+    "Voice": "api.client",
     "APIError": "errors",
     "AuthError": "errors",
     "BlandCloneError": "errors",
@@ -55,8 +55,8 @@ _LAZY = {
 if TYPE_CHECKING:
     from typing import Any
 
-    from .audio import AudioInfo, inspect, inspect_many
-    from .client import Client, CloneResult, Voice
+    from .api.client import Client, CloneResult, Voice
+    from .audio.inspection import AudioInfo, inspect, inspect_many
     from .errors import (
         APIError,
         AuthError,

@@ -10,7 +10,7 @@ from .errors import InputError, UsageError
 from .output import Mode, Output
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .api.client import Client
     from .options import Connection
     from .settings import Settings
     from .validation import Report
@@ -50,7 +50,7 @@ def get_settings(out: Output, conn: Connection) -> Settings:
 
 
 def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
-    from .client import Client
+    from .api.client import Client
 
     def trace(line: str) -> None:
         print(line, file=sys.stderr)
@@ -91,14 +91,14 @@ def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
 
 
 def checked_files(files: Sequence[str]) -> list:  # list[AudioInfo]
-    from .audio import expand_paths, inspect_many
+    from .audio.inspection import expand_paths, inspect_many
 
     return inspect_many(expand_paths(files))
 
 
 def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
     """What an upload would send, for --dry-run: never the key."""
-    from .wire import mime_type, wire_filename
+    from .api.wire import mime_type, wire_filename
 
     return {
         "method": "POST",

@@ -12,7 +12,7 @@ from . import limits
 from .settings import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .api.client import Client
     from .output import Output
 
 JsonOpt = Annotated[

@@ -181,7 +181,7 @@ class Output:
         from rich.console import Console
         from rich.text import Text
 
-        from .quality import level_strip
+        from .audio.quality import level_strip
 
         console = Console(stderr=to_stderr, highlight=False)
         width = max(len(f.name) for f in report.files)

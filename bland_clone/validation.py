@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import limits
-from .audio import AudioInfo
+from .audio.inspection import AudioInfo
 
 if TYPE_CHECKING:
-    from .quality import Quality
+    from .audio.quality import Quality
 
 Severity = Literal["error", "warning"]
 
@@ -185,7 +185,7 @@ def validate_upload(
     """Check one upload as the service would, reporting every problem at once.
 
     ``quality`` also decodes each file and adds the quality warnings of
-    :mod:`bland_clone.quality`; ``strict`` turns every warning into an error.
+    :mod:`bland_clone.audio.quality`; ``strict`` turns every warning into an error.
     """
     problems: list[Problem] = []
     if require_name or name is not None:
@@ -196,7 +196,7 @@ def validate_upload(
     )
     measured: dict[str, Quality] = {}
     if quality:
-        from . import quality as q
+        from .audio import quality as q
 
         refused = {p.file for p in problems if p.severity == "error" and p.file}
         fine = [

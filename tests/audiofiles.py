@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bland_clone import mp3
+from bland_clone.audio import mp3
 
 
 def speech_like(

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from audiofiles import streamed_wav, vbr_mp3_without_xing, write_wav
 
-from bland_clone.audio import expand_paths, inspect
+from bland_clone.audio.inspection import expand_paths, inspect
 
 
 @pytest.mark.parametrize(
@@ -154,7 +154,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv")
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
-    probe = subprocess.run([*as_nobody, "-c", "import bland_clone.audio"], capture_output=True)
+    probe = subprocess.run([*as_nobody, "-c", "import bland_clone.audio.inspection"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("user 'nobody' cannot run this interpreter or import the package")
     folder = Path(tempfile.mkdtemp(dir="/tmp"))
@@ -162,7 +162,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
         folder.chmod(0o755)
         p = write_wav(folder / "locked.wav", 2.0)
         p.chmod(0)
-        code = f"from bland_clone.audio import inspect; print(inspect({str(p)!r}).error)"
+        code = f"from bland_clone.audio.inspection import inspect; print(inspect({str(p)!r}).error)"
         proc = subprocess.run([*as_nobody, "-c", code], capture_output=True, text=True, check=True)
         assert proc.stdout.strip() == 'File "locked.wav" cannot be used: permission denied'
     finally:
@@ -180,7 +180,7 @@ def test_a_directory_stands_for_the_audio_files_directly_inside_it(tmp_path: Pat
 
 @pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
 def test_wav_decoded_without_libsndfile_matches_it(tmp_path: Path, subtype: str) -> None:
-    from bland_clone.quality import decode
+    from bland_clone.audio.quality import decode
 
     rng = np.random.default_rng(2)
     x = (rng.uniform(-0.9, 0.9, (4000, 2))).astype(np.float32)

@@ -19,8 +19,8 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bland_clone import mp3
-from bland_clone.audio import inspect
+from bland_clone.audio import mp3
+from bland_clone.audio.inspection import inspect
 from bland_clone.validation import check_files
 
 settings.register_profile(

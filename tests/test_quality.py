@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from audiofiles import speech_like
 
-from bland_clone.audio import inspect
+from bland_clone.audio.inspection import inspect
 from bland_clone.validation import validate_upload
 
 RATE = 16000

@@ -54,7 +54,7 @@ def clone_voice(
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
         common.enforce(out, report, show=dry_run)
         settings = common.get_settings(out, conn)
-        from ..wire import clone_fields
+        from ..api.wire import clone_fields
 
         fields = clone_fields(name, gender, description, engine)
         warnings = [p.to_dict() for p in report.warnings]

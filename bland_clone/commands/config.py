@@ -24,7 +24,7 @@ def show(
 
     The API key is masked; an api_key_command is not run.
     """
-    from ..client import mask
+    from ..api.client import mask
     from ..settings import config_path
 
     out = common.make_output(json_)

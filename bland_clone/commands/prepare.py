@@ -18,9 +18,9 @@ def prepare_files(
     force: bool = False,
 ) -> dict[str, Any]:
     """Prepare each input, then validate what was written. Returns the JSON result."""
-    from ..audio import expand_paths, inspect
+    from ..audio.inspection import expand_paths, inspect
+    from ..audio.prepare import output_paths, prepare_file
     from ..errors import InputError
-    from ..prepare import output_paths, prepare_file
     from ..validation import validate_upload
 
     files = expand_paths(inputs)

@@ -11,13 +11,13 @@ import os
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from . import limits
+from .. import limits
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .audio import AudioInfo
-    from .validation import Problem
+    from ..validation import Problem
+    from .inspection import AudioInfo
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def decode(path: str, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
             return data, info.samplerate
     import soundfile as sf
 
-    from .audio import quiet_stderr
+    from .inspection import quiet_stderr
 
     with quiet_stderr():
         data, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -228,7 +228,7 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
-    from .validation import Problem
+    from ..validation import Problem
 
     name = info.name
     out: list[Problem] = []

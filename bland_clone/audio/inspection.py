@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import limits, mp3
+from .. import limits
+from . import mp3
 
 
 @dataclass

@@ -11,8 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InputError
 from . import quality
-from .errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np

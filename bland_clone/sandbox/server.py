@@ -28,9 +28,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import limits
-from .audio import inspect
-from .validation import check_name
+from .. import limits
+from ..audio.inspection import inspect
+from ..validation import check_name
 
 JSON = dict[str, Any]
 

@@ -24,9 +24,9 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from . import __version__, limits
-from .audio import AudioInfo
-from .errors import (
+from .. import __version__, limits
+from ..audio.inspection import AudioInfo
+from ..errors import (
     APIError,
     AuthError,
     BlandCloneError,
@@ -35,7 +35,7 @@ from .errors import (
     ServiceError,
     UsageError,
 )
-from .settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from .wire import clone_fields, mime_type, wire_filename
 
 MAX_ERROR_BODY = 64 * 1024  # bytes read of an answer we only need a message from

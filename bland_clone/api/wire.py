@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .audio import AudioInfo
+    from ..audio.inspection import AudioInfo
 
 
 def clone_fields(
