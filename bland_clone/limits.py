@@ -51,6 +51,12 @@ AUDIO_EXTENSIONS: Final = frozenset(
         ".aac",
         ".wma",
         ".webm",
+        ".mkv",
+        ".mka",
+        ".mov",
+        ".m4b",
+        ".3gp",
+        ".amr",
     }
 )
 

@@ -83,14 +83,14 @@ def test_wav_with_a_list_chunk_before_data(tmp_path: Path) -> None:
     ("make", "expected"),
     [
         (lambda p: p.write_bytes(b""), "it is empty"),
-        (lambda p: p.write_bytes(os.urandom(50_000)), "is not audio that libsndfile can read"),
+        (lambda p: p.write_bytes(os.urandom(50_000)), "is not audio that can be read"),
         (
             lambda p: p.write_text("hello, this is not audio\n" * 100),
-            "is not audio that libsndfile",
+            "is not audio that can be read",
         ),
         (
             lambda p: p.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 4000),
-            "M4A/AAC (MP4) audio is not supported",
+            "its MP4 container is damaged or holds no audio",
         ),
         (
             lambda p: p.write_bytes(

@@ -40,7 +40,7 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
         'error: File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.',
         'error: File "long.wav" is too long (estimated 75.3s). Maximum duration is 60 seconds.',
         'error: File "empty.wav" cannot be used: it is empty',
-        'error: File "notes.mp3" cannot be used: it is not audio that libsndfile can read '
+        'error: File "notes.mp3" cannot be used: it is not audio that can be read '
         "(format not recognised)",
         'error: File "missing.wav" cannot be used: no such file',
         "warning: The v3 engine uses only the first sample (big.wav); "

@@ -2,8 +2,12 @@
 
 WAV, MP3, FLAC and Ogg (Vorbis, Opus) are read by their headers here: a WAV whose header says
 0 samples is measured from the data on disk, an MP3's frames are counted, FLAC's STREAMINFO and
-Ogg's last granule give exact lengths. Everything else goes through libsndfile, with its chatter
-kept off the terminal; numpy and soundfile are imported only when a file needs them.
+Ogg's last granule give exact lengths. Phone, browser and video recordings (m4a/mp4/mov with
+AAC or ALAC, webm/mkv with Opus or Vorbis, ADTS .aac, .wma, .amr/.3gp) are read through PyAV
+(FFmpeg): the length comes from the container (an MP4's edit list drops the encoder's priming),
+or, where the container only estimates it (ADTS, AMR), from its packets. Everything else goes
+through libsndfile, with its chatter kept off the terminal; numpy, soundfile and av are
+imported only when a file needs them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import limits
+from ..errors import InputError
 from . import mp3
 
 
@@ -40,6 +45,8 @@ class AudioInfo:
     fingerprint: tuple[int, int, int, int] | None = field(default=None, repr=False)
     #: where a WAV's samples are: (offset, bytes, format tag, bits), for decoding without libsndfile
     pcm: tuple[int, int, int, int] | None = field(default=None, repr=False)
+    #: the original file, when this is the WAV it was converted to for an upload (what is sent)
+    source: AudioInfo | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -53,8 +60,11 @@ class AudioInfo:
         d = asdict(self)
         d.pop("fingerprint")
         d.pop("pcm")
+        d.pop("source")
         d["name"] = self.name
         d["duration"] = None if self.duration is None else round(self.duration, 3)
+        if self.source is not None:
+            d["source"] = self.source.to_dict()
         return d
 
 
@@ -63,7 +73,10 @@ def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """A directory stands for the audio files directly inside it (by extension, sorted)."""
+    """A directory stands for the audio files directly inside it (by extension, sorted).
+
+    Hidden files and macOS AppleDouble files (``._take.m4a``) are not takes. A folder with no
+    audio file in it is an error naming the folder."""
     out: list[str] = []
     for p in paths:
         s = os.fspath(p)
@@ -73,12 +86,20 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
             except OSError:
                 out.append(s)  # reported as unreadable by inspect()
                 continue
-            for e in entries:
-                if Path(e.name).suffix.lower() in limits.AUDIO_EXTENSIONS and not e.is_dir():
-                    out.append(os.path.join(s, e.name))
+            found = [
+                os.path.join(s, e.name)
+                for e in entries
+                if not e.name.startswith(".")
+                and Path(e.name).suffix.lower() in limits.AUDIO_EXTENSIONS
+                and not e.is_dir()
+            ]
+            if not found:
+                raise InputError(f"Folder {s} holds no audio files.")
+            out += found
         else:
             out.append(s)
     return out
+
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,16 +281,72 @@ def _sniff(head: bytes, ext: str) -> str | None:
         return "WMA"
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return "WEBM"
+    if head[:5] == b"#!AMR":
+        return "AMR"
+    if len(head) >= 7 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS: layer bits 00
+        return "AAC"
     if ext == ".mp3" and mp3.find_first_frame(head, 0, len(head)) >= 0:
         return "MP3"
+    if ext in _CONTAINER_EXTENSIONS:
+        return "CONTAINER"
     return None
 
 
-_UNSUPPORTED = {
-    "MP4": "M4A/AAC (MP4) audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
-    "WMA": "WMA audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
-    "WEBM": "WebM audio is not supported by libsndfile; convert it to WAV, MP3 or FLAC",
-}
+#: Read through PyAV (FFmpeg): what libsndfile does not read.
+_CONTAINERS = frozenset({"MP4", "WMA", "WEBM", "AMR", "AAC", "CONTAINER"})
+_CONTAINER_EXTENSIONS = frozenset(
+    {".m4a", ".m4b", ".mp4", ".mov", ".3gp", ".aac", ".wma", ".webm", ".mkv", ".mka", ".amr"}
+)
+#: FFmpeg's demuxer names -> the format bland-clone shows.
+_AV_FORMATS = {"mov": "MP4", "matroska": "WEBM", "asf": "WMA", "aac": "AAC", "amr": "AMR"}
+#: Demuxers whose duration is only an estimate from the bitrate: count packets instead.
+_COUNT_PACKETS = frozenset({"aac", "amr", "amrnb", "amrwb", "mp3"})
+
+
+def _read_av(path: str, info: AudioInfo, kind: str) -> None:
+    """Phone, browser and video recordings, through FFmpeg (PyAV): headers and packets only."""
+    from .decode import DecodeError, open_container
+
+    try:
+        container = open_container(path)
+    except DecodeError:
+        if kind == "CONTAINER":
+            _unreadable(info, "it is not audio that can be read (format not recognised)")
+        else:
+            _unreadable(info, f"its {kind} container is damaged or holds no audio")
+        return
+    try:
+        if not container.streams.audio:
+            _unreadable(info, "it holds no audio stream")
+            return
+        s = container.streams.audio[0]
+        ctx = s.codec_context
+        rate, channels = int(s.rate or ctx.sample_rate or 0), int(ctx.channels or 0)
+        if rate <= 0 or channels <= 0:
+            _unreadable(info, "its header is broken")
+            return
+        demuxer = container.format.name.split(",")[0]
+        duration: float | None = None
+        if demuxer in _COUNT_PACKETS or not (s.duration or container.duration):
+            ticks = 0
+            for packet in container.demux(s):
+                if packet.size and packet.duration:
+                    ticks += packet.duration
+            duration = float(ticks * s.time_base) if s.time_base else None
+        elif s.duration and s.time_base:
+            duration = float(s.duration * s.time_base)
+        else:
+            duration = container.duration / 1_000_000
+        if duration is None or duration <= 0:
+            _unreadable(info, "it holds no audio")
+            return
+        info.format = _AV_FORMATS.get(demuxer, demuxer.upper())
+        info.subtype = (ctx.name or "").upper() or None
+        info.samplerate, info.channels, info.duration = rate, channels, duration
+    except Exception:  # a damaged container: FFmpeg's errors
+        _unreadable(info, "its container is damaged")
+    finally:
+        container.close()
 
 
 def _read_soundfile(path: str, info: AudioInfo) -> None:
@@ -282,7 +359,7 @@ def _read_soundfile(path: str, info: AudioInfo) -> None:
         reason = str(exc).split(":")[-1].strip().rstrip(".") or "unknown error"
         if "not recognised" in reason or "does not exist" in reason or "not a regular" in reason:
             reason = "format not recognised"  # libsndfile's words for an unknown format
-        _unreadable(info, f"it is not audio that libsndfile can read ({reason})")
+        _unreadable(info, f"it is not audio that can be read ({reason})")
         return
     if sfi.samplerate <= 0 or sfi.channels <= 0:
         _unreadable(info, "its header is broken")
@@ -329,8 +406,9 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
                 return info
             if kind == "OGG" and _read_ogg(f, st.st_size, head, info):
                 return info
-            if kind in _UNSUPPORTED:
-                return _unreadable(info, _UNSUPPORTED[kind])
+            if kind in _CONTAINERS:
+                _read_av(p, info, kind)
+                return info
     except PermissionError:
         return _unreadable(info, "permission denied")
     except OSError as exc:

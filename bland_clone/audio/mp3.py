@@ -175,7 +175,7 @@ def _lame_trim(frame: bytes) -> int:
         flags = int.from_bytes(frame[at + 4 : at + 8], "big")
         pos = at + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4)
         pos += 4 * bool(flags & 8)
-        if frame[pos : pos + 4] != b"LAME" and frame[pos : pos + 4] != b"Lavf":
+        if frame[pos : pos + 4] not in (b"LAME", b"Lavf", b"Lavc"):
             return 0
         raw = frame[pos + 21 : pos + 24]
         if len(raw) < 3:

@@ -1,24 +1,30 @@
 """Turn a long or rough recording into a good sample.
 
-Decode (anything libsndfile reads), mix to mono (keeping the live channel when the other is
+Decode (every format inspection reads) in blocks, mix to mono (keeping the live channel when the other is
 dead), resample when the rate is above what helps (soxr), trim silence at the ends, pick the
-window with the most speech, normalise the speech level, write 16-bit WAV.
+window with the most speech, normalise the speech level, write 16-bit WAV. Memory stays flat in the recording's
+length: one pass keeps only 20 ms levels (and, for sources that cannot seek, the samples in a
+temporary file); the chosen window is read back on its own.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..errors import InputError
-from . import quality
+from . import decode, quality
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from .inspection import AudioInfo
+
 #: Rates above this are resampled down: the service gains nothing from them, uploads grow.
-MAX_RATE = 48000
+MAX_RATE = decode.MAX_RATE
 #: Speech level the output is normalised to (dBFS RMS of the active frames): the middle of
 #: the quality check's range, as EBU R128 speech sits near -23 LUFS.
 TARGET_DBFS = -20.0
@@ -26,8 +32,9 @@ TARGET_DBFS = -20.0
 PEAK_CEILING_DBFS = -1.0
 #: Aim for this much actual speech: inside the service's recommended 10-15 seconds.
 TARGET_SPEECH_S = 12.5
-#: Never longer than this, even when pauses are long.
-MAX_WINDOW_S = 20.0
+#: Never longer than this, even when pauses are long: with its margins the output stays
+#: inside the service's recommended 10-15 seconds, natural pauses included.
+MAX_WINDOW_S = 14.5
 #: Silence kept before the first and after the last word, and the fades, in seconds.
 MARGIN_S = 0.25
 FADE_S = 0.01
@@ -56,8 +63,8 @@ def _best_window(active: np.ndarray, window: int) -> int:
 
     if window >= len(active):
         return 0
-    sums = np.convolve(active.astype(np.int32), np.ones(window, dtype=np.int32), mode="valid")
-    return int(np.argmax(sums))
+    c = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
+    return int(np.argmax(c[window:] - c[:-window]))
 
 
 def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
@@ -88,57 +95,237 @@ def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
     return max(0, first - margin), min(len(active), last + margin)
 
 
-def prepare_audio(
-    data: np.ndarray, rate: int, *, seconds: float | None = None
-) -> tuple[np.ndarray, int, dict[str, Any]]:
-    """The prepared mono signal, its rate, and what was done."""
+@dataclass
+class _Scan:
+    """What one pass over the recording found: levels per 20 ms frame, never the samples."""
+
+    rate: int
+    channels: int
+    frames: int  # samples per channel, at ``rate``
+    levels: np.ndarray  # dBFS per frame, of the mono signal prepare keeps
+    keep: int | None  # the live channel when another is dead; None: the mean of the channels
+    clipped_ratio: float
+    spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
+
+
+def _scan(
+    src: str,
+    info: AudioInfo,
+    start: float,
+    end: float | None,
+    progress: Callable[[float], None] | None,
+) -> _Scan:
+    """Decode the recording once, in blocks: levels of the mean and of each channel, clipping,
+    channel energy. A source that cannot seek to a sample (FFmpeg's formats, resampled audio)
+    is kept in a temporary file of float32 samples, so the window is read back without a
+    second decode; memory stays flat in the recording's length."""
+    import tempfile
+
     import numpy as np
 
+    rate, blocks = decode.stream(src, info, start=start, end=end)
+    channels = info.channels or 1
+    n = max(1, int(rate * quality.FRAME_S))
+    seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
+    spill = None if seekable else tempfile.TemporaryFile(prefix="bland-clone-")
+    energy = np.zeros(channels, np.float64)
+    mix_levels: list[np.ndarray] = []
+    ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
+    clipped = 0
+    total = 0
+    carry = np.zeros((0, channels), np.float32)
+    clip = quality.THRESHOLDS.clip_level
+    expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
+    try:
+        for block in blocks:
+            if spill is not None:
+                spill.write(np.ascontiguousarray(block, np.float32).tobytes())
+            total += len(block)
+            x = np.concatenate([carry, block]) if len(carry) else block
+            usable = len(x) // n * n
+            carry = x[usable:]
+            x = x[:usable]
+            if not usable:
+                continue
+            energy += np.einsum("ij,ij->j", x, x, dtype=np.float64)
+            clipped += int(np.count_nonzero(np.abs(x) >= clip))
+            if channels == 1:
+                mix_levels.append(quality.frame_levels(x[:, 0], rate))
+            else:
+                mix_levels.append(quality.frame_levels(x.mean(axis=1), rate))
+                for c in range(channels):
+                    ch_levels[c].append(quality.frame_levels(x[:, c], rate))
+            if progress is not None:
+                progress(min(1.0, total / expected))
+        if len(carry):
+            clipped += int(np.count_nonzero(np.abs(carry) >= clip))
+    except BaseException:
+        if spill is not None:
+            spill.close()
+        raise
+    keep = None
+    if channels > 1:
+        rms = np.sqrt(energy / max(1, total - len(carry)))
+        best = int(np.argmax(rms))
+        t = quality.THRESHOLDS
+        db = [quality._db(float(r)) for r in rms]
+        if all(db[best] - db[i] > t.channel_level_diff_db for i in range(channels) if i != best):
+            keep = best
+    chosen = mix_levels if keep is None else ch_levels[keep]
+    levels = np.concatenate(chosen) if chosen else np.zeros(0)
+    if spill is not None:
+        spill.flush()
+    return _Scan(
+        rate=rate,
+        channels=channels,
+        frames=total,
+        levels=levels,
+        keep=keep,
+        clipped_ratio=clipped / max(1, total * channels),
+        spill=spill,
+    )
+
+
+def _read_window(
+    src: str, info: AudioInfo, scan: _Scan, start: float, first: int, last: int
+) -> np.ndarray:
+    """Samples [first, last) of the scanned span, mixed to mono as the scan decided."""
+    import numpy as np
+
+    ch = scan.channels
+    if scan.spill is not None:
+        scan.spill.seek(first * ch * 4)
+        raw = scan.spill.read((last - first) * ch * 4)
+        x = np.frombuffer(raw, np.float32).reshape(-1, ch)
+    else:
+        rate, blocks = decode.stream(
+            src, info, start=start + first / scan.rate, end=start + last / scan.rate
+        )
+        parts = list(blocks)
+        x = np.concatenate(parts) if parts else np.zeros((0, ch), np.float32)
+    if ch == 1:
+        return x[:, 0].astype(np.float32)
+    if scan.keep is not None:
+        return x[:, scan.keep].astype(np.float32)
+    return x.mean(axis=1).astype(np.float32)
+
+
+def prepare_file(
+    src: str,
+    dst: str,
+    *,
+    seconds: float | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    info: AudioInfo | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Prepared:
+    """Prepare one recording into ``dst`` (16-bit mono WAV), in bounded memory."""
+    import soundfile as sf
+
+    from .inspection import inspect
+
+    name = os.path.basename(src)
+    info = info or inspect(src)
+    if info.error:
+        raise InputError(info.error)
+    begin = max(0.0, start or 0.0)
+    if info.duration is not None and begin >= info.duration:
+        raise InputError(
+            f'File "{name}": --start {begin:g}s is past its end ({info.duration:.1f}s).'
+        )
+    if end is not None and end <= begin:
+        raise InputError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
+    try:
+        scan = _scan(src, info, begin, end, progress)
+    except decode.DecodeError as exc:
+        raise InputError(str(exc)) from None
+    except InputError:
+        raise
+    except Exception:
+        raise InputError(f'File "{name}" cannot be decoded as audio.') from None
+    try:
+        if not scan.frames:
+            raise InputError(f'File "{name}" holds no audio.')
+        try:
+            out, info_d = _prepare_scanned(src, info, scan, begin, seconds)
+        except InputError as exc:
+            raise InputError(f'File "{name}": {exc.message}') from None
+    finally:
+        if scan.spill is not None:
+            scan.spill.close()
+    tmp = dst + ".part"
+    sf.write(tmp, out, scan.rate, subtype="PCM_16", format="WAV")
+    os.replace(tmp, dst)
+    return Prepared(
+        input=src,
+        output=dst,
+        source_seconds=scan.frames / scan.rate,
+        output_seconds=len(out) / scan.rate,
+        samplerate=scan.rate,
+        **info_d,
+    )
+
+
+def _prepare_scanned(
+    src: str, info: AudioInfo, scan: _Scan, begin: float, seconds: float | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    import numpy as np
+
+    t = quality.THRESHOLDS
+    rate = scan.rate
     notes: list[str] = []
-    before = quality.analyse(data, rate)
-    if before.clipped_ratio > quality.THRESHOLDS.clipped_ratio:
+    levels = scan.levels
+    if scan.clipped_ratio > t.clipped_ratio:
         notes.append(
-            f"the input is clipped ({before.clipped_ratio:.1%} of samples): the level "
+            f"the input is clipped ({scan.clipped_ratio:.1%} of samples): the level "
             "was lowered, but clipping cannot be undone; re-record with less gain"
         )
-    if before.snr_db < quality.THRESHOLDS.min_snr_db:
-        notes.append(
-            f"background noise is high (signal-to-noise {before.snr_db:.1f} dB): "
-            "prepare does not remove noise; re-record in a quieter room"
+    if len(levels):
+        silent = quality.silent_mask(levels)
+        active = levels[~silent]
+        speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+        noise = quality.percentile(levels[silent], 50) if silent.any() else quality.percentile(
+            levels, 10
         )
-    if data.shape[1] > 1:
-        if (before.channel_level_diff_db or 0) > quality.THRESHOLDS.channel_level_diff_db:
+        snr = speech - noise
+        if snr < t.min_snr_db:
+            notes.append(
+                f"background noise is high (signal-to-noise {snr:.1f} dB): "
+                "prepare does not remove noise; re-record in a quieter room"
+            )
+    if scan.channels > 1:
+        if scan.keep is not None:
             notes.append("one channel is dead: kept the live one")
         else:
-            notes.append(f"mixed {data.shape[1]} channels to mono")
-    mono = quality.mixdown(data).astype(np.float32)
-    if rate > MAX_RATE:
-        import soxr
-
-        mono = soxr.resample(mono, rate, MAX_RATE).astype(np.float32)
-        notes.append(f"resampled {rate} Hz to {MAX_RATE} Hz")
-        rate = MAX_RATE
-    if rate < quality.THRESHOLDS.min_samplerate:
+            notes.append(f"mixed {scan.channels} channels to mono")
+    if info.samplerate and info.samplerate > rate:
+        notes.append(f"resampled {info.samplerate} Hz to {rate} Hz")
+    if rate < t.min_samplerate:
         notes.append(
             f"the sample rate is {rate} Hz: resampling cannot add what was not "
             "recorded; re-record at 44.1 or 48 kHz"
         )
-    # Judge speech and silence on a copy brought to a working level, so that a quiet
+    # Judge speech and silence on levels brought to a working level, so that a quiet
     # recording's soft syllables are not taken for silence by the check's absolute floor.
-    levels = quality.frame_levels(mono, rate)
+    if not len(levels):
+        raise InputError("no speech found (the recording is too short)")
     loudest = quality.percentile(levels, 95)
     if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
     lift = -15.0 - loudest
-    mono *= np.float32(10 ** (lift / 20))
-    levels = levels + lift
-    first, last = choose_window(levels, seconds)
-    n = int(rate * quality.FRAME_S)
-    out = mono[first * n : last * n].copy()
-    start_s = first * quality.FRAME_S
-    if first > 0 or last * n < len(mono):
+    first, last = choose_window(levels + lift, seconds)
+    n = max(1, int(rate * quality.FRAME_S))
+    lo, hi = first * n, min(scan.frames, last * n)
+    if last >= len(levels):
+        hi = scan.frames  # the last frame's tail, shorter than a frame, belongs to it
+    out = _read_window(src, info, scan, begin, lo, hi)
+    out = out * np.float32(10 ** (lift / 20))
+    start_s = begin + lo / rate
+    if lo > 0 or hi < scan.frames or begin > 0:
         notes.append(
-            f"kept {len(out) / rate:.1f}s starting at {start_s:.1f}s of {len(mono) / rate:.1f}s"
+            f"kept {len(out) / rate:.1f}s starting at {start_s:.1f}s of "
+            f"{(info.duration or scan.frames / rate):.1f}s"
         )
     seg = quality.frame_levels(out, rate)
     active = seg[~quality.silent_mask(seg)]
@@ -149,9 +336,11 @@ def prepare_audio(
         gain_db = min(gain_db, PEAK_CEILING_DBFS - 20 * np.log10(peak))
     out *= np.float32(10 ** (gain_db / 20))
     speech_s = float(len(active)) * quality.FRAME_S
-    if speech_s < 10.0 and seconds is None:
+    out_s = len(out) / rate
+    if seconds is None and out_s < limits.RECOMMENDED_MIN_S:
         notes.append(
-            f"only {speech_s:.1f}s of speech in the recording: 10-15 seconds is "
+            f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is "
             "recommended; record more"
         )
     fade = min(len(out) // 2, int(rate * FADE_S))
@@ -159,39 +348,36 @@ def prepare_audio(
         ramp = np.linspace(0, 1, fade, dtype=np.float32)
         out[:fade] *= ramp
         out[-fade:] *= ramp[::-1]
-    info = {
+    return out, {
         "window_start_s": start_s,
         "gain_db": float(gain_db),
         "speech_seconds": speech_s,
         "notes": notes,
     }
-    return out, rate, info
 
 
-def prepare_file(src: str, dst: str, *, seconds: float | None = None) -> Prepared:
+def prepare_audio(
+    data: np.ndarray, rate: int, *, seconds: float | None = None
+) -> tuple[np.ndarray, int, dict[str, Any]]:
+    """Prepare an array already in memory (tests, callers with samples at hand)."""
+    import tempfile
+
     import soundfile as sf
 
-    try:
-        data, rate = quality.decode(src)
-    except Exception:
-        raise InputError(f'File "{os.path.basename(src)}" cannot be decoded as audio.') from None
-    if not data.size:
-        raise InputError(f'File "{os.path.basename(src)}" holds no audio.')
-    try:
-        out, out_rate, info = prepare_audio(data, rate, seconds=seconds)
-    except InputError as exc:
-        raise InputError(f'File "{os.path.basename(src)}": {exc.message}') from None
-    tmp = dst + ".part"
-    sf.write(tmp, out, out_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, dst)
-    return Prepared(
-        input=src,
-        output=dst,
-        source_seconds=len(data) / rate,
-        output_seconds=len(out) / out_rate,
-        samplerate=out_rate,
-        **info,
-    )
+    from .inspection import inspect
+
+    with tempfile.TemporaryDirectory(prefix="bland-clone-") as tmp:
+        src = os.path.join(tmp, "in.wav")
+        sf.write(src, data, rate, subtype="FLOAT")
+        done = prepare_file(src, os.path.join(tmp, "out.wav"), seconds=seconds, info=inspect(src))
+        out, out_rate = sf.read(done.output, dtype="float32")
+    info = {
+        "window_start_s": done.window_start_s,
+        "gain_db": done.gain_db,
+        "speech_seconds": done.speech_seconds,
+        "notes": done.notes,
+    }
+    return out, out_rate, info
 
 
 def output_paths(inputs: list[str], output: str, force: bool) -> list[str]:

@@ -89,47 +89,20 @@ def _db(x: float) -> float:
 
 
 def decode(path: str, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
-    """(frames x channels float32 in -1..1, rate). Any format libsndfile reads (MP3 included);
-    a plain PCM or float WAV is read with numpy alone, without loading libsndfile."""
-    import numpy as np
+    """(frames x channels float32 in -1..1, rate) of the part of a file a verdict needs: at most
+    its first ``VERDICT_SECONDS``, at most 48 kHz. See :mod:`bland_clone.audio.decode`."""
+    from . import decode as dec
+    from .inspection import inspect
 
-    if info is not None and info.pcm is not None and info.channels and info.samplerate:
-        data = _decode_wav(path, info.pcm, info.channels)
-        if data is not None:
-            return data, info.samplerate
-    import soundfile as sf
-
-    from .inspection import quiet_stderr
-
-    with quiet_stderr():
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    return np.ascontiguousarray(data), int(rate)
+    if info is None:
+        info = inspect(path)
+        if info.error:
+            raise dec.DecodeError(info.error)
+    return dec.excerpt(path, info, seconds=VERDICT_SECONDS)
 
 
-def _decode_wav(path: str, pcm: tuple[int, int, int, int], channels: int) -> np.ndarray | None:
-    """Little-endian PCM (8, 16, 24, 32 bit) or float (32, 64 bit) samples, as float32."""
-    import numpy as np
-
-    offset, nbytes, tag, bits = pcm
-    with open(path, "rb") as f:
-        f.seek(offset)
-        raw = f.read(nbytes)
-    if tag == 1 and bits == 8:
-        x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif tag == 1 and bits in (16, 32):
-        dtype = np.dtype(f"<i{bits // 8}")
-        x = np.frombuffer(raw, dtype).astype(np.float32) / float(2 ** (bits - 1))
-    elif tag == 1 and bits == 24:
-        b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        x = v.astype(np.float32) / float(1 << 23)
-    elif tag == 3 and bits in (32, 64):
-        x = np.frombuffer(raw, np.dtype(f"<f{bits // 8}")).astype(np.float32)
-    else:
-        return None  # A-law, mu-law, odd widths: libsndfile decodes them
-    frames = len(x) // channels
-    return x[: frames * channels].reshape(frames, channels)
+#: An upload carries at most 60 s a file; a longer file is already refused (pointing at prepare).
+VERDICT_SECONDS = limits.MAX_DURATION_S + 5.0
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -309,7 +282,7 @@ def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
         return None, []
     try:
         data, rate = decode(info.path, info)
-    except Exception:  # libsndfile refuses: the header check already reported what it could
+    except Exception:  # the decoder refuses: the header check already reported what it could
         return None, []
     if not data.size:
         return None, []
