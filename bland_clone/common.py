@@ -90,10 +90,32 @@ def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
     )
 
 
-def checked_files(files: Sequence[str]) -> list:  # list[AudioInfo]
+def checked_files(files: Sequence[str], *, send_engine: str | None = None) -> list:
+    """The files inspected (list[AudioInfo]). With ``send_engine`` (an upload to that engine),
+    files the service does not read are converted to WAV first: the list holds what is sent,
+    each converted file with its original in ``source``."""
     from .audio.inspection import expand_paths, inspect_many
 
-    return inspect_many(expand_paths(files))
+    infos = inspect_many(expand_paths(files))
+    if send_engine is None:
+        return infos
+    return sendable(infos, send_engine)
+
+
+def sendable(infos: list, engine: str) -> list:
+    """Convert what the service does not read (see :mod:`bland_clone.audio.convert`) into a
+    temporary folder removed when the program exits."""
+    from .audio.convert import needs_conversion, to_wav
+
+    if not any(needs_conversion(i, engine) for i in infos):
+        return infos
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bland-clone-send-")
+    atexit.register(shutil.rmtree, folder, True)
+    return [to_wav(i, folder) if needs_conversion(i, engine) else i for i in infos]
 
 
 def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
@@ -108,17 +130,29 @@ def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files
             "Content-Type": "multipart/form-data",
         },
         "fields": dict(fields),
-        "files": [
-            {
-                "field": "audio_samples",
-                "filename": wire_filename(f.path),
-                "path": f.path,
-                "content_type": mime_type(f),
-                "size": f.size,
-            }
-            for f in files
-        ],
+        "files": [_planned_file(f, wire_filename(f.path), mime_type(f)) for f in files],
     }
+
+
+def _planned_file(f, filename: str, content_type: str) -> dict:  # f: AudioInfo
+    d = {
+        "field": "audio_samples",
+        "filename": filename,
+        "path": f.path,
+        "content_type": content_type,
+        "size": f.size,
+        "format": f.format,
+        "duration": None if f.duration is None else round(f.duration, 3),
+    }
+    if f.source is not None:  # converted before the upload: what it was
+        src = f.source
+        d["source"] = {
+            "path": src.path,
+            "format": " ".join(x for x in (src.format, src.subtype) if x),
+            "size": src.size,
+            "duration": None if src.duration is None else round(src.duration, 3),
+        }
+    return d
 
 
 def print_plan(out: Output, plan: dict) -> None:
@@ -131,6 +165,12 @@ def print_plan(out: Output, plan: dict) -> None:
         out.line(f"  {k}={v}")
     for f in plan["files"]:
         out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")
+        src = f.get("source")
+        if src:
+            out.line(
+                f"    converted from {src['path']} ({src['format']}, {fmt_size(src['size'])}, "
+                f"{src['duration']:.1f}s) -> WAV, {f['duration']:.1f}s"
+            )
 
 
 def check_output_path(path: str, force: bool) -> None:

@@ -141,9 +141,14 @@ class Output:
             fmt = f.format or "-"
             if f.subtype and f.format:
                 fmt = f"{f.format} {f.subtype}"
+            shown = f.path
+            if f.source is not None:  # converted for the upload: source -> sent
+                src = f.source
+                shown = f"{src.path} -> {f.name}"
+                fmt = f"{' '.join(x for x in (src.format, src.subtype) if x)} -> {fmt}"
             rows.append(
                 [
-                    f.path,
+                    shown,
                     fmt,
                     fmt_duration(f.duration),
                     fmt_size(f.size),

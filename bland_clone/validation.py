@@ -112,6 +112,13 @@ def check_gender(gender: str | None) -> list[Problem]:
     return [Problem(limits.INVALID_GENDER, "invalid_gender")]
 
 
+def _prepare_hint(f: AudioInfo) -> str:
+    """The way out of a too-long or too-big file: the service's words, then prepare."""
+    import shlex
+
+    return f" Keep its best 10-15 s with: bland-clone prepare {shlex.quote(f.path)} -o sample.wav"
+
+
 def check_files(
     files: Sequence[AudioInfo],
     *,
@@ -140,12 +147,20 @@ def check_files(
         size = f.size or 0
         total += size
         if size > limits.MAX_FILE_BYTES:
-            out.append(Problem(limits.file_too_large(f.name, size), "file_too_large", file=f.path))
+            out.append(
+                Problem(
+                    limits.file_too_large(f.name, size) + _prepare_hint(f),
+                    "file_too_large",
+                    file=f.path,
+                )
+            )
         d = f.duration or 0.0
         if d < limits.MIN_DURATION_S:
             out.append(Problem(limits.too_short(f.name, d), "too_short", file=f.path))
         elif d > limits.MAX_DURATION_S:
-            out.append(Problem(limits.too_long(f.name, d), "too_long", file=f.path))
+            out.append(
+                Problem(limits.too_long(f.name, d) + _prepare_hint(f), "too_long", file=f.path)
+            )
         elif recommend and not (limits.RECOMMENDED_MIN_S <= d <= limits.RECOMMENDED_MAX_S):
             out.append(
                 Problem(
@@ -219,3 +234,39 @@ def validate_upload(
             for p in problems
         ]
     return Report(list(files), problems, measured)
+
+
+def merge_reports(reports: Sequence[Report]) -> Report:
+    """Several one-file reports (take by take) as one table."""
+    merged = Report()
+    for r in reports:
+        merged.files += r.files
+        merged.problems += r.problems
+        merged.quality.update(r.quality)
+    return merged
+
+
+def best_take(report: Report) -> AudioInfo | None:
+    """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
+    signal-to-noise), then the length nearest the middle of the recommended 10-15 s."""
+    middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
+    candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
+    if not candidates:
+        return None
+
+    def key(f: AudioInfo) -> tuple[int, float, float]:
+        warnings = sum(1 for p in report.warnings if p.file == f.path)
+        q = report.quality.get(f.path)
+        snr = q.snr_db if q is not None else 0.0
+        return warnings, -round(snr), abs((f.duration or 0.0) - middle)
+
+    return min(candidates, key=key)
+
+
+def validate_each(
+    files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
+) -> Report:
+    """Judge every file as its own upload (take by take): no count limit across takes."""
+    return merge_reports(
+        [validate_upload([f], engine=engine, quality=quality, strict=strict) for f in files]
+    )

@@ -35,10 +35,13 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
         "error: Too many files (6). Maximum allowed is 5 files per upload.",
-        'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.',
-        'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.',
+        'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
+        f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
+        'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.'
+        f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
         'error: File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.',
-        'error: File "long.wav" is too long (estimated 75.3s). Maximum duration is 60 seconds.',
+        'error: File "long.wav" is too long (estimated 75.3s). Maximum duration is 60 seconds.'
+        f" Keep its best 10-15 s with: bland-clone prepare {long_} -o sample.wav",
         'error: File "empty.wav" cannot be used: it is empty',
         'error: File "notes.mp3" cannot be used: it is not audio that can be read '
         "(format not recognised)",

@@ -104,9 +104,9 @@ def _pcm_to_float(raw: bytes, tag: int, bits: int) -> np.ndarray:
         return v / np.float32(2 ** (bits - 1))
     if tag == 1 and bits == 24:
         b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        return v.astype(np.float32) / np.float32(1 << 23)
+        i = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        i = np.where(i >= 1 << 23, i - (1 << 24), i)
+        return i.astype(np.float32) / np.float32(1 << 23)
     return np.frombuffer(raw, np.dtype(f"<f{bits // 8}")).astype(np.float32)
 
 

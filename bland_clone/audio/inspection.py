@@ -101,7 +101,6 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     return out
 
 
-
 # ---------------------------------------------------------------------------------------
 # Keeping C libraries' messages (libsndfile, mpg123) off the terminal.
 

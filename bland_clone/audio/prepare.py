@@ -1,9 +1,9 @@
 """Turn a long or rough recording into a good sample.
 
-Decode (every format inspection reads) in blocks, mix to mono (keeping the live channel when the other is
-dead), resample when the rate is above what helps (soxr), trim silence at the ends, pick the
-window with the most speech, normalise the speech level, write 16-bit WAV. Memory stays flat in the recording's
-length: one pass keeps only 20 ms levels (and, for sources that cannot seek, the samples in a
+Decode (every format inspection reads) in blocks, mix to mono (keeping the live channel when
+the other is dead), resample when the rate is above what helps (soxr), trim silence at the
+ends, pick the window with the most speech, normalise the speech level, write 16-bit WAV.
+Memory stays flat in the recording's length: one pass keeps only 20 ms levels (and, for sources that cannot seek, the samples in a
 temporary file); the chosen window is read back on its own.
 """
 
@@ -127,7 +127,8 @@ def _scan(
     channels = info.channels or 1
     n = max(1, int(rate * quality.FRAME_S))
     seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
-    spill = None if seekable else tempfile.TemporaryFile(prefix="bland-clone-")
+    # closed by prepare_file once the window is read back
+    spill = None if seekable else tempfile.TemporaryFile(prefix="bland-clone-")  # noqa: SIM115
     energy = np.zeros(channels, np.float64)
     mix_levels: list[np.ndarray] = []
     ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
@@ -285,8 +286,10 @@ def _prepare_scanned(
         silent = quality.silent_mask(levels)
         active = levels[~silent]
         speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-        noise = quality.percentile(levels[silent], 50) if silent.any() else quality.percentile(
-            levels, 10
+        noise = (
+            quality.percentile(levels[silent], 50)
+            if silent.any()
+            else quality.percentile(levels, 10)
         )
         snr = speech - noise
         if snr < t.min_snr_db:
@@ -380,11 +383,13 @@ def prepare_audio(
     return out, out_rate, info
 
 
-def output_paths(inputs: list[str], output: str, force: bool) -> list[str]:
+def output_paths(
+    inputs: list[str], output: str, force: bool, *, several: bool = False
+) -> list[str]:
     """One output per input: OUT.wav for one input, DIR/<name>.wav for several (or a folder)."""
     from pathlib import Path
 
-    several = len(inputs) > 1 or os.path.isdir(output) or output.endswith(os.sep)
+    several = several or len(inputs) > 1 or os.path.isdir(output) or output.endswith(os.sep)
     if several:
         Path(output).mkdir(parents=True, exist_ok=True)
         paths = [os.path.join(output, Path(i).stem + ".wav") for i in inputs]

@@ -32,7 +32,7 @@ def add_samples_to_voice(
     from ..validation import validate_upload
 
     conn = conn or Connection()
-    infos = common.checked_files(files)
+    infos = common.checked_files(files, send_engine="v1")
     report = validate_upload(infos, engine="v1")
     common.enforce(out, report, show=dry_run)
     settings = common.get_settings(out, conn)

@@ -35,7 +35,7 @@ def check_manifest(
 
     checked = []
     for spec in load_manifest(out, path):
-        infos = common.checked_files(spec.samples)
+        infos = common.checked_files(spec.samples, send_engine=spec.engine)
         report = validate_upload(
             infos,
             name=spec.name,

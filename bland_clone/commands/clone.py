@@ -48,7 +48,7 @@ def clone_voice(
                 raise UsageError("--preview needs --output FILE for the audio.")
             check_text(preview)
             common.check_output_path(preview_output, force)
-        infos = common.checked_files(files)
+        infos = common.checked_files(files, send_engine=engine)
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)

@@ -53,6 +53,13 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
     ] = False,
+    each: Annotated[
+        bool,
+        typer.Option(
+            "--each",
+            help="Judge every file as its own upload (a folder of takes) and name the best.",
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -69,6 +76,8 @@ def validate(
 
       bland-clone validate recordings/ --json
 
+      bland-clone validate takes/ --each
+
       bland-clone validate voices.toml --format github
     """
     from ..manifest import is_manifest
@@ -76,6 +85,9 @@ def validate(
     out = common.make_output(json_, quiet, fmt)
     if is_manifest(paths):
         validate_manifest(out, paths[0], quality=quality, strict=strict)
+        return
+    if each:
+        validate_takes(out, paths, engine=engine, quality=quality, strict=strict)
         return
     report = validate_files(
         paths, name=name, gender=gender, engine=engine, quality=quality, strict=strict
@@ -93,6 +105,38 @@ def validate(
             + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
             + "."
         )
+
+
+def validate_takes(
+    out: common.Output,
+    paths: Sequence[str],
+    *,
+    engine: str = "v3",
+    quality: bool = True,
+    strict: bool = False,
+) -> None:
+    """validate --each: every file judged as its own upload; the best take named."""
+    from ..errors import InputError
+    from ..validation import best_take, validate_each
+
+    common.check_engine(engine)
+    report = validate_each(
+        common.checked_files(paths), engine=engine, quality=quality, strict=strict
+    )
+    best = best_take(report)
+    out.report(report)
+    out.annotate_report(report)
+    result = report.to_dict() | {"ok": best is not None, "best": best.path if best else None}
+    if best is None:
+        raise InputError(
+            "No take would be accepted.",
+            errors=[p.to_dict() for p in report.errors],
+            payload=result,
+        )
+    out.result(result)
+    if out.mode == "human":
+        n, good = len(report.files), sum(1 for f in report.files if report.verdict(f) != "error")
+        out.info(f"{good} of {n} take{'s' if n != 1 else ''} would be accepted. Best: {best.path}")
 
 
 def validate_manifest(

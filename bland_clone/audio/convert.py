@@ -1,0 +1,66 @@
+"""What is uploaded is something the service reads.
+
+WAV, MP3, FLAC and Ogg go as they are. Everything else (m4a, mp4, mov, webm, aac, wma, amr,
+AIFF...) is converted, with no other change (no trim, no gain), to 16-bit PCM mono WAV at the
+source's rate (at most 48 kHz). The v2 engine takes exactly one WAV file: for it, MP3, FLAC
+and Ogg are converted too. The converted file's :class:`AudioInfo` carries the original in
+``source``, so that limits are checked on what is sent and reports show source -> sent.
+"""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import limits
+from . import decode
+
+if TYPE_CHECKING:
+    from .inspection import AudioInfo
+
+
+def needs_conversion(info: AudioInfo, engine: str = "v3") -> bool:
+    if info.error or not info.format or not info.duration:
+        return False
+    if info.duration > limits.MAX_DURATION_S:
+        return False  # refused anyway, with the original's length; prepare is the way
+    if engine == "v2":
+        return info.format != "WAV"
+    return info.format not in decode.SENT_AS_IS
+
+
+def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
+    """Convert one inspected file into ``folder``/<stem>.wav; the result's ``source`` is
+    ``info``. A file that cannot be decoded comes back with ``error`` set."""
+    import numpy as np
+
+    from .inspection import AudioInfo, inspect
+
+    dst = os.path.join(folder, Path(info.path).stem + ".wav")
+    n = 1
+    while os.path.exists(dst):
+        n += 1
+        dst = os.path.join(folder, f"{Path(info.path).stem}-{n}.wav")
+    try:
+        rate, blocks = decode.stream(info.path, info)
+        with wave.open(dst, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            for x in blocks:
+                mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+                pcm = np.clip(np.rint(mono * 32767.0), -32768, 32767).astype("<i2")
+                w.writeframes(pcm.tobytes())
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, decode.DecodeError) else type(exc).__name__
+        return AudioInfo(
+            path=info.path,
+            size=info.size,
+            format=info.format,
+            error=f'File "{info.name}" cannot be converted to WAV for the upload: {why}',
+        )
+    sent = inspect(dst)
+    sent.source = info
+    return sent
