@@ -3,8 +3,8 @@
 Decode (every format inspection reads) in blocks, mix to mono (keeping the live channel when
 the other is dead), resample when the rate is above what helps (soxr), trim silence at the
 ends, pick the window with the most speech, normalise the speech level, write 16-bit WAV.
-Memory stays flat in the recording's length: one pass keeps only 20 ms levels (and, for sources that cannot seek, the samples in a
-temporary file); the chosen window is read back on its own.
+Memory stays flat in the recording's length: one pass keeps only 20 ms levels (and, for
+sources that cannot seek, the samples in a temporary file); the window is read back alone.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _read_window(
         raw = scan.spill.read((last - first) * ch * 4)
         x = np.frombuffer(raw, np.float32).reshape(-1, ch)
     else:
-        rate, blocks = decode.stream(
+        _, blocks = decode.stream(
             src, info, start=start + first / scan.rate, end=start + last / scan.rate
         )
         parts = list(blocks)

@@ -54,8 +54,8 @@ def prepare_files(
     """Prepare each input, then validate what was written. Returns the JSON result.
 
     With ``keep_going``, an input that cannot be read or prepared is reported and the others
-    are still written (``result["failed"]`` lists them); without it, the first one stops all. ``best`` prepares every take, judges the outputs and
-    keeps only the best one, written to ``output``."""
+    are still written (``result["failed"]`` lists them); without it, the first one stops all.
+    ``best`` prepares every take, judges the outputs and keeps the best one, as ``output``."""
     from ..audio.inspection import expand_paths, inspect
     from ..audio.prepare import output_paths, prepare_file
     from ..errors import InputError
