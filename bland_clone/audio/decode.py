@@ -153,8 +153,13 @@ def _sf_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray]:
         pos = first
         while last is None or pos < last:
             n = BLOCK if last is None else min(BLOCK, last - pos)
-            with quiet_stderr():
-                x = f.read(n, dtype="float32", always_2d=True)
+            try:
+                with quiet_stderr():
+                    x = f.read(n, dtype="float32", always_2d=True)
+            except Exception as exc:  # a header that promises more than the file holds
+                if pos == first:
+                    raise DecodeError(_av_reason(path, exc)) from None
+                return  # keep what decoded, as players do
             if not len(x):
                 return
             yield x
