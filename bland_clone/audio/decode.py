@@ -101,7 +101,8 @@ def _pcm_to_float(raw: bytes, tag: int, bits: int) -> np.ndarray:
         return (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
     if tag == 1 and bits in (16, 32):
         v = np.frombuffer(raw, np.dtype(f"<i{bits // 8}")).astype(np.float32)
-        return v / np.float32(2 ** (bits - 1))
+        v *= np.float32(1.0 / 2 ** (bits - 1))
+        return v
     if tag == 1 and bits == 24:
         b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
         i = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)

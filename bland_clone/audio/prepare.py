@@ -148,25 +148,36 @@ def _scan(
             x = x[:usable]
             if not usable:
                 continue
-            energy += np.einsum("ij,ij->j", x, x, dtype=np.float64)
-            clipped += int(np.count_nonzero(np.abs(x) >= clip))
+            frames = x.reshape(-1, n, channels)
+            # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
+            power = np.einsum("ijk,ijk->ik", frames, frames)
+            energy += power.sum(axis=0, dtype=np.float64)
+            if max(float(x.max()), -float(x.min())) >= clip:
+                clipped += int(np.count_nonzero(x >= clip) + np.count_nonzero(x <= -clip))
             if channels == 1:
-                mix_levels.append(quality.frame_levels(x[:, 0], rate))
+                mix_levels.append(_levels(power[:, 0], n))
             else:
-                mix_levels.append(quality.frame_levels(x.mean(axis=1), rate))
+                if channels == 2:  # the mean's power without building it: (a+b)^2 / 4
+                    cross = np.einsum("ij,ij->i", frames[:, :, 0], frames[:, :, 1])
+                    mixed = (power[:, 0] + power[:, 1] + 2 * cross) / 4
+                else:
+                    m = frames.mean(axis=2)
+                    mixed = np.einsum("ij,ij->i", m, m)
+                mix_levels.append(_levels(mixed, n))
                 for c in range(channels):
-                    ch_levels[c].append(quality.frame_levels(x[:, c], rate))
+                    ch_levels[c].append(_levels(power[:, c], n))
             if progress is not None:
                 progress(min(1.0, total / expected))
         if len(carry):
             clipped += int(np.count_nonzero(np.abs(carry) >= clip))
+            energy += np.einsum("ij,ij->j", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
     keep = None
     if channels > 1:
-        rms = np.sqrt(energy / max(1, total - len(carry)))
+        rms = np.sqrt(energy / max(1, total))
         best = int(np.argmax(rms))
         t = quality.THRESHOLDS
         db = [quality._db(float(r)) for r in rms]
@@ -185,6 +196,13 @@ def _scan(
         clipped_ratio=clipped / max(1, total * channels),
         spill=spill,
     )
+
+
+def _levels(power: np.ndarray, n: int) -> np.ndarray:
+    """dBFS of each frame from its summed power over n samples (as quality.frame_levels)."""
+    import numpy as np
+
+    return 10 * np.log10(np.maximum(power.astype(np.float64) / n, 1e-20))
 
 
 def _read_window(
@@ -222,8 +240,6 @@ def prepare_file(
     progress: Callable[[float], None] | None = None,
 ) -> Prepared:
     """Prepare one recording into ``dst`` (16-bit mono WAV), in bounded memory."""
-    import soundfile as sf
-
     from .inspection import inspect
 
     name = os.path.basename(src)
@@ -256,7 +272,7 @@ def prepare_file(
         if scan.spill is not None:
             scan.spill.close()
     tmp = dst + ".part"
-    sf.write(tmp, out, scan.rate, subtype="PCM_16", format="WAV")
+    _write_wav16(tmp, out, scan.rate)
     os.replace(tmp, dst)
     return Prepared(
         input=src,
@@ -266,6 +282,19 @@ def prepare_file(
         samplerate=scan.rate,
         **info_d,
     )
+
+
+def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
+    import wave
+
+    import numpy as np
+
+    pcm = np.clip(np.rint(mono * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
 
 
 def _prepare_scanned(
