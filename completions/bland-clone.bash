@@ -34,7 +34,7 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--description|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
+        --api-url|--description|--end|--jobs|--key|--name|--port|--preview|--profile|--seconds|--start|--timeout|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare samples sandbox speak validate voices"; files=0 ;;
@@ -44,13 +44,13 @@ _bland_clone() {
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
-        "prepare") opts="--output -o --seconds -s --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
+        "prepare") opts="--output -o --seconds -s --start --end --best --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="get list"; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
         "voices") opts="--help -h"; cmds="delete list rename show"; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
