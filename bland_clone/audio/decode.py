@@ -68,7 +68,7 @@ def stream(
     if info.pcm is not None and (info.pcm[2], info.pcm[3]) in _WAV_KINDS:
         blocks = _wav_blocks(path, info.pcm, info.channels, first, last)
     elif (info.format or "") in PYAV_FORMATS:
-        blocks = _pyav_blocks(path, first, last)
+        blocks = _prefetched(_pyav_blocks(path, first, last))
     else:
         blocks = _sf_blocks(path, first, last)
     if rate <= max_rate:
@@ -185,6 +185,25 @@ def _av_reason(path: str, exc: BaseException) -> str:
     return f'File "{_name(path)}" cannot be decoded ({why}).'
 
 
+def _frame_arrays(frame: Any, channels: int, resampler: Any) -> Iterator[np.ndarray]:
+    """A decoded frame as (n, channels) float32 or (channels, n) planes, without copies where
+    the decoder already gives float32 (MP3, AAC, Opus and Vorbis decoders do)."""
+    import numpy as np
+
+    name = frame.format.name
+    if name == "fltp" and len(frame.planes) >= channels:
+        n = frame.samples
+        yield np.stack([np.frombuffer(frame.planes[c], np.float32, n) for c in range(channels)])
+        return
+    if name == "flt":
+        n = frame.samples
+        yield np.frombuffer(frame.planes[0], np.float32, n * channels).reshape(n, channels).T
+        return
+    for out in resampler.resample(frame):  # integer or double samples: FFmpeg converts them
+        n = out.samples
+        yield np.frombuffer(out.planes[0], np.float32, n * channels).reshape(n, channels).T
+
+
 def _pyav_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray]:
     import av
     import numpy as np
@@ -194,40 +213,97 @@ def _pyav_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray
         if not container.streams.audio:
             raise DecodeError(f'File "{_name(path)}" holds no audio stream.')
         s = container.streams.audio[0]
-        s.thread_type = "AUTO"
         channels = s.codec_context.channels or 1
-        resampler = av.AudioResampler(format="fltp", layout=s.layout, rate=s.rate)
+        resampler = av.AudioResampler(format="flt", layout=s.layout, rate=s.rate)
         pos = 0  # frames decoded so far
-        pending: list[np.ndarray] = []
+        fltp = "fltp"
+        buf = np.empty((BLOCK, channels), np.float32)
         held = 0
         try:
             for frame in container.decode(s):
-                for out in resampler.resample(frame):
-                    x = out.to_ndarray()  # (channels, n) planar float32
-                    if x.shape[0] != channels:
-                        continue
-                    n = x.shape[1]
-                    lo, hi = max(0, first - pos), n if last is None else min(n, last - pos)
-                    pos += n
-                    if hi > lo:
-                        pending.append(x[:, lo:hi].T)
-                        held += hi - lo
-                    if held >= BLOCK:
-                        yield np.ascontiguousarray(np.concatenate(pending))
-                        pending, held = [], 0
-                    if last is not None and pos >= last:
-                        break
-                else:
-                    continue
-                break
+                n = frame.samples
+                lo, hi = max(0, first - pos), n if last is None else min(n, last - pos)
+                pos += n
+                if hi > lo and held + (hi - lo) <= BLOCK and frame.format.name == fltp:
+                    # the common case (MP3, AAC, Opus, Vorbis): planes copied straight in
+                    planes = frame.planes
+                    for c in range(channels):
+                        plane = np.frombuffer(planes[c], np.float32, n)
+                        buf[held : held + hi - lo, c] = plane[lo:hi]
+                    held += hi - lo
+                elif hi > lo:
+                    for planar in _frame_arrays(frame, channels, resampler):
+                        a, b = lo, min(hi, planar.shape[1])
+                        while b > a:
+                            take = min(b - a, BLOCK - held)
+                            buf[held : held + take] = planar[:, a : a + take].T
+                            held += take
+                            a += take
+                            if held == BLOCK:
+                                yield buf.copy()
+                                held = 0
+                if held == BLOCK:
+                    yield buf.copy()
+                    held = 0
+                if last is not None and pos >= last:
+                    break
         except av.error.FFmpegError as exc:
             if pos == 0:
                 raise DecodeError(_av_reason(path, exc)) from None
             # a damaged end: keep what decoded, as players do
-        if pending:
-            yield np.ascontiguousarray(np.concatenate(pending))
+        if held:
+            yield buf[:held].copy()
     finally:
         container.close()
+
+
+def _prefetched(blocks: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
+    """Decode in a second thread while the caller works on the previous blocks: FFmpeg's
+    decoders run without the GIL, so a 2-core machine decodes and analyses at once."""
+    import queue
+    import threading
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for b in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(end)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+        finally:
+            if stop.is_set():
+                close = getattr(blocks, "close", None)
+                if close is not None:
+                    close()
+
+    t = threading.Thread(target=work, name="bland-clone-decode", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
 
 
 # --- resampling -----------------------------------------------------------------------------
