@@ -140,7 +140,7 @@ def _scan(
     try:
         for block in blocks:
             if spill is not None:
-                spill.write(memoryview(np.ascontiguousarray(block, np.float32)))
+                spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
             x = np.concatenate([carry, block]) if len(carry) else block
             usable = len(x) // n * n
