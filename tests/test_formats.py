@@ -354,3 +354,18 @@ def test_wav_blocks_agree_with_libsndfile(tmp_path: Path) -> None:
     assert rate == 16000
     assert np.allclose(got, ref[24000:148000], atol=1e-6)
     assert struct.calcsize("<h") == 2
+
+
+def test_apply_and_add_samples_send_the_converted_wav(
+    cli, service, corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    memo = tmp_path / "memo.m4a"
+    shutil.copy(corpus["memo.m4a"], memo)
+    m = tmp_path / "voices.toml"
+    m.write_text('[[voice]]\nname = "FromPhone"\nsamples = ["memo.m4a"]\n')
+    r = cli("apply", m, "--json")
+    assert r.code == 0, r.err
+    service.state.add_voice("Old", service="BTTS")
+    r = cli("add-samples", "Old", corpus["old.wma"])
+    assert r.code == 0, r.err
+    assert [u["filenames"] for u in service.state.uploads] == [["memo.wav"], ["old.wav"]]
