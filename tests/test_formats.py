@@ -369,3 +369,17 @@ def test_apply_and_add_samples_send_the_converted_wav(
     r = cli("add-samples", "Old", corpus["old.wma"])
     assert r.code == 0, r.err
     assert [u["filenames"] for u in service.state.uploads] == [["memo.wav"], ["old.wav"]]
+
+
+@pytest.mark.parametrize("name", ["cbr.mp3", "vbr-no-xing.mp3", "browser.webm", "lossless.m4a"])
+def test_a_window_decoded_again_is_the_same_audio(corpus: dict[str, Path], name: str) -> None:
+    """prepare reads its chosen window back by decoding from a second before it, not from the
+    start: the samples are those of a decode from the start."""
+    info = inspect(corpus[name])
+    seeker = decode.Seeker()
+    _, blocks = decode.stream(str(corpus[name]), info, seeker=seeker)
+    full = np.concatenate(list(blocks))
+    lo, hi = len(full) // 2, len(full) // 2 + len(full) // 4
+    again = decode.window(str(corpus[name]), info, seeker, lo, hi)
+    assert again is not None
+    assert np.array_equal(again, full[lo:hi])

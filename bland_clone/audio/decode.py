@@ -55,8 +55,10 @@ def stream(
     start: float = 0.0,
     end: float | None = None,
     max_rate: int = MAX_RATE,
+    seeker: Seeker | None = None,
 ) -> tuple[int, Iterator[np.ndarray]]:
-    """(rate of the blocks, the blocks) of [start, end) seconds of the file."""
+    """(rate of the blocks, the blocks) of [start, end) seconds of the file. A ``seeker``
+    notes where each frame of an FFmpeg-decoded file starts, for :func:`window` later."""
     if not info.samplerate or not info.channels:
         raise DecodeError(f'File "{_name(path)}" cannot be decoded: its header is broken.')
     rate = info.samplerate
@@ -68,7 +70,7 @@ def stream(
     if info.pcm is not None and (info.pcm[2], info.pcm[3]) in _WAV_KINDS:
         blocks = _wav_blocks(path, info.pcm, info.channels, first, last)
     elif (info.format or "") in PYAV_FORMATS:
-        blocks = _prefetched(_pyav_blocks(path, first, last))
+        blocks = _pyav_blocks(path, first, last, seeker)
     else:
         blocks = _sf_blocks(path, first, last)
     if rate <= max_rate:
@@ -204,7 +206,90 @@ def _frame_arrays(frame: Any, channels: int, resampler: Any) -> Iterator[np.ndar
         yield np.frombuffer(out.planes[0], np.float32, n * channels).reshape(n, channels).T
 
 
-def _pyav_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray]:
+class Seeker:
+    """Where each decoded frame began (its timestamp and its first sample), noted while a file
+    is decoded from its start: a window of it can then be decoded again from a little before
+    the window, instead of from the start of the file."""
+
+    #: decoded before the window and thrown away, so the decoder's state is settled
+    PREROLL_S = 1.0
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.pts = array("q")
+        self.pos = array("q")
+        self.usable = True
+        self.time_base: Any = None
+        self.rate = 0
+
+    def note(self, pts: int | None, pos: int) -> None:
+        if pts is None or (self.pts and pts <= self.pts[-1]):
+            self.usable = False
+            return
+        self.pts.append(pts)
+        self.pos.append(pos)
+
+
+def window(
+    path: str, info: AudioInfo, seeker: Seeker | None, lo: int, hi: int
+) -> np.ndarray | None:
+    """Samples [lo, hi) of a file decoded before with ``seeker``, decoding only from a second
+    before ``lo``: packets before that are read (cheap), not decoded. None when the file's
+    timestamps do not allow it; the caller then decodes from the start."""
+    import numpy as np
+
+    if seeker is None or not seeker.usable or not seeker.pos or not seeker.time_base:
+        return None
+    pts = np.frombuffer(seeker.pts, np.int64)
+    pos = np.frombuffer(seeker.pos, np.int64)
+    rate = seeker.rate
+    k0 = int(np.searchsorted(pos, lo - seeker.PREROLL_S * rate, "right")) - 1
+    if k0 <= 0:
+        return None  # the window is at the start: decoding from the start is as quick
+    start_pts = int(pts[k0])
+    channels = info.channels or 1
+    out = np.zeros((hi - lo, channels), np.float32)
+    filled = 0
+    scale = float(seeker.time_base) * rate
+    import av
+
+    container = open_container(path)
+    try:
+        s = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout=s.layout, rate=s.rate)
+        for packet in container.demux(s):
+            if packet.pts is not None and packet.pts < start_pts:
+                continue
+            if packet.pts is None and packet.size:
+                return None
+            for frame in packet.decode():
+                if frame.pts is None:
+                    return None
+                j = int(np.searchsorted(pts, frame.pts, "right")) - 1
+                if j < 0:
+                    continue
+                at = int(pos[j]) + round((frame.pts - int(pts[j])) * scale)
+                for planar in _frame_arrays(frame, channels, resampler):
+                    n = planar.shape[1]
+                    a, b = max(lo, at), min(hi, at + n)
+                    if b > a:
+                        out[a - lo : b - lo] = planar[:, a - at : b - at].T
+                        filled += b - a
+                    at += n
+                if at >= hi:
+                    return out
+    except av.error.FFmpegError:
+        if filled == 0:
+            return None
+    finally:
+        container.close()
+    return out
+
+
+def _pyav_blocks(
+    path: str, first: int, last: int | None, seeker: Seeker | None = None
+) -> Iterator[np.ndarray]:
     import av
     import numpy as np
 
@@ -217,33 +302,41 @@ def _pyav_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray
         resampler = av.AudioResampler(format="flt", layout=s.layout, rate=s.rate)
         pos = 0  # frames decoded so far
         fltp = "fltp"
-        buf = np.empty((BLOCK, channels), np.float32)
+        if seeker is not None:
+            seeker.time_base, seeker.rate = s.time_base, s.rate
+            if first:
+                seeker.usable = False  # positions must count from the start of the file
+        # planar, as FFmpeg's float decoders give it; handed out as (frames, channels) views
+        buf = np.empty((channels, BLOCK), np.float32)
         held = 0
         try:
             for frame in container.decode(s):
                 n = frame.samples
+                if seeker is not None:
+                    seeker.note(frame.pts, pos)
                 lo, hi = max(0, first - pos), n if last is None else min(n, last - pos)
                 pos += n
                 if hi > lo and held + (hi - lo) <= BLOCK and frame.format.name == fltp:
                     # the common case (MP3, AAC, Opus, Vorbis): planes copied straight in
                     planes = frame.planes
                     for c in range(channels):
-                        plane = np.frombuffer(planes[c], np.float32, n)
-                        buf[held : held + hi - lo, c] = plane[lo:hi]
+                        buf[c, held : held + hi - lo] = np.frombuffer(planes[c], np.float32, n)[
+                            lo:hi
+                        ]
                     held += hi - lo
                 elif hi > lo:
                     for planar in _frame_arrays(frame, channels, resampler):
                         a, b = lo, min(hi, planar.shape[1])
                         while b > a:
                             take = min(b - a, BLOCK - held)
-                            buf[held : held + take] = planar[:, a : a + take].T
+                            buf[:, held : held + take] = planar[:, a : a + take]
                             held += take
                             a += take
                             if held == BLOCK:
-                                yield buf.copy()
+                                yield buf.copy().T
                                 held = 0
                 if held == BLOCK:
-                    yield buf.copy()
+                    yield buf.copy().T
                     held = 0
                 if last is not None and pos >= last:
                     break
@@ -252,58 +345,9 @@ def _pyav_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray
                 raise DecodeError(_av_reason(path, exc)) from None
             # a damaged end: keep what decoded, as players do
         if held:
-            yield buf[:held].copy()
+            yield buf[:, :held].copy().T
     finally:
         container.close()
-
-
-def _prefetched(blocks: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
-    """Decode in a second thread while the caller works on the previous blocks: FFmpeg's
-    decoders run without the GIL, so a 2-core machine decodes and analyses at once."""
-    import queue
-    import threading
-
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def work() -> None:
-        try:
-            for b in blocks:
-                while not stop.is_set():
-                    try:
-                        q.put(b, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(end)
-        except BaseException as exc:  # handed to the consumer, raised there
-            q.put(exc)
-        finally:
-            if stop.is_set():
-                close = getattr(blocks, "close", None)
-                if close is not None:
-                    close()
-
-    t = threading.Thread(target=work, name="bland-clone-decode", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while t.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(0.05)
 
 
 # --- resampling -----------------------------------------------------------------------------

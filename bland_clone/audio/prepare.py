@@ -106,6 +106,7 @@ class _Scan:
     keep: int | None  # the live channel when another is dead; None: the mean of the channels
     clipped_ratio: float
     spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
+    seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
 
 
 def _scan(
@@ -123,18 +124,24 @@ def _scan(
 
     import numpy as np
 
-    rate, blocks = decode.stream(src, info, start=start, end=end)
+    seeker = decode.Seeker() if (info.format or "") in decode.PYAV_FORMATS and not start else None
+    rate, blocks = decode.stream(src, info, start=start, end=end, seeker=seeker)
     channels = info.channels or 1
     n = max(1, int(rate * quality.FRAME_S))
     seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
+    # resampled audio is spilled: re-reading a window through a fresh resampler would differ
     # closed by prepare_file once the window is read back
-    spill = None if seekable else tempfile.TemporaryFile(prefix="bland-clone-")  # noqa: SIM115
+    spill = (
+        None
+        if seekable or (seeker is not None and rate == info.samplerate)
+        else tempfile.TemporaryFile(prefix="bland-clone-")  # noqa: SIM115
+    )
     energy = np.zeros(channels, np.float64)
     mix_levels: list[np.ndarray] = []
     ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
     clipped = 0
     total = 0
-    carry = np.zeros((0, channels), np.float32)
+    carry = np.zeros((channels, 0), np.float32)
     clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
@@ -142,35 +149,33 @@ def _scan(
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
-            x = np.concatenate([carry, block]) if len(carry) else block
-            usable = len(x) // n * n
-            carry = x[usable:]
-            x = x[:usable]
+            # planar rows (channels x samples): one contiguous pass per product
+            xp = block.T
+            xp = np.concatenate([carry, xp], axis=1) if carry.shape[1] else np.ascontiguousarray(xp)
+            usable = xp.shape[1] // n * n
+            carry = xp[:, usable:]
+            xp = xp[:, :usable]
             if not usable:
                 continue
-            frames = x.reshape(-1, n, channels)
+            rows = xp.reshape(channels, -1, n)
             # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
-            power = np.einsum("ijk,ijk->ik", frames, frames)
+            power = np.stack([np.einsum("ij,ij->i", r, r) for r in rows], axis=1)
             energy += power.sum(axis=0, dtype=np.float64)
-            if max(float(x.max()), -float(x.min())) >= clip:
-                clipped += int(np.count_nonzero(x >= clip) + np.count_nonzero(x <= -clip))
+            if max(float(xp.max()), -float(xp.min())) >= clip:
+                clipped += int(np.count_nonzero(xp >= clip) + np.count_nonzero(xp <= -clip))
             if channels == 1:
                 mix_levels.append(_levels(power[:, 0], n))
             else:
-                if channels == 2:  # the mean's power without building it: (a+b)^2 / 4
-                    cross = np.einsum("ij,ij->i", frames[:, :, 0], frames[:, :, 1])
-                    mixed = (power[:, 0] + power[:, 1] + 2 * cross) / 4
-                else:
-                    m = frames.mean(axis=2)
-                    mixed = np.einsum("ij,ij->i", m, m)
+                mix = rows.sum(axis=0) if channels > 2 else rows[0] + rows[1]
+                mixed = np.einsum("ij,ij->i", mix, mix) / (channels * channels)
                 mix_levels.append(_levels(mixed, n))
                 for c in range(channels):
                     ch_levels[c].append(_levels(power[:, c], n))
             if progress is not None:
                 progress(min(1.0, total / expected))
-        if len(carry):
+        if carry.shape[1]:
             clipped += int(np.count_nonzero(np.abs(carry) >= clip))
-            energy += np.einsum("ij,ij->j", carry, carry, dtype=np.float64)
+            energy += np.einsum("ij,ij->i", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
@@ -195,6 +200,7 @@ def _scan(
         keep=keep,
         clipped_ratio=clipped / max(1, total * channels),
         spill=spill,
+        seeker=seeker if spill is None else None,
     )
 
 
@@ -205,6 +211,31 @@ def _levels(power: np.ndarray, n: int) -> np.ndarray:
     return 10 * np.log10(np.maximum(power.astype(np.float64) / n, 1e-20))
 
 
+def _agrees(x: np.ndarray, scan: _Scan, first: int) -> bool:
+    """The window decoded again has the levels the first pass measured there (within 1 dB on
+    the frames that matter), so it is the same audio."""
+    import numpy as np
+
+    n = max(1, int(scan.rate * quality.FRAME_S))
+    if first % n:
+        return True  # not frame-aligned (a --start): nothing to compare against
+    m = len(x) // n
+    if m == 0:
+        return True
+    frames = x[: m * n].reshape(m, n, x.shape[1])
+    power = np.einsum("ijk,ijk->ik", frames, frames)
+    if scan.keep is not None:
+        mine = _levels(power[:, scan.keep], n)
+    elif x.shape[1] == 1:
+        mine = _levels(power[:, 0], n)
+    else:
+        m_ = frames.mean(axis=2)
+        mine = _levels(np.einsum("ij,ij->i", m_, m_), n)
+    theirs = scan.levels[first // n : first // n + m]
+    loud = theirs > quality.percentile(theirs, 50) - 10
+    return bool(len(theirs) == m and np.median(np.abs(mine[loud] - theirs[loud])) < 1.0)
+
+
 def _read_window(
     src: str, info: AudioInfo, scan: _Scan, start: float, first: int, last: int
 ) -> np.ndarray:
@@ -212,11 +243,16 @@ def _read_window(
     import numpy as np
 
     ch = scan.channels
+    x = None
     if scan.spill is not None:
         scan.spill.seek(first * ch * 4)
         raw = scan.spill.read((last - first) * ch * 4)
         x = np.frombuffer(raw, np.float32).reshape(-1, ch)
-    else:
+    elif scan.seeker is not None:
+        x = decode.window(src, info, scan.seeker, first, last)
+        if x is not None and not _agrees(x, scan, first):
+            x = None  # timestamps that lie: decode from the start instead
+    if x is None:
         _, blocks = decode.stream(
             src, info, start=start + first / scan.rate, end=start + last / scan.rate
         )
