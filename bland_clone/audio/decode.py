@@ -56,9 +56,11 @@ def stream(
     end: float | None = None,
     max_rate: int = MAX_RATE,
     seeker: Seeker | None = None,
+    block: int = BLOCK,
 ) -> tuple[int, Iterator[np.ndarray]]:
     """(rate of the blocks, the blocks) of [start, end) seconds of the file. A ``seeker``
-    notes where each frame of an FFmpeg-decoded file starts, for :func:`window` later."""
+    notes where each frame of an FFmpeg-decoded file starts, for :func:`window` later. Blocks
+    hold ``block`` frames each (the last one fewer) unless resampled."""
     if not info.samplerate or not info.channels:
         raise DecodeError(f'File "{_name(path)}" cannot be decoded: its header is broken.')
     rate = info.samplerate
@@ -68,11 +70,11 @@ def stream(
     if end is not None:
         last = round(end * rate) if last is None else min(last, round(end * rate))
     if info.pcm is not None and (info.pcm[2], info.pcm[3]) in _WAV_KINDS:
-        blocks = _wav_blocks(path, info.pcm, info.channels, first, last)
+        blocks = _wav_blocks(path, info.pcm, info.channels, first, last, block)
     elif (info.format or "") in PYAV_FORMATS:
-        blocks = _pyav_blocks(path, first, last, seeker)
+        blocks = _pyav_blocks(path, first, last, seeker, block)
     else:
-        blocks = _sf_blocks(path, first, last)
+        blocks = _sf_blocks(path, first, last, block)
     if rate <= max_rate:
         return rate, blocks
     return max_rate, _resampled(blocks, rate, max_rate, info.channels)
@@ -96,25 +98,41 @@ def excerpt(
 _WAV_KINDS = {(1, 8), (1, 16), (1, 24), (1, 32), (3, 32), (3, 64)}
 
 
-def _pcm_to_float(raw: bytes, tag: int, bits: int) -> np.ndarray:
+def _pcm_to_float(raw: bytes, tag: int, bits: int, channels: int = 1) -> np.ndarray:
+    """Interleaved little-endian samples as (frames, channels) float32 in -1..1, stored
+    planar (the transpose of a C-contiguous channels x frames array: analysis reads rows)."""
     import numpy as np
 
-    if tag == 1 and bits == 8:
-        return (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-    if tag == 1 and bits in (16, 32):
-        v = np.frombuffer(raw, np.dtype(f"<i{bits // 8}")).astype(np.float32)
-        v *= np.float32(1.0 / 2 ** (bits - 1))
-        return v
     if tag == 1 and bits == 24:
         b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
         i = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        i = np.where(i >= 1 << 23, i - (1 << 24), i)
-        return i.astype(np.float32) / np.float32(1 << 23)
-    return np.frombuffer(raw, np.dtype(f"<f{bits // 8}")).astype(np.float32)
+        v = np.where(i >= 1 << 23, i - (1 << 24), i)
+        scale, offset = 1.0 / (1 << 23), 0.0
+    elif tag == 1 and bits == 8:
+        v = np.frombuffer(raw, np.uint8)
+        scale, offset = 1.0 / 128.0, -1.0
+    elif tag == 1:
+        v = np.frombuffer(raw, np.dtype(f"<i{bits // 8}"))
+        scale, offset = 1.0 / 2 ** (bits - 1), 0.0
+    else:
+        v = np.frombuffer(raw, np.dtype(f"<f{bits // 8}"))
+        scale, offset = 1.0, 0.0
+    frames = len(v) // channels
+    planar = v[: frames * channels].reshape(frames, channels).T.astype(np.float32, order="C")
+    if scale != 1.0:
+        planar *= np.float32(scale)
+    if offset:
+        planar += np.float32(offset)
+    return planar.T
 
 
 def _wav_blocks(
-    path: str, pcm: tuple[int, int, int, int], channels: int, first: int, last: int | None
+    path: str,
+    pcm: tuple[int, int, int, int],
+    channels: int,
+    first: int,
+    last: int | None,
+    block: int = BLOCK,
 ) -> Iterator[np.ndarray]:
     offset, nbytes, tag, bits = pcm
     align = channels * bits // 8
@@ -125,20 +143,19 @@ def _wav_blocks(
         f.seek(offset + first * align)
         pos = first
         while pos < frames:
-            n = min(BLOCK, frames - pos)
+            n = min(block, frames - pos)
             raw = f.read(n * align)
             got = len(raw) // align
             if got == 0:
                 return
-            x = _pcm_to_float(raw[: got * align], tag, bits)
-            yield x.reshape(got, channels)
+            yield _pcm_to_float(raw[: got * align], tag, bits, channels)
             pos += got
 
 
 # --- libsndfile -----------------------------------------------------------------------------
 
 
-def _sf_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray]:
+def _sf_blocks(path: str, first: int, last: int | None, block: int = BLOCK) -> Iterator[np.ndarray]:
     import soundfile as sf
 
     from .inspection import quiet_stderr
@@ -148,14 +165,14 @@ def _sf_blocks(path: str, first: int, last: int | None) -> Iterator[np.ndarray]:
             f = sf.SoundFile(path)
     except Exception:
         # Not something libsndfile reads (an Opus file on an old libsndfile...): try FFmpeg.
-        yield from _pyav_blocks(path, first, last)
+        yield from _pyav_blocks(path, first, last, None, block)
         return
     with f:
         if first:
             f.seek(min(first, max(0, f.frames - 1)) if f.frames > 0 else 0)
         pos = first
         while last is None or pos < last:
-            n = BLOCK if last is None else min(BLOCK, last - pos)
+            n = block if last is None else min(block, last - pos)
             try:
                 with quiet_stderr():
                     x = f.read(n, dtype="float32", always_2d=True)
@@ -288,7 +305,7 @@ def window(
 
 
 def _pyav_blocks(
-    path: str, first: int, last: int | None, seeker: Seeker | None = None
+    path: str, first: int, last: int | None, seeker: Seeker | None = None, block: int = BLOCK
 ) -> Iterator[np.ndarray]:
     import av
     import numpy as np
@@ -307,7 +324,7 @@ def _pyav_blocks(
             if first:
                 seeker.usable = False  # positions must count from the start of the file
         # planar, as FFmpeg's float decoders give it; handed out as (frames, channels) views
-        buf = np.empty((channels, BLOCK), np.float32)
+        buf = np.empty((channels, block), np.float32)
         held = 0
         try:
             for frame in container.decode(s):
@@ -316,7 +333,7 @@ def _pyav_blocks(
                     seeker.note(frame.pts, pos)
                 lo, hi = max(0, first - pos), n if last is None else min(n, last - pos)
                 pos += n
-                if hi > lo and held + (hi - lo) <= BLOCK and frame.format.name == fltp:
+                if hi > lo and held + (hi - lo) <= block and frame.format.name == fltp:
                     # the common case (MP3, AAC, Opus, Vorbis): planes copied straight in
                     planes = frame.planes
                     for c in range(channels):
@@ -328,14 +345,14 @@ def _pyav_blocks(
                     for planar in _frame_arrays(frame, channels, resampler):
                         a, b = lo, min(hi, planar.shape[1])
                         while b > a:
-                            take = min(b - a, BLOCK - held)
+                            take = min(b - a, block - held)
                             buf[:, held : held + take] = planar[:, a : a + take]
                             held += take
                             a += take
-                            if held == BLOCK:
+                            if held == block:
                                 yield buf.copy().T
                                 held = 0
-                if held == BLOCK:
+                if held == block:
                     yield buf.copy().T
                     held = 0
                 if last is not None and pos >= last:

@@ -109,6 +109,10 @@ class _Scan:
     seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
 
 
+def out_rate(info: AudioInfo) -> int:
+    return min(info.samplerate or 1, decode.MAX_RATE)
+
+
 def _scan(
     src: str,
     info: AudioInfo,
@@ -125,9 +129,11 @@ def _scan(
     import numpy as np
 
     seeker = decode.Seeker() if (info.format or "") in decode.PYAV_FORMATS and not start else None
-    rate, blocks = decode.stream(src, info, start=start, end=end, seeker=seeker)
+    n = max(1, int(out_rate(info) * quality.FRAME_S))
+    rate, blocks = decode.stream(
+        src, info, start=start, end=end, seeker=seeker, block=n * max(1, decode.BLOCK // n)
+    )
     channels = info.channels or 1
-    n = max(1, int(rate * quality.FRAME_S))
     seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
     # resampled audio is spilled: re-reading a window through a fresh resampler would differ
     # closed by prepare_file once the window is read back
