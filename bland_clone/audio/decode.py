@@ -318,30 +318,51 @@ def _pyav_blocks(
         channels = s.codec_context.channels or 1
         resampler = av.AudioResampler(format="flt", layout=s.layout, rate=s.rate)
         pos = 0  # frames decoded so far
-        fltp = "fltp"
+        # the decoder's own sample format: float planes (MP3, AAC, Opus, Vorbis) are copied
+        # straight in; anything else goes through FFmpeg's converter
+        planar_float = (s.codec_context.format is not None) and (
+            s.codec_context.format.name == "fltp"
+        )
+        end = last if last is not None else 1 << 62
+        note_pts = note_pos = None
         if seeker is not None:
             seeker.time_base, seeker.rate = s.time_base, s.rate
             if first:
                 seeker.usable = False  # positions must count from the start of the file
+            note_pts, note_pos = seeker.pts.append, seeker.pos.append
+        last_pts = -(1 << 62)
+        frombuffer, f32, rng = np.frombuffer, np.float32, range(channels)
         # planar, as FFmpeg's float decoders give it; handed out as (frames, channels) views
         buf = np.empty((channels, block), np.float32)
         held = 0
         try:
             for frame in container.decode(s):
                 n = frame.samples
-                if seeker is not None:
-                    seeker.note(frame.pts, pos)
-                lo, hi = max(0, first - pos), n if last is None else min(n, last - pos)
+                if note_pts is not None and seeker is not None:
+                    pts = frame.pts
+                    if pts is None or pts <= last_pts:
+                        seeker.usable, note_pts = False, None
+                    else:
+                        note_pts(pts)
+                        note_pos(pos)
+                        last_pts = pts
+                lo = first - pos if first > pos else 0
+                hi = end - pos if end - pos < n else n
                 pos += n
-                if hi > lo and held + (hi - lo) <= block and frame.format.name == fltp:
-                    # the common case (MP3, AAC, Opus, Vorbis): planes copied straight in
+                if hi <= lo:
+                    if pos >= end:
+                        break
+                    continue
+                if planar_float and held + hi - lo <= block:
                     planes = frame.planes
-                    for c in range(channels):
-                        buf[c, held : held + hi - lo] = np.frombuffer(planes[c], np.float32, n)[
-                            lo:hi
-                        ]
+                    if lo == 0 and hi == n:
+                        for c in rng:
+                            buf[c, held : held + n] = frombuffer(planes[c], f32, n)
+                    else:
+                        for c in rng:
+                            buf[c, held : held + hi - lo] = frombuffer(planes[c], f32, n)[lo:hi]
                     held += hi - lo
-                elif hi > lo:
+                else:
                     for planar in _frame_arrays(frame, channels, resampler):
                         a, b = lo, min(hi, planar.shape[1])
                         while b > a:
@@ -355,7 +376,7 @@ def _pyav_blocks(
                 if held == block:
                     yield buf.copy().T
                     held = 0
-                if last is not None and pos >= last:
+                if pos >= end:
                     break
         except av.error.FFmpegError as exc:
             if pos == 0:
