@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 #: Bump when the recipes change, so a cached corpus is rebuilt.
-VERSION = 3
+VERSION = 4
 ESPEAK_RATE = 22050
 
 SENTENCES = [
@@ -39,6 +39,18 @@ SENTENCES = [
     "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow.",
     "The rainbow is a division of white light into many beautiful colors.",
     "These take the shape of a long round arch, with its path high above.",
+]
+
+#: Short lines for two people taking turns.
+DIALOGUE = [
+    "Did you bring the map?",
+    "Yes, it is in my bag.",
+    "Which way do we go from here?",
+    "Left at the old mill, then straight on.",
+    "How far is it to the lake?",
+    "About two miles, maybe a little more.",
+    "Then we should leave now.",
+    "Give me one minute to find my hat.",
 ]
 
 
@@ -79,6 +91,7 @@ def take(
     seconds: float = 12.0,
     first: int = 0,
     voices: list[tuple[str, int]] | None = None,
+    lines: list[str] = SENTENCES,
 ) -> np.ndarray:
     """Sentences joined by pauses until the take is about `seconds` long (at 22050 Hz).
     `voices` alternates speakers (voice, pitch) sentence by sentence."""
@@ -87,7 +100,7 @@ def take(
     i = 0
     while total < seconds - 1.0 and i < 12:
         v, p = voices[i % len(voices)] if voices else (voice, pitch)
-        s = speak(SENTENCES[(first + i) % len(SENTENCES)], v, wpm, p, gap)
+        s = speak(lines[(first + i) % len(lines)], v, wpm, p, gap)
         room = int((seconds - total) * ESPEAK_RATE)
         if len(s) > room:  # cut the last sentence at a quiet point near the end
             env = np.convolve(np.abs(s), np.ones(441) / 441, mode="same")
@@ -353,7 +366,7 @@ def _bits(bits: int) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]
 
 def _speakers(name: str, strength: str, voices: list[tuple[str, int]], rate: int, note: str) -> Recipe:
     def make(d: Path) -> Item:
-        x = take(voices=voices, pauses=(0.5, 0.8), seconds=13.0, first=2)
+        x = take(voices=voices, pauses=(0.5, 0.7, 0.6), seconds=13.0, lines=DIALOGUE)
         y, r = finish(x, rate, level_db=-20, seed=40)
         p = d / f"{name}.wav"
         _write(p, y, r)

@@ -49,6 +49,32 @@ class Thresholds:
     channel_level_diff_db: float = 20.0
     #: Two channels correlated less than 0.5 are not one centred voice.
     min_channel_correlation: float = 0.5
+    #: The take (first word to last, pauses included; up to 0.25 s of edge silence counts, as
+    #: prepare keeps) is what the service's "10-15 seconds" means: a 12 s take with 35%
+    #: pauses is a good sample. Too short when the take is under 10 s; too long only when
+    #: the speech itself (pauses excluded) is over 15 s.
+    take_edge_s: float = 0.25
+    #: Estimated decay time (acoustics.decay_time, seconds for 60 dB). Dry takes read
+    #: 0.03-0.08 s on the corpus, a furnished room (RT60 0.4 s) 0.35 s, a hall (RT60 1.5 s)
+    #: 1.2 s. Living rooms ring for 0.3-0.5 s; over 0.5 s the room is heard after each word
+    #: and the clone rings with it.
+    max_decay_s: float = 0.5
+    #: Share of the time with two or more steady tones at once (acoustics.tonal_ratio). Speech
+    #: reads 0-2% on the corpus, a music bed 8 dB under the voice 24%.
+    max_tonal_ratio: float = 0.15
+    #: Mains hum (50/60 Hz lines) less than 45 dB under the speech is heard in every pause
+    #: (a quiet room's floor sits 50-60 dB under the voice).
+    hum_below_speech_db: float = 45.0
+    #: Below 7 kHz of bandwidth (wideband speech ends at 7 kHz) the upper formants and the
+    #: sibilants are gone: a phone line (3.4 kHz), a low-bitrate MP3 (4-8 kHz).
+    min_bandwidth_hz: float = 7000.0
+    #: Quantisation noise (step / sqrt(12)) less than 40 dB under the speech: 8-bit audio at a
+    #: normal level (33 dB); 10-bit and more are clean enough (45 dB and up).
+    min_quantisation_snr_db: float = 40.0
+    #: Two groups of speech turns whose median pitches are 7 semitones (a fifth) or more apart:
+    #: one speaker's turns stay within 2 semitones on the corpus; a man and a woman are about
+    #: an octave (12) apart.
+    speaker_pitch_gap_st: float = 7.0
 
 
 THRESHOLDS = Thresholds()
@@ -70,6 +96,21 @@ class Quality:
     channels: int
     channel_level_diff_db: float | None = None
     channel_correlation: float | None = None
+    #: the take's length: first word to last, pauses included
+    take_seconds: float = 0.0
+    #: estimated reverberation decay time (s); None without 25 dB of range over the noise
+    decay_time_s: float | None = None
+    #: share of the time with two or more steady tones (music)
+    tonal_ratio: float = 0.0
+    #: mains hum: its frequency and how far under the speech level it is
+    hum_hz: float | None = None
+    hum_below_speech_db: float | None = None
+    #: upper edge of the sound (Hz)
+    bandwidth_hz: float | None = None
+    #: bit depth of the samples when it is 16 bits or less (None: 24-bit, float or re-encoded)
+    bit_depth: int | None = None
+    #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
+    speaker_pitch_gap_st: float | None = None
     #: frame levels in dBFS, for the level strip (not in JSON)
     frames_db: list[float] | None = None
     clipped_frames: list[bool] | None = None
@@ -193,7 +234,12 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         clipped_frames = (
             np.abs(mono[: fc * n]).reshape(-1, n).max(axis=1) >= t.clip_level
         ).tolist()
+    take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
+    take -= max(0.0, trail * FRAME_S - t.take_edge_s)
+    extra = _acoustics(data, mono, rate, silent, speech, noise) if (~silent).any() else {}
     return Quality(
+        take_seconds=max(0.0, take) if (~silent).any() else 0.0,
+        **extra,
         clipped_ratio=clipped,
         speech_level_dbfs=speech,
         peak_dbfs=_db(peak),
@@ -210,6 +256,35 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         frames_db=levels.tolist(),
         clipped_frames=clipped_frames,
     )
+
+
+def _acoustics(data: np.ndarray, mono: np.ndarray, rate: int, silent: np.ndarray,
+               speech_db: float, noise_db: float) -> dict[str, Any]:
+    """The measurements of acoustics.py, as Quality fields."""
+    import numpy as np
+
+    from . import acoustics as a
+
+    spec, bin_hz = a.spectrogram(mono, rate)
+    hop_s = 0.5 / bin_hz
+    which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
+    hum = a.hum(mono, rate, speech_db)
+    skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
+    f0, f0_hop = a.pitch_track(mono, rate)
+    return {
+        "decay_time_s": a.decay_time(mono, rate, noise_db),
+        "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, noise_db, skip=skip),
+        "hum_hz": hum[0] if hum else None,
+        "hum_below_speech_db": hum[1] if hum else None,
+        "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
+        "bit_depth": a.bit_depth(data),
+        "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
+    }
+
+
+def quantisation_db(bits: int) -> float:
+    """Level of the quantisation noise of `bits`-bit samples (step / sqrt(12)), in dBFS."""
+    return _db(2.0 ** (1 - bits) / math.sqrt(12))
 
 
 def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
@@ -268,12 +343,70 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"{q.silent_ratio:.0%} of the file is silent or near-silent; "
             "the clone needs speech (prepare picks the part with the most).",
         )
-    if q.snr_db < t.min_snr_db and q.speech_level_dbfs > -200:
+    hum = q.hum_below_speech_db is not None and q.hum_below_speech_db < t.hum_below_speech_db
+    music = q.tonal_ratio > t.max_tonal_ratio
+    coarse = (
+        q.bit_depth is not None
+        and q.speech_level_dbfs - quantisation_db(q.bit_depth) < t.min_quantisation_snr_db
+    )
+    # The noise floor a hum, a music bed or coarse samples make is named as such, not as a room.
+    explained = hum or music or (
+        coarse and q.bit_depth is not None
+        and q.noise_floor_dbfs < quantisation_db(q.bit_depth) + 6.0
+    )
+    if q.snr_db < t.min_snr_db and q.speech_level_dbfs > -200 and not explained:
         warn(
             "noisy",
             f"background noise is high (noise floor {q.noise_floor_dbfs:.1f} dBFS, "
             f"signal-to-noise {q.snr_db:.1f} dB, below {t.min_snr_db:g}); record in a quieter "
-            "room, away from fans and hum.",
+            "room, away from fans and computers.",
+        )
+    if hum:
+        warn(
+            "hum",
+            f"mains hum at {q.hum_hz:g} Hz and its harmonics, {q.hum_below_speech_db:.1f} dB "
+            f"under the speech (warns within {t.hum_below_speech_db:g} dB); move away from "
+            "power supplies and lights, or use a battery-powered or balanced microphone.",
+        )
+    if music:
+        warn(
+            "music",
+            f"background music or tones: {q.tonal_ratio:.0%} of the time holds steady notes "
+            f"(above {t.max_tonal_ratio:.0%}); record with no music playing: the clone learns it.",
+        )
+    if q.decay_time_s is not None and q.decay_time_s > t.max_decay_s:
+        warn(
+            "reverb",
+            f"the room echoes: estimated decay time {q.decay_time_s:.2f}s after each word "
+            f"(above {t.max_decay_s:g}s); record in a smaller, furnished room, closer to the "
+            "microphone (soft furnishings, not bare walls).",
+        )
+    if (
+        q.bandwidth_hz is not None
+        and q.bandwidth_hz < t.min_bandwidth_hz
+        and q.samplerate >= t.min_samplerate
+    ):
+        warn(
+            "band_limited",
+            f"the sound stops at {q.bandwidth_hz / 1000:.1f} kHz (below "
+            f"{t.min_bandwidth_hz / 1000:g} kHz): a phone line or a low-bitrate (lossy) "
+            "encoding cut the upper formants; use the original recording, or export WAV or "
+            "MP3 at 128 kbit/s or more.",
+        )
+    if coarse and q.bit_depth is not None:
+        warn(
+            "low_bit_depth",
+            f"{q.bit_depth}-bit samples: their quantisation noise is "
+            f"{q.speech_level_dbfs - quantisation_db(q.bit_depth):.1f} dB under the speech "
+            f"(below {t.min_quantisation_snr_db:g}); export 16-bit or more (this noise is the "
+            "file's, not the room's).",
+        )
+    if q.speaker_pitch_gap_st is not None and q.speaker_pitch_gap_st >= t.speaker_pitch_gap_st:
+        warn(
+            "two_speakers",
+            f"more than one speaker: turns at two pitches {q.speaker_pitch_gap_st:.1f} "
+            f"semitones apart (warns at {t.speaker_pitch_gap_st:g}); a sample must hold "
+            "one voice only.",
         )
     if q.samplerate < t.min_samplerate:
         warn(
@@ -293,10 +426,17 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"the channels are not one centred voice (correlation "
             f"{q.channel_correlation:.2f}); record mono (prepare mixes to mono).",
         )
-    if not (limits.RECOMMENDED_MIN_S <= q.speech_seconds <= limits.RECOMMENDED_MAX_S):
+    if q.take_seconds < limits.RECOMMENDED_MIN_S:
         warn(
             "speech_length",
-            f"{q.speech_seconds:.1f}s of actual speech; "
+            f"the take is {q.take_seconds:.1f}s long (first word to last, pauses included); "
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear speech "
+            "is recommended: record a longer take.",
+        )
+    elif q.speech_seconds > limits.RECOMMENDED_MAX_S:
+        warn(
+            "speech_length",
+            f"{q.speech_seconds:.1f}s of actual speech (pauses excluded); "
             f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear speech "
             "is recommended (prepare picks the best window).",
         )
