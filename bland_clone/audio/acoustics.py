@@ -94,17 +94,30 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
 
 def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
-    the speech frames (smoothed over 200 Hz) is within 60 dB of its peak. A microphone hears
-    its own noise floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate
-    MP3's cut-off there is nothing at all (-90 dB and lower on the corpus)."""
+    the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
+    noise is within 30 dB of its own level at 300-3000 Hz. A microphone hears its own noise
+    floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate MP3's cut-off
+    there is nothing at all (-70 dB and lower on the corpus)."""
     import numpy as np
 
-    sel = spec[active] if active.any() else spec
-    ltas = _db(sel.mean(axis=0, dtype=np.float64))
     k = max(1, int(200 / bin_hz))
-    ltas = np.convolve(ltas, np.ones(k) / k, mode="same")[: len(ltas) - k // 2]
-    above = np.nonzero(ltas > float(ltas.max()) - 60.0)[0]
-    return float(above[-1] * bin_hz) if len(above) else 0.0
+
+    def ltas(rows: np.ndarray) -> np.ndarray:
+        db = _db(rows.mean(axis=0, dtype=np.float64))
+        return np.convolve(db, np.ones(k) / k, mode="same")[: len(db) - k // 2]
+
+    speech = ltas(spec[active] if active.any() else spec)
+    top = float(speech.max())
+    above = np.nonzero(speech > top - 60.0)[0]
+    edge = float(above[-1] * bin_hz) if len(above) else 0.0
+    if (~active).sum() >= 5:
+        pause = ltas(spec[~active])
+        ref = float(np.median(pause[int(300 / bin_hz) : int(3000 / bin_hz)]))
+        if ref > top - 80.0:  # a floor to see, not digital silence
+            heard = np.nonzero(pause > ref - 30.0)[0]
+            if len(heard):
+                edge = max(edge, float(heard[-1] * bin_hz))
+    return edge
 
 
 def bit_depth(data: np.ndarray) -> int | None:
@@ -170,10 +183,11 @@ HOLD_S = 0.4
 
 def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, floor_db: float,
                 skip: list[float] | None = None) -> float:
-    """Share of the recording's frames that hold two or more steady tones at once: spectral
-    peaks (100-2000 Hz, 12 dB over their surroundings) that keep their frequency (+-1 bin) for
-    0.4 s or more. Sung or played notes hold; speech glides from syllable to syllable.
-    Frequencies in `skip` (mains hum lines) are ignored."""
+    """Share of the recording's frames that hold two or more steady tones at once, not all
+    harmonics of the lowest: spectral peaks (100-2000 Hz, 12 dB over their surroundings) that
+    keep their frequency (+-1 bin) for 0.4 s or more. Played notes hold; speech glides from
+    syllable to syllable, and a held vowel is one harmonic series. Frequencies in `skip`
+    (mains hum lines) are ignored."""
     import numpy as np
 
     lo, hi = int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
@@ -201,8 +215,19 @@ def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, floor_db: float,
     for i in range(need):
         steady[i : i + len(run)] |= run
     steady &= is_peak
-    tones = steady.sum(axis=1)
-    return float(np.mean(tones >= 2))
+    # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
+    # (or a melody over a bass) are not all multiples of the lowest one.
+    musical = 0
+    for row in steady:
+        bins = np.nonzero(row)[0]
+        if len(bins) < 2:
+            continue
+        freqs = (bins + lo) * bin_hz
+        n = np.maximum(1, np.round(freqs / freqs[0]))
+        f0 = float(np.sum(freqs * n) / np.sum(n * n))  # least-squares fundamental
+        if np.any(np.abs(freqs - n * f0) > 1.5 * bin_hz):
+            musical += 1
+    return musical / len(steady)
 
 
 # -- speakers ------------------------------------------------------------------------------------
