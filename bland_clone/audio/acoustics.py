@@ -210,10 +210,10 @@ def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, floor_db: float,
     need = max(2, round(HOLD_S / hop_s))
     if len(held) < need:
         return 0.0
-    run = np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2)
+    run: np.ndarray = np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2)
     steady = np.zeros_like(held)
     for i in range(need):
-        steady[i : i + len(run)] |= run
+        steady[i : i + run.shape[0]] |= run
     steady &= is_peak
     # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
     # (or a melody over a bass) are not all multiples of the lowest one.
