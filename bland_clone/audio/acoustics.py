@@ -210,7 +210,7 @@ def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, floor_db: float,
     need = max(2, round(HOLD_S / hop_s))
     if len(held) < need:
         return 0.0
-    run: np.ndarray = np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2)
+    run = np.asarray(np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2))
     steady = np.zeros_like(held)
     for i in range(need):
         steady[i : i + run.shape[0]] |= run
