@@ -13,6 +13,7 @@ Used by tests/test_quality.py and bench/quality.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -271,11 +272,20 @@ CLEAN: list[Recipe] = [
 ]
 
 
-def _base(seed: int, rate: int = 44100, seconds: float = 12.5) -> tuple[np.ndarray, int]:
+@functools.cache
+def _base_cached(seed: int, rate: int, seconds: float) -> tuple[np.ndarray, int]:
     voice = ["en-us", "en+f3", "en+m3", "en-gb"][seed % 4]
     pitch = [50, 60, 40, 50][seed % 4]
     x = take(voice, pitch=pitch, pauses=(0.6, 0.9), seconds=seconds, first=seed)
-    return finish(x, rate, level_db=-20, seed=100 + seed)
+    y, r = finish(x, rate, level_db=-20, seed=100 + seed)
+    y.setflags(write=False)
+    return y, r
+
+
+def _base(seed: int, rate: int = 44100, seconds: float = 12.5) -> tuple[np.ndarray, int]:
+    """The take a fault is added to (four voices; each made once per build)."""
+    y, r = _base_cached(seed, rate, seconds)
+    return y.copy(), r
 
 
 def _fault(name: str, fault: str, strength: str, expect: list[str], note: str,
@@ -421,6 +431,7 @@ def build(dest: Path, workers: int = 2) -> list[Item]:
         raise RuntimeError("the corpus needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
     with ThreadPoolExecutor(max_workers=workers) as pool:
         items = list(pool.map(lambda r: r(dest), CLEAN + FAULTS))
+    _base_cached.cache_clear()
     index.write_text(json.dumps({"version": VERSION, "items": [asdict(i) for i in items]}, indent=1))
     return items
 

@@ -209,12 +209,14 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
 
     channels = data.shape[1]
     diff_db = corr = None
-    if channels >= 2:
-        left, right = data[:, 0].astype(np.float64), data[:, 1].astype(np.float64)
-        rl, rr = np.sqrt(np.mean(left**2)), np.sqrt(np.mean(right**2))
-        diff_db = abs(_db(float(rl)) - _db(float(rr)))
+    if channels >= 2 and len(data):
+        n = len(data)
+        sl, sr, ll, rr_, lr = _pair_sums(data[:, 0], data[:, 1])
+        rl, rr = math.sqrt(ll / n), math.sqrt(rr_ / n)
+        diff_db = abs(_db(rl) - _db(rr))
         if rl > 1e-6 and rr > 1e-6:
-            corr = float(np.corrcoef(left, right)[0, 1])
+            vl, vr = ll - sl * sl / n, rr_ - sr * sr / n
+            corr = (lr - sl * sr / n) / math.sqrt(vl * vr) if vl > 0 and vr > 0 else None
     mono = mixdown(data)
     peak = float(np.max(np.abs(data))) if data.size else 0.0
     clipped = float(np.mean(np.abs(data) >= t.clip_level)) if data.size else 0.0
@@ -258,6 +260,23 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     )
 
 
+def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
+    """sum a, sum b, sum a*a, sum b*b, sum a*b in float64, a block at a time (no float64
+    copy of the whole recording; BLAS dot products are fast)."""
+    import numpy as np
+
+    out = [0.0] * 5
+    for i in range(0, len(a), 1 << 16):
+        x = a[i : i + (1 << 16)].astype(np.float64)
+        y = b[i : i + (1 << 16)].astype(np.float64)
+        out[0] += float(x.sum())
+        out[1] += float(y.sum())
+        out[2] += float(x @ x)
+        out[3] += float(y @ y)
+        out[4] += float(x @ y)
+    return out[0], out[1], out[2], out[3], out[4]
+
+
 def _acoustics(data: np.ndarray, mono: np.ndarray, rate: int, silent: np.ndarray,
                speech_db: float, noise_db: float) -> dict[str, Any]:
     """The measurements of acoustics.py, as Quality fields."""
@@ -293,12 +312,18 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
 
     if data.shape[1] == 1:
         return data[:, 0]
-    rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
+    if data.shape[1] == 2:
+        _, _, ll, rr, _ = _pair_sums(data[:, 0], data[:, 1])
+        rms = np.sqrt(np.array([ll, rr]) / max(1, len(data)))
+    else:
+        rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
     best = int(np.argmax(rms))
     others = [i for i in range(data.shape[1]) if i != best]
     if all(_db(float(rms[best])) - _db(float(rms[i])) > t.channel_level_diff_db for i in others):
         return data[:, best]
-    return data.mean(axis=1)
+    if data.shape[1] == 2:
+        return (data[:, 0] + data[:, 1]) * np.float32(0.5)
+    return data.mean(axis=1, dtype=np.float32)
 
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
