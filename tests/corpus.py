@@ -28,7 +28,7 @@ import numpy as np
 import soundfile as sf
 
 #: Bump when the recipes change, so a cached corpus is rebuilt.
-VERSION = 4
+VERSION = 5
 ESPEAK_RATE = 22050
 
 SENTENCES = [
@@ -329,6 +329,16 @@ def _noise(snr: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, in
     return f
 
 
+def _noisy_take(seconds: float, snr: float, lead: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
+    """A long take (pauses of 1-1.4 s) in a noisy room, the recorder started `lead` s early."""
+    def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
+        y = take("en+m3", pitch=40, pauses=(1.0, 1.4), seconds=seconds, first=4)
+        y, r = finish(y, r, level_db=-20, seed=9)
+        y = np.concatenate([np.zeros(int(lead * r), np.float32), y])
+        return _noise(snr)(y, r, p)
+    return f
+
+
 def _silence(lead: float, trail: float, keep: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         floor = np.random.default_rng(8).standard_normal(int((lead + trail) * r)).astype(np.float32) * 8e-4
@@ -393,6 +403,14 @@ FAULTS: list[Recipe] = [
     _fault("loud-strong", "loud", "strong", ["too_loud"], "speech at -4 dBFS, limited", _level(-4), seed=1, allow=["clipped"]),
     _fault("noise-mild", "noise", "mild", ["noisy"], "white noise 22 dB under speech", _noise(22), seed=2),
     _fault("noise-strong", "noise", "strong", ["noisy"], "white noise 10 dB under speech", _noise(10), seed=3),
+    _fault("noisy-long-mild", "noisy_long", "mild", ["noisy"], "a 17 s take, 1-1.4 s pauses, noise 20 dB under",
+           _noisy_take(17.0, 20, 0.0), seed=0),
+    _fault("noisy-long-strong", "noisy_long", "strong", ["noisy"], "a 19 s take, 1-1.4 s pauses, noise 12 dB under",
+           _noisy_take(19.0, 12, 0.0), seed=0),
+    _fault("noisy-lead-mild", "noisy_lead", "mild", ["noisy", "edge_silence"], "1.5 s of room noise before the first word, noise 15 dB under",
+           _noisy_take(12.0, 15, 1.5), seed=0),
+    _fault("noisy-lead-strong", "noisy_lead", "strong", ["noisy", "edge_silence"], "3 s of room noise before the first word, noise 12 dB under",
+           _noisy_take(12.0, 12, 3.0), seed=0),
     _fault("silence-mild", "silence", "mild", ["edge_silence"], "2 s of silence before 11 s of speech", _silence(2.0, 0.3, 11.0), seed=0),
     _fault("silence-strong", "silence", "strong", ["edge_silence", "mostly_silent", "speech_length"],
            "8 s silence, 6 s speech, 10 s silence", _silence(8.0, 10.0, 6.0), seed=1),

@@ -283,3 +283,21 @@ def test_prepare_output_of_a_long_take_with_pauses_is_not_warned(cli, tmp_path: 
     assert r.code == 0, r.err
     assert warnings_of(out) == {}
     assert cli("validate", out, "--strict").code == 0
+
+
+def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> None:
+    """The voice-activity detector: in a noisy room the pauses are not speech, so a 19 s take
+    with 13 s of speech is not 'too much speech', and 3 s of noise before the first word is
+    silence at the start."""
+    paths = {i.name: i.path for i in labelled}
+    doc = cli("validate", paths["noisy-long-strong"], paths["noisy-lead-strong"], "--json").json()
+    long, lead = (f["quality"] for f in doc["files"])
+    assert long["take_seconds"] > 18 and 11 < long["speech_seconds"] < 15
+    assert 2.8 <= lead["leading_silence_s"] <= 3.3
+    codes = {(Path(w.get("file") or "").name, w["code"]) for w in doc["warnings"]}
+    assert codes == {
+        ("noisy-long-strong.wav", "quality_noisy"),
+        ("noisy-lead-strong.wav", "quality_noisy"),
+        ("noisy-lead-strong.wav", "quality_edge_silence"),
+        ("", "v3_single_sample"),
+    }

@@ -227,8 +227,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     noise = percentile(levels, 10)
     if silent.any():
         noise = percentile(levels[silent], 50)
-    lead = int(np.argmax(~silent)) if (~silent).any() else len(silent)
-    trail = int(np.argmax(~silent[::-1])) if (~silent).any() else len(silent)
+    voiced = _voiced(mono, rate, silent, speech)
+    lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
+    trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
     n = max(1, int(rate * FRAME_S))
     fc = len(mono) // n
     clipped_frames = None
@@ -238,9 +239,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         ).tolist()
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    extra = _acoustics(data, mono, rate, silent, speech, noise) if (~silent).any() else {}
+    extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
     return Quality(
-        take_seconds=max(0.0, take) if (~silent).any() else 0.0,
+        take_seconds=max(0.0, take) if voiced.any() else 0.0,
         **extra,
         clipped_ratio=clipped,
         speech_level_dbfs=speech,
@@ -250,7 +251,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         leading_silence_s=lead * FRAME_S,
         trailing_silence_s=trail * FRAME_S,
         silent_ratio=float(np.mean(silent)) if len(silent) else 1.0,
-        speech_seconds=float(np.sum(~silent)) * FRAME_S,
+        speech_seconds=float(np.sum(voiced)) * FRAME_S,
         samplerate=rate,
         channels=channels,
         channel_level_diff_db=diff_db,
@@ -258,6 +259,30 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         frames_db=levels.tolist(),
         clipped_frames=clipped_frames,
     )
+
+
+def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
+    """Frames with speech: loud enough (the energy gate) and heard as a voice by the voice-
+    activity detector. In a noisy room, under hum or music, the gate alone counts every pause
+    as speech. When the detector hears a voice in under a third of the loud frames (a sound it
+    was not trained on, such as a synthetic tone), or is not installed, the gate decides."""
+    import numpy as np
+
+    from . import vad
+
+    loud = ~silent
+    heard = vad.speech_frames(mono, rate, speech_db) if loud.any() else None
+    if heard is None or not len(heard):
+        return loud
+    if len(heard) < len(loud):
+        heard = np.concatenate([heard, np.repeat(heard[-1:], len(loud) - len(heard))])
+    both = loud & heard[: len(loud)]
+    # runs under 100 ms are the detector settling (it starts by calling noise speech) or clicks
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], both.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - start < 5:
+            both[start:end] = False
+    return both if both.sum() * 3 >= loud.sum() else loud
 
 
 def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
