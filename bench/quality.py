@@ -53,7 +53,7 @@ def analyse_ms(items: list[Item]) -> tuple[float, float]:
     x = np.tile(mono, 2)[: 12 * rate]
     stereo = np.ascontiguousarray(np.stack([x, x * np.float32(0.9)], axis=1))
     times = []
-    for _ in range(15):
+    for _ in range(30):
         start = time.perf_counter()
         quality.analyse(stereo, rate)
         times.append(time.perf_counter() - start)
@@ -104,7 +104,7 @@ def main() -> int:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
     print(f"validate with quality (decode + analyse), median per file: {statistics.median(times) * 1000:.1f} ms")
     med, best = analyse_ms(items)
-    print(f"analyse() of a 12 s 48 kHz stereo take, 15 runs: median {med:.1f} ms, fastest {best:.1f} ms "
+    print(f"analyse() of a 12 s 48 kHz stereo take, 30 runs: median {med:.1f} ms, fastest {best:.1f} ms "
           f"(target: well under 100; load average {os.getloadavg()[0]:.1f})")
     clean_ok = sum(1 for i in items if i.strength == "clean" and not found[i.name])
     print(f"clean takes without a warning: {clean_ok}/{clean}")

@@ -28,7 +28,7 @@ import numpy as np
 import soundfile as sf
 
 #: Bump when the recipes change, so a cached corpus is rebuilt.
-VERSION = 5
+VERSION = 6
 ESPEAK_RATE = 22050
 
 SENTENCES = [
@@ -244,10 +244,13 @@ def _write(path: Path, x: np.ndarray, rate: int, subtype: str = "PCM_16") -> Non
 
 
 def _clean(name: str, voice: str, rate: int, channels: int, wpm: int, pitch: int,
-           pauses: tuple[float, ...], seconds: float, first: int, level: float, gap: int = 0) -> Recipe:
+           pauses: tuple[float, ...], seconds: float, first: int, level: float, gap: int = 0,
+           floor: float = -62.0, room: float = 0.0) -> Recipe:
     def make(d: Path) -> Item:
         x = take(voice, wpm=wpm, pitch=pitch, pauses=pauses, seconds=seconds, first=first, gap=gap)
-        y, r = finish(x, rate, level_db=level, channels=channels, seed=first)
+        if room:  # a small furnished room: short decay, strong direct sound
+            x = reverb(x, ESPEAK_RATE, room, 10.0)[: len(x)]
+        y, r = finish(x, rate, level_db=level, channels=channels, seed=first, floor_db=floor)
         p = d / f"{name}.wav"
         _write(p, y, r)
         ch = "stereo" if channels == 2 else "mono"
@@ -269,6 +272,10 @@ CLEAN: list[Recipe] = [
     _clean("clean-10-f1", "en+f1", 24000, 1, 155, 70, (1.2, 1.6, 0.8), 13.0, 5, -23, gap=4),
     _clean("clean-11-scot", "en-gb-scotland", 48000, 1, 165, 50, (0.6, 0.9), 12.0, 0, -20),
     _clean("clean-12-m4-pauses", "en+m4", 44100, 1, 150, 50, (1.6, 2.0), 14.0, 3, -22, gap=10),
+    _clean("clean-13-small-room", "en-us", 44100, 1, 160, 50, (0.7, 1.0), 12.5, 1, -20, room=0.25),
+    _clean("clean-14-room-floor", "en+f3", 48000, 1, 160, 60, (0.8, 1.1), 12.0, 2, -20, floor=-52.0),
+    _clean("clean-15-low-voice", "en+m3", 48000, 2, 150, 15, (0.6, 0.9), 12.5, 4, -21),
+    _clean("clean-16-high-voice", "en+f4", 22050, 1, 170, 90, (0.6, 0.8), 11.5, 6, -19),
 ]
 
 

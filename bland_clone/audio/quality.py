@@ -59,9 +59,10 @@ class Thresholds:
     #: 1.2 s. Living rooms ring for 0.3-0.5 s; over 0.5 s the room is heard after each word
     #: and the clone rings with it.
     max_decay_s: float = 0.5
-    #: Share of the time with two or more steady tones at once (acoustics.tonal_ratio). Speech
-    #: reads 0-2% on the corpus, a music bed 8 dB under the voice 24%.
-    max_tonal_ratio: float = 0.15
+    #: Share of the time with two or more steady notes that are not one voice's harmonics
+    #: (acoustics.tonal_ratio). Speech reads 0-1.4% on the corpus; music 18 dB under the voice
+    #: half of the time 11%, a music bed 8 dB under it 20%.
+    max_tonal_ratio: float = 0.08
     #: Mains hum (50/60 Hz lines) less than 45 dB under the speech is heard in every pause
     #: (a quiet room's floor sits 50-60 dB under the voice).
     hum_below_speech_db: float = 45.0
