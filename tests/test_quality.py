@@ -302,3 +302,9 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
         ("noisy-lead-strong.wav", "quality_edge_silence"),
         ("", "v3_single_sample"),
     }
+    # the same frames are offered to prepare, to choose its window by
+    from bland_clone.audio import quality
+
+    data, rate = quality.decode(paths["noisy-lead-strong"])
+    voiced = quality.speech_mask(quality.mixdown(data), rate)
+    assert 2.9 <= int(np.argmax(voiced)) * quality.FRAME_S <= 3.2

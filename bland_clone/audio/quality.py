@@ -262,6 +262,18 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     )
 
 
+def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
+    """One bool per 20 ms frame: speech (loud enough and heard as a voice). What prepare should
+    choose its window by, so that room noise before the first word is not kept as speech."""
+    import numpy as np
+
+    levels = frame_levels(mono, rate)
+    silent = silent_mask(levels, t)
+    active = levels[~silent]
+    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+    return _voiced(mono, rate, silent, speech)
+
+
 def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
     """Frames with speech: loud enough (the energy gate) and heard as a voice by the voice-
     activity detector. In a noisy room, under hum or music, the gate alone counts every pause
