@@ -22,6 +22,18 @@ def _db(p: np.ndarray | float) -> np.ndarray:
     return 10 * np.log10(np.maximum(p, 1e-20))
 
 
+def _pct(values: np.ndarray, q: float = 50.0) -> float:
+    """The q-th percentile (nearest rank), without np.median/np.percentile, which import
+    numpy.ma (slower to import than a short file's whole analysis)."""
+    import numpy as np
+
+    v = np.asarray(values).reshape(-1)
+    if not len(v):
+        return 0.0
+    k = min(len(v) - 1, max(0, round(q / 100 * (len(v) - 1))))
+    return float(np.partition(v, k)[k])
+
+
 def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
     import numpy as np
 
@@ -41,8 +53,11 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
     win = np.hanning(size)
     f = _frames(mono.astype(np.float32), size, size // 2)
-    spec = np.abs(np.fft.rfft(f * win, axis=1)) ** 2  # float64: numpy's float32 FFT is slower
-    return spec.astype(np.float32), rate / size
+    spec = np.empty((len(f), size // 2 + 1), np.float32)
+    for i in range(0, len(f), 128):  # a block of frames at a time: memory stays flat
+        # float64: numpy's float32 FFT is slower
+        spec[i : i + 128] = np.abs(np.fft.rfft(f[i : i + 128] * win, axis=1)) ** 2
+    return spec, rate / size
 
 
 # -- mains hum -----------------------------------------------------------------------------------
@@ -78,7 +93,7 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
             if c + 13 >= len(avg):
                 break
             peak = float(avg[c - 1 : c + 2].max())
-            floor = float(np.median(np.concatenate([avg[c - 12 : c - 3], avg[c + 4 : c + 13]])))
+            floor = _pct(np.concatenate([avg[c - 12 : c - 3], avg[c + 4 : c + 13]]))
             prom.append(10 * math.log10(max(peak, 1e-30) / max(floor, 1e-30)))
             if prom[-1] >= 6.0:
                 power += max(0.0, float(avg[c - 2 : c + 3].sum()) - 5 * floor)
@@ -112,7 +127,7 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     edge = float(above[-1] * bin_hz) if len(above) else 0.0
     if (~active).sum() >= 5:
         pause = ltas(spec[~active])
-        ref = float(np.median(pause[int(300 / bin_hz) : int(3000 / bin_hz)]))
+        ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
         if ref > top - 80.0:  # a floor to see, not digital silence
             heard = np.nonzero(pause > ref - 30.0)[0]
             if len(heard):
@@ -156,24 +171,32 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     import numpy as np
 
     hop = max(1, int(rate * 0.005))
-    fr = _frames(mono.astype(np.float32), hop * 2, hop)
-    lv = _db(np.mean(fr.astype(np.float64) ** 2, axis=1))
+    blocks = mono[: len(mono) // hop * hop].reshape(-1, hop)
+    power = np.empty(len(blocks))
+    for i in range(0, len(blocks), 4096):
+        b = blocks[i : i + 4096].astype(np.float64)
+        power[i : i + 4096] = np.einsum("ij,ij->i", b, b) / hop
+    lv = _db((power[:-1] + power[1:]) / 2)  # 10 ms frames every 5 ms
     horizon = 200  # 1 s of frames
     if len(lv) < horizon + 2:
         return None
-    w = np.lib.stride_tricks.sliding_window_view(lv, horizon)
-    start = w[:, 0]
-    keep = start > floor_db + 30.0
-    if keep.sum() < 10:
-        return None
-    w, start = w[keep], start[keep]
-    down = w[:, 1:] <= start[:, None] - 20.0
-    reached = down.any(axis=1)
-    j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
-    peak_before = np.maximum.accumulate(w[:, 1:], axis=1)
-    rises = peak_before[np.arange(len(j)), np.maximum(j - 1, 0)] > start
-    ok = reached & ~(rises & (j > 0))
-    falls = (j[ok] + 1) * 0.005
+    windows = np.lib.stride_tricks.sliding_window_view(lv, horizon)
+    found: list[np.ndarray] = []
+    for c in range(0, len(windows), 2048):  # a block of start frames at a time
+        w = windows[c : c + 2048]
+        keep = w[:, 0] > floor_db + 30.0
+        if not keep.any():
+            continue
+        w = w[keep]
+        start = w[:, 0]
+        down = w[:, 1:] <= start[:, None] - 20.0
+        reached = down.any(axis=1)
+        j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
+        peak_before = np.maximum.accumulate(w[:, 1:], axis=1)
+        rises = peak_before[np.arange(len(j)), np.maximum(j - 1, 0)] > start
+        ok = reached & ~(rises & (j > 0))
+        found.append((j[ok] + 1) * 0.005)
+    falls = np.concatenate(found) if found else np.zeros(0)
     if len(falls) < 10:
         return None
     return 3.0 * float(np.partition(falls, len(falls) // 10)[len(falls) // 10])
@@ -245,18 +268,23 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
 
     x = soxr.resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
     size, hop = 320, 160
-    fr = _frames(np.asarray(x, np.float32), size, hop).astype(np.float64)
-    fr = fr - fr.mean(axis=1, keepdims=True)
-    energy = np.sum(fr**2, axis=1)
-    spec = np.fft.rfft(fr, n=2 * size, axis=1)
-    ac = np.fft.irfft(np.abs(spec) ** 2, axis=1)[:, :size]
+    frames = _frames(np.asarray(x, np.float32), size, hop)
     lo, hi = 20, 134  # 400 Hz .. 60 Hz
-    # normalise by the energy of the overlapping parts so long lags are not penalised
-    norm = ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) * (size / (size - np.arange(lo, hi)))
+    energy = np.empty(len(frames))
+    norm = np.empty((len(frames), hi - lo))
+    for i in range(0, len(frames), 1024):  # a block of frames at a time: memory stays flat
+        fr = frames[i : i + 1024].astype(np.float64)
+        fr -= fr.mean(axis=1, keepdims=True)
+        energy[i : i + 1024] = np.einsum("ij,ij->i", fr, fr)
+        ac = np.fft.irfft(np.abs(np.fft.rfft(fr, n=2 * size, axis=1)) ** 2, axis=1)
+        # normalise by the energy of the overlapping parts so long lags are not penalised
+        norm[i : i + 1024] = (
+            ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) * (size / (size - np.arange(lo, hi)))
+        )
     best = norm.max(axis=1)
     # the first lag within 90% of the best: avoids picking a multiple of the period
     first = np.argmax(norm >= 0.9 * best[:, None], axis=1) + lo
-    loud = _db(energy / size) > _db(np.percentile(energy / size, 95)) - 25
+    loud = _db(energy / size) > _db(_pct(energy / size, 95)) - 25
     f0 = np.where((best > 0.6) & loud, 8000.0 / first, 0.0)
     return f0, hop / 8000
 
@@ -290,7 +318,7 @@ def speaker_split(f0: np.ndarray, hop_s: float, silent: np.ndarray, frame_s: flo
         seg = f0[int(a * frame_s / hop_s) : int(b * frame_s / hop_s)]
         v = seg[seg > 0]
         if len(v) * hop_s >= 0.4:
-            pitches.append(float(np.median(12 * np.log2(v / 100.0))))
+            pitches.append(_pct(12 * np.log2(v / 100.0)))
     if len(pitches) < 4:
         return None
     p = np.sort(np.array(pitches))
@@ -299,4 +327,4 @@ def speaker_split(f0: np.ndarray, hop_s: float, silent: np.ndarray, frame_s: flo
     low, high = p[: i + 1], p[i + 1 :]
     if len(low) < 2 or len(high) < 2:
         return None
-    return float(np.median(high) - np.median(low))
+    return _pct(high) - _pct(low)

@@ -194,8 +194,11 @@ def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
     if usable == 0:
         return np.array([_db(float(np.sqrt(np.mean(mono**2)))) if len(mono) else -200.0])
     frames = mono[:usable].reshape(-1, n)
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-10))
+    ms = np.empty(len(frames))
+    for i in range(0, len(frames), 2048):  # float64 a block at a time: memory stays flat
+        f = frames[i : i + 2048].astype(np.float64)
+        ms[i : i + 2048] = np.einsum("ij,ij->i", f, f) / n
+    return 10 * np.log10(np.maximum(ms, 1e-20))
 
 
 def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
@@ -219,8 +222,12 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
             vl, vr = ll - sl * sl / n, rr_ - sr * sr / n
             corr = (lr - sl * sr / n) / math.sqrt(vl * vr) if vl > 0 and vr > 0 else None
     mono = mixdown(data)
-    peak = float(np.max(np.abs(data))) if data.size else 0.0
-    clipped = float(np.mean(np.abs(data) >= t.clip_level)) if data.size else 0.0
+    peak, over = 0.0, 0
+    for i in range(0, len(data), 1 << 16):
+        block = np.abs(data[i : i + (1 << 16)])
+        peak = max(peak, float(block.max()))
+        over += int(np.count_nonzero(block >= t.clip_level))
+    clipped = over / data.size if data.size else 0.0
     levels = frame_levels(mono, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
@@ -235,8 +242,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     fc = len(mono) // n
     clipped_frames = None
     if fc:
+        frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = (
-            np.abs(mono[: fc * n]).reshape(-1, n).max(axis=1) >= t.clip_level
+            np.maximum(frames.max(axis=1), -frames.min(axis=1)) >= t.clip_level
         ).tolist()
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
