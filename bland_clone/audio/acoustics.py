@@ -276,7 +276,8 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
         fr = frames[i : i + 1024].astype(np.float64)
         fr -= fr.mean(axis=1, keepdims=True)
         energy[i : i + 1024] = np.einsum("ij,ij->i", fr, fr)
-        ac = np.fft.irfft(np.abs(np.fft.rfft(fr, n=2 * size, axis=1)) ** 2, axis=1)
+        # 512 points hold lags up to 192 without wrapping: enough for 134, and a power of 2
+        ac = np.fft.irfft(np.abs(np.fft.rfft(fr, n=512, axis=1)) ** 2, axis=1)
         # normalise by the energy of the overlapping parts so long lags are not penalised
         norm[i : i + 1024] = (
             ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) * (size / (size - np.arange(lo, hi)))
