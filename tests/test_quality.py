@@ -308,3 +308,15 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
     data, rate = quality.decode(paths["noisy-lead-strong"])
     voiced = quality.speech_mask(quality.mixdown(data), rate)
     assert 2.9 <= int(np.argmax(voiced)) * quality.FRAME_S <= 3.2
+
+
+@pytest.mark.parametrize("mains", [49.6, 60.3])
+def test_hum_off_its_nominal_frequency_is_still_hum(labelled: list[corpus.Item], tmp_path: Path,
+                                                    mains: float) -> None:
+    """Mains frequency drifts (+-0.5 Hz); the hum is named by its nominal 50 or 60 Hz."""
+    (clean,) = [i for i in labelled if i.name == "clean-01-us"]
+    x, rate = sf.read(clean.path, dtype="float32")
+    y = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, mains), rate, 25)
+    found = warnings_of(make(tmp_path / "drift.wav", y, rate))
+    assert set(found) == {"hum"}
+    assert f"mains hum at {round(mains / 10) * 10} Hz" in found["hum"]

@@ -93,6 +93,8 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
             if c + 13 >= len(avg):
                 break
             peak = float(avg[c - 1 : c + 2].max())
+            if peak < 4 * max(float(avg[c - 2]), float(avg[c + 2])):
+                peak = 0.0  # the skirt of a line 2 Hz or more away (a tone's sidebands), not mains
             floor = _pct(np.concatenate([avg[c - 12 : c - 3], avg[c + 4 : c + 13]]))
             prom.append(10 * math.log10(max(peak, 1e-30) / max(floor, 1e-30)))
             if prom[-1] >= 6.0:
