@@ -338,7 +338,7 @@ def _acoustics(data: np.ndarray, mono: np.ndarray, rate: int, silent: np.ndarray
     f0, f0_hop = a.pitch_track(mono, rate)
     return {
         "decay_time_s": a.decay_time(mono, rate, noise_db),
-        "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, noise_db, skip=skip),
+        "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
         "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
