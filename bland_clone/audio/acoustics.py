@@ -124,7 +124,8 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
 
     def ltas(rows: np.ndarray) -> np.ndarray:
         db = _db(rows.mean(axis=0, dtype=np.float64))
-        return np.convolve(db, np.ones(k) / k, mode="same")[: len(db) - k // 2]
+        padded = np.pad(db, (k // 2, k - 1 - k // 2), mode="edge")  # not zeros: 0 dB is loud
+        return np.convolve(padded, np.ones(k) / k, mode="valid")
 
     speech = ltas(spec[active] if active.any() else spec)
     top = float(speech.max())
