@@ -178,8 +178,8 @@ def test_annotations_under_github_actions_and_escaping(cli, tmp_path: Path) -> N
     line = next(x for x in r.out.splitlines() if x.startswith("::warning"))
     assert line == (
         f"::warning file={tmp_path!s}/50%25%2Codd.wav,title=bland-clone::"
-        'File "50%25,odd.wav": 3.8s of actual speech; 10-15 seconds of clear speech is '
-        "recommended (prepare picks the best window)."
+        'File "50%25,odd.wav": the take is 4.0s long (first word to last, pauses included); '
+        "10-15 seconds of clear speech is recommended: record a longer take."
     )
     assert "::" not in cli("validate", odd, "--json", env={"GITHUB_ACTIONS": "true"}).out
 

@@ -78,8 +78,8 @@ def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
     r = cli("validate", a, b)
     assert r.code == 0
     assert (
-        'warning: File "a.wav": 3.8s of actual speech; 10-15 seconds of clear speech is '
-        "recommended (prepare picks the best window)." in r.out
+        'warning: File "a.wav": the take is 4.0s long (first word to last, pauses included); '
+        "10-15 seconds of clear speech is recommended: record a longer take." in r.out
     )
     assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
     assert r.err == "2 files OK, 2 warnings.\n"

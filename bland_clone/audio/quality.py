@@ -49,6 +49,33 @@ class Thresholds:
     channel_level_diff_db: float = 20.0
     #: Two channels correlated less than 0.5 are not one centred voice.
     min_channel_correlation: float = 0.5
+    #: The take (first word to last, pauses included; up to 0.25 s of edge silence counts, as
+    #: prepare keeps) is what the service's "10-15 seconds" means: a 12 s take with 35%
+    #: pauses is a good sample. Too short when the take is under 10 s; too long only when
+    #: the speech itself (pauses excluded) is over 15 s.
+    take_edge_s: float = 0.25
+    #: Estimated decay time (acoustics.decay_time, seconds for 60 dB). Dry takes read
+    #: 0.03-0.08 s on the corpus, a furnished room (RT60 0.4 s) 0.35 s, a hall (RT60 1.5 s)
+    #: 1.2 s. Living rooms ring for 0.3-0.5 s; over 0.5 s the room is heard after each word
+    #: and the clone rings with it.
+    max_decay_s: float = 0.5
+    #: Share of the time with two or more steady notes that are not one voice's harmonics
+    #: (acoustics.tonal_ratio). Speech reads 0-1.4% on the corpus; music 18 dB under the voice
+    #: half of the time 11%, a music bed 8 dB under it 20%.
+    max_tonal_ratio: float = 0.08
+    #: Mains hum (50/60 Hz lines) less than 45 dB under the speech is heard in every pause
+    #: (a quiet room's floor sits 50-60 dB under the voice).
+    hum_below_speech_db: float = 45.0
+    #: Below 7 kHz of bandwidth (wideband speech ends at 7 kHz) the upper formants and the
+    #: sibilants are gone: a phone line (3.4 kHz), a low-bitrate MP3 (4-8 kHz).
+    min_bandwidth_hz: float = 7000.0
+    #: Quantisation noise (step / sqrt(12)) less than 40 dB under the speech: 8-bit audio at a
+    #: normal level (33 dB); 10-bit and more are clean enough (45 dB and up).
+    min_quantisation_snr_db: float = 40.0
+    #: Two groups of speech turns whose median pitches are 7 semitones (a fifth) or more apart:
+    #: one speaker's turns stay within 2 semitones on the corpus; a man and a woman are about
+    #: an octave (12) apart.
+    speaker_pitch_gap_st: float = 7.0
 
 
 THRESHOLDS = Thresholds()
@@ -70,6 +97,21 @@ class Quality:
     channels: int
     channel_level_diff_db: float | None = None
     channel_correlation: float | None = None
+    #: the take's length: first word to last, pauses included
+    take_seconds: float = 0.0
+    #: estimated reverberation decay time (s); None without 25 dB of range over the noise
+    decay_time_s: float | None = None
+    #: share of the time with two or more steady tones (music)
+    tonal_ratio: float = 0.0
+    #: mains hum: its frequency and how far under the speech level it is
+    hum_hz: float | None = None
+    hum_below_speech_db: float | None = None
+    #: upper edge of the sound (Hz)
+    bandwidth_hz: float | None = None
+    #: bit depth of the samples when it is 16 bits or less (None: 24-bit, float or re-encoded)
+    bit_depth: int | None = None
+    #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
+    speaker_pitch_gap_st: float | None = None
     #: frame levels in dBFS, for the level strip (not in JSON)
     frames_db: list[float] | None = None
     clipped_frames: list[bool] | None = None
@@ -125,8 +167,11 @@ def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
     if usable == 0:
         return np.array([_db(float(np.sqrt(np.mean(mono**2)))) if len(mono) else -200.0])
     frames = mono[:usable].reshape(-1, n)
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-10))
+    ms = np.empty(len(frames))
+    for i in range(0, len(frames), 2048):  # float64 a block at a time: memory stays flat
+        f = frames[i : i + 2048].astype(np.float64)
+        ms[i : i + 2048] = np.einsum("ij,ij->i", f, f) / n
+    return 10 * np.log10(np.maximum(ms, 1e-20))
 
 
 def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
@@ -141,15 +186,21 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
 
     channels = data.shape[1]
     diff_db = corr = None
-    if channels >= 2:
-        left, right = data[:, 0].astype(np.float64), data[:, 1].astype(np.float64)
-        rl, rr = np.sqrt(np.mean(left**2)), np.sqrt(np.mean(right**2))
-        diff_db = abs(_db(float(rl)) - _db(float(rr)))
+    if channels >= 2 and len(data):
+        n = len(data)
+        sl, sr, ll, rr_, lr = _pair_sums(data[:, 0], data[:, 1])
+        rl, rr = math.sqrt(ll / n), math.sqrt(rr_ / n)
+        diff_db = abs(_db(rl) - _db(rr))
         if rl > 1e-6 and rr > 1e-6:
-            corr = float(np.corrcoef(left, right)[0, 1])
+            vl, vr = ll - sl * sl / n, rr_ - sr * sr / n
+            corr = (lr - sl * sr / n) / math.sqrt(vl * vr) if vl > 0 and vr > 0 else None
     mono = mixdown(data)
-    peak = float(np.max(np.abs(data))) if data.size else 0.0
-    clipped = float(np.mean(np.abs(data) >= t.clip_level)) if data.size else 0.0
+    peak, over = 0.0, 0
+    for i in range(0, len(data), 1 << 16):
+        block = np.abs(data[i : i + (1 << 16)])
+        peak = max(peak, float(block.max()))
+        over += int(np.count_nonzero(block >= t.clip_level))
+    clipped = over / data.size if data.size else 0.0
     levels = frame_levels(mono, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
@@ -157,16 +208,23 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     noise = percentile(levels, 10)
     if silent.any():
         noise = percentile(levels[silent], 50)
-    lead = int(np.argmax(~silent)) if (~silent).any() else len(silent)
-    trail = int(np.argmax(~silent[::-1])) if (~silent).any() else len(silent)
+    voiced = _voiced(mono, rate, silent, speech)
+    lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
+    trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
     n = max(1, int(rate * FRAME_S))
     fc = len(mono) // n
     clipped_frames = None
     if fc:
+        frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = (
-            np.abs(mono[: fc * n]).reshape(-1, n).max(axis=1) >= t.clip_level
+            np.maximum(frames.max(axis=1), -frames.min(axis=1)) >= t.clip_level
         ).tolist()
+    take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
+    take -= max(0.0, trail * FRAME_S - t.take_edge_s)
+    extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
     return Quality(
+        take_seconds=max(0.0, take) if voiced.any() else 0.0,
+        **extra,
         clipped_ratio=clipped,
         speech_level_dbfs=speech,
         peak_dbfs=_db(peak),
@@ -175,7 +233,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         leading_silence_s=lead * FRAME_S,
         trailing_silence_s=trail * FRAME_S,
         silent_ratio=float(np.mean(silent)) if len(silent) else 1.0,
-        speech_seconds=float(np.sum(~silent)) * FRAME_S,
+        speech_seconds=float(np.sum(voiced)) * FRAME_S,
         samplerate=rate,
         channels=channels,
         channel_level_diff_db=diff_db,
@@ -185,18 +243,106 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     )
 
 
+def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
+    """One bool per 20 ms frame: speech (loud enough and heard as a voice). What prepare should
+    choose its window by, so that room noise before the first word is not kept as speech."""
+    import numpy as np
+
+    levels = frame_levels(mono, rate)
+    silent = silent_mask(levels, t)
+    active = levels[~silent]
+    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+    return _voiced(mono, rate, silent, speech)
+
+
+def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
+    """Frames with speech: loud enough (the energy gate) and heard as a voice by the voice-
+    activity detector. In a noisy room, under hum or music, the gate alone counts every pause
+    as speech. When the detector hears a voice in under a third of the loud frames (a sound it
+    was not trained on, such as a synthetic tone), or is not installed, the gate decides."""
+    import numpy as np
+
+    from . import vad
+
+    loud = ~silent
+    heard = vad.speech_frames(mono, rate, speech_db) if loud.any() else None
+    if heard is None or not len(heard):
+        return loud
+    if len(heard) < len(loud):
+        heard = np.concatenate([heard, np.repeat(heard[-1:], len(loud) - len(heard))])
+    both = loud & heard[: len(loud)]
+    # runs under 100 ms are the detector settling (it starts by calling noise speech) or clicks
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], both.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - start < 5:
+            both[start:end] = False
+    return both if both.sum() * 3 >= loud.sum() else loud
+
+
+def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
+    """sum a, sum b, sum a*a, sum b*b, sum a*b in float64, a block at a time (no float64
+    copy of the whole recording; BLAS dot products are fast)."""
+    import numpy as np
+
+    out = [0.0] * 5
+    for i in range(0, len(a), 1 << 16):
+        x = a[i : i + (1 << 16)].astype(np.float64)
+        y = b[i : i + (1 << 16)].astype(np.float64)
+        out[0] += float(x.sum())
+        out[1] += float(y.sum())
+        out[2] += float(x @ x)
+        out[3] += float(y @ y)
+        out[4] += float(x @ y)
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def _acoustics(data: np.ndarray, mono: np.ndarray, rate: int, silent: np.ndarray,
+               speech_db: float, noise_db: float) -> dict[str, Any]:
+    """The measurements of acoustics.py, as Quality fields."""
+    import numpy as np
+
+    from . import acoustics as a
+
+    spec, bin_hz = a.spectrogram(mono, rate)
+    hop_s = 0.5 / bin_hz
+    which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
+    hum = a.hum(mono, rate, speech_db)
+    skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
+    f0, f0_hop = a.pitch_track(mono, rate)
+    return {
+        "decay_time_s": a.decay_time(mono, rate, noise_db),
+        "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
+        "hum_hz": hum[0] if hum else None,
+        "hum_below_speech_db": hum[1] if hum else None,
+        "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
+        "bit_depth": a.bit_depth(data),
+        "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
+    }
+
+
+def quantisation_db(bits: int) -> float:
+    """Level of the quantisation noise of `bits`-bit samples (step / sqrt(12)), in dBFS."""
+    return _db(2.0 ** (1 - bits) / math.sqrt(12))
+
+
 def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """Mono: the mean of the channels, or the live one when another is dead."""
     import numpy as np
 
     if data.shape[1] == 1:
         return data[:, 0]
-    rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
+    if data.shape[1] == 2:
+        _, _, ll, rr, _ = _pair_sums(data[:, 0], data[:, 1])
+        rms = np.sqrt(np.array([ll, rr]) / max(1, len(data)))
+    else:
+        rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
     best = int(np.argmax(rms))
     others = [i for i in range(data.shape[1]) if i != best]
     if all(_db(float(rms[best])) - _db(float(rms[i])) > t.channel_level_diff_db for i in others):
         return data[:, best]
-    return data.mean(axis=1)
+    if data.shape[1] == 2:
+        return (data[:, 0] + data[:, 1]) * np.float32(0.5)
+    return data.mean(axis=1, dtype=np.float32)
 
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
@@ -241,12 +387,70 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"{q.silent_ratio:.0%} of the file is silent or near-silent; "
             "the clone needs speech (prepare picks the part with the most).",
         )
-    if q.snr_db < t.min_snr_db and q.speech_level_dbfs > -200:
+    hum = q.hum_below_speech_db is not None and q.hum_below_speech_db < t.hum_below_speech_db
+    music = q.tonal_ratio > t.max_tonal_ratio
+    coarse = (
+        q.bit_depth is not None
+        and q.speech_level_dbfs - quantisation_db(q.bit_depth) < t.min_quantisation_snr_db
+    )
+    # The noise floor a hum, a music bed or coarse samples make is named as such, not as a room.
+    explained = hum or music or (
+        coarse and q.bit_depth is not None
+        and q.noise_floor_dbfs < quantisation_db(q.bit_depth) + 6.0
+    )
+    if q.snr_db < t.min_snr_db and q.speech_level_dbfs > -200 and not explained:
         warn(
             "noisy",
             f"background noise is high (noise floor {q.noise_floor_dbfs:.1f} dBFS, "
             f"signal-to-noise {q.snr_db:.1f} dB, below {t.min_snr_db:g}); record in a quieter "
-            "room, away from fans and hum.",
+            "room, away from fans and computers.",
+        )
+    if hum:
+        warn(
+            "hum",
+            f"mains hum at {q.hum_hz:g} Hz and its harmonics, {q.hum_below_speech_db:.1f} dB "
+            f"under the speech (warns within {t.hum_below_speech_db:g} dB); move away from "
+            "power supplies and lights, or use a battery-powered or balanced microphone.",
+        )
+    if music:
+        warn(
+            "music",
+            f"background music or tones: {q.tonal_ratio:.0%} of the time holds steady notes "
+            f"(above {t.max_tonal_ratio:.0%}); record with no music playing: the clone learns it.",
+        )
+    if q.decay_time_s is not None and q.decay_time_s > t.max_decay_s:
+        warn(
+            "reverb",
+            f"the room echoes: estimated decay time {q.decay_time_s:.2f}s after each word "
+            f"(above {t.max_decay_s:g}s); record in a smaller, furnished room, closer to the "
+            "microphone (soft furnishings, not bare walls).",
+        )
+    if (
+        q.bandwidth_hz is not None
+        and q.bandwidth_hz < t.min_bandwidth_hz
+        and q.samplerate >= t.min_samplerate
+    ):
+        warn(
+            "band_limited",
+            f"the sound stops at {q.bandwidth_hz / 1000:.1f} kHz (below "
+            f"{t.min_bandwidth_hz / 1000:g} kHz): a phone line or a low-bitrate (lossy) "
+            "encoding cut the upper formants; use the original recording, or export WAV or "
+            "MP3 at 128 kbit/s or more.",
+        )
+    if coarse and q.bit_depth is not None:
+        warn(
+            "low_bit_depth",
+            f"{q.bit_depth}-bit samples: their quantisation noise is "
+            f"{q.speech_level_dbfs - quantisation_db(q.bit_depth):.1f} dB under the speech "
+            f"(below {t.min_quantisation_snr_db:g}); export 16-bit or more (this noise is the "
+            "file's, not the room's).",
+        )
+    if q.speaker_pitch_gap_st is not None and q.speaker_pitch_gap_st >= t.speaker_pitch_gap_st:
+        warn(
+            "two_speakers",
+            f"more than one speaker: turns at two pitches {q.speaker_pitch_gap_st:.1f} "
+            f"semitones apart (warns at {t.speaker_pitch_gap_st:g}); a sample must hold "
+            "one voice only.",
         )
     if q.samplerate < t.min_samplerate:
         warn(
@@ -266,10 +470,17 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"the channels are not one centred voice (correlation "
             f"{q.channel_correlation:.2f}); record mono (prepare mixes to mono).",
         )
-    if not (limits.RECOMMENDED_MIN_S <= q.speech_seconds <= limits.RECOMMENDED_MAX_S):
+    if q.take_seconds < limits.RECOMMENDED_MIN_S:
         warn(
             "speech_length",
-            f"{q.speech_seconds:.1f}s of actual speech; "
+            f"the take is {q.take_seconds:.1f}s long (first word to last, pauses included); "
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear speech "
+            "is recommended: record a longer take.",
+        )
+    elif q.speech_seconds > limits.RECOMMENDED_MAX_S:
+        warn(
+            "speech_length",
+            f"{q.speech_seconds:.1f}s of actual speech (pauses excluded); "
             f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear speech "
             "is recommended (prepare picks the best window).",
         )

@@ -1,0 +1,336 @@
+"""Measurements behind the quality causes that levels alone cannot tell: room reverb, background
+music, mains hum, a band-limited or lossy source, low bit depth, and a second speaker.
+
+Each function takes the mono signal (float32) and its rate and returns a number (or None when
+the recording gives no reliable reading: too little speech, too little dynamic range). numpy,
+and soxr to change rates; each function takes 10 ms or less for a 12 s recording and works a
+block at a time, so memory does not grow with float64 copies. The thresholds that turn these
+numbers into warnings live in quality.Thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _db(p: np.ndarray | float) -> np.ndarray:
+    import numpy as np
+
+    return 10 * np.log10(np.maximum(p, 1e-20))
+
+
+def _pct(values: np.ndarray, q: float = 50.0) -> float:
+    """The q-th percentile (nearest rank), without np.median/np.percentile, which import
+    numpy.ma (slower to import than a short file's whole analysis)."""
+    import numpy as np
+
+    v = np.asarray(values).reshape(-1)
+    if not len(v):
+        return 0.0
+    k = min(len(v) - 1, max(0, round(q / 100 * (len(v) - 1))))
+    return float(np.partition(v, k)[k])
+
+
+def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
+    import numpy as np
+
+    if len(x) < size:
+        x = np.concatenate([x, np.zeros(size - len(x), x.dtype)])
+    count = 1 + (len(x) - size) // hop
+    return np.lib.stride_tricks.as_strided(
+        x, shape=(count, size), strides=(x.strides[0] * hop, x.strides[0]), writeable=False
+    )
+
+
+def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[np.ndarray, float]:
+    """Power spectra (frames x bins) of Hann windows about `window_s` long, half-overlapped,
+    and the bin width in Hz. Scaled so a frame's bins sum to its mean square: a steady tone's
+    peak bin reads about its level in dBFS, whatever the rate."""
+    import numpy as np
+
+    size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
+    win = np.hanning(size)
+    scale = 1.0 / (float((win**2).sum()) * size / 2)
+    f = _frames(mono.astype(np.float32), size, size // 2)
+    spec = np.empty((len(f), size // 2 + 1), np.float32)
+    for i in range(0, len(f), 128):  # a block of frames at a time: memory stays flat
+        # float64: numpy's float32 FFT is slower
+        spec[i : i + 128] = np.abs(np.fft.rfft(f[i : i + 128] * win, axis=1)) ** 2 * scale
+    return spec, rate / size
+
+
+# -- mains hum -----------------------------------------------------------------------------------
+
+
+def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | None:
+    """(mains frequency, hum level in dB under the speech level) of a 50 or 60 Hz hum, or None.
+    A hum line is a spectral line at k x mains (k = 1..6) standing over its neighbours
+    (+-3..12 Hz) in a 1 Hz-resolution spectrum averaged over the whole recording: speech
+    harmonics wander and stay broad (under 4 dB over their neighbours on the corpus), and a
+    voice never reaches down to 50-60 Hz. Hum is the fundamental 10 dB or more over its
+    neighbours (a voice that lingers at 120 Hz makes lines at 2, 4, 6 x 60 Hz, not at 60);
+    its level sums the lines 6 dB or more over theirs."""
+    import numpy as np
+    import soxr
+
+    # 1 s windows (1 Hz bins) at a 1 kHz rate: the lines of interest are under 400 Hz
+    r = 1000
+    x = soxr.resample(mono.astype(np.float32), rate, r, quality="LQ").astype(np.float64)
+    size = r
+    if len(x) < size * 2:
+        return None
+    f = _frames(np.ascontiguousarray(x), size, size // 2)
+    win = np.hanning(size)
+    avg = (np.abs(np.fft.rfft(f * win, axis=1)) ** 2).mean(axis=0)
+    avg /= (win**2).sum() * size / 2  # summed over a line: the mean square of that tone
+    best: tuple[float, float] | None = None
+    for mains in (50.0, 60.0):
+        prom: list[float] = []
+        power = 0.0
+        for k in range(1, 7):
+            c = round(mains * k)
+            if c + 13 >= len(avg):
+                break
+            peak = float(avg[c - 1 : c + 2].max())
+            if peak < 4 * max(float(avg[c - 2]), float(avg[c + 2])):
+                peak = 0.0  # the skirt of a line 2 Hz or more away (a tone's sidebands), not mains
+            floor = _pct(np.concatenate([avg[c - 12 : c - 3], avg[c + 4 : c + 13]]))
+            prom.append(10 * math.log10(max(peak, 1e-30) / max(floor, 1e-30)))
+            if prom[-1] >= 6.0:
+                power += max(0.0, float(avg[c - 2 : c + 3].sum()) - 5 * floor)
+        if prom and prom[0] >= 10.0 and power > 0:
+            under = speech_db - 10 * math.log10(power)
+            if best is None or under < best[1]:
+                best = (mains, under)
+    return best
+
+
+# -- bandwidth and bit depth ---------------------------------------------------------------------
+
+
+def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
+    """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
+    the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
+    noise is within 30 dB of its own level at 300-3000 Hz. A microphone hears its own noise
+    floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate MP3's cut-off
+    there is nothing at all (-70 dB and lower on the corpus)."""
+    import numpy as np
+
+    k = max(1, int(200 / bin_hz))
+
+    def ltas(rows: np.ndarray) -> np.ndarray:
+        db = _db(rows.mean(axis=0, dtype=np.float64))
+        padded = np.pad(db, (k // 2, k - 1 - k // 2), mode="edge")  # not zeros: 0 dB is loud
+        return np.convolve(padded, np.ones(k) / k, mode="valid")
+
+    speech = ltas(spec[active] if active.any() else spec)
+    top = float(speech.max())
+    above = np.nonzero(speech > top - 60.0)[0]
+    edge = float(above[-1] * bin_hz) if len(above) else 0.0
+    if (~active).sum() >= 5:
+        pause = ltas(spec[~active])
+        ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
+        if ref > top - 80.0:  # a floor to see, not digital silence
+            heard = np.nonzero(pause > ref - 30.0)[0]
+            if len(heard):
+                edge = max(edge, float(heard[-1] * bin_hz))
+    return edge
+
+
+def bit_depth(data: np.ndarray) -> int | None:
+    """The smallest bit depth (8-16) whose grid holds every sample, or None: 24-bit or float
+    audio, or a file re-encoded since (lossy, resampled)."""
+    import numpy as np
+
+    x = data.reshape(-1)
+    if len(x) > 200_000:
+        x = x[:: len(x) // 200_000 + 1]
+    x = x.astype(np.float64)
+    if not np.any(x):
+        return None
+    probe = x[np.nonzero(x)[0][:4000]]  # a cheap first look; the full check confirms
+    for bits in range(8, 17):
+        for sample in (probe, x):
+            q = sample * 2 ** (bits - 1)
+            if not np.all(np.abs(q - np.round(q)) < 1e-3):
+                break
+        else:
+            return bits
+    return None
+
+
+# -- reverb --------------------------------------------------------------------------------------
+
+
+def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
+    """Estimated reverberation time (seconds for 60 dB): three times the time the level takes
+    to fall 20 dB, fast falls only. When a word ends, the level can fall no faster than the
+    room lets it; in a dry room it drops 20 dB in a few tens of milliseconds. Every 5 ms
+    frame 30 dB or more over the noise floor that starts a fall (nothing louder until the
+    level is 20 dB down, within 1 s) gives one fall time; the 10th percentile is the room's.
+    None with under 30 dB of range over the floor or under 10 falls."""
+    import numpy as np
+
+    hop = max(1, int(rate * 0.005))
+    blocks = mono[: len(mono) // hop * hop].reshape(-1, hop)
+    power = np.empty(len(blocks))
+    for i in range(0, len(blocks), 4096):
+        b = blocks[i : i + 4096].astype(np.float64)
+        power[i : i + 4096] = np.einsum("ij,ij->i", b, b) / hop
+    lv = _db((power[:-1] + power[1:]) / 2)  # 10 ms frames every 5 ms
+    horizon = 200  # 1 s of frames
+    if len(lv) < horizon + 2:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(lv, horizon)
+    found: list[np.ndarray] = []
+    for c in range(0, len(windows), 2048):  # a block of start frames at a time
+        w = windows[c : c + 2048]
+        keep = w[:, 0] > floor_db + 30.0
+        if not keep.any():
+            continue
+        w = w[keep]
+        start = w[:, 0]
+        down = w[:, 1:] <= start[:, None] - 20.0
+        reached = down.any(axis=1)
+        j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
+        peak_before = np.maximum.accumulate(w[:, 1:], axis=1)
+        rises = peak_before[np.arange(len(j)), np.maximum(j - 1, 0)] > start
+        ok = reached & ~(rises & (j > 0))
+        found.append((j[ok] + 1) * 0.005)
+    falls = np.concatenate(found) if found else np.zeros(0)
+    if len(falls) < 10:
+        return None
+    return 3.0 * float(np.partition(falls, len(falls) // 10)[len(falls) // 10])
+
+
+# -- music ---------------------------------------------------------------------------------------
+
+#: How long a tone must hold its frequency to count as a note.
+HOLD_S = 0.4
+
+
+def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, speech_db: float,
+                skip: list[float] | None = None) -> float:
+    """Share of the recording's frames that hold two or more steady tones at once, not all
+    harmonics of the lowest: spectral peaks (100-2000 Hz, 12 dB over their surroundings, within
+    50 dB of the speech level) that keep their frequency (+-1 bin) for 0.4 s or more. Played
+    notes hold; speech glides from syllable to syllable, and a held vowel is one harmonic
+    series. Frequencies in `skip` (mains hum lines) are ignored."""
+    import numpy as np
+
+    lo, hi = int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
+    if hi <= lo + 4:
+        return 0.0
+    p = _db(spec[:, lo - 1 : hi + 2])
+    centre = p[:, 1:-1]
+    is_peak = (centre > p[:, :-2]) & (centre >= p[:, 2:])
+    k = max(3, int(80 / bin_hz)) | 1
+    c = np.cumsum(np.pad(centre, ((0, 0), (k // 2 + 1, k // 2)), mode="edge"), axis=1)
+    smooth = (c[:, k:] - c[:, :-k]) / k
+    is_peak &= centre > smooth + 12.0
+    is_peak &= centre > speech_db - 50.0
+    if skip:
+        for f in skip:
+            b = round(f / bin_hz) - lo
+            is_peak[:, max(0, b - 1) : b + 2] = False
+    # a peak within one bin counts as the same tone
+    held = is_peak | np.roll(is_peak, 1, axis=1) | np.roll(is_peak, -1, axis=1)
+    need = max(2, round(HOLD_S / hop_s))
+    if len(held) < need:
+        return 0.0
+    run = np.asarray(np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2))
+    steady = np.zeros_like(held)
+    for i in range(need):
+        steady[i : i + run.shape[0]] |= run
+    steady &= is_peak
+    # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
+    # (or a melody over a bass) are not all multiples of the lowest one.
+    musical = 0
+    for row in steady:
+        bins = np.nonzero(row)[0]
+        if len(bins) < 2:
+            continue
+        freqs = (bins + lo) * bin_hz
+        n = np.maximum(1, np.round(freqs / freqs[0]))
+        f0 = float(np.sum(freqs * n) / np.sum(n * n))  # least-squares fundamental
+        if np.any(np.abs(freqs - n * f0) > 1.5 * bin_hz):
+            musical += 1
+    return musical / len(steady)
+
+
+# -- speakers ------------------------------------------------------------------------------------
+
+
+def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
+    """Fundamental frequency per 20 ms frame (0 where unvoiced), by normalised autocorrelation
+    of 40 ms frames at 8 kHz, 60-400 Hz; and the hop in seconds."""
+    import numpy as np
+    import soxr
+
+    x = soxr.resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
+    size, hop = 320, 160
+    frames = _frames(np.asarray(x, np.float32), size, hop)
+    lo, hi = 20, 134  # 400 Hz .. 60 Hz
+    energy = np.empty(len(frames))
+    norm = np.empty((len(frames), hi - lo))
+    for i in range(0, len(frames), 1024):  # a block of frames at a time: memory stays flat
+        fr = frames[i : i + 1024].astype(np.float64)
+        fr -= fr.mean(axis=1, keepdims=True)
+        energy[i : i + 1024] = np.einsum("ij,ij->i", fr, fr)
+        # 512 points hold lags up to 192 without wrapping: enough for 134, and a power of 2
+        ac = np.fft.irfft(np.abs(np.fft.rfft(fr, n=512, axis=1)) ** 2, axis=1)
+        # normalise by the energy of the overlapping parts so long lags are not penalised
+        norm[i : i + 1024] = (
+            ac[:, lo:hi] / np.maximum(ac[:, :1], 1e-12) * (size / (size - np.arange(lo, hi)))
+        )
+    best = norm.max(axis=1)
+    # the first lag within 90% of the best: avoids picking a multiple of the period
+    first = np.argmax(norm >= 0.9 * best[:, None], axis=1) + lo
+    loud = _db(energy / size) > _db(_pct(energy / size, 95)) - 25
+    f0 = np.where((best > 0.6) & loud, 8000.0 / first, 0.0)
+    return f0, hop / 8000
+
+
+def speaker_split(f0: np.ndarray, hop_s: float, silent: np.ndarray, frame_s: float) -> float | None:
+    """Distance in semitones between two groups of speech turns told apart by pitch. A turn is
+    speech between pauses of 0.25 s or more; its pitch is the median over its voiced frames
+    (at least 0.4 s of them). The turns are split in two at the largest gap of their sorted
+    pitches. None with under four such turns, or when a group would hold a single turn."""
+    import numpy as np
+
+    # turns from the 20 ms silence mask
+    gap = round(0.25 / frame_s)
+    turns: list[tuple[int, int]] = []
+    start = None
+    quiet = 0
+    for i, s in enumerate(silent.tolist()):
+        if not s:
+            if start is None:
+                start = i
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet >= gap:
+                turns.append((start, i - quiet + 1))
+                start, quiet = None, 0
+    if start is not None:
+        turns.append((start, len(silent) - quiet))
+    pitches: list[float] = []
+    for a, b in turns:
+        seg = f0[int(a * frame_s / hop_s) : int(b * frame_s / hop_s)]
+        v = seg[seg > 0]
+        if len(v) * hop_s >= 0.4:
+            pitches.append(_pct(12 * np.log2(v / 100.0)))
+    if len(pitches) < 4:
+        return None
+    p = np.sort(np.array(pitches))
+    gaps = np.diff(p)
+    i = int(np.argmax(gaps))
+    low, high = p[: i + 1], p[i + 1 :]
+    if len(low) < 2 or len(high) < 2:
+        return None
+    return _pct(high) - _pct(low)
