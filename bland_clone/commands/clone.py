@@ -138,9 +138,10 @@ def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> d
 
     try:
         size = speak_to_file(client, voice_id, text, path, "pcm_24000")
-    except BlandCloneError as exc:
-        out.warn(f"The voice was created, but the preview failed: {exc.message}")
-        return {"ok": False, "path": path, "error": exc.message}
+    except Exception as exc:  # the voice exists: whatever failed, report it and its id
+        why = exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
+        out.warn(f"The voice {voice_id} was created, but the preview failed: {why}")
+        return {"ok": False, "path": path, "error": why}
     out.info(f"Preview written to {path} ({size} bytes).")
     return {"ok": True, "path": path, "bytes": size}
 
