@@ -10,6 +10,7 @@ and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import io
 import math
@@ -150,6 +151,7 @@ class SandboxState:
         return any(name_key(v.name) == key and v.id != but for v in self.live() if v.is_custom)
 
 
+@functools.lru_cache(maxsize=32)
 def tone_wav(seconds: float, rate: int, *, ulaw: bool = False) -> bytes:
     """A quiet two-tone WAV, standing in for speech."""
     n = int(seconds * rate)
