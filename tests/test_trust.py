@@ -416,3 +416,20 @@ def test_the_sandbox_takes_its_key_from_the_environment(isolated: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- speed: a network command imports only what it needs ---------------------------------------
+
+
+def test_voices_list_imports_no_audio_module_nor_upload_machinery(service: Service) -> None:
+    code = (
+        "import io, sys, contextlib\n"
+        "from bland_clone.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['voices', 'list'])\n"
+        "bad = ('bland_clone.audio', 'numpy', 'soundfile', 'requests_toolbelt', 'rich')\n"
+        "print(rc, sorted(m for m in sys.modules if m.startswith(bad)))\n"
+    )
+    env = {**os.environ, "BLAND_API_URL": service.url, "BLAND_API_KEY": KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "0 []", done.stderr
