@@ -348,3 +348,28 @@ def sized(total: int, chunk: int = 1 << 20) -> Callable[[], Iterable[bytes]]:
             left -= chunk
 
     return gen
+
+
+class HeaderTrickler(Listener):
+    """Answers every connection with a status line, then its headers one byte every 0.2 s."""
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(300):
+                conn.sendall(b"X")
+                time.sleep(0.2)
+        except OSError:
+            pass
+        finally:
+            conn.close()

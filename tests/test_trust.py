@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY
-from servers import BreakingProxy, Listener, Service, endless, sized, trickle
+from servers import BreakingProxy, HeaderTrickler, Listener, Service, endless, sized, trickle
 
 HTML = {
     "body": b"<html><title>Bad Gateway</title></html>",
@@ -125,6 +125,20 @@ def test_a_proxy_never_sees_the_key_of_a_plain_http_url(
     assert service.faults.seen[-1][2]["Authorization"] == KEY
 
 
+def test_over_https_a_proxy_only_tunnels(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = Listener()
+    try:
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("BLAND_API_KEY", KEY)
+        r = cli("voices", "list", "--api-url", "https://api.example.test", "--timeout", "2")
+    finally:
+        proxy.close()
+    assert r.code == 4
+    assert proxy.received.startswith(b"CONNECT api.example.test:443 ")
+    assert KEY.encode() not in proxy.received
+
+
 def test_a_netrc_entry_never_replaces_the_key(cli, service: Service, isolated: Path) -> None:
     netrc = isolated / ".netrc"
     netrc.write_text("machine 127.0.0.1 login someone password secret\n")
@@ -163,6 +177,26 @@ def test_a_trickled_answer_cannot_hold_a_command(cli, service: Service) -> None:
     assert "no answer within 0.5s" in r.err
     # documented: at most (retries + 1) x --timeout, plus 3.5 s of backoff between tries
     assert took < 4 * 0.5 + 3.5 + 2
+
+
+def test_trickled_headers_cannot_hold_a_command(cli) -> None:
+    server = HeaderTrickler()
+    started = time.monotonic()
+    try:
+        r = cli(
+            "voices",
+            "list",
+            "--api-url",
+            server.url,
+            "--timeout",
+            "0.5",
+            env={"BLAND_API_KEY": KEY},
+        )
+    finally:
+        server.close()
+    assert r.code == 4
+    assert "no answer within 0.5s" in r.err
+    assert time.monotonic() - started < 4 * 0.5 + 3.5 + 2
 
 
 @pytest.mark.parametrize("command", ["speak", "samples"])
@@ -254,6 +288,23 @@ def test_force_never_replaces_a_device_or_a_pipe(cli, service: Service, tmp_path
         assert "it is never replaced, even with --force" in r.err
     assert stat.S_ISFIFO(fifo.stat().st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert service.posts("/v1/speak") == 0
+
+
+def test_prepare_follows_the_umask_and_never_replaces_a_pipe(cli, tmp_path: Path) -> None:
+    from audiofiles import write_wav
+
+    long = write_wav(tmp_path / "long.wav", 20.0)
+    old = os.umask(0o077)
+    try:
+        r = cli("prepare", long, "-o", tmp_path / "out.wav")
+    finally:
+        os.umask(old)
+    assert r.code == 0, r.err
+    assert stat.S_IMODE((tmp_path / "out.wav").stat().st_mode) == 0o600
+    os.mkfifo(tmp_path / "pipe.wav")
+    r = cli("prepare", long, "-o", tmp_path / "pipe.wav", "--force")
+    assert r.code == 1 and "never replaced" in r.err
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

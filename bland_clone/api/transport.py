@@ -69,6 +69,10 @@ def is_loopback(host: str) -> bool:
 def check_url(base_url: str, *, allow_insecure: bool = False) -> str:
     """The base URL, once judged; a UsageError (exit 2) names what is wrong with it."""
     m = _URL.fullmatch(base_url.strip())
+    if m is None and base_url.strip()[:8].lower().startswith(("http://", "https://")):
+        scheme, rest = base_url.strip().split(":", 1)
+        base_url = scheme.lower() + ":" + rest
+        m = _URL.fullmatch(base_url)
     if not m:
         shown = base_url.encode("unicode_escape").decode("ascii")
         raise UsageError(
@@ -290,6 +294,9 @@ class Transport:
             self.log(f"> {method} {url} (attempt {attempt})")
             self.log(f"> Authorization: {mask(self._key)}")
             started = time.monotonic()
+            previous = getattr(_local, "exchange", None)
+            if previous is not None:  # an answer left unread: its watchdog must not outlive it
+                previous.close()
             ex = Exchange(self.timeout)
             if made is not None:
                 made.on_sent(ex.restart)
