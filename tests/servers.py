@@ -156,7 +156,8 @@ class BreakingProxy:
     - "drop_response": forward the request, then close when the answer starts (it is lost);
     - "reset_upload": read ``reset_after`` bytes of the request, then reset the connection;
     - "stall": read the request and never answer;
-    - "slow_read": read the request 16 KB every 0.1 s (an upload that takes its time), never answer.
+    - "slow_read": read the request 16 KB every 0.1 s (an upload that takes its time), never answer;
+    - "slow_pass": forward the request 16 KB every 0.05 s, and the answer as it comes.
     """
 
     def __init__(self, upstream_port: int, modes: list[str], reset_after: int = 65536) -> None:
@@ -229,6 +230,11 @@ class BreakingProxy:
                 _kill(client)
                 _kill(upstream)
                 return
+            if mode == "slow_pass":  # forward the request 16 KB every 0.05 s: a slow link
+                threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+                self._pipe(client, upstream, slow=True)
+                time.sleep(30)  # the answer's pipe closes both ends
+                return
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
             self._pipe(upstream, client)
         except OSError:
@@ -240,13 +246,15 @@ class BreakingProxy:
                 pass
 
     @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(src: socket.socket, dst: socket.socket, slow: bool = False) -> None:
         try:
             while True:
-                data = src.recv(65536)
+                data = src.recv(16384 if slow else 65536)
                 if not data:
                     break
                 dst.sendall(data)
+                if slow:
+                    time.sleep(0.05)
         except OSError:
             pass
         finally:

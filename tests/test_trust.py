@@ -63,17 +63,32 @@ def test_a_name_the_service_trims_is_recovered(cli, service: Service, sample: Pa
 def test_a_clone_that_outlives_the_timeout_is_never_made_twice(
     cli, service: Service, sample: Path
 ) -> None:
-    # The service takes 4 s and lists the voice only when done; the client waits 1 s, then
+    # The service takes 3.5 s and lists the voice only when done; the client waits 0.5 s, then
     # looks for 2 s: the outcome is unknown, so it stops (exit 4) instead of uploading again.
-    service.faults.add("POST", "/v1/voices/clone", delay=4.0, passthrough=True)
+    service.faults.add("POST", "/v1/voices/clone", delay=3.5, passthrough=True)
     started = time.monotonic()
-    r = cli("clone", "--name", "Slow", sample, "--timeout", "1")
+    r = cli("clone", "--name", "Slow", sample, "--timeout", "0.5")
     assert r.code == 4
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 3.4
     assert "Check with 'bland-clone voices list' before trying again" in r.err
-    time.sleep(max(0.0, 4.8 - (time.monotonic() - started)))
+    time.sleep(max(0.0, 4.2 - (time.monotonic() - started)))
     assert len(service.voices_named("Slow")) == 1
     assert service.posts("/v1/voices/clone") == 1
+
+
+def test_a_slow_upload_that_makes_progress_outlives_the_timeout(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    from audiofiles import write_wav
+
+    big = write_wav(tmp_path / "big.wav", 12.0, 48000)  # 1.1 MB at 320 KB/s: about 3.5 s
+    proxy = BreakingProxy(service.http.port, ["pass", "slow_pass"])
+    try:
+        r = cli("clone", "--name", "Slowlink", big, "--api-url", proxy.url, "--timeout", "1.5")
+    finally:
+        proxy.close()
+    assert r.code == 0, r.err
+    assert len(service.voices_named("Slowlink")) == 1
 
 
 def test_a_refused_connection_is_retried_because_nothing_was_sent(
