@@ -499,3 +499,39 @@ def test_voices_list_imports_no_audio_module_nor_upload_machinery(service: Servi
     env = {**os.environ, "BLAND_API_URL": service.url, "BLAND_API_KEY": KEY}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "0 []", done.stderr
+
+
+# -- one upload plan: what the dry run shows is what is sent ------------------------------------
+
+
+def test_the_upload_plan_shows_the_source_and_sends_the_converted_file(
+    service: Service, sample: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from bland_clone.api.client import Client
+    from bland_clone.api.upload import UploadPlan
+    from bland_clone.audio.inspection import inspect
+
+    original = tmp_path / "memo.m4a"
+    original.write_bytes(b"\0" * 4321)
+    sent = replace(
+        inspect(str(sample)),
+        source=replace(inspect(str(sample)), path=str(original), format="M4A", size=4321),
+    )
+    plan = UploadPlan.clone("Converted", [sent], gender="female")
+    (described,) = plan.describe(service.url)["files"]
+    assert described["path"] == str(sample) and described["format"] == "WAV"
+    assert described["source"] == {
+        "path": str(original),
+        "format": "M4A",
+        "size": 4321,
+        "duration": 12.0,
+    }
+    line = plan.lines(service.url)[-1]
+    assert line.startswith("  audio_samples=@sample.wav (audio/wav, ")
+    assert line.endswith("converted from memo.m4a (M4A, 4.2KB, 12.00s)")
+    Client(KEY, service.url).send_clone(plan)
+    (upload,) = service.state.uploads
+    assert upload["fields"] == dict(plan.fields) and upload["filenames"] == ["sample.wav"]
+    assert upload["sizes"] == [sample.stat().st_size]
