@@ -63,15 +63,15 @@ def test_a_name_the_service_trims_is_recovered(cli, service: Service, sample: Pa
 def test_a_clone_that_outlives_the_timeout_is_never_made_twice(
     cli, service: Service, sample: Path
 ) -> None:
-    # The service takes 3.5 s and lists the voice only when done; the client waits 0.5 s, then
+    # The service takes 4.5 s and lists the voice only when done; the client waits 0.5 s, then
     # looks for 2 s: the outcome is unknown, so it stops (exit 4) instead of uploading again.
-    service.faults.add("POST", "/v1/voices/clone", delay=3.5, passthrough=True)
+    service.faults.add("POST", "/v1/voices/clone", delay=4.5, passthrough=True)
     started = time.monotonic()
     r = cli("clone", "--name", "Slow", sample, "--timeout", "0.5")
     assert r.code == 4
-    assert time.monotonic() - started < 3.4
+    assert time.monotonic() - started < 4.3
     assert "Check with 'bland-clone voices list' before trying again" in r.err
-    time.sleep(max(0.0, 4.2 - (time.monotonic() - started)))
+    time.sleep(max(0.0, 5.2 - (time.monotonic() - started)))
     assert len(service.voices_named("Slow")) == 1
     assert service.posts("/v1/voices/clone") == 1
 
@@ -455,7 +455,7 @@ def test_the_sandbox_bounds_its_connections(service: Service) -> None:
     idle = [socket.create_connection(("127.0.0.1", service.http.port)) for _ in range(60)]
     try:
         time.sleep(0.5)
-        assert threading.active_count() - before <= MAX_CONNECTIONS + 2
+        assert threading.active_count() - before <= MAX_CONNECTIONS + 8  # not 60
     finally:
         for s in idle:
             s.close()
