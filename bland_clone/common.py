@@ -11,6 +11,7 @@ from .output import Mode, Output
 
 if TYPE_CHECKING:
     from .api.client import Client
+    from .api.upload import UploadPlan
     from .options import Connection
     from .settings import Settings
     from .validation import Report
@@ -53,7 +54,9 @@ def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
     from .api.client import Client
 
     def trace(line: str) -> None:
-        print(line, file=sys.stderr)
+        from .safetext import clean
+
+        print(clean(line), file=sys.stderr)
 
     return Client(
         settings.api_key(),
@@ -118,87 +121,20 @@ def sendable(infos: list, engine: str) -> list:
     return [to_wav(i, folder) if needs_conversion(i, engine) else i for i in infos]
 
 
-def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
-    """What an upload would send, for --dry-run: never the key."""
-    from .api.wire import mime_type, wire_filename
-
-    return {
-        "method": "POST",
-        "url": api_url.rstrip("/") + path,
-        "headers": {
-            "Authorization": "<API key, not shown>",
-            "Content-Type": "multipart/form-data",
-        },
-        "fields": dict(fields),
-        "files": [_planned_file(f, wire_filename(f.path), mime_type(f)) for f in files],
-    }
-
-
-def _planned_file(f, filename: str, content_type: str) -> dict:  # f: AudioInfo
-    d = {
-        "field": "audio_samples",
-        "filename": filename,
-        "path": f.path,
-        "content_type": content_type,
-        "size": f.size,
-        "format": f.format,
-        "duration": None if f.duration is None else round(f.duration, 3),
-    }
-    if f.source is not None:  # converted before the upload: what it was
-        src = f.source
-        d["source"] = {
-            "path": src.path,
-            "format": " ".join(x for x in (src.format, src.subtype) if x),
-            "size": src.size,
-            "duration": None if src.duration is None else round(src.duration, 3),
-        }
-    return d
-
-
-def print_plan(out: Output, plan: dict) -> None:
-    from .output import fmt_size
-
-    out.line(f"{plan['method']} {plan['url']}")
-    out.line("Authorization: <API key, not shown>")
-    out.line("Content-Type: multipart/form-data")
-    for k, v in plan["fields"].items():
-        out.line(f"  {k}={v}")
-    for f in plan["files"]:
-        out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")
-        src = f.get("source")
-        if src:
-            out.line(
-                f"    converted from {src['path']} ({src['format']}, {fmt_size(src['size'])}, "
-                f"{src['duration']:.1f}s) -> WAV, {f['duration']:.1f}s"
-            )
+def print_plan(out: Output, plan: UploadPlan, api_url: str) -> None:
+    """A dry run's request, as the client would send it."""
+    for line in plan.lines(api_url):
+        out.line(line)
 
 
 def check_output_path(path: str, force: bool) -> None:
-    import os
+    from .files import check_writable
 
-    if path != "-" and os.path.lexists(path) and not force:
-        raise InputError(f"{path} exists; use --force to overwrite it.")
-    parent = os.path.dirname(os.path.abspath(path))
-    if path != "-" and not os.path.isdir(parent):
-        raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
+    check_writable(path, force)
 
 
 def write_output(path: str, data: bytes) -> None:
     """Write atomically (a temporary file, then a rename); ``-`` is stdout."""
-    import os
-    import tempfile
+    from .files import write_file
 
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bland-clone-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_file(path, data)

@@ -471,6 +471,9 @@ def output_paths(
     for p in paths:
         if os.path.abspath(p) in {os.path.abspath(i) for i in inputs}:
             raise InputError(f"{p} is an input; choose another output.")
+        from ..files import refuse_special
+
+        refuse_special(p)  # a device, a pipe or a folder is never replaced, --force or not
         if os.path.lexists(p) and not force:
             raise InputError(f"{p} exists; use --force to overwrite it.")
     return paths

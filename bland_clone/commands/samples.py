@@ -57,16 +57,15 @@ def get(
     if sample_id not in ids:
         known = ", ".join(ids) or "none"
         raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
-    data = client.sample_audio(v.id, sample_id)
-    common.write_output(output, data)
+    size = client.sample_to_file(v.id, sample_id, output)
     out.result(
         {
             "ok": True,
             "voice_id": v.id,
             "sample_id": sample_id,
             "path": output,
-            "bytes": len(data),
+            "bytes": size,
             "errors": [],
         },
-        None if output == "-" else f"Wrote {output} ({len(data)} bytes).",
+        None if output == "-" else f"Wrote {output} ({size} bytes).",
     )

@@ -31,9 +31,8 @@ def check_format(fmt: str) -> None:
 
 
 def speak_to_file(client: Any, voice_id: str, text: str, output: str, fmt: str) -> int:
-    data = client.speak(voice_id, text, fmt)
-    common.write_output(output, data)
-    return len(data)
+    """Speak into ``output`` (streamed to disk, the file complete or absent); its size."""
+    return int(client.speak_to_file(voice_id, text, output, fmt))
 
 
 @with_connection

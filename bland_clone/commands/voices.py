@@ -8,6 +8,7 @@ import typer
 from .. import common
 from ..errors import InputError, UsageError
 from ..options import Connection, YesOpt, with_connection
+from ..safetext import one_line
 
 app = typer.Typer(
     help="See and manage your voices: list, show, rename, delete.", no_args_is_help=True
@@ -67,8 +68,8 @@ def show(
             ("Tags", ", ".join(v.tags) or "-"),
             ("Cloned", "yes" if v.is_cloned else "no"),
         ):
-            print(f"{label}:\t{value}")
-        print(f"Samples:\t{len(samples)}")
+            out.line(f"{label}:\t{one_line(value)}")
+        out.line(f"Samples:\t{len(samples)}")
         if samples:
             _samples_table(out, samples)
 
@@ -148,7 +149,7 @@ def delete(
         if v.id not in {f.id for f in found}:
             found.append(v)
     if not yes:
-        listing = ", ".join(f"{v.name!r} ({v.id})" for v in found)
+        listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
         if not typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True):
             raise InputError("Nothing was deleted.")
     deleted = []
@@ -156,5 +157,5 @@ def delete(
         client.delete_voice(v.id)
         deleted.append({"id": v.id, "name": v.name})
         if out.mode == "human":
-            print(f"Deleted {v.name!r} ({v.id}).")
+            out.line(f"Deleted {v.name!r} ({v.id}).")
     out.result({"ok": True, "deleted": deleted, "errors": []})
