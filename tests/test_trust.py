@@ -517,20 +517,22 @@ def test_the_upload_plan_shows_the_source_and_sends_the_converted_file(
     original.write_bytes(b"\0" * 4321)
     sent = replace(
         inspect(str(sample)),
-        source=replace(inspect(str(sample)), path=str(original), format="M4A", size=4321),
+        source=replace(
+            inspect(str(sample)), path=str(original), format="M4A", subtype="AAC", size=4321
+        ),
     )
     plan = UploadPlan.clone("Converted", [sent], gender="female")
     (described,) = plan.describe(service.url)["files"]
     assert described["path"] == str(sample) and described["format"] == "WAV"
     assert described["source"] == {
         "path": str(original),
-        "format": "M4A",
+        "format": "M4A AAC",
         "size": 4321,
         "duration": 12.0,
     }
     line = plan.lines(service.url)[-1]
     assert line.startswith("  audio_samples=@sample.wav (audio/wav, ")
-    assert line.endswith("converted from memo.m4a (M4A, 4.2KB, 12.00s)")
+    assert line.endswith(f"converted from {original} (M4A AAC, 4.2KB, 12.00s)")
     Client(KEY, service.url).send_clone(plan)
     (upload,) = service.state.uploads
     assert upload["fields"] == dict(plan.fields) and upload["filenames"] == ["sample.wav"]
