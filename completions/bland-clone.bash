@@ -36,13 +36,13 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--consistency|--description|--expressiveness|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
+        --api-url|--consistency|--description|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--seconds|--stability|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
+        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
@@ -51,7 +51,7 @@ _bland_clone() {
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
-        "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "speak") opts="--output -o --format --language --expressiveness --stability --force -f --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
         "voices") opts="--help -h"; cmds="delete list rename set settings show"; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

@@ -36,6 +36,7 @@ from ..errors import (
     UsageError,
 )
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from .voice_endpoints import VoiceEndpoints
 from .wire import clone_fields, mime_type, wire_filename
 
 MAX_ERROR_BODY = 64 * 1024  # bytes read of an answer we only need a message from
@@ -189,7 +190,7 @@ class _Ambiguous(Exception):
         self.why = why
 
 
-class Client:
+class Client(VoiceEndpoints):
     """Bland's voice API. Every method raises a :class:`BlandCloneError` subclass on failure."""
 
     def __init__(

@@ -366,25 +366,37 @@ class VoiceAPI:
         encoding = "pcm_mulaw" if fmt.startswith("ulaw") else "pcm_s16le"
         audio = encode(render(v, str(text), rate), rate, encoding, "wav")
         cost = f"{0.0001 * len(str(text)):.4f}"
+        self._store(v, str(text), fmt, language, float(cost), "/v1/speak")
+        resp = Response(audio, status=200, content_type="audio/wav")
+        resp.headers["x-cost"] = cost
+        resp.headers["x-latency"] = "12"
+        return resp
+
+    def _store(
+        self,
+        v: VoiceRecord,
+        text: str,
+        fmt: str,
+        language: Any,
+        cost: float | None,
+        endpoint: str,
+    ) -> None:
+        """Every generation is kept, as Bland keeps them (GET /v1/speak/samples)."""
         with self.state.lock:
-            gens = extras(self.state).generations
-            gens.append(
+            extras(self.state).generations.append(
                 {
                     "id": str(uuid.uuid4()),
                     "voice_id": v.id,
                     "text": text,
                     "output_format": fmt,
                     "language": language,
-                    "cost": float(cost),
+                    "cost": cost,
                     "latency_ms": 12,
+                    "endpoint": endpoint,
                     "created_at": _now(),
                     "audio_url": None,
                 }
             )
-        resp = Response(audio, status=200, content_type="audio/wav")
-        resp.headers["x-cost"] = cost
-        resp.headers["x-latency"] = "12"
-        return resp
 
     def on_generations(self, request: Request) -> Response:
         voice = request.args.get("voice_id")
@@ -446,6 +458,8 @@ class VoiceAPI:
             return _v2_fail(404, "not_found", "Voice not found")
         rate = int(spec["sample_rate"])
         data = encode(render(v, str(text), rate), rate, spec["encoding"], spec["container"])
+        fmt = f"{spec['encoding']}_{rate}_{spec['container']}"
+        self._store(v, str(text), fmt, body.get("language"), None, "/v2/tts")
         ctype = "audio/wav" if spec["container"] == "wav" else "application/octet-stream"
         resp = Response(data, status=200, content_type=ctype)
         resp.headers["x-model"] = {"BTTS_V2": "btts-v2", "BTTS": "btts-v1"}.get(
