@@ -41,6 +41,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "apply",
         "clone",
         "config",
+        "models",
         "prepare",
         "samples",
         "sandbox",
@@ -49,11 +50,15 @@ def test_bash_completes_commands_options_and_values() -> None:
         "voices",
     ]
     assert bash_complete("bland-clone voices ") == [
+        "add-shared",
+        "check-name",
         "delete",
         "list",
+        "rate",
         "rename",
         "set",
         "settings",
+        "shared",
         "show",
     ]
     assert bash_complete("bland-clone clone --gender ") == ["male", "female"]

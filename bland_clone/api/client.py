@@ -564,6 +564,15 @@ class Client(VoiceEndpoints):
             "limits": found if isinstance(found, dict) else {},
         }
 
+    @classmethod
+    def keyless(cls, base_url: str = DEFAULT_API_URL, **options: Any) -> Client:
+        """A client for the endpoints that need no key (GET /v2/models): it sends no
+        Authorization header at all."""
+        client = cls("no-key-" + "0" * 16, base_url, **options)
+        client.session.headers.pop("Authorization", None)
+        client._key = ""
+        return client
+
 
 # ---------------------------------------------------------------------------------------
 
