@@ -18,7 +18,6 @@ from .errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from .api.client import Client, Voice
-    from .api.voice_endpoints import Speech
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -174,11 +173,15 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
             language=req.language,
             expressiveness=req.expressiveness,
         )
-    data = _to_target(got, container, encoding, rate, target)
-    write_output(target.path, data)
+    if target.convert is None and target.container == container:
+        size = got.save(target.path)  # streamed to disk, complete or absent
+    else:
+        data = _to_target(got.endpoint, got.read(), container, encoding, rate, target)
+        write_output(target.path, data)
+        size = len(data)
     return Preview(
         target.path,
-        len(data),
+        size,
         got.endpoint,
         target.file_format,
         req.fmt,
@@ -216,12 +219,14 @@ def _check_offer(
     return target.container
 
 
-def _to_target(got: Speech, container: str, encoding: str, rate: int, target: Target) -> bytes:
-    data = got.audio
+def _to_target(
+    endpoint: str, data: bytes, container: str, encoding: str, rate: int, target: Target
+) -> bytes:
+    """The service's audio turned into what the file's extension asks for."""
     if container == "wav" and data[:4] != b"RIFF":
         from .errors import ServiceError
 
-        raise ServiceError(f"{got.endpoint} answered something that is not a WAV file.")
+        raise ServiceError(f"{endpoint} answered something that is not a WAV file.")
     if target.convert is None:
         if target.container == container:
             return data

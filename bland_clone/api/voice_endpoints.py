@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from ..errors import BlandCloneError, ServiceError
 
@@ -16,19 +16,56 @@ if TYPE_CHECKING:
     import requests
 
 
-@dataclass(frozen=True)
+@dataclass
 class Speech:
-    """Audio as the service answered it, and what it said about it."""
+    """An answer with audio, not read yet, and what the service said about it. Read it once:
+    :meth:`read` into memory, or :meth:`save` streamed into a file."""
 
-    audio: bytes
+    client: Any
+    resp: requests.Response
     endpoint: str  # "/v2/tts" or "/v1/speak"
     content_type: str
     model: str | None = None  # x-model
     cost: float | None = None  # x-cost
 
+    @classmethod
+    def of(cls, client: Any, resp: requests.Response, endpoint: str) -> Speech:
+        h = resp.headers
+        return cls(
+            client,
+            resp,
+            endpoint,
+            h.get("Content-Type", ""),
+            h.get("x-model"),
+            _cost(h.get("x-cost")),
+        )
 
-def _q(part: str) -> str:
-    return quote(part, safe="")
+    def read(self) -> bytes:
+        return bytes(self.client._audio(self.resp, "the speech"))
+
+    def save(self, path: str) -> int:
+        """Streamed to ``path`` (complete or absent); the size written."""
+        return int(self.client.download(self.resp, path, what="the speech"))
+
+
+def _q(part: str, what: str = "voice id") -> str:
+    """One path segment (refused before sending when it would change the path)."""
+    from .client import segment
+
+    return segment(part, what)
+
+
+def _once(fn: Any, what: str) -> Any:
+    """Run a request that must not be repeated; a lost answer is reported, never resent."""
+    from .transport import Ambiguous
+
+    try:
+        return fn()
+    except Ambiguous as amb:
+        raise ServiceError(
+            f"The answer to {what} was lost ({amb.why}); it was not sent again. "
+            "Check before trying again."
+        ) from None
 
 
 def _unwrap(data: Any) -> Any:
@@ -56,7 +93,10 @@ class VoiceEndpoints:
         def _json(self, resp: requests.Response, what: str) -> Any: ...
         def _audio(self, resp: requests.Response, what: str) -> bytes: ...
         def _log(self, text: str) -> None: ...
-        def sample_audio(self, voice_id: str, sample_id: str) -> bytes: ...
+        def download(
+            self, resp_or_request: Any, dest_path: str, cap: int = ..., what: str = ...
+        ) -> int: ...
+        def sample_to_file(self, voice_id: str, sample_id: str, path: str) -> int: ...
 
     # -- speech --------------------------------------------------------------------------------
 
@@ -97,16 +137,7 @@ class VoiceEndpoints:
         ):
             if value is not None:
                 body[key] = value
-        resp = self._send("POST", "/v2/tts", json_body=body, idempotent=True)
-        headers = resp.headers
-        data = self._audio(resp, "the speech")
-        return Speech(
-            data,
-            "/v2/tts",
-            headers.get("Content-Type", ""),
-            headers.get("x-model"),
-            _cost(headers.get("x-cost")),
-        )
+        return Speech.of(self, self._send("POST", "/v2/tts", json_body=body), "/v2/tts")
 
     def speak_v1(
         self,
@@ -123,16 +154,7 @@ class VoiceEndpoints:
             body["language"] = language
         if expressiveness is not None:
             body["expressiveness"] = expressiveness
-        resp = self._send("POST", "/v1/speak", json_body=body, idempotent=True)
-        headers = resp.headers
-        data = self._audio(resp, "the speech")
-        return Speech(
-            data,
-            "/v1/speak",
-            headers.get("Content-Type", ""),
-            headers.get("x-model"),
-            _cost(headers.get("x-cost")),
-        )
+        return Speech.of(self, self._send("POST", "/v1/speak", json_body=body), "/v1/speak")
 
     def speech_history(
         self, *, voice_id: str | None = None, limit: int = 20, offset: int = 0
@@ -149,7 +171,8 @@ class VoiceEndpoints:
     def speech_generation(self, generation_id: str) -> dict[str, Any]:
         data = _unwrap(
             self._json(
-                self._send("GET", f"/v1/speak/samples/{_q(generation_id)}"), "the generation"
+                self._send("GET", f"/v1/speak/samples/{_q(generation_id, 'generation id')}"),
+                "the generation",
             )
         )
         if not isinstance(data, dict):
@@ -159,11 +182,10 @@ class VoiceEndpoints:
     # -- voices: ratings, the shared library ---------------------------------------------------
 
     def rate_voice(self, voice_id: str, rating: int) -> dict[str, Any]:
-        resp = self._send(
-            "POST",
-            f"/v1/voices/{_q(voice_id)}/rate",
-            json_body={"rating": rating},
-            idempotent=False,
+        path = f"/v1/voices/{_q(voice_id)}/rate"
+        resp = _once(
+            lambda: self._send("POST", path, json_body={"rating": rating}, idempotent=False),
+            "the rating",
         )
         data = _unwrap(self._json(resp, "the rating"))
         return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
@@ -191,8 +213,9 @@ class VoiceEndpoints:
 
     def add_shared_voice(self, voice_id: str) -> dict[str, Any]:
         """POST /v1/voices/library/add/{id}: the voice as added to the org."""
-        resp = self._send(
-            "POST", f"/v1/voices/library/add/{_q(voice_id)}", json_body={}, idempotent=False
+        path = f"/v1/voices/library/add/{_q(voice_id)}"
+        resp = _once(
+            lambda: self._send("POST", path, json_body={}, idempotent=False), "the library add"
         )
         data = _unwrap(self._json(resp, "the library add"))
         voice = data.get("voice") if isinstance(data, dict) else None
@@ -200,22 +223,22 @@ class VoiceEndpoints:
 
     # -- samples ---------------------------------------------------------------------------------
 
-    def sample_file(self, voice_id: str, sample_id: str) -> tuple[bytes, str]:
-        """One sample's audio through the documented GET .../samples/{id}?format=audio; a service
-        that does not know that path (404/405) is asked the older .../{id}/audio. Returns the audio
-        and the path that answered."""
-        path = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id)}?format=audio"
-        resp = self._send("GET", path)
+    def sample_file(self, voice_id: str, sample_id: str, path: str) -> tuple[int, str]:
+        """Stream one sample's audio into ``path`` through the documented
+        GET .../samples/{id}?format=audio; a service that does not know that path (404/405) is
+        asked the older .../{id}/audio. Returns the size written and the path that answered."""
+        documented = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id, 'sample id')}?format=audio"
+        resp = self._send("GET", documented)
         if resp.status_code not in (404, 405):
-            return self._audio(resp, "the sample"), path
+            return self.download(resp, path, what="the sample"), documented
         try:
             self._json(resp, "the sample")
             raise ServiceError("The service answered the sample with an error and no message.")
         except BlandCloneError as first:
             self._log("  the documented sample path failed; trying the older .../audio path")
+            old = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id, 'sample id')}/audio"
             try:
-                old = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id)}/audio"
-                return self.sample_audio(voice_id, sample_id), old
+                return self.sample_to_file(voice_id, sample_id, path), old
             except BlandCloneError:
                 raise first from None
 

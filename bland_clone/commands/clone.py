@@ -60,20 +60,19 @@ def clone_voice(
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
         common.enforce(out, report, show=dry_run)
         settings = common.get_settings(out, conn)
-        from ..api.wire import clone_fields
+        from ..api.upload import UploadPlan
 
-        fields = clone_fields(name, gender, description, engine)
+        plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
         warnings = [p.to_dict() for p in report.warnings]
 
         if dry_run:
-            plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
             available = _name_check(out, settings, name, conn)
             result = {
                 "ok": available is not False,
                 "dry_run": True,
                 "name": name,
                 "name_available": available,
-                "request": plan,
+                "request": plan.describe(settings.api_url),
                 "files": report.to_dict()["files"],
                 "warnings": warnings,
                 "errors": [],
@@ -83,21 +82,14 @@ def clone_voice(
                 from ..limits import NAME_TAKEN
 
                 raise InputError(NAME_TAKEN, payload=result)
-            common.print_plan(out, plan)
+            common.print_plan(out, plan, settings.api_url)
             out.info("Dry run: nothing was sent.")
             return result
 
         client = common.make_client(out, settings, conn)
         total = sum(f.size or 0 for f in infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
-            res = client.clone(
-                name,
-                infos,
-                gender=gender,
-                description=description,
-                engine=engine,
-                progress=progress,
-            )
+            res = client.send_clone(plan, progress=progress)
         if res.recovered:
             out.warn(
                 "The connection failed after the upload; the voice was found by name "

@@ -61,19 +61,18 @@ def get(
     if sample_id not in ids:
         known = ", ".join(ids) or "none"
         raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
-    data, source = client.sample_file(v.id, sample_id)
-    common.write_output(output, data)
+    size, source = client.sample_file(v.id, sample_id, output)
     out.result(
         {
             "ok": True,
             "voice_id": v.id,
             "sample_id": sample_id,
             "path": output,
-            "bytes": len(data),
+            "bytes": size,
             "source": source,
             "errors": [],
         },
-        None if output == "-" else f"Wrote {output} ({len(data)} bytes).",
+        None if output == "-" else f"Wrote {output} ({size} bytes).",
     )
 
 
