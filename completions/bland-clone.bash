@@ -65,7 +65,7 @@ _bland_clone() {
         "voices add-shared") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices check-name") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices list") opts="--cloned --language --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices rate") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices rename") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices set") opts="--consistency --expressiveness --boost-language-consistency --no-boost-language-consistency --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

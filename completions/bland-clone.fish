@@ -180,6 +180,7 @@ complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from delete" -l allow-insecure -d "Allow sending the key over plain http to a host that is not loopback."
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from delete" -l help -s h -d "Show help and exit."
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from list" -l cloned -d "Only your cloned voices."
+complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from list" -l language -x -d "Only voices in this language (their language, or a tag such as 'es')."
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from list" -l json -d "Print exactly one JSON object on stdout (schema in README)."
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from list" -l quiet -s q -d "Print nothing but errors; rely on the exit code."
 complete -c bland-clone -n "__fish_seen_subcommand_from voices; and __fish_seen_subcommand_from list" -l api-url -x -d "API base URL. Default: \$BLAND_API_URL, \$BLAND_BASE_URL, the profile's, or https://api.bland.ai."

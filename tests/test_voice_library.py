@@ -184,3 +184,28 @@ def test_sandbox_takes_both_clone_styles_and_both_rename_paths(
     assert json.dumps(body["data"]["limits"]["consistency"]) == (
         '{"type": "integer", "min": 1, "max": 32, "default": 16}'
     )
+
+
+def test_samples_delete_asks_on_a_terminal(service: Service) -> None:
+    from test_terminal import _env, run_on_tty
+
+    legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
+    sid = legacy.samples[0].id
+    args = ["samples", "delete", "Legacy Narrator", sid]
+    code, screen = run_on_tty(args, _env(service), answer=b"n\n")
+    assert f"Delete 1 sample(s) of 'Legacy Narrator' ({legacy.id}): {sid}? [y/N]" in screen
+    assert code == 1 and "Nothing was deleted." in screen and len(legacy.samples) == 2
+    code, screen = run_on_tty(args, _env(service), answer=b"y\n")
+    assert (
+        code == 0
+        and [s.id for s in legacy.samples] != []
+        and sid not in {s.id for s in legacy.samples}
+    )
+    assert "Deleted 1 sample(s) of 'Legacy Narrator'; 1 left." in screen
+
+
+def test_voices_list_by_language(cli, service: Service) -> None:
+    shared = cli("voices", "shared", "--language", "es", "--json").json()["voices"][0]
+    assert cli("voices", "add-shared", shared["id"]).code == 0
+    doc = cli("voices", "list", "--language", "es", "--json").json()
+    assert [v["name"] for v in doc["voices"]] == ["Mateo"]

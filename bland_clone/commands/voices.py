@@ -21,6 +21,15 @@ VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=
 @with_connection
 def list_(
     cloned: Annotated[bool, typer.Option("--cloned", help="Only your cloned voices.")] = False,
+    language: Annotated[
+        Optional[str],
+        typer.Option(
+            "--language",
+            metavar="CODE",
+            help="Only voices in this language (their language, or a tag such as 'es').",
+            show_default=False,
+        ),
+    ] = None,
     *,
     conn: Connection,
 ) -> None:
@@ -35,6 +44,14 @@ def list_(
     voices = client.list_voices()
     if cloned:
         voices = [v for v in voices if v.is_cloned]
+    if language:
+        code = language.casefold()
+        voices = [
+            v
+            for v in voices
+            if str(v.raw.get("language") or "").casefold() == code
+            or code in (t.casefold() for t in v.tags)
+        ]
     out.result(
         {"ok": True, "voices": [v.to_dict() for v in voices], "errors": []},
         lambda: out.table(
