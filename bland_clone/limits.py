@@ -149,6 +149,12 @@ VOICE_SETTINGS_LIMITS: Final = {
     "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
     "LEGACY": {},
 }
+#: What a client assumes when the service reports no `limits`: the docs' ranges, V2's widest.
+VOICE_SETTINGS_FALLBACK: Final = {
+    "BTTS": VOICE_SETTINGS_LIMITS["BTTS"],
+    "BTTS_V2": {"consistency": {"type": "integer", "min": 0, "max": 64}},
+    "BTTS_V3": VOICE_SETTINGS_LIMITS["BTTS_V3"],
+}
 NO_SETTINGS_GIVEN: Final = (
     "No settings given: set consistency, expressiveness or boost_language_consistency"
 )

@@ -5,6 +5,7 @@ The commands in bland_clone.commands render these results (text or --json); noth
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,15 @@ def read_settings(client: Client, ref: str) -> VoiceSettings:
 def change_settings(client: Client, ref: str, values: dict[str, Any]) -> VoiceSettings:
     """Check ``values`` against the voice's engine and the service's limits, then send them.
     Nothing is sent when a check fails (an InputError naming every problem)."""
+    from . import limits as L
+
     current = read_settings(client, ref)
-    wanted = {k: _as_limit_type(v, current.limits.get(k)) for k, v in values.items()}
-    problems = voice_settings.check(current.service, wanted, current.limits)
+    # No `limits` in the answer: the documented ranges (V2's widest), and the service decides.
+    rules = current.limits or copy.deepcopy(
+        L.VOICE_SETTINGS_FALLBACK.get(current.service or "", {})
+    )
+    wanted = {k: _as_limit_type(v, rules.get(k)) for k, v in values.items()}
+    problems = voice_settings.check(current.service, wanted, rules)
     if problems:
         raise InputError(
             "; ".join(problems) + "; nothing was changed.",

@@ -215,7 +215,7 @@ class VoiceAPI:
             return _fail(400, "Validation Error", "Request body must be a JSON object")
         with st.lock:
             if not v.is_custom:
-                return _fail(403, "Forbidden", limits.SETTINGS_NOT_YOURS)
+                return _fail(400, "Validation Error", limits.SETTINGS_NOT_YOURS)
             rules = extras(st).limits.get(v.service, {})
             problems = voice_settings.check(v.service, body, rules)
             if problems:
