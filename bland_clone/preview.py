@@ -146,7 +146,13 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
             f"--expressiveness and --stability are calibrated for V3 voices; {voice.name!r} is "
             f"a {limits.engine_label(voice.service)} voice."
         )
-    models = client.tts_models()
+    from .errors import ServiceError
+
+    try:
+        models = client.tts_models()
+    except ServiceError as exc:  # /v2/models unreachable: /v1/speak, unchecked against it
+        notes.append(f"GET /v2/models failed ({exc.message}); speaking through /v1/speak.")
+        models = None
     encoding = "pcm_mulaw" if req.fmt.startswith("ulaw") else "pcm_s16le"
     rate = int(req.fmt.split("_")[1])
     if models is not None:

@@ -207,3 +207,21 @@ def test_speak_history(cli, service: Service, tmp_path: Path) -> None:
     # A voice named "history" is still spoken with -o.
     service.state.add_voice("history")
     assert cli("speak", "history", "Hi.", "-o", tmp_path / "h.wav").code == 0
+
+
+def test_raw_from_a_wav_only_service_and_a_failing_models_list(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    extras(service.state).models["containers"] = ["wav"]
+    wav, raw = tmp_path / "a.wav", tmp_path / "a.raw"
+    assert cli("speak", "Maya", "Same words.", "-o", wav).code == 0
+    r = cli("speak", "Maya", "Same words.", "-o", raw, "--json")
+    assert r.code == 0, r.err
+    assert r.json()["file_format"] == "raw PCM (no header)"
+    with wave.open(str(wav)) as w:
+        assert raw.read_bytes() == w.readframes(w.getnframes())  # the header taken off here
+    service.faults.add("GET", "/v2/models", status=500, body=b"boom")
+    r = cli("speak", "Maya", "Hi.", "-o", tmp_path / "b.wav", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["endpoint"] == "/v1/speak"
+    assert "warning: GET /v2/models failed" in r.err and "speaking through /v1/speak" in r.err

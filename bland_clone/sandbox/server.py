@@ -5,7 +5,8 @@ so people can try bland-clone and test their scripts with no account and no netw
 bodies are parsed by Werkzeug. It accepts one API key, printed at start.
 
 Beyond the documented API it seeds one BTTS (V1) voice, the only kind that accepts added samples,
-and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio.
+and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio. The newer
+endpoints (settings, /v2/tts, /v1/speak, models, ratings, the shared library) are in voice_api.py.
 """
 
 from __future__ import annotations
