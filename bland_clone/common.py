@@ -54,7 +54,9 @@ def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
     from .api.client import Client
 
     def trace(line: str) -> None:
-        print(line, file=sys.stderr)
+        from .safetext import clean
+
+        print(clean(line), file=sys.stderr)
 
     return Client(
         settings.api_key(),

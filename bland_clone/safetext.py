@@ -12,11 +12,11 @@ import re
 
 _secrets: set[str] = set()
 
-# C0 and C1 controls, DEL, and the invisible bidirectional overrides.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_KEEP_LINES = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+# C0 and C1 controls, DEL, the invisible bidirectional overrides, and lone surrogates (the
+# undecodable bytes of a file name or an argument, which no terminal encoding can print).
+_OTHERS = "\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_CONTROL = re.compile(f"[\x00-\x1f{_OTHERS}]")
+_CONTROL_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")
 
 
 def add_secret(secret: str | None) -> None:

@@ -64,36 +64,88 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"Config file {path} is not valid TOML: {exc}") from None
 
 
-def _toml_value(value: Any) -> str:
-    import json
+def _toml_string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and every control character (DEL included)
+    escaped, so the file stays valid TOML whatever the value holds."""
+    out = ['"']
+    for ch in value:
+        c = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif c < 0x20 or c == 0x7F:
+            out.append(f"\\u{c:04X}")
+        elif 0xD800 <= c <= 0xDFFF:
+            raise UsageError(
+                "The value holds bytes that are not valid UTF-8; a config file cannot store it."
+            )
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
+
+def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+    return _toml_string(str(value))
+
+
+def _render_config(config: dict[str, Any]) -> str:
+    import re
+
+    lines = ["# bland-clone settings: see 'bland-clone config show'", ""]
+    for name, table in sorted(config.get("profiles", {}).items()):
+        key = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_string(name)
+        lines.append(f"[profiles.{key}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in sorted(table.items())]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def write_config(path: Path, config: dict[str, Any]) -> None:
     """Write the config (profiles of plain values) owner-only: it may hold a key.
 
-    Comments and layout of an existing file are not kept.
+    The text is written to a new temporary file (an unpredictable name, created exclusively,
+    mode 600) beside the config, then renamed over it. Comments and layout are not kept.
     """
-    import re
+    import tempfile
 
-    lines = ["# bland-clone settings: see 'bland-clone config show'", ""]
-    for name, table in sorted(config.get("profiles", {}).items()):
-        key = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_value(name)
-        lines.append(f"[profiles.{key}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in sorted(table.items())]
-        lines.append("")
+    text = _render_config(config)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def update_config(path: Path, change: Any) -> None:
+    """Read, ``change(config)`` and write the config under an exclusive lock, so concurrent
+    runs each see the others' changes and none is lost."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows: no advisory locks here
+            pass
+        config = load_config(path)
+        change(config)
+        write_config(path, config)
+    finally:
+        os.close(lock)
 
 
 def insecure_permissions(path: Path) -> bool:

@@ -84,7 +84,7 @@ class Report:
 
 def name_length(name: str) -> int:
     """Length as the service counts it: UTF-16 code units (an emoji counts 2), like JavaScript."""
-    return len(name.encode("utf-16-le")) // 2
+    return len(name.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def check_name(name: str | None) -> list[Problem]:
@@ -93,6 +93,8 @@ def check_name(name: str | None) -> list[Problem]:
     out: list[Problem] = []
     if name_length(name) > limits.NAME_MAX_CHARS:
         out.append(Problem(limits.NAME_TOO_LONG, "name_too_long"))
+    if any("\ud800" <= c <= "\udfff" for c in name):
+        out.append(Problem("Voice name holds bytes that are not valid UTF-8", "name_not_utf8"))
     if any(unicodedata.category(c) == "Cc" for c in name):
         out.append(Problem("Voice name contains control characters", "name_control_chars"))
     if name != name.strip():

@@ -113,7 +113,7 @@ complete -c bland-clone -n "__fish_seen_subcommand_from samples; and __fish_seen
 complete -c bland-clone -n "__fish_seen_subcommand_from samples; and __fish_seen_subcommand_from list" -l allow-insecure -d "Allow sending the key over plain http to a host that is not loopback."
 complete -c bland-clone -n "__fish_seen_subcommand_from samples; and __fish_seen_subcommand_from list" -l help -s h -d "Show help and exit."
 complete -c bland-clone -n "__fish_seen_subcommand_from sandbox" -l port -s p -x -d "Port (0: any free one)."
-complete -c bland-clone -n "__fish_seen_subcommand_from sandbox" -l key -x -d "The API key to accept (default: a new random one)."
+complete -c bland-clone -n "__fish_seen_subcommand_from sandbox" -l key -x -d "The API key to accept (default: \$BLAND_SANDBOX_KEY, else a new random one; the variable keeps it out of 'ps')."
 complete -c bland-clone -n "__fish_seen_subcommand_from sandbox" -l log -l no-log -d "Log each request."
 complete -c bland-clone -n "__fish_seen_subcommand_from sandbox" -l help -s h -d "Show help and exit."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l output -s o -r -F -d "Audio file to write; its extension sets the format: .wav, .raw/.pcm (no header), .mp3, .flac, .ogg ('-': WAV on stdout)."

@@ -7,7 +7,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,13 @@ class Fault:
     times: int = 1
     after: bool = False  # let the sandbox handle the request first, then answer this instead
     hits: int = 0
+    delay: float = 0.0  # seconds to wait before handling the request
+    #: called with the request's headers before anything else (e.g. to remove a folder)
+    action: Callable[[dict[str, str]], None] | None = None
+    passthrough: bool = False  # after delay/action, let the sandbox answer as usual
+    echo_key: bool = False  # answer an error whose message holds the Authorization header
+    #: a body produced as it is sent (endless, trickled), with no Content-Length unless given
+    stream: Callable[[], Iterable[bytes]] | None = None
 
 
 class Faults:
@@ -66,6 +73,24 @@ class Faults:
                 rule.hits += 1
         if rule is None:
             return self.app(environ, start_response)
+        if rule.delay:
+            time.sleep(rule.delay)
+        if rule.action:
+            rule.action(headers)
+        if rule.passthrough:
+            return self.app(environ, start_response)
+        if rule.stream is not None:
+            get_input_stream(environ).read()
+            start_response(f"{rule.status} X", list(rule.headers.items()))
+            return rule.stream()
+        if rule.echo_key:
+            import json
+
+            key = headers.get("Authorization", "")
+            rule.body = json.dumps(
+                {"data": None, "errors": [{"error": "Bad", "message": f"bad key {key} here"}]}
+            ).encode()
+            rule.headers = {"Content-Type": "application/json"}
         if rule.after:
             for _ in self.app(environ, lambda *a, **k: None):
                 pass
@@ -253,3 +278,73 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records what each connection sends and answers nothing
+    useful: a stand-in for a proxy that must never be used."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.received = b""
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.settimeout(2)
+            try:
+                self.received += conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def trickle(total: int = 100, every: float = 1.0) -> Callable[[], Iterable[bytes]]:
+    """A body of ``total`` bytes sent one byte every ``every`` seconds."""
+
+    def gen() -> Iterable[bytes]:
+        for _ in range(total):
+            yield b"x"
+            time.sleep(every)
+
+    return gen
+
+
+def endless(chunk: int = 1 << 20) -> Callable[[], Iterable[bytes]]:
+    """A body that never ends (until the client hangs up)."""
+    block = b"\0" * chunk
+
+    def gen() -> Iterable[bytes]:
+        while True:
+            yield block
+
+    return gen
+
+
+def sized(total: int, chunk: int = 1 << 20) -> Callable[[], Iterable[bytes]]:
+    block = b"\1" * chunk
+
+    def gen() -> Iterable[bytes]:
+        left = total
+        while left > 0:
+            yield block[: min(chunk, left)]
+            left -= chunk
+
+    return gen

@@ -209,3 +209,50 @@ def test_voices_list_by_language(cli, service: Service) -> None:
     assert cli("voices", "add-shared", shared["id"]).code == 0
     doc = cli("voices", "list", "--language", "es", "--json").json()
     assert [v["name"] for v in doc["voices"]] == ["Mateo"]
+
+
+NEW_COMMANDS = [
+    ["voices", "settings", "Maya"],
+    ["voices", "set", "Maya", "--consistency", "3"],
+    ["voices", "rate", "Maya", "3"],
+    ["voices", "shared", "--search", "x"],
+    ["voices", "add-shared", "abc"],
+    ["voices", "check-name", "Fresh"],
+    ["samples", "delete", "Maya", "s1", "--yes"],
+    ["speak", "history"],
+    ["speak", "history", "g1"],
+    ["models"],
+    ["speak", "Maya", "Hi <|1|> there.", "-o", "{tmp}/p.mp3", "--force", "--language", "en"],
+]
+
+
+def test_the_new_commands_survive_hostile_answers(cli, service: Service, tmp_path: Path) -> None:
+    """As tests/test_hostile.py does for the older commands: every hostile answer, every new
+    command, --json: a documented exit code, one error line, one JSON object, no escape."""
+    from test_hostile import ANSWERS, check
+
+    for status, body, ctype in ANSWERS.values():
+        service.faults.rules.clear()
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            service.faults.add(
+                method, "/", status=status, body=body, headers={"Content-Type": ctype}, times=10**6
+            )
+        for args in NEW_COMMANDS:
+            check(cli(*(a.format(tmp=tmp_path) for a in args), "--json"))
+
+
+def test_the_new_commands_refuse_hostile_ids_before_sending(cli, service: Service) -> None:
+    from test_hostile import check
+
+    for args in (
+        ["voices", "add-shared", ".."],
+        ["speak", "history", "../v1/voices"],
+        ["voices", "shared", "--language", "\x1b[2J"],
+        ["voices", "check-name", "\udcff"],
+    ):
+        for json_mode in (False, True):
+            r = cli(*args, *(["--json"] if json_mode else []))
+            check(r, json_mode=json_mode)
+            assert r.code in (0, 1), (args, r.err)
+    # ".." is refused before sending; "../v1/voices" travels as one escaped segment.
+    assert not any("/library/add" in p for _, p, _ in service.faults.seen)

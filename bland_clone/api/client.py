@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 
-from ..audio.inspection import AudioInfo
 from ..errors import BlandCloneError, InputError, ServiceError
 from ..names import name_key
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
@@ -41,6 +40,9 @@ __all__ = [
     "mask",
     "segment",
 ]
+
+if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
 
 Trace = Callable[[str], None]
 
@@ -118,7 +120,7 @@ class Client(VoiceEndpoints):
         self,
         resp_or_request: requests.Response | tuple[str, str] | tuple[str, str, Any],
         dest_path: str,
-        cap: int = MAX_AUDIO_BODY,
+        cap: int | None = None,
         what: str = "the audio",
     ) -> int:
         """Stream an answer's body to ``dest_path`` and return its size in bytes.
@@ -129,6 +131,7 @@ class Client(VoiceEndpoints):
         An error answer (4xx/5xx or JSON) raises its error; a body over ``cap`` bytes, an empty
         body, or one cut off or overdue raises a ServiceError and leaves no file.
         """
+        cap = transport.MAX_AUDIO_BODY if cap is None else cap
         if isinstance(resp_or_request, tuple):
             method, path, *rest = resp_or_request
             resp = self._send(method, path, json_body=rest[0] if rest else None)

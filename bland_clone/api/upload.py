@@ -75,6 +75,16 @@ class UploadPlan:
     files: tuple[AudioInfo, ...]
     method: str = "POST"
 
+    def __post_init__(self) -> None:
+        for k, v in self.fields:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = v.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+                raise InputError(
+                    f"The {k} '{shown}' holds bytes that are not valid UTF-8; nothing was uploaded."
+                ) from None
+
     @classmethod
     def clone(
         cls,

@@ -51,9 +51,9 @@ def clone_voice(
         if preview is not None:
             if not preview_output:
                 raise UsageError("--preview needs --output FILE for the audio.")
+            common.check_output_path(preview_output, force)
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
-            common.check_output_path(preview_output, force)
         infos = common.checked_files(files)
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
@@ -148,9 +148,10 @@ def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dic
 
     try:
         p = previews.speak(client, voice, req, target)
-    except BlandCloneError as exc:
-        out.warn(f"The voice was created, but the preview failed: {exc.message}")
-        return {"ok": False, "path": target.path, "error": exc.message}
+    except Exception as exc:  # the voice exists: whatever failed, report it and its id
+        why = exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
+        out.warn(f"The voice {voice.id} was created, but the preview failed: {why}")
+        return {"ok": False, "path": target.path, "error": why}
     for note in p.notes:
         out.warn(note)
     cost = f"; cost {p.cost:g}" if p.cost is not None else ""

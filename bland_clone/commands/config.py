@@ -72,7 +72,7 @@ def set_(
 
       bland-clone config set api_key_command "pass show bland/api-key"
     """
-    from ..settings import config_path, load_config, write_config
+    from ..settings import config_path, update_config
 
     if key not in SETTABLE:
         raise UsageError(f"Unknown setting {key!r}; settable: {', '.join(SETTABLE)}")
@@ -88,13 +88,20 @@ def set_(
     elif value is None:
         raise UsageError(f"config set {key} needs a value.")
     path = config_path()
-    config: dict[str, Any] = load_config(path)
-    profiles = config.setdefault("profiles", {})
-    profiles.setdefault(profile, {})[key] = value
-    if key == "api_key":
-        profiles[profile].pop("api_key_command", None)
-    elif key == "api_key_command":
-        profiles[profile].pop("api_key", None)
-    write_config(path, config)
+    setting: str = value
+
+    def change(config: dict[str, Any]) -> None:
+        profiles = config.setdefault("profiles", {})
+        if not isinstance(profiles, dict) or not isinstance(profiles.get(profile, {}), dict):
+            raise UsageError(f"Config file {path}: 'profiles' must hold [profiles.NAME] tables")
+        profiles.setdefault(profile, {})[key] = setting
+        if key == "api_key":
+            profiles[profile].pop("api_key_command", None)
+        elif key == "api_key_command":
+            profiles[profile].pop("api_key", None)
+
+    update_config(path, change)
     shown = "(hidden)" if key == "api_key" else value
-    print(f"Set {key} = {shown} in profile {profile!r} of {path}", file=sys.stderr)
+    from ..safetext import clean
+
+    print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=sys.stderr)

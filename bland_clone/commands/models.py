@@ -4,6 +4,7 @@ from typing import Any
 
 from .. import common
 from ..options import Connection, with_connection
+from ..safetext import one_line
 
 
 @with_connection
@@ -29,15 +30,15 @@ def models(*, conn: Connection) -> None:
     got = read_models(client)
 
     def human() -> None:
-        print(f"Source:\t{got.source}")
+        out.line(f"Source:\t{got.source}")
         for label, values in (
             ("Encodings", got.encodings),
             ("Sample rates", got.sample_rates),
             ("Containers", got.containers),
         ):
-            print(f"{label}:\t{', '.join(map(str, values)) or '-'}")
+            out.line(f"{label}:\t{one_line(', '.join(map(str, values))) or '-'}")
         for name, rule in got.controls.items():
-            print(f"Control:\t{_control(name, rule)}")
+            out.line(f"Control:\t{one_line(_control(name, rule))}")
         if got.models:
             out.table(
                 ["Model", "Name", "Engines"],
@@ -55,6 +56,7 @@ def models(*, conn: Connection) -> None:
 
 
 def _control(name: str, rule: Any) -> str:
-    if isinstance(rule, dict) and "min" in rule and "max" in rule:
-        return f"{name} {rule['min']:g}-{rule['max']:g}"
-    return name
+    lo, hi = (rule.get("min"), rule.get("max")) if isinstance(rule, dict) else (None, None)
+    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (lo, hi)):
+        return f"{name} {lo:g}-{hi:g}"
+    return str(name)

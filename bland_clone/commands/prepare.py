@@ -90,6 +90,10 @@ def prepare(
       bland-clone prepare takes/ -o prepared/
     """
     out = common.make_output(json_, quiet)
+    if seconds is not None and not 1.0 <= seconds <= 60.0:  # NaN passes Typer's range check
+        from ..errors import UsageError
+
+        raise UsageError(f"--seconds must be a number from 1 to 60, not {seconds}")
     result = prepare_files(out, inputs, output, seconds=seconds, force=force)
     if not result["ok"]:
         from ..errors import InputError

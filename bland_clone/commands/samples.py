@@ -7,6 +7,7 @@ import typer
 from .. import common
 from ..errors import InputError, UsageError
 from ..options import Connection, ForceOpt, WavOutOpt, YesOpt, with_connection
+from ..safetext import one_line
 from .voices import VoiceArg, _samples_table
 
 app = typer.Typer(help="See a voice's samples: list, get, delete.", no_args_is_help=True)
@@ -109,7 +110,9 @@ def delete(
     v = plan.voice
     if not yes:
         n = len(plan.sample_ids)
-        ask = f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
+        ask = one_line(
+            f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
+        )
         if not typer.confirm(ask, default=False, err=True):
             raise InputError("Nothing was deleted.")
     got = client.delete_samples(v.id, plan.sample_ids)

@@ -18,7 +18,8 @@ def sandbox(
         typer.Option(
             "--key",
             metavar="KEY",
-            help="The API key to accept (default: a new random one).",
+            help="The API key to accept (default: $BLAND_SANDBOX_KEY, else a new random one; "
+            "the variable keeps it out of 'ps').",
             show_default=False,
         ),
     ] = None,
@@ -33,11 +34,12 @@ def sandbox(
 
       bland-clone sandbox --port 8765
     """
+    import os
     import socket
 
     from ..sandbox import Sandbox, SandboxState, make_server
 
-    state = SandboxState(api_key=key)
+    state = SandboxState(api_key=key or os.environ.get("BLAND_SANDBOX_KEY") or None)
     if port:  # Werkzeug would print its own message and exit 1: say it our way, exit 2
         probe = socket.socket()
         try:

@@ -15,6 +15,7 @@ from ..options import (
     StabilityOpt,
     with_connection,
 )
+from ..safetext import one_line
 
 FormatOpt = Annotated[
     str,
@@ -24,7 +25,6 @@ FormatOpt = Annotated[
         help=f"Encoding and sample rate: {', '.join(limits.SPEAK_OUTPUT_FORMATS)}.",
     ),
 ]
-
 
 
 def preview_line(p: Any, voice_name: str) -> str:
@@ -109,9 +109,9 @@ def speak(
         raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
     from .. import preview
 
+    common.check_output_path(output, force)
     req = preview.Request(text, fmt, language, expressiveness, stability)
     target = preview.check(req, output)
-    common.check_output_path(output, force)
     client = conn.client(out)
     v = client.find_voice(voice)
     p = preview.speak(client, v, req, target)
@@ -132,7 +132,7 @@ def _history(
 
         def one() -> None:
             for key, value in g.items():
-                print(f"{key}:\t{'-' if value is None else value}")
+                out.line(f"{one_line(str(key))}:\t{'-' if value is None else one_line(str(value))}")
 
         out.result({"ok": True, "generation": g, "errors": []}, one)
         return

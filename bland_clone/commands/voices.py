@@ -8,6 +8,7 @@ import typer
 from .. import common
 from ..errors import InputError, UsageError
 from ..options import Connection, YesOpt, with_connection
+from ..safetext import one_line
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -85,8 +86,8 @@ def show(
             ("Tags", ", ".join(v.tags) or "-"),
             ("Cloned", "yes" if v.is_cloned else "no"),
         ):
-            print(f"{label}:\t{value}")
-        print(f"Samples:\t{len(samples)}")
+            out.line(f"{label}:\t{one_line(value)}")
+        out.line(f"Samples:\t{len(samples)}")
         if samples:
             _samples_table(out, samples)
 
@@ -166,7 +167,7 @@ def delete(
         if v.id not in {f.id for f in found}:
             found.append(v)
     if not yes:
-        listing = ", ".join(f"{v.name!r} ({v.id})" for v in found)
+        listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
         if not typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True):
             raise InputError("Nothing was deleted.")
     deleted = []
@@ -174,15 +175,15 @@ def delete(
         client.delete_voice(v.id)
         deleted.append({"id": v.id, "name": v.name})
         if out.mode == "human":
-            print(f"Deleted {v.name!r} ({v.id}).")
+            out.line(f"Deleted {v.name!r} ({v.id}).")
     out.result({"ok": True, "deleted": deleted, "errors": []})
 
 
 def _settings_table(out: common.Output, view: Any) -> None:
     from ..voice_settings import applies_to, describe_limit
 
-    print(f"Voice:\t{view.voice.name} ({view.voice.id})")
-    print(f"Engine:\t{view.service or '-'}")
+    out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
+    out.line(f"Engine:\t{one_line(str(view.service or '-'))}")
     rows = [
         [
             name,

@@ -11,6 +11,8 @@ endpoints (settings, /v2/tts, /v1/speak, models, ratings, the shared library) ar
 
 from __future__ import annotations
 
+import functools
+import hmac
 import io
 import math
 import os
@@ -18,6 +20,7 @@ import secrets
 import struct
 import tempfile
 import threading
+import unicodedata
 import uuid
 import wave
 from dataclasses import dataclass, field
@@ -31,11 +34,19 @@ from werkzeug.wrappers import Request, Response
 
 from .. import limits
 from ..audio.inspection import inspect
+from ..names import name_key
 from ..validation import check_name
 from .voice_api import CLONE_ENGINE_INVALID, PUBLIC, VoiceAPI, clone_service
 from .voice_api import rules as voice_api_rules
 
 JSON = dict[str, Any]
+
+#: The largest request body the sandbox reads: the upload limit plus room for the form's framing.
+MAX_REQUEST_BYTES = limits.MAX_TOTAL_BYTES + 1024 * 1024
+#: Connections served at once; more wait in the listen queue, or get a 503 when it is full.
+MAX_CONNECTIONS = 32
+#: Seconds a connection may stay silent before the sandbox drops it.
+CONNECTION_TIMEOUT = 30.0
 
 
 def _now() -> str:
@@ -139,10 +150,11 @@ class SandboxState:
         return named[0] if len(named) == 1 else None
 
     def name_taken(self, name: str, *, but: str | None = None) -> bool:
-        folded = name.casefold()
-        return any(v.name.casefold() == folded and v.id != but for v in self.live() if v.is_custom)
+        key = name_key(name)
+        return any(name_key(v.name) == key and v.id != but for v in self.live() if v.is_custom)
 
 
+@functools.lru_cache(maxsize=32)
 def tone_wav(seconds: float, rate: int, *, ulaw: bool = False) -> bytes:
     """A quiet two-tone WAV, standing in for speech."""
     n = int(seconds * rate)
@@ -228,7 +240,16 @@ class Sandbox(VoiceAPI):
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         request = Request(environ)
-        return self.handle(request)(environ, start_response)
+        # Bounded while reading: a larger body is refused (413) before it is held in memory.
+        request.max_content_length = MAX_REQUEST_BYTES
+        request.max_form_memory_size = 1024 * 1024
+        try:
+            response = self.handle(request)
+        except HTTPException as exc:
+            if exc.code != 413:
+                raise
+            response = fail(413, "Validation Error", limits.total_too_large(MAX_REQUEST_BYTES))
+        return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         st = self.state
@@ -241,7 +262,10 @@ class Sandbox(VoiceAPI):
             if exc.code == 405:
                 return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
             return fail(exc.code or 404, "Not Found", "Not found")
-        if request.headers.get("Authorization") != st.api_key and endpoint not in PUBLIC:
+        given = request.headers.get("Authorization", "").encode("utf-8", "replace")
+        if endpoint not in PUBLIC and not hmac.compare_digest(
+            given, st.api_key.encode("utf-8", "replace")
+        ):
             return fail(401, "Authentication Error", limits.INVALID_TOKEN)
         if endpoint == "clone" and request.method != "POST":
             return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
@@ -292,6 +316,7 @@ class Sandbox(VoiceAPI):
         if errors:
             return fail(400, "Validation Error", errors[0].message)
         assert name is not None
+        name = unicodedata.normalize("NFC", name).strip()  # as the service stores names
         gender = request.form.get("gender")
         if gender not in (None, "", *limits.GENDERS):
             return fail(400, "Validation Error", limits.INVALID_GENDER)
@@ -467,13 +492,48 @@ class Sandbox(VoiceAPI):
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
-    """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked."""
-    from werkzeug.serving import WSGIRequestHandler
-    from werkzeug.serving import make_server as _make
+    """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked.
+
+    At most MAX_CONNECTIONS connections are served at once (each a thread); a connection silent
+    for CONNECTION_TIMEOUT seconds is dropped, so slow clients cannot hold threads for ever.
+    """
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
     class Handler(WSGIRequestHandler):
+        timeout = CONNECTION_TIMEOUT
+
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if not quiet:
                 super().log_request(code, size)
 
-    return _make(host, port, app, threaded=True, request_handler=Handler)
+    class Server(ThreadedWSGIServer):
+        request_queue_size = 64
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            if not self.slots.acquire(timeout=5.0):
+                try:
+                    request.sendall(
+                        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                        b"Connection: close\r\n\r\n"
+                    )
+                except OSError:
+                    pass
+                self.shutdown_request(request)
+                return
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self.slots.release()
+                raise
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                self.slots.release()
+
+    return Server(host, port, app, handler=Handler)
