@@ -8,7 +8,9 @@ Rows:
     header checks only (--no-quality), and with the quality analysis that decodes the audio;
  3. `validate` of a folder of 500 files: milliseconds per file beyond start-up;
  4. `clone` of 5 x 5 MB to the local sandbox: wall time and the client's peak memory, against
-    `curl -F` uploading the same files to the same sandbox.
+    `curl -F` uploading the same files to the same sandbox;
+ 5. `voices list` against the sandbox, against `python -c "import requests"` (the HTTP stack
+    alone), and the modules it imports without needing them (none).
 Absolute times vary between machines; the ratios are what the targets are about.
 """
 
@@ -53,6 +55,18 @@ _PEAK = (
     "atexit.register(_peak)\n"
     "from bland_clone.__main__ import main\n"
     "sys.exit(main())\n"
+)
+
+
+# Which modules `voices list` imports that it does not need (printed, space-separated).
+_UNNEEDED = (
+    "import sys\n"
+    "from bland_clone.__main__ import main\n"
+    "import io, contextlib\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    main(['voices', 'list'])\n"
+    "bad = ('bland_clone.audio', 'numpy', 'soundfile', 'requests_toolbelt', 'rich')\n"
+    "print(' '.join(sorted(m for m in sys.modules if m.startswith(bad))))\n"
 )
 
 
@@ -326,6 +340,59 @@ def main() -> int:
                 "upload is 25 MB",
                 peak_mib / 40,
                 "<= 40 MiB",
+            )
+        )
+
+        # 5. a network command's own cost: voices list against the sandbox, against the bare
+        #    import of the HTTP stack; and the modules it imports that it does not need
+        port = free_port()
+        server = subprocess.Popen(
+            [str(BIN), "sandbox", "--port", str(port), "--key", KEY, "--no-log"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()
+            lenv = dict(env, BLAND_API_URL=f"http://127.0.0.1:{port}", BLAND_API_KEY=KEY)
+            r = median_of(
+                {
+                    "pass": [PY, "-c", "pass"],
+                    "requests": [PY, "-c", "import requests"],
+                    "list": [str(BIN), "voices", "list"],
+                },
+                runs,
+                lenv,
+            )
+            probe = subprocess.run(
+                [PY, "-c", _UNNEEDED],
+                env=lenv,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        stack = r["requests"][0] - r["pass"][0]
+        rows.append(
+            row(
+                "voices list (sandbox): wall",
+                f"{r['list'][0] * 1000:.1f} ms",
+                f"python -c 'import requests' {r['requests'][0] * 1000:.1f} ms "
+                f"(HTTP stack {stack / r['list'][0]:.0%} of the command)",
+                r["list"][0] / r["requests"][0],
+                "<= 1.6x",
+            )
+        )
+        rows.append(
+            row(
+                "voices list: modules it does not need",
+                probe.stdout.strip() or "none",
+                "audio, numpy, soundfile, toolbelt, rich",
+                None,
+                "none",
             )
         )
     finally:

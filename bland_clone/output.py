@@ -213,12 +213,12 @@ class Output:
             return
         props = []
         if file:
-            props.append(f"file={_gh_escape(file, prop=True)}")
+            props.append(f"file={_gh_escape(one_line(file), prop=True)}")
         if line:
             props.append(f"line={line}")
         props.append("title=bland-clone")
         kind = "error" if severity == "error" else "warning"
-        sys.stdout.write(f"::{kind} {','.join(props)}::{_gh_escape(message)}\n")
+        sys.stdout.write(f"::{kind} {','.join(props)}::{_gh_escape(clean(message))}\n")
 
     def annotate_report(self, report: Report) -> None:
         for p in report.problems:

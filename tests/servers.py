@@ -156,7 +156,8 @@ class BreakingProxy:
     - "drop_response": forward the request, then close when the answer starts (it is lost);
     - "reset_upload": read ``reset_after`` bytes of the request, then reset the connection;
     - "stall": read the request and never answer;
-    - "slow_read": read the request 16 KB every 0.1 s (an upload that takes its time), never answer.
+    - "slow_read": read the request 16 KB every 0.1 s (an upload that takes its time), never answer;
+    - "slow_pass": forward the request 16 KB every 0.05 s, and the answer as it comes.
     """
 
     def __init__(self, upstream_port: int, modes: list[str], reset_after: int = 65536) -> None:
@@ -229,6 +230,11 @@ class BreakingProxy:
                 _kill(client)
                 _kill(upstream)
                 return
+            if mode == "slow_pass":  # forward the request 16 KB every 0.05 s: a slow link
+                threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+                self._pipe(client, upstream, slow=True)
+                time.sleep(30)  # the answer's pipe closes both ends
+                return
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
             self._pipe(upstream, client)
         except OSError:
@@ -240,13 +246,15 @@ class BreakingProxy:
                 pass
 
     @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(src: socket.socket, dst: socket.socket, slow: bool = False) -> None:
         try:
             while True:
-                data = src.recv(65536)
+                data = src.recv(16384 if slow else 65536)
                 if not data:
                     break
                 dst.sendall(data)
+                if slow:
+                    time.sleep(0.05)
         except OSError:
             pass
         finally:
@@ -348,3 +356,28 @@ def sized(total: int, chunk: int = 1 << 20) -> Callable[[], Iterable[bytes]]:
             left -= chunk
 
     return gen
+
+
+class HeaderTrickler(Listener):
+    """Answers every connection with a status line, then its headers one byte every 0.2 s."""
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(300):
+                conn.sendall(b"X")
+                time.sleep(0.2)
+        except OSError:
+            pass
+        finally:
+            conn.close()

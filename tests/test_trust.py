@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY
-from servers import BreakingProxy, Listener, Service, endless, sized, trickle
+from servers import BreakingProxy, HeaderTrickler, Listener, Service, endless, sized, trickle
 
 HTML = {
     "body": b"<html><title>Bad Gateway</title></html>",
@@ -63,17 +63,32 @@ def test_a_name_the_service_trims_is_recovered(cli, service: Service, sample: Pa
 def test_a_clone_that_outlives_the_timeout_is_never_made_twice(
     cli, service: Service, sample: Path
 ) -> None:
-    # The service takes 4 s and lists the voice only when done; the client waits 1 s, then
+    # The service takes 3.5 s and lists the voice only when done; the client waits 0.5 s, then
     # looks for 2 s: the outcome is unknown, so it stops (exit 4) instead of uploading again.
-    service.faults.add("POST", "/v1/voices/clone", delay=4.0, passthrough=True)
+    service.faults.add("POST", "/v1/voices/clone", delay=3.5, passthrough=True)
     started = time.monotonic()
-    r = cli("clone", "--name", "Slow", sample, "--timeout", "1")
+    r = cli("clone", "--name", "Slow", sample, "--timeout", "0.5")
     assert r.code == 4
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 3.4
     assert "Check with 'bland-clone voices list' before trying again" in r.err
-    time.sleep(max(0.0, 4.8 - (time.monotonic() - started)))
+    time.sleep(max(0.0, 4.2 - (time.monotonic() - started)))
     assert len(service.voices_named("Slow")) == 1
     assert service.posts("/v1/voices/clone") == 1
+
+
+def test_a_slow_upload_that_makes_progress_outlives_the_timeout(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    from audiofiles import write_wav
+
+    big = write_wav(tmp_path / "big.wav", 12.0, 48000)  # 1.1 MB at 320 KB/s: about 3.5 s
+    proxy = BreakingProxy(service.http.port, ["pass", "slow_pass"])
+    try:
+        r = cli("clone", "--name", "Slowlink", big, "--api-url", proxy.url, "--timeout", "1.5")
+    finally:
+        proxy.close()
+    assert r.code == 0, r.err
+    assert len(service.voices_named("Slowlink")) == 1
 
 
 def test_a_refused_connection_is_retried_because_nothing_was_sent(
@@ -125,6 +140,20 @@ def test_a_proxy_never_sees_the_key_of_a_plain_http_url(
     assert service.faults.seen[-1][2]["Authorization"] == KEY
 
 
+def test_over_https_a_proxy_only_tunnels(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = Listener()
+    try:
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("BLAND_API_KEY", KEY)
+        r = cli("voices", "list", "--api-url", "https://api.example.test", "--timeout", "2")
+    finally:
+        proxy.close()
+    assert r.code == 4
+    assert proxy.received.startswith(b"CONNECT api.example.test:443 ")
+    assert KEY.encode() not in proxy.received
+
+
 def test_a_netrc_entry_never_replaces_the_key(cli, service: Service, isolated: Path) -> None:
     netrc = isolated / ".netrc"
     netrc.write_text("machine 127.0.0.1 login someone password secret\n")
@@ -163,6 +192,26 @@ def test_a_trickled_answer_cannot_hold_a_command(cli, service: Service) -> None:
     assert "no answer within 0.5s" in r.err
     # documented: at most (retries + 1) x --timeout, plus 3.5 s of backoff between tries
     assert took < 4 * 0.5 + 3.5 + 2
+
+
+def test_trickled_headers_cannot_hold_a_command(cli) -> None:
+    server = HeaderTrickler()
+    started = time.monotonic()
+    try:
+        r = cli(
+            "voices",
+            "list",
+            "--api-url",
+            server.url,
+            "--timeout",
+            "0.5",
+            env={"BLAND_API_KEY": KEY},
+        )
+    finally:
+        server.close()
+    assert r.code == 4
+    assert "no answer within 0.5s" in r.err
+    assert time.monotonic() - started < 4 * 0.5 + 3.5 + 2
 
 
 @pytest.mark.parametrize("command", ["speak", "samples"])
@@ -256,6 +305,23 @@ def test_force_never_replaces_a_device_or_a_pipe(cli, service: Service, tmp_path
         assert "it is never replaced, even with --force" in r.err
     assert stat.S_ISFIFO(fifo.stat().st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert service.posts("/v1/speak") == 0
+
+
+def test_prepare_follows_the_umask_and_never_replaces_a_pipe(cli, tmp_path: Path) -> None:
+    from audiofiles import write_wav
+
+    long = write_wav(tmp_path / "long.wav", 20.0)
+    old = os.umask(0o077)
+    try:
+        r = cli("prepare", long, "-o", tmp_path / "out.wav")
+    finally:
+        os.umask(old)
+    assert r.code == 0, r.err
+    assert stat.S_IMODE((tmp_path / "out.wav").stat().st_mode) == 0o600
+    os.mkfifo(tmp_path / "pipe.wav")
+    r = cli("prepare", long, "-o", tmp_path / "pipe.wav", "--force")
+    assert r.code == 1 and "never replaced" in r.err
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -418,3 +484,20 @@ def test_the_sandbox_takes_its_key_from_the_environment(isolated: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- speed: a network command imports only what it needs ---------------------------------------
+
+
+def test_voices_list_imports_no_audio_module_nor_upload_machinery(service: Service) -> None:
+    code = (
+        "import io, sys, contextlib\n"
+        "from bland_clone.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['voices', 'list'])\n"
+        "bad = ('bland_clone.audio', 'numpy', 'soundfile', 'requests_toolbelt', 'rich')\n"
+        "print(rc, sorted(m for m in sys.modules if m.startswith(bad)))\n"
+    )
+    env = {**os.environ, "BLAND_API_URL": service.url, "BLAND_API_KEY": KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "0 []", done.stderr

@@ -11,7 +11,8 @@
   bounded in count and in total waiting time.
 - Deadlines: ``timeout`` bounds each whole exchange (connect, answer headers and body), not each
   socket read: a watchdog shuts the connection when the time is up. For an upload the clock
-  restarts once the body has been sent, so a slow link is not mistaken for a stalled service.
+  restarts each time a part of the body is sent, and once all of it has been, so a slow link
+  is not mistaken for a stalled service.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def is_loopback(host: str) -> bool:
 def check_url(base_url: str, *, allow_insecure: bool = False) -> str:
     """The base URL, once judged; a UsageError (exit 2) names what is wrong with it."""
     m = _URL.fullmatch(base_url.strip())
+    if m is None and base_url.strip()[:8].lower().startswith(("http://", "https://")):
+        scheme, rest = base_url.strip().split(":", 1)
+        base_url = scheme.lower() + ":" + rest
+        m = _URL.fullmatch(base_url)
     if not m:
         shown = base_url.encode("unicode_escape").decode("ascii")
         raise UsageError(
@@ -125,6 +130,7 @@ class Exchange:
         self.deadline = time.monotonic() + seconds
         self.expired = False
         self._socks: list[Any] = []
+        self._queued: dict[int, int] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()
         threading.Thread(target=self._watch, daemon=True, name="bland-clone-deadline").start()
@@ -137,9 +143,35 @@ class Exchange:
             if sock is not None and sock not in self._socks:
                 self._socks.append(sock)
 
+    def _draining(self) -> bool:
+        """True while a socket's send queue is still shrinking: the upload is moving through
+        the network (Linux tells the queue's size; elsewhere this is never claimed)."""
+        try:
+            import fcntl
+            import struct
+            import termios
+
+            outq = termios.TIOCOUTQ
+        except (ImportError, AttributeError):
+            return False
+        moving = False
+        for s in self._socks:
+            try:
+                left = struct.unpack("i", fcntl.ioctl(s.fileno(), outq, struct.pack("i", 0)))[0]
+            except (OSError, ValueError):
+                continue
+            before = self._queued.get(id(s))
+            self._queued[id(s)] = left
+            if left > 0 and (before is None or left < before):
+                moving = True
+        return moving
+
     def _watch(self) -> None:
         while not self._done.wait(max(0.0, self.deadline - time.monotonic())):
             if time.monotonic() >= self.deadline:
+                if self._draining():
+                    self.restart()
+                    continue
                 with self._lock:
                     if self._done.is_set():
                         return
@@ -290,6 +322,9 @@ class Transport:
             self.log(f"> {method} {url} (attempt {attempt})")
             self.log(f"> Authorization: {mask(self._key)}")
             started = time.monotonic()
+            previous = getattr(_local, "exchange", None)
+            if previous is not None:  # an answer left unread: its watchdog must not outlive it
+                previous.close()
             ex = Exchange(self.timeout)
             if made is not None:
                 made.on_sent(ex.restart)
@@ -301,7 +336,9 @@ class Transport:
                     json=json_body,
                     data=made.stream if made else None,
                     headers=headers,
-                    timeout=(min(10.0, self.timeout), self.timeout),
+                    # Reads are bounded by the exchange's watchdog, not per socket read: a
+                    # per-read timeout would cut an upload still draining through a slow link.
+                    timeout=(min(10.0, self.timeout), None),
                     allow_redirects=False,
                     stream=True,
                 )

@@ -229,17 +229,18 @@ class Body:
         def callback(m: Any) -> None:
             if progress:
                 progress(m.bytes_read, total)
-            if m.bytes_read >= total and not self.complete:
+            if m.bytes_read >= total:
                 self.complete = True
-                if self._sent is not None:
-                    self._sent()
+            if self._sent is not None:
+                self._sent()
 
         self.stream = MultipartEncoderMonitor(enc, callback)
         self.content_type = enc.content_type
         self.length = total
 
     def on_sent(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once the whole body has been read for sending."""
+        """Call ``callback`` each time a part of the body is read for sending (the last time
+        when all of it has been): an upload that makes progress is not a stalled one."""
         self._sent = callback
 
     def close(self) -> None:

@@ -181,9 +181,14 @@ def prepare_file(src: str, dst: str, *, seconds: float | None = None) -> Prepare
         out, out_rate, info = prepare_audio(data, rate, seconds=seconds)
     except InputError as exc:
         raise InputError(f'File "{os.path.basename(src)}": {exc.message}') from None
-    tmp = dst + ".part"
-    sf.write(tmp, out, out_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, dst)
+    import io
+
+    from ..files import AtomicWriter
+
+    buf = io.BytesIO()  # about 1 MB: a window of at most 60 s
+    sf.write(buf, out, out_rate, subtype="PCM_16", format="WAV")
+    with AtomicWriter(dst) as w:  # an unpredictable temporary name, the umask's permissions
+        w.write(buf.getvalue())
     return Prepared(
         input=src,
         output=dst,
@@ -209,6 +214,9 @@ def output_paths(inputs: list[str], output: str, force: bool) -> list[str]:
     for p in paths:
         if os.path.abspath(p) in {os.path.abspath(i) for i in inputs}:
             raise InputError(f"{p} is an input; choose another output.")
+        from ..files import refuse_special
+
+        refuse_special(p)  # a device, a pipe or a folder is never replaced, --force or not
         if os.path.lexists(p) and not force:
             raise InputError(f"{p} exists; use --force to overwrite it.")
     return paths
