@@ -77,7 +77,7 @@ def get(
     )
 
 
-@app.command("delete")
+@app.command("delete", short_help="Delete samples from a voice.")
 @with_connection
 def delete(
     voice: VoiceArg,

@@ -211,7 +211,7 @@ def _fmt_setting(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-@app.command("settings")
+@app.command("settings", short_help="Show a voice's settings and valid ranges.")
 @with_connection
 def settings(
     voice: VoiceArg,
@@ -234,7 +234,7 @@ def settings(
     out.result({"ok": True, **view.to_dict(), "errors": []}, lambda: _settings_table(out, view))
 
 
-@app.command("set")
+@app.command("set", short_help="Change a voice's settings (checked first).")
 @with_connection
 def set_(
     voice: VoiceArg,
@@ -296,7 +296,7 @@ def set_(
     )
 
 
-@app.command("rate")
+@app.command("rate", short_help="Rate a voice from 1 to 5.")
 @with_connection
 def rate(
     voice: VoiceArg,
@@ -318,7 +318,7 @@ def rate(
     out.result({"ok": True, **got, "errors": []}, f"Rated {got['name']!r} {rating}/5{tail}.")
 
 
-@app.command("shared")
+@app.command("shared", short_help="Browse Bland's shared voice library.")
 @with_connection
 def shared(
     search: Annotated[
@@ -382,7 +382,7 @@ def shared(
     )
 
 
-@app.command("add-shared")
+@app.command("add-shared", short_help="Add a shared library voice to yours.")
 @with_connection
 def add_shared(
     voice_id: Annotated[
@@ -401,7 +401,7 @@ def add_shared(
     )
 
 
-@app.command("check-name")
+@app.command("check-name", short_help="Check a name: local rules, then the service.")
 @with_connection
 def check_name_(
     name: Annotated[str, typer.Argument(help="A voice name to check.", show_default=False)],
