@@ -105,7 +105,9 @@ class Client(VoiceEndpoints):
         idempotent: bool = True,
     ) -> requests.Response:
         """One request with the retry and deadline rules; raises ``transport.Ambiguous`` when a
-        non-idempotent request may have reached the service."""
+        non-idempotent request may have reached the service. Read the answer with
+        :meth:`_json` or :meth:`download` (or close it with ``transport.finish``): its deadline
+        runs until then."""
         return self.transport.send(
             method, path, json_body=json_body, body=body, idempotent=idempotent
         )
