@@ -130,3 +130,80 @@ def too_many_samples(adding: int, existing: int) -> str:
 
 def speak_text_too_long(length: int) -> str:
     return f"Text is too long ({length} characters). Maximum is {SPEAK_TEXT_MAX_CHARS} characters."
+
+
+# --- Voice settings: GET/POST /v1/voices/{id}/settings ----------------------------------
+# V1 (BTTS): consistency 0-1, expressiveness 0-1. V2: consistency, an integer (the docs say 0-64
+# on one page and 1-32 on two others: clients trust the `limits` the service returns; the
+# sandbox serves 1-32). V3: boost_language_consistency, a boolean.
+
+#: The engines (a voice's `service`) a user sees, by what bland-clone calls them.
+ENGINE_LABELS: Final = {"BTTS": "V1 (BTTS)", "BTTS_V2": "V2", "BTTS_V3": "V3", "LEGACY": "legacy"}
+#: Which engines each setting applies to.
+SETTING_ENGINES: Final = {
+    "consistency": ("BTTS", "BTTS_V2"),
+    "expressiveness": ("BTTS",),
+    "boost_language_consistency": ("BTTS_V3",),
+}
+#: The per-engine `limits` the sandbox answers with (the shape GET .../settings returns).
+VOICE_SETTINGS_LIMITS: Final = {
+    "BTTS": {
+        "consistency": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+        "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    },
+    "BTTS_V2": {"consistency": {"type": "integer", "min": 1, "max": 32, "default": 16}},
+    "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
+    "LEGACY": {},
+}
+#: What a client assumes when the service reports no `limits`: the docs' ranges, V2's widest.
+VOICE_SETTINGS_FALLBACK: Final = {
+    "BTTS": VOICE_SETTINGS_LIMITS["BTTS"],
+    "BTTS_V2": {"consistency": {"type": "integer", "min": 0, "max": 64}},
+    "BTTS_V3": VOICE_SETTINGS_LIMITS["BTTS_V3"],
+}
+NO_SETTINGS_GIVEN: Final = (
+    "No settings given: set consistency, expressiveness or boost_language_consistency"
+)
+SETTINGS_NOT_YOURS: Final = "Only your own cloned voices' settings can be changed"
+
+
+def engine_label(service: str | None) -> str:
+    return ENGINE_LABELS.get(service or "", service or "unknown")
+
+
+# --- Speech, the shared library, ratings, samples (the newer endpoints) -------------------
+
+#: Pause markers <|N|> in text to speak: N seconds, from 0.1 to 10.
+PAUSE_MIN_S: Final = 0.1
+PAUSE_MAX_S: Final = 10.0
+#: POST /v2/tts: what the sandbox offers (GET /v2/models tells a client what a service offers).
+TTS_ENCODINGS: Final = ("pcm_s16le", "pcm_mulaw")
+TTS_SAMPLE_RATES: Final = (8000, 16000, 22050, 24000, 44100, 48000)
+TTS_CONTAINERS: Final = ("wav", "raw")
+TTS_DEFAULT_AUDIO: Final = {"encoding": "pcm_s16le", "sample_rate": 48000, "container": "wav"}
+#: The /v2/tts controls; both are calibrated for BTTS_V3 voices.
+TTS_CONTROLS: Final = {
+    "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    "stability": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+}
+RATING_MIN: Final = 1
+RATING_MAX: Final = 5
+RATING_INVALID: Final = "Rating must be an integer from 1 to 5"
+SHARED_LIMIT_MAX: Final = 100
+ALREADY_IN_LIBRARY: Final = "This voice is already in your library"
+SAMPLE_IDS_REQUIRED: Final = "sample_ids must be a non-empty list of sample ids"
+SAMPLE_FORMATS: Final = ("audio", "json")
+
+
+def pause_out_of_range(marker: str) -> str:
+    return (
+        f"Pause marker {marker} is out of range: pauses are from {PAUSE_MIN_S:g} to "
+        f"{PAUSE_MAX_S:g} seconds"
+    )
+
+
+def pause_invalid(marker: str) -> str:
+    return (
+        f"Invalid pause marker {marker}: write <|N|> with N in seconds, "
+        f"from {PAUSE_MIN_S:g} to {PAUSE_MAX_S:g}"
+    )

@@ -41,6 +41,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "apply",
         "clone",
         "config",
+        "models",
         "prepare",
         "samples",
         "sandbox",
@@ -48,7 +49,18 @@ def test_bash_completes_commands_options_and_values() -> None:
         "validate",
         "voices",
     ]
-    assert bash_complete("bland-clone voices ") == ["delete", "list", "rename", "show"]
+    assert bash_complete("bland-clone voices ") == [
+        "add-shared",
+        "check-name",
+        "delete",
+        "list",
+        "rate",
+        "rename",
+        "set",
+        "settings",
+        "shared",
+        "show",
+    ]
     assert bash_complete("bland-clone clone --gender ") == ["male", "female"]
     assert bash_complete("bland-clone clone -e ") == ["v3", "v2"]
     assert "--dry-run" in bash_complete("bland-clone clone --d")

@@ -221,12 +221,12 @@ def test_an_endless_audio_answer_is_cut_at_the_cap_and_leaves_no_file(
     import bland_clone.api.transport as transport
 
     monkeypatch.setattr(transport, "MAX_AUDIO_BODY", 8 * 1024 * 1024)
-    path = "/v1/speak" if command == "speak" else "/v1/voices/"
+    path = "/v2/tts" if command == "speak" else "/v1/voices/"
     method = "POST" if command == "speak" else "GET"
     if command == "samples":
         legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
         sid = legacy.samples[0].id
-        path = f"/v1/voices/{legacy.id}/samples/{sid}/audio"
+        path = f"/v1/voices/{legacy.id}/samples/{sid}"  # ?format=audio, and the older /audio
         args = ["samples", "get", "Legacy Narrator", sid]
     else:
         args = ["speak", "Maya", "Hello."]
@@ -245,7 +245,7 @@ def test_audio_streams_to_disk_not_memory(cli, service: Service, tmp_path: Path)
     assert warm.code == 0, warm.err
     service.faults.add(
         "POST",
-        "/v1/speak",
+        "/v2/tts",
         status=200,
         stream=sized(total, 256 * 1024),
         headers={"Content-Type": "audio/wav", "Content-Length": str(total)},
@@ -257,7 +257,9 @@ def test_audio_streams_to_disk_not_memory(cli, service: Service, tmp_path: Path)
     finally:
         tracemalloc.stop()
     assert r.code == 0, r.err
-    assert r.out == f"Wrote {tmp_path / 'out.wav'} ({total} bytes) in the voice 'Maya'.\n"
+    assert r.out == (
+        f"Wrote {tmp_path / 'out.wav'} ({total} bytes, WAV) in the voice 'Maya' via /v2/tts.\n"
+    )
     assert (tmp_path / "out.wav").stat().st_size == total
     assert peak < total / 4  # Python's allocations, the server's own chunks included
 
@@ -265,7 +267,7 @@ def test_audio_streams_to_disk_not_memory(cli, service: Service, tmp_path: Path)
 def test_a_body_cut_short_leaves_no_file(cli, service: Service, tmp_path: Path) -> None:
     service.faults.add(
         "POST",
-        "/v1/speak",
+        "/v2/tts",
         status=200,
         stream=sized(1000),
         headers={"Content-Type": "audio/wav", "Content-Length": "5000"},

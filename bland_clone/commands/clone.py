@@ -13,9 +13,12 @@ from ..options import (
     DescriptionOpt,
     DryRunOpt,
     EngineOpt,
+    ExpressivenessOpt,
     FilesArg,
     GenderOpt,
+    LanguageOpt,
     NameOpt,
+    StabilityOpt,
     with_connection,
 )
 from ..output import Output
@@ -33,21 +36,24 @@ def clone_voice(
     conn: Connection | None = None,
     preview: str | None = None,
     preview_output: str | None = None,
+    preview_options: dict[str, Any] | None = None,
     force: bool = False,
     prepare: bool = False,
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
+        from .. import preview as previews
         from ..validation import validate_upload
-        from .speak import check_text
 
         common.check_engine(engine)
+        preview_req = preview_target = None
         if preview is not None:
             if not preview_output:
                 raise UsageError("--preview needs --output FILE for the audio.")
-            check_text(preview)
             common.check_output_path(preview_output, force)
+            preview_req = previews.Request(preview, **(preview_options or {}))
+            preview_target = previews.check(preview_req, preview_output)
         infos = common.checked_files(files, send_engine=engine)
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
@@ -90,8 +96,12 @@ def clone_voice(
                 "and was not uploaded again."
             )
         preview_result = None
-        if preview is not None and preview_output:
-            preview_result = _preview(out, client, res.voice_id, preview, preview_output)
+        if preview_req is not None and preview_target is not None:
+            service = "BTTS_V2" if engine == "v2" else "BTTS_V3"
+            from ..api.client import Voice
+
+            voice = Voice(res.voice_id, res.name, service)
+            preview_result = _preview(out, client, voice, preview_req, preview_target)
         return {
             "preview": preview_result,
             "ok": True,
@@ -130,20 +140,23 @@ class _Diagnostics(Output):
         return None
 
 
-def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> dict[str, Any]:
+def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
+    from .. import preview as previews
     from ..errors import BlandCloneError
-    from .speak import speak_to_file
 
     try:
-        size = speak_to_file(client, voice_id, text, path, "pcm_24000")
+        p = previews.speak(client, voice, req, target)
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
         why = exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
-        out.warn(f"The voice {voice_id} was created, but the preview failed: {why}")
-        return {"ok": False, "path": path, "error": why}
-    out.info(f"Preview written to {path} ({size} bytes).")
-    return {"ok": True, "path": path, "bytes": size}
+        out.warn(f"The voice {voice.id} was created, but the preview failed: {why}")
+        return {"ok": False, "path": target.path, "error": why}
+    for note in p.notes:
+        out.warn(note)
+    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
+    out.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
+    return {"ok": True, **p.to_dict()}
 
 
 def _name_check(out: Output, settings: Any, name: str, conn: Connection) -> bool | None:
@@ -177,9 +190,16 @@ def clone(
     output: Annotated[
         Optional[str],
         typer.Option(
-            "--output", "-o", metavar="FILE", help="WAV file for --preview.", show_default=False
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Audio file for --preview (.wav, .raw, .mp3, .flac, .ogg).",
+            show_default=False,
         ),
     ] = None,
+    language: LanguageOpt = None,
+    expressiveness: ExpressivenessOpt = None,
+    stability: StabilityOpt = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Overwrite the --output file.")
     ] = False,
@@ -216,6 +236,11 @@ def clone(
         conn=conn,
         preview=preview,
         preview_output=output,
+        preview_options={
+            "language": language,
+            "expressiveness": expressiveness,
+            "stability": stability,
+        },
         force=force,
         prepare=prepare,
     )
