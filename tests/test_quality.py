@@ -320,3 +320,15 @@ def test_hum_off_its_nominal_frequency_is_still_hum(labelled: list[corpus.Item],
     found = warnings_of(make(tmp_path / "drift.wav", y, rate))
     assert set(found) == {"hum"}
     assert f"mains hum at {round(mains / 10) * 10} Hz" in found["hum"]
+
+
+def test_a_hum_does_not_hide_a_louder_noise(labelled: list[corpus.Item], tmp_path: Path) -> None:
+    """A hum names the noise floor only when it is the floor: a fan 12 dB under the voice is
+    still called noise when a hum 25 dB under it is heard too."""
+    (clean,) = [i for i in labelled if i.name == "clean-01-us"]
+    x, rate = sf.read(clean.path, dtype="float32")
+    y = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 25)
+    y = corpus.mix_at(y, np.random.default_rng(4).standard_normal(len(y)).astype(np.float32), rate, 12)
+    assert set(warnings_of(make(tmp_path / "fan.wav", y, rate))) == {"hum", "noisy"}
+    hum_only = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 20)
+    assert set(warnings_of(make(tmp_path / "hum.wav", hum_only, rate))) == {"hum"}
