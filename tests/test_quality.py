@@ -215,8 +215,8 @@ def test_the_corpus_has_every_fault_at_two_strengths(labelled: list[corpus.Item]
 
 def test_no_clean_take_warns(labelled: list[corpus.Item], verdicts: dict[str, set[str]]) -> None:
     """Clean 10-15 s takes, 15-37% pauses, eleven voices, 16-48 kHz, a small room, a room
-    floor 32 dB under the voice: a person hears nothing wrong, so neither may the check (on
-    main 7 of the first 12 were warned for speech length)."""
+    floor 32 dB under the voice, one voice at two pitches: a person hears nothing wrong, so
+    neither may the check (on main 7 of the first 12 were warned for speech length)."""
     warned = {i.name: verdicts[i.name] for i in labelled if i.strength == "clean" and verdicts[i.name]}
     assert warned == {}
 
