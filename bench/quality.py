@@ -44,11 +44,12 @@ def verdicts(items: list[Item]) -> tuple[dict[str, set[str]], list[float]]:
 
 def analyse_ms(items: list[Item]) -> tuple[float, float]:
     import numpy as np
+    import soundfile as sf
 
     from bland_clone.audio import quality
 
     clean = next(i for i in items if i.strength == "clean" and inspect(i.path).samplerate == 48000)
-    data, rate = quality.decode(clean.path, inspect(clean.path))
+    data, rate = sf.read(clean.path, dtype="float32", always_2d=True)
     mono = data[:, 0]
     x = np.tile(mono, 2)[: 12 * rate]
     stereo = np.ascontiguousarray(np.stack([x, x * np.float32(0.9)], axis=1))

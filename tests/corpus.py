@@ -28,7 +28,7 @@ import numpy as np
 import soundfile as sf
 
 #: Bump when the recipes change, so a cached corpus is rebuilt.
-VERSION = 6
+VERSION = 7
 ESPEAK_RATE = 22050
 
 SENTENCES = [
@@ -399,6 +399,21 @@ def _speakers(name: str, strength: str, voices: list[tuple[str, int]], rate: int
         _write(p, y, r)
         return Item(name, str(p), strength, "two_speakers", ["two_speakers"], [], note)
     return make
+
+
+def _expressive(name: str) -> Recipe:
+    """One voice reading lines at two pitches (espeak-ng -p 35 and 65, 4.5 semitones apart):
+    an expressive reader, not two speakers."""
+    def make(d: Path) -> Item:
+        x = take(voices=[("en-us", 35), ("en-us", 65)], pauses=(0.5, 0.7, 0.6), seconds=13.0, lines=DIALOGUE)
+        y, r = finish(x, 44100, level_db=-20, seed=17)
+        p = d / f"{name}.wav"
+        _write(p, y, r)
+        return Item(name, str(p), "clean", "clean", note="one voice at two pitches (-p 35/65), taking turns with itself")
+    return make
+
+
+CLEAN.append(_expressive("clean-17-expressive"))
 
 
 FAULTS: list[Recipe] = [

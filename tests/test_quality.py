@@ -215,8 +215,8 @@ def test_the_corpus_has_every_fault_at_two_strengths(labelled: list[corpus.Item]
 
 def test_no_clean_take_warns(labelled: list[corpus.Item], verdicts: dict[str, set[str]]) -> None:
     """Clean 10-15 s takes, 15-37% pauses, eleven voices, 16-48 kHz, a small room, a room
-    floor 32 dB under the voice: a person hears nothing wrong, so neither may the check (on
-    main 7 of the first 12 were warned for speech length)."""
+    floor 32 dB under the voice, one voice at two pitches: a person hears nothing wrong, so
+    neither may the check (on main 7 of the first 12 were warned for speech length)."""
     warned = {i.name: verdicts[i.name] for i in labelled if i.strength == "clean" and verdicts[i.name]}
     assert warned == {}
 
@@ -305,7 +305,7 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
     # the same frames are offered to prepare, to choose its window by
     from bland_clone.audio import quality
 
-    data, rate = quality.decode(paths["noisy-lead-strong"])
+    data, rate = sf.read(paths["noisy-lead-strong"], dtype="float32", always_2d=True)
     voiced = quality.speech_mask(quality.mixdown(data), rate)
     assert 2.9 <= int(np.argmax(voiced)) * quality.FRAME_S <= 3.2
 
@@ -320,3 +320,15 @@ def test_hum_off_its_nominal_frequency_is_still_hum(labelled: list[corpus.Item],
     found = warnings_of(make(tmp_path / "drift.wav", y, rate))
     assert set(found) == {"hum"}
     assert f"mains hum at {round(mains / 10) * 10} Hz" in found["hum"]
+
+
+def test_a_hum_does_not_hide_a_louder_noise(labelled: list[corpus.Item], tmp_path: Path) -> None:
+    """A hum names the noise floor only when it is the floor: a fan 12 dB under the voice is
+    still called noise when a hum 25 dB under it is heard too."""
+    (clean,) = [i for i in labelled if i.name == "clean-01-us"]
+    x, rate = sf.read(clean.path, dtype="float32")
+    y = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 25)
+    y = corpus.mix_at(y, np.random.default_rng(4).standard_normal(len(y)).astype(np.float32), rate, 12)
+    assert set(warnings_of(make(tmp_path / "fan.wav", y, rate))) == {"hum", "noisy"}
+    hum_only = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 20)
+    assert set(warnings_of(make(tmp_path / "hum.wav", hum_only, rate))) == {"hum"}

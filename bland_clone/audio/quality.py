@@ -393,8 +393,13 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         q.bit_depth is not None
         and q.speech_level_dbfs - quantisation_db(q.bit_depth) < t.min_quantisation_snr_db
     )
-    # The noise floor a hum, a music bed or coarse samples make is named as such, not as a room.
-    explained = hum or music or (
+    # The noise floor a hum, a music bed or coarse samples make is named as such, not as a
+    # room: when the hum's own level (or the quantisation noise) is within 6 dB of the floor.
+    explained = music or (
+        hum
+        and q.hum_below_speech_db is not None
+        and q.speech_level_dbfs - q.hum_below_speech_db >= q.noise_floor_dbfs - 6.0
+    ) or (
         coarse and q.bit_depth is not None
         and q.noise_floor_dbfs < quantisation_db(q.bit_depth) + 6.0
     )
