@@ -36,7 +36,9 @@ COMMANDS = [
     ("samples", "samples", "app", "See a voice's samples: list, get."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
-    ("apply", "apply", "apply", "Create the voices of a manifest that do not exist yet."),
+    ("apply", "apply", "apply", "Create and keep the voices of a manifest; write its lock."),
+    ("plan", "plan", "plan", "Show what apply would do, voice by voice."),
+    ("export", "export", "export", "Write a manifest and lock from the voices that exist."),
     ("config", "config", "app", "Show settings and write config profiles."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
 ]
