@@ -32,7 +32,7 @@ COMMANDS = [
     ("validate", "validate", "validate", "Check audio files as one upload would be checked."),
     ("clone", "clone", "clone", "Check audio samples locally, then create a voice clone."),
     ("add-samples", "add_samples", "add_samples", "Add samples to an existing (BTTS V1) voice."),
-    ("voices", "voices", "app", "See and manage your voices: list, show, rename, delete."),
+    ("voices", "voices", "app", "See and manage voices: list, show, settings, rename, delete."),
     ("samples", "samples", "app", "See a voice's samples: list, get."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),

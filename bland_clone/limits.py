@@ -124,3 +124,36 @@ def too_many_samples(adding: int, existing: int) -> str:
 
 def speak_text_too_long(length: int) -> str:
     return f"Text is too long ({length} characters). Maximum is {SPEAK_TEXT_MAX_CHARS} characters."
+
+
+# --- Voice settings: GET/POST /v1/voices/{id}/settings ----------------------------------
+# V1 (BTTS): consistency 0-1, expressiveness 0-1. V2: consistency, an integer (the docs say 0-64
+# on one page and 1-32 on two others: clients trust the `limits` the service returns; the
+# sandbox serves 1-32). V3: boost_language_consistency, a boolean.
+
+#: The engines (a voice's `service`) a user sees, by what bland-clone calls them.
+ENGINE_LABELS: Final = {"BTTS": "V1 (BTTS)", "BTTS_V2": "V2", "BTTS_V3": "V3", "LEGACY": "legacy"}
+#: Which engines each setting applies to.
+SETTING_ENGINES: Final = {
+    "consistency": ("BTTS", "BTTS_V2"),
+    "expressiveness": ("BTTS",),
+    "boost_language_consistency": ("BTTS_V3",),
+}
+#: The per-engine `limits` the sandbox answers with (the shape GET .../settings returns).
+VOICE_SETTINGS_LIMITS: Final = {
+    "BTTS": {
+        "consistency": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+        "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    },
+    "BTTS_V2": {"consistency": {"type": "integer", "min": 1, "max": 32, "default": 16}},
+    "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
+    "LEGACY": {},
+}
+NO_SETTINGS_GIVEN: Final = (
+    "No settings given: set consistency, expressiveness or boost_language_consistency"
+)
+SETTINGS_NOT_YOURS: Final = "Only your own cloned voices' settings can be changed"
+
+
+def engine_label(service: str | None) -> str:
+    return ENGINE_LABELS.get(service or "", service or "unknown")

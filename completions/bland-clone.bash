@@ -26,6 +26,8 @@ _bland_clone() {
             "voices/delete") node="voices delete" ;;
             "voices/list") node="voices list" ;;
             "voices/rename") node="voices rename" ;;
+            "voices/set") node="voices set" ;;
+            "voices/settings") node="voices settings" ;;
             "voices/show") node="voices show" ;;
         esac
     done
@@ -34,7 +36,7 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--description|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
+        --api-url|--consistency|--description|--expressiveness|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare samples sandbox speak validate voices"; files=0 ;;
@@ -51,10 +53,12 @@ _bland_clone() {
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
-        "voices") opts="--help -h"; cmds="delete list rename show"; files=0 ;;
+        "voices") opts="--help -h"; cmds="delete list rename set settings show"; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices rename") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices set") opts="--consistency --expressiveness --boost-language-consistency --no-boost-language-consistency --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices settings") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices show") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
     esac
     if [[ "$cur" == -* ]]; then

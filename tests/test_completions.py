@@ -48,7 +48,14 @@ def test_bash_completes_commands_options_and_values() -> None:
         "validate",
         "voices",
     ]
-    assert bash_complete("bland-clone voices ") == ["delete", "list", "rename", "show"]
+    assert bash_complete("bland-clone voices ") == [
+        "delete",
+        "list",
+        "rename",
+        "set",
+        "settings",
+        "show",
+    ]
     assert bash_complete("bland-clone clone --gender ") == ["male", "female"]
     assert bash_complete("bland-clone clone -e ") == ["v3", "v2"]
     assert "--dry-run" in bash_complete("bland-clone clone --d")

@@ -519,6 +519,50 @@ class Client:
             raise ServiceError(f"The service answered {what} with an empty body.")
         return raw
 
+    # -- voice settings: GET/POST /v1/voices/{id}/settings (PATCH .../config is the legacy form)
+
+    def get_voice_settings(self, voice_id: str) -> dict[str, Any]:
+        """The voice's settings and their valid ranges, decoded:
+        ``{"voice_id", "service", "settings": {name: value}, "limits": {name: {type, min, max}}}``.
+        """
+        resp = self._send("GET", f"/v1/voices/{quote(voice_id, safe='')}/settings")
+        return self._settings_decoded(self._json(resp, "the voice settings"), voice_id)
+
+    def set_voice_settings(self, voice_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """Set some of a voice's settings; the answer decoded as :meth:`get_voice_settings`'s.
+        A service that refuses POST .../settings with 405 is asked with the legacy PATCH .../config.
+        """
+        path = f"/v1/voices/{quote(voice_id, safe='')}"
+        resp = self._send("POST", path + "/settings", json_body=settings, idempotent=True)
+        if resp.status_code == 405:
+            resp.close()
+            self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
+            resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+        return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
+
+    @staticmethod
+    def _settings_decoded(data: Any, voice_id: str) -> dict[str, Any]:
+        """Bland answers with or without the {data} envelope, with the settings in ``settings`` or
+        at the top, and the ranges in ``limits`` (the docs) or ``ranges`` (bland-tts's types)."""
+        inner = data.get("data") if isinstance(data, dict) else None
+        body = inner if isinstance(inner, dict) else data
+        if not isinstance(body, dict):
+            raise ServiceError("The voice settings' answer is not a JSON object.")
+        meta = ("voice_id", "id", "service", "engine", "limits", "ranges", "status", "errors")
+        settings = body.get("settings")
+        if not isinstance(settings, dict):
+            settings = {k: v for k, v in body.items() if k not in meta}
+        found = body.get("limits") or body.get("ranges")
+        if not isinstance(found, dict):
+            found = settings.get("limits") or settings.get("ranges")
+        settings = {k: v for k, v in settings.items() if k not in ("limits", "ranges")}
+        return {
+            "voice_id": str(body.get("voice_id") or body.get("id") or voice_id),
+            "service": body.get("service") or body.get("engine"),
+            "settings": settings,
+            "limits": found if isinstance(found, dict) else {},
+        }
+
 
 # ---------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """bland-clone voices: list, show, rename and delete voices."""
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -10,7 +10,7 @@ from ..errors import InputError, UsageError
 from ..options import Connection, YesOpt, with_connection
 
 app = typer.Typer(
-    help="See and manage your voices: list, show, rename, delete.", no_args_is_help=True
+    help="See and manage voices: list, show, settings, rename, delete.", no_args_is_help=True
 )
 
 VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
@@ -158,3 +158,120 @@ def delete(
         if out.mode == "human":
             print(f"Deleted {v.name!r} ({v.id}).")
     out.result({"ok": True, "deleted": deleted, "errors": []})
+
+
+def _settings_table(out: common.Output, view: Any) -> None:
+    from ..voice_settings import applies_to, describe_limit
+
+    print(f"Voice:\t{view.voice.name} ({view.voice.id})")
+    print(f"Engine:\t{view.service or '-'}")
+    rows = [
+        [
+            name,
+            _fmt_setting(view.settings.get(name)),
+            describe_limit(name, rule).partition(" (")[2].rstrip(")"),
+            applies_to(name),
+        ]
+        for name, rule in view.limits.items()
+        if isinstance(rule, dict)
+    ]
+    rows += [
+        [name, _fmt_setting(value), "-", applies_to(name)]
+        for name, value in view.settings.items()
+        if name not in view.limits
+    ]
+    if rows:
+        out.table(["Setting", "Value", "Valid", "Engines"], rows)
+    else:
+        out.info(f"{view.voice.name!r} has no settings ({view.service or 'unknown'} voice).")
+
+
+def _fmt_setting(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "-" if value is None else str(value)
+
+
+@app.command("settings")
+@with_connection
+def settings(
+    voice: VoiceArg,
+    *,
+    conn: Connection,
+) -> None:
+    """Show a voice's settings and the valid range of each, as the service reports them.
+
+    V1 (BTTS) voices take consistency and expressiveness (0-1), V2 voices an integer
+    consistency, V3 voices boost_language_consistency (true/false).
+
+    Example:
+
+      bland-clone voices settings Narrator --json
+    """
+    from ..voice_ops import read_settings
+
+    out = conn.output()
+    view = read_settings(conn.client(out), voice)
+    out.result({"ok": True, **view.to_dict(), "errors": []}, lambda: _settings_table(out, view))
+
+
+@app.command("set")
+@with_connection
+def set_(
+    voice: VoiceArg,
+    consistency: Annotated[
+        Optional[float],
+        typer.Option(
+            "--consistency",
+            metavar="N",
+            help="V1 (BTTS): 0-1. V2: an integer in the range the service reports.",
+            show_default=False,
+        ),
+    ] = None,
+    expressiveness: Annotated[
+        Optional[float],
+        typer.Option(
+            "--expressiveness", metavar="N", help="V1 (BTTS) only: 0-1.", show_default=False
+        ),
+    ] = None,
+    boost: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--boost-language-consistency/--no-boost-language-consistency",
+            help="V3 only: keep the voice in the text's language.",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    conn: Connection,
+) -> None:
+    """Change a voice's settings. They are checked against the voice's engine and the
+    service's valid ranges first; nothing is sent when a check fails.
+
+    Example:
+
+      bland-clone voices set Narrator --consistency 0.8 --expressiveness 0.3
+    """
+    from ..voice_ops import change_settings
+
+    values: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("consistency", consistency),
+            ("expressiveness", expressiveness),
+            ("boost_language_consistency", boost),
+        )
+        if v is not None
+    }
+    if not values:
+        raise UsageError(
+            "Nothing to set: give --consistency, --expressiveness or "
+            "--boost-language-consistency/--no-boost-language-consistency."
+        )
+    out = conn.output()
+    view = change_settings(conn.client(out), voice, values)
+    changed = ", ".join(f"{k}={_fmt_setting(view.settings.get(k, v))}" for k, v in values.items())
+    out.result(
+        {"ok": True, **view.to_dict(), "changed": sorted(values), "errors": []},
+        f"Set {changed} on {view.voice.name!r} ({view.voice.id}).",
+    )

@@ -31,6 +31,8 @@ from werkzeug.wrappers import Request, Response
 from .. import limits
 from ..audio.inspection import inspect
 from ..validation import check_name
+from .voice_api import VoiceAPI
+from .voice_api import rules as voice_api_rules
 
 JSON = dict[str, Any]
 
@@ -199,8 +201,8 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj)
 
 
-class Sandbox:
-    """The WSGI application."""
+class Sandbox(VoiceAPI):
+    """The WSGI application (the newer endpoints: voice_api.VoiceAPI)."""
 
     def __init__(self, state: SandboxState | None = None) -> None:
         self.state = state or SandboxState()
@@ -220,6 +222,7 @@ class Sandbox:
                     methods=["GET"],
                 ),
                 Rule("/v1/speak", endpoint="speak", methods=["POST"]),
+                *voice_api_rules(),
             ]
         )
 

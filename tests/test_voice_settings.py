@@ -1,0 +1,149 @@
+"""Voice settings end to end against the sandbox: voices settings, voices set, the Client's
+get_voice_settings/set_voice_settings, the legacy PATCH .../config, and per-engine limits."""
+
+from __future__ import annotations
+
+import json
+
+from servers import Service
+
+from bland_clone.api.client import Client
+from bland_clone.errors import APIError
+from bland_clone.sandbox.voice_api import extras
+
+
+def _sent(service: Service, method: str, suffix: str) -> int:
+    return sum(1 for m, p, _ in service.faults.seen if m == method and p.endswith(suffix))
+
+
+def test_settings_show_values_and_ranges_per_engine(cli, service: Service) -> None:
+    v2 = service.state.add_voice("Two", service="BTTS_V2")
+    doc = cli("voices", "settings", "Two", "--json").json()
+    assert doc == {
+        "ok": True,
+        "voice_id": v2.id,
+        "name": "Two",
+        "service": "BTTS_V2",
+        "settings": {"consistency": 16},
+        "limits": {"consistency": {"type": "integer", "min": 1, "max": 32, "default": 16}},
+        "errors": [],
+    }
+    r = cli("voices", "settings", "Legacy Narrator")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[1] == "Engine:\tBTTS"
+    assert lines[2].split("\t") == ["SETTING", "VALUE", "VALID", "ENGINES"]
+    assert lines[3].split("\t") == ["consistency", "0.5", "0-1", "V1 (BTTS) and V2"]
+    assert lines[4].split("\t") == ["expressiveness", "0.5", "0-1", "V1 (BTTS)"]
+    doc = cli("voices", "settings", "Josh", "--json").json()
+    assert doc["settings"] == {"boost_language_consistency": False}
+
+
+def test_set_sends_checked_values_and_the_service_keeps_them(cli, service: Service) -> None:
+    v1 = service.state.add_voice("One", service="BTTS")
+    r = cli("voices", "set", "One", "--consistency", "0.8", "--expressiveness", "0.25", "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert doc["settings"] == {"consistency": 0.8, "expressiveness": 0.25}
+    assert doc["changed"] == ["consistency", "expressiveness"]
+    assert extras(service.state).settings[v1.id] == {"consistency": 0.8, "expressiveness": 0.25}
+    v3 = service.state.add_voice("Three")
+    r = cli("voices", "set", "Three", "--boost-language-consistency")
+    assert (r.code, r.out) == (0, f"Set boost_language_consistency=true on 'Three' ({v3.id}).\n")
+    r = cli("voices", "set", "Three", "--no-boost-language-consistency", "--json")
+    assert r.json()["settings"] == {"boost_language_consistency": False}
+
+
+def test_mixed_up_settings_name_the_engine_and_send_nothing(cli, service: Service) -> None:
+    service.state.add_voice("Two", service="BTTS_V2")
+    r = cli("voices", "set", "Two", "--expressiveness", "0.5")
+    assert r.code == 1
+    assert r.err == (
+        "error: expressiveness applies to V1 (BTTS) voices, not to V2 voices; "
+        "a V2 voice takes consistency (integer 1-32); nothing was changed.\n"
+    )
+    r = cli("voices", "set", "Two", "--consistency", "2.5", "--json")
+    assert r.code == 1
+    assert r.json()["errors"] == [
+        {
+            "error": "Validation Error",
+            "message": "consistency must be an integer from 1 to 32 (got 2.5)",
+        }
+    ]
+    service.state.add_voice("Three")
+    r = cli("voices", "set", "Three", "--consistency", "0.5")
+    assert r.err == (
+        "error: consistency applies to V1 (BTTS) and V2 voices, not to V3 voices; "
+        "a V3 voice takes boost_language_consistency (true/false); nothing was changed.\n"
+    )
+    assert _sent(service, "POST", "/settings") == 0
+    before = len(service.faults.seen)
+    r = cli("voices", "set", "Three")
+    assert r.code == 2
+    assert "Nothing to set" in r.err and len(service.faults.seen) == before
+
+
+def test_the_service_limits_are_trusted_not_a_fixed_range(cli, service: Service) -> None:
+    """The docs disagree on V2's range (0-64 or 1-32): the CLI follows what the service says."""
+    v2 = service.state.add_voice("Two", service="BTTS_V2")
+    r = cli("voices", "set", "Two", "--consistency", "40")
+    assert (
+        r.err
+        == "error: consistency must be an integer from 1 to 32 (got 40); nothing was changed.\n"
+    )
+    extras(service.state).limits["BTTS_V2"]["consistency"].update(min=0, max=64)
+    r = cli("voices", "set", "Two", "--consistency", "40", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["settings"] == {"consistency": 40}
+    assert extras(service.state).settings[v2.id] == {"consistency": 40}
+    body = [p for m, p, _ in service.faults.seen if m == "POST"]
+    assert body == [f"/v1/voices/{v2.id}/settings"]
+
+
+def test_the_sandbox_refuses_what_the_cli_would(service: Service) -> None:
+    """Bland's own CLIs skip local checks: the sandbox answers with the same rules and messages."""
+    client = Client(service.key, service.url)
+    v2 = service.state.add_voice("Two", service="BTTS_V2")
+    try:
+        client.set_voice_settings(v2.id, {"expressiveness": 0.5, "consistency": 0})
+    except APIError as err:
+        assert err.status == 400
+        assert err.message == (
+            "expressiveness applies to V1 (BTTS) voices, not to V2 voices; a V2 voice takes "
+            "consistency (integer 1-32); consistency must be an integer from 1 to 32 (got 0)"
+        )
+    else:
+        raise AssertionError("the sandbox accepted a V1 setting on a V2 voice")
+    maya = next(v for v in service.state.live() if v.name == "Maya")
+    try:
+        client.set_voice_settings(maya.id, {"consistency": 3})
+    except Exception as err:
+        assert str(err) == "Only your own cloned voices' settings can be changed"
+    else:
+        raise AssertionError("a stock voice's settings were changed")
+
+
+def test_client_methods_and_the_legacy_config_path(service: Service) -> None:
+    client = Client(service.key, service.url)
+    v1 = service.state.add_voice("One", service="BTTS")
+    got = client.get_voice_settings(v1.id)
+    assert got == {
+        "voice_id": v1.id,
+        "service": "BTTS",
+        "settings": {"consistency": 0.5, "expressiveness": 0.5},
+        "limits": extras(service.state).limits["BTTS"],
+    }
+    # An older service without POST .../settings: the client falls back to PATCH .../config.
+    service.faults.add(
+        "POST",
+        f"/v1/voices/{v1.id}/settings",
+        status=405,
+        body=json.dumps(
+            {"errors": [{"error": "Method Error", "message": "Method not allowed"}]}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    got = client.set_voice_settings(v1.id, {"expressiveness": 0.9})
+    assert got["settings"] == {"consistency": 0.5, "expressiveness": 0.9}
+    assert _sent(service, "PATCH", f"/v1/voices/{v1.id}/config") == 1
+    assert extras(service.state).settings[v1.id] == {"expressiveness": 0.9}
