@@ -22,7 +22,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import limits
 from .errors import InputError
@@ -31,15 +31,18 @@ from .names import name_key
 KEYS = ("name", "samples", "gender", "description", "engine", "settings")
 #: Engines a manifest may name; "v1" only for adopted BTTS voices (see above).
 MANIFEST_ENGINES = (*limits.ENGINES, "v1")
-#: The settings each engine takes, as documented: (type, min, max). V2's range is 1-32 on two of
-#: the docs' three pages (0-64 on one); the service's own limits are checked when applying.
-SETTINGS: dict[str, dict[str, tuple[str, float, float]]] = {
-    "v1": {"consistency": ("number", 0, 1), "expressiveness": ("number", 0, 1)},
-    "v2": {"consistency": ("integer", 1, 32)},
-    "v3": {"boost_language_consistency": ("boolean", 0, 1)},
-}
 #: The service's engine names.
 SERVICE_ENGINE = {"BTTS": "v1", "BTTS_V2": "v2", "BTTS_V3": "v3"}
+#: The settings each engine takes, as documented: (type, min, max). The service's own limits are
+#: checked again when applying (V2's range differs between the docs' pages).
+SETTINGS: dict[str, dict[str, tuple[str, float, float]]] = {
+    SERVICE_ENGINE[service]: {
+        key: (str(rule["type"]), float(rule.get("min", 0)), float(rule.get("max", 1)))
+        for key, rule in keys.items()
+    }
+    for service, keys in cast("dict[str, dict[str, Any]]", limits.VOICE_SETTINGS_LIMITS).items()
+    if service in SERVICE_ENGINE
+}
 
 
 @dataclass

@@ -35,6 +35,15 @@ class Stopped(Exception):
     """The step saw the stop signal before it changed anything."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_parallel`: which items were still running, which never started."""
+
+    def __init__(self, running: set[int], never: set[int]) -> None:
+        super().__init__()
+        self.running = running
+        self.never = never
+
+
 def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -55,7 +64,8 @@ def run_parallel(
 ) -> tuple[set[int], set[int]]:
     """Run ``work`` on each item in up to ``jobs`` daemon threads, calling ``on_result(index,
     result)`` in this thread as each ends. On KeyboardInterrupt: set ``stop``, wait up to
-    GRACE_AFTER_INTERRUPT for running items, and re-raise. Returns (running, never started)."""
+    GRACE_AFTER_INTERRUPT for running items, and raise RunInterrupted. Returns (running, never
+    started): both empty unless the threads died."""
     todo: queue.Queue[int] = queue.Queue()
     for i in range(len(items)):
         todo.put(i)
@@ -119,7 +129,10 @@ def run_parallel(
                 continue
             finished.add(i)
             on_result(i, res)
-        raise
+        with guard:
+            running = started - finished
+            never = set(range(len(items))) - started
+        raise RunInterrupted(running, never) from None
     with guard:
         running = started - finished
     return running, set(range(len(items))) - started

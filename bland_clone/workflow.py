@@ -322,7 +322,8 @@ def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: s
             text = text.replace(ch, "\\" + ch)
         return text or " "
 
-    lines = [f"### {cell(title)}", "", "| " + " | ".join(columns) + " |"]
+    code = "".join(c if c.isprintable() and c != "`" else "?" for c in title)
+    lines = [f"### `{code}`", "", "| " + " | ".join(columns) + " |"]
     lines.append("|" + "---|" * len(columns))
     lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
     if footer:

@@ -207,10 +207,9 @@ def _execute(out: Output, p: Planned, files: dict[str, Any], *, jobs: int) -> di
     never: set[int] = set()
     try:
         running, never = sync.run_parallel(work, run, jobs=jobs, stop=stop, on_result=done)
-    except KeyboardInterrupt:
+    except sync.RunInterrupted as exc:
         interrupted = True
-        finished = set(results)
-        running = {k for k, (i, _) in enumerate(work) if i not in finished}
+        running, never = exc.running, exc.never
     for k in running:
         i, s = work[k]
         if i in results:
@@ -221,10 +220,8 @@ def _execute(out: Output, p: Planned, files: dict[str, Any], *, jobs: int) -> di
             "'bland-clone voices list'",
         }
     for k in never:
-        results.setdefault(work[k][0], {"status": "not started"})
-    if interrupted:
-        for i, _ in work:
-            results.setdefault(i, {"status": "not started", "message": "not started (interrupted)"})
+        why = "not started (interrupted)" if interrupted else None
+        results.setdefault(work[k][0], {"status": "not started", "message": why})
 
     _write_lock(out, p, results)
     rows = []
