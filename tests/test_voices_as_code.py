@@ -393,9 +393,14 @@ def test_ctrl_c_stops_every_upload_and_names_what_was_made(tmp_path: Path) -> No
             if extra:
                 doc = json.loads(out)
                 assert doc["ok"] is False and doc["errors"][0]["error"] == "Interrupted"
+                status = {v["name"]: v["status"] for v in doc["voices"]}
                 created = {v["name"]: v["voice_id"] for v in doc["voices"] if v["status"] == "created"}
-                assert created == made
-                assert {v["status"] for v in doc["voices"]} <= {"created", "not started"}
+                # the upload running at the interrupt finishes within the grace period, or is
+                # reported as cut off with its outcome unknown; the others never started
+                assert created and all(made[n] == vid for n, vid in created.items())
+                assert all(status[n] == "interrupted" for n in set(made) - set(created))
+                assert sum(1 for s in status.values() if s == "interrupted") <= 1
+                assert sum(1 for s in status.values() if s == "not started") >= 5 - len(made) - 1
             else:
                 for name, vid in made.items():
                     assert f"{name}\tcreated\t{vid}" in out
