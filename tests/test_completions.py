@@ -41,6 +41,8 @@ def test_bash_completes_commands_options_and_values() -> None:
         "apply",
         "clone",
         "config",
+        "export",
+        "plan",
         "prepare",
         "samples",
         "sandbox",
