@@ -67,8 +67,11 @@ def check_specs(
     *,
     quality: bool = True,
     strict: bool = False,
+    annotate: str = "all",
 ) -> list[tuple[VoiceSpec, Report]]:
-    """Each voice checked as its own upload, voices in parallel: [(VoiceSpec, Report)]."""
+    """Each voice checked as its own upload, voices in parallel: [(VoiceSpec, Report)].
+    ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
+    of the same voices annotates the rest)."""
     from .audio.inspection import expand_paths, inspect
     from .validation import validate_upload
 
@@ -91,7 +94,7 @@ def check_specs(
         with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
             checked = list(pool.map(one, specs))
     for spec, report in checked:
-        for p in report.problems:
+        for p in report.problems if annotate == "all" else report.errors:
             out.annotate(
                 p.severity,
                 f"voice {spec.name!r}: {p.message}",
@@ -172,14 +175,19 @@ def build_plan(
     prune: bool = False,
     need_service: bool = True,
     on_invalid: Callable[[list[tuple[VoiceSpec, Report]]], None] | None = None,
+    on_hashed: Callable[[list[VoiceSpec], dict[str, list[Any]], list[LockedVoice]], None]
+    | None = None,
+    annotate: str = "all",
 ) -> Planned:
     """Check every voice's files (headers), read the lock and the service, hash the samples and
-    compare: the plan. Talks to the service only when every voice passes, or ``need_service``
-    is False and there is no key (then the service's side is unknown)."""
+    compare: the plan. ``on_invalid`` sees the checks before the service is asked (and may stop
+    there); ``on_hashed`` sees the valid voices, their hashed samples and the lock before the
+    service is asked. Without a key and with ``need_service`` False the service's side is
+    unknown."""
     from . import lockfile, plan
 
     specs = load_manifest(out, path)
-    checked = check_specs(out, path, specs, quality=False)
+    checked = check_specs(out, path, specs, quality=False, annotate=annotate)
     invalid = {s.name: "; ".join(p.message for p in r.errors) for s, r in checked if not r.ok}
     if on_invalid is not None:
         on_invalid(checked)
@@ -199,6 +207,8 @@ def build_plan(
         with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
             samples = dict(pool.map(hashed, valid))
     cache.save()
+    if on_hashed is not None:  # local work that can overlap with the service's answers
+        on_hashed(valid, samples, lock)
     settings = common.get_settings(out, conn)
     client = None
     live = None

@@ -122,14 +122,51 @@ def apply_manifest(
         if not keep_going and any(not r.ok for _, r in checked):
             raise _refuse_invalid(out, checked, "nothing was uploaded")
 
-    p = workflow.build_plan(
-        out, path, conn, prune=prune, need_service=not dry_run, on_invalid=stop_if_invalid
-    )
-    # the voices to upload get the full check (quality) now; the others only needed their headers
-    uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from ..names import name_key
+
+    # The voices that will upload get the full check (quality). Those the lock does not know,
+    # or whose samples changed, are checked while the service is asked for its voices; the
+    # others only needed their headers.
+    early: dict[str, Future[list[tuple[Any, Any]]]] = {}
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def start_checks(valid: list[Any], samples: dict[str, list[Any]], lock: list[Any]) -> None:
+        locked = {name_key(lv.name): lv.hashes for lv in lock}
+        likely = [
+            s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
+        ]
+        if likely:
+            fut = pool.submit(workflow.check_specs, out, path, likely)
+            for s in likely:
+                early[s.name] = fut
+
+    try:
+        p = workflow.build_plan(
+            out,
+            path,
+            conn,
+            prune=prune,
+            need_service=not dry_run,
+            on_invalid=stop_if_invalid,
+            on_hashed=start_checks,
+            annotate="errors",
+        )
+        uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
+        reports: dict[str, Any] = {}
+        for fut in set(early.values()):
+            reports.update((spec.name, (spec, r)) for spec, r in fut.result())
+        late = [s.spec for s in uploading if s.spec and s.spec.name not in reports]
+        if late:
+            reports.update(
+                (spec.name, (spec, r)) for spec, r in workflow.check_specs(out, path, late)
+            )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    checked = [reports[s.spec.name] for s in uploading if s.spec]
     files: dict[str, Any] = {}
     if uploading:
-        checked = workflow.check_specs(out, path, [s.spec for s in uploading if s.spec])
         stop_if_invalid(checked)
         for step, (spec, report) in zip(uploading, checked, strict=True):
             files[spec.name] = report.files
