@@ -410,3 +410,22 @@ def test_ctrl_c_stops_every_upload_and_names_what_was_made(tmp_path: Path) -> No
         finally:
             svc.close()
             (tmp_path / "voices.lock").unlink(missing_ok=True)
+
+
+def test_replacing_and_pruning_ask_on_a_terminal(cli, service: Service, tmp_path: Path) -> None:
+    from test_terminal import _env, run_on_tty
+
+    m = manifest(tmp_path)
+    assert cli("apply", m).code == 0
+    alpha, gamma = live_id(service, "Alpha"), live_id(service, "Gamma")
+    write_wav(tmp_path / "samples" / "a.wav", 12.5)
+    m.write_text(m.read_text().split('[[voice]]\nname = "Gamma"')[0])
+    env = _env(service)
+    code, seen = run_on_tty(["apply", str(m), "--prune"], env, answer=b"n\n")
+    assert code == 1
+    assert "Apply will replace 1 voice(s) and delete 1 voice(s): 'Alpha' (replace), 'Gamma' (delete). Go on? [y/N]" in seen
+    assert "Nothing was changed." in seen
+    assert live_id(service, "Alpha") == alpha and not service.state.voices[gamma].deleted
+    code, seen = run_on_tty(["apply", str(m), "--prune"], env, answer=b"y\n")
+    assert code == 0, seen
+    assert live_id(service, "Alpha") != alpha and service.state.voices[gamma].deleted
