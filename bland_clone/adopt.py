@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BlandCloneError
+from .errors import BlandCloneError, InputError
 from .lockfile import LockedSample, LockedVoice, _str, file_sha256
 from .manifest import SERVICE_ENGINE, SETTINGS
 
@@ -63,6 +63,8 @@ def export_voice(
     samples_dir: str,
     taken: set[str],
     settings: dict[str, Any] | None,
+    *,
+    overwrite: bool = False,
 ) -> Exported:
     engine = SERVICE_ENGINE.get(str(voice.service), "v3")
     allowed = SETTINGS.get(engine, {})
@@ -90,6 +92,8 @@ def export_voice(
             return ex
         rel = folder / _file_name(s, i, used)
         full = base / rel
+        if full.exists() and not overwrite:
+            raise InputError(f"{full} exists; use --force to overwrite it.")
         full.parent.mkdir(parents=True, exist_ok=True)
         tmp = full.with_name(full.name + ".part")
         tmp.write_bytes(data)

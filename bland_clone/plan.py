@@ -196,9 +196,7 @@ def compute(
             )
     for voice in live or []:
         if voice.is_cloned and voice.id not in claimed:
-            steps.append(
-                Step(voice.name, "unmanaged", voice.id, "in neither file", live=voice)
-            )
+            steps.append(Step(voice.name, "unmanaged", voice.id, "in neither file", live=voice))
     return steps
 
 

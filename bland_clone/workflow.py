@@ -254,7 +254,8 @@ def build_plan(
 
 
 def _share_connections(client: Client) -> None:
-    """Keep up to 16 connections to the service alive (apply's --jobs), not requests' 10."""
+    """Keep up to 16 connections to the service alive (apply's --jobs), not requests' 10, when
+    the client uses requests' plain adapters (a client with its own transport is left alone)."""
     session = getattr(client, "session", None)
     if session is None:
         return
@@ -262,8 +263,11 @@ def _share_connections(client: Client) -> None:
 
     for prefix in ("http://", "https://"):
         old = session.adapters.get(prefix)
-        retries = getattr(old, "max_retries", 0)
-        session.mount(prefix, HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=retries))
+        if type(old) is HTTPAdapter:
+            session.mount(
+                prefix,
+                HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=old.max_retries),
+            )
 
 
 # -- showing a plan ---------------------------------------------------------------------------

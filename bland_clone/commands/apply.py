@@ -354,8 +354,14 @@ def _write_lock(out: Output, p: Planned, results: dict[int, dict[str, Any]]) -> 
                     settings,
                 )
             )
-    if lockfile.write(p.lock_path, entries):
-        out.info(f"Wrote {p.lock_path} ({len(entries)} voice(s)).")
+    try:
+        if lockfile.write(p.lock_path, entries):
+            out.info(f"Wrote {p.lock_path} ({len(entries)} voice(s)).")
+    except OSError as exc:  # the voices exist: report them all the same
+        out.warn(
+            f"Could not write {p.lock_path}: {exc.strerror}. The voices above exist; run "
+            "apply again once the folder is writable to record them (it creates nothing twice)."
+        )
 
 
 def _result(rows: list[dict[str, Any]], *, dry_run: bool) -> dict[str, Any]:

@@ -67,7 +67,8 @@ def export(
     taken: set[str] = set()
     exported = []
     for v in voices:
-        ex = adopt.export_voice(client, v, base, "samples", taken, live_settings(client, v.id))
+        settings = live_settings(client, v.id)
+        ex = adopt.export_voice(client, v, base, "samples", taken, settings, overwrite=force)
         exported.append(ex)
         out.info(
             f"{v.name} ({v.id}): "
