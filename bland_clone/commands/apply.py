@@ -122,48 +122,52 @@ def apply_manifest(
         if not keep_going and any(not r.ok for _, r in checked):
             raise _refuse_invalid(out, checked, "nothing was uploaded")
 
-    from concurrent.futures import Future, ThreadPoolExecutor
+    import threading
 
     from ..names import name_key
 
     # The voices that will upload get the full check (quality). Those the lock does not know,
-    # or whose samples changed, are checked while the service is asked for its voices; the
-    # others only needed their headers.
-    early: dict[str, Future[list[tuple[Any, Any]]]] = {}
-    pool = ThreadPoolExecutor(max_workers=1)
+    # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
+    # while the service is asked for its voices; the others only needed their headers.
+    early: dict[str, Any] = {}
 
     def start_checks(valid: list[Any], samples: dict[str, list[Any]], lock: list[Any]) -> None:
         locked = {name_key(lv.name): lv.hashes for lv in lock}
         likely = [
             s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
         ]
-        if likely:
-            fut = pool.submit(workflow.check_specs, out, path, likely)
-            for s in likely:
-                early[s.name] = fut
 
-    try:
-        p = workflow.build_plan(
-            out,
-            path,
-            conn,
-            prune=prune,
-            need_service=not dry_run,
-            on_invalid=stop_if_invalid,
-            on_hashed=start_checks,
-            annotate="errors",
-        )
-        uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
-        reports: dict[str, Any] = {}
-        for fut in set(early.values()):
-            reports.update((spec.name, (spec, r)) for spec, r in fut.result())
-        late = [s.spec for s in uploading if s.spec and s.spec.name not in reports]
-        if late:
-            reports.update(
-                (spec.name, (spec, r)) for spec, r in workflow.check_specs(out, path, late)
-            )
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        def check() -> None:
+            try:
+                early["result"] = workflow.check_specs(out, path, likely)
+            except BaseException as exc:  # handed to the main thread
+                early["error"] = exc
+
+        if likely:
+            early["thread"] = threading.Thread(target=check, daemon=True)
+            early["thread"].start()
+
+    p = workflow.build_plan(
+        out,
+        path,
+        conn,
+        prune=prune,
+        need_service=not dry_run,
+        on_invalid=stop_if_invalid,
+        on_hashed=start_checks,
+        annotate="errors",
+    )
+    uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
+    reports: dict[str, Any] = {}
+    if "thread" in early:
+        while early["thread"].is_alive():
+            early["thread"].join(0.1)  # a short wait at a time, so Ctrl-C is seen at once
+        if "error" in early:
+            raise early["error"]
+        reports.update((spec.name, (spec, r)) for spec, r in early["result"])
+    late = [s.spec for s in uploading if s.spec and s.spec.name not in reports]
+    if late:
+        reports.update((spec.name, (spec, r)) for spec, r in workflow.check_specs(out, path, late))
     checked = [reports[s.spec.name] for s in uploading if s.spec]
     files: dict[str, Any] = {}
     if uploading:
