@@ -145,6 +145,30 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
                          "1 missing on the service, 1 not in the manifest, 2 unmanaged.")
     assert service.posts("/v1/voices/clone") == 3  # a plan changes nothing
 
+    r = cli("apply", m, "--dry-run", "--json")
+    assert r.code == 0, r.err
+    assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
+        "Alpha": "would replace", "Beta": "would create", "Delta": "would create", "Gamma": "kept"}
+    assert service.posts("/v1/voices/clone") == 3
+    r = cli("apply", m, "--yes", "--json")
+    assert r.code == 0, r.err
+    assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
+        "Alpha": "replaced", "Beta": "created", "Delta": "created", "Gamma": "kept"}
+    r = cli("plan", m, "--detailed-exitcode", "--json")
+    assert r.code == 0, r.err
+    assert actions(r.json())["Beta"] == "nothing"
+
+
+def test_a_damaged_lock_is_a_clear_error(cli, service: Service, tmp_path: Path) -> None:
+    m = manifest(tmp_path)
+    (tmp_path / "voices.lock").write_text("version = 1\n[[voice]\n")
+    for command in ("plan", "apply"):
+        r = cli(command, m)
+        assert r.code == 1
+        assert r.err.startswith(f"error: {tmp_path / 'voices.lock'}: invalid TOML:")
+        assert r.err.rstrip().endswith("restore it from version control")
+    assert service.faults.seen == []
+
 
 def test_a_changed_sample_is_replaced_with_the_name_resolving_throughout(
         cli, tmp_path: Path, monkeypatch) -> None:
