@@ -11,6 +11,7 @@ from .output import Mode, Output
 
 if TYPE_CHECKING:
     from .api.client import Client
+    from .api.upload import UploadPlan
     from .options import Connection
     from .settings import Settings
     from .validation import Report
@@ -96,69 +97,20 @@ def checked_files(files: Sequence[str]) -> list:  # list[AudioInfo]
     return inspect_many(expand_paths(files))
 
 
-def planned_upload(api_url: str, path: str, fields: list[tuple[str, str]], files: Sequence) -> dict:
-    """What an upload would send, for --dry-run: never the key."""
-    from .api.wire import mime_type, wire_filename
-
-    return {
-        "method": "POST",
-        "url": api_url.rstrip("/") + path,
-        "headers": {
-            "Authorization": "<API key, not shown>",
-            "Content-Type": "multipart/form-data",
-        },
-        "fields": dict(fields),
-        "files": [
-            {
-                "field": "audio_samples",
-                "filename": wire_filename(f.path),
-                "path": f.path,
-                "content_type": mime_type(f),
-                "size": f.size,
-            }
-            for f in files
-        ],
-    }
-
-
-def print_plan(out: Output, plan: dict) -> None:
-    from .output import fmt_size
-
-    out.line(f"{plan['method']} {plan['url']}")
-    out.line("Authorization: <API key, not shown>")
-    out.line("Content-Type: multipart/form-data")
-    for k, v in plan["fields"].items():
-        out.line(f"  {k}={v}")
-    for f in plan["files"]:
-        out.line(f"  audio_samples=@{f['filename']} ({f['content_type']}, {fmt_size(f['size'])})")
+def print_plan(out: Output, plan: UploadPlan, api_url: str) -> None:
+    """A dry run's request, as the client would send it."""
+    for line in plan.lines(api_url):
+        out.line(line)
 
 
 def check_output_path(path: str, force: bool) -> None:
-    import os
+    from .files import check_writable
 
-    if path != "-" and os.path.lexists(path) and not force:
-        raise InputError(f"{path} exists; use --force to overwrite it.")
-    parent = os.path.dirname(os.path.abspath(path))
-    if path != "-" and not os.path.isdir(parent):
-        raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
+    check_writable(path, force)
 
 
 def write_output(path: str, data: bytes) -> None:
     """Write atomically (a temporary file, then a rename); ``-`` is stdout."""
-    import os
-    import tempfile
+    from .files import write_file
 
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bland-clone-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_file(path, data)

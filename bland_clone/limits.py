@@ -149,6 +149,12 @@ VOICE_SETTINGS_LIMITS: Final = {
     "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
     "LEGACY": {},
 }
+#: What a client assumes when the service reports no `limits`: the docs' ranges, V2's widest.
+VOICE_SETTINGS_FALLBACK: Final = {
+    "BTTS": VOICE_SETTINGS_LIMITS["BTTS"],
+    "BTTS_V2": {"consistency": {"type": "integer", "min": 0, "max": 64}},
+    "BTTS_V3": VOICE_SETTINGS_LIMITS["BTTS_V3"],
+}
 NO_SETTINGS_GIVEN: Final = (
     "No settings given: set consistency, expressiveness or boost_language_consistency"
 )
@@ -157,3 +163,41 @@ SETTINGS_NOT_YOURS: Final = "Only your own cloned voices' settings can be change
 
 def engine_label(service: str | None) -> str:
     return ENGINE_LABELS.get(service or "", service or "unknown")
+
+
+# --- Speech, the shared library, ratings, samples (the newer endpoints) -------------------
+
+#: Pause markers <|N|> in text to speak: N seconds, from 0.1 to 10.
+PAUSE_MIN_S: Final = 0.1
+PAUSE_MAX_S: Final = 10.0
+#: POST /v2/tts: what the sandbox offers (GET /v2/models tells a client what a service offers).
+TTS_ENCODINGS: Final = ("pcm_s16le", "pcm_mulaw")
+TTS_SAMPLE_RATES: Final = (8000, 16000, 22050, 24000, 44100, 48000)
+TTS_CONTAINERS: Final = ("wav", "raw")
+TTS_DEFAULT_AUDIO: Final = {"encoding": "pcm_s16le", "sample_rate": 48000, "container": "wav"}
+#: The /v2/tts controls; both are calibrated for BTTS_V3 voices.
+TTS_CONTROLS: Final = {
+    "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    "stability": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+}
+RATING_MIN: Final = 1
+RATING_MAX: Final = 5
+RATING_INVALID: Final = "Rating must be an integer from 1 to 5"
+SHARED_LIMIT_MAX: Final = 100
+ALREADY_IN_LIBRARY: Final = "This voice is already in your library"
+SAMPLE_IDS_REQUIRED: Final = "sample_ids must be a non-empty list of sample ids"
+SAMPLE_FORMATS: Final = ("audio", "json")
+
+
+def pause_out_of_range(marker: str) -> str:
+    return (
+        f"Pause marker {marker} is out of range: pauses are from {PAUSE_MIN_S:g} to "
+        f"{PAUSE_MAX_S:g} seconds"
+    )
+
+
+def pause_invalid(marker: str) -> str:
+    return (
+        f"Invalid pause marker {marker}: write <|N|> with N in seconds, "
+        f"from {PAUSE_MIN_S:g} to {PAUSE_MAX_S:g}"
+    )

@@ -33,14 +33,14 @@ KEYS = ("name", "samples", "gender", "description", "engine", "settings")
 MANIFEST_ENGINES = (*limits.ENGINES, "v1")
 #: The service's engine names.
 SERVICE_ENGINE = {"BTTS": "v1", "BTTS_V2": "v2", "BTTS_V3": "v3"}
-#: The settings each engine takes, as documented: (type, min, max). The service's own limits are
-#: checked again when applying (V2's range differs between the docs' pages).
+#: The settings each engine takes, as documented: (type, min, max). Offline, V2's range is the
+#: widest the docs give (0-64; 1-32 on two of three pages): the service's own limits decide.
 SETTINGS: dict[str, dict[str, tuple[str, float, float]]] = {
     SERVICE_ENGINE[service]: {
         key: (str(rule["type"]), float(rule.get("min", 0)), float(rule.get("max", 1)))
         for key, rule in keys.items()
     }
-    for service, keys in cast("dict[str, dict[str, Any]]", limits.VOICE_SETTINGS_LIMITS).items()
+    for service, keys in cast("dict[str, dict[str, Any]]", limits.VOICE_SETTINGS_FALLBACK).items()
     if service in SERVICE_ENGINE
 }
 

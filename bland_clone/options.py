@@ -123,6 +123,34 @@ WavOutOpt = Annotated[
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")]
+#: Speech: speak and clone --preview.
+LanguageOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--language",
+        metavar="CODE",
+        help="Language of the text (en, es, pt-BR...).",
+        show_default=False,
+    ),
+]
+ExpressivenessOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--expressiveness",
+        metavar="N",
+        help="0-1 (calibrated for V3 voices).",
+        show_default=False,
+    ),
+]
+StabilityOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--stability",
+        metavar="N",
+        help="0-1 (/v2/tts only; calibrated for V3 voices).",
+        show_default=False,
+    ),
+]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
 ]

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .safetext import clean, json_text, one_line
+
 if TYPE_CHECKING:
     from .validation import Report
 
@@ -54,6 +56,7 @@ class Output:
     # -- diagnostics: stderr -------------------------------------------------------------
 
     def _err(self, prefix: str, style: str, message: str) -> None:
+        message = clean(message)
         if self.rich_err:
             from rich.console import Console
             from rich.markup import escape
@@ -64,7 +67,7 @@ class Output:
 
     def info(self, message: str) -> None:
         if self.mode == "human":
-            print(message, file=sys.stderr)
+            print(clean(message), file=sys.stderr)
 
     def warn(self, message: str) -> None:
         if self.mode != "quiet":
@@ -80,12 +83,14 @@ class Output:
         if self._json_done:
             return
         self._json_done = True
-        sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(
+            json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n"
+        )
         sys.stdout.flush()
 
     def line(self, text: str = "") -> None:
         if self.mode == "human":
-            print(text)
+            print(clean(text))
 
     def result(self, obj: dict[str, Any], human: Callable[[], None] | str | None = None) -> None:
         """Emit a command's result: JSON in json mode, ``human`` otherwise, nothing when quiet."""
@@ -93,7 +98,7 @@ class Output:
             self.json(obj)
         elif self.mode == "human" and human is not None:
             if isinstance(human, str):
-                print(human)
+                print(clean(human))
             else:
                 human()
 
@@ -113,6 +118,7 @@ class Output:
         """
         if self.mode != "human":
             return
+        rows = [[one_line(x) for x in r] for r in rows]
         rich_ok = self.rich_err if to_stderr else self.rich
         if rich_ok:
             from rich.console import Console
@@ -171,10 +177,10 @@ class Output:
 
                 style = "bold red" if p.severity == "error" else "yellow"
                 Console(stderr=to_stderr, highlight=False).print(
-                    f"[{style}]{label}[/] {escape(p.message)}"
+                    f"[{style}]{label}[/] {escape(clean(p.message))}"
                 )
             else:
-                print(f"{label} {p.message}", file=stream)
+                print(f"{label} {clean(p.message)}", file=stream)
 
     def _level_strips(self, report: Report, to_stderr: bool) -> None:
         """One line per file: loudness over time; silence dotted, clipping red."""
@@ -189,7 +195,7 @@ class Output:
             q = report.quality.get(f.path)
             if q is None:
                 continue
-            line = Text(f.name.ljust(width) + "  ", style="bold")
+            line = Text(one_line(f.name).ljust(width) + "  ", style="bold")
             for ch, style in level_strip(q):
                 line.append(ch, style=style)
             line.append(f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB", style="dim")

@@ -42,7 +42,7 @@ def check(service: str | None, values: dict[str, Any], limits: dict[str, Any]) -
         if not isinstance(rule, dict):
             if name not in L.SETTING_ENGINES:
                 known = ", ".join(L.SETTING_ENGINES)
-                problems.append(f"Unknown setting {_show(name)}; the settings are: {known}")
+                problems.append(f"Unknown setting {show_value(name)}; the settings are: {known}")
                 continue
             takes = ", ".join(
                 describe_limit(k, r) for k, r in limits.items() if isinstance(r, dict)
@@ -66,17 +66,17 @@ def _check_value(name: str, value: Any, rule: dict[str, Any]) -> list[str]:
         return (
             []
             if isinstance(value, bool)
-            else [f"{name} must be true or false (got {_show(value)})"]
+            else [f"{name} must be true or false (got {show_value(value)})"]
         )
     is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not is_num or not math.isfinite(value):
-        return [f"{name} must be a number (got {_show(value)})"]
+        return [f"{name} must be a number (got {show_value(value)})"]
     lo, hi = rule.get("min"), rule.get("max")
     low = isinstance(lo, (int, float)) and value < lo
     high = isinstance(hi, (int, float)) and value > hi
     if low or high or (kind == "integer" and not float(value).is_integer()):
         what = "an integer from" if kind == "integer" else "from"
-        return [f"{name} must be {what} {_num(lo)} to {_num(hi)} (got {_show(value)})"]
+        return [f"{name} must be {what} {_num(lo)} to {_num(hi)} (got {show_value(value)})"]
     return []
 
 
@@ -84,7 +84,7 @@ def _num(x: Any) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A value as JSON: quoted and escaped, so nothing a user or server sent is shown raw."""
     try:
         return json.dumps(value, ensure_ascii=True)[:80]

@@ -14,6 +14,7 @@ _bland_clone() {
             "/clone") node="clone" ;;
             "/config") node="config" ;;
             "/export") node="export" ;;
+            "/models") node="models" ;;
             "/plan") node="plan" ;;
             "/prepare") node="prepare" ;;
             "/samples") node="samples" ;;
@@ -23,13 +24,18 @@ _bland_clone() {
             "/voices") node="voices" ;;
             "config/set") node="config set" ;;
             "config/show") node="config show" ;;
+            "samples/delete") node="samples delete" ;;
             "samples/get") node="samples get" ;;
             "samples/list") node="samples list" ;;
+            "voices/add-shared") node="voices add-shared" ;;
+            "voices/check-name") node="voices check-name" ;;
             "voices/delete") node="voices delete" ;;
             "voices/list") node="voices list" ;;
+            "voices/rate") node="voices rate" ;;
             "voices/rename") node="voices rename" ;;
             "voices/set") node="voices set" ;;
             "voices/settings") node="voices settings" ;;
+            "voices/shared") node="voices shared" ;;
             "voices/show") node="voices show" ;;
         esac
     done
@@ -38,31 +44,37 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--consistency|--description|--expressiveness|--fmt|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-n|-p|-s) return ;;
+        --api-url|--consistency|--description|--expressiveness|--fmt|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--search|--seconds|--stability|--timeout|--voice|-d|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export plan prepare samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --no-dry-run --plan --no-plan --detailed-exitcode --no-detailed-exitcode --prune --no-prune --yes --no-yes --jobs --keep-going --no-keep-going --fmt --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
+        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
         "export") opts="--output -o --cloned --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "plan") opts="--prune --detailed-exitcode --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "prepare") opts="--output -o --seconds -s --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
-        "samples") opts="--help -h"; cmds="get list"; files=0 ;;
+        "samples") opts="--help -h"; cmds="delete get list"; files=0 ;;
+        "samples delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
-        "speak") opts="--output -o --format --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "speak") opts="--output -o --format --language --expressiveness --stability --force -f --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --format --json --quiet -q --help -h"; cmds=""; files=1 ;;
-        "voices") opts="--help -h"; cmds="delete list rename set settings show"; files=0 ;;
+        "voices") opts="--help -h"; cmds="add-shared check-name delete list rate rename set settings shared show"; files=0 ;;
+        "voices add-shared") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices check-name") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "voices list") opts="--cloned --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices list") opts="--cloned --language --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices rate") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices rename") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices set") opts="--consistency --expressiveness --boost-language-consistency --no-boost-language-consistency --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices settings") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices shared") opts="--search -s --language --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices show") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
     esac
     if [[ "$cur" == -* ]]; then

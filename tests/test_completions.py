@@ -42,6 +42,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "clone",
         "config",
         "export",
+        "models",
         "plan",
         "prepare",
         "samples",
@@ -51,11 +52,15 @@ def test_bash_completes_commands_options_and_values() -> None:
         "voices",
     ]
     assert bash_complete("bland-clone voices ") == [
+        "add-shared",
+        "check-name",
         "delete",
         "list",
+        "rate",
         "rename",
         "set",
         "settings",
+        "shared",
         "show",
     ]
     assert bash_complete("bland-clone clone --gender ") == ["male", "female"]

@@ -138,7 +138,16 @@ def test_clone_with_a_preview(cli, service: Service, sample: Path, tmp_path: Pat
     r = cli("clone", "--name", "Previewed", sample, "--preview", "Hello.", "-o", out, "--json")
     assert r.code == 0, r.err
     doc = r.json()
-    assert doc["preview"] == {"ok": True, "path": str(out), "bytes": out.stat().st_size}
+    assert doc["preview"] == {
+        "ok": True,
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "format": "pcm_24000",
+        "file_format": "WAV",
+        "endpoint": "/v2/tts",
+        "model": "btts-v3",
+        "cost": None,
+    }
     with wave.open(str(out)) as w:
         assert w.getnframes() > 0
 

@@ -147,3 +147,27 @@ def test_client_methods_and_the_legacy_config_path(service: Service) -> None:
     assert got["settings"] == {"consistency": 0.5, "expressiveness": 0.9}
     assert _sent(service, "PATCH", f"/v1/voices/{v1.id}/config") == 1
     assert extras(service.state).settings[v1.id] == {"expressiveness": 0.9}
+
+
+def test_stock_voices_and_answers_without_limits(cli, service: Service) -> None:
+    r = cli("voices", "set", "Maya", "--consistency", "3")
+    assert (r.code, r.err) == (1, "error: Only your own cloned voices' settings can be changed\n")
+    # A service that reports no limits: the documented ranges (V2's widest, 0-64) are assumed.
+    v2 = service.state.add_voice("Two", service="BTTS_V2")
+    body = json.dumps({"settings": {"consistency": 16}, "service": "BTTS_V2"}).encode()
+    for _ in range(2):
+        service.faults.add(
+            "GET",
+            f"/v1/voices/{v2.id}/settings",
+            status=200,
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+    r = cli("voices", "set", "Two", "--consistency", "70")
+    assert (
+        r.err
+        == "error: consistency must be an integer from 0 to 64 (got 70); nothing was changed.\n"
+    )
+    r = cli("voices", "set", "Two", "--consistency", "20", "--json")
+    assert r.code == 0, r.err
+    assert extras(service.state).settings[v2.id] == {"consistency": 20}

@@ -40,6 +40,7 @@ class AudioInfo:
     fingerprint: tuple[int, int, int, int] | None = field(default=None, repr=False)
     #: where a WAV's samples are: (offset, bytes, format tag, bits), for decoding without libsndfile
     pcm: tuple[int, int, int, int] | None = field(default=None, repr=False)
+    source: AudioInfo | None = None
 
     @property
     def name(self) -> str:
@@ -53,6 +54,9 @@ class AudioInfo:
         d = asdict(self)
         d.pop("fingerprint")
         d.pop("pcm")
+        d.pop("source")
+        if self.source is not None:
+            d["source"] = self.source.to_dict()
         d["name"] = self.name
         d["duration"] = None if self.duration is None else round(self.duration, 3)
         return d

@@ -37,16 +37,16 @@ def add_samples_to_voice(
     common.enforce(out, report, show=dry_run)
     settings = common.get_settings(out, conn)
     if dry_run:
-        plan = common.planned_upload(
-            settings.api_url, "/v1/voices/samples", [("voice_id", voice)], infos
-        )
-        common.print_plan(out, plan)
+        from ..api.upload import UploadPlan
+
+        plan = UploadPlan.samples(voice, infos)
+        common.print_plan(out, plan, settings.api_url)
         out.info("Dry run: nothing was sent (the voice and its sample count were not checked).")
         return {
             "ok": True,
             "dry_run": True,
             "voice_id": voice,
-            "request": plan,
+            "request": plan.describe(settings.api_url),
             "files": report.to_dict()["files"],
             "warnings": [p.to_dict() for p in report.warnings],
             "errors": [],

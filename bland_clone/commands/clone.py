@@ -13,9 +13,12 @@ from ..options import (
     DescriptionOpt,
     DryRunOpt,
     EngineOpt,
+    ExpressivenessOpt,
     FilesArg,
     GenderOpt,
+    LanguageOpt,
     NameOpt,
+    StabilityOpt,
     with_connection,
 )
 from ..output import Output
@@ -33,20 +36,23 @@ def clone_voice(
     conn: Connection | None = None,
     preview: str | None = None,
     preview_output: str | None = None,
+    preview_options: dict[str, Any] | None = None,
     force: bool = False,
     prepare: bool = False,
 ) -> dict[str, Any]:
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
+        from .. import preview as previews
         from ..validation import validate_upload
-        from .speak import check_text
 
         common.check_engine(engine)
+        preview_req = preview_target = None
         if preview is not None:
             if not preview_output:
                 raise UsageError("--preview needs --output FILE for the audio.")
-            check_text(preview)
+            preview_req = previews.Request(preview, **(preview_options or {}))
+            preview_target = previews.check(preview_req, preview_output)
             common.check_output_path(preview_output, force)
         infos = common.checked_files(files)
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
@@ -54,20 +60,19 @@ def clone_voice(
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
         common.enforce(out, report, show=dry_run)
         settings = common.get_settings(out, conn)
-        from ..api.wire import clone_fields
+        from ..api.upload import UploadPlan
 
-        fields = clone_fields(name, gender, description, engine)
+        plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
         warnings = [p.to_dict() for p in report.warnings]
 
         if dry_run:
-            plan = common.planned_upload(settings.api_url, "/v1/voices/clone", fields, infos)
             available = _name_check(out, settings, name, conn)
             result = {
                 "ok": available is not False,
                 "dry_run": True,
                 "name": name,
                 "name_available": available,
-                "request": plan,
+                "request": plan.describe(settings.api_url),
                 "files": report.to_dict()["files"],
                 "warnings": warnings,
                 "errors": [],
@@ -77,29 +82,26 @@ def clone_voice(
                 from ..limits import NAME_TAKEN
 
                 raise InputError(NAME_TAKEN, payload=result)
-            common.print_plan(out, plan)
+            common.print_plan(out, plan, settings.api_url)
             out.info("Dry run: nothing was sent.")
             return result
 
         client = common.make_client(out, settings, conn)
         total = sum(f.size or 0 for f in infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
-            res = client.clone(
-                name,
-                infos,
-                gender=gender,
-                description=description,
-                engine=engine,
-                progress=progress,
-            )
+            res = client.send_clone(plan, progress=progress)
         if res.recovered:
             out.warn(
                 "The connection failed after the upload; the voice was found by name "
                 "and was not uploaded again."
             )
         preview_result = None
-        if preview is not None and preview_output:
-            preview_result = _preview(out, client, res.voice_id, preview, preview_output)
+        if preview_req is not None and preview_target is not None:
+            service = "BTTS_V2" if engine == "v2" else "BTTS_V3"
+            from ..api.client import Voice
+
+            voice = Voice(res.voice_id, res.name, service)
+            preview_result = _preview(out, client, voice, preview_req, preview_target)
         return {
             "preview": preview_result,
             "ok": True,
@@ -138,19 +140,22 @@ class _Diagnostics(Output):
         return None
 
 
-def _preview(out: Output, client: Any, voice_id: str, text: str, path: str) -> dict[str, Any]:
+def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
+    from .. import preview as previews
     from ..errors import BlandCloneError
-    from .speak import speak_to_file
 
     try:
-        size = speak_to_file(client, voice_id, text, path, "pcm_24000")
+        p = previews.speak(client, voice, req, target)
     except BlandCloneError as exc:
         out.warn(f"The voice was created, but the preview failed: {exc.message}")
-        return {"ok": False, "path": path, "error": exc.message}
-    out.info(f"Preview written to {path} ({size} bytes).")
-    return {"ok": True, "path": path, "bytes": size}
+        return {"ok": False, "path": target.path, "error": exc.message}
+    for note in p.notes:
+        out.warn(note)
+    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
+    out.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
+    return {"ok": True, **p.to_dict()}
 
 
 def _name_check(out: Output, settings: Any, name: str, conn: Connection) -> bool | None:
@@ -184,9 +189,16 @@ def clone(
     output: Annotated[
         Optional[str],
         typer.Option(
-            "--output", "-o", metavar="FILE", help="WAV file for --preview.", show_default=False
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Audio file for --preview (.wav, .raw, .mp3, .flac, .ogg).",
+            show_default=False,
         ),
     ] = None,
+    language: LanguageOpt = None,
+    expressiveness: ExpressivenessOpt = None,
+    stability: StabilityOpt = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Overwrite the --output file.")
     ] = False,
@@ -223,6 +235,11 @@ def clone(
         conn=conn,
         preview=preview,
         preview_output=output,
+        preview_options={
+            "language": language,
+            "expressiveness": expressiveness,
+            "stability": stability,
+        },
         force=force,
         prepare=prepare,
     )

@@ -5,11 +5,11 @@ from typing import Annotated
 import typer
 
 from .. import common
-from ..errors import InputError
-from ..options import Connection, ForceOpt, WavOutOpt, with_connection
+from ..errors import InputError, UsageError
+from ..options import Connection, ForceOpt, WavOutOpt, YesOpt, with_connection
 from .voices import VoiceArg, _samples_table
 
-app = typer.Typer(help="See a voice's samples: list, get.", no_args_is_help=True)
+app = typer.Typer(help="See a voice's samples: list, get, delete.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -48,7 +48,11 @@ def get(
     *,
     conn: Connection,
 ) -> None:
-    """Download one sample's audio to a file. Refuses to overwrite without --force."""
+    """Download one sample's audio to a file. Refuses to overwrite without --force.
+
+    Asks GET /v1/voices/{id}/samples/{sample_id}?format=audio (the documented path), and the
+    older .../{sample_id}/audio when a service does not know it.
+    """
     out = conn.output()
     common.check_output_path(output, force)
     client = conn.client(out)
@@ -57,16 +61,67 @@ def get(
     if sample_id not in ids:
         known = ", ".join(ids) or "none"
         raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
-    data = client.sample_audio(v.id, sample_id)
-    common.write_output(output, data)
+    size, source = client.sample_file(v.id, sample_id, output)
     out.result(
         {
             "ok": True,
             "voice_id": v.id,
             "sample_id": sample_id,
             "path": output,
-            "bytes": len(data),
+            "bytes": size,
+            "source": source,
             "errors": [],
         },
-        None if output == "-" else f"Wrote {output} ({len(data)} bytes).",
+        None if output == "-" else f"Wrote {output} ({size} bytes).",
+    )
+
+
+@app.command("delete")
+@with_connection
+def delete(
+    voice: VoiceArg,
+    sample_ids: Annotated[
+        list[str],
+        typer.Argument(help="Sample ids (from 'samples list').", show_default=False),
+    ],
+    yes: YesOpt = False,
+    *,
+    conn: Connection,
+) -> None:
+    """Delete samples from a voice. Asks first on a terminal; off a terminal it needs --yes
+    (exit 2 without, and nothing is sent). Every id is looked up before any is deleted.
+
+    Example:
+
+      bland-clone samples delete "Legacy Narrator" 1f2e... --yes
+    """
+    import sys
+
+    from ..voice_ops import samples_to_delete
+
+    out = conn.output()
+    if not yes and not sys.stdin.isatty():
+        raise UsageError(
+            "Refusing to delete without --yes: standard input is not a terminal to confirm on."
+        )
+    client = conn.client(out)
+    plan = samples_to_delete(client, voice, sample_ids)
+    v = plan.voice
+    if not yes:
+        n = len(plan.sample_ids)
+        ask = f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
+        if not typer.confirm(ask, default=False, err=True):
+            raise InputError("Nothing was deleted.")
+    got = client.delete_samples(v.id, plan.sample_ids)
+    remaining = got.get("remaining")
+    out.result(
+        {
+            "ok": True,
+            "voice_id": v.id,
+            "deleted": plan.sample_ids,
+            "remaining": remaining,
+            "errors": [],
+        },
+        f"Deleted {len(plan.sample_ids)} sample(s) of {v.name!r}"
+        + (f"; {remaining} left." if isinstance(remaining, int) else "."),
     )

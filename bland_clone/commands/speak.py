@@ -1,78 +1,165 @@
-"""bland-clone speak: hear a voice, through the speak endpoint."""
+"""bland-clone speak: hear a voice (/v2/tts where offered, /v1/speak otherwise), and
+``speak history``: the generations the service stored."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
 from .. import common, limits
-from ..errors import InputError, UsageError
-from ..options import Connection, ForceOpt, WavOutOpt, with_connection
+from ..errors import UsageError
+from ..options import (
+    Connection,
+    ExpressivenessOpt,
+    ForceOpt,
+    LanguageOpt,
+    StabilityOpt,
+    with_connection,
+)
 
 FormatOpt = Annotated[
     str,
     typer.Option(
         "--format",
         metavar="FORMAT",
-        help=f"Output format: {', '.join(limits.SPEAK_OUTPUT_FORMATS)}.",
+        help=f"Encoding and sample rate: {', '.join(limits.SPEAK_OUTPUT_FORMATS)}.",
     ),
 ]
 
 
-def check_text(text: str) -> None:
-    if not text.strip():
-        raise InputError("Text to speak is empty.")
-    if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
-        raise InputError(limits.speak_text_too_long(len(text)))
 
-
-def check_format(fmt: str) -> None:
-    if fmt not in limits.SPEAK_OUTPUT_FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(limits.SPEAK_OUTPUT_FORMATS)}")
-
-
-def speak_to_file(client: Any, voice_id: str, text: str, output: str, fmt: str) -> int:
-    data = client.speak(voice_id, text, fmt)
-    common.write_output(output, data)
-    return len(data)
+def preview_line(p: Any, voice_name: str) -> str:
+    """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-v3); cost 0.01.'"""
+    model = f" (model {p.model})" if p.model else ""
+    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
+    return (
+        f"Wrote {p.path} ({p.bytes} bytes, {p.file_format}) in the voice {voice_name!r} "
+        f"via {p.endpoint}{model}{cost}."
+    )
 
 
 @with_connection
 def speak(
-    voice: Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)],
-    text: Annotated[
+    voice: Annotated[
         str,
-        typer.Argument(
-            help=f"Text (at most {limits.SPEAK_TEXT_MAX_CHARS} characters).", show_default=False
-        ),
+        typer.Argument(help="Voice id or name; or 'history'.", show_default=False),
     ],
-    output: WavOutOpt,
+    text: Annotated[
+        Optional[str],
+        typer.Argument(
+            help=f"Text (at most {limits.SPEAK_TEXT_MAX_CHARS} characters; <|N|> pauses N "
+            f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
+            "generation's id.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Audio file to write; its extension sets the format: .wav, .raw/.pcm (no "
+            "header), .mp3, .flac, .ogg ('-': WAV on stdout).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOpt = "pcm_24000",
+    language: LanguageOpt = None,
+    expressiveness: ExpressivenessOpt = None,
+    stability: StabilityOpt = None,
     force: ForceOpt = False,
+    for_voice: Annotated[
+        Optional[str],
+        typer.Option(
+            "--voice", metavar="VOICE", help="history: only this voice's.", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=100, metavar="N", help="history: how many.")
+    ] = 20,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, metavar="N", help="history: skip this many.")
+    ] = 0,
     *,
     conn: Connection,
 ) -> None:
     """Speak text with a voice and write the audio: a preview of a clone.
 
-    Example:
+    Uses /v2/tts when the service offers it (GET /v2/models answers), /v1/speak otherwise;
+    shows the model and the cost when the service reports them.
 
-      bland-clone speak Narrator "Hello there." -o preview.wav
+    'speak history' (no --output) lists the generations the service stored, newest first;
+    'speak history ID' shows one. A voice named 'history' is spoken with -o as usual.
+
+    Examples:
+
+      bland-clone speak Narrator "Hello there. <|0.5|> Shall we?" -o preview.wav
+
+      bland-clone speak Narrator "Hola." --language es -o hola.mp3
+
+      bland-clone speak history --voice Narrator --json
     """
     out = conn.output()
-    check_text(text)
-    check_format(fmt)
+    if voice == "history" and output is None:
+        _history(out, conn, text, for_voice, limit, offset)
+        return
+    if text is None:
+        raise UsageError("Missing argument 'TEXT': the text to speak.")
+    if output is None:
+        raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
+    from .. import preview
+
+    req = preview.Request(text, fmt, language, expressiveness, stability)
+    target = preview.check(req, output)
     common.check_output_path(output, force)
     client = conn.client(out)
     v = client.find_voice(voice)
-    size = speak_to_file(client, v.id, text, output, fmt)
+    p = preview.speak(client, v, req, target)
+    for note in p.notes:
+        out.warn(note)
     out.result(
-        {
-            "ok": True,
-            "voice_id": v.id,
-            "name": v.name,
-            "path": output,
-            "bytes": size,
-            "format": fmt,
-            "errors": [],
-        },
-        None if output == "-" else f"Wrote {output} ({size} bytes) in the voice {v.name!r}.",
+        {"ok": True, "voice_id": v.id, "name": v.name, **p.to_dict(), "errors": []},
+        None if output == "-" else preview_line(p, v.name),
     )
+
+
+def _history(
+    out: Any, conn: Connection, gen_id: Optional[str], voice: Optional[str], limit: int, offset: int
+) -> None:
+    client = conn.client(out)
+    if gen_id is not None:
+        g = client.speech_generation(gen_id)
+
+        def one() -> None:
+            for key, value in g.items():
+                print(f"{key}:\t{'-' if value is None else value}")
+
+        out.result({"ok": True, "generation": g, "errors": []}, one)
+        return
+    voice_id = client.find_voice(voice).id if voice else None
+    gens = client.speech_history(voice_id=voice_id, limit=limit, offset=offset)
+
+    def table() -> None:
+        if not gens:
+            out.info("No stored generations.")
+            return
+        out.table(
+            ["Id", "Voice", "Created", "Cost", "Text"],
+            [
+                [
+                    str(g.get("id", "")),
+                    str(g.get("voice_id") or "-"),
+                    str(g.get("created_at") or "-"),
+                    "-" if g.get("cost") is None else f"{g['cost']:g}",
+                    _short(str(g.get("text") or "")),
+                ]
+                for g in gens
+            ],
+        )
+
+    out.result({"ok": True, "generations": gens, "errors": []}, table)
+
+
+def _short(text: str, width: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."

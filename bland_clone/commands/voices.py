@@ -10,7 +10,8 @@ from ..errors import InputError, UsageError
 from ..options import Connection, YesOpt, with_connection
 
 app = typer.Typer(
-    help="See and manage voices: list, show, settings, rename, delete.", no_args_is_help=True
+    help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
+    no_args_is_help=True,
 )
 
 VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
@@ -20,6 +21,15 @@ VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=
 @with_connection
 def list_(
     cloned: Annotated[bool, typer.Option("--cloned", help="Only your cloned voices.")] = False,
+    language: Annotated[
+        Optional[str],
+        typer.Option(
+            "--language",
+            metavar="CODE",
+            help="Only voices in this language (their language, or a tag such as 'es').",
+            show_default=False,
+        ),
+    ] = None,
     *,
     conn: Connection,
 ) -> None:
@@ -34,6 +44,14 @@ def list_(
     voices = client.list_voices()
     if cloned:
         voices = [v for v in voices if v.is_cloned]
+    if language:
+        code = language.casefold()
+        voices = [
+            v
+            for v in voices
+            if str(v.raw.get("language") or "").casefold() == code
+            or code in (t.casefold() for t in v.tags)
+        ]
     out.result(
         {"ok": True, "voices": [v.to_dict() for v in voices], "errors": []},
         lambda: out.table(
@@ -274,4 +292,157 @@ def set_(
     out.result(
         {"ok": True, **view.to_dict(), "changed": sorted(values), "errors": []},
         f"Set {changed} on {view.voice.name!r} ({view.voice.id}).",
+    )
+
+
+@app.command("rate")
+@with_connection
+def rate(
+    voice: VoiceArg,
+    rating: Annotated[int, typer.Argument(help="1 to 5.", show_default=False, metavar="1-5")],
+    *,
+    conn: Connection,
+) -> None:
+    """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate)."""
+    from .. import voice_ops
+
+    out = conn.output()
+    if not 1 <= rating <= 5:
+        from .. import limits
+
+        raise InputError(limits.RATING_INVALID)
+    got = voice_ops.rate(conn.client(out), voice, rating)
+    avg = got.get("average_rating")
+    tail = f"; average {avg:g} of {got.get('total_ratings')} ratings" if avg is not None else ""
+    out.result({"ok": True, **got, "errors": []}, f"Rated {got['name']!r} {rating}/5{tail}.")
+
+
+@app.command("shared")
+@with_connection
+def shared(
+    search: Annotated[
+        Optional[str],
+        typer.Option("--search", "-s", metavar="TEXT", help="Words in the name or description."),
+    ] = None,
+    language: Annotated[
+        Optional[str],
+        typer.Option(
+            "--language", metavar="CODE", help="Only voices in this language (en, es...)."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, metavar="N")] = 20,
+    offset: Annotated[int, typer.Option("--offset", min=0, metavar="N")] = 0,
+    *,
+    conn: Connection,
+) -> None:
+    """Browse Bland's shared voice library; add one with 'voices add-shared ID'.
+
+    Example:
+
+      bland-clone voices shared --search narrator --language en
+    """
+    from .. import voice_ops
+
+    out = conn.output()
+    page = voice_ops.shared(
+        conn.client(out), search=search, language=language, limit=limit, offset=offset
+    )
+
+    def human() -> None:
+        if not page.voices:
+            out.info("No shared voices match.")
+            return
+        out.table(
+            ["Id", "Name", "Language", "Engine", "Description"],
+            [
+                [
+                    str(v.get("id", "")),
+                    str(v.get("name", "")),
+                    str(v.get("language") or "-"),
+                    str(v.get("service") or "-"),
+                    str(v.get("description") or ""),
+                ]
+                for v in page.voices
+            ],
+        )
+        if page.total is not None and page.total > page.offset + len(page.voices):
+            out.info(f"{page.total} in all; --offset {page.offset + len(page.voices)} for more.")
+
+    out.result(
+        {
+            "ok": True,
+            "voices": page.voices,
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "errors": [],
+        },
+        human,
+    )
+
+
+@app.command("add-shared")
+@with_connection
+def add_shared(
+    voice_id: Annotated[
+        str, typer.Argument(help="Id from 'voices shared'.", show_default=False, metavar="ID")
+    ],
+    *,
+    conn: Connection,
+) -> None:
+    """Add a shared library voice to your voices (POST /v1/voices/library/add/{id})."""
+    out = conn.output()
+    got = conn.client(out).add_shared_voice(voice_id)
+    name = str(got.get("name") or voice_id)
+    out.result(
+        {"ok": True, "voice": got, "errors": []},
+        f"Added {name!r} ({got.get('id') or voice_id}) to your voices.",
+    )
+
+
+@app.command("check-name")
+@with_connection
+def check_name_(
+    name: Annotated[str, typer.Argument(help="A voice name to check.", show_default=False)],
+    *,
+    conn: Connection,
+) -> None:
+    """Check a name for a new voice: the local rules, then the service (with a key).
+
+    Exit 0 when the name can be used, 1 when it cannot.
+    """
+    from .. import voice_ops
+
+    out = conn.output()
+    local = voice_ops.check_name(None, name)
+    errors = [p for p in local.problems if p.severity == "error"]
+    for p in local.problems:
+        if p.severity == "warning":
+            out.warn(p.message)
+    if errors:
+        raise InputError(
+            "; ".join(p.message for p in errors),
+            errors=[p.to_dict() for p in errors],
+            payload={"name": name, "available": None},
+        )
+    settings = common.get_settings(out, conn)
+    if not settings.has_key:
+        out.info("Not asked of the service: no API key (the local rules pass).")
+        result = local
+    else:
+        result = voice_ops.check_name(common.make_client(out, settings, conn), name)
+    if result.available is False:
+        from .. import limits
+
+        raise InputError(limits.NAME_TAKEN, payload={"name": name, "available": False})
+    said = "is available" if result.available else "passes the local rules"
+    out.result(
+        {
+            "ok": True,
+            "name": name,
+            "available": result.available,
+            "warnings": [p.to_dict() for p in local.problems],
+            "errors": [],
+        },
+        f"{name!r} {said}.",
     )

@@ -5,7 +5,8 @@ so people can try bland-clone and test their scripts with no account and no netw
 bodies are parsed by Werkzeug. It accepts one API key, printed at start.
 
 Beyond the documented API it seeds one BTTS (V1) voice, the only kind that accepts added samples,
-and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio.
+and serves each sample's audio at GET /v1/voices/{id}/samples/{sample_id}/audio. The newer
+endpoints (settings, /v2/tts, /v1/speak, models, ratings, the shared library) are in voice_api.py.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 from .. import limits
 from ..audio.inspection import inspect
 from ..validation import check_name
-from .voice_api import VoiceAPI
+from .voice_api import CLONE_ENGINE_INVALID, PUBLIC, VoiceAPI, clone_service
 from .voice_api import rules as voice_api_rules
 
 JSON = dict[str, Any]
@@ -221,7 +222,6 @@ class Sandbox(VoiceAPI):
                     endpoint="sample_audio",
                     methods=["GET"],
                 ),
-                Rule("/v1/speak", endpoint="speak", methods=["POST"]),
                 *voice_api_rules(),
             ]
         )
@@ -241,7 +241,7 @@ class Sandbox(VoiceAPI):
             if exc.code == 405:
                 return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
             return fail(exc.code or 404, "Not Found", "Not found")
-        if request.headers.get("Authorization") != st.api_key:
+        if request.headers.get("Authorization") != st.api_key and endpoint not in PUBLIC:
             return fail(401, "Authentication Error", limits.INVALID_TOKEN)
         if endpoint == "clone" and request.method != "POST":
             return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
@@ -299,7 +299,9 @@ class Sandbox(VoiceAPI):
             bad, checked = self._check_files(request.files.getlist("audio_samples"), tmp)
         if bad:
             return bad
-        v2 = request.form.get("isBTTS_V2", "").lower() == "true"
+        service = clone_service(request.form)
+        if service is None:
+            return fail(400, "Validation Error", CLONE_ENGINE_INVALID)
         with st.lock:
             if st.name_taken(name):
                 return fail(400, "Validation Error", limits.NAME_TAKEN)
@@ -309,12 +311,12 @@ class Sandbox(VoiceAPI):
             v = VoiceRecord(
                 vid,
                 name,
-                "BTTS_V2" if v2 else "BTTS_V3",
+                service,
                 description=request.form.get("description") or None,
                 gender=gender or None,
                 tags=["cloned"],
             )
-            used = checked if v2 else checked[:1]  # V3 consumes a single sample
+            used = checked if service == "BTTS_V2" else checked[:1]  # V3 consumes a single sample
             for f, data, d in used:
                 v.samples.append(Sample(str(uuid.uuid4()), vid, f.filename or "file", data, d))
             st.voices[vid] = v
@@ -462,30 +464,6 @@ class Sandbox(VoiceAPI):
                 return fail(400, "Validation Error", limits.NAME_TAKEN)
             v.name = name
         return plain(200, {"data": {"name": name, "voice_id": v.id}, "errors": None})
-
-    def on_speak(self, request: Request) -> Response:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return fail(400, "Validation Error", "Request body must be JSON")
-        text, ref = body.get("text"), body.get("voice_id") or body.get("voice")
-        fmt = body.get("output_format") or "pcm_24000"
-        if not isinstance(text, str) or not text.strip():
-            return fail(400, "Validation Error", "Text is required")
-        if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
-            return fail(400, "Validation Error", limits.speak_text_too_long(len(text)))
-        if fmt not in limits.SPEAK_OUTPUT_FORMATS:
-            return fail(400, "Validation Error", f"Invalid output_format: {fmt}")
-        with self.state.lock:
-            v = self.state.find(str(ref or ""))
-        if v is None:
-            return fail(404, "Not Found", "Voice not found")
-        rate = int(fmt.split("_")[1])
-        seconds = min(30.0, max(0.5, 0.06 * len(text)))
-        audio = tone_wav(seconds, rate, ulaw=fmt.startswith("ulaw"))
-        resp = Response(audio, status=200, content_type="audio/wav")
-        resp.headers["x-cost"] = f"{0.0001 * len(text):.4f}"
-        resp.headers["x-latency"] = "12"
-        return resp
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:

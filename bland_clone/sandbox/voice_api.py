@@ -7,13 +7,27 @@ settings, the per-engine limits it serves) lives in :func:`extras`, one per Sand
 - GET /v1/voices/{id}/settings: the settings and the engine's `limits` (valid ranges).
 - POST /v1/voices/{id}/settings, and the legacy PATCH /v1/voices/{id}/config: set them, checked
   by the same rules and messages as the CLI (bland_clone.voice_settings).
+- POST /v1/voices/{id}/rate ({rating} 1-5); PATCH /v1/voices/{id} ({name}: the docs' rename).
+- GET /v1/voices/shared (limit, offset, search, language), POST /v1/voices/library/add/{id}.
+- GET /v1/voices/{id}/samples/{sample_id}?format=audio|json, DELETE /v1/voices/{id}/samples.
+- POST /v1/speak (stored: GET /v1/speak/samples[/{id}]), POST /v2/tts in the requested encoding,
+  rate and container (raw: no header), GET /v2/models (no key) and GET /v1/models.
+
+Speech is synthetic, but a cloned voice speaks with its own first sample, re-pitched and looped
+to the text's length, so two clones' previews differ as their samples do; <|N|> adds N seconds
+of silence.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
+import re
+import struct
 import threading
+import uuid
+import wave
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import limits, voice_settings
+from .. import limits, speech, voice_settings
 
 if TYPE_CHECKING:
     from .server import SandboxState, VoiceRecord
@@ -29,12 +43,94 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 
+#: Endpoints answered without an API key.
+PUBLIC = frozenset({"models_v2"})
+
+
 def rules() -> list[Rule]:
     """The routes, made anew for each Sandbox (a Rule binds to one Map)."""
     return [
         Rule("/v1/voices/<ref>/settings", endpoint="voice_settings", methods=["GET", "POST"]),
         Rule("/v1/voices/<ref>/config", endpoint="voice_settings", methods=["PATCH"]),
+        Rule("/v1/voices/<ref>/rate", endpoint="rate", methods=["POST"]),
+        Rule("/v1/voices/<ref>", endpoint="rename", methods=["PATCH"]),
+        Rule("/v1/voices/shared", endpoint="shared", methods=["GET"]),
+        Rule("/v1/voices/library/add/<ref>", endpoint="add_shared", methods=["POST"]),
+        Rule("/v1/voices/<ref>/samples/<sample_id>", endpoint="sample", methods=["GET"]),
+        Rule("/v1/voices/<ref>/samples", endpoint="delete_samples", methods=["DELETE"]),
+        Rule("/v1/speak", endpoint="speak", methods=["POST"]),
+        Rule("/v1/speak/samples", endpoint="generations", methods=["GET"]),
+        Rule("/v1/speak/samples/<gen_id>", endpoint="generation", methods=["GET"]),
+        Rule("/v2/tts", endpoint="tts", methods=["POST"]),
+        Rule("/v2/models", endpoint="models_v2", methods=["GET"]),
+        Rule("/v1/models", endpoint="models_v1", methods=["GET"]),
     ]
+
+
+def clone_service(form: Any) -> str | None:
+    """The engine a clone form asks for, in either style: the docs' isBTTS_V2/isBTTS_V3 = "true",
+    or bland-tts's engine = BTTS_V2/BTTS_V3 (v2/v3 too). None when they conflict or are unknown."""
+    wanted = set()
+    for flag, service in (("isBTTS_V2", "BTTS_V2"), ("isBTTS_V3", "BTTS_V3")):
+        if str(form.get(flag, "")).lower() == "true":
+            wanted.add(service)
+    engine = str(form.get("engine") or "").strip().upper()
+    if engine:
+        named = {"BTTS_V2": "BTTS_V2", "V2": "BTTS_V2", "BTTS_V3": "BTTS_V3", "V3": "BTTS_V3"}
+        if engine not in named:
+            return None
+        wanted.add(named[engine])
+    if len(wanted) > 1:
+        return None
+    return wanted.pop() if wanted else "BTTS_V3"
+
+
+CLONE_ENGINE_INVALID = (
+    "Invalid engine: use isBTTS_V2 or isBTTS_V3 (or engine BTTS_V2 or BTTS_V3), not both"
+)
+
+
+def _shared_seed() -> list[JSON]:
+    out = []
+    for name, lang, gender, desc in (
+        ("Ava", "en", "female", "Warm narrator, US English"),
+        ("Mateo", "es", "male", "Calm Spanish storyteller"),
+        ("Camille", "fr", "female", "Bright French presenter"),
+        ("Oliver", "en", "male", "British newsreader"),
+        ("Lena", "de", "female", "Friendly German support agent"),
+    ):
+        vid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bland-clone-sandbox-shared/{name}"))
+        out.append(
+            {
+                "id": vid,
+                "name": name,
+                "description": desc,
+                "language": lang,
+                "gender": gender,
+                "service": "BTTS_V3",
+                "public": True,
+                "is_custom": False,
+                "tags": ["shared", lang],
+                "average_rating": 4.5,
+                "total_ratings": 12,
+            }
+        )
+    return out
+
+
+def _models_v2() -> JSON:
+    return {
+        "models": [
+            {"model_id": "btts-v3", "display_name": "Bland TTS V3", "engines": ["BTTS_V3"]},
+            {"model_id": "btts-v2", "display_name": "Bland TTS V2", "engines": ["BTTS_V2"]},
+            {"model_id": "btts-v1", "display_name": "Bland TTS V1", "engines": ["BTTS"]},
+        ],
+        "encodings": list(limits.TTS_ENCODINGS),
+        "sample_rates": list(limits.TTS_SAMPLE_RATES),
+        "containers": list(limits.TTS_CONTAINERS),
+        "controls": copy.deepcopy(limits.TTS_CONTROLS),
+        "defaults": dict(limits.TTS_DEFAULT_AUDIO),
+    }
 
 
 @dataclass
@@ -47,6 +143,14 @@ class Extras:
     )
     #: {voice id: {setting: value}}, only what was set; defaults come from `limits`.
     settings: dict[str, JSON] = field(default_factory=dict)
+    #: {voice id: [ratings]}
+    ratings: dict[str, list[int]] = field(default_factory=dict)
+    #: The public library (GET /v1/voices/shared).
+    shared: list[JSON] = field(default_factory=_shared_seed)
+    #: Stored generations of /v1/speak, newest last.
+    generations: list[JSON] = field(default_factory=list)
+    #: What /v2/models offers; a test may take an encoding away.
+    models: JSON = field(default_factory=lambda: _models_v2())
 
 
 _EXTRAS: weakref.WeakKeyDictionary[Any, Extras] = weakref.WeakKeyDictionary()
@@ -111,7 +215,7 @@ class VoiceAPI:
             return _fail(400, "Validation Error", "Request body must be a JSON object")
         with st.lock:
             if not v.is_custom:
-                return _fail(403, "Forbidden", limits.SETTINGS_NOT_YOURS)
+                return _fail(400, "Validation Error", limits.SETTINGS_NOT_YOURS)
             rules = extras(st).limits.get(v.service, {})
             problems = voice_settings.check(v.service, body, rules)
             if problems:
@@ -125,3 +229,344 @@ class VoiceAPI:
                 )
             extras(st).settings.setdefault(v.id, {}).update(body)
             return _envelope(200, self._settings_answer(v))
+
+    # -- ratings, the docs' rename, the shared library ---------------------------------------
+
+    def on_rate(self, request: Request, ref: str) -> Response:
+        body = request.get_json(silent=True)
+        rating = body.get("rating") if isinstance(body, dict) else None
+        if (
+            not isinstance(rating, int)
+            or isinstance(rating, bool)
+            or not limits.RATING_MIN <= rating <= limits.RATING_MAX
+        ):
+            return _fail(400, "Validation Error", limits.RATING_INVALID)
+        st = self.state
+        with st.lock:
+            v = st.find(ref)
+            if v is None:
+                return _not_found()
+            got = extras(st).ratings.setdefault(v.id, [])
+            got.append(rating)
+            data = {
+                "voice_id": v.id,
+                "rating": rating,
+                "average_rating": round(sum(got) / len(got), 2),
+                "total_ratings": len(got),
+            }
+        return _envelope(200, data)
+
+    def on_shared(self, request: Request) -> Response:
+        args = request.args
+        try:
+            limit = int(args.get("limit", "20"))
+            offset = int(args.get("offset", "0"))
+        except ValueError:
+            limit, offset = -1, -1
+        if not 1 <= limit <= limits.SHARED_LIMIT_MAX or offset < 0:
+            msg = f"limit must be from 1 to {limits.SHARED_LIMIT_MAX}, offset 0 or more"
+            return _fail(400, "Validation Error", msg)
+        search = (args.get("search") or "").casefold()
+        language = (args.get("language") or "").casefold()
+        with self.state.lock:
+            found = [
+                dict(v)
+                for v in extras(self.state).shared
+                if (not search or search in f"{v['name']} {v['description']}".casefold())
+                and (not language or v["language"].casefold() == language)
+            ]
+        page = found[offset : offset + limit]
+        return _envelope(
+            200, {"voices": page, "total": len(found), "limit": limit, "offset": offset}
+        )
+
+    def on_add_shared(self, request: Request, ref: str) -> Response:
+        from .server import VoiceRecord
+
+        st = self.state
+        with st.lock:
+            shared = next((v for v in extras(st).shared if v["id"] == ref), None)
+            if shared is None:
+                return _not_found()
+            have = st.voices.get(ref)
+            if have is not None and not have.deleted:
+                return _fail(400, "Validation Error", limits.ALREADY_IN_LIBRARY)
+            v = VoiceRecord(
+                ref,
+                shared["name"],
+                shared["service"],
+                description=shared["description"],
+                gender=shared["gender"],
+                is_custom=False,
+                public=True,
+                tags=["library", shared["language"]],
+            )
+            st.voices[ref] = v
+            return _envelope(200, {"voice": v.to_api()})
+
+    # -- one sample, deleting samples ------------------------------------------------------------
+
+    def on_sample(self, request: Request, ref: str, sample_id: str) -> Response:
+        fmt = request.args.get("format", "json")
+        if fmt not in limits.SAMPLE_FORMATS:
+            return _fail(400, "Validation Error", "format must be audio or json")
+        with self.state.lock:
+            v = self.state.find(ref)
+            s = next((s for s in v.samples if s.id == sample_id), None) if v else None
+        if v is None or s is None or v.service != "BTTS":
+            return _not_found("Sample")
+        if fmt == "audio":
+            return Response(s.audio, status=200, content_type="audio/wav")
+        return _envelope(200, s.to_api())
+
+    def on_delete_samples(self, request: Request, ref: str) -> Response:
+        body = request.get_json(silent=True)
+        ids = body.get("sample_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            return _fail(400, "Validation Error", limits.SAMPLE_IDS_REQUIRED)
+        with self.state.lock:
+            v = self.state.find(ref)
+            if v is None:
+                return _not_found()
+            if not v.is_custom:
+                return _fail(
+                    400, "Validation Error", "Only your own cloned voices' samples can be deleted"
+                )
+            have = {s.id for s in v.samples} if v.service == "BTTS" else set()
+            missing = [i for i in ids if i not in have]
+            if missing:
+                return _fail(404, "Not Found", f"Sample not found: {missing[0]}")
+            v.samples = [s for s in v.samples if s.id not in set(ids)]
+            left = len(v.samples)
+        return _envelope(
+            200, {"voice_id": v.id, "deleted": list(dict.fromkeys(ids)), "remaining": left}
+        )
+
+    # -- speech ------------------------------------------------------------------------------
+
+    def on_speak(self, request: Request) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _fail(400, "Validation Error", "Request body must be JSON")
+        text, ref = body.get("text"), body.get("voice_id") or body.get("voice")
+        fmt = body.get("output_format") or "pcm_24000"
+        problem = _text_problem(text)
+        if problem:
+            return _fail(400, "Validation Error", problem)
+        if fmt not in limits.SPEAK_OUTPUT_FORMATS:
+            return _fail(400, "Validation Error", f"Invalid output_format: {fmt}")
+        language = body.get("language")
+        if language is not None and not _language_ok(language):
+            return _fail(400, "Validation Error", "Invalid language code")
+        with self.state.lock:
+            v = self.state.find(str(ref or ""))
+        if v is None:
+            return _not_found()
+        rate = int(fmt.split("_")[1])
+        encoding = "pcm_mulaw" if fmt.startswith("ulaw") else "pcm_s16le"
+        audio = encode(render(v, str(text), rate), rate, encoding, "wav")
+        cost = f"{0.0001 * len(str(text)):.4f}"
+        self._store(v, str(text), fmt, language, float(cost), "/v1/speak")
+        resp = Response(audio, status=200, content_type="audio/wav")
+        resp.headers["x-cost"] = cost
+        resp.headers["x-latency"] = "12"
+        return resp
+
+    def _store(
+        self,
+        v: VoiceRecord,
+        text: str,
+        fmt: str,
+        language: Any,
+        cost: float | None,
+        endpoint: str,
+    ) -> None:
+        """Every generation is kept, as Bland keeps them (GET /v1/speak/samples)."""
+        with self.state.lock:
+            extras(self.state).generations.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "voice_id": v.id,
+                    "text": text,
+                    "output_format": fmt,
+                    "language": language,
+                    "cost": cost,
+                    "latency_ms": 12,
+                    "endpoint": endpoint,
+                    "created_at": _now(),
+                    "audio_url": None,
+                }
+            )
+
+    def on_generations(self, request: Request) -> Response:
+        voice = request.args.get("voice_id")
+        try:
+            limit = int(request.args.get("limit", "20"))
+            offset = int(request.args.get("offset", "0"))
+        except ValueError:
+            return _fail(400, "Validation Error", "limit and offset must be integers")
+        with self.state.lock:
+            gens = [dict(g) for g in reversed(extras(self.state).generations)]
+        if voice:
+            gens = [g for g in gens if g["voice_id"] == voice]
+        return _envelope(200, gens[max(0, offset) : max(0, offset) + max(0, limit)])
+
+    def on_generation(self, request: Request, gen_id: str) -> Response:
+        with self.state.lock:
+            g = next((dict(g) for g in extras(self.state).generations if g["id"] == gen_id), None)
+        return _envelope(200, g) if g else _not_found("Sample")
+
+    def on_models_v2(self, request: Request) -> Response:
+        with self.state.lock:
+            return _answer(200, copy.deepcopy(extras(self.state).models))
+
+    def on_models_v1(self, request: Request) -> Response:
+        with self.state.lock:
+            models = copy.deepcopy(extras(self.state).models["models"])
+        return _envelope(200, {"models": models})
+
+    def on_tts(self, request: Request) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _v2_fail(400, "invalid_request", "Request body must be a JSON object")
+        text, ref = body.get("text"), body.get("voice")
+        problem = _text_problem(text)
+        if problem:
+            return _v2_fail(400, "invalid_request", problem)
+        with self.state.lock:
+            offered = copy.deepcopy(extras(self.state).models)
+        audio = body.get("audio") if body.get("audio") is not None else {}
+        if not isinstance(audio, dict):
+            return _v2_fail(400, "invalid_request", "audio must be an object")
+        spec = {**offered["defaults"], **audio}
+        for key, allowed in (
+            ("encoding", offered["encodings"]),
+            ("sample_rate", offered["sample_rates"]),
+            ("container", offered["containers"]),
+        ):
+            if spec[key] not in allowed:
+                listing = ", ".join(str(a) for a in allowed)
+                return _v2_fail(400, "invalid_request", f"audio.{key} must be one of {listing}")
+        for name, rule in offered["controls"].items():
+            if name in body:
+                bad = voice_settings.check(None, {name: body[name]}, {name: rule})
+                if bad:
+                    return _v2_fail(400, "invalid_request", bad[0])
+        with self.state.lock:
+            v = self.state.find(str(ref or ""))
+        if v is None:
+            return _v2_fail(404, "not_found", "Voice not found")
+        rate = int(spec["sample_rate"])
+        data = encode(render(v, str(text), rate), rate, spec["encoding"], spec["container"])
+        fmt = f"{spec['encoding']}_{rate}_{spec['container']}"
+        self._store(v, str(text), fmt, body.get("language"), None, "/v2/tts")
+        ctype = "audio/wav" if spec["container"] == "wav" else "application/octet-stream"
+        resp = Response(data, status=200, content_type=ctype)
+        resp.headers["x-model"] = {"BTTS_V2": "btts-v2", "BTTS": "btts-v1"}.get(
+            v.service, "btts-v3"
+        )
+        return resp
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _v2_fail(status: int, code: str, message: str) -> Response:
+    return _answer(status, {"error": {"code": code, "message": message}})
+
+
+def _text_problem(text: Any) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return "Text is required"
+    if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
+        return limits.speak_text_too_long(len(text))
+    _, problems = speech.pauses(text)
+    return problems[0] if problems else None
+
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _language_ok(code: Any) -> bool:
+    return isinstance(code, str) and bool(_LANGUAGE.match(code))
+
+
+# -- synthetic speech ---------------------------------------------------------------------------
+
+
+def render(v: VoiceRecord, text: str, rate: int) -> Any:
+    """Float samples at ``rate``: the voice's own first sample, pitched up a fifth and looped to
+    the text's length (a tone for voices without one), with the silences <|N|> asks for."""
+    import numpy as np
+
+    base = _voice_audio(v, rate)
+    parts = []
+    for piece in speech.split(text):
+        if isinstance(piece, float):
+            parts.append(np.zeros(int(piece * rate), dtype=np.float32))
+            continue
+        seconds = min(30.0, max(0.5, 0.06 * len(piece)))
+        n = int(seconds * rate)
+        reps = -(-n // max(1, len(base)))
+        parts.append(np.tile(base, reps)[:n])
+    return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
+
+
+def _voice_audio(v: VoiceRecord, rate: int) -> Any:
+    import numpy as np
+
+    if v.samples:
+        import soundfile as sf
+
+        try:
+            data, sr = sf.read(io.BytesIO(v.samples[0].audio), dtype="float32", always_2d=True)
+        except (RuntimeError, ValueError, TypeError):
+            data, sr = None, 0
+        if data is not None and len(data):
+            mono = data.mean(axis=1)
+            # Read 1.5x faster than written and land on `rate`: a fifth higher, re-timed.
+            step = 1.5 * sr / rate
+            idx = np.arange(0, len(mono) - 1, step)
+            return np.interp(idx, np.arange(len(mono)), mono).astype(np.float32)
+    t = np.arange(int(0.5 * rate)) / rate
+    return (0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 330 * t)).astype(
+        np.float32
+    )
+
+
+def encode(samples: Any, rate: int, encoding: str, container: str) -> bytes:
+    """16-bit PCM or mu-law, in a WAV file or raw (no header at all)."""
+    import numpy as np
+
+    clipped = np.clip(samples, -1.0, 1.0)
+    pcm = (clipped * 32767).astype("<i2")
+    if encoding == "pcm_mulaw":
+        frames = _mulaw(pcm.astype(np.int32))
+        if container == "raw":
+            return frames
+        fmt = struct.pack("<HHIIHH", 7, 1, rate, rate, 1, 8)
+        body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+        body += b"data" + struct.pack("<I", len(frames)) + frames
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+    if container == "raw":
+        return pcm.tobytes()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def _mulaw(x: Any) -> bytes:
+    import numpy as np
+
+    sign = np.where(x < 0, 0x80, 0)
+    mag = np.minimum(np.abs(x), 32635) + 0x84
+    exponent = np.clip(np.floor(np.log2(mag)).astype(np.int32) - 7, 0, 7)
+    mantissa = (mag >> (exponent + 3)) & 0x0F
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()

@@ -1,0 +1,254 @@
+"""Client methods for the newer voice endpoints (shared/api/bland-voices-api.md, "Newer endpoints"):
+speech through /v2/tts or /v1/speak with what the service reports (model, cost), /v2/models,
+stored generations, ratings, the shared library, one sample by the documented path, deleting
+samples. A mixin of :class:`~bland_clone.api.client.Client`, built on its ``_send``/``_json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from ..errors import BlandCloneError, ServiceError
+
+if TYPE_CHECKING:
+    import requests
+
+
+@dataclass
+class Speech:
+    """An answer with audio, not read yet, and what the service said about it. Read it once:
+    :meth:`read` into memory, or :meth:`save` streamed into a file."""
+
+    client: Any
+    resp: requests.Response
+    endpoint: str  # "/v2/tts" or "/v1/speak"
+    content_type: str
+    model: str | None = None  # x-model
+    cost: float | None = None  # x-cost
+
+    @classmethod
+    def of(cls, client: Any, resp: requests.Response, endpoint: str) -> Speech:
+        h = resp.headers
+        return cls(
+            client,
+            resp,
+            endpoint,
+            h.get("Content-Type", ""),
+            h.get("x-model"),
+            _cost(h.get("x-cost")),
+        )
+
+    def read(self) -> bytes:
+        return bytes(self.client._audio(self.resp, "the speech"))
+
+    def save(self, path: str) -> int:
+        """Streamed to ``path`` (complete or absent); the size written."""
+        return int(self.client.download(self.resp, path, what="the speech"))
+
+
+def _q(part: str, what: str = "voice id") -> str:
+    """One path segment (refused before sending when it would change the path)."""
+    from .client import segment
+
+    return segment(part, what)
+
+
+def _once(fn: Any, what: str) -> Any:
+    """Run a request that must not be repeated; a lost answer is reported, never resent."""
+    from .transport import Ambiguous
+
+    try:
+        return fn()
+    except Ambiguous as amb:
+        raise ServiceError(
+            f"The answer to {what} was lost ({amb.why}); it was not sent again. "
+            "Check before trying again."
+        ) from None
+
+
+def _unwrap(data: Any) -> Any:
+    """data['data'] when the answer has the {status, data, errors} envelope, else the answer."""
+    if isinstance(data, dict) and "data" in data and data["data"] is not None:
+        return data["data"]
+    return data
+
+
+def _cost(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class VoiceEndpoints:
+    """Mixed into Client: ``_send``, ``_json``, ``_audio`` and ``_log`` come from there."""
+
+    if TYPE_CHECKING:
+
+        def _send(
+            self, method: str, path: str, *, json_body: Any = None, idempotent: bool = True
+        ) -> requests.Response: ...
+        def _json(self, resp: requests.Response, what: str) -> Any: ...
+        def _audio(self, resp: requests.Response, what: str) -> bytes: ...
+        def _log(self, text: str) -> None: ...
+        def download(
+            self, resp_or_request: Any, dest_path: str, cap: int = ..., what: str = ...
+        ) -> int: ...
+        def sample_to_file(self, voice_id: str, sample_id: str, path: str) -> int: ...
+
+    # -- speech --------------------------------------------------------------------------------
+
+    def tts_models(self) -> dict[str, Any] | None:
+        """GET /v2/models: encodings, sample rates, containers, controls; None when the service
+        has no /v2 (404/405), so a caller falls back to /v1/speak."""
+        resp = self._send("GET", "/v2/models")
+        if resp.status_code in (404, 405):
+            resp.close()
+            return None
+        data = _unwrap(self._json(resp, "the model list"))
+        if not isinstance(data, dict):
+            raise ServiceError("The service's /v2/models answer is not a JSON object.")
+        return data
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """GET /v1/models (what bland-tts reads)."""
+        data = _unwrap(self._json(self._send("GET", "/v1/models"), "the model list"))
+        items = data.get("models") if isinstance(data, dict) else data
+        return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+    def tts(
+        self,
+        voice: str,
+        text: str,
+        audio: dict[str, Any],
+        *,
+        language: str | None = None,
+        expressiveness: float | None = None,
+        stability: float | None = None,
+    ) -> Speech:
+        """POST /v2/tts; ``audio`` is {encoding, sample_rate, container}."""
+        body: dict[str, Any] = {"text": text, "voice": voice, "audio": audio}
+        for key, value in (
+            ("language", language),
+            ("expressiveness", expressiveness),
+            ("stability", stability),
+        ):
+            if value is not None:
+                body[key] = value
+        return Speech.of(self, self._send("POST", "/v2/tts", json_body=body), "/v2/tts")
+
+    def speak_v1(
+        self,
+        voice: str,
+        text: str,
+        output_format: str,
+        *,
+        language: str | None = None,
+        expressiveness: float | None = None,
+    ) -> Speech:
+        """POST /v1/speak with its price (x-cost) when the service reports it."""
+        body: dict[str, Any] = {"text": text, "voice_id": voice, "output_format": output_format}
+        if language is not None:
+            body["language"] = language
+        if expressiveness is not None:
+            body["expressiveness"] = expressiveness
+        return Speech.of(self, self._send("POST", "/v1/speak", json_body=body), "/v1/speak")
+
+    def speech_history(
+        self, *, voice_id: str | None = None, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """GET /v1/speak/samples: stored generations, newest first."""
+        query = {"limit": limit, "offset": offset} | ({"voice_id": voice_id} if voice_id else {})
+        data = _unwrap(
+            self._json(self._send("GET", f"/v1/speak/samples?{urlencode(query)}"), "the history")
+        )
+        if isinstance(data, dict):
+            data = data.get("samples") or data.get("generations")
+        return [g for g in data if isinstance(g, dict)] if isinstance(data, list) else []
+
+    def speech_generation(self, generation_id: str) -> dict[str, Any]:
+        data = _unwrap(
+            self._json(
+                self._send("GET", f"/v1/speak/samples/{_q(generation_id, 'generation id')}"),
+                "the generation",
+            )
+        )
+        if not isinstance(data, dict):
+            raise ServiceError("The stored generation's answer is not a JSON object.")
+        return data
+
+    # -- voices: ratings, the shared library ---------------------------------------------------
+
+    def rate_voice(self, voice_id: str, rating: int) -> dict[str, Any]:
+        path = f"/v1/voices/{_q(voice_id)}/rate"
+        resp = _once(
+            lambda: self._send("POST", path, json_body={"rating": rating}, idempotent=False),
+            "the rating",
+        )
+        data = _unwrap(self._json(resp, "the rating"))
+        return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
+
+    def shared_voices(
+        self,
+        *,
+        search: str | None = None,
+        language: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """GET /v1/voices/shared: one page of the public library, and the total when reported."""
+        query: dict[str, Any] = {"limit": limit, "offset": offset}
+        if search:
+            query["search"] = search
+        if language:
+            query["language"] = language
+        resp = self._send("GET", f"/v1/voices/shared?{urlencode(query)}")
+        data = _unwrap(self._json(resp, "the shared voices"))
+        items = data.get("voices") if isinstance(data, dict) else data
+        total = data.get("total") if isinstance(data, dict) else None
+        voices = [v for v in items if isinstance(v, dict)] if isinstance(items, list) else []
+        return voices, total if isinstance(total, int) else None
+
+    def add_shared_voice(self, voice_id: str) -> dict[str, Any]:
+        """POST /v1/voices/library/add/{id}: the voice as added to the org."""
+        path = f"/v1/voices/library/add/{_q(voice_id)}"
+        resp = _once(
+            lambda: self._send("POST", path, json_body={}, idempotent=False), "the library add"
+        )
+        data = _unwrap(self._json(resp, "the library add"))
+        voice = data.get("voice") if isinstance(data, dict) else None
+        return voice if isinstance(voice, dict) else {"id": voice_id}
+
+    # -- samples ---------------------------------------------------------------------------------
+
+    def sample_file(self, voice_id: str, sample_id: str, path: str) -> tuple[int, str]:
+        """Stream one sample's audio into ``path`` through the documented
+        GET .../samples/{id}?format=audio; a service that does not know that path (404/405) is
+        asked the older .../{id}/audio. Returns the size written and the path that answered."""
+        documented = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id, 'sample id')}?format=audio"
+        resp = self._send("GET", documented)
+        if resp.status_code not in (404, 405):
+            return self.download(resp, path, what="the sample"), documented
+        try:
+            self._json(resp, "the sample")
+            raise ServiceError("The service answered the sample with an error and no message.")
+        except BlandCloneError as first:
+            self._log("  the documented sample path failed; trying the older .../audio path")
+            old = f"/v1/voices/{_q(voice_id)}/samples/{_q(sample_id, 'sample id')}/audio"
+            try:
+                return self.sample_to_file(voice_id, sample_id, path), old
+            except BlandCloneError:
+                raise first from None
+
+    def delete_samples(self, voice_id: str, sample_ids: list[str]) -> dict[str, Any]:
+        """DELETE /v1/voices/{id}/samples with {"sample_ids": [...]}."""
+        resp = self._send(
+            "DELETE",
+            f"/v1/voices/{_q(voice_id)}/samples",
+            json_body={"sample_ids": sample_ids},
+            idempotent=True,
+        )
+        data = _unwrap(self._json(resp, "the sample deletion"))
+        return data if isinstance(data, dict) else {"deleted": sample_ids}

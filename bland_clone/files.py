@@ -1,0 +1,126 @@
+"""Files bland-clone writes: complete or not at all, with the permissions the umask gives.
+
+A temporary file beside the target (created exclusively, never a fixed name that could be a
+symlink), renamed over the target only once complete. A target that exists and is not a regular
+file (a device node, a FIFO, a folder) is never replaced, --force or not.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from types import TracebackType
+
+from .errors import InputError
+
+
+def refuse_special(path: str) -> None:
+    """An InputError when ``path`` exists and is not a regular file (links are followed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"Cannot write {path}: it is a folder.")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            f"Cannot write {path}: it is not a regular file (a device or a pipe?); "
+            "it is never replaced, even with --force."
+        )
+
+
+def check_writable(path: str, force: bool) -> None:
+    """Before anything is fetched: the output can be written where it is asked."""
+    if path == "-":
+        return
+    refuse_special(path)
+    if os.path.lexists(path) and not force:
+        raise InputError(f"{path} exists; use --force to overwrite it.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"Cannot write {path}: folder {parent} is not writable.")
+
+
+class AtomicWriter:
+    """``with AtomicWriter(path) as w: w.write(chunk)``; ``-`` writes to stdout."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.size = 0
+        self._tmp: str | None = None
+        self._fd = -1
+
+    def __enter__(self) -> AtomicWriter:
+        if self.path == "-":
+            return self
+        import secrets
+
+        folder = os.path.dirname(os.path.abspath(self.path))
+        base = os.path.basename(self.path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        for _ in range(20):
+            tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.part")
+            try:
+                self._fd = os.open(tmp, flags, 0o666)  # the umask decides, as for other tools
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise InputError(f"Cannot write {self.path}: {exc.strerror}.") from None
+            self._tmp = tmp
+            return self
+        raise InputError(f"Cannot write {self.path}: no free temporary name in {folder}.")
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        try:
+            if self._tmp is None:
+                sys.stdout.buffer.write(data)
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            raise InputError(f"Cannot write {self.path}: {exc.strerror}.") from None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._tmp is None:
+            if kind is None:
+                try:
+                    sys.stdout.flush()
+                except OSError as err:
+                    raise InputError(f"Cannot write to stdout: {err.strerror}.") from None
+            return
+        tmp, self._tmp = self._tmp, None
+        try:
+            os.close(self._fd)
+            if kind is None:
+                refuse_special(self.path)
+                os.replace(tmp, self.path)
+                return
+        except OSError as err:
+            _unlink(tmp)
+            raise InputError(f"Cannot write {self.path}: {err.strerror}.") from None
+        except BaseException:
+            _unlink(tmp)
+            raise
+        _unlink(tmp)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_file(path: str, data: bytes) -> None:
+    with AtomicWriter(path) as w:
+        w.write(data)
