@@ -84,20 +84,24 @@ def export_voice(
         sid = str(s.get("id") or "")
         if not sid:
             continue
-        try:
-            data = client.sample_audio(voice.id, sid)
-        except BlandCloneError as exc:
-            ex.files = []
-            ex.reason = f"sample {sid} could not be downloaded ({exc.message})"
-            return ex
         rel = folder / _file_name(s, i, used)
         full = base / rel
         if full.exists() and not overwrite:
             raise InputError(f"{full} exists; use --force to overwrite it.")
         full.parent.mkdir(parents=True, exist_ok=True)
-        tmp = full.with_name(full.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, full)
+        try:
+            stream = getattr(client, "sample_to_file", None)
+            if stream is not None:  # streamed to disk, the file appears only when complete
+                stream(voice.id, sid, str(full))
+            else:
+                data = client.sample_audio(voice.id, sid)
+                tmp = full.with_name(full.name + ".part")
+                tmp.write_bytes(data)
+                os.replace(tmp, full)
+        except BlandCloneError as exc:
+            ex.files = []
+            ex.reason = f"sample {sid} could not be downloaded ({exc.message})"
+            return ex
         ex.files.append(rel.as_posix())
     if not ex.files:
         ex.reason = "the service keeps no retrievable sample of it"

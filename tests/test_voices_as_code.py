@@ -453,3 +453,36 @@ def test_replacing_and_pruning_ask_on_a_terminal(cli, service: Service, tmp_path
     code, seen = run_on_tty(["apply", str(m), "--prune"], env, answer=b"y\n")
     assert code == 0, seen
     assert live_id(service, "Alpha") != alpha and service.state.voices[gamma].deleted
+
+
+HOSTILE = {
+    "not JSON": (200, b"\xff\xfe<html>", "text/html"),
+    "empty": (200, b"", "application/json"),
+    "fields of the wrong type": (
+        200, json.dumps({"voices": [{"id": 7, "name": ["x"], "is_custom": "yes", "tags": 3},
+                                    {"id": "v1", "name": "Alpha\x1b[2J", "is_custom": True}],
+                         "samples": {"a": 1}, "settings": 5, "data": {"voice_id": 9}}).encode(),
+        "application/json"),
+    "escape sequences": (400, json.dumps({"data": None, "errors": [{"error": 3, "message": "\x1b[2J" * 3}]}).encode(),
+                         "application/json"),
+}
+
+
+def test_plan_apply_and_export_survive_hostile_answers(cli, service: Service, tmp_path: Path) -> None:
+    m = manifest(tmp_path)
+    assert cli("apply", m).code == 0
+    write_wav(tmp_path / "samples" / "a.wav", 12.5)
+    for what, (status, body, ctype) in HOSTILE.items():
+        service.faults.rules.clear()
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            service.faults.add(method, "/", status=status, body=body, headers={"Content-Type": ctype},
+                               times=10**6)
+        for args in (["plan", m], ["apply", m, "--yes", "--prune"], ["export", "-o", tmp_path / "x" / "v.toml", "--force"]):
+            (tmp_path / "x").mkdir(exist_ok=True)
+            for mode in ([], ["--json"]):
+                r = cli(*args, *mode)
+                assert r.code in (0, 1, 4), (what, args, r.code, r.err)
+                assert "Traceback" not in r.err and "internal error" not in r.err, (what, args, r.err)
+                assert "\x1b" not in r.out + r.err, (what, args)
+                if mode:
+                    assert json.loads(r.out)["ok"] is (r.code == 0)

@@ -110,9 +110,9 @@ def export(
                 for r in rows
             ],
         )
-        print(f"Wrote {output} and {lock_path}: {len(rows) - len(without)} voice(s) managed.")
+        out.line(f"Wrote {output} and {lock_path}: {len(rows) - len(without)} voice(s) managed.")
         if without:
-            print(
+            out.line(
                 f"{len(without)} voice(s) have no retrievable sample and stay unmanaged "
                 f"(commented out in {output}): "
                 + ", ".join(f"{r['name']!r} ({r['voice_id']})" for r in without)
