@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +90,8 @@ def check_specs(
     if len(specs) < 4:
         checked = [one(s) for s in specs]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
             checked = list(pool.map(one, specs))
     for spec, report in checked:
@@ -204,6 +205,8 @@ def build_plan(
     if len(valid) < 4:
         samples = dict(hashed(s) for s in valid)
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
             samples = dict(pool.map(hashed, valid))
     cache.save()
@@ -230,6 +233,8 @@ def build_plan(
         ]
         if want:
             c = client
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
                 known = dict(zip(want, pool.map(lambda i: live_settings(c, i), want), strict=True))
 
