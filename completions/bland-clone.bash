@@ -44,12 +44,12 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--consistency|--description|--expressiveness|--fmt|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--search|--seconds|--stability|--timeout|--voice|-d|-n|-p|-s) return ;;
+        --api-url|--consistency|--description|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--search|--seconds|--stability|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
-        "apply") opts="--dry-run --no-dry-run --plan --no-plan --detailed-exitcode --no-detailed-exitcode --prune --no-prune --yes --no-yes --jobs --keep-going --no-keep-going --fmt --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;

@@ -271,7 +271,7 @@ def test_prune_deletes_only_what_the_lock_manages(cli, service: Service, tmp_pat
     assert "Gamma\tkept\t" in r.out and not service.state.voices[gamma].deleted
     r = cli("apply", m, "--prune")
     assert r.code == 2 and "Refusing to delete 1 voice(s) without --yes" in r.err
-    r = cli("apply", m, "--prune", "--yes", "--json")
+    r = cli("apply", m, "--prune", "-y", "-j", "1", "--format", "text", "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
         "Alpha": "present", "Beta": "present", "Gamma": "deleted"}

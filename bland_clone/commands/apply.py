@@ -1,7 +1,5 @@
 """bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,7 +76,7 @@ def _refuse_invalid(out: Output, checked: list[tuple[Any, Any]], what: str) -> I
     )
 
 
-def _confirm(steps: list[Step], yes: bool) -> None:
+def _confirm(steps: list["Step"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
     from ..plan import DESTRUCTIVE
 
@@ -191,7 +189,7 @@ def apply_manifest(
     return _execute(out, p, files, jobs=jobs)
 
 
-def _row(step: Step, res: dict[str, Any] | None) -> dict[str, Any]:
+def _row(step: "Step", res: dict[str, Any] | None) -> dict[str, Any]:
     res = res or {}
     return {
         "name": step.name,
@@ -202,7 +200,7 @@ def _row(step: Step, res: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _execute(out: Output, p: Planned, files: dict[str, Any], *, jobs: int) -> dict[str, Any]:
+def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> dict[str, Any]:
     import threading
 
     from .. import sync
@@ -219,7 +217,7 @@ def _execute(out: Output, p: Planned, files: dict[str, Any], *, jobs: int) -> di
         if uploads or other:
             work.append((i, s))
 
-    def run(item: tuple[int, Step]) -> dict[str, Any]:
+    def run(item: tuple[int, "Step"]) -> dict[str, Any]:
         _, s = item
         spec = s.spec
         if s.action in ("create", "missing on the service"):
@@ -298,7 +296,7 @@ def _execute(out: Output, p: Planned, files: dict[str, Any], *, jobs: int) -> di
     return _finish(out, p, rows, dry_run=False)
 
 
-def _write_lock(out: Output, p: Planned, results: dict[int, dict[str, Any]]) -> None:
+def _write_lock(out: Output, p: "Planned", results: dict[int, dict[str, Any]]) -> None:
     from .. import lockfile, sync
     from ..manifest import SERVICE_ENGINE
 
@@ -396,7 +394,7 @@ def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
     )
 
 
-def _job_summary(p: Planned, rows: list[dict[str, Any]]) -> None:
+def _job_summary(p: "Planned", rows: list[dict[str, Any]]) -> None:
     from ..workflow import job_summary
 
     job_summary(
@@ -407,7 +405,7 @@ def _job_summary(p: Planned, rows: list[dict[str, Any]]) -> None:
 
 
 def _finish(
-    out: Output, p: Planned, rows: list[dict[str, Any]], *, dry_run: bool
+    out: Output, p: "Planned", rows: list[dict[str, Any]], *, dry_run: bool
 ) -> dict[str, Any]:
     result = _result(rows, dry_run=dry_run)
     failed = [r for r in rows if r["status"] in ("failed", "invalid")]
