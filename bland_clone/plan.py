@@ -6,6 +6,7 @@ Each voice gets one action:
 - ``adopt``: in the manifest, not (or no longer) in the lock, and a cloned voice of that name
   exists: it is recorded in the lock, nothing is uploaded;
 - ``replace``: a sample (or the engine) changed since the lock: a new voice takes the name;
+- ``rename``: the lock's voice has another name on the service (renamed by hand);
 - ``update settings``: the service's settings differ from the manifest's (drift);
 - ``nothing``: the lock, the files and the service agree;
 - ``missing on the service``: in the lock, gone from the service (apply creates it again when the
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
     from .manifest import VoiceSpec
 
 #: Actions that change the service or the lock; `--detailed-exitcode` exits 2 when any is planned.
-CHANGES = ("create", "adopt", "replace", "update settings", "missing on the service", "delete")
+CHANGES = (
+    "create",
+    "adopt",
+    "replace",
+    "rename",
+    "update settings",
+    "missing on the service",
+    "delete",
+)
 #: Actions apply carries out only after a confirmation (a terminal) or --yes.
 DESTRUCTIVE = ("replace", "delete")
 
@@ -162,6 +171,11 @@ def compute(
         if step.drift:
             step.action = "update settings"
             step.detail = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in step.drift.items())
+        if name_key(v.name) != key:  # renamed on the service: the manifest's name finds nothing
+            step.action = "rename"
+            step.detail = "; ".join(
+                x for x in (f"named {v.name!r} on the service", step.detail) if x
+            )
     for lv in list(locked_by_key.values()):
         if live is None:
             steps.append(Step(lv.name, "unknown", lv.voice_id, "not in the manifest", locked=lv))

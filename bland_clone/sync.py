@@ -239,6 +239,18 @@ def update_settings(client: Client, voice_id: str, settings: dict[str, Any]) -> 
     return {"status": "settings updated", "voice_id": voice_id, "settings": dict(settings)}
 
 
+def rename(
+    client: Client, voice_id: str, name: str, settings: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Give a voice renamed on the service its manifest name back (and its settings)."""
+    client.rename_voice(voice_id, name)
+    out: dict[str, Any] = {"status": "renamed", "voice_id": voice_id}
+    if settings:
+        client.set_voice_settings(voice_id, settings)
+        out["settings"] = dict(settings)
+    return out
+
+
 def delete(client: Client, voice_id: str, stop: threading.Event) -> dict[str, Any]:
     if stop.is_set():
         raise Stopped

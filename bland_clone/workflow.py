@@ -36,6 +36,8 @@ COLOURS = {
     "replace": "yellow",
     "replaced": "yellow",
     "update settings": "yellow",
+    "rename": "yellow",
+    "renamed": "yellow",
     "settings updated": "yellow",
     "missing on the service": "magenta",
     "delete": "red",
@@ -286,6 +288,7 @@ def summary_line(steps: list[Step]) -> str:
         f"{c.get('create', 0)} to create",
         f"{c.get('replace', 0)} to replace",
         f"{c.get('update settings', 0)} settings to update",
+        *([f"{c['rename']} to rename"] if c.get("rename") else []),
         f"{c.get('delete', 0)} to delete",
     ]
     extra = [

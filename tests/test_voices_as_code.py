@@ -164,6 +164,23 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
     assert actions(r.json())["Beta"] == "nothing"
 
 
+def test_a_voice_renamed_on_the_service_gets_its_name_back(cli, service: Service, tmp_path: Path) -> None:
+    m = manifest(tmp_path)
+    assert cli("apply", m).code == 0
+    gamma = live_id(service, "Gamma")
+    service.state.voices[gamma].name = "Gamma by hand"
+    r = cli("plan", m, "--detailed-exitcode", "--json")
+    assert r.code == 2
+    row = next(v for v in r.json()["voices"] if v["name"] == "Gamma")
+    assert (row["action"], row["voice_id"], row["detail"]) == (
+        "rename", gamma, "named 'Gamma by hand' on the service")
+    r = cli("apply", m, "--json")
+    assert r.code == 0, r.err
+    assert {v["name"]: v["status"] for v in r.json()["voices"]}["Gamma"] == "renamed"
+    assert live_id(service, "Gamma") == gamma
+    assert cli("plan", m, "--detailed-exitcode").code == 0
+
+
 def test_a_damaged_lock_is_a_clear_error(cli, service: Service, tmp_path: Path) -> None:
     m = manifest(tmp_path)
     (tmp_path / "voices.lock").write_text("version = 1\n[[voice]\n")

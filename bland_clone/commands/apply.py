@@ -35,12 +35,22 @@ DRY_RUN_STATUS = {
     "nothing": "present",
     "replace": "would replace",
     "update settings": "would update settings",
+    "rename": "would rename",
     "delete": "would delete",
     "not in the manifest": "kept",
     "unknown": "unknown (no key)",
     "invalid": "invalid",
 }
-COUNTED = ("created", "present", "replaced", "settings updated", "deleted", "failed", "invalid")
+COUNTED = (
+    "created",
+    "present",
+    "replaced",
+    "renamed",
+    "settings updated",
+    "deleted",
+    "failed",
+    "invalid",
+)
 
 
 class Interrupted(BlandCloneError):
@@ -213,7 +223,9 @@ def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> 
     work: list[tuple[int, Step]] = []
     for i, s in enumerate(p.steps):
         uploads = s.action in UPLOADS and s.spec is not None
-        other = s.action in ("update settings", "delete") or (s.action == "adopt" and s.drift)
+        other = s.action in ("update settings", "rename", "delete") or (
+            s.action == "adopt" and s.drift
+        )
         if uploads or other:
             work.append((i, s))
 
@@ -230,6 +242,8 @@ def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> 
             assert s.voice_id is not None
             return sync.delete(client, s.voice_id, stop)
         assert spec is not None and s.voice_id is not None
+        if s.action == "rename":
+            return sync.rename(client, s.voice_id, spec.name, spec.settings if s.drift else None)
         res = sync.update_settings(client, s.voice_id, spec.settings)
         if s.action == "adopt":
             res["status"] = "present"
@@ -343,9 +357,11 @@ def _write_lock(out: Output, p: "Planned", results: dict[int, dict[str, Any]]) -
             )
         elif lv is not None:
             settings = dict(lv.settings)
-            if status == "settings updated":
+            if status in ("settings updated", "renamed"):
                 settings.update(res.get("settings") or {})
-            samples = s.samples if s.action in ("nothing", "update settings") else lv.samples
+            samples = (
+                s.samples if s.action in ("nothing", "update settings", "rename") else lv.samples
+            )
             entries.append(
                 lockfile.LockedVoice(
                     spec.name if s.action != "invalid" else lv.name,
@@ -376,6 +392,7 @@ def _result(rows: list[dict[str, Any]], *, dry_run: bool) -> dict[str, Any]:
         "created": counts["created"],
         "present": counts["present"],
         "replaced": counts["replaced"],
+        "renamed": counts["renamed"],
         "updated": counts["settings updated"],
         "deleted": counts["deleted"],
         "failed": counts["failed"],

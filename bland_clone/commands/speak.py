@@ -26,7 +26,6 @@ FormatOpt = Annotated[
 ]
 
 
-
 def preview_line(p: Any, voice_name: str) -> str:
     """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-v3); cost 0.01.'"""
     model = f" (model {p.model})" if p.model else ""
