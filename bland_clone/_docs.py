@@ -28,6 +28,8 @@ COMMANDS = [
     ["samples", "get"],
     ["speak"],
     ["apply"],
+    ["plan"],
+    ["export"],
     ["config", "show"],
     ["config", "set"],
     ["sandbox"],

@@ -42,7 +42,9 @@ COMMANDS = [
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("models", "models", "models", "Show what the service can speak: formats and controls."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
-    ("apply", "apply", "apply", "Create the voices of a manifest that do not exist yet."),
+    ("apply", "apply", "apply", "Create and keep the voices of a manifest; write its lock."),
+    ("plan", "plan", "plan", "Show what apply would do, voice by voice."),
+    ("export", "export", "export", "Write a manifest and lock from the voices that exist."),
     ("config", "config", "app", "Show settings and write config profiles."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
 ]

@@ -13,7 +13,9 @@ _bland_clone() {
             "/apply") node="apply" ;;
             "/clone") node="clone" ;;
             "/config") node="config" ;;
+            "/export") node="export" ;;
             "/models") node="models" ;;
+            "/plan") node="plan" ;;
             "/prepare") node="prepare" ;;
             "/samples") node="samples" ;;
             "/sandbox") node="sandbox" ;;
@@ -45,14 +47,16 @@ _bland_clone() {
         --api-url|--consistency|--description|--end|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config models prepare samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
-        "apply") opts="--dry-run --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
+        "export") opts="--output -o --cloned --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "plan") opts="--prune --detailed-exitcode --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "prepare") opts="--output -o --seconds -s --start --end --best --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="delete get list"; files=0 ;;
         "samples delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

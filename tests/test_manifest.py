@@ -96,7 +96,7 @@ def test_manifest_errors_name_the_voice_and_the_line(cli, tmp_path: Path) -> Non
     assert r.code == 1
     assert r.err.splitlines() == [
         f"error: {m}: 3 problem(s) in the manifest:",
-        f"{m}:4: voice 'Alpha': unknown key 'gendr' (known: name, samples, gender, description, engine)",
+        f"{m}:4: voice 'Alpha': unknown key 'gendr' (known: name, samples, gender, description, engine, settings)",
         f"{m}:8: voice 'Beta': sample samples/missing.wav does not exist",
         f"{m}:9: voice 'Beta': engine must be one of v3, v2, not 'v9'",
     ]

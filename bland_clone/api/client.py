@@ -406,4 +406,3 @@ class Client(VoiceEndpoints):
         client.session.auth = lambda r: r  # no header, and no .netrc credentials either
         client.session.headers.pop("Authorization", None)
         return client
-

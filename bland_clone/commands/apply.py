@@ -1,77 +1,61 @@
-"""bland-clone apply: create the voices of a manifest that do not exist yet."""
+"""bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
-from typing import Annotated, Any
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .. import common
-from ..errors import BlandCloneError, ExitCode, InputError
+from ..errors import BlandCloneError, ExitCode, InputError, UsageError
 from ..options import (
     Connection,
     DryRunOpt,
     FormatOpt,
+    YesOpt,
     with_connection,
 )
 from ..output import Output
+from ..workflow import (  # re-exported: validate checks manifests with them
+    check_manifest,
+    show_voice_reports,
+    voice_report_json,
+)
+
+if TYPE_CHECKING:
+    from ..lockfile import LockedVoice
+    from ..plan import Step
+    from ..workflow import Planned
+
+__all__ = ["apply", "apply_manifest", "check_manifest", "show_voice_reports", "voice_report_json"]
+
+#: Plan actions that upload a voice.
+UPLOADS = ("create", "replace", "missing on the service")
+DRY_RUN_STATUS = {
+    "create": "would create",
+    "adopt": "present",
+    "nothing": "present",
+    "replace": "would replace",
+    "update settings": "would update settings",
+    "rename": "would rename",
+    "delete": "would delete",
+    "not in the manifest": "kept",
+    "unknown": "unknown (no key)",
+    "invalid": "invalid",
+}
+COUNTED = (
+    "created",
+    "present",
+    "replaced",
+    "renamed",
+    "settings updated",
+    "deleted",
+    "failed",
+    "invalid",
+)
 
 
-def load_manifest(out: Output, path: str) -> list[Any]:
-    """Parse the manifest; on problems, annotate each with its line and re-raise."""
-    from .. import manifest
-
-    try:
-        return manifest.load(path)
-    except InputError as exc:
-        for e in exc.errors:
-            out.annotate("error", e["message"].split(": ", 1)[-1], e.get("file"), e.get("line"))
-        raise
-
-
-def check_manifest(
-    out: Output, path: str, *, quality: bool = True, strict: bool = False
-) -> list[tuple[Any, Any]]:
-    """Every voice of the manifest checked as its own upload: [(VoiceSpec, Report)]."""
-    from ..validation import validate_upload
-
-    checked = []
-    for spec in load_manifest(out, path):
-        infos = common.checked_files(spec.samples, send_engine=spec.engine)
-        report = validate_upload(
-            infos,
-            name=spec.name,
-            require_name=True,
-            gender=spec.gender,
-            engine=spec.engine,
-            quality=quality,
-            strict=strict,
-        )
-        checked.append((spec, report))
-        for p in report.problems:
-            out.annotate(
-                p.severity,
-                f"voice {spec.name!r}: {p.message}",
-                p.file or path,
-                None if p.file else spec.line,
-            )
-    return checked
-
-
-def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
-    d = report.to_dict()
-    for e in d["errors"] + d["warnings"]:
-        e["voice"] = spec.name
-    return {"name": spec.name, "line": spec.line, **d}
-
-
-def show_voice_reports(
-    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
-) -> None:
-    for spec, report in checked:
-        if only_bad and report.ok:
-            continue
-        status = "ok" if report.ok else "refused"
-        out.line(f"voice {spec.name!r} (line {spec.line}): {status}")
-        out.report(report)
+class Interrupted(BlandCloneError):
+    exit_code = ExitCode.INTERRUPTED
+    kind = "Interrupted"
 
 
 def _exit_code(codes: list[int]) -> ExitCode:
@@ -81,6 +65,51 @@ def _exit_code(codes: list[int]) -> ExitCode:
     return ExitCode.INPUT
 
 
+def _refuse_invalid(out: Output, checked: list[tuple[Any, Any]], what: str) -> InputError:
+    show_voice_reports(out, checked, only_bad=True)
+    bad = [(s, r) for s, r in checked if not r.ok]
+    errors = [e for s, r in bad for e in voice_report_json(s, r)["errors"]]
+    return InputError(
+        f"{len(bad)} voice(s) fail validation; {what} (use --keep-going to apply the others).",
+        errors=errors,
+        payload={
+            "voices": [
+                {
+                    "name": s.name,
+                    "status": "ok" if r.ok else "invalid",
+                    "voice_id": None,
+                    "message": "; ".join(p.message for p in r.errors) or None,
+                }
+                for s, r in checked
+            ]
+        },
+    )
+
+
+def _confirm(steps: list["Step"], yes: bool) -> None:
+    """Replacing and deleting ask on a terminal and need --yes off one."""
+    from ..plan import DESTRUCTIVE
+
+    risky = [s for s in steps if s.action in DESTRUCTIVE]
+    if not risky or yes:
+        return
+    what = " and ".join(
+        f"{verb} {n} voice(s)"
+        for verb, n in (
+            ("replace", sum(1 for s in risky if s.action == "replace")),
+            ("delete", sum(1 for s in risky if s.action == "delete")),
+        )
+        if n
+    )
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"Refusing to {what} without --yes: standard input is not a terminal to confirm on."
+        )
+    listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
+    if not typer.confirm(f"Apply will {what}: {listing}. Go on?", default=False, err=True):
+        raise InputError("Nothing was changed.")
+
+
 def apply_manifest(
     out: Output,
     path: str,
@@ -88,112 +117,322 @@ def apply_manifest(
     dry_run: bool = False,
     jobs: int = 2,
     keep_going: bool = False,
+    prune: bool = False,
+    yes: bool = False,
     conn: Connection | None = None,
 ) -> dict[str, Any]:
-    """Validate every voice, look up which exist, clone the missing ones (in parallel)."""
+    """Plan, confirm what replaces or deletes, carry out the plan in parallel, write the lock."""
+    from .. import workflow
+
     conn = conn or Connection()
-    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from .. import limits
+    def stop_if_invalid(checked: list[tuple[Any, Any]]) -> None:
+        if not keep_going and any(not r.ok for _, r in checked):
+            raise _refuse_invalid(out, checked, "nothing was uploaded")
 
-    checked = check_manifest(out, path)
-    bad = [(s, r) for s, r in checked if not r.ok]
-    rows: dict[str, dict[str, Any]] = {
-        s.name: {
-            "name": s.name,
-            "status": "invalid" if not r.ok else "pending",
-            "voice_id": None,
-            "message": "; ".join(p.message for p in r.errors) or None,
-        }
-        for s, r in checked
+    import threading
+
+    from ..names import name_key
+
+    # The voices that will upload get the full check (quality). Those the lock does not know,
+    # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
+    # while the service is asked for its voices; the others only needed their headers.
+    early: dict[str, Any] = {}
+
+    def start_checks(valid: list[Any], samples: dict[str, list[Any]], lock: list[Any]) -> None:
+        locked = {name_key(lv.name): lv.hashes for lv in lock}
+        likely = [
+            s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
+        ]
+
+        def check() -> None:
+            try:
+                early["result"] = workflow.check_specs(out, path, likely)
+            except BaseException as exc:  # handed to the main thread
+                early["error"] = exc
+
+        if likely:
+            early["thread"] = threading.Thread(target=check, daemon=True)
+            early["thread"].start()
+
+    p = workflow.build_plan(
+        out,
+        path,
+        conn,
+        prune=prune,
+        need_service=not dry_run,
+        on_invalid=stop_if_invalid,
+        on_hashed=start_checks,
+        annotate="errors",
+    )
+    uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
+    reports: dict[str, Any] = {}
+    if "thread" in early:
+        while early["thread"].is_alive():
+            early["thread"].join(0.1)  # a short wait at a time, so Ctrl-C is seen at once
+        if "error" in early:
+            raise early["error"]
+        reports.update((spec.name, (spec, r)) for spec, r in early["result"])
+    late = [s.spec for s in uploading if s.spec and s.spec.name not in reports]
+    if late:
+        reports.update((spec.name, (spec, r)) for spec, r in workflow.check_specs(out, path, late))
+    checked = [reports[s.spec.name] for s in uploading if s.spec]
+    files: dict[str, Any] = {}
+    if uploading:
+        stop_if_invalid(checked)
+        for step, (spec, report) in zip(uploading, checked, strict=True):
+            files[spec.name] = report.files
+            if not report.ok:
+                step.action = "invalid"
+                step.detail = "; ".join(x.message for x in report.errors)
+    if dry_run:
+        rows = [
+            _row(s, {"status": DRY_RUN_STATUS.get(s.action, f"would {s.action}")})
+            for s in p.steps
+            if s.action != "unmanaged"
+        ]
+        for r, s in zip(rows, [s for s in p.steps if s.action != "unmanaged"], strict=True):
+            if s.action == "missing on the service":
+                r["status"] = "would create" if s.spec else "would forget"
+        return _finish(out, p, rows, dry_run=True)
+    _confirm(p.steps, yes)
+    return _execute(out, p, files, jobs=jobs)
+
+
+def _row(step: "Step", res: dict[str, Any] | None) -> dict[str, Any]:
+    res = res or {}
+    return {
+        "name": step.name,
+        "status": res.get("status", step.action),
+        "voice_id": res.get("voice_id", step.voice_id),
+        "message": res.get("message") or res.get("warning") or step.detail or None,
+        **{k: res[k] for k in ("replaced_id", "exit_code") if k in res},
     }
-    if bad and not keep_going:
-        show_voice_reports(out, checked, only_bad=True)
-        errors = [e for s, r in bad for e in voice_report_json(s, r)["errors"]]
-        raise InputError(
-            f"{len(bad)} voice(s) fail validation; nothing was uploaded "
-            "(use --keep-going to apply the others).",
-            errors=errors,
-            payload={"voices": list(rows.values())},
+
+
+def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> dict[str, Any]:
+    import threading
+
+    from .. import sync
+
+    client = p.client
+    assert client is not None
+    stop = threading.Event()
+    results: dict[int, dict[str, Any]] = {}
+    # what needs the service, in plan order
+    work: list[tuple[int, Step]] = []
+    for i, s in enumerate(p.steps):
+        uploads = s.action in UPLOADS and s.spec is not None
+        other = s.action in ("update settings", "rename", "delete") or (
+            s.action == "adopt" and s.drift
         )
-    settings = common.get_settings(out, conn)
-    existing: dict[str, Any] | None = None
-    if settings.has_key or not dry_run:
-        client = common.make_client(out, settings, conn)
-        existing = {v.name.casefold(): v for v in client.list_voices() if v.is_cloned}
-    todo = []
-    for spec, report in checked:
-        row = rows[spec.name]
-        if row["status"] == "invalid":
+        if uploads or other:
+            work.append((i, s))
+
+    def run(item: tuple[int, "Step"]) -> dict[str, Any]:
+        _, s = item
+        spec = s.spec
+        if s.action in ("create", "missing on the service"):
+            assert spec is not None
+            return sync.create(client, spec, files[spec.name], stop)
+        if s.action == "replace":
+            assert spec is not None and s.live is not None
+            return sync.replace(client, spec, files[spec.name], s.live.id, s.live.name, stop)
+        if s.action == "delete":
+            assert s.voice_id is not None
+            return sync.delete(client, s.voice_id, stop)
+        assert spec is not None and s.voice_id is not None
+        if s.action == "rename":
+            return sync.rename(client, s.voice_id, spec.name, spec.settings if s.drift else None)
+        res = sync.update_settings(client, s.voice_id, spec.settings)
+        if s.action == "adopt":
+            res["status"] = "present"
+        return res
+
+    def done(k: int, res: dict[str, Any]) -> None:
+        i, s = work[k]
+        results[i] = res
+        detail = res.get("voice_id") or res.get("message")
+        out.info(f"{res['status']}: {s.name} ({detail})")
+
+    interrupted = False
+    running: set[int] = set()
+    never: set[int] = set()
+    try:
+        running, never = sync.run_parallel(work, run, jobs=jobs, stop=stop, on_result=done)
+    except sync.RunInterrupted as exc:
+        interrupted = True
+        running, never = exc.running, exc.never
+    for k in running:
+        i, s = work[k]
+        if i in results:
             continue
-        found = existing.get(spec.name.casefold()) if existing is not None else None
-        if found is not None:
-            row.update(status="present", voice_id=found.id)
-        elif dry_run:
-            row["status"] = "would create" if existing is not None else "unknown (no key)"
-        else:
-            todo.append((spec, report))
+        results[i] = {
+            "status": "interrupted",
+            "message": "cut off by Ctrl-C: its outcome is not known; check with "
+            "'bland-clone voices list'",
+        }
+    for k in never:
+        why = "not started (interrupted)" if interrupted else None
+        results.setdefault(work[k][0], {"status": "not started", "message": why})
 
-    def clone_one(spec: Any, report: Any) -> tuple[str, dict[str, Any]]:
-        c = common.make_client(out, settings, conn)
-        try:
-            res = c.clone(
-                spec.name,
-                report.files,
-                gender=spec.gender,
-                description=spec.description,
-                engine=spec.engine,
+    _write_lock(out, p, results)
+    rows = []
+    for i, s in enumerate(p.steps):
+        if s.action == "unmanaged":
+            continue
+        res = results.get(i)
+        if res is None:
+            res = {
+                "nothing": {"status": "present"},
+                "adopt": {"status": "present", "message": "recorded in the lock"},
+                "not in the manifest": {"status": "kept"},
+                "missing on the service": {"status": "forgotten"},
+                "invalid": {"status": "invalid"},
+            }.get(s.action, {"status": s.action})
+        rows.append(_row(s, res))
+    if interrupted:
+        made = [r for r in rows if r["status"] in ("created", "replaced")]
+        cut = [r for r in rows if r["status"] == "interrupted"]
+        message = (
+            f"Interrupted: {len(made)} voice(s) created before it"
+            + (
+                f" ({', '.join(repr(r['name']) + ' ' + str(r['voice_id']) for r in made)})"
+                if made
+                else ""
             )
-        except BlandCloneError as exc:
-            if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
-                again = {v.name.casefold(): v for v in c.list_voices() if v.is_cloned}
-                v = again.get(spec.name.casefold())
-                if v is not None:
-                    return spec.name, {"status": "present", "voice_id": v.id}
-            return spec.name, {
-                "status": "failed",
-                "message": exc.message,
-                "exit_code": int(exc.exit_code),
-            }
-        return spec.name, {"status": "created", "voice_id": res.voice_id}
+            + (f"; {len(cut)} upload(s) cut off, outcome unknown" if cut else "")
+            + f"; {sum(1 for r in rows if r['status'] == 'not started')} not started."
+        )
+        _human_table(out, rows)
+        _job_summary(p, rows)
+        raise Interrupted(message, payload=_result(rows, dry_run=False) | {"ok": False})
+    return _finish(out, p, rows, dry_run=False)
 
-    if todo:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(clone_one, s, r) for s, r in todo]
-            for fut in as_completed(futures):
-                name, update = fut.result()
-                rows[name].update(update)
-                detail = update.get("voice_id") or update.get("message")
-                out.info(f"{update['status']}: {name} ({detail})")
-    result_rows = list(rows.values())
-    counts = {
-        k: sum(1 for r in result_rows if r["status"] == k)
-        for k in ("created", "present", "failed", "invalid")
-    }
-    failed = [r for r in result_rows if r["status"] in ("failed", "invalid")]
-    result = {"ok": not failed, "dry_run": dry_run, "voices": result_rows, **counts, "errors": []}
 
-    def human() -> None:
-        out.table(
-            ["Name", "Status", "Voice id", "Detail"],
-            [
-                [r["name"], r["status"], r["voice_id"] or "-", r.get("message") or ""]
-                for r in result_rows
-            ],
-            colours={
-                "created": "green",
-                "present": "cyan",
-                "failed": "red",
-                "invalid": "red",
-                "would create": "yellow",
-            },
+def _write_lock(out: Output, p: "Planned", results: dict[int, dict[str, Any]]) -> None:
+    from .. import lockfile, sync
+    from ..manifest import SERVICE_ENGINE
+
+    entries: list[LockedVoice] = []
+    for i, s in enumerate(p.steps):
+        res = results.get(i) or {}
+        status = res.get("status")
+        lv, spec = s.locked, s.spec
+        if s.action == "unmanaged":
+            continue
+        if spec is None:  # the lock's voices the manifest no longer names
+            if s.action in ("not in the manifest", "unknown") or (
+                s.action == "delete" and status != "deleted"
+            ):
+                entries.append(lv)  # type: ignore[arg-type]
+            continue
+        if status in ("created", "replaced") or (status == "present" and res.get("adopted")):
+            entries.append(
+                lockfile.LockedVoice(
+                    spec.name,
+                    res["voice_id"],
+                    spec.engine,
+                    res.get("created") or sync.now(),
+                    s.samples,
+                    res.get("settings") or {},
+                )
+            )
+        elif s.action == "adopt":
+            live = s.live
+            assert live is not None
+            applied = status in (None, "present", "settings updated") and (
+                not s.drift or "settings" in res
+            )
+            created = live.raw.get("created_at") if isinstance(live.raw, dict) else None
+            entries.append(
+                lockfile.LockedVoice(
+                    spec.name,
+                    live.id,
+                    SERVICE_ENGINE.get(str(live.service), spec.engine),
+                    str(created or sync.now()),
+                    s.samples,
+                    dict(spec.settings) if applied else {},
+                )
+            )
+        elif lv is not None:
+            settings = dict(lv.settings)
+            if status in ("settings updated", "renamed"):
+                settings.update(res.get("settings") or {})
+            samples = (
+                s.samples if s.action in ("nothing", "update settings", "rename") else lv.samples
+            )
+            entries.append(
+                lockfile.LockedVoice(
+                    spec.name if s.action != "invalid" else lv.name,
+                    lv.voice_id,
+                    lv.engine,
+                    lv.created,
+                    samples,
+                    settings,
+                )
+            )
+    try:
+        if lockfile.write(p.lock_path, entries):
+            out.info(f"Wrote {p.lock_path} ({len(entries)} voice(s)).")
+    except OSError as exc:  # the voices exist: report them all the same
+        out.warn(
+            f"Could not write {p.lock_path}: {exc.strerror}. The voices above exist; run "
+            "apply again once the folder is writable to record them (it creates nothing twice)."
         )
 
+
+def _result(rows: list[dict[str, Any]], *, dry_run: bool) -> dict[str, Any]:
+    counts = {k: sum(1 for r in rows if r["status"] == k) for k in COUNTED}
+    failed = [r for r in rows if r["status"] in ("failed", "invalid")]
+    return {
+        "ok": not failed,
+        "dry_run": dry_run,
+        "voices": rows,
+        "created": counts["created"],
+        "present": counts["present"],
+        "replaced": counts["replaced"],
+        "renamed": counts["renamed"],
+        "updated": counts["settings updated"],
+        "deleted": counts["deleted"],
+        "failed": counts["failed"],
+        "invalid": counts["invalid"],
+        "errors": [],
+    }
+
+
+def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
+    from ..workflow import COLOURS
+
+    out.table(
+        ["Name", "Status", "Voice id", "Detail"],
+        [[r["name"], r["status"], r["voice_id"] or "-", r.get("message") or ""] for r in rows],
+        colours=COLOURS,
+    )
+
+
+def _job_summary(p: "Planned", rows: list[dict[str, Any]]) -> None:
+    from ..workflow import job_summary
+
+    job_summary(
+        f"bland-clone apply {p.manifest}",
+        ["Name", "Status", "Voice id", "Detail"],
+        [[r["name"], r["status"], r["voice_id"] or "-", r.get("message") or ""] for r in rows],
+    )
+
+
+def _finish(
+    out: Output, p: "Planned", rows: list[dict[str, Any]], *, dry_run: bool
+) -> dict[str, Any]:
+    result = _result(rows, dry_run=dry_run)
+    failed = [r for r in rows if r["status"] in ("failed", "invalid")]
+    if not dry_run:
+        _job_summary(p, rows)
     if failed:
         if out.mode == "human":
-            human()
+            _human_table(out, rows)
         exc = InputError(
-            f"{len(failed)} of {len(result_rows)} voice(s) not applied.",
+            f"{len(failed)} of {len(rows)} voice(s) not applied.",
             errors=[
                 {
                     "error": "Apply Error",
@@ -206,7 +445,7 @@ def apply_manifest(
         )
         exc.exit_code = _exit_code([r.get("exit_code", 1) for r in failed])
         raise exc
-    out.result(result, human)
+    out.result(result, lambda: _human_table(out, rows))
     return result
 
 
@@ -216,6 +455,25 @@ def apply(
         str, typer.Argument(help="The manifest, e.g. voices.toml.", show_default=False)
     ],
     dry_run: DryRunOpt = False,
+    plan: Annotated[
+        bool,
+        typer.Option("--plan", help="Only show what apply would do (as 'bland-clone plan')."),
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="With --plan: exit 0 with no changes, 2 with changes."
+        ),
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete the voices the lock manages that the manifest no longer names "
+            "(never a voice the lock does not manage).",
+        ),
+    ] = False,
+    yes: YesOpt = False,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, max=16, metavar="N", help="Uploads in parallel.")
     ] = 2,
@@ -227,22 +485,40 @@ def apply(
     *,
     conn: Connection,
 ) -> None:
-    """Create the voices of a manifest that do not exist yet. Running it twice creates nothing.
+    """Create and keep the voices of a manifest; write its lock.
+
+    Creates missing voices, replaces a voice whose sample changed (a new voice takes the name
+    before the old one is deleted), applies settings, and with --prune deletes the voices the
+    lock manages that the manifest dropped. Writes voices.lock next to the manifest. Replacing
+    and deleting ask first on a terminal; off a terminal they need --yes (exit 2 without).
 
     Every voice is validated first: nothing is uploaded when any fails, unless --keep-going.
 
     Examples:
 
-      bland-clone apply voices.toml --dry-run
+      bland-clone apply voices.toml --plan
 
       bland-clone apply voices.toml --jobs 4 --json
+
+      bland-clone apply voices.toml --prune --yes
     """
     out = conn.output(fmt)
+    if detailed_exitcode and not plan:
+        raise UsageError("--detailed-exitcode goes with --plan (or use 'bland-clone plan').")
+    if plan:
+        from ..workflow import run_plan
+
+        code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)
+        if code:
+            raise typer.Exit(code)
+        return
     apply_manifest(
         out,
         manifest,
         dry_run=dry_run,
         jobs=jobs,
         keep_going=keep_going,
+        prune=prune,
+        yes=yes,
         conn=conn,
     )

@@ -1,0 +1,168 @@
+"""Adoption: a manifest and a lock written from the voices that already exist.
+
+Samples are downloaded where the service exposes them (today: BTTS (V1) voices); a voice whose
+samples cannot be retrieved cannot be re-created from a manifest, so it is written into the
+manifest as a commented-out entry and left out of the lock: `plan` shows it as unmanaged until
+someone gives it samples.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import BlandCloneError, InputError
+from .lockfile import LockedSample, LockedVoice, _str, file_sha256
+from .manifest import SERVICE_ENGINE, SETTINGS
+
+if TYPE_CHECKING:
+    from .api.client import Client, Voice
+
+
+@dataclass
+class Exported:
+    voice: Voice
+    engine: str
+    files: list[str] = field(default_factory=list)  # as the manifest names them
+    settings: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None  # why it has no retrievable sample
+
+    @property
+    def managed(self) -> bool:
+        return self.reason is None
+
+
+def folder_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._") or "voice"
+    slug, n = base, 2
+    while slug.casefold() in taken:
+        slug, n = f"{base}_{n}", n + 1
+    taken.add(slug.casefold())
+    return slug
+
+
+def _file_name(sample: dict[str, Any], index: int, used: set[str]) -> str:
+    raw = os.path.basename(str(sample.get("filename") or ""))
+    stem, ext = os.path.splitext(raw)
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or f"sample{index + 1}"
+    ext = ext.lower() if re.fullmatch(r"\.[a-z0-9]{1,5}", ext.lower()) else ".wav"
+    name, n = stem + ext, 2
+    while name.casefold() in used:
+        name, n = f"{stem}_{n}{ext}", n + 1
+    used.add(name.casefold())
+    return name
+
+
+def export_voice(
+    client: Client,
+    voice: Voice,
+    base: Path,
+    samples_dir: str,
+    taken: set[str],
+    settings: dict[str, Any] | None,
+    *,
+    overwrite: bool = False,
+) -> Exported:
+    engine = SERVICE_ENGINE.get(str(voice.service), "v3")
+    allowed = SETTINGS.get(engine, {})
+    kept = {k: v for k, v in (settings or {}).items() if k in allowed}
+    ex = Exported(voice, engine, settings=kept)
+    try:
+        listed = client.voice_samples(voice.id)
+    except BlandCloneError as exc:
+        ex.reason = f"the service does not list its samples ({exc.message})"
+        return ex
+    if not listed:
+        ex.reason = "the service keeps no retrievable sample of it"
+        return ex
+    folder = Path(samples_dir) / folder_name(voice.name, taken)
+    used: set[str] = set()
+    for i, s in enumerate(listed):
+        sid = str(s.get("id") or "")
+        if not sid:
+            continue
+        rel = folder / _file_name(s, i, used)
+        full = base / rel
+        if full.exists() and not overwrite:
+            raise InputError(f"{full} exists; use --force to overwrite it.")
+        full.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            stream = getattr(client, "sample_to_file", None)
+            if stream is not None:  # streamed to disk, the file appears only when complete
+                stream(voice.id, sid, str(full))
+            else:
+                data = client.sample_audio(voice.id, sid)
+                tmp = full.with_name(full.name + ".part")
+                tmp.write_bytes(data)
+                os.replace(tmp, full)
+        except BlandCloneError as exc:
+            ex.files = []
+            ex.reason = f"sample {sid} could not be downloaded ({exc.message})"
+            return ex
+        ex.files.append(rel.as_posix())
+    if not ex.files:
+        ex.reason = "the service keeps no retrievable sample of it"
+    return ex
+
+
+def lock_entries(exported: list[Exported], base: Path) -> list[LockedVoice]:
+    from .sync import now
+
+    out = []
+    for ex in exported:
+        if not ex.managed:
+            continue
+        created = ex.voice.raw.get("created_at") if isinstance(ex.voice.raw, dict) else None
+        out.append(
+            LockedVoice(
+                ex.voice.name,
+                ex.voice.id,
+                ex.engine,
+                str(created or now()),
+                [LockedSample(f, file_sha256(str(base / f))) for f in ex.files],
+                dict(ex.settings),
+            )
+        )
+    return out
+
+
+def render_manifest(exported: list[Exported]) -> str:
+    parts = [
+        "# voices.toml: written by 'bland-clone export'. 'bland-clone plan' compares it, its lock\n"
+        "# and the service; 'bland-clone apply' makes the service match it.\n"
+    ]
+    for ex in exported:
+        v = ex.voice
+        lines = [
+            "[[voice]]",
+            f"name = {_str(v.name)}",
+            "samples = [" + ", ".join(_str(f) for f in ex.files) + "]",
+        ]
+        gender = v.raw.get("gender") if isinstance(v.raw, dict) else None
+        if gender in ("male", "female"):
+            lines.append(f"gender = {_str(gender)}")
+        if isinstance(v.description, str) and v.description:
+            lines.append(f"description = {_str(v.description)}")
+        lines.append(f"engine = {_str(ex.engine)}")
+        if ex.settings:
+            inner = ", ".join(f"{k} = {_toml(ex.settings[k])}" for k in sorted(ex.settings))
+            lines.append(f"settings = {{ {inner} }}")
+        if ex.managed:
+            parts.append("\n" + "\n".join(lines) + "\n")
+        else:
+            note = f"# {v.id}: no retrievable sample: {ex.reason}. Add samples to manage it."
+            parts.append(
+                "\n" + note.replace("\n", " ") + "\n" + "\n".join("# " + x for x in lines) + "\n"
+            )
+    return "".join(parts)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return _str(str(value))

@@ -1,0 +1,231 @@
+"""voices.lock: what `apply` made, meant to be committed next to voices.toml.
+
+    # voices.lock: written by bland-clone; commit it with voices.toml. Do not edit by hand.
+    version = 1
+
+    [[voice]]
+    name = "Narrator"
+    voice_id = "6f1c..."
+    engine = "v3"
+    created = "2026-11-27T21:40:12Z"
+    samples = [
+      { file = "samples/narrator.wav", sha256 = "9b2e..." },
+    ]
+    settings = { boost_language_consistency = true }
+
+Voices are sorted by name key, keys always in the same order, one sample per line: a diff shows
+what changed and nothing else, and a lock whose content did not change is not rewritten at all.
+
+Hashing a thousand samples takes a while, so each file's sha256 is cached beside the lock
+(``.voices.lock.cache``, not meant to be committed) under its path, size and mtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .names import name_key
+
+VERSION = 1
+HEADER = "# voices.lock: written by bland-clone; commit it with voices.toml. Do not edit by hand.\n"
+
+
+@dataclass
+class LockedSample:
+    file: str  # as the manifest names it (relative to the manifest's folder unless absolute)
+    sha256: str
+
+
+@dataclass
+class LockedVoice:
+    name: str
+    voice_id: str
+    engine: str
+    created: str
+    samples: list[LockedSample] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hashes(self) -> list[str]:
+        return [s.sha256 for s in self.samples]
+
+
+def lock_path(manifest: str | os.PathLike[str]) -> Path:
+    """voices.toml -> voices.lock, in the same folder."""
+    p = Path(manifest)
+    return p.with_name(p.stem + ".lock")
+
+
+def read(path: Path) -> list[LockedVoice]:
+    """The lock's voices; no file is an empty lock."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}; restore it from version control") from None
+    if data.get("version") != VERSION:
+        raise InputError(
+            f"{path}: lock version {data.get('version')!r} is not {VERSION}; "
+            "a newer bland-clone wrote it"
+        )
+    out = []
+    for i, v in enumerate(data.get("voice", [])):
+        try:
+            out.append(
+                LockedVoice(
+                    name=str(v["name"]),
+                    voice_id=str(v["voice_id"]),
+                    engine=str(v.get("engine", "v3")),
+                    created=str(v.get("created", "")),
+                    samples=[
+                        LockedSample(str(s["file"]), str(s["sha256"])) for s in v.get("samples", [])
+                    ],
+                    settings=dict(v.get("settings", {})),
+                )
+            )
+        except (KeyError, TypeError, AttributeError):
+            raise InputError(
+                f"{path}: voice #{i + 1} is incomplete; restore the lock from version control"
+            ) from None
+    return out
+
+
+def _str(s: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, plus DEL, which TOML does not allow raw."""
+    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return _str(v)
+    raise TypeError(f"cannot write {type(v).__name__} to the lock")
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() and k.isascii() else _str(k)
+
+
+def render(voices: list[LockedVoice]) -> str:
+    """The lock's text: the same voices always give the same bytes."""
+    parts = [HEADER, f"version = {VERSION}\n"]
+    for v in sorted(voices, key=lambda v: (name_key(v.name), v.voice_id)):
+        parts.append("\n[[voice]]\n")
+        parts.append(f"name = {_str(v.name)}\n")
+        parts.append(f"voice_id = {_str(v.voice_id)}\n")
+        parts.append(f"engine = {_str(v.engine)}\n")
+        parts.append(f"created = {_str(v.created)}\n")
+        parts.append("samples = [\n")
+        for s in v.samples:
+            parts.append(f"  {{ file = {_str(s.file)}, sha256 = {_str(s.sha256)} }},\n")
+        parts.append("]\n")
+        settings = ", ".join(f"{_key(k)} = {_value(v.settings[k])}" for k in sorted(v.settings))
+        parts.append(f"settings = {{ {settings} }}\n" if settings else "settings = {}\n")
+    return "".join(parts)
+
+
+def write(path: Path, voices: list[LockedVoice]) -> bool:
+    """Write the lock atomically (a temporary file, then a rename); False when it is unchanged,
+    and then the file is not touched at all."""
+    text = render(voices)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    _atomic_write(path, text.encode("utf-8"))
+    return True
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class HashCache:
+    """sha256 of files, remembered beside the lock under (size, mtime_ns)."""
+
+    def __init__(self, lock: Path) -> None:
+        self.path = lock.with_name("." + lock.name + ".cache")
+        self._lock = threading.Lock()
+        self._changed = False
+        self._entries: dict[str, list[Any]] = {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("files"), dict):
+                self._entries = data["files"]
+        except (OSError, ValueError):
+            pass
+
+    def sha256(self, path: str) -> str:
+        full = os.path.abspath(path)
+        st = os.stat(full)
+        key = [st.st_size, st.st_mtime_ns]
+        with self._lock:
+            hit = self._entries.get(full)
+        if isinstance(hit, list) and len(hit) == 3 and hit[:2] == key:
+            return str(hit[2])
+        digest = file_sha256(full)
+        with self._lock:
+            self._entries[full] = [*key, digest]
+            self._changed = True
+        return digest
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        live = {k: v for k, v in self._entries.items() if os.path.exists(k)}
+        try:
+            _atomic_write(self.path, json.dumps({"files": live}, sort_keys=True).encode())
+        except OSError:
+            pass  # only a cache
+        self._changed = False
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+    return h.hexdigest()

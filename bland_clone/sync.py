@@ -1,0 +1,265 @@
+"""Carrying out a plan: uploads in parallel over one client, safe replacement, Ctrl-C.
+
+- Work runs in daemon threads; the main thread only waits, so Ctrl-C reaches it at once. After an
+  interrupt no new step starts (each checks before it uploads), steps already running get a short
+  grace period, and the caller learns what finished, what was cut off and what never started.
+- Replacement never leaves the name without a voice for longer than one rename: the new voice is
+  cloned under a temporary name while the old one keeps the name, then the old is renamed aside,
+  the new takes the name, and only then is the old deleted. A failure at any point puts the old
+  voice back under its name and deletes the new one.
+"""
+
+from __future__ import annotations
+
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import limits
+from .errors import BlandCloneError
+from .names import name_key
+
+if TYPE_CHECKING:
+    from .api.client import Client
+    from .manifest import VoiceSpec
+
+#: Seconds a step already running may take to finish after Ctrl-C before the command exits.
+GRACE_AFTER_INTERRUPT = 1.0
+
+
+class Stopped(Exception):
+    """The step saw the stop signal before it changed anything."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_parallel`: which items were still running, which never started."""
+
+    def __init__(self, running: set[int], never: set[int]) -> None:
+        super().__init__()
+        self.running = running
+        self.never = never
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def side_name(name: str, tag: str) -> str:
+    """A temporary name for a voice during a replacement, within the 30-character limit."""
+    suffix = f" ~{tag}{secrets.token_hex(2)}"
+    return name.strip()[: limits.NAME_MAX_CHARS - len(suffix)] + suffix
+
+
+def run_parallel(
+    items: Sequence[Any],
+    work: Callable[[Any], dict[str, Any]],
+    *,
+    jobs: int,
+    stop: threading.Event,
+    on_result: Callable[[int, dict[str, Any]], None],
+) -> tuple[set[int], set[int]]:
+    """Run ``work`` on each item in up to ``jobs`` daemon threads, calling ``on_result(index,
+    result)`` in this thread as each ends. On KeyboardInterrupt: set ``stop``, wait up to
+    GRACE_AFTER_INTERRUPT for running items, and raise RunInterrupted. Returns (running, never
+    started): both empty unless the threads died."""
+    todo: queue.Queue[int] = queue.Queue()
+    for i in range(len(items)):
+        todo.put(i)
+    done: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+    started: set[int] = set()
+    finished: set[int] = set()
+    guard = threading.Lock()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            with guard:
+                if stop.is_set():
+                    return
+                started.add(i)
+            try:
+                res = work(items[i])
+            except Stopped:
+                with guard:
+                    started.discard(i)
+                continue
+            except BlandCloneError as exc:
+                res = {"status": "failed", "message": exc.message, "exit_code": int(exc.exit_code)}
+            except Exception as exc:  # a bug: reported on the voice, the others still run
+                res = {"status": "failed", "message": f"internal error ({type(exc).__name__})"}
+            done.put((i, res))
+
+    threads = [
+        threading.Thread(target=worker, daemon=True, name=f"apply-{n}")
+        for n in range(max(1, min(jobs, len(items))))
+    ]
+    for t in threads:
+        t.start()
+    try:
+        while len(finished) < len(items):
+            try:
+                i, res = done.get(timeout=0.1)
+            except queue.Empty:
+                if not any(t.is_alive() for t in threads) and done.empty():
+                    break
+                continue
+            finished.add(i)
+            on_result(i, res)
+    except KeyboardInterrupt:
+        stop.set()
+        deadline = time.monotonic() + GRACE_AFTER_INTERRUPT
+        while True:
+            with guard:
+                running = started - finished
+            if not running:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                i, res = done.get(timeout=min(0.05, left))
+            except queue.Empty:
+                continue
+            finished.add(i)
+            on_result(i, res)
+        with guard:
+            running = started - finished
+            never = set(range(len(items))) - started
+        raise RunInterrupted(running, never) from None
+    with guard:
+        running = started - finished
+    return running, set(range(len(items))) - started
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+
+def create(
+    client: Client, spec: VoiceSpec, files: Sequence[Any], stop: threading.Event
+) -> dict[str, Any]:
+    if spec.engine not in limits.ENGINES:
+        return {
+            "status": "failed",
+            "message": "a BTTS (v1) voice cannot be created: the clone endpoint makes v2 and "
+            "v3 voices (set engine to v3 or v2)",
+            "exit_code": 1,
+        }
+    if stop.is_set():
+        raise Stopped
+    try:
+        res = client.clone(
+            spec.name,
+            files,
+            gender=spec.gender,
+            description=spec.description,
+            engine=spec.engine,
+        )
+    except BlandCloneError as exc:
+        if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
+            for v in client.list_voices():
+                if v.is_cloned and name_key(v.name) == name_key(spec.name):
+                    return {"status": "present", "voice_id": v.id, "adopted": True}
+        raise
+    out: dict[str, Any] = {"status": "created", "voice_id": res.voice_id, "created": now()}
+    if spec.settings:
+        try:
+            client.set_voice_settings(res.voice_id, spec.settings)
+            out["settings"] = dict(spec.settings)
+        except BlandCloneError as exc:
+            out["warning"] = f"created, but its settings were not applied: {exc.message}"
+    return out
+
+
+def replace(
+    client: Client,
+    spec: VoiceSpec,
+    files: Sequence[Any],
+    old_id: str,
+    old_name: str,
+    stop: threading.Event,
+) -> dict[str, Any]:
+    """A new voice under the name, the old one deleted; the name always has a voice but for the
+    moment between two renames."""
+    if spec.engine not in limits.ENGINES:
+        return {
+            "status": "failed",
+            "message": "a BTTS (v1) voice cannot be replaced: the clone endpoint makes v2 and v3 "
+            "voices (set engine to v3 or v2)",
+            "exit_code": 1,
+        }
+    if stop.is_set():
+        raise Stopped
+    temp = side_name(spec.name, "new")
+    res = client.clone(
+        temp, files, gender=spec.gender, description=spec.description, engine=spec.engine
+    )
+    new_id = res.voice_id
+    settings: dict[str, Any] = {}
+    try:
+        if stop.is_set():
+            raise Stopped
+        if spec.settings:
+            client.set_voice_settings(new_id, spec.settings)
+            settings = dict(spec.settings)
+        client.rename_voice(old_id, side_name(spec.name, "old"))
+    except BaseException:
+        _quietly(client.delete_voice, new_id)
+        raise
+    try:
+        client.rename_voice(new_id, spec.name)
+    except BaseException:
+        _quietly(client.rename_voice, old_id, old_name)  # put the old one back
+        _quietly(client.delete_voice, new_id)
+        raise
+    out: dict[str, Any] = {
+        "status": "replaced",
+        "voice_id": new_id,
+        "replaced_id": old_id,
+        "created": now(),
+        "settings": settings,
+    }
+    try:
+        client.delete_voice(old_id)
+    except BlandCloneError as exc:
+        out["warning"] = (
+            f"the old voice {old_id} was renamed aside but could not be deleted: {exc.message}"
+        )
+    return out
+
+
+def update_settings(client: Client, voice_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+    client.set_voice_settings(voice_id, settings)
+    return {"status": "settings updated", "voice_id": voice_id, "settings": dict(settings)}
+
+
+def rename(
+    client: Client, voice_id: str, name: str, settings: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Give a voice renamed on the service its manifest name back (and its settings)."""
+    client.rename_voice(voice_id, name)
+    out: dict[str, Any] = {"status": "renamed", "voice_id": voice_id}
+    if settings:
+        client.set_voice_settings(voice_id, settings)
+        out["settings"] = dict(settings)
+    return out
+
+
+def delete(client: Client, voice_id: str, stop: threading.Event) -> dict[str, Any]:
+    if stop.is_set():
+        raise Stopped
+    client.delete_voice(voice_id)
+    return {"status": "deleted", "voice_id": voice_id}
+
+
+def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        pass

@@ -1,0 +1,389 @@
+"""Voices as code, the parts `validate`, `plan`, `apply` and `export` share: manifests checked in
+parallel, the plan built from the manifest, the lock and the service, and how a plan is shown
+(a table, JSON, and GitHub's job summary)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import common
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .api.client import Client, Voice
+    from .lockfile import HashCache, LockedVoice
+    from .manifest import VoiceSpec
+    from .options import Connection
+    from .output import Output
+    from .plan import Step
+    from .validation import Report
+
+#: Threads for local checks and hashing (files, not the CPU, are the limit for headers).
+LOCAL_WORKERS = min(8, (os.cpu_count() or 2) * 2)
+#: Requests in flight when reading many voices' settings.
+READ_WORKERS = 8
+
+COLOURS = {
+    "create": "green",
+    "created": "green",
+    "adopt": "cyan",
+    "present": "cyan",
+    "nothing": "cyan",
+    "replace": "yellow",
+    "replaced": "yellow",
+    "update settings": "yellow",
+    "rename": "yellow",
+    "renamed": "yellow",
+    "settings updated": "yellow",
+    "missing on the service": "magenta",
+    "delete": "red",
+    "deleted": "red",
+    "failed": "red",
+    "invalid": "red",
+    "interrupted": "red",
+    "would create": "yellow",
+}
+
+
+def load_manifest(out: Output, path: str) -> list[VoiceSpec]:
+    """Parse the manifest; on problems, annotate each with its line and re-raise."""
+    from . import manifest
+
+    try:
+        return manifest.load(path)
+    except InputError as exc:
+        for e in exc.errors:
+            out.annotate("error", e["message"].split(": ", 1)[-1], e.get("file"), e.get("line"))
+        raise
+
+
+def check_specs(
+    out: Output,
+    path: str,
+    specs: list[VoiceSpec],
+    *,
+    quality: bool = True,
+    strict: bool = False,
+    annotate: str = "all",
+) -> list[tuple[VoiceSpec, Report]]:
+    """Each voice checked as its own upload, voices in parallel: [(VoiceSpec, Report)].
+    ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
+    of the same voices annotates the rest)."""
+    from .audio.inspection import expand_paths, inspect
+    from .validation import validate_upload
+
+    def one(spec: VoiceSpec) -> tuple[VoiceSpec, Report]:
+        # what is sent: formats the service does not read are converted to WAV first
+        infos = common.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
+        report = validate_upload(
+            infos,
+            name=spec.name,
+            require_name=True,
+            gender=spec.gender,
+            engine=spec.engine if spec.engine != "v1" else "v2",
+            quality=quality,
+            strict=strict,
+        )
+        return spec, report
+
+    if len(specs) < 4:
+        checked = [one(s) for s in specs]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
+            checked = list(pool.map(one, specs))
+    for spec, report in checked:
+        for p in report.problems if annotate == "all" else report.errors:
+            out.annotate(
+                p.severity,
+                f"voice {spec.name!r}: {p.message}",
+                p.file or path,
+                None if p.file else spec.line,
+            )
+    return checked
+
+
+def check_manifest(
+    out: Output, path: str, *, quality: bool = True, strict: bool = False
+) -> list[tuple[Any, Any]]:
+    """Every voice of the manifest checked as its own upload: [(VoiceSpec, Report)]."""
+    return check_specs(out, path, load_manifest(out, path), quality=quality, strict=strict)
+
+
+def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
+    d = report.to_dict()
+    for e in d["errors"] + d["warnings"]:
+        e["voice"] = spec.name
+    return {"name": spec.name, "line": spec.line, **d}
+
+
+def show_voice_reports(
+    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
+) -> None:
+    for spec, report in checked:
+        if only_bad and report.ok:
+            continue
+        status = "ok" if report.ok else "refused"
+        out.line(f"voice {spec.name!r} (line {spec.line}): {status}")
+        out.report(report)
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    manifest: str
+    lock_path: Path
+    specs: list[VoiceSpec]
+    checked: dict[str, tuple[VoiceSpec, Report]]
+    lock: list[LockedVoice]
+    steps: list[Step]
+    client: Client | None
+    cache: HashCache
+    live: list[Voice] | None = None
+    invalid: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> bool:
+        return any(s.changes for s in self.steps)
+
+
+def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
+    """The service's settings of a voice, or None when this client or service cannot tell."""
+    from .errors import BlandCloneError
+
+    get = getattr(client, "get_voice_settings", None)
+    if get is None:
+        return None
+    try:
+        d = get(voice_id)
+    except BlandCloneError:
+        return None
+    inner = d.get("settings") if isinstance(d, dict) else None
+    if isinstance(inner, dict):
+        return inner
+    return {k: v for k, v in d.items() if k != "limits"} if isinstance(d, dict) else None
+
+
+def build_plan(
+    out: Output,
+    path: str,
+    conn: Connection,
+    *,
+    prune: bool = False,
+    need_service: bool = True,
+    on_invalid: Callable[[list[tuple[VoiceSpec, Report]]], None] | None = None,
+    on_hashed: Callable[[list[VoiceSpec], dict[str, list[Any]], list[LockedVoice]], None]
+    | None = None,
+    annotate: str = "all",
+) -> Planned:
+    """Check every voice's files (headers), read the lock and the service, hash the samples and
+    compare: the plan. ``on_invalid`` sees the checks before the service is asked (and may stop
+    there); ``on_hashed`` sees the valid voices, their hashed samples and the lock before the
+    service is asked. Without a key and with ``need_service`` False the service's side is
+    unknown."""
+    from . import lockfile, plan
+
+    specs = load_manifest(out, path)
+    checked = check_specs(out, path, specs, quality=False, annotate=annotate)
+    invalid = {s.name: "; ".join(p.message for p in r.errors) for s, r in checked if not r.ok}
+    if on_invalid is not None:
+        on_invalid(checked)
+    lock_path = lockfile.lock_path(path)
+    lock = lockfile.read(lock_path)
+    cache = lockfile.HashCache(lock_path)
+    base = Path(path).parent
+    valid = [s for s, r in checked if r.ok]
+    files = {s.name: [f.path for f in r.files] for s, r in checked}
+
+    def hashed(spec: VoiceSpec) -> tuple[str, list[Any]]:
+        return spec.name, plan.sample_files(files[spec.name], base, cache.sha256)
+
+    if len(valid) < 4:
+        samples = dict(hashed(s) for s in valid)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
+            samples = dict(pool.map(hashed, valid))
+    cache.save()
+    if on_hashed is not None:  # local work that can overlap with the service's answers
+        on_hashed(valid, samples, lock)
+    settings = common.get_settings(out, conn)
+    client = None
+    live = None
+    if settings.has_key or need_service:
+        client = common.make_client(out, settings, conn)
+        _share_connections(client)
+        live = client.list_voices()
+    known: dict[str, dict[str, Any] | None] = {}
+    if client is not None and live is not None:
+        # read the settings the plan compares, several at a time
+        from .names import name_key
+
+        ids_by_key = {name_key(lv.name): lv.voice_id for lv in lock}
+        live_ids = {v.id for v in live}
+        want = [
+            ids_by_key[name_key(s.name)]
+            for s in valid
+            if s.settings and ids_by_key.get(name_key(s.name)) in live_ids
+        ]
+        if want:
+            c = client
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+                known = dict(zip(want, pool.map(lambda i: live_settings(c, i), want), strict=True))
+
+    def settings_of(voice_id: str) -> dict[str, Any] | None:
+        if voice_id not in known and client is not None:
+            known[voice_id] = live_settings(client, voice_id)
+        return known.get(voice_id)
+
+    steps = plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
+    return Planned(
+        path,
+        lock_path,
+        specs,
+        {s.name: (s, r) for s, r in checked},
+        lock,
+        steps,
+        client,
+        cache,
+        live,
+        invalid,
+    )
+
+
+def _share_connections(client: Client) -> None:
+    """Keep up to 16 connections to the service alive (apply's --jobs), not requests' 10, when
+    the client uses requests' plain adapters (a client with its own transport is left alone)."""
+    session = getattr(client, "session", None)
+    if session is None:
+        return
+    from requests.adapters import HTTPAdapter
+
+    for prefix in ("http://", "https://"):
+        old = session.adapters.get(prefix)
+        if type(old) is HTTPAdapter:
+            session.mount(
+                prefix,
+                HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=old.max_retries),
+            )
+
+
+# -- showing a plan ---------------------------------------------------------------------------
+
+
+def summary_line(steps: list[Step]) -> str:
+    from .plan import summary
+
+    c = summary(steps)
+    parts = [
+        f"{c.get('create', 0)} to create",
+        f"{c.get('replace', 0)} to replace",
+        f"{c.get('update settings', 0)} settings to update",
+        *([f"{c['rename']} to rename"] if c.get("rename") else []),
+        f"{c.get('delete', 0)} to delete",
+    ]
+    extra = [
+        f"{c[k]} {label}"
+        for k, label in (
+            ("adopt", "to adopt"),
+            ("missing on the service", "missing on the service"),
+            ("nothing", "unchanged"),
+            ("not in the manifest", "not in the manifest"),
+            ("unmanaged", "unmanaged"),
+            ("invalid", "invalid"),
+            ("unknown", "unknown (no key)"),
+        )
+        if c.get(k)
+    ]
+    return "Plan: " + ", ".join(parts) + ("; " + ", ".join(extra) if extra else "") + "."
+
+
+def plan_json(p: Planned) -> dict[str, Any]:
+    from .plan import summary
+
+    return {
+        "ok": not p.invalid,
+        "manifest": p.manifest,
+        "lock": str(p.lock_path),
+        "changes": p.changes,
+        "summary": summary(p.steps),
+        "voices": [s.to_dict() for s in p.steps],
+        "errors": [],
+    }
+
+
+def show_plan(out: Output, p: Planned) -> None:
+    out.table(
+        ["Name", "Action", "Voice id", "Detail"],
+        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
+        colours=COLOURS,
+    )
+    out.line(summary_line(p.steps))
+
+
+def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
+    """A Markdown table on the GitHub Actions job summary page ($GITHUB_STEP_SUMMARY)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+
+    def cell(text: str) -> str:
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+        for ch in "\\`*_[]<>|":
+            text = text.replace(ch, "\\" + ch)
+        return text or " "
+
+    code = "".join(c if c.isprintable() and c != "`" else "?" for c in title)
+    lines = [f"### `{code}`", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
+    if footer:
+        lines += ["", cell(footer)]
+    try:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n\n")
+    except OSError:
+        pass  # the summary is a courtesy; the log has everything
+
+
+def run_plan(
+    out: Output,
+    path: str,
+    conn: Connection,
+    *,
+    prune: bool = False,
+    detailed_exitcode: bool = False,
+) -> int:
+    """`plan` and `apply --plan`: show the plan; the exit code --detailed-exitcode asks for."""
+    p = build_plan(out, path, conn, prune=prune)
+    job_summary(
+        f"bland-clone plan {path}",
+        ["Name", "Action", "Voice id", "Detail"],
+        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
+        summary_line(p.steps),
+    )
+    if p.invalid:
+        show_plan(out, p)
+        doc = plan_json(p)
+        raise InputError(
+            f"{len(p.invalid)} voice(s) fail validation; fix them before applying.",
+            errors=[
+                {"error": "Validation Error", "message": f"{name}: {why}", "voice": name}
+                for name, why in p.invalid.items()
+            ],
+            payload={k: v for k, v in doc.items() if k not in ("ok", "errors")},
+        )
+    out.result(plan_json(p), lambda: show_plan(out, p))
+    return 2 if detailed_exitcode and p.changes else 0
