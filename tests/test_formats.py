@@ -110,7 +110,7 @@ def test_every_format_is_read_with_its_true_length(corpus: dict[str, Path], name
     assert abs(decoded - (info.duration or 0) * rate) <= FRAME[name] + 1
 
 
-def test_vbr_mp3_without_xing_is_decoded_whole(tmp_path: Path) -> None:
+def test_vbr_mp3_without_xing_is_decoded_whole(cli, tmp_path: Path) -> None:
     """The one libsndfile decoded as 5.7 s of 12.6 s: the verdict and prepare now see it all."""
     from audiofiles import vbr_mp3_without_xing
 
@@ -122,6 +122,11 @@ def test_vbr_mp3_without_xing_is_decoded_whole(tmp_path: Path) -> None:
     assert sf.info(p).duration < 8  # what libsndfile believes
     data, rate = verdict_decode(str(p), info)
     assert abs(len(data) - info.duration * rate) <= 1152
+    r = cli("prepare", p, "-o", tmp_path / "out.wav", "--json")
+    assert r.code == 0, r.err
+    (done,) = r.json()["outputs"]
+    assert done["source_seconds"] == pytest.approx(info.duration, abs=0.03)
+    assert done["output_seconds"] >= 12.0
 
 
 def test_validate_reads_a_phone_memo(cli, corpus: dict[str, Path]) -> None:
