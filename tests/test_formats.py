@@ -146,7 +146,12 @@ def test_clone_converts_a_container_to_wav_and_sends_that(
     (upload,) = service.state.uploads
     assert upload["filenames"] == ["memo.wav"]
     (f,) = r.json()["files"]
-    assert (f["format"], f["subtype"], f["channels"], f["samplerate"]) == ("WAV", "PCM_16", 1, 44100)
+    assert (f["format"], f["subtype"], f["channels"], f["samplerate"]) == (
+        "WAV",
+        "PCM_16",
+        1,
+        44100,
+    )
     assert f["source"]["format"] == "MP4" and f["source"]["path"] == str(corpus["memo.m4a"])
     truth = inspect(corpus["memo.m4a"]).duration
     assert f["duration"] == pytest.approx(truth, abs=0.001)  # no trim
@@ -196,7 +201,12 @@ def test_prepare_reads_containers_and_keeps_the_speech(
     r = cli("prepare", corpus["video.mov"], "-o", out, "--json")
     assert r.code == 0, r.err
     info = inspect(out)
-    assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 44100)
+    assert (info.format, info.subtype, info.channels, info.samplerate) == (
+        "WAV",
+        "PCM_16",
+        1,
+        44100,
+    )
     assert 10.0 <= (info.duration or 0) <= 15.0
 
 
@@ -388,3 +398,29 @@ def test_a_window_decoded_again_is_the_same_audio(corpus: dict[str, Path], name:
     again = decode.window(str(corpus[name]), info, seeker, lo, hi)
     assert again is not None
     assert np.array_equal(again, full[lo:hi])
+
+
+def test_ffmpeg_is_loaded_only_for_the_files_that_need_it(
+    corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    import sys
+
+    wav = write_wav(tmp_path / "plain.wav", 12.0)
+    code = (
+        "import sys\n"
+        "from bland_clone.__main__ import main\n"
+        "main(['validate', '-q', *sys.argv[1:]])\n"
+        "print('av' in sys.modules, 'soundfile' in sys.modules)\n"
+    )
+
+    def loaded(*files: Path) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return proc.stdout.strip()
+
+    assert loaded(wav) == "False False"  # a plain WAV: numpy alone
+    assert loaded(corpus["memo.m4a"]) == "True False"
