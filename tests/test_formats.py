@@ -110,7 +110,7 @@ def test_every_format_is_read_with_its_true_length(corpus: dict[str, Path], name
     assert abs(decoded - (info.duration or 0) * rate) <= FRAME[name] + 1
 
 
-def test_vbr_mp3_without_xing_is_decoded_whole(tmp_path: Path) -> None:
+def test_vbr_mp3_without_xing_is_decoded_whole(cli, tmp_path: Path) -> None:
     """The one libsndfile decoded as 5.7 s of 12.6 s: the verdict and prepare now see it all."""
     from audiofiles import vbr_mp3_without_xing
 
@@ -122,6 +122,11 @@ def test_vbr_mp3_without_xing_is_decoded_whole(tmp_path: Path) -> None:
     assert sf.info(p).duration < 8  # what libsndfile believes
     data, rate = verdict_decode(str(p), info)
     assert abs(len(data) - info.duration * rate) <= 1152
+    r = cli("prepare", p, "-o", tmp_path / "out.wav", "--json")
+    assert r.code == 0, r.err
+    (done,) = r.json()["outputs"]
+    assert done["source_seconds"] == pytest.approx(info.duration, abs=0.03)
+    assert done["output_seconds"] >= 12.0
 
 
 def test_validate_reads_a_phone_memo(cli, corpus: dict[str, Path]) -> None:
@@ -141,7 +146,12 @@ def test_clone_converts_a_container_to_wav_and_sends_that(
     (upload,) = service.state.uploads
     assert upload["filenames"] == ["memo.wav"]
     (f,) = r.json()["files"]
-    assert (f["format"], f["subtype"], f["channels"], f["samplerate"]) == ("WAV", "PCM_16", 1, 44100)
+    assert (f["format"], f["subtype"], f["channels"], f["samplerate"]) == (
+        "WAV",
+        "PCM_16",
+        1,
+        44100,
+    )
     assert f["source"]["format"] == "MP4" and f["source"]["path"] == str(corpus["memo.m4a"])
     truth = inspect(corpus["memo.m4a"]).duration
     assert f["duration"] == pytest.approx(truth, abs=0.001)  # no trim
@@ -191,7 +201,12 @@ def test_prepare_reads_containers_and_keeps_the_speech(
     r = cli("prepare", corpus["video.mov"], "-o", out, "--json")
     assert r.code == 0, r.err
     info = inspect(out)
-    assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 44100)
+    assert (info.format, info.subtype, info.channels, info.samplerate) == (
+        "WAV",
+        "PCM_16",
+        1,
+        44100,
+    )
     assert 10.0 <= (info.duration or 0) <= 15.0
 
 
@@ -383,3 +398,29 @@ def test_a_window_decoded_again_is_the_same_audio(corpus: dict[str, Path], name:
     again = decode.window(str(corpus[name]), info, seeker, lo, hi)
     assert again is not None
     assert np.array_equal(again, full[lo:hi])
+
+
+def test_ffmpeg_is_loaded_only_for_the_files_that_need_it(
+    corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    import sys
+
+    wav = write_wav(tmp_path / "plain.wav", 12.0)
+    code = (
+        "import sys\n"
+        "from bland_clone.__main__ import main\n"
+        "main(['validate', '-q', *sys.argv[1:]])\n"
+        "print('av' in sys.modules, 'soundfile' in sys.modules)\n"
+    )
+
+    def loaded(*files: Path) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return proc.stdout.strip()
+
+    assert loaded(wav) == "False False"  # a plain WAV: numpy alone
+    assert loaded(corpus["memo.m4a"]) == "True False"

@@ -366,6 +366,8 @@ def _read_soundfile(path: str, info: AudioInfo) -> None:
         reason = str(exc).split(":")[-1].strip().rstrip(".") or "unknown error"
         if "not recognised" in reason or "does not exist" in reason or "not a regular" in reason:
             reason = "format not recognised"  # libsndfile's words for an unknown format
+        if "sndfile" in reason.lower():
+            reason = "unknown error"  # users do not know the library's name
         _unreadable(info, f"it is not audio that can be read ({reason})")
         return
     if sfi.samplerate <= 0 or sfi.channels <= 0:
