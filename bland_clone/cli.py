@@ -15,6 +15,7 @@ EXIT_CODES = {
     3: "authentication: no API key, or the service answered 401/403",
     4: "the service could not be reached or failed (network, timeout, 5xx, 429 after retries, "
     "a malformed answer)",
+    5: "record: no microphone, no PortAudio, or the audio device could not be opened",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -36,6 +37,7 @@ COMMANDS = [
     ("samples", "samples", "app", "See a voice's samples: list, get."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
+    ("record", "record", "record", "Record a sample from the microphone, checked as it is made."),
     ("apply", "apply", "apply", "Create the voices of a manifest that do not exist yet."),
     ("config", "config", "app", "Show settings and write config profiles."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
