@@ -14,6 +14,7 @@ _bland_clone() {
             "/clone") node="clone" ;;
             "/config") node="config" ;;
             "/prepare") node="prepare" ;;
+            "/record") node="record" ;;
             "/samples") node="samples" ;;
             "/sandbox") node="sandbox" ;;
             "/speak") node="speak" ;;
@@ -34,10 +35,10 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--description|--jobs|--key|--name|--port|--preview|--profile|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
+        --api-url|--clone|--description|--device|--jobs|--key|--name|--port|--preview|--profile|--script|--seconds|--timeout|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config prepare record samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
@@ -45,6 +46,7 @@ _bland_clone() {
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
         "prepare") opts="--output -o --seconds -s --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
+        "record") opts="--output -o --device --list-devices --script --seconds -s --clone --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="get list"; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

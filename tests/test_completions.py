@@ -42,6 +42,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "clone",
         "config",
         "prepare",
+        "record",
         "samples",
         "sandbox",
         "speak",
