@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from servers import Service
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,
@@ -82,8 +83,12 @@ def _dbfs(x: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean((x.astype(np.float64) / 32768) ** 2))))
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path, service: Service | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    if service is not None:
+        env.update(BLAND_API_URL=service.url, BLAND_API_KEY=service.key)
     return subprocess.run(
         [sys.executable, "-m", "bland_clone", "record", *args],
         cwd=cwd,
@@ -168,6 +173,46 @@ def test_a_loud_room_stops_before_recording_and_hum_is_named(
     assert "error: The room is too loud to record in: noise floor -3" in r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "take.wav").exists()
+
+
+def test_clone_goes_from_the_take_to_the_service(
+    isolated: Path, tmp_path: Path, speech: np.ndarray, service: Service
+) -> None:
+    feed = np.concatenate([_noise(2.0, -60), speech * 0.5, _noise(1.0, -60)])
+    (tmp_path / "mic.raw").write_bytes(_raw(feed))
+    _asoundrc(isolated, tmp_path / "mic.raw")
+
+    r = _run(["--seconds", "15", "--clone", "Narrator", "--json"], tmp_path, service)
+
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    (voice,) = service.voices_named("Narrator")
+    assert out["clone"]["voice_id"] == voice.id and out["clone"]["name"] == "Narrator"
+    # what was uploaded is the prepared take, byte for byte
+    assert voice.samples[0].filename == "take.prepared.wav"
+    assert voice.samples[0].audio == (tmp_path / "take.prepared.wav").read_bytes()
+    assert service.posts("/v1/voices/clone") == 1
+
+
+def test_a_silent_microphone_is_refused_and_nothing_is_uploaded(
+    isolated: Path, tmp_path: Path, service: Service
+) -> None:
+    (tmp_path / "mic.raw").write_bytes(b"\0" * (2 * RATE * 8))
+    _asoundrc(isolated, tmp_path / "mic.raw")
+
+    r = _run(["--seconds", "4", "--clone", "Narrator", "--json"], tmp_path, service)
+
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["verdict"] == "error"
+    assert (
+        out["errors"][-1]["message"] == 'File "take.wav": no speech found (the recording is silent)'
+    )
+    assert len(_read_wav(tmp_path / "take.wav")[0]) == 4 * RATE  # the take is kept to listen to
+    assert service.posts("/v1/voices/clone") == 0
+    assert r.stderr.endswith(
+        "error: 1 problem found; the take would be refused (it was written; record again).\n"
+    )
 
 
 def test_no_microphone_is_one_line_and_exit_5(isolated: Path, tmp_path: Path) -> None:
