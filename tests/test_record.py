@@ -307,9 +307,10 @@ class Feeder(threading.Thread):
 class Screen:
     """The CLI on a pseudo-terminal, and what a person would read on it."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
         env.update(TERM="xterm-256color", COLUMNS="100", LINES="40")
+        env.update(extra or {})
         self.fd, secondary = os.openpty()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bland_clone", "record", *args],
@@ -418,3 +419,55 @@ def test_on_a_terminal_enter_stops_then_record_again_then_keep(
         "take-2.wav",
     ]
     assert "Traceback" not in screen.text
+
+
+def test_on_a_terminal_the_cues_follow_the_voice_and_clone_now_asks_a_name(
+    isolated: Path, tmp_path: Path, speech: np.ndarray, service: Service
+) -> None:
+    fifo = tmp_path / "mic.fifo"
+    os.mkfifo(fifo)
+    _asoundrc(isolated, fifo)
+    part = speech[: 5 * RATE]
+    feeder = Feeder(
+        fifo,
+        head=_noise(2.0, -62),
+        loop=np.concatenate(
+            [
+                part * 0.06 + _noise(5.0, -62, seed=3),  # far away: little above the room
+                part * 0.15 + _noise(5.0, -62, seed=4),  # close enough, but the gain is low
+                part * 3.0,  # far too much gain: clipped
+                _noise(30.0, -62, seed=5),
+            ]
+        ),
+        speed=4.0,
+    )
+    feeder.start()
+    screen = Screen(
+        ["-o", "take.wav"],
+        tmp_path,
+        {"BLAND_API_URL": service.url, "BLAND_API_KEY": service.key},
+    )
+    try:
+        screen.expect(r"Waiting for speech: start reading when you are ready\.")
+        screen.expect(r"Too far from the microphone: come closer \(about a hand's width\)\.")
+        screen.expect(r"Too quiet: raise the input gain or speak up\.")
+        screen.expect(r"Clipping: lower the input gain or lean back a little\.")
+        # two more seconds of clipped speech, then Enter
+        screen.expect(r"Speech +[█░]+ +([89]|1\d)\.\d s of 12 s", since=len(screen.text))
+        screen.type("\n")
+        after = len(screen.text)
+        screen.expect(r"Stopped \(Enter\): \d+\.\d s recorded\.")
+        screen.expect(
+            r"of samples are clipped \(at full scale\); record with less gain", since=after
+        )
+        screen.expect(r"Keep it \(k\), record again \(r\), or clone now \(c\)\? ", since=after)
+        screen.type("c\n")
+        screen.expect(r"Voice name: ", since=after)
+        screen.type("Demo voice\n")
+        screen.expect(r"Cloned voice 'Demo voice': [0-9a-f-]{36}", since=after)
+    finally:
+        code = screen.close()
+        feeder.done.set()
+    assert code == 0, screen.text
+    (voice,) = service.voices_named("Demo voice")
+    assert voice.samples[0].audio == (tmp_path / "take-1.prepared.wav").read_bytes()

@@ -67,7 +67,7 @@ _CUE_STYLE = {
 }
 
 
-def _meter_view(meter: "Meter", take: str, target_s: float) -> "Text":
+def _meter_view(meter: "Meter", take: str, target_s: float, final: Optional[str] = None) -> "Text":
     from rich.text import Text
 
     from ..audio.quality import THRESHOLDS
@@ -96,6 +96,9 @@ def _meter_view(meter: "Meter", take: str, target_s: float) -> "Text":
     t.append("█" * round(done * 20), style="green")
     t.append("░" * (20 - round(done * 20)), style="dim")
     t.append(f" {meter.speech_seconds:4.1f} s of {target_s:g} s\n")
+    if final is not None:
+        t.append(final, style="bold")
+        return t
     code, advice = meter.cue()
     t.append(advice, style=_CUE_STYLE.get(code, ""))
     return t
@@ -238,8 +241,19 @@ def _record_take(
                 shown[0] = now
                 live.update(_meter_view(m, name, rec.SPEECH_TARGET_S), refresh=True)
 
-        audio = rec.capture(mic, meter, stop=_enter_pressed(), on_block=show)
-        live.update(_meter_view(meter, name, rec.SPEECH_TARGET_S), refresh=True)
+        enter = _enter_pressed()
+        pressed = [False]
+
+        def stop() -> bool:
+            pressed[0] = pressed[0] or enter()
+            return pressed[0]
+
+        audio = rec.capture(mic, meter, stop=stop, on_block=show)
+        why = "Enter" if pressed[0] else "enough speech and a pause"
+        if not pressed[0] and not meter.enough(rec.SPEECH_TARGET_S):
+            why = f"the {rec.MAX_TAKE_S:g} s limit"
+        final = f"Stopped ({why}): {meter.seconds:.1f} s recorded."
+        live.update(_meter_view(meter, name, rec.SPEECH_TARGET_S, final), refresh=True)
         return audio
 
 
@@ -295,7 +309,18 @@ def _interactive(
         console.print(f"Stopped. Takes on disk: {escape(', '.join(takes))}.")
     else:
         console.print(f"Kept {escape(take)}" + _others(takes) + ".")
+        if verdict.ok and verdict.prepared:
+            console.print(
+                "To clone it later: bland-clone clone --name NAME "
+                + escape(_shell_quote(verdict.prepared))
+            )
     return result
+
+
+def _shell_quote(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)
 
 
 def _others(takes: list[str], *, all_: bool = False) -> str:
