@@ -137,6 +137,10 @@ def test_seconds_records_what_the_microphone_hears_and_prints_the_verdict(
     assert out["prepared"]["file"]["quality"]["speech_level_dbfs"] == pytest.approx(-20, abs=1.5)
     assert not out["errors"]
 
+    again = _run(["--seconds", "2", "-o", "take.wav"], tmp_path)
+    assert again.returncode == 1
+    assert again.stderr == "error: take.wav exists; use --force to overwrite it.\n"
+
 
 def test_human_verdict_of_a_quiet_take_says_what_to_change(
     isolated: Path, tmp_path: Path, speech: np.ndarray

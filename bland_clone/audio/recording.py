@@ -178,7 +178,7 @@ class Microphone:
             self._queue.put(indata.copy())
 
         last: Exception | None = None
-        for channels in (1, min(2, self.device.channels)):  # some devices refuse mono
+        for channels in sorted({1, min(2, self.device.channels)}):  # some devices refuse mono
             try:
                 self._stream = sd.InputStream(
                     device=self.device.index,

@@ -386,6 +386,8 @@ def _unattended(
         out.info(f"Recording {seconds:g} s...")
         meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
         audio = rec.capture(mic, meter, seconds=seconds)
+    if mic.overflows:
+        out.warn(f"The computer fell behind {mic.overflows} time(s): some audio was lost.")
     rec.write_wav(output, audio, dev.rate)
     verdict = rec.judge(output, prepared)
     result = _result(dev, room, verdict, audio, [output])
