@@ -83,6 +83,8 @@ def _sounddevice() -> Any:
             "The sounddevice package is missing (pip install sounddevice); it records through "
             "PortAudio."
         ) from None
+    except Exception as exc:  # PortAudioError from Pa_Initialize: the audio system is broken
+        raise DeviceError(f"PortAudio could not start: {exc}") from None
     return sounddevice
 
 
