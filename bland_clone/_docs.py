@@ -27,6 +27,7 @@ COMMANDS = [
     ["samples", "list"],
     ["samples", "get"],
     ["speak"],
+    ["record"],
     ["apply"],
     ["plan"],
     ["export"],

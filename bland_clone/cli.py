@@ -15,6 +15,7 @@ EXIT_CODES = {
     3: "authentication: no API key, or the service answered 401/403",
     4: "the service could not be reached or failed (network, timeout, 5xx, 429 after retries, "
     "a malformed answer)",
+    5: "record: no microphone, no PortAudio, or the audio device could not be opened",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -42,6 +43,7 @@ COMMANDS = [
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("models", "models", "models", "Show what the service can speak: formats and controls."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
+    ("record", "record", "record", "Record a sample from the microphone, checked as it is made."),
     ("apply", "apply", "apply", "Create and keep the voices of a manifest; write its lock."),
     ("plan", "plan", "plan", "Show what apply would do, voice by voice."),
     ("export", "export", "export", "Write a manifest and lock from the voices that exist."),

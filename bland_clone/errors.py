@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line, or a destructive action without --yes off a terminal
     AUTH = 3  # no key, or the service said 401/403
     SERVICE = 4  # network, timeout, 5xx, 429 after retries, a malformed answer
+    DEVICE = 5  # record: no microphone, no PortAudio, or the device cannot be opened
     INTERRUPTED = 130
 
 
@@ -70,6 +71,13 @@ class ServiceError(BlandCloneError):
 
     exit_code = ExitCode.SERVICE
     kind = "Service Error"
+
+
+class DeviceError(BlandCloneError):
+    """Recording cannot start or stopped: no PortAudio, no microphone, a device that fails."""
+
+    exit_code = ExitCode.DEVICE
+    kind = "Device Error"
 
 
 class APIError(BlandCloneError):

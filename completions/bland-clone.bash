@@ -17,6 +17,7 @@ _bland_clone() {
             "/models") node="models" ;;
             "/plan") node="plan" ;;
             "/prepare") node="prepare" ;;
+            "/record") node="record" ;;
             "/samples") node="samples" ;;
             "/sandbox") node="sandbox" ;;
             "/speak") node="speak" ;;
@@ -44,10 +45,10 @@ _bland_clone() {
         --engine|-e) COMPREPLY=($(compgen -W "v3 v2" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--consistency|--description|--end|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
+        --api-url|--clone|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--script|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
@@ -58,6 +59,7 @@ _bland_clone() {
         "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "plan") opts="--prune --detailed-exitcode --format --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "prepare") opts="--output -o --seconds -s --start --end --best --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
+        "record") opts="--output -o --device --list-devices --script --seconds -s --clone --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="delete get list"; files=0 ;;
         "samples delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

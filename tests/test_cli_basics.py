@@ -64,11 +64,20 @@ def test_no_key_on_the_command_line(cli) -> None:
     assert r.code == 2
 
 
-HEAVY = ("numpy", "soundfile", "requests", "rich.table", "rich.console", "werkzeug")
+HEAVY = (
+    "numpy",
+    "soundfile",
+    "requests",
+    "rich.table",
+    "rich.console",
+    "werkzeug",
+    "sounddevice",
+)
 
 
 @pytest.mark.parametrize(
-    "argv", [["--version"], ["--help"], ["clone", "--help"], ["voices", "--help"]]
+    "argv",
+    [["--version"], ["--help"], ["clone", "--help"], ["voices", "--help"], ["record", "--help"]],
 )
 def test_version_and_help_import_no_heavy_module(argv: list[str]) -> None:
     code = (
@@ -135,8 +144,11 @@ def test_prerendered_root_help_is_what_typer_renders(cli) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["validate", "--no-quality"], ["clone", "--name", "Dry", "--dry-run"],
-     ["add-samples", "some-id", "--dry-run"]],
+    [
+        ["validate", "--no-quality"],
+        ["clone", "--name", "Dry", "--dry-run"],
+        ["add-samples", "some-id", "--dry-run"],
+    ],
 )
 def test_offline_checks_import_no_http_or_numpy(argv: list[str]) -> None:
     """Header checks and dry runs without a key need neither requests nor numpy."""

@@ -45,6 +45,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "models",
         "plan",
         "prepare",
+        "record",
         "samples",
         "sandbox",
         "speak",

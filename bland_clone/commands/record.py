@@ -1,0 +1,527 @@
+"""bland-clone record: record a sample from the microphone, checked as it is made."""
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from .. import common
+from ..errors import InputError, UsageError
+from ..options import Connection, ForceOpt, with_connection
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from ..audio.recording import Device, Meter, Microphone, Room, Verdict
+    from ..output import Output
+
+
+def _script_text(path: str | None) -> str:
+    from ..audio.recording import DEFAULT_SCRIPT
+
+    if path is None:
+        return DEFAULT_SCRIPT
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise InputError(f"Cannot read the script {path}: {why}") from None
+    if not text:
+        raise InputError(f"The script {path} is empty.")
+    return text
+
+
+def _room_line(room: "Room") -> str:
+    hum = "no mains hum"
+    if room.hum_hz is not None and room.hum_dbfs is not None:
+        hum = f"mains hum at {room.hum_hz} Hz ({room.hum_dbfs:.0f} dBFS)"
+    return f"Room: noise floor {room.noise_floor_dbfs:.0f} dBFS, {hum}."
+
+
+def _check_room(room: "Room", result: dict[str, Any]) -> None:
+    from ..audio.recording import ROOM_TOO_LOUD_DBFS
+
+    if room.too_loud:
+        raise InputError(
+            f"The room is too loud to record in: noise floor {room.noise_floor_dbfs:.0f} dBFS "
+            f"(above {ROOM_TOO_LOUD_DBFS:g}); turn off fans and close windows, or move "
+            "somewhere quieter.",
+            payload=result,
+        )
+
+
+# -- the screen --------------------------------------------------------------------------------
+
+_CUE_STYLE = {
+    "clipping": "bold red",
+    "too_far": "yellow",
+    "too_quiet": "yellow",
+    "waiting": "cyan",
+    "pause": "dim",
+    "good": "green",
+}
+
+
+def _meter_view(meter: "Meter", take: str, target_s: float, final: Optional[str] = None) -> "Text":
+    from rich.text import Text
+
+    from ..audio.quality import THRESHOLDS
+
+    width = 40
+    level = max(-60.0, min(0.0, meter.level_dbfs))
+    filled = round((level + 60) / 60 * width)
+    t = Text()
+    t.append("● REC ", style="bold red")
+    t.append(f"{take}  {meter.seconds:5.1f} s\n")
+    t.append("Level   ")
+    for i in range(width):
+        cell_db = -60 + 60 * (i + 0.5) / width
+        if i >= filled:
+            t.append("─", style="dim")
+        elif cell_db > THRESHOLDS.too_loud_dbfs:
+            t.append("█", style="red")
+        elif cell_db >= THRESHOLDS.too_quiet_dbfs:
+            t.append("█", style="green")
+        else:
+            t.append("█", style="yellow")
+    shown = f"{meter.level_dbfs:4.0f}" if meter.level_dbfs > -100 else "  -∞"
+    t.append(f" {shown} dBFS\n")
+    done = min(1.0, meter.speech_seconds / target_s)
+    t.append("Speech  ")
+    t.append("█" * round(done * 20), style="green")
+    t.append("░" * (20 - round(done * 20)), style="dim")
+    t.append(f" {meter.speech_seconds:4.1f} s of {target_s:g} s\n")
+    if final is not None:
+        t.append(final, style="bold")
+        return t
+    code, advice = meter.cue()
+    t.append(advice, style=_CUE_STYLE.get(code, ""))
+    return t
+
+
+def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
+    from ..audio.quality import level_strip
+
+    q = v.quality
+    info = v.report.files[0] if v.report.files else None
+    line = Text(f"{label}: {v.take}", style="bold")
+    if info is not None and info.duration:
+        line.append(f"  {info.duration:.1f} s", style="")
+    if q is not None:
+        line.append(
+            f", speech {q.speech_seconds:.1f} s, level {q.speech_level_dbfs:.0f} dBFS, "
+            f"SNR {q.snr_db:.0f} dB",
+            style="",
+        )
+    console.print(line)
+    if q is not None and console.is_terminal:
+        strip = Text("  ")
+        for ch, style in level_strip(q):
+            strip.append(ch, style=style)
+        console.print(strip)
+    for p in v.report.problems:  # what the microphone heard: what to change next time
+        _problem(console, p)
+    if v.prepare is not None and v.prepared:
+        console.print(
+            f"Prepared: {escape(v.prepared)}  {v.prepare['output_seconds']:.1f} s, "
+            f"{v.prepare['gain_db']:+.1f} dB",
+            highlight=False,
+        )
+        for note in v.prepare.get("notes", []):
+            console.print(f"  {escape(note)}", highlight=False)
+    if v.prepare_error:
+        console.print(f"[bold red]error:[/] {escape(v.prepare_error)}")
+    heard = {p.code for p in v.report.problems}
+    for p in v.problems:  # what would still be wrong with the upload
+        if p.code not in heard:
+            _problem(console, p)
+    style = {"ok": "bold green", "warning": "bold yellow", "error": "bold red"}[v.verdict]
+    word = {
+        "ok": "OK: ready to clone.",
+        "warning": "usable, with the warnings above.",
+        "error": "would be refused; record again.",
+    }[v.verdict]
+    console.print(f"Verdict: [{style}]{word}[/]")
+
+
+def _problem(console: "Console", p: Any) -> None:
+    from rich.markup import escape
+
+    style, label = ("bold red", "error:") if p.severity == "error" else ("yellow", "warning:")
+    console.print(f"[{style}]{label}[/] {escape(p.message)}")
+
+
+def _enter_pressed() -> Callable[[], bool]:
+    """A non-blocking check for a line typed on the terminal (Enter)."""
+    if os.name == "nt":  # pragma: no cover - Windows consoles have no select() on stdin
+        import msvcrt
+
+        def check_nt() -> bool:
+            while msvcrt.kbhit():  # type: ignore[attr-defined]
+                if msvcrt.getwch() in "\r\n":  # type: ignore[attr-defined]
+                    return True
+            return False
+
+        return check_nt
+    import select
+
+    def check() -> bool:
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        if ready:
+            sys.stdin.readline()
+            return True
+        return False
+
+    return check
+
+
+def _flush_input() -> None:
+    """Forget keys typed before the meter started (an early Enter must not stop the take)."""
+    try:
+        import termios
+
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _ask(console: "Console", question: str, choices: dict[str, str]) -> str:
+    while True:
+        try:
+            answer = console.input(question).strip().lower()
+        except EOFError:
+            return "eof"
+        for key, word in choices.items():
+            if answer in (key, word):
+                return word
+        console.print(f"Type {', '.join(choices)}.")
+
+
+# -- the two modes -----------------------------------------------------------------------------
+
+
+def _record_take(
+    console: "Console", mic: "Microphone", room: "Room", script: str, take: str, number: int
+) -> Any:
+    """Show the script and the live meter, and capture one take."""
+    from rich.live import Live
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    from ..audio import recording as rec
+
+    console.print()
+    console.print(Panel(escape(script), title=f"Take {number}: read this aloud"))
+    console.print(
+        "Press Enter to stop; it also stops by itself after "
+        f"{rec.SPEECH_TARGET_S:g} s of speech and a pause."
+    )
+    meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
+    name = os.path.basename(take)
+    _flush_input()
+    with Live(
+        _meter_view(meter, name, rec.SPEECH_TARGET_S),
+        console=console,
+        refresh_per_second=10,
+        auto_refresh=False,
+    ) as live:
+        shown = [0.0]
+
+        def show(m: "Meter") -> None:  # at most ten frames a second, whatever the block size
+            now = time.monotonic()
+            if now - shown[0] >= 0.1:
+                shown[0] = now
+                live.update(_meter_view(m, name, rec.SPEECH_TARGET_S), refresh=True)
+
+        enter = _enter_pressed()
+        pressed = [False]
+
+        def stop() -> bool:
+            pressed[0] = pressed[0] or enter()
+            return pressed[0]
+
+        audio = rec.capture(mic, meter, stop=stop, on_block=show)
+        why = "Enter" if pressed[0] else "enough speech and a pause"
+        if not pressed[0] and not meter.enough(rec.SPEECH_TARGET_S):
+            why = f"the {rec.MAX_TAKE_S:g} s limit"
+        final = f"Stopped ({why}): {meter.seconds:.1f} s recorded."
+        live.update(_meter_view(meter, name, rec.SPEECH_TARGET_S, final), refresh=True)
+        return audio
+
+
+def _interactive(
+    out: "Output",
+    conn: Connection,
+    dev: "Device",
+    script: str,
+    output: str,
+    clone_name: str | None,
+) -> dict[str, Any]:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ..audio import recording as rec
+
+    console = Console(highlight=False)
+    console.print(f"Microphone: {escape(dev.name)} ({dev.rate} Hz)")
+    console.print("Room check: stay quiet for 2 seconds...")
+    paths = rec.take_paths(output)
+    takes: list[str] = []
+    take = next(paths)
+    with rec.Microphone(dev) as mic:
+        room = rec.measure_room(mic)
+        console.print(_room_line(room))
+        _check_room(room, {"room": room.to_dict()})
+        audio = _record_take(console, mic, room, script, take, 1)
+    while True:
+        rec.write_wav(take, audio, dev.rate)
+        takes.append(take)
+        console.print("Checking the take...")
+        verdict = rec.judge(take, rec.prepared_path(take))
+        _show_verdict(console, verdict, f"Take {len(takes)}")
+        if verdict.ok and clone_name is not None:
+            choice = "clone"
+        elif verdict.ok:
+            choice = _ask(
+                console,
+                "Keep it (k), record again (r), or clone now (c)? ",
+                {"k": "keep", "r": "again", "c": "clone"},
+            )
+        else:
+            choice = _ask(console, "Record again (r) or stop (s)? ", {"r": "again", "s": "stop"})
+        if choice != "again":
+            break
+        take = next(paths)
+        with rec.Microphone(dev) as mic:
+            audio = _record_take(console, mic, room, script, take, len(takes) + 1)
+    result = _result(dev, room, verdict, audio, takes)
+    if choice == "clone":
+        result["clone"] = _clone(out, conn, console, verdict, clone_name)
+    elif choice in ("stop", "eof") and not verdict.ok:
+        console.print(f"Stopped. Takes on disk: {escape(', '.join(takes))}.")
+    else:
+        console.print(f"Kept {escape(take)}" + _others(takes) + ".")
+        if verdict.ok and verdict.prepared:
+            console.print(
+                "To clone it later: bland-clone clone --name NAME "
+                + escape(_shell_quote(verdict.prepared))
+            )
+    return result
+
+
+def _shell_quote(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)
+
+
+def _others(takes: list[str], *, all_: bool = False) -> str:
+    rest = takes if all_ else takes[:-1]
+    return f" (also on disk: {', '.join(rest)})" if rest else ""
+
+
+def _clone(
+    out: "Output", conn: Connection, console: "Console", v: "Verdict", name: str | None
+) -> dict[str, Any]:
+    from rich.markup import escape
+
+    from ..cloning import clone_voice
+
+    while not name:
+        try:
+            name = console.input("Voice name: ").strip()
+        except EOFError:
+            raise UsageError("No voice name given; nothing was uploaded.") from None
+    assert v.prepared is not None
+    res = clone_voice(out, [v.prepared], name=name, conn=conn)
+    if out.mode == "human":
+        verb = "Found existing voice" if res["recovered"] else "Cloned voice"
+        console.print(f"{verb} {escape(repr(res['name']))}: {escape(res['voice_id'])}")
+    return res
+
+
+def _result(
+    dev: "Device", room: "Room", v: "Verdict", audio: Any, takes: list[str]
+) -> dict[str, Any]:
+    return {
+        **v.to_dict(),
+        "seconds": round(len(audio) / dev.rate, 3),
+        "samplerate": dev.rate,
+        "device": dev.to_dict(),
+        "room": room.to_dict(),
+        "takes": takes,
+        "clone": None,
+    }
+
+
+def _unattended(
+    out: "Output",
+    conn: Connection,
+    dev: "Device",
+    seconds: float,
+    output: str,
+    force: bool,
+    clone_name: str | None,
+) -> dict[str, Any]:
+    from rich.console import Console
+
+    from ..audio import recording as rec
+
+    common.check_output_path(output, force)
+    prepared = rec.prepared_path(output)
+    common.check_output_path(prepared, force)
+    out.info(f"Microphone: {dev.name} ({dev.rate} Hz)")
+    with rec.Microphone(dev) as mic:
+        room = rec.measure_room(mic)
+        out.info(_room_line(room))
+        _check_room(room, {"room": room.to_dict(), "device": dev.to_dict()})
+        out.info(f"Recording {seconds:g} s...")
+        meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
+        audio = rec.capture(mic, meter, seconds=seconds)
+    if mic.overflows:
+        out.warn(f"The computer fell behind {mic.overflows} time(s): some audio was lost.")
+    rec.write_wav(output, audio, dev.rate)
+    verdict = rec.judge(output, prepared)
+    result = _result(dev, room, verdict, audio, [output])
+    if out.mode == "human":
+        _show_verdict(Console(highlight=False, soft_wrap=True), verdict, "Take")
+    if not verdict.ok:
+        n = len(result["errors"])
+        raise InputError(
+            f"{n} problem{'s' if n != 1 else ''} found; the take would be refused "
+            "(it was written; record again).",
+            errors=result["errors"],
+            payload=result,
+        )
+    if clone_name is not None:
+        result["clone"] = _clone(out, conn, Console(highlight=False), verdict, clone_name)
+    return result
+
+
+def _list_devices(out: "Output") -> None:
+    from ..audio.recording import input_devices
+
+    found = input_devices()
+    if out.mode == "json":
+        out.json({"ok": True, "devices": [d.to_dict() for d in found]})
+        return
+    if not found:
+        out.info("No input devices found.")
+        return
+    out.table(
+        ["Index", "Name", "Host API", "Channels", "Rate", "Default"],
+        [
+            [
+                str(d.index),
+                d.name,
+                d.hostapi,
+                str(d.channels),
+                str(int(d.default_rate)),
+                "yes" if d.is_default else "",
+            ]
+            for d in found
+        ],
+    )
+
+
+@with_connection
+def record(
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="WAV file to write. On a terminal, takes are numbered: take-1.wav, take-2.wav...",
+        ),
+    ] = "take.wav",
+    device: Annotated[
+        Optional[str],
+        typer.Option(
+            "--device",
+            metavar="ID",
+            help="Input device: its index or part of its name (see --list-devices).",
+            show_default=False,
+        ),
+    ] = None,
+    list_devices: Annotated[
+        bool, typer.Option("--list-devices", help="List the input devices and exit.")
+    ] = False,
+    script: Annotated[
+        Optional[str],
+        typer.Option(
+            "--script",
+            metavar="FILE",
+            help="A text file to read aloud instead of the built-in script.",
+            show_default=False,
+        ),
+    ] = None,
+    seconds: Annotated[
+        Optional[float],
+        typer.Option(
+            "--seconds",
+            "-s",
+            min=1.0,
+            max=60.0,
+            metavar="N",
+            help="Record N seconds without asking anything (the mode used off a terminal).",
+            show_default=False,
+        ),
+    ] = None,
+    clone_name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--clone",
+            metavar="NAME",
+            help="Clone the voice from the prepared take without asking, named NAME.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
+    *,
+    conn: Connection,
+) -> None:
+    """Record a sample from the microphone, checked as it is made.
+
+    Measures the room (2 s of silence), shows a script to read with a live level meter, stops on
+    Enter or after enough speech, then checks and prepares the take (FILE.prepared.wav) and
+    offers: keep, record again, or clone now. Writes 16-bit mono WAV at the device's rate (at most
+    48 kHz). Off a terminal, or with --seconds, it records N seconds and prints the verdict.
+    Exit code 5: no microphone, no PortAudio, or a device that cannot be opened.
+
+    Examples:
+
+      bland-clone record
+
+      bland-clone record --script my-text.txt --clone "Narrator"
+
+      bland-clone record --seconds 15 -o take.wav --json
+    """
+    out = conn.output()
+    if list_devices:
+        _list_devices(out)
+        return
+    interactive = seconds is None and sys.stdin.isatty() and out.mode == "human"
+    if seconds is None and not interactive:
+        raise UsageError(
+            "Off a terminal (or with --json/--quiet) say how long to record: --seconds N."
+        )
+    text = _script_text(script)
+    from ..audio.recording import find_device
+
+    dev = find_device(device)
+    if interactive:
+        _interactive(out, conn, dev, text, output, clone_name)
+        return
+    assert seconds is not None
+    result = _unattended(out, conn, dev, seconds, output, force, clone_name)
+    if out.mode == "json":
+        out.json(result)
