@@ -56,10 +56,10 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     want_json = _json_requested(args)
     from .errors import BlandCloneError, ExitCode
 
-    if "bland_clone.common" in sys.modules:  # a previous in-process run (tests, scripts)
-        sys.modules["bland_clone.common"].reset_output()
+    if "bland_clone.cli.common" in sys.modules:  # a previous in-process run (tests, scripts)
+        sys.modules["bland_clone.cli.common"].reset_output()
     try:
-        from .cli import build_app
+        from .cli.app import build_app
 
         app = build_app(_command_name(args))
         rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
@@ -67,12 +67,12 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
-        from . import common
+        from .cli import common
 
         _report(common.current_output(want_json), exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        from . import common
+        from .cli import common
 
         out = common.current_output(want_json)
         if out.mode == "json":
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     except Exception as exc:
         usage = _usage_error(exc)
         if usage is not None:
-            from . import common
+            from .cli import common
 
             code, message, show = usage
             if want_json:
@@ -120,8 +120,8 @@ def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:
 
 
 def _report(out: object, exc: Exception) -> None:
+    from .cli.output import Output
     from .errors import BlandCloneError
-    from .output import Output
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
     if out.mode == "json":

@@ -58,7 +58,7 @@ def tree() -> Node:
     """The command tree, read from Typer's command objects (attributes only, no Click import)."""
     import typer
 
-    from .cli import build_app
+    from .cli.app import build_app
 
     app = build_app(full=True)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bland_clone import __version__
-from bland_clone.cli import EXIT_CODES
+from bland_clone.cli.app import EXIT_CODES
 
 
 def test_version(cli) -> None:
@@ -119,7 +119,7 @@ def test_lazy_root_help_is_the_same_as_the_full_tree() -> None:
     """Start-up imports only the command asked for; the root listing must not differ for it."""
     from typer.testing import CliRunner
 
-    from bland_clone.cli import build_app
+    from bland_clone.cli.app import build_app
 
     runner = CliRunner()
     lazy = runner.invoke(build_app(), ["--help"], prog_name="bland-clone")

@@ -27,9 +27,9 @@ def add_samples_to_voice(
     conn: Connection | None = None,
 ) -> dict[str, Any]:
     """Check, look the voice up, then add the samples (or describe the request)."""
-    from ..errors import InputError
-    from ..limits import SAMPLES_ONLY_BTTS
-    from ..validation import validate_upload
+    from ...errors import InputError
+    from ...limits import SAMPLES_ONLY_BTTS
+    from ...validation import validate_upload
 
     conn = conn or Connection()
     infos = common.checked_files(files, send_engine="v1")
@@ -37,7 +37,7 @@ def add_samples_to_voice(
     common.enforce(out, report, show=dry_run)
     settings = common.get_settings(out, conn)
     if dry_run:
-        from ..api.upload import UploadPlan
+        from ...api.upload import UploadPlan
 
         plan = UploadPlan.samples(voice, infos)
         common.print_plan(out, plan, settings.api_url)

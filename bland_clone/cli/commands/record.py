@@ -8,20 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ...errors import InputError, UsageError
 from .. import common
-from ..errors import InputError, UsageError
 from ..options import Connection, ForceOpt, with_connection
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from ..audio.recording import Device, Meter, Microphone, Room, Verdict
+    from ...audio.recording import Device, Meter, Microphone, Room, Verdict
     from ..output import Output
 
 
 def _script_text(path: str | None) -> str:
-    from ..audio.recording import DEFAULT_SCRIPT
+    from ...audio.recording import DEFAULT_SCRIPT
 
     if path is None:
         return DEFAULT_SCRIPT
@@ -44,7 +44,7 @@ def _room_line(room: "Room") -> str:
 
 
 def _check_room(room: "Room", result: dict[str, Any]) -> None:
-    from ..audio.recording import ROOM_TOO_LOUD_DBFS
+    from ...audio.recording import ROOM_TOO_LOUD_DBFS
 
     if room.too_loud:
         raise InputError(
@@ -70,7 +70,7 @@ _CUE_STYLE = {
 def _meter_view(meter: "Meter", take: str, target_s: float, final: Optional[str] = None) -> "Text":
     from rich.text import Text
 
-    from ..audio.quality import THRESHOLDS
+    from ...audio.quality import THRESHOLDS
 
     width = 40
     level = max(-60.0, min(0.0, meter.level_dbfs))
@@ -108,7 +108,7 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
     from rich.markup import escape
     from rich.text import Text
 
-    from ..audio.quality import level_strip
+    from ...audio.quality import level_strip
 
     q = v.quality
     info = v.report.files[0] if v.report.files else None
@@ -216,7 +216,7 @@ def _record_take(
     from rich.markup import escape
     from rich.panel import Panel
 
-    from ..audio import recording as rec
+    from ...audio import recording as rec
 
     console.print()
     console.print(Panel(escape(script), title=f"Take {number}: read this aloud"))
@@ -268,7 +268,7 @@ def _interactive(
     from rich.console import Console
     from rich.markup import escape
 
-    from ..audio import recording as rec
+    from ...audio import recording as rec
 
     console = Console(highlight=False)
     console.print(f"Microphone: {escape(dev.name)} ({dev.rate} Hz)")
@@ -333,7 +333,7 @@ def _clone(
 ) -> dict[str, Any]:
     from rich.markup import escape
 
-    from ..cloning import clone_voice
+    from ...ops.cloning import clone_voice
 
     while not name:
         try:
@@ -373,7 +373,7 @@ def _unattended(
 ) -> dict[str, Any]:
     from rich.console import Console
 
-    from ..audio import recording as rec
+    from ...audio import recording as rec
 
     common.check_output_path(output, force)
     prepared = rec.prepared_path(output)
@@ -407,7 +407,7 @@ def _unattended(
 
 
 def _list_devices(out: "Output") -> None:
-    from ..audio.recording import input_devices
+    from ...audio.recording import input_devices
 
     found = input_devices()
     if out.mode == "json":
@@ -515,7 +515,7 @@ def record(
             "Off a terminal (or with --json/--quiet) say how long to record: --seconds N."
         )
     text = _script_text(script)
-    from ..audio.recording import find_device
+    from ...audio.recording import find_device
 
     dev = find_device(device)
     if interactive:

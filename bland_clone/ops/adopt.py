@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BlandCloneError, InputError
-from .lockfile import LockedSample, LockedVoice, _str, file_sha256
-from .manifest import SERVICE_ENGINE, SETTINGS
+from ..errors import BlandCloneError, InputError
+from ..lockfile import LockedSample, LockedVoice, _str, file_sha256
+from ..manifest import SERVICE_ENGINE, SETTINGS
 
 if TYPE_CHECKING:
-    from .api.client import Client, Voice
+    from ..api.client import Client, Voice
 
 
 @dataclass

@@ -5,7 +5,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import BlandCloneError, ExitCode, InputError, UsageError
+from ...errors import BlandCloneError, ExitCode, InputError, UsageError
+from ...ops.workflow import (  # re-exported: validate checks manifests with them
+    check_manifest,
+    show_voice_reports,
+    voice_report_json,
+)
 from ..options import (
     Connection,
     DryRunOpt,
@@ -14,16 +19,11 @@ from ..options import (
     with_connection,
 )
 from ..output import Output
-from ..workflow import (  # re-exported: validate checks manifests with them
-    check_manifest,
-    show_voice_reports,
-    voice_report_json,
-)
 
 if TYPE_CHECKING:
-    from ..lockfile import LockedVoice
-    from ..plan import Step
-    from ..workflow import Planned
+    from ...lockfile import LockedVoice
+    from ...ops.workflow import Planned
+    from ...plan import Step
 
 __all__ = ["apply", "apply_manifest", "check_manifest", "show_voice_reports", "voice_report_json"]
 
@@ -88,7 +88,7 @@ def _refuse_invalid(out: Output, checked: list[tuple[Any, Any]], what: str) -> I
 
 def _confirm(steps: list["Step"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
-    from ..plan import DESTRUCTIVE
+    from ...plan import DESTRUCTIVE
 
     risky = [s for s in steps if s.action in DESTRUCTIVE]
     if not risky or yes:
@@ -122,7 +122,7 @@ def apply_manifest(
     conn: Connection | None = None,
 ) -> dict[str, Any]:
     """Plan, confirm what replaces or deletes, carry out the plan in parallel, write the lock."""
-    from .. import workflow
+    from ...ops import workflow
 
     conn = conn or Connection()
 
@@ -132,7 +132,7 @@ def apply_manifest(
 
     import threading
 
-    from ..names import name_key
+    from ...names import name_key
 
     # The voices that will upload get the full check (quality). Those the lock does not know,
     # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
@@ -213,7 +213,7 @@ def _row(step: "Step", res: dict[str, Any] | None) -> dict[str, Any]:
 def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> dict[str, Any]:
     import threading
 
-    from .. import sync
+    from ...ops import sync
 
     client = p.client
     assert client is not None
@@ -311,8 +311,9 @@ def _execute(out: Output, p: "Planned", files: dict[str, Any], *, jobs: int) -> 
 
 
 def _write_lock(out: Output, p: "Planned", results: dict[int, dict[str, Any]]) -> None:
-    from .. import lockfile, sync
-    from ..manifest import SERVICE_ENGINE
+    from ... import lockfile
+    from ...manifest import SERVICE_ENGINE
+    from ...ops import sync
 
     entries: list[LockedVoice] = []
     for i, s in enumerate(p.steps):
@@ -402,7 +403,7 @@ def _result(rows: list[dict[str, Any]], *, dry_run: bool) -> dict[str, Any]:
 
 
 def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
-    from ..workflow import COLOURS
+    from ...ops.workflow import COLOURS
 
     out.table(
         ["Name", "Status", "Voice id", "Detail"],
@@ -412,7 +413,7 @@ def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
 
 
 def _job_summary(p: "Planned", rows: list[dict[str, Any]]) -> None:
-    from ..workflow import job_summary
+    from ...ops.workflow import job_summary
 
     job_summary(
         f"bland-clone apply {p.manifest}",
@@ -506,7 +507,7 @@ def apply(
     if detailed_exitcode and not plan:
         raise UsageError("--detailed-exitcode goes with --plan (or use 'bland-clone plan').")
     if plan:
-        from ..workflow import run_plan
+        from ...ops.workflow import run_plan
 
         code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)
         if code:

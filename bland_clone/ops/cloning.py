@@ -9,10 +9,10 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import common
-from .errors import UsageError
-from .options import Connection
-from .output import Output
+from ..cli import common
+from ..cli.options import Connection
+from ..cli.output import Output
+from ..errors import UsageError
 
 
 def clone_voice(
@@ -34,8 +34,8 @@ def clone_voice(
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
+        from ..validation import validate_upload
         from . import preview as previews
-        from .validation import validate_upload
 
         common.check_engine(engine)
         preview_req = preview_target = None
@@ -51,7 +51,7 @@ def clone_voice(
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
         common.enforce(out, report, show=dry_run)
         settings = common.get_settings(out, conn)
-        from .api.upload import UploadPlan
+        from ..api.upload import UploadPlan
 
         plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
         warnings = [p.to_dict() for p in report.warnings]
@@ -69,8 +69,8 @@ def clone_voice(
                 "errors": [],
             }
             if available is False:
-                from .errors import InputError
-                from .limits import NAME_TAKEN
+                from ..errors import InputError
+                from ..limits import NAME_TAKEN
 
                 raise InputError(NAME_TAKEN, payload=result)
             common.print_plan(out, plan, settings.api_url)
@@ -89,7 +89,7 @@ def clone_voice(
         preview_result = None
         if preview_req is not None and preview_target is not None:
             service = "BTTS_V2" if engine == "v2" else "BTTS_V3"
-            from .api.client import Voice
+            from ..api.client import Voice
 
             voice = Voice(res.voice_id, res.name, service)
             preview_result = _preview(out, client, voice, preview_req, preview_target)
@@ -114,7 +114,7 @@ def _prepared(out: Output, files: Sequence[str], prepare: bool) -> Iterator[Sequ
         return
     import tempfile
 
-    from .commands.prepare import prepare_files
+    from ..cli.commands.prepare import prepare_files
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         prepared = prepare_files(_Diagnostics(out), list(files), tmp + "/")
@@ -134,8 +134,8 @@ class _Diagnostics(Output):
 def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
+    from ..errors import BlandCloneError
     from . import preview as previews
-    from .errors import BlandCloneError
 
     try:
         p = previews.speak(client, voice, req, target)

@@ -6,15 +6,15 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 from .output import Mode, Output
 
 if TYPE_CHECKING:
-    from .api.client import Client
-    from .api.upload import UploadPlan
+    from ..api.client import Client
+    from ..api.upload import UploadPlan
+    from ..settings import Settings
+    from ..validation import Report
     from .options import Connection
-    from .settings import Settings
-    from .validation import Report
 
 _current: Output | None = None
 
@@ -42,7 +42,7 @@ def reset_output() -> None:
 
 
 def get_settings(out: Output, conn: Connection) -> Settings:
-    from .settings import resolve
+    from ..settings import resolve
 
     s = resolve(api_url=conn.api_url, profile=conn.profile)
     for w in s.warnings:
@@ -51,10 +51,10 @@ def get_settings(out: Output, conn: Connection) -> Settings:
 
 
 def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
-    from .api.client import Client
+    from ..api.client import Client
 
     def trace(line: str) -> None:
-        from .safetext import clean
+        from ..safetext import clean
 
         print(clean(line), file=sys.stderr)
 
@@ -68,7 +68,7 @@ def make_client(out: Output, settings: Settings, conn: Connection) -> Client:
 
 
 def check_engine(engine: str) -> None:
-    from . import limits
+    from .. import limits
 
     if engine not in limits.ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(limits.ENGINES)}, not {engine!r}")
@@ -97,7 +97,7 @@ def checked_files(files: Sequence[str], *, send_engine: str | None = None) -> li
     """The files inspected (list[AudioInfo]). With ``send_engine`` (an upload to that engine),
     files the service does not read are converted to WAV first: the list holds what is sent,
     each converted file with its original in ``source``."""
-    from .audio.inspection import expand_paths, inspect_many
+    from ..audio.inspection import expand_paths, inspect_many
 
     infos = inspect_many(expand_paths(files))
     if send_engine is None:
@@ -108,7 +108,7 @@ def checked_files(files: Sequence[str], *, send_engine: str | None = None) -> li
 def sendable(infos: list, engine: str) -> list:
     """Convert what the service does not read (see :mod:`bland_clone.audio.convert`) into a
     temporary folder removed when the program exits."""
-    from .audio.convert import needs_conversion, to_wav
+    from ..audio.convert import needs_conversion, to_wav
 
     if not any(needs_conversion(i, engine) for i in infos):
         return infos
@@ -128,13 +128,13 @@ def print_plan(out: Output, plan: UploadPlan, api_url: str) -> None:
 
 
 def check_output_path(path: str, force: bool) -> None:
-    from .files import check_writable
+    from ..files import check_writable
 
     check_writable(path, force)
 
 
 def write_output(path: str, data: bytes) -> None:
     """Write atomically (a temporary file, then a rename); ``-`` is stdout."""
-    from .files import write_file
+    from ..files import write_file
 
     write_file(path, data)

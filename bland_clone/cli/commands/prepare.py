@@ -56,10 +56,10 @@ def prepare_files(
     With ``keep_going``, an input that cannot be read or prepared is reported and the others
     are still written (``result["failed"]`` lists them); without it, the first one stops all.
     ``best`` prepares every take, judges the outputs and keeps the best one, as ``output``."""
-    from ..audio.inspection import expand_paths, inspect
-    from ..audio.prepare import output_paths, prepare_file
-    from ..errors import InputError
-    from ..validation import validate_upload
+    from ...audio.inspection import expand_paths, inspect
+    from ...audio.prepare import output_paths, prepare_file
+    from ...errors import InputError
+    from ...validation import validate_upload
 
     files = expand_paths(inputs)
     if not files:
@@ -124,7 +124,7 @@ def prepare_files(
 
 
 def _raise_failed(out: Output, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
-    from ..errors import InputError
+    from ...errors import InputError
 
     if len(failed) == 1:
         raise InputError(failed[0]["message"], payload=payload)
@@ -153,10 +153,10 @@ def _prepare_best(
     import tempfile
     from pathlib import Path
 
-    from ..audio.inspection import inspect
-    from ..audio.prepare import prepare_file
-    from ..errors import InputError
-    from ..validation import best_take, validate_upload
+    from ...audio.inspection import inspect
+    from ...audio.prepare import prepare_file
+    from ...errors import InputError
+    from ...validation import best_take, validate_upload
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
@@ -185,7 +185,7 @@ def _prepare_best(
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
         reports = [validate_upload([t], quality=True, engine="v2") for t in takes]
-        from ..validation import merge_reports
+        from ...validation import merge_reports
 
         merged = merge_reports(reports)
         chosen = best_take(merged)
@@ -294,7 +294,7 @@ def prepare(
     """
     out = common.make_output(json_, quiet)
     if seconds is not None and not 1.0 <= seconds <= 60.0:  # NaN passes Typer's range check
-        from ..errors import UsageError
+        from ...errors import UsageError
 
         raise UsageError(f"--seconds must be a number from 1 to 60, not {seconds}")
     result = prepare_files(
@@ -309,7 +309,7 @@ def prepare(
         keep_going=True,
     )
     if not result["ok"]:
-        from ..errors import InputError
+        from ...errors import InputError
 
         refused = [e for e in result["errors"] if e["code"] not in ("unreadable", "not_prepared")]
         if result.get("failed") and not refused:

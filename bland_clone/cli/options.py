@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from . import limits
-from .settings import DEFAULT_TIMEOUT
+from .. import limits
+from ..settings import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from .api.client import Client
+    from ..api.client import Client
     from .output import Output
 
 JsonOpt = Annotated[

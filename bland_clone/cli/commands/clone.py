@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..cloning import clone_voice
+from ...ops.cloning import clone_voice
 from ..options import (
     Connection,
     DescriptionOpt,

@@ -5,8 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
-from .settings import ENVIRONMENT
+from .. import __version__
+from ..settings import ENVIRONMENT
 
 EXIT_CODES = {
     0: "success",

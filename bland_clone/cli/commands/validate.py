@@ -19,7 +19,7 @@ def validate_files(
     strict: bool = False,
 ):  # -> Report
     """Inspect and check files as one upload; the plain function behind the command."""
-    from ..validation import validate_upload
+    from ...validation import validate_upload
 
     common.check_engine(engine)
     return validate_upload(
@@ -80,7 +80,7 @@ def validate(
 
       bland-clone validate voices.toml --format github
     """
-    from ..manifest import is_manifest
+    from ...manifest import is_manifest
 
     out = common.make_output(json_, quiet, fmt)
     if is_manifest(paths):
@@ -116,8 +116,8 @@ def validate_takes(
     strict: bool = False,
 ) -> None:
     """validate --each: every file judged as its own upload; the best take named."""
-    from ..errors import InputError
-    from ..validation import best_take, validate_each
+    from ...errors import InputError
+    from ...validation import best_take, validate_each
 
     common.check_engine(engine)
     report = validate_each(
@@ -142,7 +142,7 @@ def validate_takes(
 def validate_manifest(
     out: common.Output, path: str, *, quality: bool = True, strict: bool = False
 ) -> None:
-    from ..errors import InputError
+    from ...errors import InputError
     from .apply import check_manifest, show_voice_reports, voice_report_json
 
     checked = check_manifest(out, path, quality=quality, strict=strict)

@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import common
-from .errors import InputError
+from ..cli import common
+from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .api.client import Client, Voice
-    from .lockfile import HashCache, LockedVoice
-    from .manifest import VoiceSpec
-    from .options import Connection
-    from .output import Output
-    from .plan import Step
-    from .validation import Report
+    from ..api.client import Client, Voice
+    from ..cli.options import Connection
+    from ..cli.output import Output
+    from ..lockfile import HashCache, LockedVoice
+    from ..manifest import VoiceSpec
+    from ..plan import Step
+    from ..validation import Report
 
 #: Threads for local checks and hashing (files, not the CPU, are the limit for headers).
 LOCAL_WORKERS = min(8, (os.cpu_count() or 2) * 2)
@@ -51,7 +51,7 @@ COLOURS = {
 
 def load_manifest(out: Output, path: str) -> list[VoiceSpec]:
     """Parse the manifest; on problems, annotate each with its line and re-raise."""
-    from . import manifest
+    from .. import manifest
 
     try:
         return manifest.load(path)
@@ -73,8 +73,8 @@ def check_specs(
     """Each voice checked as its own upload, voices in parallel: [(VoiceSpec, Report)].
     ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
     of the same voices annotates the rest)."""
-    from .audio.inspection import expand_paths, inspect
-    from .validation import validate_upload
+    from ..audio.inspection import expand_paths, inspect
+    from ..validation import validate_upload
 
     def one(spec: VoiceSpec) -> tuple[VoiceSpec, Report]:
         # what is sent: formats the service does not read are converted to WAV first
@@ -156,7 +156,7 @@ class Planned:
 
 def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
     """The service's settings of a voice, or None when this client or service cannot tell."""
-    from .errors import BlandCloneError
+    from ..errors import BlandCloneError
 
     get = getattr(client, "get_voice_settings", None)
     if get is None:
@@ -188,7 +188,7 @@ def build_plan(
     there); ``on_hashed`` sees the valid voices, their hashed samples and the lock before the
     service is asked. Without a key and with ``need_service`` False the service's side is
     unknown."""
-    from . import lockfile, plan
+    from .. import lockfile, plan
 
     specs = load_manifest(out, path)
     checked = check_specs(out, path, specs, quality=False, annotate=annotate)
@@ -225,7 +225,7 @@ def build_plan(
     known: dict[str, dict[str, Any] | None] = {}
     if client is not None and live is not None:
         # read the settings the plan compares, several at a time
-        from .names import name_key
+        from ..names import name_key
 
         ids_by_key = {name_key(lv.name): lv.voice_id for lv in lock}
         live_ids = {v.id for v in live}
@@ -282,7 +282,7 @@ def _share_connections(client: Client) -> None:
 
 
 def summary_line(steps: list[Step]) -> str:
-    from .plan import summary
+    from ..plan import summary
 
     c = summary(steps)
     parts = [
@@ -309,7 +309,7 @@ def summary_line(steps: list[Step]) -> str:
 
 
 def plan_json(p: Planned) -> dict[str, Any]:
-    from .plan import summary
+    from ..plan import summary
 
     return {
         "ok": not p.invalid,

@@ -2,9 +2,9 @@
 
 from typing import Any
 
+from ...safetext import one_line
 from .. import common
 from ..options import Connection, with_connection
-from ..safetext import one_line
 
 
 @with_connection
@@ -16,8 +16,8 @@ def models(*, conn: Connection) -> None:
 
       bland-clone models --json
     """
-    from ..api.client import Client
-    from ..voice_ops import models as read_models
+    from ...api.client import Client
+    from ...ops.voices import models as read_models
 
     out = conn.output()
     settings = common.get_settings(out, conn)

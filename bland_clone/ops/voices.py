@@ -9,11 +9,11 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import voice_settings
-from .errors import InputError
+from .. import voice_settings
+from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .api.client import Client, Voice
+    from ..api.client import Client, Voice
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def read_settings(client: Client, ref: str) -> VoiceSettings:
 def change_settings(client: Client, ref: str, values: dict[str, Any]) -> VoiceSettings:
     """Check ``values`` against the voice's engine and the service's limits, then send them.
     Nothing is sent when a check fails (an InputError naming every problem)."""
-    from . import limits as L
+    from .. import limits as L
 
     current = read_settings(client, ref)
     # No `limits` in the answer: the documented ranges (V2's widest), and the service decides.
@@ -82,7 +82,7 @@ def _as_limit_type(value: Any, rule: Any) -> Any:
 
 def rate(client: Client, ref: str, rating: int) -> dict[str, Any]:
     """Rate a voice 1-5 (checked here first); the service's answer, with the voice's name."""
-    from . import limits
+    from .. import limits
 
     if not limits.RATING_MIN <= rating <= limits.RATING_MAX:
         raise InputError(limits.RATING_INVALID)
@@ -128,7 +128,7 @@ class NameCheck:
 
 def check_name(client: Client | None, name: str) -> NameCheck:
     """The local rules first; the service is asked only when they pass and a client is given."""
-    from .validation import check_name as local_rules
+    from ..validation import check_name as local_rules
 
     problems = local_rules(name)
     if any(p.severity == "error" for p in problems) or client is None:
@@ -149,7 +149,7 @@ def samples_to_delete(client: Client, ref: str, sample_ids: list[str]) -> Sample
     wanted = list(dict.fromkeys(sample_ids))
     missing = [s for s in wanted if s not in have]
     if missing:
-        from .voice_settings import show_value
+        from ..voice_settings import show_value
 
         listing = ", ".join(show_value(m) for m in missing)
         known = ", ".join(have) or "none"

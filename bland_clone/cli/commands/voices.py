@@ -5,10 +5,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ...errors import InputError, UsageError
+from ...safetext import one_line
 from .. import common
-from ..errors import InputError, UsageError
 from ..options import Connection, YesOpt, with_connection
-from ..safetext import one_line
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -120,7 +120,7 @@ def rename(
     conn: Connection,
 ) -> None:
     """Rename a voice. The new name is checked locally first, by the same rules as clone."""
-    from ..validation import check_name
+    from ...validation import check_name
 
     out = conn.output()
     problems = check_name(new_name)
@@ -180,7 +180,7 @@ def delete(
 
 
 def _settings_table(out: common.Output, view: Any) -> None:
-    from ..voice_settings import applies_to, describe_limit
+    from ...voice_settings import applies_to, describe_limit
 
     out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
     out.line(f"Engine:\t{one_line(str(view.service or '-'))}")
@@ -227,7 +227,7 @@ def settings(
 
       bland-clone voices settings Narrator --json
     """
-    from ..voice_ops import read_settings
+    from ...ops.voices import read_settings
 
     out = conn.output()
     view = read_settings(conn.client(out), voice)
@@ -271,7 +271,7 @@ def set_(
 
       bland-clone voices set Narrator --consistency 0.8 --expressiveness 0.3
     """
-    from ..voice_ops import change_settings
+    from ...ops.voices import change_settings
 
     values: dict[str, Any] = {
         k: v
@@ -305,11 +305,11 @@ def rate(
     conn: Connection,
 ) -> None:
     """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate)."""
-    from .. import voice_ops
+    from ...ops import voices as voice_ops
 
     out = conn.output()
     if not 1 <= rating <= 5:
-        from .. import limits
+        from ... import limits
 
         raise InputError(limits.RATING_INVALID)
     got = voice_ops.rate(conn.client(out), voice, rating)
@@ -342,7 +342,7 @@ def shared(
 
       bland-clone voices shared --search narrator --language en
     """
-    from .. import voice_ops
+    from ...ops import voices as voice_ops
 
     out = conn.output()
     page = voice_ops.shared(
@@ -412,7 +412,7 @@ def check_name_(
 
     Exit 0 when the name can be used, 1 when it cannot.
     """
-    from .. import voice_ops
+    from ...ops import voices as voice_ops
 
     out = conn.output()
     local = voice_ops.check_name(None, name)
@@ -433,7 +433,7 @@ def check_name_(
     else:
         result = voice_ops.check_name(common.make_client(out, settings, conn), name)
     if result.available is False:
-        from .. import limits
+        from ... import limits
 
         raise InputError(limits.NAME_TAKEN, payload={"name": name, "available": False})
     said = "is available" if result.available else "passes the local rules"

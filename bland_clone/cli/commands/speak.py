@@ -5,8 +5,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .. import common, limits
-from ..errors import UsageError
+from ... import limits
+from ...errors import UsageError
+from ...safetext import one_line
+from .. import common
 from ..options import (
     Connection,
     ExpressivenessOpt,
@@ -15,7 +17,6 @@ from ..options import (
     StabilityOpt,
     with_connection,
 )
-from ..safetext import one_line
 
 FormatOpt = Annotated[
     str,
@@ -107,7 +108,7 @@ def speak(
         raise UsageError("Missing argument 'TEXT': the text to speak.")
     if output is None:
         raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
-    from .. import preview
+    from ...ops import preview
 
     common.check_output_path(output, force)
     req = preview.Request(text, fmt, language, expressiveness, stability)

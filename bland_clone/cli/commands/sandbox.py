@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 
 def sandbox(
@@ -37,7 +37,7 @@ def sandbox(
     import os
     import socket
 
-    from ..sandbox import Sandbox, SandboxState, make_server
+    from ...sandbox import Sandbox, SandboxState, make_server
 
     state = SandboxState(api_key=key or os.environ.get("BLAND_SANDBOX_KEY") or None)
     if port:  # Werkzeug would print its own message and exit 1: say it our way, exit 2

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import InputError
+from ...errors import InputError
 from ..options import Connection, ForceOpt, with_connection
 
 
@@ -46,9 +46,10 @@ def export(
     import os
     from pathlib import Path
 
-    from .. import adopt, lockfile
+    from ... import lockfile
+    from ...ops import adopt
+    from ...ops.workflow import live_settings
     from ..common import check_output_path
-    from ..workflow import live_settings
 
     out = conn.output()
     if not output.endswith(".toml"):

@@ -13,11 +13,11 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import limits, speech, voice_settings
-from .errors import InputError, UsageError
+from .. import limits, speech, voice_settings
+from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from .api.client import Client, Voice
+    from ..api.client import Client, Voice
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -136,7 +136,7 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
     """Speak ``req`` with ``voice`` and write ``target``: through /v2/tts when the service
     offers it, else /v1/speak. Raises before anything is written when the service's offer
     (GET /v2/models) does not include what was asked."""
-    from .common import write_output
+    from ..cli.common import write_output
 
     notes = []
     if (req.expressiveness is not None or req.stability is not None) and (
@@ -146,7 +146,7 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
             f"--expressiveness and --stability are calibrated for V3 voices; {voice.name!r} is "
             f"a {limits.engine_label(voice.service)} voice."
         )
-    from .errors import ServiceError
+    from ..errors import ServiceError
 
     try:
         models = client.tts_models()
@@ -230,7 +230,7 @@ def _to_target(
 ) -> bytes:
     """The service's audio turned into what the file's extension asks for."""
     if container == "wav" and data[:4] != b"RIFF":
-        from .errors import ServiceError
+        from ..errors import ServiceError
 
         raise ServiceError(f"{endpoint} answered something that is not a WAV file.")
     if target.convert is None:
@@ -265,6 +265,6 @@ def _wav_payload(data: bytes) -> bytes:
         if cid == b"data":
             return data[at + 8 : at + 8 + size]
         at += 8 + size + (size & 1)
-    from .errors import ServiceError
+    from ..errors import ServiceError
 
     raise ServiceError("The service's WAV has no data chunk.")

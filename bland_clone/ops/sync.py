@@ -19,13 +19,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import limits
-from .errors import BlandCloneError
-from .names import name_key
+from .. import limits
+from ..errors import BlandCloneError
+from ..names import name_key
 
 if TYPE_CHECKING:
-    from .api.client import Client
-    from .manifest import VoiceSpec
+    from ..api.client import Client
+    from ..manifest import VoiceSpec
 
 #: Seconds a step already running may take to finish after Ctrl-C before the command exits.
 GRACE_AFTER_INTERRUPT = 1.0

@@ -15,10 +15,10 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .safetext import clean, json_text, one_line
+from ..safetext import clean, json_text, one_line
 
 if TYPE_CHECKING:
-    from .validation import Report
+    from ..validation import Report
 
 Mode = Literal["human", "json", "quiet"]
 
@@ -192,7 +192,7 @@ class Output:
         from rich.console import Console
         from rich.text import Text
 
-        from .audio.quality import level_strip
+        from ..audio.quality import level_strip
 
         console = Console(stderr=to_stderr, highlight=False)
         width = max(len(f.name) for f in report.files)

@@ -4,10 +4,10 @@ from typing import Annotated
 
 import typer
 
+from ...errors import InputError, UsageError
+from ...safetext import one_line
 from .. import common
-from ..errors import InputError, UsageError
 from ..options import Connection, ForceOpt, WavOutOpt, YesOpt, with_connection
-from ..safetext import one_line
 from .voices import VoiceArg, _samples_table
 
 app = typer.Typer(help="See a voice's samples: list, get, delete.", no_args_is_help=True)
@@ -98,7 +98,7 @@ def delete(
     """
     import sys
 
-    from ..voice_ops import samples_to_delete
+    from ...ops.voices import samples_to_delete
 
     out = conn.output()
     if not yes and not sys.stdin.isatty():

@@ -5,8 +5,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ...errors import UsageError
 from .. import common
-from ..errors import UsageError
 from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 
 app = typer.Typer(help="Show settings and write config profiles.", no_args_is_help=True)
@@ -24,8 +24,8 @@ def show(
 
     The API key is masked; an api_key_command is not run.
     """
-    from ..api.client import mask
-    from ..settings import config_path
+    from ...api.client import mask
+    from ...settings import config_path
 
     out = common.make_output(json_)
     s = common.get_settings(out, Connection(api_url=api_url, profile=profile))
@@ -72,7 +72,7 @@ def set_(
 
       bland-clone config set api_key_command "pass show bland/api-key"
     """
-    from ..settings import config_path, update_config
+    from ...settings import config_path, update_config
 
     if key not in SETTABLE:
         raise UsageError(f"Unknown setting {key!r}; settable: {', '.join(SETTABLE)}")
@@ -102,6 +102,6 @@ def set_(
 
     update_config(path, change)
     shown = "(hidden)" if key == "api_key" else value
-    from ..safetext import clean
+    from ...safetext import clean
 
     print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=sys.stderr)
