@@ -132,7 +132,7 @@ class UploadPlan:
 
     def lines(self, api_url: str) -> list[str]:
         """The request as a dry run prints it."""
-        from ..cli.output import fmt_duration, fmt_size
+        from ..units import fmt_duration, fmt_size
 
         out = [
             f"{self.method} {api_url.rstrip('/')}{self.path}",

@@ -3,12 +3,12 @@
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from .. import limits
+from ..ops import session
 from ..settings import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ StabilityOpt = Annotated[
         show_default=False,
     ),
 ]
+VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
 ]
@@ -167,17 +168,9 @@ FormatOpt = Annotated[
 ]
 
 
-@dataclass
-class Connection:
-    """The options every command that talks to the service shares."""
-
-    json: bool = False
-    quiet: bool = False
-    api_url: Optional[str] = None
-    profile: Optional[str] = None
-    timeout: float = DEFAULT_TIMEOUT
-    verbose: bool = False
-    allow_insecure: bool = False
+class Connection(session.Connection):
+    """The options every command that talks to the service shares (json and quiet choose the
+    output; the rest say where and how to reach the service)."""
 
     def output(self, fmt: Optional[str] = None) -> "Output":
         from .common import make_output
@@ -186,9 +179,7 @@ class Connection:
 
     def client(self, out: "Output") -> "Client":
         """Settings resolved (flag > environment > profile > default) and a client made."""
-        from .common import get_settings, make_client
-
-        return make_client(out, get_settings(out, self), self)
+        return session.make_client(session.get_settings(out, self), self)
 
 
 _KW = inspect.Parameter.KEYWORD_ONLY

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..safetext import clean, json_text, one_line
+from ..units import fmt_duration, fmt_size
 
 if TYPE_CHECKING:
     from ..validation import Report
@@ -28,18 +29,6 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def fmt_size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f}KB"
-    return f"{size / (1024 * 1024):.1f}MB"
-
-
-def fmt_duration(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.2f}s"
 
 
 class Output:

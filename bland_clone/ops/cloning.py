@@ -9,14 +9,14 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..cli import common
-from ..cli.options import Connection
-from ..cli.output import Output
 from ..errors import UsageError
+from . import inputs, session
+from .notes import Notes
+from .session import Connection
 
 
 def clone_voice(
-    out: Output,
+    out: Notes,
     files: Sequence[str],
     *,
     name: str,
@@ -34,23 +34,24 @@ def clone_voice(
     """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
+        from ..files import check_writable
         from ..validation import validate_upload
         from . import preview as previews
 
-        common.check_engine(engine)
+        inputs.check_engine(engine)
         preview_req = preview_target = None
         if preview is not None:
             if not preview_output:
                 raise UsageError("--preview needs --output FILE for the audio.")
-            common.check_output_path(preview_output, force)
+            check_writable(preview_output, force)
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
-        infos = common.checked_files(files, send_engine=engine)
+        infos = inputs.inspect_files(files, send_engine=engine)
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
-        common.enforce(out, report, show=dry_run)
-        settings = common.get_settings(out, conn)
+        inputs.enforce(out, report, show=dry_run)
+        settings = session.get_settings(out, conn)
         from ..api.upload import UploadPlan
 
         plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
@@ -73,12 +74,13 @@ def clone_voice(
                 from ..limits import NAME_TAKEN
 
                 raise InputError(NAME_TAKEN, payload=result)
-            common.print_plan(out, plan, settings.api_url)
+            for line in plan.lines(settings.api_url):
+                out.line(line)
             out.info("Dry run: nothing was sent.")
             return result
 
-        client = common.make_client(out, settings, conn)
-        total = sum(f.size or 0 for f in infos)
+        client = session.make_client(settings, conn)
+        total = inputs.total_size(infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
             res = client.send_clone(plan, progress=progress)
         if res.recovered:
@@ -107,31 +109,22 @@ def clone_voice(
 
 
 @contextlib.contextmanager
-def _prepared(out: Output, files: Sequence[str], prepare: bool) -> Iterator[Sequence[str]]:
+def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Sequence[str]]:
     """The files to upload: as given, or (--prepare) prepared into a temporary folder."""
     if not prepare:
         yield files
         return
     import tempfile
 
-    from ..cli.commands.prepare import prepare_files
+    from .preparing import prepare_files
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
-        prepared = prepare_files(_Diagnostics(out), list(files), tmp + "/")
-        yield [o["output"] for o in prepared["outputs"]]
+        # the prepared files' report is not shown: clone checks what it sends right after
+        prepared = prepare_files(out, list(files), tmp + "/")
+        yield [o["output"] for o in prepared.doc["outputs"]]
 
 
-class _Diagnostics(Output):
-    """The prepare step inside clone: its notes go to stderr, its report nowhere."""
-
-    def __init__(self, parent: Output) -> None:
-        super().__init__(parent.mode)
-
-    def report(self, report: Any, *, to_stderr: bool = False) -> None:
-        return None
-
-
-def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
+def _preview(out: Notes, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
     from ..errors import BlandCloneError
@@ -150,12 +143,12 @@ def _preview(out: Output, client: Any, voice: Any, req: Any, target: Any) -> dic
     return {"ok": True, **p.to_dict()}
 
 
-def _name_check(out: Output, settings: Any, name: str, conn: Connection) -> bool | None:
+def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool | None:
     """With a key, ask the service whether the name is free; without one, stay offline."""
     if not settings.has_key:
         out.info("Name not checked with the service (no API key; the dry run stays offline).")
         return None
-    client = common.make_client(out, settings, conn)
+    client = session.make_client(settings, conn)
     free = client.check_name(name)
     out.info(f"Name {name!r} is {'available' if free else 'already taken'}.")
     return free

@@ -136,7 +136,7 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
     """Speak ``req`` with ``voice`` and write ``target``: through /v2/tts when the service
     offers it, else /v1/speak. Raises before anything is written when the service's offer
     (GET /v2/models) does not include what was asked."""
-    from ..cli.common import write_output
+    from ..files import write_file
 
     notes = []
     if (req.expressiveness is not None or req.stability is not None) and (
@@ -183,7 +183,7 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
         size = got.save(target.path)  # streamed to disk, complete or absent
     else:
         data = _to_target(got.endpoint, got.read(), container, encoding, rate, target)
-        write_output(target.path, data)
+        write_file(target.path, data)
         size = len(data)
     return Preview(
         target.path,

@@ -1,6 +1,6 @@
 """Voices as code, the parts `validate`, `plan`, `apply` and `export` share: manifests checked in
-parallel, the plan built from the manifest, the lock and the service, and how a plan is shown
-(a table, JSON, and GitHub's job summary)."""
+parallel, and the plan built from the manifest, the lock and the service. (How a plan is shown
+is bland_clone.cli.plans.)"""
 
 from __future__ import annotations
 
@@ -10,46 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli import common
 from ..errors import InputError
+from . import inputs, session
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..cli.options import Connection
-    from ..cli.output import Output
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
     from ..plan import Step
     from ..validation import Report
+    from .notes import Notes
+    from .session import Connection
 
 #: Threads for local checks and hashing (files, not the CPU, are the limit for headers).
 LOCAL_WORKERS = min(8, (os.cpu_count() or 2) * 2)
 #: Requests in flight when reading many voices' settings.
 READ_WORKERS = 8
 
-COLOURS = {
-    "create": "green",
-    "created": "green",
-    "adopt": "cyan",
-    "present": "cyan",
-    "nothing": "cyan",
-    "replace": "yellow",
-    "replaced": "yellow",
-    "update settings": "yellow",
-    "rename": "yellow",
-    "renamed": "yellow",
-    "settings updated": "yellow",
-    "missing on the service": "magenta",
-    "delete": "red",
-    "deleted": "red",
-    "failed": "red",
-    "invalid": "red",
-    "interrupted": "red",
-    "would create": "yellow",
-}
 
 
-def load_manifest(out: Output, path: str) -> list[VoiceSpec]:
+def load_manifest(out: Notes, path: str) -> list[VoiceSpec]:
     """Parse the manifest; on problems, annotate each with its line and re-raise."""
     from .. import manifest
 
@@ -62,7 +42,7 @@ def load_manifest(out: Output, path: str) -> list[VoiceSpec]:
 
 
 def check_specs(
-    out: Output,
+    out: Notes,
     path: str,
     specs: list[VoiceSpec],
     *,
@@ -78,7 +58,7 @@ def check_specs(
 
     def one(spec: VoiceSpec) -> tuple[VoiceSpec, Report]:
         # what is sent: formats the service does not read are converted to WAV first
-        infos = common.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
+        infos = inputs.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
         report = validate_upload(
             infos,
             name=spec.name,
@@ -109,28 +89,10 @@ def check_specs(
 
 
 def check_manifest(
-    out: Output, path: str, *, quality: bool = True, strict: bool = False
+    out: Notes, path: str, *, quality: bool = True, strict: bool = False
 ) -> list[tuple[Any, Any]]:
     """Every voice of the manifest checked as its own upload: [(VoiceSpec, Report)]."""
     return check_specs(out, path, load_manifest(out, path), quality=quality, strict=strict)
-
-
-def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
-    d = report.to_dict()
-    for e in d["errors"] + d["warnings"]:
-        e["voice"] = spec.name
-    return {"name": spec.name, "line": spec.line, **d}
-
-
-def show_voice_reports(
-    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
-) -> None:
-    for spec, report in checked:
-        if only_bad and report.ok:
-            continue
-        status = "ok" if report.ok else "refused"
-        out.line(f"voice {spec.name!r} (line {spec.line}): {status}")
-        out.report(report)
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -172,7 +134,7 @@ def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
 
 
 def build_plan(
-    out: Output,
+    out: Notes,
     path: str,
     conn: Connection,
     *,
@@ -215,11 +177,11 @@ def build_plan(
     cache.save()
     if on_hashed is not None:  # local work that can overlap with the service's answers
         on_hashed(valid, samples, lock)
-    settings = common.get_settings(out, conn)
+    settings = session.get_settings(out, conn)
     client = None
     live = None
     if settings.has_key or need_service:
-        client = common.make_client(out, settings, conn)
+        client = session.make_client(settings, conn)
         _share_connections(client)
         live = client.list_voices()
     known: dict[str, dict[str, Any] | None] = {}
@@ -276,114 +238,3 @@ def _share_connections(client: Client) -> None:
                 prefix,
                 HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=old.max_retries),
             )
-
-
-# -- showing a plan ---------------------------------------------------------------------------
-
-
-def summary_line(steps: list[Step]) -> str:
-    from ..plan import summary
-
-    c = summary(steps)
-    parts = [
-        f"{c.get('create', 0)} to create",
-        f"{c.get('replace', 0)} to replace",
-        f"{c.get('update settings', 0)} settings to update",
-        *([f"{c['rename']} to rename"] if c.get("rename") else []),
-        f"{c.get('delete', 0)} to delete",
-    ]
-    extra = [
-        f"{c[k]} {label}"
-        for k, label in (
-            ("adopt", "to adopt"),
-            ("missing on the service", "missing on the service"),
-            ("nothing", "unchanged"),
-            ("not in the manifest", "not in the manifest"),
-            ("unmanaged", "unmanaged"),
-            ("invalid", "invalid"),
-            ("unknown", "unknown (no key)"),
-        )
-        if c.get(k)
-    ]
-    return "Plan: " + ", ".join(parts) + ("; " + ", ".join(extra) if extra else "") + "."
-
-
-def plan_json(p: Planned) -> dict[str, Any]:
-    from ..plan import summary
-
-    return {
-        "ok": not p.invalid,
-        "manifest": p.manifest,
-        "lock": str(p.lock_path),
-        "changes": p.changes,
-        "summary": summary(p.steps),
-        "voices": [s.to_dict() for s in p.steps],
-        "errors": [],
-    }
-
-
-def show_plan(out: Output, p: Planned) -> None:
-    out.table(
-        ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        colours=COLOURS,
-    )
-    out.line(summary_line(p.steps))
-
-
-def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
-    """A Markdown table on the GitHub Actions job summary page ($GITHUB_STEP_SUMMARY)."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-
-    def cell(text: str) -> str:
-        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-        for ch in "\\`*_[]<>|":
-            text = text.replace(ch, "\\" + ch)
-        return text or " "
-
-    code = "".join(c if c.isprintable() and c != "`" else "?" for c in title)
-    lines = [f"### `{code}`", "", "| " + " | ".join(columns) + " |"]
-    lines.append("|" + "---|" * len(columns))
-    lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
-    if footer:
-        lines += ["", cell(footer)]
-    try:
-        with open(target, "a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n\n")
-    except OSError:
-        pass  # the summary is a courtesy; the log has everything
-
-
-def run_plan(
-    out: Output,
-    path: str,
-    conn: Connection,
-    *,
-    prune: bool = False,
-    detailed_exitcode: bool = False,
-) -> int:
-    """`plan` and `apply --plan`: show the plan; the exit code --detailed-exitcode asks for."""
-    p = build_plan(out, path, conn, prune=prune)
-    job_summary(
-        f"bland-clone plan {path}",
-        ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        summary_line(p.steps),
-    )
-    if p.invalid:
-        show_plan(out, p)
-        doc = plan_json(p)
-        raise InputError(
-            f"{len(p.invalid)} voice(s) fail validation; fix them before applying.",
-            errors=[
-                {"error": "Validation Error", "message": f"{name}: {why}", "voice": name}
-                for name, why in p.invalid.items()
-            ],
-            payload={k: v for k, v in doc.items() if k not in ("ok", "errors")},
-        )
-    out.result(plan_json(p), lambda: show_plan(out, p))
-    return 2 if detailed_exitcode and p.changes else 0

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ...ops import inputs, session
 from .. import common
 from ..options import (
     Connection,
@@ -32,10 +33,10 @@ def add_samples_to_voice(
     from ...validation import validate_upload
 
     conn = conn or Connection()
-    infos = common.checked_files(files, send_engine="v1")
+    infos = inputs.inspect_files(files, send_engine="v1")
     report = validate_upload(infos, engine="v1")
-    common.enforce(out, report, show=dry_run)
-    settings = common.get_settings(out, conn)
+    inputs.enforce(out, report, show=dry_run)
+    settings = session.get_settings(out, conn)
     if dry_run:
         from ...api.upload import UploadPlan
 
@@ -51,7 +52,7 @@ def add_samples_to_voice(
             "warnings": [p.to_dict() for p in report.warnings],
             "errors": [],
         }
-    client = common.make_client(out, settings, conn)
+    client = session.make_client(settings, conn)
     v = client.find_voice(voice)
     if (v.service or "").upper() in SINGLE_SAMPLE_SERVICES:
         raise InputError(
@@ -62,7 +63,7 @@ def add_samples_to_voice(
     existing = len(client.voice_samples(v.id))
     report = validate_upload(infos, engine="v1", existing_samples=existing)
     if not report.ok:
-        common.enforce(out, report)
+        inputs.enforce(out, report)
     total = sum(f.size or 0 for f in infos)
     with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
         samples = client.add_samples(v.id, infos, progress=progress)

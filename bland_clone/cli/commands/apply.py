@@ -6,11 +6,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ...errors import BlandCloneError, ExitCode, InputError, UsageError
-from ...ops.workflow import (  # re-exported: validate checks manifests with them
-    check_manifest,
-    show_voice_reports,
-    voice_report_json,
-)
 from ..options import (
     Connection,
     DryRunOpt,
@@ -19,13 +14,13 @@ from ..options import (
     with_connection,
 )
 from ..output import Output
+from ..plans import show_voice_reports, voice_report_json
 
 if TYPE_CHECKING:
     from ...lockfile import LockedVoice
     from ...ops.workflow import Planned
     from ...plan import Step
 
-__all__ = ["apply", "apply_manifest", "check_manifest", "show_voice_reports", "voice_report_json"]
 
 #: Plan actions that upload a voice.
 UPLOADS = ("create", "replace", "missing on the service")
@@ -403,7 +398,7 @@ def _result(rows: list[dict[str, Any]], *, dry_run: bool) -> dict[str, Any]:
 
 
 def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
-    from ...ops.workflow import COLOURS
+    from ..plans import COLOURS
 
     out.table(
         ["Name", "Status", "Voice id", "Detail"],
@@ -413,7 +408,7 @@ def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
 
 
 def _job_summary(p: "Planned", rows: list[dict[str, Any]]) -> None:
-    from ...ops.workflow import job_summary
+    from ..plans import job_summary
 
     job_summary(
         f"bland-clone apply {p.manifest}",
@@ -507,7 +502,7 @@ def apply(
     if detailed_exitcode and not plan:
         raise UsageError("--detailed-exitcode goes with --plan (or use 'bland-clone plan').")
     if plan:
-        from ...ops.workflow import run_plan
+        from ..plans import run_plan
 
         code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)
         if code:

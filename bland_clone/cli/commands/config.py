@@ -6,6 +6,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ...errors import UsageError
+from ...ops import session
 from .. import common
 from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 
@@ -28,7 +29,7 @@ def show(
     from ...settings import config_path
 
     out = common.make_output(json_)
-    s = common.get_settings(out, Connection(api_url=api_url, profile=profile))
+    s = session.get_settings(out, Connection(api_url=api_url, profile=profile))
     key = s._key  # an api_key_command is not run just to show the settings
     shown_key = mask(key) if key else ("(from api_key_command)" if s.has_key else None)
     rows = [

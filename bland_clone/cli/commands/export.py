@@ -47,14 +47,14 @@ def export(
     from pathlib import Path
 
     from ... import lockfile
+    from ...files import check_writable
     from ...ops import adopt
     from ...ops.workflow import live_settings
-    from ..common import check_output_path
 
     out = conn.output()
     if not output.endswith(".toml"):
         raise InputError(f"{output}: a manifest's name ends in .toml (e.g. voices.toml).")
-    check_output_path(output, force)
+    check_writable(output, force)
     lock_path = lockfile.lock_path(output)
     if lock_path.exists() and not force:
         raise InputError(f"{lock_path} exists; use --force to overwrite it.")
@@ -80,9 +80,9 @@ def export(
             )
         )
     entries = adopt.lock_entries(exported, base)
-    from ..common import write_output
+    from ...files import write_file
 
-    write_output(output, adopt.render_manifest(exported).encode("utf-8"))
+    write_file(output, adopt.render_manifest(exported).encode("utf-8"))
     lockfile.write(lock_path, entries)
     rows: list[dict[str, Any]] = [
         {

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from ...ops import session
 from ...safetext import one_line
-from .. import common
 from ..options import Connection, with_connection
 
 
@@ -20,9 +20,9 @@ def models(*, conn: Connection) -> None:
     from ...ops.voices import models as read_models
 
     out = conn.output()
-    settings = common.get_settings(out, conn)
+    settings = session.get_settings(out, conn)
     if settings.has_key:
-        client = common.make_client(out, settings, conn)
+        client = session.make_client(settings, conn)
     else:
         client = Client.keyless(
             settings.api_url, timeout=conn.timeout, allow_insecure=conn.allow_insecure

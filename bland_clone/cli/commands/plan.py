@@ -40,7 +40,7 @@ def plan(
 
       bland-clone plan voices.toml --detailed-exitcode --json
     """
-    from ...ops.workflow import run_plan
+    from ..plans import run_plan
 
     out = conn.output(fmt)
     code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ...errors import InputError, UsageError
-from .. import common
+from ...files import check_writable
 from ..options import Connection, ForceOpt, with_connection
 
 if TYPE_CHECKING:
@@ -375,9 +375,9 @@ def _unattended(
 
     from ...audio import recording as rec
 
-    common.check_output_path(output, force)
+    check_writable(output, force)
     prepared = rec.prepared_path(output)
-    common.check_output_path(prepared, force)
+    check_writable(prepared, force)
     out.info(f"Microphone: {dev.name} ({dev.rate} Hz)")
     with rec.Microphone(dev) as mic:
         room = rec.measure_room(mic)

@@ -5,10 +5,10 @@ from typing import Annotated
 import typer
 
 from ...errors import InputError, UsageError
+from ...files import check_writable
 from ...safetext import one_line
 from .. import common
-from ..options import Connection, ForceOpt, WavOutOpt, YesOpt, with_connection
-from .voices import VoiceArg, _samples_table
+from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
 
 app = typer.Typer(help="See a voice's samples: list, get, delete.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def list_(
 
     def human() -> None:
         if samples:
-            _samples_table(out, samples)
+            common.samples_table(out, samples)
         else:
             out.info(
                 f"{v.name!r} has no samples the service exposes ({v.service or 'unknown'} voice)."
@@ -55,7 +55,7 @@ def get(
     older .../{sample_id}/audio when a service does not know it.
     """
     out = conn.output()
-    common.check_output_path(output, force)
+    check_writable(output, force)
     client = conn.client(out)
     v = client.find_voice(voice)
     ids = [str(s.get("id")) for s in client.voice_samples(v.id)]

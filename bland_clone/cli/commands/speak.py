@@ -7,8 +7,8 @@ import typer
 
 from ... import limits
 from ...errors import UsageError
+from ...files import check_writable
 from ...safetext import one_line
-from .. import common
 from ..options import (
     Connection,
     ExpressivenessOpt,
@@ -110,7 +110,7 @@ def speak(
         raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
     from ...ops import preview
 
-    common.check_output_path(output, force)
+    check_writable(output, force)
     req = preview.Request(text, fmt, language, expressiveness, stability)
     target = preview.check(req, output)
     client = conn.client(out)

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...ops import inputs
 from .. import common
 from ..options import EngineOpt, FilesArg, FormatOpt, GenderOpt, JsonOpt, QuietOpt
 
@@ -21,9 +22,9 @@ def validate_files(
     """Inspect and check files as one upload; the plain function behind the command."""
     from ...validation import validate_upload
 
-    common.check_engine(engine)
+    inputs.check_engine(engine)
     return validate_upload(
-        common.checked_files(paths),
+        inputs.inspect_files(paths),
         name=name,
         gender=gender,
         engine=engine,
@@ -95,7 +96,7 @@ def validate(
     out.report(report)
     out.annotate_report(report)
     if not report.ok:
-        raise common.refuse(report, what="these files would be refused")
+        raise inputs.refuse(report, what="these files would be refused")
     out.result(report.to_dict())
     if out.mode == "human":
         n = len(report.files)
@@ -119,9 +120,9 @@ def validate_takes(
     from ...errors import InputError
     from ...validation import best_take, validate_each
 
-    common.check_engine(engine)
+    inputs.check_engine(engine)
     report = validate_each(
-        common.checked_files(paths), engine=engine, quality=quality, strict=strict
+        inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict
     )
     best = best_take(report)
     out.report(report)
@@ -143,7 +144,8 @@ def validate_manifest(
     out: common.Output, path: str, *, quality: bool = True, strict: bool = False
 ) -> None:
     from ...errors import InputError
-    from .apply import check_manifest, show_voice_reports, voice_report_json
+    from ...ops.workflow import check_manifest
+    from ..plans import show_voice_reports, voice_report_json
 
     checked = check_manifest(out, path, quality=quality, strict=strict)
     show_voice_reports(out, checked)

@@ -6,17 +6,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ...errors import InputError, UsageError
+from ...ops import session
 from ...safetext import one_line
 from .. import common
-from ..options import Connection, YesOpt, with_connection
+from ..options import Connection, VoiceArg, YesOpt, with_connection
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
     no_args_is_help=True,
 )
-
-VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
-
 
 @app.command("list")
 @with_connection
@@ -89,26 +87,9 @@ def show(
             out.line(f"{label}:\t{one_line(value)}")
         out.line(f"Samples:\t{len(samples)}")
         if samples:
-            _samples_table(out, samples)
+            common.samples_table(out, samples)
 
     out.result({"ok": True, "voice": v.to_dict(), "samples": samples, "errors": []}, human)
-
-
-def _samples_table(out: common.Output, samples: list[dict[str, Any]]) -> None:
-    out.table(
-        ["Sample id", "Duration", "Created", "Transcription"],
-        [
-            [
-                str(s.get("id", "")),
-                f"{s['duration_seconds']:.2f}s"
-                if isinstance(s.get("duration_seconds"), (int, float))
-                else "-",
-                str(s.get("created_at") or "-"),
-                str(s.get("transcription") or ""),
-            ]
-            for s in samples
-        ],
-    )
 
 
 @app.command("rename")
@@ -426,12 +407,12 @@ def check_name_(
             errors=[p.to_dict() for p in errors],
             payload={"name": name, "available": None},
         )
-    settings = common.get_settings(out, conn)
+    settings = session.get_settings(out, conn)
     if not settings.has_key:
         out.info("Not asked of the service: no API key (the local rules pass).")
         result = local
     else:
-        result = voice_ops.check_name(common.make_client(out, settings, conn), name)
+        result = voice_ops.check_name(session.make_client(settings, conn), name)
     if result.available is False:
         from ... import limits
 

@@ -1,0 +1,167 @@
+"""How manifests' checks and plans are shown: voice reports, the plan table, its JSON, GitHub's
+job summary. (The checks and the plan themselves are bland_clone.ops.workflow.)"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..ops.session import Connection
+    from ..ops.workflow import Planned
+    from ..plan import Step
+    from .output import Output
+
+COLOURS = {
+    "create": "green",
+    "created": "green",
+    "adopt": "cyan",
+    "present": "cyan",
+    "nothing": "cyan",
+    "replace": "yellow",
+    "replaced": "yellow",
+    "update settings": "yellow",
+    "rename": "yellow",
+    "renamed": "yellow",
+    "settings updated": "yellow",
+    "missing on the service": "magenta",
+    "delete": "red",
+    "deleted": "red",
+    "failed": "red",
+    "invalid": "red",
+    "interrupted": "red",
+    "would create": "yellow",
+}
+
+
+def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
+    d = report.to_dict()
+    for e in d["errors"] + d["warnings"]:
+        e["voice"] = spec.name
+    return {"name": spec.name, "line": spec.line, **d}
+
+
+def show_voice_reports(
+    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
+) -> None:
+    for spec, report in checked:
+        if only_bad and report.ok:
+            continue
+        status = "ok" if report.ok else "refused"
+        out.line(f"voice {spec.name!r} (line {spec.line}): {status}")
+        out.report(report)
+
+
+# -- showing a plan ---------------------------------------------------------------------------
+
+
+def summary_line(steps: list[Step]) -> str:
+    from ..plan import summary
+
+    c = summary(steps)
+    parts = [
+        f"{c.get('create', 0)} to create",
+        f"{c.get('replace', 0)} to replace",
+        f"{c.get('update settings', 0)} settings to update",
+        *([f"{c['rename']} to rename"] if c.get("rename") else []),
+        f"{c.get('delete', 0)} to delete",
+    ]
+    extra = [
+        f"{c[k]} {label}"
+        for k, label in (
+            ("adopt", "to adopt"),
+            ("missing on the service", "missing on the service"),
+            ("nothing", "unchanged"),
+            ("not in the manifest", "not in the manifest"),
+            ("unmanaged", "unmanaged"),
+            ("invalid", "invalid"),
+            ("unknown", "unknown (no key)"),
+        )
+        if c.get(k)
+    ]
+    return "Plan: " + ", ".join(parts) + ("; " + ", ".join(extra) if extra else "") + "."
+
+
+def plan_json(p: Planned) -> dict[str, Any]:
+    from ..plan import summary
+
+    return {
+        "ok": not p.invalid,
+        "manifest": p.manifest,
+        "lock": str(p.lock_path),
+        "changes": p.changes,
+        "summary": summary(p.steps),
+        "voices": [s.to_dict() for s in p.steps],
+        "errors": [],
+    }
+
+
+def show_plan(out: Output, p: Planned) -> None:
+    out.table(
+        ["Name", "Action", "Voice id", "Detail"],
+        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
+        colours=COLOURS,
+    )
+    out.line(summary_line(p.steps))
+
+
+def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
+    """A Markdown table on the GitHub Actions job summary page ($GITHUB_STEP_SUMMARY)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+
+    def cell(text: str) -> str:
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+        for ch in "\\`*_[]<>|":
+            text = text.replace(ch, "\\" + ch)
+        return text or " "
+
+    code = "".join(c if c.isprintable() and c != "`" else "?" for c in title)
+    lines = [f"### `{code}`", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
+    if footer:
+        lines += ["", cell(footer)]
+    try:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n\n")
+    except OSError:
+        pass  # the summary is a courtesy; the log has everything
+
+
+def run_plan(
+    out: Output,
+    path: str,
+    conn: Connection,
+    *,
+    prune: bool = False,
+    detailed_exitcode: bool = False,
+) -> int:
+    """`plan` and `apply --plan`: show the plan; the exit code --detailed-exitcode asks for."""
+    from ..ops.workflow import build_plan
+
+    p = build_plan(out, path, conn, prune=prune)
+    job_summary(
+        f"bland-clone plan {path}",
+        ["Name", "Action", "Voice id", "Detail"],
+        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
+        summary_line(p.steps),
+    )
+    if p.invalid:
+        show_plan(out, p)
+        doc = plan_json(p)
+        raise InputError(
+            f"{len(p.invalid)} voice(s) fail validation; fix them before applying.",
+            errors=[
+                {"error": "Validation Error", "message": f"{name}: {why}", "voice": name}
+                for name, why in p.invalid.items()
+            ],
+            payload={k: v for k, v in doc.items() if k not in ("ok", "errors")},
+        )
+    out.result(plan_json(p), lambda: show_plan(out, p))
+    return 2 if detailed_exitcode and p.changes else 0

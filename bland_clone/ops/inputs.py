@@ -1,0 +1,72 @@
+"""The files of an upload: inspected, converted to what the service reads, checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
+    from ..validation import Report
+    from .notes import Notes
+
+
+def check_engine(engine: str) -> None:
+    from .. import limits
+
+    if engine not in limits.ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(limits.ENGINES)}, not {engine!r}")
+
+
+def inspect_files(files: Sequence[str], *, send_engine: str | None = None) -> list[AudioInfo]:
+    """The files (folders expanded) read and described. With ``send_engine`` (an upload to that
+    engine), files the service does not read are converted to WAV first: the list holds what is
+    sent, each converted file with its original in ``source``."""
+    from ..audio.inspection import expand_paths, inspect_many
+
+    infos = inspect_many(expand_paths(files))
+    if send_engine is None:
+        return infos
+    return sendable(infos, send_engine)
+
+
+def sendable(infos: list[Any], engine: str) -> list[Any]:
+    """Convert what the service does not read (see :mod:`bland_clone.audio.convert`) into a
+    temporary folder removed when the program exits."""
+    from ..audio.convert import needs_conversion, to_wav
+
+    if not any(needs_conversion(i, engine) for i in infos):
+        return infos
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bland-clone-send-")
+    atexit.register(shutil.rmtree, folder, True)
+    return [to_wav(i, folder) if needs_conversion(i, engine) else i for i in infos]
+
+
+def total_size(infos: Sequence[Any]) -> int:
+    """The bytes an upload sends (files of unknown size count as 0)."""
+    return sum(i.size or 0 for i in infos)
+
+
+def enforce(notes: Notes, report: Report, *, show: bool = False) -> None:
+    """Before an upload: show the local checks' report on stderr (when it has something to say,
+    or ``show``), annotate it for GitHub, and stop when anything would be refused."""
+    if report.problems or show:
+        notes.report(report, to_stderr=True)
+    notes.annotate_report(report)
+    if not report.ok:
+        raise refuse(report)
+
+
+def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
+    n = len(report.errors)
+    return InputError(
+        f"{n} problem{'s' if n != 1 else ''} found; {what}.",
+        errors=[p.to_dict() for p in report.errors],
+        payload=report.to_dict() | {"ok": False},
+    )

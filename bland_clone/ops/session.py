@@ -1,0 +1,55 @@
+"""Settings and a client for the operations that talk to the service."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ..settings import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from ..api.client import Client
+    from ..settings import Settings
+    from .notes import Notes
+
+
+@dataclass
+class Connection:
+    """Where and how to reach the service: the options every command that talks to it shares
+    (plain values; the command line's Connection adds the output mode)."""
+
+    json: bool = False
+    quiet: bool = False
+    api_url: Optional[str] = None
+    profile: Optional[str] = None
+    timeout: float = DEFAULT_TIMEOUT
+    verbose: bool = False
+    allow_insecure: bool = False
+
+
+def get_settings(notes: Notes, conn: Connection) -> Settings:
+    """Settings resolved (flag > environment > profile > default); their warnings noted."""
+    from ..settings import resolve
+
+    s = resolve(api_url=conn.api_url, profile=conn.profile)
+    for w in s.warnings:
+        notes.warn(w)
+    return s
+
+
+def make_client(settings: Settings, conn: Connection) -> Client:
+    from ..api.client import Client
+
+    def trace(line: str) -> None:
+        from ..safetext import clean
+
+        print(clean(line), file=sys.stderr)
+
+    return Client(
+        settings.api_key(),
+        settings.api_url,
+        timeout=conn.timeout,
+        allow_insecure=conn.allow_insecure,
+        trace=trace if conn.verbose else None,
+    )
