@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +9,10 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from audiofiles import write_wav
-from servers import Service
-
 from bland_clone.__main__ import main
+
+from .audiofiles import write_wav
+from .servers import Service
 
 KEY = "sk-test-0123456789abcdef"
 

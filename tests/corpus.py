@@ -5,7 +5,7 @@ Each recording carries the quality causes a listener would name (``expect``: the
 without their ``quality_`` prefix), a strength (``clean``, ``mild``, ``strong``) and the causes
 that may come along without being wrong (``allow``: a hard-clipped take is also loud).
 
-    from corpus import build
+    from tests.corpus import build
     items = build(Path("/tmp/corpus"))   # cached: a second call reuses the files
 
 Used by tests/test_quality.py and bench/quality.py.

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audiofiles import streamed_wav, vbr_mp3_without_xing, write_wav
 
 from bland_clone.audio.inspection import expand_paths, inspect
+
+from .audiofiles import streamed_wav, vbr_mp3_without_xing, write_wav
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audiofiles import write_wav
-from conftest import KEY
-from servers import Service, closed_port
+from .audiofiles import write_wav
+from .conftest import KEY
+from .servers import Service, closed_port
 
 
 def test_clone_sends_the_documented_multipart_request(cli, service: Service, sample: Path) -> None:

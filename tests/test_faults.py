@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KEY
-from servers import BreakingProxy, Service
+
+from .conftest import KEY
+from .servers import BreakingProxy, Service
 
 HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audiofiles import write_wav
 
 from bland_clone.audio import decode
 from bland_clone.audio.inspection import inspect
+
+from .audiofiles import write_wav
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,

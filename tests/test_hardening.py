@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from audiofiles import write_wav
-from conftest import KEY
-from servers import BreakingProxy, Service
 
 from bland_clone import Client, InputError, inspect
+
+from .audiofiles import write_wav
+from .conftest import KEY
+from .servers import BreakingProxy, Service
 
 # -- names and file names -------------------------------------------------------------------
 

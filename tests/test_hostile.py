@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import KEY
-from servers import Service
+
+from .conftest import KEY
+from .servers import Service
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 WRONG_TYPES = json.dumps(

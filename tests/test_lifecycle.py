@@ -8,10 +8,11 @@ import wave
 from pathlib import Path
 
 import pytest
-from audiofiles import write_wav
-from servers import Service
 
 from bland_clone import limits
+
+from .audiofiles import write_wav
+from .servers import Service
 
 
 def test_voices_list_and_cloned_filter(cli, service: Service) -> None:

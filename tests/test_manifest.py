@@ -7,9 +7,9 @@ import stat
 import textwrap
 from pathlib import Path
 
-from audiofiles import write_wav
-from conftest import KEY
-from servers import Service, closed_port
+from .audiofiles import write_wav
+from .conftest import KEY
+from .servers import Service, closed_port
 
 
 def manifest(tmp_path: Path, body: str) -> Path:

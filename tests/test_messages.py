@@ -53,7 +53,10 @@ def test_messages_match_the_documented_ones(built: str, documented: str) -> None
 def test_every_documented_validation_message_is_in_the_limits_table() -> None:
     """If the seed gains or changes a message, this fails until limits.py follows."""
     if not SEED.exists():
-        pytest.skip("shared/seeds not beside the checkout")
+        pytest.skip(
+            f"the API contract {SEED} is not there: put the project's shared/ folder beside "
+            "this checkout (../shared) to compare limits.py with the documented messages"
+        )
     text = SEED.read_text()
     documented = set(re.findall(r'"message": "((?:[^"\\]|\\.)*)"', text))
     ours = {

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audiofiles import speech_like
 
 from bland_clone.audio.inspection import inspect
 from bland_clone.validation import validate_upload
+
+from .audiofiles import speech_like
 
 RATE = 16000
 
@@ -181,7 +182,7 @@ def test_prepare_never_writes_over_its_input(cli, recs: dict[str, Path], tmp_pat
 
 # -- the labelled corpus (tests/corpus.py): espeak-ng speech, faults made by code -----------------
 
-import corpus  # noqa: E402
+from . import corpus  # noqa: E402
 
 
 @pytest.fixture(scope="session")

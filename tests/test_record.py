@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import Service
+
+from .servers import Service
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from servers import Service
 
 from bland_clone.sandbox.voice_api import extras
+
+from .servers import Service
 
 
 def _tts_bodies(service: Service) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from servers import Service
+from .servers import Service
 
 
 def run_on_tty(

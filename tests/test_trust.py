@@ -12,8 +12,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from conftest import KEY
-from servers import BreakingProxy, HeaderTrickler, Listener, Service, endless, sized, trickle
+
+from .conftest import KEY
+from .servers import BreakingProxy, HeaderTrickler, Listener, Service, endless, sized, trickle
 
 HTML = {
     "body": b"<html><title>Bad Gateway</title></html>",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audiofiles import write_sparse_wav, write_wav
+from .audiofiles import write_sparse_wav, write_wav
 
 MB = 1024 * 1024
 

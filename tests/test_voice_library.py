@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import requests
-from servers import Service
 
 from bland_clone.sandbox.voice_api import extras
+
+from .servers import Service
 
 
 def _seen(service: Service, method: str) -> list[str]:

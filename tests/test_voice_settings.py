@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from servers import Service
-
 from bland_clone.api.client import Client
 from bland_clone.errors import APIError
 from bland_clone.sandbox.voice_api import extras
+
+from .servers import Service
 
 
 def _sent(service: Service, method: str, suffix: str) -> int:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from audiofiles import write_wav
-from conftest import KEY
-from servers import Faults, ServerThread, Service
 
 from bland_clone.sandbox import Sandbox, SandboxState
+
+from .audiofiles import write_wav
+from .conftest import KEY
+from .servers import Faults, ServerThread, Service
 
 THREE = """\
     [[voice]]

@@ -7,12 +7,74 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
 from . import inputs, session
 from .notes import Notes
 from .session import Connection
+
+
+@dataclass
+class PreviewOutcome:
+    """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set).
+    The voice exists either way."""
+
+    path: str
+    preview: Any = None  # bland_clone.ops.preview.Preview
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"ok": False, "path": self.path, "error": self.error}
+        return {"ok": True, **self.preview.to_dict()}
+
+
+@dataclass
+class Cloned:
+    """What clone did: a voice created (or found after a lost answer), or for a dry run the
+    request it would have sent."""
+
+    name: str
+    engine: str
+    files: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    dry_run: bool = False
+    name_available: bool | None = None
+    request: dict[str, Any] | None = None
+    voice_id: str | None = None
+    recovered: bool = False
+    preview: PreviewOutcome | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.dry_run:
+            return {
+                "ok": self.name_available is not False,
+                "dry_run": True,
+                "name": self.name,
+                "name_available": self.name_available,
+                "request": self.request,
+                "files": self.files,
+                "warnings": self.warnings,
+                "errors": [],
+            }
+        return {
+            "preview": self.preview.to_dict() if self.preview is not None else None,
+            "ok": True,
+            "voice_id": self.voice_id,
+            "name": self.name,
+            "engine": self.engine,
+            "recovered": self.recovered,
+            "files": self.files,
+            "warnings": self.warnings,
+            "errors": [],
+        }
 
 
 def clone_voice(
@@ -30,8 +92,9 @@ def clone_voice(
     preview_options: dict[str, Any] | None = None,
     force: bool = False,
     prepare: bool = False,
-) -> dict[str, Any]:
-    """Check, then clone (or describe the request, for a dry run). Returns the JSON result."""
+) -> Cloned:
+    """Check, then clone (or describe the request, for a dry run). The preview, when asked
+    for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line)."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
         from ..files import check_writable
@@ -57,23 +120,23 @@ def clone_voice(
         plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
         warnings = [p.to_dict() for p in report.warnings]
 
+        files_doc = report.to_dict()["files"]
         if dry_run:
             available = _name_check(out, settings, name, conn)
-            result = {
-                "ok": available is not False,
-                "dry_run": True,
-                "name": name,
-                "name_available": available,
-                "request": plan.describe(settings.api_url),
-                "files": report.to_dict()["files"],
-                "warnings": warnings,
-                "errors": [],
-            }
+            result = Cloned(
+                name,
+                engine,
+                files_doc,
+                warnings,
+                dry_run=True,
+                name_available=available,
+                request=plan.describe(settings.api_url),
+            )
             if available is False:
                 from ..errors import InputError
                 from ..limits import NAME_TAKEN
 
-                raise InputError(NAME_TAKEN, payload=result)
+                raise InputError(NAME_TAKEN, payload=result.to_dict())
             for line in plan.lines(settings.api_url):
                 out.line(line)
             out.info("Dry run: nothing was sent.")
@@ -83,8 +146,9 @@ def clone_voice(
         total = inputs.total_size(infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
             res = client.send_clone(plan, progress=progress)
+        notes = []
         if res.recovered:
-            out.warn(
+            notes.append(
                 "The connection failed after the upload; the voice was found by name "
                 "and was not uploaded again."
             )
@@ -94,18 +158,17 @@ def clone_voice(
             from ..api.client import Voice
 
             voice = Voice(res.voice_id, res.name, service)
-            preview_result = _preview(out, client, voice, preview_req, preview_target)
-        return {
-            "preview": preview_result,
-            "ok": True,
-            "voice_id": res.voice_id,
-            "name": res.name,
-            "engine": engine,
-            "recovered": res.recovered,
-            "files": report.to_dict()["files"],
-            "warnings": warnings,
-            "errors": [],
-        }
+            preview_result = _preview(client, voice, preview_req, preview_target)
+        return Cloned(
+            res.name,
+            engine,
+            files_doc,
+            warnings,
+            voice_id=res.voice_id,
+            recovered=res.recovered,
+            preview=preview_result,
+            notes=notes,
+        )
 
 
 @contextlib.contextmanager
@@ -124,23 +187,31 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
         yield [o["output"] for o in prepared.doc["outputs"]]
 
 
-def _preview(out: Notes, client: Any, voice: Any, req: Any, target: Any) -> dict[str, Any]:
+def _preview(client: Any, voice: Any, req: Any, target: Any) -> PreviewOutcome:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
     from ..errors import BlandCloneError
     from . import preview as previews
 
     try:
-        p = previews.speak(client, voice, req, target)
+        return PreviewOutcome(target.path, previews.speak(client, voice, req, target))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
         why = exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
-        out.warn(f"The voice {voice.id} was created, but the preview failed: {why}")
-        return {"ok": False, "path": target.path, "error": why}
+        return PreviewOutcome(target.path, error=why)
+
+
+def show_preview(notes: Notes, voice_id: str | None, outcome: PreviewOutcome | None) -> None:
+    """After the clone's own line: what became of the preview."""
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        notes.warn(f"The voice {voice_id} was created, but the preview failed: {outcome.error}")
+        return
+    p = outcome.preview
     for note in p.notes:
-        out.warn(note)
+        notes.warn(note)
     cost = f"; cost {p.cost:g}" if p.cost is not None else ""
-    out.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
-    return {"ok": True, **p.to_dict()}
+    notes.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
 
 
 def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool | None:
@@ -150,5 +221,6 @@ def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool 
         return None
     client = session.make_client(settings, conn)
     free = client.check_name(name)
-    out.info(f"Name {name!r} is {'available' if free else 'already taken'}.")
+    if free:  # a taken name is the error that follows, said once
+        out.info(f"Name {name!r} is available.")
     return free

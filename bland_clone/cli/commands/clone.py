@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...ops.cloning import clone_voice
+from ...ops.cloning import clone_voice, show_preview
 from ..options import (
     Connection,
     DescriptionOpt,
@@ -94,8 +94,11 @@ def clone(
         force=force,
         prepare=prepare,
     )
-    if result.get("dry_run"):
-        out.result(result)
+    if result.dry_run:
+        out.result(result.to_dict())
         return
-    verb = "Found existing voice" if result["recovered"] else "Cloned voice"
-    out.result(result, f"{verb} {result['name']!r}: {result['voice_id']}")
+    for note in result.notes:
+        out.warn(note)
+    verb = "Found existing voice" if result.recovered else "Cloned voice"
+    out.result(result.to_dict(), f"{verb} {result.name!r}: {result.voice_id}")
+    show_preview(out, result.voice_id, result.preview)

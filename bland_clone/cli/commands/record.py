@@ -342,10 +342,12 @@ def _clone(
             raise UsageError("No voice name given; nothing was uploaded.") from None
     assert v.prepared is not None
     res = clone_voice(out, [v.prepared], name=name, conn=conn)
+    for note in res.notes:
+        out.warn(note)
     if out.mode == "human":
-        verb = "Found existing voice" if res["recovered"] else "Cloned voice"
-        console.print(f"{verb} {escape(repr(res['name']))}: {escape(res['voice_id'])}")
-    return res
+        verb = "Found existing voice" if res.recovered else "Cloned voice"
+        console.print(f"{verb} {escape(repr(res.name))}: {escape(str(res.voice_id))}")
+    return res.to_dict()
 
 
 def _result(

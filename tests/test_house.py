@@ -1,0 +1,35 @@
+"""Issue 14: what a newcomer trips on, and names that explain themselves (driven through the
+real CLI against the sandbox)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .servers import Service
+
+
+def test_clone_says_cloned_before_the_preview_it_wrote(service: Service, sample: Path, tmp_path: Path) -> None:
+    """The voice is the news; the preview follows it (one terminal, both streams in order)."""
+    out = tmp_path / "hello.wav"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bland_clone", "clone", "--name", "Ordered", str(sample),
+         "--preview", "Hello.", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert "Cloned voice 'Ordered'" in proc.stdout and "Preview written to" in proc.stdout
+    assert proc.stdout.index("Cloned voice") < proc.stdout.index("Preview written to")
+    assert out.stat().st_size > 44
+
+
+def test_a_dry_run_with_a_taken_name_says_so_once(cli, service: Service, sample: Path) -> None:
+    service.state.add_voice("Taken")
+    r = cli("clone", "--name", "Taken", sample, "--dry-run")
+    assert r.code == 1
+    assert r.err.count("already taken") == 1, r.err
+    assert r.err.rstrip().endswith("error: Voice name is already taken")
+    assert service.posts("/v1/voices/clone") == 0
