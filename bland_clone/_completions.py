@@ -18,8 +18,12 @@ from . import limits
 CHOICES = {
     "--gender": list(limits.GENDERS),
     "--engine": list(limits.ENGINES),
-    "--format": list(limits.SPEAK_OUTPUT_FORMATS),
+    "--annotations": ["text", "github"],
+    "--format": list(limits.SPEAK_OUTPUT_FORMATS),  # speak's only: the old --annotations is hidden
 }
+#: Values offered only under these commands (bash): another command's option of the same name
+#: means something else (validate's hidden --format is the old --annotations).
+CHOICES_ONLY_IN = {"--format": "speak"}
 #: Options whose value is a path.
 PATH_OPTIONS = {"--output"}
 
@@ -67,6 +71,8 @@ def tree() -> Node:
         for p in cmd.params:
             if getattr(p, "param_type_name", "") == "argument":
                 node.takes_args = node.takes_args or p.name in ("files", "paths")
+                continue
+            if getattr(p, "hidden", False):  # an old name kept for a release: not offered
                 continue
             names = [n for n in list(p.opts) + list(p.secondary_opts)]
             node.options.append(Opt(names, _first_line(p.help), not p.is_flag))
@@ -124,8 +130,10 @@ def bash(root: Node) -> str:
             free.update(o.names)
     for opt, values in CHOICES.items():
         pattern = "|".join(sorted(choice_names[opt])) or opt
+        only = CHOICES_ONLY_IN.get(opt)
+        guard = f'[[ "$node" == {only}* ]] && ' if only else ""
         lines.append(
-            f'        {pattern}) COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur"));'
+            f'        {pattern}) {guard}COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur"));'
             " return ;;"
         )
     if path_names:

@@ -87,7 +87,7 @@ def name_length(name: str) -> int:
     return len(name.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def check_name(name: str | None) -> list[Problem]:
+def check_name_rules(name: str | None) -> list[Problem]:
     if name is None or not name.strip():
         return [Problem(limits.NAME_REQUIRED, "name_required")]
     out: list[Problem] = []
@@ -206,7 +206,7 @@ def validate_upload(
     """
     problems: list[Problem] = []
     if require_name or name is not None:
-        problems += check_name(name)
+        problems += check_name_rules(name)
     problems += check_gender(gender)
     problems += check_files(
         files, engine=engine, existing_samples=existing_samples, recommend=not quality

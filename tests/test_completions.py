@@ -70,6 +70,16 @@ def test_bash_completes_commands_options_and_values() -> None:
     assert bash_complete("bland-clone voices delete --y") == ["--yes"]
 
 
+def test_bash_offers_audio_formats_only_to_speak() -> None:
+    """--format is speak's audio format; validate's annotation style is --annotations (its old
+    name --format is hidden and offers no audio formats)."""
+    assert "pcm_8000" in bash_complete("bland-clone speak --format ")
+    assert bash_complete("bland-clone validate --format ") == []
+    assert bash_complete("bland-clone validate --annotations ") == ["text", "github"]
+    assert "--annotations" in bash_complete("bland-clone validate --a")
+    assert "--format" not in bash_complete("bland-clone validate --f")
+
+
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
 def test_fish_completes_nested_commands() -> None:
     script = COMPLETIONS / "bland-clone.fish"

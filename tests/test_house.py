@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .audiofiles import write_wav
 from .servers import Service
 
 
@@ -33,3 +34,19 @@ def test_a_dry_run_with_a_taken_name_says_so_once(cli, service: Service, sample:
     assert r.err.count("already taken") == 1, r.err
     assert r.err.rstrip().endswith("error: Voice name is already taken")
     assert service.posts("/v1/voices/clone") == 0
+
+
+def test_annotations_is_the_name_and_format_a_hidden_alias(cli, tmp_path: Path) -> None:
+    short = write_wav(tmp_path / "short.wav", 0.5)
+    line = (
+        f"::error file={str(short).replace(':', '%3A')},title=bland-clone::"
+        'File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.'
+    )
+    for flag in ("--annotations", "--format"):
+        r = cli("validate", short, flag, "github")
+        assert r.code == 1 and line in r.out.splitlines(), flag
+    r = cli("validate", short, "--annotations", "xml")
+    assert (r.code, r.err) == (2, "error: --annotations must be text or github, not 'xml'\n")
+    for cmd in ("validate", "plan", "apply"):
+        shown = cli(cmd, "--help").out
+        assert "--annotations text|github" in shown and "--format" not in shown, cmd

@@ -205,7 +205,7 @@ class Client(VoiceEndpoints):
         items = dig(self._json(resp, "the sample list"), "samples")
         return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
 
-    def check_name(self, name: str) -> bool:
+    def name_available(self, name: str) -> bool:
         """True when the name is free in the org (case-insensitive)."""
         data = self._json(
             self._send("POST", "/v1/voices/check_name_availability", json_body={"name": name}),

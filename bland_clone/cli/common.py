@@ -19,7 +19,7 @@ def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None
     if json_ and quiet:
         raise UsageError("--json and --quiet cannot be used together")
     if fmt not in (None, "text", "github"):
-        raise UsageError(f"--format must be text or github, not {fmt!r}")
+        raise UsageError(f"--annotations must be text or github, not {fmt!r}")
     mode: Mode = "json" if json_ else "quiet" if quiet else "human"
     _current = Output(mode)
     if fmt is not None:

@@ -156,16 +156,25 @@ YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
 ]
 
-FormatOpt = Annotated[
+AnnotationsOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--format",
+        "--annotations",
         metavar="text|github",
         help="Also print problems as 'github' workflow annotations (on by default when "
         "GITHUB_ACTIONS=true).",
         show_default=False,
     ),
 ]
+#: The old name of --annotations, kept hidden for one release (speak's --format is the audio's).
+FormatAliasOpt = Annotated[
+    Optional[str], typer.Option("--format", hidden=True, metavar="text|github", show_default=False)
+]
+
+
+def annotations_style(annotations: Optional[str], old: Optional[str]) -> Optional[str]:
+    """--annotations, or its hidden old name --format."""
+    return annotations if annotations is not None else old
 
 
 class Connection(session.Connection):

@@ -220,7 +220,7 @@ def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool 
         out.info("Name not checked with the service (no API key; the dry run stays offline).")
         return None
     client = session.make_client(settings, conn)
-    free = client.check_name(name)
+    free = client.name_available(name)
     if free:  # a taken name is the error that follows, said once
         out.info(f"Name {name!r} is available.")
     return free

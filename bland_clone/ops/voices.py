@@ -128,12 +128,12 @@ class NameCheck:
 
 def check_name(client: Client | None, name: str) -> NameCheck:
     """The local rules first; the service is asked only when they pass and a client is given."""
-    from ..validation import check_name as local_rules
+    from ..validation import check_name_rules as local_rules
 
     problems = local_rules(name)
     if any(p.severity == "error" for p in problems) or client is None:
         return NameCheck(name, problems, None)
-    return NameCheck(name, problems, client.check_name(name))
+    return NameCheck(name, problems, client.name_available(name))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Request, Response
 from .. import limits
 from ..audio.inspection import inspect
 from ..names import name_key
-from ..validation import check_name
+from ..validation import check_name_rules
 from .voice_api import CLONE_ENGINE_INVALID, PUBLIC, VoiceAPI, clone_service
 from .voice_api import rules as voice_api_rules
 
@@ -311,7 +311,7 @@ class Sandbox(VoiceAPI):
     def on_clone(self, request: Request) -> Response:
         st = self.state
         name = request.form.get("name")
-        problems = check_name(name)
+        problems = check_name_rules(name)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             return fail(400, "Validation Error", errors[0].message)
@@ -475,7 +475,7 @@ class Sandbox(VoiceAPI):
     def on_rename(self, request: Request, ref: str) -> Response:
         body = request.get_json(silent=True) or {}
         name = body.get("name") if isinstance(body, dict) else None
-        errors = [p for p in check_name(name) if p.severity == "error"]
+        errors = [p for p in check_name_rules(name) if p.severity == "error"]
         if errors:
             return fail(400, "Validation Error", errors[0].message)
         assert isinstance(name, str)

@@ -7,10 +7,12 @@ import typer
 
 from ...errors import BlandCloneError, ExitCode, InputError, UsageError
 from ..options import (
+    AnnotationsOpt,
     Connection,
     DryRunOpt,
-    FormatOpt,
+    FormatAliasOpt,
     YesOpt,
+    annotations_style,
     with_connection,
 )
 from ..output import Output
@@ -477,7 +479,8 @@ def apply(
         bool,
         typer.Option("--keep-going", help="Apply the valid voices even when some fail validation."),
     ] = False,
-    fmt: FormatOpt = None,
+    annotations: AnnotationsOpt = None,
+    fmt: FormatAliasOpt = None,
     *,
     conn: Connection,
 ) -> None:
@@ -498,7 +501,7 @@ def apply(
 
       bland-clone apply voices.toml --prune --yes
     """
-    out = conn.output(fmt)
+    out = conn.output(annotations_style(annotations, fmt))
     if detailed_exitcode and not plan:
         raise UsageError("--detailed-exitcode goes with --plan (or use 'bland-clone plan').")
     if plan:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from ..options import Connection, FormatOpt, with_connection
+from ..options import AnnotationsOpt, Connection, FormatAliasOpt, annotations_style, with_connection
 
 
 @with_connection
@@ -24,7 +24,8 @@ def plan(
             "--detailed-exitcode", help="Exit 0 when there is nothing to do, 2 when there is."
         ),
     ] = False,
-    fmt: FormatOpt = None,
+    annotations: AnnotationsOpt = None,
+    fmt: FormatAliasOpt = None,
     *,
     conn: Connection,
 ) -> None:
@@ -42,7 +43,7 @@ def plan(
     """
     from ..plans import run_plan
 
-    out = conn.output(fmt)
+    out = conn.output(annotations_style(annotations, fmt))
     code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)
     if code:
         raise typer.Exit(code)

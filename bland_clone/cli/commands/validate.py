@@ -7,7 +7,16 @@ import typer
 
 from ...ops import inputs
 from .. import common
-from ..options import EngineOpt, FilesArg, FormatOpt, GenderOpt, JsonOpt, QuietOpt
+from ..options import (
+    AnnotationsOpt,
+    EngineOpt,
+    FilesArg,
+    FormatAliasOpt,
+    GenderOpt,
+    JsonOpt,
+    QuietOpt,
+    annotations_style,
+)
 
 
 def validate_files(
@@ -61,7 +70,8 @@ def validate(
             help="Judge every file as its own upload (a folder of takes) and name the best.",
         ),
     ] = False,
-    fmt: FormatOpt = None,
+    annotations: AnnotationsOpt = None,
+    fmt: FormatAliasOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -79,11 +89,11 @@ def validate(
 
       bland-clone validate takes/ --each
 
-      bland-clone validate voices.toml --format github
+      bland-clone validate voices.toml --annotations github
     """
     from ...manifest import is_manifest
 
-    out = common.make_output(json_, quiet, fmt)
+    out = common.make_output(json_, quiet, annotations_style(annotations, fmt))
     if is_manifest(paths):
         validate_manifest(out, paths[0], quality=quality, strict=strict)
         return

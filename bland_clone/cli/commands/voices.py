@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
 @app.command("list")
 @with_connection
 def list_(
@@ -101,10 +102,10 @@ def rename(
     conn: Connection,
 ) -> None:
     """Rename a voice. The new name is checked locally first, by the same rules as clone."""
-    from ...validation import check_name
+    from ...validation import check_name_rules
 
     out = conn.output()
-    problems = check_name(new_name)
+    problems = check_name_rules(new_name)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         if p.severity == "warning":
