@@ -163,7 +163,7 @@ def test_dropped_connection_after_upload_finds_the_voice(
 def test_reset_in_the_middle_of_an_upload_uploads_again_once(
     cli, service: Service, tmp_path: Path
 ) -> None:
-    from audiofiles import write_wav
+    from .audiofiles import write_wav
 
     # 8.6 MB, more than the socket buffers hold: the reset comes while the body is being sent,
     # so the service cannot have it whole and a resend is safe (issue 11 item 2).

@@ -113,9 +113,9 @@ def test_every_format_is_read_with_its_true_length(corpus: dict[str, Path], name
 
 def test_vbr_mp3_without_xing_is_decoded_whole(cli, tmp_path: Path) -> None:
     """The one libsndfile decoded as 5.7 s of 12.6 s: the verdict and prepare now see it all."""
-    from audiofiles import vbr_mp3_without_xing
-
     from bland_clone.audio.quality import decode as verdict_decode
+
+    from .audiofiles import vbr_mp3_without_xing
 
     p = vbr_mp3_without_xing(tmp_path / "vbr.mp3", head_s=2.0, tail_s=10.6)
     info = inspect(p)
@@ -260,7 +260,7 @@ def test_too_long_points_at_prepare(cli, corpus: dict[str, Path], tmp_path: Path
 
 
 def _noisy(path: Path, seconds: float, noise: float) -> Path:
-    from audiofiles import speech_like
+    from .audiofiles import speech_like
 
     rng = np.random.default_rng(3)
     x = speech_like(seconds, 16000) + noise * rng.standard_normal(int(seconds * 16000))

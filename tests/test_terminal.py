@@ -99,7 +99,7 @@ def test_off_a_terminal_nothing_but_plain_text(sample: Path) -> None:
 
 
 def test_upload_shows_a_progress_bar_on_a_terminal_only(service: Service, tmp_path: Path) -> None:
-    from audiofiles import write_wav
+    from .audiofiles import write_wav
 
     big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)  # 2.6 MB
     code, screen = run_on_tty(["clone", "--name", "Progress", str(big)], _env(service))
@@ -115,7 +115,8 @@ def test_upload_shows_a_progress_bar_on_a_terminal_only(service: Service, tmp_pa
 def test_a_terminal_shows_a_level_strip_per_file(tmp_path: Path) -> None:
     import numpy as np
     import soundfile as sf
-    from audiofiles import speech_like
+
+    from .audiofiles import speech_like
 
     rate = 16000
     x = np.concatenate([np.zeros(rate * 3, np.float32), speech_like(12.0, rate)])
@@ -135,7 +136,7 @@ def test_a_terminal_shows_a_level_strip_per_file(tmp_path: Path) -> None:
 
 def test_the_sandbox_command_serves_the_cli(sample: Path) -> None:
     """`bland-clone sandbox` as a user runs it: start, read the URL and key it prints, clone."""
-    from servers import closed_port
+    from .servers import closed_port
 
     port = closed_port()
     server = subprocess.Popen(

@@ -80,7 +80,7 @@ def test_a_clone_that_outlives_the_timeout_is_never_made_twice(
 def test_a_slow_upload_that_makes_progress_outlives_the_timeout(
     cli, service: Service, tmp_path: Path
 ) -> None:
-    from audiofiles import write_wav
+    from .audiofiles import write_wav
 
     big = write_wav(tmp_path / "big.wav", 12.0, 48000)  # 1.1 MB at 320 KB/s: about 3.5 s
     proxy = BreakingProxy(service.http.port, ["pass", "slow_pass"])
@@ -309,7 +309,7 @@ def test_force_never_replaces_a_device_or_a_pipe(cli, service: Service, tmp_path
 
 
 def test_prepare_follows_the_umask_and_never_replaces_a_pipe(cli, tmp_path: Path) -> None:
-    from audiofiles import write_wav
+    from .audiofiles import write_wav
 
     long = write_wav(tmp_path / "long.wav", 20.0)
     old = os.umask(0o077)

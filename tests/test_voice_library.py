@@ -188,7 +188,7 @@ def test_sandbox_takes_both_clone_styles_and_both_rename_paths(
 
 
 def test_samples_delete_asks_on_a_terminal(service: Service) -> None:
-    from test_terminal import _env, run_on_tty
+    from .test_terminal import _env, run_on_tty
 
     legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
     sid = legacy.samples[0].id
@@ -230,7 +230,7 @@ NEW_COMMANDS = [
 def test_the_new_commands_survive_hostile_answers(cli, service: Service, tmp_path: Path) -> None:
     """As tests/test_hostile.py does for the older commands: every hostile answer, every new
     command, --json: a documented exit code, one error line, one JSON object, no escape."""
-    from test_hostile import ANSWERS, check
+    from .test_hostile import ANSWERS, check
 
     for status, body, ctype in ANSWERS.values():
         service.faults.rules.clear()
@@ -243,7 +243,7 @@ def test_the_new_commands_survive_hostile_answers(cli, service: Service, tmp_pat
 
 
 def test_the_new_commands_refuse_hostile_ids_before_sending(cli, service: Service) -> None:
-    from test_hostile import check
+    from .test_hostile import check
 
     for args in (
         ["voices", "add-shared", ".."],

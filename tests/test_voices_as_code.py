@@ -465,7 +465,7 @@ def test_ctrl_c_stops_every_upload_and_names_what_was_made(tmp_path: Path) -> No
 
 
 def test_replacing_and_pruning_ask_on_a_terminal(cli, service: Service, tmp_path: Path) -> None:
-    from test_terminal import _env, run_on_tty
+    from .test_terminal import _env, run_on_tty
 
     m = manifest(tmp_path)
     assert cli("apply", m).code == 0
