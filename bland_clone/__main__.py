@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             "run again with BLAND_CLONE_DEBUG=1 for details and report it.",
             file=sys.stderr,
         )
-        return 70
+        return int(ExitCode.INTERNAL)
 
 
 def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:

@@ -1,7 +1,8 @@
 """Keep README's command reference generated from the code, so it cannot drift.
 
-``python -m bland_clone._docs`` rewrites the part of README.md between the HELP markers with
-every command's ``--help``; a test fails when README.md is stale.
+``python -m bland_clone._docs`` rewrites the parts of README.md between the markers: every
+command's ``--help`` (the commands of bland_clone.cli.app.COMMANDS) and the exit-code table
+(EXIT_CODES); a test fails when README.md is stale.
 """
 
 from __future__ import annotations
@@ -15,26 +16,24 @@ from pathlib import Path
 BEGIN = "<!-- BEGIN GENERATED HELP: python -m bland_clone._docs -->"
 END = "<!-- END GENERATED HELP -->"
 
-COMMANDS = [
-    [],
-    ["validate"],
-    ["clone"],
-    ["add-samples"],
-    ["voices", "list"],
-    ["voices", "show"],
-    ["voices", "rename"],
-    ["voices", "delete"],
-    ["samples", "list"],
-    ["samples", "get"],
-    ["speak"],
-    ["record"],
-    ["apply"],
-    ["plan"],
-    ["export"],
-    ["config", "show"],
-    ["config", "set"],
-    ["sandbox"],
-]
+EXIT_BEGIN = "<!-- BEGIN GENERATED EXIT CODES: python -m bland_clone._docs -->"
+EXIT_END = "<!-- END GENERATED EXIT CODES -->"
+
+
+def commands() -> list[list[str]]:
+    """Every command of the registry (bland_clone.cli.app.COMMANDS), in its order; a group
+    (voices, samples, config) with each of its subcommands."""
+    import typer
+
+    from .cli.app import COMMANDS, build_app
+
+    root = typer.main.get_command(build_app(full=True))
+    out: list[list[str]] = [[]]
+    for name, *_ in COMMANDS:
+        out.append([name])
+        group = getattr(root, "commands", {})[name]
+        out += [[name, sub] for sub in getattr(group, "commands", {})]
+    return out
 
 
 def help_text(argv: list[str], columns: int = 100) -> str:
@@ -56,16 +55,25 @@ def help_text(argv: list[str], columns: int = 100) -> str:
 
 def section() -> str:
     parts = [BEGIN, ""]
-    for argv in COMMANDS:
+    for argv in commands():
         title = " ".join(["bland-clone", *argv])
         parts += [f"### `{title}`", "", "```text", help_text(argv).rstrip(), "```", ""]
     parts.append(END)
     return "\n".join(parts)
 
 
+def exit_codes() -> str:
+    from .cli.app import EXIT_CODES
+
+    rows = [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
+    return "\n".join([EXIT_BEGIN, "", "| code | meaning |", "|---|---|", *rows, "", EXIT_END])
+
+
 def render(readme: str) -> str:
     start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    return readme[:start] + section() + readme[end:]
+    readme = readme[:start] + section() + readme[end:]
+    start, end = readme.index(EXIT_BEGIN), readme.index(EXIT_END) + len(EXIT_END)
+    return readme[:start] + exit_codes() + readme[end:]
 
 
 ROOT_HELP = Path(__file__).resolve().parent / "_roothelp.py"

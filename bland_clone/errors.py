@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     AUTH = 3  # no key, or the service said 401/403
     SERVICE = 4  # network, timeout, 5xx, 429 after retries, a malformed answer
     DEVICE = 5  # record: no microphone, no PortAudio, or the device cannot be opened
+    INTERNAL = 70  # a bug in bland-clone (BSD's EX_SOFTWARE); BLAND_CLONE_DEBUG=1 shows it
     INTERRUPTED = 130
 
 

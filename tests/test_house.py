@@ -50,3 +50,22 @@ def test_annotations_is_the_name_and_format_a_hidden_alias(cli, tmp_path: Path) 
     for cmd in ("validate", "plan", "apply"):
         shown = cli(cmd, "--help").out
         assert "--annotations text|github" in shown and "--format" not in shown, cmd
+
+
+def test_one_registry_drives_help_readme_and_exit_codes(cli) -> None:
+    """Every command of the registry has a README reference section and is in --help; every exit
+    code (5 and 70 included) is in README's table and in --help."""
+    from bland_clone.cli.app import COMMANDS, EXIT_CODES
+    from bland_clone.errors import ExitCode
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    root = cli("--help").out
+    for name, *_ in COMMANDS:
+        assert f"### `bland-clone {name}`" in readme, name
+        assert f"  {name} " in root, name
+    for code in ("prepare", "record", "plan", "export", "models"):
+        assert f"### `bland-clone {code}`" in readme
+    assert set(EXIT_CODES) == {int(c) for c in ExitCode} | {70}
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {code} | {meaning} |" in readme
+        assert f"  {code:<4} {meaning}" in root

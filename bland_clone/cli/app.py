@@ -8,14 +8,17 @@ import typer
 from .. import __version__
 from ..settings import ENVIRONMENT
 
+#: Every exit code and what it means: --help's epilog and README's table are made from this.
 EXIT_CODES = {
     0: "success",
     1: "the input was refused (locally, or by the service: validation, processing, limits)",
-    2: "usage error (bad options; a destructive action without --yes off a terminal)",
+    2: "usage error (bad options; a destructive action without --yes off a terminal); "
+    "with plan --detailed-exitcode: changes are planned",
     3: "authentication: no API key, or the service answered 401/403",
     4: "the service could not be reached or failed (network, timeout, 5xx, 429 after retries, "
     "a malformed answer)",
     5: "record: no microphone, no PortAudio, or the audio device could not be opened",
+    70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     130: "interrupted (Ctrl-C)",
 }
 
