@@ -176,6 +176,7 @@ def check_files(
             )
     if total > limits.MAX_TOTAL_BYTES:
         out.append(Problem(limits.total_too_large(total), "total_too_large"))
+    out += _duplicates(files)
     if engine == "v3" and len(files) > 1:
         out.append(
             Problem(
@@ -185,6 +186,31 @@ def check_files(
                 "warning",
             )
         )
+    return out
+
+
+def _duplicates(files: Sequence[AudioInfo]) -> list[Problem]:
+    """The same file given more than once: the service would receive (and count) it each time."""
+    import os
+
+    def where(f: AudioInfo) -> str:  # a converted file is the same file as its original
+        return os.path.realpath(f.source.path if f.source is not None else f.path)
+
+    seen: dict[str, int] = {}
+    for f in files:
+        seen[where(f)] = seen.get(where(f), 0) + 1
+    out = []
+    for f in files:
+        n = seen.pop(where(f), 0)
+        if n > 1:
+            out.append(
+                Problem(
+                    f'File "{f.name}" is given {n} times; it would be uploaded {n} times.',
+                    "duplicate_file",
+                    "warning",
+                    file=f.path,
+                )
+            )
     return out
 
 

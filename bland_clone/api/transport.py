@@ -101,12 +101,13 @@ def check_url(base_url: str, *, allow_insecure: bool = False) -> str:
     return base_url.strip().rstrip("/")
 
 
+#: Said when there is no key; a command with a dry run adds that it needs none.
+NO_KEY = "No API key: set BLAND_API_KEY (or a profile's api_key)"
+
+
 def check_key(api_key: str | None) -> str:
     if not api_key:
-        raise AuthError(
-            "No API key: set BLAND_API_KEY (or a profile's api_key), "
-            "or use --dry-run to check files without one."
-        )
+        raise AuthError(NO_KEY + ".")
     if any(not (0x21 <= ord(c) <= 0x7E) for c in api_key):
         raise AuthError(
             "The API key holds a space, a line break or another character a header cannot "

@@ -142,7 +142,7 @@ def clone_voice(
             out.info("Dry run: nothing was sent.")
             return result
 
-        client = session.make_client(settings, conn)
+        client = session.make_client(settings, conn, has_dry_run=True)
         total = inputs.total_size(infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
             res = client.send_clone(plan, progress=progress)

@@ -38,8 +38,16 @@ def get_settings(notes: Notes, conn: Connection) -> Settings:
     return s
 
 
-def make_client(settings: Settings, conn: Connection) -> Client:
+def make_client(settings: Settings, conn: Connection, *, has_dry_run: bool = False) -> Client:
+    """A client for the service. Without a key: exit 3, and a command that has a dry run says
+    it needs none (others do not suggest an option they lack)."""
     from ..api.client import Client
+
+    if has_dry_run and not settings.has_key:
+        from ..api.transport import NO_KEY
+        from ..errors import AuthError
+
+        raise AuthError(NO_KEY + ", or use --dry-run to check files without one.")
 
     def trace(line: str) -> None:
         from ..safetext import clean

@@ -491,6 +491,18 @@ class Sandbox(VoiceAPI):
         return plain(200, {"data": {"name": name, "voice_id": v.id}, "errors": None})
 
 
+def _colour_ok() -> bool:
+    import os
+    import sys
+
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
     """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked.
 
@@ -503,8 +515,14 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
         timeout = CONNECTION_TIMEOUT
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if not quiet:
+            if quiet:
+                return
+            if _colour_ok():
                 super().log_request(code, size)
+                return
+            # Werkzeug colours the line whatever stderr is: plain text into a file or a pipe
+            msg = self.requestline.translate(self._control_char_table)
+            self.log("info", '"%s" %s %s', msg, code, size)
 
     class Server(ThreadedWSGIServer):
         request_queue_size = 64

@@ -108,6 +108,11 @@ def speak(
         raise UsageError("Missing argument 'TEXT': the text to speak.")
     if output is None:
         raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
+    if output == "-" and conn.json:
+        raise UsageError(
+            "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
+            "or leave out --json."
+        )
     from ...ops import preview
 
     check_writable(output, force)
