@@ -59,6 +59,13 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     if "bland_clone.cli.common" in sys.modules:  # a previous in-process run (tests, scripts)
         sys.modules["bland_clone.cli.common"].reset_output()
     try:
+        if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
+            from .errors import UsageError
+
+            raise UsageError(
+                "The API key is never taken on the command line (other users' ps shows it): "
+                "set BLAND_API_KEY, or pipe it to 'bland-clone config set api_key'."
+            )
         from .cli.app import build_app
 
         app = build_app(_command_name(args))

@@ -7,6 +7,7 @@ file (a device node, a FIFO, a folder) is never replaced, --force or not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -45,11 +46,20 @@ def check_writable(path: str, force: bool) -> None:
 
 
 class AtomicWriter:
-    """``with AtomicWriter(path) as w: w.write(chunk)``; ``-`` writes to stdout."""
+    """``with AtomicWriter(path) as w: w.write(chunk)``; ``-`` writes to stdout.
 
-    def __init__(self, path: str) -> None:
+    ``mode``: the new file's permissions before the umask (0o600 for a file that may hold a
+    key); ``keep_mode`` keeps an existing target's permissions instead; ``fsync`` makes the data
+    durable before the rename (files that record state: the config, the lock)."""
+
+    def __init__(
+        self, path: str, *, mode: int = 0o666, keep_mode: bool = False, fsync: bool = False
+    ) -> None:
         self.path = path
         self.size = 0
+        self.mode = mode
+        self.keep_mode = keep_mode
+        self.fsync = fsync
         self._tmp: str | None = None
         self._fd = -1
 
@@ -64,7 +74,7 @@ class AtomicWriter:
         for _ in range(20):
             tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.part")
             try:
-                self._fd = os.open(tmp, flags, 0o666)  # the umask decides, as for other tools
+                self._fd = os.open(tmp, flags, self.mode)  # the umask decides, as for other tools
             except FileExistsError:
                 continue
             except OSError as exc:
@@ -100,9 +110,14 @@ class AtomicWriter:
             return
         tmp, self._tmp = self._tmp, None
         try:
+            if kind is None and self.fsync:
+                os.fsync(self._fd)
             os.close(self._fd)
             if kind is None:
                 refuse_special(self.path)
+                if self.keep_mode:
+                    with _suppress_oserror():
+                        os.chmod(tmp, os.stat(self.path).st_mode & 0o777)
                 os.replace(tmp, self.path)
                 return
         except OSError as err:
@@ -121,6 +136,14 @@ def _unlink(path: str) -> None:
         pass
 
 
-def write_file(path: str, data: bytes) -> None:
-    with AtomicWriter(path) as w:
+def _suppress_oserror() -> contextlib.AbstractContextManager[None]:
+    return contextlib.suppress(OSError)
+
+
+def write_file(
+    path: str, data: bytes, *, mode: int = 0o666, keep_mode: bool = False, fsync: bool = False
+) -> None:
+    """Write ``data`` to ``path`` complete or not at all (``-``: stdout). Every file
+    bland-clone writes goes through here or :class:`AtomicWriter`."""
+    with AtomicWriter(path, mode=mode, keep_mode=keep_mode, fsync=fsync) as w:
         w.write(data)

@@ -30,7 +30,7 @@ ENVIRONMENT = {
     "BLAND_API_KEY": "API key (sent as the Authorization header; never printed)",
     "BLAND_API_URL": "API base URL (default https://api.bland.ai)",
     "BLAND_BASE_URL": "API base URL, as Bland's own CLIs read it (BLAND_API_URL wins)",
-    "BLAND_PROFILE": "config profile to use (default: 'default')",
+    "BLAND_PROFILE": "config profile to use (default: the one 'config use' chose, else 'default')",
     "BLAND_CLONE_CONFIG": "path of the config file (default: the user config folder)",
     "NO_COLOR": "plain output without colour, even on a terminal",
 }
@@ -96,6 +96,8 @@ def _render_config(config: dict[str, Any]) -> str:
     import re
 
     lines = ["# bland-clone settings: see 'bland-clone config show'", ""]
+    if config.get("profile"):  # chosen by 'bland-clone config use NAME'
+        lines += [f"profile = {_toml_string(str(config['profile']))}", ""]
     for name, table in sorted(config.get("profiles", {}).items()):
         key = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_string(name)
         lines.append(f"[profiles.{key}]")
@@ -107,26 +109,13 @@ def _render_config(config: dict[str, Any]) -> str:
 def write_config(path: Path, config: dict[str, Any]) -> None:
     """Write the config (profiles of plain values) owner-only: it may hold a key.
 
-    The text is written to a new temporary file (an unpredictable name, created exclusively,
+    Through bland_clone.files: a new temporary file (an unpredictable name, created exclusively,
     mode 600) beside the config, then renamed over it. Comments and layout are not kept.
     """
-    import tempfile
+    from .files import write_file
 
-    text = _render_config(config)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_file(str(path), _render_config(config).encode("utf-8"), mode=0o600, fsync=True)
 
 
 def update_config(path: Path, change: Any) -> None:
@@ -217,6 +206,8 @@ def resolve(
         s.profile, s.sources["profile"] = profile, "flag --profile"
     elif env.get("BLAND_PROFILE"):
         s.profile, s.sources["profile"] = env["BLAND_PROFILE"], "env BLAND_PROFILE"
+    elif isinstance(config.get("profile"), str) and config["profile"]:
+        s.profile, s.sources["profile"] = config["profile"], f"config use ({path})"
     else:
         s.sources["profile"] = "default"
     prof = profiles.get(s.profile)

@@ -25,6 +25,7 @@ _bland_clone() {
             "/voices") node="voices" ;;
             "config/set") node="config set" ;;
             "config/show") node="config show" ;;
+            "config/use") node="config use" ;;
             "samples/delete") node="samples delete" ;;
             "samples/get") node="samples get" ;;
             "samples/list") node="samples list" ;;
@@ -53,9 +54,10 @@ _bland_clone() {
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
-        "config") opts="--help -h"; cmds="set show"; files=0 ;;
+        "config") opts="--help -h"; cmds="set show use"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
+        "config use") opts="--json --help -h"; cmds=""; files=0 ;;
         "export") opts="--output -o --cloned --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "plan") opts="--prune --detailed-exitcode --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

@@ -61,7 +61,14 @@ def test_bad_engine_and_conflicting_modes(cli, sample: Path) -> None:
 
 def test_no_key_on_the_command_line(cli) -> None:
     r = cli("clone", "--api-key", "sk-123", "--name", "x", "a.wav")
-    assert r.code == 2
+    assert (r.code, r.err) == (
+        2,
+        "error: The API key is never taken on the command line (other users' ps shows it): "
+        "set BLAND_API_KEY, or pipe it to 'bland-clone config set api_key'.\n",
+    )
+    assert "sk-123" not in r.out + r.err
+    r = cli("voices", "list", "--api-key=sk-123", "--json")
+    assert r.code == 2 and "never taken on the command line" in r.json()["errors"][0]["message"]
 
 
 HEAVY = (

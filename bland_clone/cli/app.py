@@ -50,7 +50,7 @@ COMMANDS = [
     ("apply", "apply", "apply", "Create and keep the voices of a manifest; write its lock."),
     ("plan", "plan", "plan", "Show what apply would do, voice by voice."),
     ("export", "export", "export", "Write a manifest and lock from the voices that exist."),
-    ("config", "config", "app", "Show settings and write config profiles."),
+    ("config", "config", "app", "Show settings, write config profiles, choose one."),
     ("sandbox", "sandbox", "sandbox", "Serve a local stand-in of the voice API on 127.0.0.1."),
 ]
 

@@ -94,10 +94,9 @@ def export_voice(
             if stream is not None:  # streamed to disk, the file appears only when complete
                 stream(voice.id, sid, str(full))
             else:
-                data = client.sample_audio(voice.id, sid)
-                tmp = full.with_name(full.name + ".part")
-                tmp.write_bytes(data)
-                os.replace(tmp, full)
+                from ..files import write_file
+
+                write_file(str(full), client.sample_audio(voice.id, sid))
         except BlandCloneError as exc:
             ex.files = []
             ex.reason = f"sample {sid} could not be downloaded ({exc.message})"

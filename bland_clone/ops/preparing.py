@@ -165,7 +165,6 @@ def _prepare_best(
 ) -> dict[str, Any]:
     """Prepare every take into a temporary folder, judge the results, keep the best one."""
     import os
-    import shutil
     import tempfile
     from pathlib import Path
 
@@ -212,8 +211,10 @@ def _prepare_best(
                 payload={"ok": False, "failed": failed} | merged.to_dict(),
             )
         prepared = done[chosen.path]
-        shutil.copyfile(chosen.path, output + ".part")
-        os.replace(output + ".part", output)
+        from ..files import write_file
+
+        with open(chosen.path, "rb") as f:
+            write_file(output, f.read())
         prepared.output = output
         rank = merged.to_dict()["files"]
         for row, src in zip(rank, done.values(), strict=True):

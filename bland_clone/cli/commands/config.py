@@ -10,7 +10,7 @@ from ...ops import session
 from .. import common
 from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 
-app = typer.Typer(help="Show settings and write config profiles.", no_args_is_help=True)
+app = typer.Typer(help="Show settings, write config profiles, choose one.", no_args_is_help=True)
 
 SETTABLE = ("api_url", "api_key_command", "api_key")
 
@@ -106,3 +106,44 @@ def set_(
     from ...safetext import clean
 
     print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=sys.stderr)
+
+
+@app.command("use")
+def use(
+    name: Annotated[
+        str, typer.Argument(help="The profile to use from now on.", show_default=False)
+    ],
+    json_: JsonOpt = False,
+) -> None:
+    """Choose the profile every later run uses (--profile and BLAND_PROFILE still override it).
+
+    Examples:
+
+      bland-clone config use sandbox
+
+      bland-clone config use default
+    """
+    from ...safetext import clean
+    from ...settings import config_path, load_config, update_config
+
+    out = common.make_output(json_)
+    path = config_path()
+    profiles = load_config(path).get("profiles", {})
+    if name != "default" and (not isinstance(profiles, dict) or name not in profiles):
+        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"
+        raise UsageError(
+            f"No profile {name!r} in {path} (profiles: {known}); "
+            f"write one first: bland-clone config set api_url URL --profile {name}"
+        )
+
+    def change(config: dict[str, Any]) -> None:
+        if name == "default":
+            config.pop("profile", None)
+        else:
+            config["profile"] = name
+
+    update_config(path, change)
+    out.result(
+        {"ok": True, "profile": name, "config_file": str(path), "warnings": [], "errors": []},
+        f"Using profile {clean(name)!r} from now on ({clean(str(path))}).",
+    )
