@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,18 +65,15 @@ def lock_path(manifest: str | os.PathLike[str]) -> Path:
 
 def read(path: Path) -> list[LockedVoice]:
     """The lock's voices; no file is an empty lock."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from .tomlfile import InvalidToml, read_toml
+
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        data = read_toml(path)
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except InvalidToml as exc:
         raise InputError(f"{path}: invalid TOML: {exc}; restore it from version control") from None
     if data.get("version") != VERSION:
         raise InputError(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -57,18 +56,15 @@ class VoiceSpec:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from .tomlfile import InvalidToml, read_toml
+
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        return read_toml(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such manifest") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except InvalidToml as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
 
 

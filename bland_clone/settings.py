@@ -51,16 +51,13 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
 def load_config(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from .tomlfile import InvalidToml, read_toml
+
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        return read_toml(path)
     except OSError as exc:
         raise UsageError(f"Cannot read config file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except InvalidToml as exc:
         raise UsageError(f"Config file {path} is not valid TOML: {exc}") from None
 
 

@@ -175,8 +175,9 @@ def _prepare_best(
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
-    if os.path.lexists(output) and not force:
-        raise InputError(f"{output} exists; use --force to overwrite it.")
+    from ..files import check_writable
+
+    check_writable(output, force)
     if os.path.abspath(output) in {os.path.abspath(i.path) for i in usable}:
         raise InputError(f"{output} is an input; choose another output.")
     with tempfile.TemporaryDirectory(prefix="bland-clone-best-") as tmp:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..parallel import pmap
 from . import inputs, session
 
 if TYPE_CHECKING:
@@ -70,13 +71,7 @@ def check_specs(
         )
         return spec, report
 
-    if len(specs) < 4:
-        checked = [one(s) for s in specs]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
-            checked = list(pool.map(one, specs))
+    checked = pmap(one, specs, LOCAL_WORKERS)
     for spec, report in checked:
         for p in report.problems if annotate == "all" else report.errors:
             out.annotate(
@@ -167,13 +162,7 @@ def build_plan(
     def hashed(spec: VoiceSpec) -> tuple[str, list[Any]]:
         return spec.name, plan.sample_files(files[spec.name], base, cache.sha256)
 
-    if len(valid) < 4:
-        samples = dict(hashed(s) for s in valid)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=LOCAL_WORKERS) as pool:
-            samples = dict(pool.map(hashed, valid))
+    samples = dict(pmap(hashed, valid, LOCAL_WORKERS))
     cache.save()
     if on_hashed is not None:  # local work that can overlap with the service's answers
         on_hashed(valid, samples, lock)
@@ -198,10 +187,8 @@ def build_plan(
         ]
         if want:
             c = client
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-                known = dict(zip(want, pool.map(lambda i: live_settings(c, i), want), strict=True))
+            found = pmap(lambda i: live_settings(c, i), want, READ_WORKERS, serial_below=1)
+            known = dict(zip(want, found, strict=True))
 
     def settings_of(voice_id: str) -> dict[str, Any] | None:
         if voice_id not in known and client is not None:

@@ -1,0 +1,24 @@
+"""Reading TOML (config, manifest, lock), written once: each caller words its own errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class InvalidToml(ValueError):
+    """The file is not valid TOML; the message is the parser's (with its line and column)."""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file. Raises OSError (FileNotFoundError when absent) and InvalidToml."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    with open(path, "rb") as f:
+        try:
+            return tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidToml(str(exc)) from None
