@@ -36,13 +36,6 @@ COLOURS = {
 }
 
 
-def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
-    d = report.to_dict()
-    for e in d["errors"] + d["warnings"]:
-        e["voice"] = spec.name
-    return {"name": spec.name, "line": spec.line, **d}
-
-
 def show_voice_reports(
     out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
 ) -> None:

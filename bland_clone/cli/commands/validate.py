@@ -154,8 +154,8 @@ def validate_manifest(
     out: common.Output, path: str, *, quality: bool = True, strict: bool = False
 ) -> None:
     from ...errors import InputError
-    from ...ops.workflow import check_manifest
-    from ..plans import show_voice_reports, voice_report_json
+    from ...ops.workflow import check_manifest, voice_report_json
+    from ..plans import show_voice_reports
 
     checked = check_manifest(out, path, quality=quality, strict=strict)
     show_voice_reports(out, checked)
