@@ -1,4 +1,5 @@
-"""bland-clone validate: check files as one upload would be checked, offline, no key."""
+"""bland-clone validate: check files as one upload would be checked, offline, no key (the work:
+bland_clone.ops.validating and ops.workflow; this module parses and shows)."""
 
 from collections.abc import Sequence
 from typing import Annotated, Optional
@@ -6,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ...ops import inputs
+from ...ops.validating import validate_files
 from .. import common
 from ..options import (
     AnnotationsOpt,
@@ -17,29 +19,6 @@ from ..options import (
     QuietOpt,
     annotations_style,
 )
-
-
-def validate_files(
-    paths: Sequence[str],
-    *,
-    name: str | None = None,
-    gender: str | None = None,
-    engine: str = "v3",
-    quality: bool = True,
-    strict: bool = False,
-):  # -> Report
-    """Inspect and check files as one upload; the plain function behind the command."""
-    from ...validation import validate_upload
-
-    inputs.check_engine(engine)
-    return validate_upload(
-        inputs.inspect_files(paths),
-        name=name,
-        gender=gender,
-        engine=engine,
-        quality=quality,
-        strict=strict,
-    )
 
 
 def validate(
@@ -128,13 +107,10 @@ def validate_takes(
 ) -> None:
     """validate --each: every file judged as its own upload; the best take named."""
     from ...errors import InputError
-    from ...validation import best_take, validate_each
+    from ...ops.validating import judge_takes
 
-    inputs.check_engine(engine)
-    report = validate_each(
-        inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict
-    )
-    best = best_take(report)
+    takes = judge_takes(paths, engine=engine, quality=quality, strict=strict)
+    report, best = takes.report, takes.best
     out.report(report)
     out.annotate_report(report)
     result = report.to_dict() | {"ok": best is not None, "best": best.path if best else None}
