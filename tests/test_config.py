@@ -28,21 +28,26 @@ def test_config_set_writes_valid_toml_whatever_the_value(cli, service: Service) 
 
 
 def test_profile_precedence(cli, isolated: Path, monkeypatch) -> None:
-    write_config(isolated, f"""\
+    write_config(
+        isolated,
+        f"""\
         [profiles.default]
         api_url = "http://127.0.0.1:1111"
 
         [profiles.prod]
         api_url = "http://127.0.0.1:2222"
         api_key = "{KEY}"
-    """)
+    """,
+    )
 
     def sources(*args: str, env: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
         doc = cli("config", "show", "--json", *args, env=env).json()
         return {k: (v["value"], v["source"]) for k, v in doc["settings"].items()}
 
     s = sources()
-    assert s["api_url"][0] == "http://127.0.0.1:1111" and s["api_url"][1].startswith("profile default")
+    assert s["api_url"][0] == "http://127.0.0.1:1111" and s["api_url"][1].startswith(
+        "profile default"
+    )
     assert s["api_key"] == ("(not set)", "not set")
     s = sources("--profile", "prod")
     assert s["api_url"][0] == "http://127.0.0.1:2222"
@@ -60,15 +65,19 @@ def test_profile_precedence(cli, isolated: Path, monkeypatch) -> None:
     assert r.code == 2 and "No profile 'nope'" in r.err
 
 
-def test_a_profile_key_and_url_reach_the_service(cli, service: Service, isolated: Path,
-                                                  monkeypatch, sample: Path) -> None:
+def test_a_profile_key_and_url_reach_the_service(
+    cli, service: Service, isolated: Path, monkeypatch, sample: Path
+) -> None:
     monkeypatch.delenv("BLAND_API_KEY")
     monkeypatch.delenv("BLAND_API_URL")
-    write_config(isolated, f"""\
+    write_config(
+        isolated,
+        f"""\
         [profiles.sandbox]
         api_url = "{service.url}"
         api_key_command = "printf %s {KEY}"
-    """)
+    """,
+    )
     r = cli("clone", "--name", "FromProfile", sample, "--profile", "sandbox")
     assert r.code == 0, r.err
     assert service.voices_named("FromProfile")
@@ -102,7 +111,9 @@ def test_a_config_with_a_key_that_others_can_read_warns(cli, isolated: Path) -> 
 def test_config_set_refuses_what_it_cannot_write(cli, isolated: Path) -> None:
     r = cli("config", "set", "colour", "red")
     assert (r.code, r.err) == (
-        2, "error: Unknown setting 'colour'; settable: api_url, api_key_command, api_key\n")
+        2,
+        "error: Unknown setting 'colour'; settable: api_url, api_key_command, api_key\n",
+    )
     r = cli("config", "set", "api_url")
     assert (r.code, r.err) == (2, "error: config set api_url needs a value.\n")
     assert not (isolated / ".config" / "bland-clone" / "config.toml").exists()
@@ -122,13 +133,16 @@ def test_config_set_api_key_command_replaces_a_stored_key(cli, isolated: Path, m
 
 
 def test_config_use_chooses_the_profile_of_later_runs(cli, isolated: Path, monkeypatch) -> None:
-    path = write_config(isolated, """\
+    path = write_config(
+        isolated,
+        """\
         [profiles.default]
         api_url = "http://127.0.0.1:1111"
 
         [profiles.sandbox]
         api_url = "http://127.0.0.1:8765"
-    """)
+    """,
+    )
     r = cli("config", "use", "nowhere")
     assert r.code == 2 and "No profile 'nowhere'" in r.err and "profiles: default, sandbox" in r.err
     r = cli("config", "use", "sandbox")
@@ -138,11 +152,17 @@ def test_config_use_chooses_the_profile_of_later_runs(cli, isolated: Path, monke
     assert doc["api_url"]["value"] == "http://127.0.0.1:8765"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     # a flag and the environment still choose another for one run
-    assert cli("config", "show", "--json", "--profile", "default").json()["settings"]["profile"][
-        "value"
-    ] == "default"
+    assert (
+        cli("config", "show", "--json", "--profile", "default").json()["settings"]["profile"][
+            "value"
+        ]
+        == "default"
+    )
     monkeypatch.setenv("BLAND_PROFILE", "default")
-    assert cli("config", "show", "--json").json()["settings"]["profile"]["source"] == "env BLAND_PROFILE"
+    assert (
+        cli("config", "show", "--json").json()["settings"]["profile"]["source"]
+        == "env BLAND_PROFILE"
+    )
     monkeypatch.delenv("BLAND_PROFILE")
     assert cli("config", "use", "default").code == 0
     assert cli("config", "show", "--json").json()["settings"]["profile"] == {

@@ -14,13 +14,29 @@ from .audiofiles import write_wav
 from .servers import Service
 
 
-def test_clone_says_cloned_before_the_preview_it_wrote(service: Service, sample: Path, tmp_path: Path) -> None:
+def test_clone_says_cloned_before_the_preview_it_wrote(
+    service: Service, sample: Path, tmp_path: Path
+) -> None:
     """The voice is the news; the preview follows it (one terminal, both streams in order)."""
     out = tmp_path / "hello.wav"
     proc = subprocess.run(
-        [sys.executable, "-m", "bland_clone", "clone", "--name", "Ordered", str(sample),
-         "--preview", "Hello.", "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(),
+        [
+            sys.executable,
+            "-m",
+            "bland_clone",
+            "clone",
+            "--name",
+            "Ordered",
+            str(sample),
+            "--preview",
+            "Hello.",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
         timeout=60,
     )
     assert proc.returncode == 0, proc.stdout
@@ -73,13 +89,19 @@ def test_one_registry_drives_help_readme_and_exit_codes(cli) -> None:
         assert f"  {code:<4} {meaning}" in root
 
 
-def test_add_samples_dry_run_with_a_key_looks_the_voice_up(cli, service: Service, tmp_path: Path) -> None:
+def test_add_samples_dry_run_with_a_key_looks_the_voice_up(
+    cli, service: Service, tmp_path: Path
+) -> None:
     legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
     take = write_wav(tmp_path / "take.wav", 11.0)
     r = cli("add-samples", "Legacy Narrator", take, "--dry-run", "--json")
     assert r.code == 0, r.err
     doc = r.json()
-    assert (doc["voice_id"], doc["name"], doc["existing_samples"]) == (legacy.id, "Legacy Narrator", 2)
+    assert (doc["voice_id"], doc["name"], doc["existing_samples"]) == (
+        legacy.id,
+        "Legacy Narrator",
+        2,
+    )
     assert doc["request"]["fields"] == {"voice_id": legacy.id}
     assert len(legacy.samples) == 2 and service.posts("/v1/voices/samples") == 0
     r = cli("add-samples", "Legacy Narrator", take, "--dry-run")
@@ -93,7 +115,10 @@ def test_add_samples_dry_run_with_a_key_looks_the_voice_up(cli, service: Service
 
 def test_no_key_suggests_a_dry_run_only_where_there_is_one(cli, sample: Path) -> None:
     r = cli("voices", "list")
-    assert (r.code, r.err) == (3, "error: No API key: set BLAND_API_KEY (or a profile's api_key).\n")
+    assert (r.code, r.err) == (
+        3,
+        "error: No API key: set BLAND_API_KEY (or a profile's api_key).\n",
+    )
     r = cli("add-samples", "Legacy Narrator", sample)
     assert r.code == 3 and r.err.endswith("or use --dry-run to check files without one.\n")
 
@@ -109,7 +134,10 @@ def test_the_same_file_twice_in_one_upload_is_said(cli, sample: Path) -> None:
     r = cli("validate", sample, str(sample.parent / "." / sample.name), "--json")
     doc = r.json()
     dup = [w for w in doc["warnings"] if w["code"] == "duplicate_file"]
-    assert dup and dup[0]["message"] == 'File "sample.wav" is given 2 times; it would be uploaded 2 times.'
+    assert (
+        dup
+        and dup[0]["message"] == 'File "sample.wav" is given 2 times; it would be uploaded 2 times.'
+    )
 
 
 def test_the_sandbox_log_is_plain_text_when_redirected(tmp_path: Path) -> None:
@@ -124,7 +152,10 @@ def test_the_sandbox_log_is_plain_text_when_redirected(tmp_path: Path) -> None:
     with log.open("w") as err:
         server = subprocess.Popen(
             [sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=err, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
         )
         try:
             assert server.stdout is not None

@@ -13,7 +13,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "bland_clone"
 
 #: The program's entry points sit above every layer.
-ENTRY = {"bland_clone.__main__", "bland_clone._completions", "bland_clone._docs", "bland_clone._roothelp"}
+ENTRY = {
+    "bland_clone.__main__",
+    "bland_clone._completions",
+    "bland_clone._docs",
+    "bland_clone._roothelp",
+}
 
 
 def module_name(path: Path) -> str:

@@ -29,7 +29,6 @@ LOCAL_WORKERS = min(8, (os.cpu_count() or 2) * 2)
 READ_WORKERS = 8
 
 
-
 def load_manifest(out: Notes, path: str) -> list[VoiceSpec]:
     """Parse the manifest; on problems, annotate each with its line and re-raise."""
     from .. import manifest
