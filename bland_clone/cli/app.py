@@ -1,4 +1,4 @@
-"""The command tree. Each command lives in its own module under ``bland_clone.commands``."""
+"""The command tree. Each command lives in its own module under ``bland_clone.cli.commands``."""
 
 import importlib
 from typing import Annotated, Optional
@@ -30,8 +30,9 @@ _EPILOG = (
     + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
 )
 
-#: Every command: (name, module under bland_clone.commands, attribute, short help). The short help
-#: is what the root --help lists; a test checks it against each command's own help.
+#: Every command: (name, module under bland_clone.cli.commands, attribute, short help). The short
+#: help is what the root --help lists; a test checks it against each command's own help. README's
+#: command reference and the completions are generated from this list (python -m bland_clone._docs).
 COMMANDS = [
     ("validate", "validate", "validate", "Check audio files as one upload would be checked."),
     ("clone", "clone", "clone", "Check audio samples locally, then create a voice clone."),

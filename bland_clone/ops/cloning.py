@@ -1,6 +1,6 @@
 """The clone operation, shared by the commands that create a voice (clone, record).
 
-Moved out of ``commands/clone.py`` so a command never imports another command.
+The command renders the typed result (Cloned); nothing here imports the command line.
 """
 
 from __future__ import annotations

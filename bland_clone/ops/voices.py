@@ -1,6 +1,6 @@
 """What the voice commands do, as plain functions: values in, a typed result out, no rendering.
 
-The commands in bland_clone.commands render these results (text or --json); nothing here prints.
+The commands in bland_clone.cli.commands render these results (text or --json); nothing here prints.
 """
 
 from __future__ import annotations
