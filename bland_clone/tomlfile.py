@@ -19,6 +19,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         import tomli as tomllib
     with open(path, "rb") as f:
         try:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
         except tomllib.TOMLDecodeError as exc:
             raise InvalidToml(str(exc)) from None

@@ -271,7 +271,8 @@ class Sandbox(VoiceAPI):
             return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
         handler = getattr(self, "on_" + endpoint)
         try:
-            return handler(request, **args)
+            response: Response = handler(request, **args)
+            return response
         finally:
             for f in request.files.values():
                 f.close()

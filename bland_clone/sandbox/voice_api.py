@@ -552,7 +552,7 @@ def encode(samples: Any, rate: int, encoding: str, container: str) -> bytes:
         body += b"data" + struct.pack("<I", len(frames)) + frames
         return b"RIFF" + struct.pack("<I", len(body)) + body
     if container == "raw":
-        return pcm.tobytes()
+        return bytes(pcm.tobytes())
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
@@ -569,4 +569,4 @@ def _mulaw(x: Any) -> bytes:
     mag = np.minimum(np.abs(x), 32635) + 0x84
     exponent = np.clip(np.floor(np.log2(mag)).astype(np.int32) - 7, 0, 7)
     mantissa = (mag >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+    return bytes((~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes())

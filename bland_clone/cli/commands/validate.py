@@ -19,6 +19,7 @@ from ..options import (
     QuietOpt,
     annotations_style,
 )
+from ..output import Output
 
 
 def validate(
@@ -98,7 +99,7 @@ def validate(
 
 
 def validate_takes(
-    out: common.Output,
+    out: Output,
     paths: Sequence[str],
     *,
     engine: str = "v3",
@@ -127,7 +128,7 @@ def validate_takes(
 
 
 def validate_manifest(
-    out: common.Output, path: str, *, quality: bool = True, strict: bool = False
+    out: Output, path: str, *, quality: bool = True, strict: bool = False
 ) -> None:
     from ...errors import InputError
     from ...ops.workflow import check_manifest, voice_report_json

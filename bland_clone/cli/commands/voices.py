@@ -10,6 +10,7 @@ from ...ops import session
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
+from ..output import Output
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -161,7 +162,7 @@ def delete(
     out.result({"ok": True, "deleted": deleted, "errors": []})
 
 
-def _settings_table(out: common.Output, view: Any) -> None:
+def _settings_table(out: Output, view: Any) -> None:
     from ...voice_settings import applies_to, describe_limit
 
     out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
