@@ -55,9 +55,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             pass
     want_json = _json_requested(args)
     from .errors import BlandCloneError, ExitCode
+    from .output import begin
 
-    if "bland_clone.common" in sys.modules:  # a previous in-process run (tests, scripts)
-        sys.modules["bland_clone.common"].reset_output()
+    out = begin(want_json)  # this invocation's one output; the command sets its mode
     try:
         from .cli import build_app
 
@@ -67,14 +67,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
-        from . import common
-
-        _report(common.current_output(want_json), exc)
+        _report(out, exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        from . import common
-
-        out = common.current_output(want_json)
         if out.mode == "json":
             out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
         print("\nInterrupted.", file=sys.stderr)
@@ -85,11 +80,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     except Exception as exc:
         usage = _usage_error(exc)
         if usage is not None:
-            from . import common
-
             code, message, show = usage
             if want_json:
-                common.current_output(True).json(
+                out.set_mode("json").json(
                     {"ok": False, "errors": [{"error": "Usage Error", "message": message}]}
                 )
             else:
