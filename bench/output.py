@@ -1,12 +1,16 @@
 """Large outputs on a terminal against the same output piped.
 
-    python bench/output.py [--runs N] [--files 1000] [--voices 5000]
+    python bench/output.py [--runs N] [--files 1000] [--voices 5000] [--many 5000] [--before DIR]
 
 Rows (medians of --runs runs, the terminal and the pipe measured in the same run):
  1. `validate` of a folder of --files short WAV files (the quality analysis on, so a terminal also
     gets the level strips), stdout and stderr on a pseudo-terminal against both piped.
  2. `voices list` of --voices voices from the sandbox, on a pseudo-terminal against piped.
  3. `validate --json` of the same folder: the size of the one JSON object, bytes per file.
+ 4. `validate --no-quality` of --many files piped (headers only: what is left is the report,
+    a problem per file; its verdicts once grouped by file, not scanned per file).
+With --before DIR (a checkout of an earlier version, e.g. `git archive main | tar -x -C DIR`),
+every row is also measured with DIR's code, interleaved in the same run.
 Target: the terminal within about 1.3x of the pipe (the pipe is the baseline: same work, plain text).
 The server runs in this process, the CLI in a child process; the pseudo-terminal is read to the end
 as a terminal emulator would, so its time counts what Rich writes.
@@ -35,12 +39,14 @@ KEY = "sk-bench-0123456789abcdef"
 CMD = [sys.executable, "-m", "bland_clone"]
 
 
-def _env(url: str = "") -> dict[str, str]:
+def _env(url: str = "", src: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR", "CI"))}
     env.update(TERM="xterm-256color", COLUMNS="160", LINES="50", BLAND_API_KEY=KEY)
     env.pop("GITHUB_ACTIONS", None)
     if url:
         env["BLAND_API_URL"] = url
+    if src:  # PYTHONPATH comes before the editable install's path
+        env["PYTHONPATH"] = src
     return env
 
 
@@ -102,22 +108,32 @@ def write_files(folder: Path, count: int) -> None:
             w.writeframes(x.tobytes())
 
 
-def compare(label: str, args: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    tty, pipe = [], []
-    for _ in range(runs):  # interleaved, so both see the same machine load
-        w, code, n_tty = on_pty(args, env)
-        tty.append(w)
-        w, code2, n_pipe = piped(args, env)
-        pipe.append(w)
-        if code not in (0, 1) or code2 not in (0, 1):
-            raise SystemExit(f"{label}: exit {code} on a terminal, {code2} piped")
-    t, p = statistics.median(tty), statistics.median(pipe)
-    print(
-        f"{label:<34} terminal {t:6.2f} s   piped {p:6.2f} s   ratio {t / p:4.2f}x"
-        f"   ({n_tty // 1024} KB / {n_pipe // 1024} KB written)",
-        flush=True,
-    )
-    return {"terminal": t, "piped": p}
+def compare(
+    label: str, args: list[str], env: dict[str, str], runs: int, before: str = "", tty: bool = True
+) -> None:
+    versions = {"": env} | ({"before ": env | {"PYTHONPATH": before}} if before else {})
+    times: dict[str, list[float]] = {f"{v}{m}": [] for v in versions for m in ("tty", "pipe")}
+    written: dict[str, int] = {}
+    for _ in range(runs):  # interleaved, so all see the same machine load
+        for v, e in versions.items():
+            modes = (("tty", on_pty), ("pipe", piped)) if tty else (("pipe", piped),)
+            for m, fn in modes:
+                w, code, n = fn(args, e)
+                if code not in (0, 1):
+                    raise SystemExit(f"{label}: exit {code} ({v}{m})")
+                times[f"{v}{m}"].append(w)
+                written[f"{v}{m}"] = n
+    for v in versions:
+        p = statistics.median(times[f"{v}pipe"])
+        if not tty:
+            print(f"{v + label:<41} piped {p:6.2f} s", flush=True)
+            continue
+        t = statistics.median(times[f"{v}tty"])
+        print(
+            f"{v + label:<41} terminal {t:6.2f} s   piped {p:6.2f} s   ratio {t / p:4.2f}x"
+            f"   ({written[v + 'tty'] // 1024} KB / {written[v + 'pipe'] // 1024} KB written)",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -125,20 +141,29 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--voices", type=int, default=5000)
+    ap.add_argument("--many", type=int, default=5000)
+    ap.add_argument("--before", default="", help="a checkout of an earlier version to compare")
+    ap.add_argument("--skip", default="", help="rows to leave out, e.g. 1,3")
     ns = ap.parse_args()
+    skip = set(ns.skip.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-output-") as d:
         tmp = Path(d)
         folder = tmp / "takes"
-        write_files(folder, ns.files)
-        compare(f"validate ({ns.files} files)", ["validate", str(folder)], _env(), ns.runs)
-        proc = subprocess.run(
-            [*CMD, "validate", "--json", str(folder)], capture_output=True, env=_env()
-        )
-        print(
-            f"{'validate --json':<34} {len(proc.stdout) / ns.files / 1024:.1f} KB per file "
-            f"({len(proc.stdout) / 1024 / 1024:.1f} MB)",
-            flush=True,
-        )
+        write_files(folder, max(ns.files, ns.many))
+        few = [str(p) for p in sorted(folder.iterdir())[: ns.files]]
+        if "1" not in skip:
+            compare(f"validate ({ns.files} files)", ["validate", *few], _env(), ns.runs, ns.before)
+        if "3" not in skip:
+            proc = subprocess.run([*CMD, "validate", "--json", *few], capture_output=True, env=_env())
+            print(
+                f"{'validate --json':<41} {len(proc.stdout) / ns.files / 1024:.1f} KB per file "
+                f"({len(proc.stdout) / 1024 / 1024:.1f} MB)",
+                flush=True,
+            )
+        if "4" not in skip:
+            args = ["validate", "--no-quality", "--engine", "v2", str(folder)]
+            compare(f"validate --no-quality ({ns.many} files)", args, _env(), ns.runs, ns.before,
+                    tty=False)
 
         state = SandboxState(api_key=KEY)
         for i in range(ns.voices):
@@ -147,7 +172,9 @@ def main() -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_port}"
         try:
-            compare(f"voices list ({ns.voices} voices)", ["voices", "list"], _env(url), ns.runs)
+            if "2" not in skip:
+                compare(f"voices list ({ns.voices} voices)", ["voices", "list"], _env(url),
+                        ns.runs, ns.before)
         finally:
             server.shutdown()
             server.server_close()
