@@ -7,6 +7,8 @@ Rows (medians of --runs runs, the terminal and the pipe measured in the same run
     gets the level strips), stdout and stderr on a pseudo-terminal against both piped.
  2. `voices list` of --voices voices from the sandbox, on a pseudo-terminal against piped.
  3. `validate --json` of the same folder: the size of the one JSON object, bytes per file.
+ 5. `validate --no-quality` of the --files folder, on a terminal against piped: the report alone
+    (the quality analysis of row 1 is most of its time, and varies with the machine's load).
  4. `validate --no-quality` of --many files piped (headers only: what is left is the report,
     a problem per file; its verdicts once grouped by file, not scanned per file).
 With --before DIR (a checkout of an earlier version, e.g. `git archive main | tar -x -C DIR`),
@@ -37,6 +39,8 @@ from bland_clone.sandbox import Sandbox, SandboxState, make_server  # noqa: E402
 
 KEY = "sk-bench-0123456789abcdef"
 CMD = [sys.executable, "-m", "bland_clone"]
+#: the children's working folder: not the checkout, whose bland_clone `-m` would find first
+CWD = tempfile.gettempdir()
 
 
 def _env(url: str = "", src: str = "") -> dict[str, str]:
@@ -61,6 +65,7 @@ def on_pty(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
         stderr=secondary,
         env=env,
         close_fds=True,
+        cwd=CWD,
     )
     os.close(secondary)
     seen = 0
@@ -84,7 +89,7 @@ def on_pty(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 def piped(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     start = time.perf_counter()
-    proc = subprocess.run([*CMD, *args], capture_output=True, env=env)
+    proc = subprocess.run([*CMD, *args], capture_output=True, env=env, cwd=CWD)
     wall = time.perf_counter() - start
     return wall, proc.returncode, len(proc.stdout) + len(proc.stderr)
 
@@ -153,8 +158,13 @@ def main() -> int:
         few = [str(p) for p in sorted(folder.iterdir())[: ns.files]]
         if "1" not in skip:
             compare(f"validate ({ns.files} files)", ["validate", *few], _env(), ns.runs, ns.before)
+        if "5" not in skip:
+            args = ["validate", "--no-quality", *few]
+            compare(f"validate --no-quality ({ns.files} files)", args, _env(), ns.runs, ns.before)
         if "3" not in skip:
-            proc = subprocess.run([*CMD, "validate", "--json", *few], capture_output=True, env=_env())
+            proc = subprocess.run(
+                [*CMD, "validate", "--json", *few], capture_output=True, env=_env(), cwd=CWD
+            )
             print(
                 f"{'validate --json':<41} {len(proc.stdout) / ns.files / 1024:.1f} KB per file "
                 f"({len(proc.stdout) / 1024 / 1024:.1f} MB)",
@@ -162,8 +172,14 @@ def main() -> int:
             )
         if "4" not in skip:
             args = ["validate", "--no-quality", "--engine", "v2", str(folder)]
-            compare(f"validate --no-quality ({ns.many} files)", args, _env(), ns.runs, ns.before,
-                    tty=False)
+            compare(
+                f"validate --no-quality ({ns.many} files)",
+                args,
+                _env(),
+                ns.runs,
+                ns.before,
+                tty=False,
+            )
 
         state = SandboxState(api_key=KEY)
         for i in range(ns.voices):
@@ -173,8 +189,13 @@ def main() -> int:
         url = f"http://127.0.0.1:{server.server_port}"
         try:
             if "2" not in skip:
-                compare(f"voices list ({ns.voices} voices)", ["voices", "list"], _env(url),
-                        ns.runs, ns.before)
+                compare(
+                    f"voices list ({ns.voices} voices)",
+                    ["voices", "list"],
+                    _env(url),
+                    ns.runs,
+                    ns.before,
+                )
         finally:
             server.shutdown()
             server.server_close()

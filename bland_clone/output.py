@@ -184,9 +184,7 @@ class Output:
             )
         else:
             lines = ["\t".join(c.upper() for c in columns)]
-            lines += [
-                "\t".join(x.replace("\t", " ").replace("\n", " ") for x in r) for r in rows
-            ]
+            lines += ["\t".join(x.replace("\t", " ").replace("\n", " ") for x in r) for r in rows]
             text = "\n".join(lines) + "\n"
         stream.write(text)  # one write: a terminal is line-buffered, and 5,000 flushes show
         stream.flush()

@@ -22,7 +22,11 @@ def on_tty(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[i
     primary, secondary = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bland_clone", *args],
-        stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env, close_fds=True,
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        close_fds=True,
     )
     os.close(secondary)
     seen = b""
@@ -76,9 +80,7 @@ def test_a_narrow_terminal_folds_cells_inside_its_width(service: Service) -> Non
     assert v.name.replace(" ", "") in cells.replace(" ", "")  # folded, not cut
 
 
-def test_verdicts_of_many_files_each_name_their_own_problems(
-    cli, tmp_path: Path  # type: ignore[no-untyped-def]
-) -> None:
+def test_verdicts_of_many_files_each_name_their_own_problems(cli, tmp_path: Path) -> None:
     folder = tmp_path / "takes"
     folder.mkdir()
     for i in range(30):  # ok, too short (a warning), not audio (an error), in turn
@@ -103,7 +105,7 @@ def test_verdicts_of_many_files_each_name_their_own_problems(
     assert verdicts == [f["verdict"] for f in doc["files"]]
 
 
-def test_each_run_in_one_process_gets_its_own_output(cli, sample: Path) -> None:  # type: ignore[no-untyped-def]
+def test_each_run_in_one_process_gets_its_own_output(cli, sample: Path) -> None:
     r = cli("validate", "--json", sample)
     assert r.code == 0 and json.loads(r.out)["ok"] is True
     r = cli("validate", "--quiet", sample)
@@ -121,4 +123,3 @@ def test_a_level_strip_is_as_wide_for_a_long_take(tmp_path: Path) -> None:
     line = next(ANSI.sub("", x) for x in screen.splitlines() if "dBFS, SNR" in x)
     strip = line.split("  ")[1]
     assert len(strip) == 60 and set(strip) <= set("·▁▂▃▄▅▆▇█")
-
