@@ -54,10 +54,10 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
         except (AttributeError, ValueError):
             pass
     want_json = _json_requested(args)
+    from .cli.output import begin
     from .errors import BlandCloneError, ExitCode
 
-    if "bland_clone.cli.common" in sys.modules:  # a previous in-process run (tests, scripts)
-        sys.modules["bland_clone.cli.common"].reset_output()
+    out = begin(want_json)  # this invocation's one output; the command sets its mode
     try:
         if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
             from .errors import UsageError
@@ -74,14 +74,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
-        from .cli import common
-
-        _report(common.current_output(want_json), exc)
+        _report(out, exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        from .cli import common
-
-        out = common.current_output(want_json)
         if out.mode == "json":
             out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
         print("\nInterrupted.", file=sys.stderr)
@@ -92,11 +87,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     except Exception as exc:
         usage = _usage_error(exc)
         if usage is not None:
-            from .cli import common
-
             code, message, show = usage
             if want_json:
-                common.current_output(True).json(
+                out.set_mode("json").json(
                     {"ok": False, "errors": [{"error": "Usage Error", "message": message}]}
                 )
             else:

@@ -41,6 +41,9 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     #: quality measurements by path, when the audio was analysed
     quality: dict[str, Quality] = field(default_factory=dict)
+    _verdicts: tuple[tuple[int, int], dict[str, str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def errors(self) -> list[Problem]:
@@ -58,17 +61,29 @@ class Report:
     def total_size(self) -> int:
         return sum(f.size or 0 for f in self.files)
 
+    def verdicts(self) -> dict[str, str]:
+        """Each file's verdict by path ("error", "warning"; files without problems are absent).
+
+        The problems are grouped by file once, not scanned again for every file; the grouping
+        is kept until ``problems`` is replaced or grows (checks append to it)."""
+        key = (id(self.problems), len(self.problems))
+        if self._verdicts is None or self._verdicts[0] != key:
+            found: dict[str, str] = {}
+            for p in self.problems:
+                if p.file is not None and found.get(p.file) != "error":
+                    found[p.file] = p.severity
+            self._verdicts = (key, found)
+        return self._verdicts[1]
+
     def verdict(self, info: AudioInfo) -> str:
-        mine = [p for p in self.problems if p.file == info.path]
-        if any(p.severity == "error" for p in mine):
-            return "error"
-        return "warning" if mine else "ok"
+        return self.verdicts().get(info.path, "ok")
 
     def to_dict(self) -> dict[str, Any]:
         files = []
+        verdicts = self.verdicts()
         for f in self.files:
             d = f.to_dict()
-            d["verdict"] = self.verdict(f)
+            d["verdict"] = verdicts.get(f.path, "ok")
             q = self.quality.get(f.path)
             if q is not None:
                 d["quality"] = q.to_dict()
@@ -281,9 +296,12 @@ def best_take(report: Report) -> AudioInfo | None:
     candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
     if not candidates:
         return None
+    from collections import Counter
+
+    warned = Counter(p.file for p in report.warnings)
 
     def key(f: AudioInfo) -> tuple[int, float, float]:
-        warnings = sum(1 for p in report.warnings if p.file == f.path)
+        warnings = warned[f.path]
         q = report.quality.get(f.path)
         snr = q.snr_db if q is not None else 0.0
         return warnings, -round(snr), abs((f.duration or 0.0) - middle)

@@ -80,6 +80,7 @@ class Thresholds:
 
 THRESHOLDS = Thresholds()
 FRAME_S = 0.02  # 20 ms analysis frames
+STRIP_WIDTH = 60  # characters in a level strip: the values kept per file for it
 
 
 @dataclass
@@ -112,12 +113,14 @@ class Quality:
     bit_depth: int | None = None
     #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
     speaker_pitch_gap_st: float | None = None
-    #: frame levels in dBFS, for the level strip (not in JSON)
-    frames_db: list[float] | None = None
-    clipped_frames: list[bool] | None = None
+    #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
+    #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
+    #: values per file, however long it is (the 20 ms frames themselves are not kept).
+    strip_db: list[float] | None = None
+    strip_clipped: list[bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("frames_db", "clipped_frames")  # per-frame data: for the level strip only
+        skip = ("strip_db", "strip_clipped")  # for the level strip only
         return {
             f.name: (round(v, 4) if isinstance(v, float) else v)
             for f in fields(self)
@@ -216,9 +219,8 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     clipped_frames = None
     if fc:
         frames = mono[: fc * n].reshape(-1, n)
-        clipped_frames = (
-            np.maximum(frames.max(axis=1), -frames.min(axis=1)) >= t.clip_level
-        ).tolist()
+        clipped_frames = np.maximum(frames.max(axis=1), -frames.min(axis=1)) >= t.clip_level
+    strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
     extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
@@ -238,9 +240,29 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         channels=channels,
         channel_level_diff_db=diff_db,
         channel_correlation=corr,
-        frames_db=levels.tolist(),
-        clipped_frames=clipped_frames,
+        strip_db=strip_db,
+        strip_clipped=strip_clipped,
     )
+
+
+def _strip_spans(
+    levels: np.ndarray, clipped: np.ndarray | None, width: int = STRIP_WIDTH
+) -> tuple[list[float], list[bool]]:
+    """The loudest level and any clipping in each of at most ``width`` equal spans of frames."""
+    import numpy as np
+
+    if not len(levels):
+        return [], []
+    per = max(1, math.ceil(len(levels) / width))
+    starts = np.arange(0, len(levels), per)
+    loudest = np.maximum.reduceat(levels, starts)
+    if clipped is None or not len(clipped):
+        any_clip = np.zeros(len(starts), dtype=bool)
+    else:
+        flags = np.zeros(len(levels), dtype=bool)
+        flags[: len(clipped)] = clipped[: len(levels)]
+        any_clip = np.logical_or.reduceat(flags, starts)
+    return [float(x) for x in loudest], [bool(x) for x in any_clip]
 
 
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
@@ -518,12 +540,15 @@ def check_many(infos: list[AudioInfo]) -> list[tuple[Quality | None, list[Proble
 SPARK = " ▁▂▃▄▅▆▇█"
 
 
-def level_strip(q: Quality, width: int = 60) -> list[tuple[str, str]]:
-    """(character, style) pairs: a one-line loudness picture; silence dotted, clipping red."""
-    levels = q.frames_db or []
+def level_strip(q: Quality, width: int = STRIP_WIDTH) -> list[tuple[str, str]]:
+    """(character, style) pairs: a one-line loudness picture; silence dotted, clipping red.
+
+    Drawn from the spans kept at analysis (:attr:`Quality.strip_db`); a narrower ``width``
+    merges neighbouring spans."""
+    levels = q.strip_db or []
     if not levels:
         return []
-    clipped = q.clipped_frames or [False] * len(levels)
+    clipped = q.strip_clipped or [False] * len(levels)
     per = max(1, math.ceil(len(levels) / width))
     top = max(levels)
     floor = max(top - THRESHOLDS.silence_below_peak_db, THRESHOLDS.silence_floor_dbfs)

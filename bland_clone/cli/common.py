@@ -11,29 +11,18 @@ from .output import Mode, Output
 if TYPE_CHECKING:
     from ..api.upload import UploadPlan
 
-_current: Output | None = None
-
-
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
-    global _current
     if json_ and quiet:
         raise UsageError("--json and --quiet cannot be used together")
     if fmt not in (None, "text", "github"):
         raise UsageError(f"--annotations must be text or github, not {fmt!r}")
     mode: Mode = "json" if json_ else "quiet" if quiet else "human"
-    _current = Output(mode)
+    from .output import current
+
+    out = current().set_mode(mode)  # the invocation's one output, made by the entry point
     if fmt is not None:
-        _current.github = fmt == "github"
-    return _current
-
-
-def current_output(default_json: bool = False) -> Output:
-    return _current or Output("json" if default_json else "human")
-
-
-def reset_output() -> None:
-    global _current
-    _current = None
+        out.github = fmt == "github"
+    return out
 
 
 def print_plan(out: Output, plan: UploadPlan, api_url: str) -> None:
