@@ -332,3 +332,29 @@ def test_a_hum_does_not_hide_a_louder_noise(labelled: list[corpus.Item], tmp_pat
     assert set(warnings_of(make(tmp_path / "fan.wav", y, rate))) == {"hum", "noisy"}
     hum_only = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 20)
     assert set(warnings_of(make(tmp_path / "hum.wav", hum_only, rate))) == {"hum"}
+
+
+def test_header_and_quality_verdicts_on_length_agree(cli, service, labelled: list[corpus.Item],
+                                                     tmp_path: Path) -> None:
+    """A clean 14 s take with 0.6 s of room before and after is a 15.2 s file: the quality check
+    (first word to last) accepts it, so the header-only check (clone, validate --no-quality)
+    does not warn it either. A file longer than 15 s plus the edges the quality rule lets
+    pass (1 s each) is still warned by its length; so is one under 10 s."""
+    (clean,) = [i for i in labelled if i.name == "clean-12-m4-pauses"]
+    x, rate = sf.read(clean.path, dtype="float32")
+    pad = (15.2 - len(x) / rate) / 2
+    assert 0.3 < pad < 1.0
+    room = np.random.default_rng(6).standard_normal(int(pad * rate)).astype(np.float32) * 8e-4
+    take = make(tmp_path / "take.wav", np.concatenate([room, x, room]), rate)
+    assert warnings_of(take) == {}
+    r = cli("validate", take, "--no-quality", "--json")
+    assert (r.code, r.json()["warnings"]) == (0, [])
+    r = cli("clone", "--name", "Take", take, "--dry-run", "--json")
+    assert r.code == 0, r.err
+    assert [w["code"] for w in r.json()["warnings"]] == []
+    long = make(tmp_path / "long.wav", np.concatenate([room, room, room, x, room, room, room]), rate)
+    r = cli("validate", long, "--no-quality", "--json")
+    assert [w["message"] for w in r.json()["warnings"]] == [
+        f'File "long.wav" is {len(x) / rate + 6 * pad:.1f}s long; 10-15 seconds of clear speech '
+        "is recommended (prepare keeps the best part)."
+    ]
