@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..errors import InputError
-from . import decode, quality
+from . import decode, quality, vad
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +37,9 @@ TARGET_SPEECH_S = 12.5
 MAX_WINDOW_S = 14.5
 #: Silence kept before the first and after the last word, and the fades, in seconds.
 MARGIN_S = 0.25
+#: Loud frames just before the first word the detector hears, or after the last, kept as the
+#: word's onset or decay (seconds): with the margin, never near the 1 s edge_silence warns at.
+ONSET_S = 0.3
 FADE_S = 0.01
 
 
@@ -67,12 +70,15 @@ def _best_window(active: np.ndarray, window: int) -> int:
     return int(np.argmax(c[window:] - c[:-window]))
 
 
-def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
-    """(first, last+1) frame of the chosen span, trimmed of silence at its ends."""
+def choose_window(
+    levels: np.ndarray, seconds: float | None, heard: np.ndarray | None = None
+) -> tuple[int, int]:
+    """(first, last+1) frame of the chosen span, trimmed to its speech: frames loud enough and
+    heard as a voice by the detector (``heard``, one verdict a frame; None: loudness alone),
+    so room noise before the first word or after the last is not kept as speech."""
     import numpy as np
 
-    silent = quality.silent_mask(levels)
-    active = ~silent
+    active = quality.voiced_from(~quality.silent_mask(levels), heard)
     if not active.any():
         raise InputError("no speech found (the recording is silent)")
     frame = quality.FRAME_S
@@ -91,6 +97,19 @@ def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
     end = min(len(active), start + window)
     span = np.nonzero(active[start:end])[0]
     first, last = start + int(span[0]), start + int(span[-1]) + 1
+    if heard is not None:
+        # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
+        # loud frames that run on from the first and last word, up to ONSET_S
+        loud = ~quality.silent_mask(levels)
+        reach = int(ONSET_S / frame)
+        for _ in range(reach):
+            if first == 0 or not loud[first - 1]:
+                break
+            first -= 1
+        for _ in range(reach):
+            if last >= len(loud) or not loud[last]:
+                break
+            last += 1
     margin = int(MARGIN_S / frame)
     return max(0, first - margin), min(len(active), last + margin)
 
@@ -106,6 +125,7 @@ class _Scan:
     keep: int | None  # the live channel when another is dead; None: the mean of the channels
     clipped_ratio: float
     spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
+    heard: np.ndarray | None = None  # the voice detector's verdict per frame (None: no detector)
     seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
 
 
@@ -150,10 +170,19 @@ def _scan(
     carry = np.zeros((channels, 0), np.float32)
     clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
+    # the voice detector hears the mean of the channels, as 16 kHz 16-bit samples
+    detector = vad.Stream.create(rate)
     try:
         for block in blocks:
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
+            if detector is not None:
+                if channels == 1:
+                    detector.feed(block[:, 0])
+                elif channels == 2:
+                    detector.feed((block[:, 0] + block[:, 1]) * np.float32(0.5))
+                else:
+                    detector.feed(block.mean(axis=1, dtype=np.float32))
             total += len(block)
             # planar rows (channels x samples): one contiguous pass per product
             xp = block.T
@@ -185,6 +214,8 @@ def _scan(
     except BaseException:
         if spill is not None:
             spill.close()
+        if detector is not None:
+            detector.close()
         raise
     keep = None
     if channels > 1:
@@ -196,6 +227,17 @@ def _scan(
             keep = best
     chosen = mix_levels if keep is None else ch_levels[keep]
     levels = np.concatenate(chosen) if chosen else np.zeros(0)
+    heard = None
+    if detector is not None:
+        mixed = np.concatenate(mix_levels) if mix_levels else np.zeros(0)
+        loud = mixed[~quality.silent_mask(mixed)] if len(mixed) else mixed
+        speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
+        frames = detector.frames(speech_db)
+        # one verdict per level frame, by time (a frame of n samples is not always 20 ms)
+        at = (np.arange(len(levels), dtype=np.int64) * n * vad.RATE // rate) // int(
+            vad.RATE * vad.FRAME_S
+        )
+        heard = frames[np.minimum(at, len(frames) - 1)] if len(frames) else None
     if spill is not None:
         spill.flush()
     return _Scan(
@@ -207,6 +249,7 @@ def _scan(
         clipped_ratio=clipped / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
+        heard=heard,
     )
 
 
@@ -388,7 +431,7 @@ def _prepare_scanned(
     if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
     lift = -15.0 - loudest
-    first, last = choose_window(levels + lift, seconds)
+    first, last = choose_window(levels + lift, seconds, scan.heard)
     n = max(1, int(rate * quality.FRAME_S))
     lo, hi = first * n, min(scan.frames, last * n)
     if last >= len(levels):

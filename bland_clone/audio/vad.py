@@ -19,23 +19,100 @@ RATE = 16000
 FRAME_S = 0.02
 
 
+def available() -> bool:
+    try:
+        import webrtcvad  # noqa: F401
+    except ImportError:  # pragma: no cover - the wheel exists for every platform we support
+        return False
+    return True
+
+
 def speech_frames(mono: np.ndarray, rate: int, speech_db: float) -> np.ndarray | None:
     """One bool per 20 ms frame: does the detector hear a voice? None when webrtcvad is not
     installed. The signal is brought to a speech level of -20 dBFS first, so a quiet take is
     judged like a normal one."""
     import numpy as np
 
-    try:
-        import webrtcvad
-    except ImportError:  # pragma: no cover - the wheel exists for every platform we support
+    if not available():
         return None
     import soxr
 
     x = soxr.resample(mono.astype(np.float32), rate, RATE) if rate != RATE else mono
-    gain = 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
+    gain = _gain(speech_db)
     pcm = (np.clip(np.asarray(x, np.float64) * gain, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return _detect(pcm)
+
+
+def _gain(speech_db: float) -> float:
+    return 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
+
+
+def _detect(pcm: bytes) -> np.ndarray:
+    """The detector's verdict on each whole 20 ms frame of 16 kHz 16-bit mono samples."""
+    import numpy as np
+    import webrtcvad
+
     vad = webrtcvad.Vad(MODE)
+    is_speech = vad.is_speech
     n = int(RATE * FRAME_S) * 2  # bytes per frame
-    return np.array(
-        [vad.is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)], dtype=bool
-    )
+    return np.array([is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)],
+                    dtype=bool)
+
+
+class Stream:
+    """The detector over a recording that streams by, in flat memory: each block's mono mix
+    is resampled to 16 kHz as it comes (soxr) and kept as 16-bit samples in a temporary file
+    (32 KB a second); the detector runs over it once the speech level is known
+    (:meth:`frames`), as :func:`speech_frames` does on a whole array."""
+
+    #: frames judged per read of the temporary file (one minute)
+    CHUNK = 3000
+
+    def __init__(self, rate: int) -> None:
+        import tempfile
+
+        import soxr
+
+        # soxr's low quality is a 96 dB filter: plenty for a detector that hears 8 kHz
+        self._rs = (
+            None if rate == RATE else soxr.ResampleStream(rate, RATE, 1, dtype="float32",
+                                                          quality="LQ")
+        )
+        self._file = tempfile.TemporaryFile(prefix="bland-clone-vad-")  # noqa: SIM115
+
+    @classmethod
+    def create(cls, rate: int) -> Stream | None:
+        """A stream, or None when webrtcvad is not installed (the energy gate decides)."""
+        return cls(rate) if available() else None
+
+    def feed(self, mono: np.ndarray, *, last: bool = False) -> None:
+        import numpy as np
+
+        y = self._rs.resample_chunk(mono, last=last) if self._rs is not None else mono
+        if len(y):
+            self._file.write((np.clip(y, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+
+    def frames(self, speech_db: float) -> np.ndarray:
+        """One bool per 20 ms frame of the whole stream (at speech level -20 dBFS, as
+        :func:`speech_frames`). Closes the stream."""
+        import numpy as np
+
+        gain = _gain(speech_db)
+        if self._rs is not None:
+            self.feed(np.zeros(0, np.float32), last=True)
+        f = self._file
+        f.flush()
+        f.seek(0)
+        size = int(RATE * FRAME_S) * 2 * self.CHUNK
+        parts = []
+        try:
+            while raw := f.read(size):
+                x = np.frombuffer(raw, "<i2").astype(np.float32) * np.float32(gain)
+                pcm = np.clip(x, -32768, 32767).astype("<i2").tobytes()
+                parts.append(_detect(pcm))
+        finally:
+            f.close()
+        return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+    def close(self) -> None:
+        self._file.close()
