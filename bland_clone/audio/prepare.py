@@ -40,6 +40,8 @@ MARGIN_S = 0.25
 #: Loud frames just before the first word the detector hears, or after the last, kept as the
 #: word's onset or decay (seconds): with the margin, never near the 1 s edge_silence warns at.
 ONSET_S = 0.3
+#: Seconds read back on each side of the loudest window, for the voice detector to choose in.
+REFINE_S = 20.0
 FADE_S = 0.01
 
 
@@ -125,7 +127,6 @@ class _Scan:
     keep: int | None  # the live channel when another is dead; None: the mean of the channels
     clipped_ratio: float
     spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
-    heard: np.ndarray | None = None  # the voice detector's verdict per frame (None: no detector)
     seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
 
 
@@ -170,19 +171,10 @@ def _scan(
     carry = np.zeros((channels, 0), np.float32)
     clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
-    # the voice detector hears the mean of the channels, as 16 kHz 16-bit samples
-    detector = vad.Stream.create(rate)
     try:
         for block in blocks:
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
-            if detector is not None:
-                if channels == 1:
-                    detector.feed(block[:, 0])
-                elif channels == 2:
-                    detector.feed((block[:, 0] + block[:, 1]) * np.float32(0.5))
-                else:
-                    detector.feed(block.mean(axis=1, dtype=np.float32))
             total += len(block)
             # planar rows (channels x samples): one contiguous pass per product
             xp = block.T
@@ -214,8 +206,6 @@ def _scan(
     except BaseException:
         if spill is not None:
             spill.close()
-        if detector is not None:
-            detector.close()
         raise
     keep = None
     if channels > 1:
@@ -227,17 +217,6 @@ def _scan(
             keep = best
     chosen = mix_levels if keep is None else ch_levels[keep]
     levels = np.concatenate(chosen) if chosen else np.zeros(0)
-    heard = None
-    if detector is not None:
-        mixed = np.concatenate(mix_levels) if mix_levels else np.zeros(0)
-        loud = mixed[~quality.silent_mask(mixed)] if len(mixed) else mixed
-        speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
-        frames = detector.frames(speech_db)
-        # one verdict per level frame, by time (a frame of n samples is not always 20 ms)
-        at = (np.arange(len(levels), dtype=np.int64) * n * vad.RATE // rate) // int(
-            vad.RATE * vad.FRAME_S
-        )
-        heard = frames[np.minimum(at, len(frames) - 1)] if len(frames) else None
     if spill is not None:
         spill.flush()
     return _Scan(
@@ -249,7 +228,6 @@ def _scan(
         clipped_ratio=clipped / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
-        heard=heard,
     )
 
 
@@ -431,12 +409,32 @@ def _prepare_scanned(
     if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
     lift = -15.0 - loudest
-    first, last = choose_window(levels + lift, seconds, scan.heard)
     n = max(1, int(rate * quality.FRAME_S))
-    lo, hi = first * n, min(scan.frames, last * n)
-    if last >= len(levels):
-        hi = scan.frames  # the last frame's tail, shorter than a frame, belongs to it
-    out = _read_window(src, info, scan, begin, lo, hi)
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        """Frames [a, b) as samples; the last frame's tail, shorter than a frame, belongs to it."""
+        return a * n, scan.frames if b >= len(levels) else min(scan.frames, b * n)
+
+    # The window by loudness first (cheap, over the whole recording), then read back with
+    # REFINE_S around it, where the voice detector (the one the quality check uses) finds the
+    # speech: the window is chosen again, and trimmed, by the frames it hears as a voice, so
+    # room noise before the first word is not kept as speech. The detector hears the window
+    # and 20 s on each side, never the whole recording (an hour would cost seconds).
+    first, last = choose_window(levels + lift, seconds)
+    reach = int(REFINE_S / quality.FRAME_S)
+    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
+    lo, hi = span(r0, r1)
+    region = _read_window(src, info, scan, begin, lo, hi)
+    around = levels[r0:r1]
+    loud = around[~quality.silent_mask(around + lift)]
+    speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
+    heard = vad.speech_frames(region, rate, speech_db)
+    if heard is not None:
+        f, g = choose_window(around + lift, seconds, heard)
+        first, last = r0 + f, r0 + g
+    a, b = span(first, last)
+    out = region[a - lo : b - lo]
+    lo, hi = a, b
     out = out * np.float32(10 ** (lift / 20))
     start_s = begin + lo / rate
     if lo > 0 or hi < scan.frames or begin > 0:
