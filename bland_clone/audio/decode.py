@@ -411,7 +411,10 @@ def _pyav_blocks(
                 if held >= block:
                     x = gathered()
                     for i in range(0, held - block + 1, block):
-                        yield x[:, i : i + block].T
+                        # contiguous planes, as the analysis reads them (a strided view
+                        # tripled the cost of the per-block sums downstream)
+                        xb = x[:, i : i + block]
+                        yield (xb if xb.flags.c_contiguous else xb.copy()).T
                     rest = held % block
                     if rest:
                         parts.append(x[:, held - rest :])
