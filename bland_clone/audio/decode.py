@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 MAX_RATE = 48000
 #: Frames per block handed to the caller (about 1.4 s at 48 kHz).
 BLOCK = 1 << 16
-#: The seeker notes where one decoded frame in this many began (a power of two).
-SEEK_NOTE_EVERY = 8
 #: Formats decoded through PyAV (FFmpeg). MP3 too: libsndfile's MP3 reader trusts the first
 #: frame's bitrate and stops early on a variable-bitrate file without a Xing header.
 PYAV_FORMATS = frozenset({"MP3", "MP4", "WEBM", "AAC", "WMA", "AMR", "CONTAINER"})
@@ -348,46 +346,28 @@ def _pyav_blocks(
             s.codec_context.format.name == "fltp"
         )
         end = last if last is not None else 1 << 62
+        note_pts = note_pos = None
         if seeker is not None:
             seeker.time_base, seeker.rate = s.time_base, s.rate
             if first:
                 seeker.usable = False  # positions must count from the start of the file
-        noting = seeker is not None and seeker.usable
+            note_pts, note_pos = seeker.pts.append, seeker.pos.append
         last_pts = -(1 << 62)
         frombuffer, f32, rng = np.frombuffer, np.float32, range(channels)
-        # Per frame, only views of the decoder's planes are gathered (no copy, no numpy slice
-        # assignment: at 1152 samples a frame, that per-frame overhead cost as much as FFmpeg's
-        # own decoding); they are joined once a block. Planar, as FFmpeg's float decoders give
-        # it; handed out as (frames, channels) views.
-        parts: list[np.ndarray] = []  # planar arrays (channels x n)
-        rows: list[list[np.ndarray]] = [[] for _ in rng]  # per-channel views (the fast path)
+        # planar, as FFmpeg's float decoders give it; handed out as (frames, channels) views
+        buf = np.empty((channels, block), np.float32)
         held = 0
-        count = 0
-
-        def gathered() -> np.ndarray:
-            """Everything gathered so far, as one planar array (and nothing gathered after)."""
-            if rows[0]:
-                parts.append(np.stack([np.concatenate(r) for r in rows]))
-                for r in rows:
-                    r.clear()
-            x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-            parts.clear()
-            return x
-
         try:
             for frame in container.decode(s):
                 n = frame.samples
-                if noting and seeker is not None and not count & (SEEK_NOTE_EVERY - 1):
-                    # where every SEEK_NOTE_EVERY-th frame began: window() finds the others
-                    # from their timestamps
+                if note_pts is not None and note_pos is not None and seeker is not None:
                     pts = frame.pts
                     if pts is None or pts <= last_pts:
-                        seeker.usable = noting = False
+                        seeker.usable, note_pts = False, None
                     else:
-                        seeker.pts.append(pts)
-                        seeker.pos.append(pos)
+                        note_pts(pts)
+                        note_pos(pos)
                         last_pts = pts
-                count += 1
                 lo = first - pos if first > pos else 0
                 hi = end - pos if end - pos < n else n
                 pos += n
@@ -395,30 +375,29 @@ def _pyav_blocks(
                     if pos >= end:
                         break
                     continue
-                if planar_float and lo == 0 and hi == n:
+                if planar_float and held + hi - lo <= block:
                     planes = frame.planes
-                    for c in rng:
-                        rows[c].append(frombuffer(planes[c], f32, n))
-                    held += n
+                    if lo == 0 and hi == n:
+                        for c in rng:
+                            buf[c, held : held + n] = frombuffer(planes[c], f32, n)
+                    else:
+                        for c in rng:
+                            buf[c, held : held + hi - lo] = frombuffer(planes[c], f32, n)[lo:hi]
+                    held += hi - lo
                 else:
-                    if rows[0]:
-                        parts.append(gathered())
                     for planar in _frame_arrays(frame, channels, resampler):
                         a, b = lo, min(hi, planar.shape[1])
-                        if b > a:
-                            parts.append(planar[:, a:b].copy())
-                            held += b - a
-                if held >= block:
-                    x = gathered()
-                    for i in range(0, held - block + 1, block):
-                        # contiguous planes, as the analysis reads them (a strided view
-                        # tripled the cost of the per-block sums downstream)
-                        xb = x[:, i : i + block]
-                        yield (xb if xb.flags.c_contiguous else xb.copy()).T
-                    rest = held % block
-                    if rest:
-                        parts.append(x[:, held - rest :])
-                    held = rest
+                        while b > a:
+                            take = min(b - a, block - held)
+                            buf[:, held : held + take] = planar[:, a : a + take]
+                            held += take
+                            a += take
+                            if held == block:
+                                yield buf.copy().T
+                                held = 0
+                if held == block:
+                    yield buf.copy().T
+                    held = 0
                 if pos >= end:
                     break
         except av.error.FFmpegError as exc:
@@ -426,7 +405,7 @@ def _pyav_blocks(
                 raise DecodeError(_av_reason(path, exc)) from None
             # a damaged end: keep what decoded, as players do
         if held:
-            yield gathered().T
+            yield buf[:, :held].copy().T
     finally:
         container.close()
 
