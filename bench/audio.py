@@ -8,7 +8,8 @@ plus a 330 KB FLAC whose header declares 8 channels at 655 kHz. For each, prints
 
 - prepare: wall seconds (median), peak memory (the child's VmHWM), and the ratio of its wall
   time to `ffmpeg -i FILE -f null -` on the same file (the decoder's own time; where ffmpeg
-  is absent, a decode-only loop of bland-clone's decoder is the baseline);
+  is absent, a decode-only loop of bland-clone's decoder is the baseline), and the same ratio
+  in CPU seconds (steadier on a machine shared with other work);
 - validate: wall seconds and peak memory.
 
 Targets (issue 10): peak memory <= 200 MiB for both 60-minute files; prepare <= 1.5x ffmpeg.
@@ -29,7 +30,24 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import PY, peak_kib, timed  # noqa: E402
+from run import _PEAK, PY  # noqa: E402
+
+
+def run_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and exit code of one run of cmd. On a
+    machine shared with other work, CPU time is the steadier figure; both are printed."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
+def peak_cpu(args: list[str], env: dict[str, str], tmp: Path) -> tuple[float, float, int, int]:
+    """Run `bland-clone ARGS`: wall and CPU seconds, exit code, its own peak memory in KiB."""
+    out = tmp / "peak.txt"
+    wall, cpu, code = run_cpu([PY, "-c", _PEAK, str(out), *args], env)
+    return wall, cpu, code, int(out.read_text())
 
 TEXT = (
     "Every recording people have should be read right and judged right. "
@@ -106,7 +124,7 @@ def main() -> None:
         print(f"corpus: {args.minutes:g} min, made in {time.perf_counter() - t0:.0f}s")
         header = (
             f"{'file':22} {'size':>9} {'baseline s':>10} {'prepare s':>9} {'ratio':>6} "
-            f"{'prep MiB':>8} {'valid. s':>8} {'valid. MiB':>10}"
+            f"{'cpu ratio':>9} {'prep MiB':>8} {'valid. s':>8} {'valid. MiB':>10}"
         )
         print(header)
         for label, path in files.items():
@@ -116,21 +134,28 @@ def main() -> None:
                 else decode_only(path)
             )
             base, prep, prep_mem, val, val_mem = [], [], [], [], []
+            base_cpu, prep_cpu = [], []
             for _ in range(args.runs):
-                base.append(timed(base_cmd, env)[0])
+                wall, cpu, _code = run_cpu(base_cmd, env)
+                base.append(wall)
+                base_cpu.append(cpu)
                 out = tmp / "out.wav"
-                w, code, kib = peak_kib(["prepare", str(path), "-o", str(out), "--force", "-q"], env, tmp)
+                w, c, code, kib = peak_cpu(
+                    ["prepare", str(path), "-o", str(out), "--force", "-q"], env, tmp
+                )
                 if code not in (0, 1):
                     print(f"  prepare of {label} exited {code}")
                 prep.append(w)
+                prep_cpu.append(c)
                 prep_mem.append(kib)
-                w, code, kib = peak_kib(["validate", str(path), "-q"], env, tmp)
+                w, _c, code, kib = peak_cpu(["validate", str(path), "-q"], env, tmp)
                 val.append(w)
                 val_mem.append(kib)
             b, p = statistics.median(base), statistics.median(prep)
+            bc, pc = statistics.median(base_cpu), statistics.median(prep_cpu)
             print(
                 f"{label:22} {path.stat().st_size / 2**20:7.1f}MB {b:10.2f} {p:9.2f} "
-                f"{p / b:6.2f} {statistics.median(prep_mem) / 1024:8.0f} "
+                f"{p / b:6.2f} {pc / bc:9.2f} {statistics.median(prep_mem) / 1024:8.0f} "
                 f"{statistics.median(val):8.2f} {statistics.median(val_mem) / 1024:10.0f}"
             )
         print(f"baseline: {'ffmpeg -i FILE -f null -' if ffmpeg else 'decode-only loop'}")

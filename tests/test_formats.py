@@ -425,3 +425,89 @@ def test_ffmpeg_is_loaded_only_for_the_files_that_need_it(
 
     assert loaded(wav) == "False False"  # a plain WAV: numpy alone
     assert loaded(corpus["memo.m4a"]) == "True False"
+
+
+def _long_mp3(path: Path, minutes: float) -> Path:
+    """A long speech MP3, made in a moment: 10 s encoded once (CBR, 44.1 kHz stereo), its
+    frames repeated (no Xing header: the length comes from walking the frames)."""
+    import soundfile as sf
+    from audiofiles import _mp3_frames, speech_like
+
+    seg = path.with_suffix(".seg.mp3")
+    x = speech_like(10.0, 44100, level=0.3)
+    with sf.SoundFile(seg, "w", 44100, 2, format="MP3", bitrate_mode="CONSTANT") as f:
+        f.write(np.stack([x, x], axis=1))
+    path.write_bytes(_mp3_frames(seg.read_bytes()) * int(minutes * 6))
+    seg.unlink()
+    return path
+
+
+#: Runs the CLI with prepare's progress delay (2 s) shortened, so a second of work shows the
+#: bar whatever the machine's speed (bland_clone/commands/prepare.py reads it at each update).
+_QUICK_BAR = (
+    "import sys\n"
+    "import bland_clone.commands.prepare as p\n"
+    "p.PROGRESS_AFTER_S = float(sys.argv.pop(1))\n"
+    "from bland_clone.__main__ import main\n"
+    "sys.argv[0] = 'bland-clone'\n"
+    "sys.exit(main())\n"
+)
+
+
+def _on_tty(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run ``python ARGV`` with stdin, stdout and stderr on a pseudo-terminal: (code, screen)."""
+    import os
+    import select
+    import sys
+    import time
+
+    primary, secondary = os.openpty()
+    proc = subprocess.Popen([sys.executable, *argv], stdin=secondary, stdout=secondary,
+                            stderr=secondary, env=env, close_fds=True)
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([primary], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=5)
+    os.close(primary)
+    return code, seen.decode("utf-8", "replace")
+
+
+def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path: Path) -> None:
+    """prepare of a 5-minute MP3 (about a second of work, with the delay shortened to 0.3 s
+    for the test): on a terminal a progress bar names the file once the work outlasts the
+    delay; piped, only the result is printed."""
+    import os
+    import sys
+
+    src = _long_mp3(tmp_path / "podcast.mp3", 5)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR", "CI"))}
+    env.update(TERM="xterm-256color", COLUMNS="120")
+    out = tmp_path / "sample.wav"
+    argv = ["-c", _QUICK_BAR, "0.3", "prepare", str(src), "-o", str(out)]
+    code, screen = _on_tty(argv, env, timeout=120)
+    assert code == 0, screen
+    assert "Preparing podcast.mp3" in screen
+    assert "━" in screen and "MB" in screen  # Rich's bar, with bytes done / total
+    assert f"{src} -> {out}" in screen
+    assert out.exists()
+    proc = subprocess.run([sys.executable, *argv, "--force"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout + proc.stderr
+    assert "Preparing" not in text and "━" not in text and "\r" not in text
+    assert "\x1b[" not in text
+    # the result: what was written (stderr, as every human message), then the check of it
+    assert proc.stderr.startswith(f"{src} -> {out}: ")
+    assert all(line.startswith("  ") for line in proc.stderr.splitlines()[1:])  # its notes
+    assert proc.stdout.startswith("FILE\tFORMAT\tDURATION") and f"{out}\tWAV PCM_16" in proc.stdout

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..errors import InputError
-from . import decode, quality
+from . import decode, quality, vad
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +37,11 @@ TARGET_SPEECH_S = 12.5
 MAX_WINDOW_S = 14.5
 #: Silence kept before the first and after the last word, and the fades, in seconds.
 MARGIN_S = 0.25
+#: Loud frames just before the first word the detector hears, or after the last, kept as the
+#: word's onset or decay (seconds): with the margin, never near the 1 s edge_silence warns at.
+ONSET_S = 0.3
+#: Seconds read back on each side of the loudest window, for the voice detector to choose in.
+REFINE_S = 20.0
 FADE_S = 0.01
 
 
@@ -67,12 +72,15 @@ def _best_window(active: np.ndarray, window: int) -> int:
     return int(np.argmax(c[window:] - c[:-window]))
 
 
-def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
-    """(first, last+1) frame of the chosen span, trimmed of silence at its ends."""
+def choose_window(
+    levels: np.ndarray, seconds: float | None, heard: np.ndarray | None = None
+) -> tuple[int, int]:
+    """(first, last+1) frame of the chosen span, trimmed to its speech: frames loud enough and
+    heard as a voice by the detector (``heard``, one verdict a frame; None: loudness alone),
+    so room noise before the first word or after the last is not kept as speech."""
     import numpy as np
 
-    silent = quality.silent_mask(levels)
-    active = ~silent
+    active = quality.voiced_from(~quality.silent_mask(levels), heard)
     if not active.any():
         raise InputError("no speech found (the recording is silent)")
     frame = quality.FRAME_S
@@ -91,6 +99,19 @@ def choose_window(levels: np.ndarray, seconds: float | None) -> tuple[int, int]:
     end = min(len(active), start + window)
     span = np.nonzero(active[start:end])[0]
     first, last = start + int(span[0]), start + int(span[-1]) + 1
+    if heard is not None:
+        # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
+        # loud frames that run on from the first and last word, up to ONSET_S
+        loud = ~quality.silent_mask(levels)
+        reach = int(ONSET_S / frame)
+        for _ in range(reach):
+            if first == 0 or not loud[first - 1]:
+                break
+            first -= 1
+        for _ in range(reach):
+            if last >= len(loud) or not loud[last]:
+                break
+            last += 1
     margin = int(MARGIN_S / frame)
     return max(0, first - margin), min(len(active), last + margin)
 
@@ -388,12 +409,32 @@ def _prepare_scanned(
     if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
     lift = -15.0 - loudest
-    first, last = choose_window(levels + lift, seconds)
     n = max(1, int(rate * quality.FRAME_S))
-    lo, hi = first * n, min(scan.frames, last * n)
-    if last >= len(levels):
-        hi = scan.frames  # the last frame's tail, shorter than a frame, belongs to it
-    out = _read_window(src, info, scan, begin, lo, hi)
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        """Frames [a, b) as samples; the last frame's tail, shorter than a frame, belongs to it."""
+        return a * n, scan.frames if b >= len(levels) else min(scan.frames, b * n)
+
+    # The window by loudness first (cheap, over the whole recording), then read back with
+    # REFINE_S around it, where the voice detector (the one the quality check uses) finds the
+    # speech: the window is chosen again, and trimmed, by the frames it hears as a voice, so
+    # room noise before the first word is not kept as speech. The detector hears the window
+    # and 20 s on each side, never the whole recording (an hour would cost seconds).
+    first, last = choose_window(levels + lift, seconds)
+    reach = int(REFINE_S / quality.FRAME_S)
+    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
+    lo, hi = span(r0, r1)
+    region = _read_window(src, info, scan, begin, lo, hi)
+    around = levels[r0:r1]
+    loud = around[~quality.silent_mask(around + lift)]
+    speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
+    heard = vad.speech_frames(region, rate, speech_db)
+    if heard is not None:
+        f, g = choose_window(around + lift, seconds, heard)
+        first, last = r0 + f, r0 + g
+    a, b = span(first, last)
+    out = region[a - lo : b - lo]
+    lo, hi = a, b
     out = out * np.float32(10 ** (lift / 20))
     start_s = begin + lo / rate
     if lo > 0 or hi < scan.frames or begin > 0:

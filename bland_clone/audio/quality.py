@@ -282,12 +282,19 @@ def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -
     activity detector. In a noisy room, under hum or music, the gate alone counts every pause
     as speech. When the detector hears a voice in under a third of the loud frames (a sound it
     was not trained on, such as a synthetic tone), or is not installed, the gate decides."""
-    import numpy as np
-
     from . import vad
 
     loud = ~silent
     heard = vad.speech_frames(mono, rate, speech_db) if loud.any() else None
+    return voiced_from(loud, heard)
+
+
+def voiced_from(loud: np.ndarray, heard: np.ndarray | None) -> np.ndarray:
+    """Frames both loud (the energy gate) and heard as a voice (the detector's verdicts, one a
+    20 ms frame), without runs under 100 ms; the gate alone when the detector hears a voice in
+    under a third of the loud frames, or is not installed."""
+    import numpy as np
+
     if heard is None or not len(heard):
         return loud
     if len(heard) < len(loud):

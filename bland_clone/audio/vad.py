@@ -19,23 +19,41 @@ RATE = 16000
 FRAME_S = 0.02
 
 
+def available() -> bool:
+    try:
+        import webrtcvad  # noqa: F401
+    except ImportError:  # pragma: no cover - the wheel exists for every platform we support
+        return False
+    return True
+
+
 def speech_frames(mono: np.ndarray, rate: int, speech_db: float) -> np.ndarray | None:
     """One bool per 20 ms frame: does the detector hear a voice? None when webrtcvad is not
     installed. The signal is brought to a speech level of -20 dBFS first, so a quiet take is
     judged like a normal one."""
     import numpy as np
 
-    try:
-        import webrtcvad
-    except ImportError:  # pragma: no cover - the wheel exists for every platform we support
+    if not available():
         return None
     import soxr
 
     x = soxr.resample(mono.astype(np.float32), rate, RATE) if rate != RATE else mono
-    gain = 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
+    gain = _gain(speech_db)
     pcm = (np.clip(np.asarray(x, np.float64) * gain, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return _detect(pcm)
+
+
+def _gain(speech_db: float) -> float:
+    return 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
+
+
+def _detect(pcm: bytes) -> np.ndarray:
+    """The detector's verdict on each whole 20 ms frame of 16 kHz 16-bit mono samples."""
+    import numpy as np
+    import webrtcvad
+
     vad = webrtcvad.Vad(MODE)
+    is_speech = vad.is_speech
     n = int(RATE * FRAME_S) * 2  # bytes per frame
-    return np.array(
-        [vad.is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)], dtype=bool
-    )
+    return np.array([is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)],
+                    dtype=bool)
