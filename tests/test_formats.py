@@ -431,7 +431,7 @@ def _long_mp3(path: Path, minutes: float) -> Path:
     """A long speech MP3, made in a moment: 10 s encoded once (CBR, 44.1 kHz stereo), its
     frames repeated (no Xing header: the length comes from walking the frames)."""
     import soundfile as sf
-    from audiofiles import _mp3_frames, speech_like
+    from .audiofiles import _mp3_frames, speech_like
 
     seg = path.with_suffix(".seg.mp3")
     x = speech_like(10.0, 44100, level=0.3)
@@ -443,10 +443,10 @@ def _long_mp3(path: Path, minutes: float) -> Path:
 
 
 #: Runs the CLI with prepare's progress delay (2 s) shortened, so a second of work shows the
-#: bar whatever the machine's speed (bland_clone/commands/prepare.py reads it at each update).
+#: bar whatever the machine's speed (bland_clone/ops/preparing.py reads it at each update).
 _QUICK_BAR = (
     "import sys\n"
-    "import bland_clone.commands.prepare as p\n"
+    "import bland_clone.ops.preparing as p\n"
     "p.PROGRESS_AFTER_S = float(sys.argv.pop(1))\n"
     "from bland_clone.__main__ import main\n"
     "sys.argv[0] = 'bland-clone'\n"
