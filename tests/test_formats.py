@@ -431,6 +431,7 @@ def _long_mp3(path: Path, minutes: float) -> Path:
     """A long speech MP3, made in a moment: 10 s encoded once (CBR, 44.1 kHz stereo), its
     frames repeated (no Xing header: the length comes from walking the frames)."""
     import soundfile as sf
+
     from .audiofiles import _mp3_frames, speech_like
 
     seg = path.with_suffix(".seg.mp3")

@@ -112,7 +112,7 @@ def _mpg123_agrees(path: str, info: AudioInfo) -> bool:
             frames = sf.info(path).frames
     except Exception:
         return False
-    return abs(frames - (info.duration or 0.0) * (info.samplerate or 0)) <= 2 * 1152
+    return bool(abs(frames - (info.duration or 0.0) * (info.samplerate or 0)) <= 2 * 1152)
 
 
 # --- WAV ------------------------------------------------------------------------------------
@@ -145,7 +145,8 @@ def _pcm_to_float(raw: bytes, tag: int, bits: int, channels: int = 1) -> np.ndar
         planar *= np.float32(scale)
     if offset:
         planar += np.float32(offset)
-    return planar.T
+    out: np.ndarray = planar.T
+    return out
 
 
 def _wav_blocks(

@@ -285,11 +285,9 @@ def _read_window(
         )
         parts = list(blocks)
         x = np.concatenate(parts) if parts else np.zeros((0, ch), np.float32)
-    if ch == 1:
-        return x[:, 0].astype(np.float32)
-    if scan.keep is not None:
-        return x[:, scan.keep].astype(np.float32)
-    return x.mean(axis=1).astype(np.float32)
+    col = 0 if ch == 1 else scan.keep
+    mono: np.ndarray = x[:, col] if col is not None else x.mean(axis=1)
+    return mono.astype(np.float32)
 
 
 def prepare_file(

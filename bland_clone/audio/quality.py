@@ -367,11 +367,14 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
         rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
     best = int(np.argmax(rms))
     others = [i for i in range(data.shape[1]) if i != best]
+    mono: np.ndarray
     if all(_db(float(rms[best])) - _db(float(rms[i])) > t.channel_level_diff_db for i in others):
-        return data[:, best]
-    if data.shape[1] == 2:
-        return (data[:, 0] + data[:, 1]) * np.float32(0.5)
-    return data.mean(axis=1, dtype=np.float32)
+        mono = data[:, best]
+    elif data.shape[1] == 2:
+        mono = (data[:, 0] + data[:, 1]) * np.float32(0.5)
+    else:
+        mono = data.mean(axis=1, dtype=np.float32)
+    return mono
 
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
