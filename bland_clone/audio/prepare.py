@@ -468,6 +468,9 @@ def output_paths(
             raise InputError("Two inputs have the same name; they would write the same output.")
     else:
         paths = [output]
+        from ..files import check_writable
+
+        check_writable(output, force)  # before decoding: the folder exists and can be written
     for p in paths:
         if os.path.abspath(p) in {os.path.abspath(i) for i in inputs}:
             raise InputError(f"{p} is an input; choose another output.")
