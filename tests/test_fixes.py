@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from .audiofiles import write_wav
+from .servers import Service
 
 
 def test_prepare_to_a_missing_or_read_only_folder_says_so(cli, tmp_path: Path) -> None:
@@ -26,5 +30,35 @@ def test_prepare_to_a_missing_or_read_only_folder_says_so(cli, tmp_path: Path) -
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o555)
         r = cli("prepare", src, "-o", ro / "x.wav")
-        assert (r.code, r.err) == (1, f"error: Cannot write {ro / 'x.wav'}: folder {ro} is not writable.\n")
+        assert (r.code, r.err) == (
+            1,
+            f"error: Cannot write {ro / 'x.wav'}: folder {ro} is not writable.\n",
+        )
     assert not missing.parent.exists()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_converted_sample_is_locked_by_its_manifest_path(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    (tmp_path / "samples").mkdir()
+    wav = write_wav(tmp_path / "x-src.wav", 12.0)
+    m4a = tmp_path / "samples" / "x.m4a"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-i", wav, "-c:a", "aac", m4a], check=True
+    )
+    m = tmp_path / "voices.toml"
+    m.write_text('[[voice]]\nname = "Memo"\nsamples = ["samples/x.m4a"]\n')
+    r = cli("apply", m, "--yes")
+    assert r.code == 0, r.err
+    lock = (tmp_path / "voices.lock").read_text()
+    sha = hashlib.sha256(m4a.read_bytes()).hexdigest()
+    assert f'{{ file = "samples/x.m4a", sha256 = "{sha}" }}' in lock, lock
+    assert tempfile.gettempdir() not in lock
+    r = cli("apply", m, "--yes")
+    assert r.code == 0, r.err
+    assert (tmp_path / "voices.lock").read_text() == lock
+    assert service.posts("/v1/voices/clone") == 1
+    r = cli("plan", m, "--detailed-exitcode", "--json")
+    assert r.code == 0, r.out
+    assert [v["action"] for v in r.json()["voices"] if v["name"] == "Memo"] == ["nothing"]
