@@ -62,3 +62,52 @@ def test_a_converted_sample_is_locked_by_its_manifest_path(
     r = cli("plan", m, "--detailed-exitcode", "--json")
     assert r.code == 0, r.out
     assert [v["action"] for v in r.json()["voices"] if v["name"] == "Memo"] == ["nothing"]
+
+
+def test_ctrl_c_at_a_prompt_is_interrupted_130(service: Service) -> None:
+    import fcntl
+    import select
+    import sys
+    import termios
+    import time
+
+    v = service.state.add_voice("Asked")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
+    env.update(BLAND_API_URL=service.url, BLAND_API_KEY=service.key, TERM="xterm", COLUMNS="120")
+    primary, secondary = os.openpty()
+
+    def controlling_tty() -> None:  # so that \x03 on the terminal sends SIGINT, as in a shell
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "voices", "delete", "Asked"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        preexec_fn=controlling_tty,
+    )
+    os.close(secondary)
+    seen, sent, deadline = b"", False, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if select.select([primary], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not sent and b"[y/N]" in seen:
+                os.write(primary, b"\x03")
+                sent = True
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=5)
+    os.close(primary)
+    screen = seen.decode("utf-8", "replace")
+    assert sent, screen
+    assert code == 130, screen
+    assert "Interrupted." in screen and "Aborted" not in screen
+    assert not v.deleted
