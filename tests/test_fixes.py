@@ -111,3 +111,30 @@ def test_ctrl_c_at_a_prompt_is_interrupted_130(service: Service) -> None:
     assert code == 130, screen
     assert "Interrupted." in screen and "Aborted" not in screen
     assert not v.deleted
+
+
+def test_prepare_writes_only_wav_names(cli, tmp_path: Path) -> None:
+    src = write_wav(tmp_path / "speech.wav", 12.0)
+    for extra in ([], ["--best"]):
+        r = cli("prepare", src, "-o", tmp_path / "x.mp3", *extra)
+        assert (r.code, r.err) == (
+            2,
+            f"error: prepare writes WAV: name the output {tmp_path / 'x'}.wav, not .mp3.\n",
+        )
+        assert not (tmp_path / "x.mp3").exists()
+    r = cli("prepare", src, "-o", tmp_path / "x.WAV")
+    assert r.code == 0, r.err
+
+
+def test_samples_get_warns_when_the_name_says_another_format(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
+    sid = legacy.samples[0].id
+    out = tmp_path / "s.mp3"
+    r = cli("samples", "get", "Legacy Narrator", sid, "-o", out)
+    assert r.code == 0, r.err
+    assert out.read_bytes()[:4] == b"RIFF"  # what the service sent, unchanged
+    assert f"warning: {out} holds WAV audio (what the service sent), not MP3: name it " in r.err
+    r = cli("samples", "get", "Legacy Narrator", sid, "-o", tmp_path / "s.wav")
+    assert r.code == 0 and "warning" not in r.err

@@ -468,6 +468,7 @@ def output_paths(
             raise InputError("Two inputs have the same name; they would write the same output.")
     else:
         paths = [output]
+        check_wav_name(output)
         from ..files import check_writable
 
         check_writable(output, force)  # before decoding: the folder exists and can be written
@@ -480,3 +481,13 @@ def output_paths(
         if os.path.lexists(p) and not force:
             raise InputError(f"{p} exists; use --force to overwrite it.")
     return paths
+
+
+def check_wav_name(output: str) -> None:
+    """prepare writes WAV: an output named .mp3 (or any other extension) would be mislabelled."""
+    ext = os.path.splitext(output)[1]
+    if ext and ext.lower() != ".wav":
+        from ..errors import UsageError
+
+        stem = output[: -len(ext)]
+        raise UsageError(f"prepare writes WAV: name the output {stem}.wav, not {ext}.")
