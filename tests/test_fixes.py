@@ -138,3 +138,25 @@ def test_samples_get_warns_when_the_name_says_another_format(
     assert f"warning: {out} holds WAV audio (what the service sent), not MP3: name it " in r.err
     r = cli("samples", "get", "Legacy Narrator", sid, "-o", tmp_path / "s.wav")
     assert r.code == 0 and "warning" not in r.err
+
+
+def test_a_silent_file_is_no_speech_found(cli, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(12 * 16000, dtype="int16"), 16000, subtype="PCM_16")
+    msg = (
+        'error: File "silent.wav": no speech found (the recording is silent); not a usable sample.'
+    )
+    r = cli("validate", silent)
+    assert r.code == 1 and msg in r.out, r.out
+    assert "dBFS" not in r.out and "of silence at the start" not in r.out
+    good = write_wav(tmp_path / "good.wav", 12.0)
+    r = cli("validate", silent, good, "--each", "--json")
+    doc = r.json()
+    assert doc["best"] == str(good)
+    rows = {Path(f["path"]).name: f for f in doc["files"]}
+    assert rows["silent.wav"]["verdict"] == "error", rows["silent.wav"]
+    r = cli("validate", silent, "--each")
+    assert r.code == 1 and "No take would be accepted." in r.err
