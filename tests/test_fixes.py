@@ -160,3 +160,18 @@ def test_a_silent_file_is_no_speech_found(cli, tmp_path: Path) -> None:
     assert rows["silent.wav"]["verdict"] == "error", rows["silent.wav"]
     r = cli("validate", silent, "--each")
     assert r.code == 1 and "No take would be accepted." in r.err
+
+
+def test_validate_reports_every_input_and_an_empty_folder_among_them(cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.wav"
+    os.mkfifo(fifo)
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    other = write_wav(tmp_path / "other.wav", 12.0)
+    r = cli("validate", fifo, empty, other)
+    assert r.code == 1
+    assert 'error: File "fifo.wav" cannot be used: it is not a regular file' in r.out
+    assert f"error: Folder {empty} holds no audio files." in r.out
+    assert r.err == "error: 2 problems found; these files would be refused.\n"
+    r = cli("validate", fifo, empty, other, "--json")
+    assert [e["file"] for e in r.json()["errors"]] == [str(fifo), str(empty)]
