@@ -175,3 +175,12 @@ def test_validate_reports_every_input_and_an_empty_folder_among_them(cli, tmp_pa
     assert r.err == "error: 2 problems found; these files would be refused.\n"
     r = cli("validate", fifo, empty, other, "--json")
     assert [e["file"] for e in r.json()["errors"]] == [str(fifo), str(empty)]
+
+
+def test_speak_checks_the_output_can_be_created_before_the_charged_request(
+    cli, service: Service
+) -> None:
+    r = cli("speak", "Maya", "Hi", "-o", "/proc/x.wav")
+    assert r.code == 1 and r.err.startswith("error: Cannot write /proc/x.wav: "), r.err
+    assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
+    assert not [n for n in os.listdir("/proc") if n.startswith(".x.wav")]
