@@ -184,3 +184,12 @@ def test_speak_checks_the_output_can_be_created_before_the_charged_request(
     assert r.code == 1 and r.err.startswith("error: Cannot write /proc/x.wav: "), r.err
     assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
     assert not [n for n in os.listdir("/proc") if n.startswith(".x.wav")]
+
+
+def test_speak_to_stdout_on_a_terminal_is_refused(service: Service) -> None:
+    from .test_terminal import _env, run_on_tty
+
+    code, screen = run_on_tty(["speak", "Maya", "Hi", "-o", "-"], _env(service))
+    assert code == 2, screen
+    assert "Refusing to write audio to a terminal: redirect it" in screen and "RIFF" not in screen
+    assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
