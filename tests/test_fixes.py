@@ -193,3 +193,17 @@ def test_speak_to_stdout_on_a_terminal_is_refused(service: Service) -> None:
     assert code == 2, screen
     assert "Refusing to write audio to a terminal: redirect it" in screen and "RIFF" not in screen
     assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
+
+
+def test_prepare_names_both_same_name_inputs_and_creates_nothing(cli, tmp_path: Path) -> None:
+    a = write_wav(tmp_path / "a.wav", 12.0)
+    (tmp_path / "d").mkdir()
+    b = write_wav(tmp_path / "d" / "a.wav", 12.0)
+    out = tmp_path / "out"
+    r = cli("prepare", a, b, "-o", f"{out}/")
+    assert (r.code, r.err) == (
+        2,
+        f"error: Two inputs have the same name: {a} and {b} would both write {out / 'a.wav'}; "
+        "rename one, or prepare them separately.\n",
+    )
+    assert not out.exists()

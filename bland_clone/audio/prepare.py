@@ -462,10 +462,18 @@ def output_paths(
 
     several = several or len(inputs) > 1 or os.path.isdir(output) or output.endswith(os.sep)
     if several:
-        Path(output).mkdir(parents=True, exist_ok=True)
         paths = [os.path.join(output, Path(i).stem + ".wav") for i in inputs]
-        if len(set(paths)) < len(paths):
-            raise InputError("Two inputs have the same name; they would write the same output.")
+        first: dict[str, str] = {}
+        for i, p in zip(inputs, paths, strict=True):
+            if p in first:  # before the folder is made: a refused run creates nothing
+                from ..errors import UsageError
+
+                raise UsageError(
+                    f"Two inputs have the same name: {first[p]} and {i} would both write {p}; "
+                    "rename one, or prepare them separately."
+                )
+            first[p] = i
+        Path(output).mkdir(parents=True, exist_ok=True)
     else:
         paths = [output]
         check_wav_name(output)
