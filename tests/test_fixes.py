@@ -207,3 +207,17 @@ def test_prepare_names_both_same_name_inputs_and_creates_nothing(cli, tmp_path: 
         "rename one, or prepare them separately.\n",
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("flag", ["--start", "--end"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_prepare_refuses_a_start_or_end_that_is_not_a_time(
+    cli, tmp_path: Path, flag: str, value: str
+) -> None:
+    src = write_wav(tmp_path / "s.wav", 12.0)
+    r = cli("prepare", src, "-o", tmp_path / "o.wav", flag, value)
+    assert (r.code, r.err) == (
+        2,
+        f"error: {flag} must be a time in seconds (a finite number), not {value}\n",
+    )
+    assert not (tmp_path / "o.wav").exists()
