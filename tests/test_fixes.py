@@ -221,3 +221,21 @@ def test_prepare_refuses_a_start_or_end_that_is_not_a_time(
         f"error: {flag} must be a time in seconds (a finite number), not {value}\n",
     )
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_a_cut_off_answer_is_said_in_words(cli, service: Service, tmp_path: Path) -> None:
+    from .servers import sized
+
+    service.faults.add(
+        "POST",
+        "/v2/tts",
+        status=200,
+        stream=sized(1000),
+        headers={"Content-Type": "audio/wav", "Content-Length": "5000"},
+    )
+    r = cli("speak", "Maya", "Hello.", "-o", tmp_path / "out.wav")
+    assert (r.code, r.err) == (
+        4,
+        "error: The service's answer was cut off: "
+        "the connection closed before the whole answer arrived\n",
+    )
