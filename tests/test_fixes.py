@@ -239,3 +239,11 @@ def test_a_cut_off_answer_is_said_in_words(cli, service: Service, tmp_path: Path
         "error: The service's answer was cut off: "
         "the connection closed before the whole answer arrived\n",
     )
+
+
+def test_a_name_with_joiners_is_shown_as_written(cli, service: Service, sample: Path) -> None:
+    name = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 Family"
+    r = cli("clone", "--name", name, sample)
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"Cloned voice '{name}': "), r.out
+    assert "\\u200d" not in r.out

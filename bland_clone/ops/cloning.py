@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, UsageError
+from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
 from .session import Connection
@@ -226,5 +227,5 @@ def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool 
     client = session.make_client(settings, conn)
     free = client.name_available(name)
     if free:  # a taken name is the error that follows, said once
-        out.info(f"Name {name!r} is available.")
+        out.info(f"Name {quoted(name)} is available.")
     return free
