@@ -247,3 +247,14 @@ def test_a_name_with_joiners_is_shown_as_written(cli, service: Service, sample: 
     assert r.code == 0, r.err
     assert r.out.startswith(f"Cloned voice '{name}': "), r.out
     assert "\\u200d" not in r.out
+
+
+def test_voices_show_says_what_samples_list_says(cli, service: Service, sample: Path) -> None:
+    assert cli("clone", "--name", "One", sample).code == 0
+    r = cli("voices", "show", "One")
+    assert r.code == 0, r.err
+    assert "Samples:\tnone the service exposes\n" in r.out and "Samples:\t0" not in r.out
+    r = cli("samples", "list", "One")
+    assert "has no samples the service exposes" in r.err
+    r = cli("voices", "show", "Legacy Narrator")
+    assert "Samples:\t" in r.out and "none" not in r.out.split("Samples:\t")[1].split("\n")[0]

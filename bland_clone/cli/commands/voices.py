@@ -86,7 +86,8 @@ def show(
             ("Cloned", "yes" if v.is_cloned else "no"),
         ):
             out.line(f"{label}:\t{one_line(value)}")
-        out.line(f"Samples:\t{len(samples)}")
+        # V2/V3 voices' samples are never listed (always []): not "0", as samples list says it
+        out.line(f"Samples:\t{len(samples) if samples else 'none the service exposes'}")
         if samples:
             common.samples_table(out, samples)
 
