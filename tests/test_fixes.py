@@ -258,3 +258,12 @@ def test_voices_show_says_what_samples_list_says(cli, service: Service, sample: 
     assert "has no samples the service exposes" in r.err
     r = cli("voices", "show", "Legacy Narrator")
     assert "Samples:\t" in r.out and "none" not in r.out.split("Samples:\t")[1].split("\n")[0]
+
+
+def test_an_empty_no_color_keeps_colour(sample: Path) -> None:
+    from .test_terminal import run_on_tty
+
+    env = dict(os.environ, NO_COLOR="", TERM="xterm-256color", COLUMNS="160")
+    code, screen = run_on_tty(["validate", str(sample)], env)
+    assert code == 0
+    assert "\x1b[" in screen and ("│" in screen or "┃" in screen)  # no-color.org: non-empty only

@@ -34,7 +34,7 @@ def _isatty(stream: Any) -> bool:
 class Output:
     def __init__(self, mode: Mode = "human") -> None:
         self.mode: Mode = mode
-        no_color = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        no_color = os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
         self.rich = mode == "human" and _isatty(sys.stdout) and not no_color
         self.rich_err = mode != "json" and _isatty(sys.stderr) and not no_color
         self.progress_ok = mode == "human" and _isatty(sys.stderr)
