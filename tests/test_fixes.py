@@ -267,3 +267,12 @@ def test_an_empty_no_color_keeps_colour(sample: Path) -> None:
     code, screen = run_on_tty(["validate", str(sample)], env)
     assert code == 0
     assert "\x1b[" in screen and ("│" in screen or "┃" in screen)  # no-color.org: non-empty only
+
+
+def test_an_api_url_ending_in_v1_gets_a_hint(cli, service: Service) -> None:
+    r = cli("voices", "list", "--api-url", f"{service.url}/v1")
+    assert r.code == 1
+    assert r.err.endswith(
+        "(the API URL ends in /v1: bland-clone adds /v1 itself; leave it out)\n"
+    ), r.err
+    assert "Not found" in r.err
