@@ -276,3 +276,14 @@ def test_an_api_url_ending_in_v1_gets_a_hint(cli, service: Service) -> None:
         "(the API URL ends in /v1: bland-clone adds /v1 itself; leave it out)\n"
     ), r.err
     assert "Not found" in r.err
+
+
+def test_empty_listings_and_a_shared_name_say_what_to_do(cli, service: Service) -> None:
+    r = cli("voices", "list", "--language", "zz")
+    assert (r.code, r.out, r.err) == (0, "", "No voices match.\n")
+    assert cli("voices", "list", "--language", "zz", "--json").json()["voices"] == []
+    r = cli("voices", "add-shared", "Ava")
+    assert r.code == 1
+    assert r.err.endswith("(add-shared takes a voice's id, from 'bland-clone voices shared')\n"), (
+        r.err
+    )

@@ -57,7 +57,9 @@ def list_(
         lambda: out.table(
             ["Id", "Name", "Engine", "Tags"],
             [[v.id, v.name, v.service or "-", ", ".join(v.tags)] for v in voices],
-        ),
+        )
+        if voices or not (cloned or language)
+        else out.info("No voices match."),
     )
 
 
@@ -375,8 +377,14 @@ def add_shared(
     conn: Connection,
 ) -> None:
     """Add a shared library voice to your voices (POST /v1/voices/library/add/{id})."""
+    from ...errors import NotFoundError
+
     out = conn.output()
-    got = conn.client(out).add_shared_voice(voice_id)
+    try:
+        got = conn.client(out).add_shared_voice(voice_id)
+    except NotFoundError as exc:  # a name, say: the id is what 'voices shared' lists
+        exc.message += " (add-shared takes a voice's id, from 'bland-clone voices shared')"
+        raise
     name = str(got.get("name") or voice_id)
     out.result(
         {"ok": True, "voice": got, "errors": []},
