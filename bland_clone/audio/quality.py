@@ -356,7 +356,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
     if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
-        message = f'File "{name}": no speech found (the recording is silent); not a usable sample.'
+        message = f'File "{name}": no speech found (the recording is silent)'  # as prepare says
         return [Problem(message, "quality_no_speech", "error", info.path)]
     if q.clipped_ratio > t.clipped_ratio:
         warn(
