@@ -285,3 +285,21 @@ def test_empty_listings_and_a_shared_name_say_what_to_do(cli, service: Service) 
     assert r.err.endswith("(add-shared takes a voice's id, from 'bland-clone voices shared')\n"), (
         r.err
     )
+
+
+def test_every_error_line_says_error_in_lower_case(
+    cli, service: Service, sample: Path, tmp_path: Path
+) -> None:
+    assert cli("clone", "--name", "Three", sample).code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("x = [\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args in (
+        ["add-samples", "Three", sample],
+        ["plan", bad],
+        ["prepare", empty, "-o", tmp_path / "o.wav"],
+    ):
+        r = cli(*args)
+        assert r.code != 0 and r.err.startswith("error: "), (args, r.err)
+        assert "Error:" not in r.err + r.out, (args, r.err)
