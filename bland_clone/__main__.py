@@ -69,7 +69,14 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
         from .cli.app import build_app
 
         app = build_app(_command_name(args))
-        rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
+        try:
+            rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
+        except Exception as exc:  # Ctrl-C at a prompt: Typer's Abort from the KeyboardInterrupt
+            import typer
+
+            if isinstance(exc, typer.Abort) and isinstance(exc.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            raise
         if rv == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into Exit(130) itself
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0

@@ -43,6 +43,16 @@ def check_writable(path: str, force: bool) -> None:
         raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"Cannot write {path}: folder {parent} is not writable.")
+    import secrets
+
+    # access() says yes to root, and knows nothing of /proc or a read-only mount: create the
+    # kind of temporary file the write will, so a charged request is never sent for nothing
+    probe = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(4)}.part")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise InputError(f"Cannot write {path}: {exc.strerror}.") from None
+    _unlink(probe)
 
 
 class AtomicWriter:

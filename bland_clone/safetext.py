@@ -47,6 +47,12 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(_escape, redact(text))
 
 
+def quoted(text: str) -> str:
+    """A name in quotes, as ``{name!r}`` shows it, but with only controls, terminal escapes and
+    bidi overrides escaped: repr() also escapes joiners (ZWJ) that render, as in family emoji."""
+    return f"'{one_line(text)}'"
+
+
 def json_text(dumped: str) -> str:
     """A serialised JSON document made safe: secrets redacted (raw and JSON-escaped forms), and
     the controls JSON leaves raw (DEL, C1, bidi overrides) written as \\u escapes."""

@@ -25,12 +25,20 @@ def test_clone_sends_the_documented_multipart_request(cli, service: Service, sam
     assert headers["Content-Type"].startswith("multipart/form-data; boundary=")
 
 
-def test_engine_v2_sends_isbtts_v2_true_and_every_file(
+def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     cli, service: Service, tmp_path: Path
 ) -> None:
     a = write_wav(tmp_path / "a.wav", 11.0)
     b = write_wav(tmp_path / "b.wav", 12.0)
-    r = cli("clone", "-n", "Two", "--engine", "v2", a, b, "--json")
+    # Bland's docs: V2 takes exactly 1 WAV file; more is refused before anything is sent
+    r = cli("clone", "-n", "Two", "--engine", "v2", a, b)
+    assert (r.code, r.err) == (
+        1,
+        "error: The v2 engine takes exactly 1 WAV file; 2 were given. "
+        "Choose one (bland-clone validate --each ranks them).\n",
+    )
+    assert service.state.uploads == [] and service.voices_named("Two") == []
+    r = cli("clone", "-n", "Two", "--engine", "v2", a, "--json")
     assert r.code == 0, r.err
     doc = r.json()
     assert doc["ok"] is True and doc["name"] == "Two" and doc["engine"] == "v2"
@@ -38,7 +46,7 @@ def test_engine_v2_sends_isbtts_v2_true_and_every_file(
     assert doc["errors"] == [] and doc["recovered"] is False
     (upload,) = service.state.uploads
     assert upload["fields"] == {"name": "Two", "isBTTS_V2": "true"}
-    assert upload["filenames"] == ["a.wav", "b.wav"]
+    assert upload["filenames"] == ["a.wav"]
 
 
 def test_v3_with_several_files_warns_that_only_the_first_is_used(

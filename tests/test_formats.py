@@ -283,9 +283,11 @@ def test_an_empty_folder_is_named(cli, tmp_path: Path) -> None:
     empty = tmp_path / "takes"
     empty.mkdir()
     (empty / ".DS_Store").write_bytes(b"x")
-    for cmd in (["validate", empty], ["prepare", empty, "-o", tmp_path / "o"]):
-        r = cli(*cmd)
-        assert (r.code, r.err) == (1, f"error: Folder {empty} holds no audio files.\n")
+    r = cli("prepare", empty, "-o", tmp_path / "o")
+    assert (r.code, r.err) == (1, f"error: Folder {empty} holds no audio files.\n")
+    # validate reports it as one problem among the others' (test_fixes: every input's problem)
+    r = cli("validate", empty)
+    assert r.code == 1 and f"error: Folder {empty} holds no audio files.\n" in r.out
 
 
 def test_validate_each_judges_take_by_take_and_names_the_best(cli, tmp_path: Path) -> None:

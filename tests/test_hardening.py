@@ -31,7 +31,7 @@ def test_odd_file_names_reach_the_server_readable(cli, service: Service, tmp_pat
         write_wav(tmp_path / "t.wav", 11.0)
         os.rename(os.path.join(folder, b"t.wav"), os.path.join(folder, n))
     paths = [os.fsdecode(os.path.join(folder, n)) for n in names]
-    r = cli("clone", "--name", "Odd names", "--engine", "v2", *paths)
+    r = cli("clone", "--name", "Odd names", *paths)  # v3: every file is sent (v2 takes one)
     assert r.code == 0, r.err
     assert service.state.uploads[0]["filenames"] == [
         'q"uote.wav', "new%0Aline.wav", "caf\ufffd-latin1.wav", "é€😀.wav"

@@ -57,7 +57,10 @@ def test_shared_library_search_and_add(cli, service: Service) -> None:
     assert r.code == 1
     assert r.json()["errors"][0]["message"] == "This voice is already in your library"
     r = cli("voices", "add-shared", "no-such-id")
-    assert (r.code, r.err) == (1, "error: Voice not found\n")
+    assert (r.code, r.err) == (  # the service's message, and what add-shared takes (test_fixes)
+        1,
+        "error: Voice not found (add-shared takes a voice's id, from 'bland-clone voices shared')\n",
+    )
 
 
 def test_check_name_local_rules_then_the_service(cli, service: Service) -> None:

@@ -119,6 +119,8 @@ def raise_for(status: int, data: Any, raw: bytes, resp: requests.Response) -> No
             message += f" ({snippet(raw, resp)})"
     if status == 429:
         message = f"Rate limited by the service after retries: {message}"
+    if status == 404 and "/v1/v1/" in str(getattr(resp, "url", "") or ""):
+        message += " (the API URL ends in /v1: bland-clone adds /v1 itself; leave it out)"
     errors = errors or [{"error": f"HTTP {status}", "message": message}]
     if status in (401, 403):
         raise AuthError(message, errors=errors)

@@ -495,8 +495,14 @@ def describe(exc: BaseException, timeout: float | None, expired: bool = False) -
         if not maybe_sent(exc):
             return "connection refused or host not found"
         return "connection lost"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the whole answer arrived"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "its compressed body could not be decoded"
     from ..errors import BlandCloneError
 
     if isinstance(exc, BlandCloneError):
         return exc.message
+    if isinstance(exc, requests.exceptions.RequestException):
+        return "a network error"
     return type(exc).__name__

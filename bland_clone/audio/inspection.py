@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import limits
-from ..errors import InputError
 from . import mp3
 
 
@@ -75,7 +74,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """A directory stands for the audio files directly inside it (by extension, sorted).
 
     Hidden files and macOS AppleDouble files (``._take.m4a``) are not takes. A folder with no
-    audio file in it is an error naming the folder."""
+    audio file in it is passed on: inspect() names it as a problem, beside the others'."""
     out: list[str] = []
     for p in paths:
         s = os.fspath(p)
@@ -92,9 +91,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                 and Path(e.name).suffix.lower() in limits.AUDIO_EXTENSIONS
                 and not e.is_dir()
             ]
-            if not found:
-                raise InputError(f"Folder {s} holds no audio files.")
-            out += found
+            out += found or [s]  # inspect() reports a folder with no audio files, among the rest
         else:
             out.append(s)
     return out
@@ -391,8 +388,15 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
         if exc.errno == errno.ELOOP:
             return _unreadable(info, "it is a symbolic link loop")
         return _unreadable(info, os.strerror(exc.errno or 0).lower() or str(exc))
-    if stat.S_ISDIR(st.st_mode):
-        return _unreadable(info, "it is a directory")
+    if stat.S_ISDIR(st.st_mode):  # expand_paths passes on a folder it found no audio file in
+        try:
+            names = os.listdir(p)
+        except OSError as exc:
+            return _unreadable(info, f"the folder cannot be read ({os.strerror(exc.errno or 0)})")
+        if any(Path(n).suffix.lower() in limits.AUDIO_EXTENSIONS for n in names):
+            return _unreadable(info, "it is a directory")
+        info.error = f"Folder {p} holds no audio files."
+        return info
     if not stat.S_ISREG(st.st_mode):
         return _unreadable(info, "it is not a regular file (a pipe, socket or device)")
     info.size = st.st_size

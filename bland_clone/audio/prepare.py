@@ -501,12 +501,24 @@ def output_paths(
 
     several = several or len(inputs) > 1 or os.path.isdir(output) or output.endswith(os.sep)
     if several:
-        Path(output).mkdir(parents=True, exist_ok=True)
         paths = [os.path.join(output, Path(i).stem + ".wav") for i in inputs]
-        if len(set(paths)) < len(paths):
-            raise InputError("Two inputs have the same name; they would write the same output.")
+        first: dict[str, str] = {}
+        for i, p in zip(inputs, paths, strict=True):
+            if p in first:  # before the folder is made: a refused run creates nothing
+                from ..errors import UsageError
+
+                raise UsageError(
+                    f"Two inputs have the same name: {first[p]} and {i} would both write {p}; "
+                    "rename one, or prepare them separately."
+                )
+            first[p] = i
+        Path(output).mkdir(parents=True, exist_ok=True)
     else:
         paths = [output]
+        check_wav_name(output)
+        from ..files import check_writable
+
+        check_writable(output, force)  # before decoding: the folder exists and can be written
     for p in paths:
         if os.path.abspath(p) in {os.path.abspath(i) for i in inputs}:
             raise InputError(f"{p} is an input; choose another output.")
@@ -516,3 +528,13 @@ def output_paths(
         if os.path.lexists(p) and not force:
             raise InputError(f"{p} exists; use --force to overwrite it.")
     return paths
+
+
+def check_wav_name(output: str) -> None:
+    """prepare writes WAV: an output named .mp3 (or any other extension) would be mislabelled."""
+    ext = os.path.splitext(output)[1]
+    if ext and ext.lower() != ".wav":
+        from ..errors import UsageError
+
+        stem = output[: -len(ext)]
+        raise UsageError(f"prepare writes WAV: name the output {stem}.wav, not {ext}.")

@@ -387,6 +387,9 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     def warn(code: str, message: str) -> None:
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
+    if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
+        message = f'File "{name}": no speech found (the recording is silent)'  # as prepare says
+        return [Problem(message, "quality_no_speech", "error", info.path)]
     if q.clipped_ratio > t.clipped_ratio:
         warn(
             "clipped",

@@ -503,7 +503,8 @@ def judge(take: str, prepared: str) -> Verdict:
     report = validate_upload([inspect(take)], quality=True, engine="v2")
     try:
         done = prepare_file(take, prepared)
-    except InputError as exc:
-        return Verdict(take, report, None, None, None, exc.message)
+    except InputError as exc:  # said once when the checks said it already (no speech found)
+        said = any(p.message == exc.message for p in report.problems)
+        return Verdict(take, report, None, None, None, None if said else exc.message)
     prepared_report = validate_upload([inspect(prepared)], quality=True, engine="v2")
     return Verdict(take, report, prepared, prepared_report, done.to_dict())

@@ -50,7 +50,8 @@ class Terminal:
     @classmethod
     def detect(cls) -> Terminal:
         env = os.environ
-        colour = "NO_COLOR" not in env and env.get("TERM") != "dumb"
+        # no-color.org: only a NO_COLOR that is set and not empty turns colour off
+        colour = not env.get("NO_COLOR") and env.get("TERM") != "dumb"
         err_tty = _isatty(sys.stderr)
         return cls(
             stdout=colour and _isatty(sys.stdout),

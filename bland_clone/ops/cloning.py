@@ -10,7 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
+from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
 from .session import Connection
@@ -110,6 +111,11 @@ def clone_voice(
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
         infos = inputs.inspect_files(files, send_engine=engine)
+        if engine == "v2" and len(infos) > 1:  # Bland's docs: V2 takes exactly 1 WAV file
+            raise InputError(
+                f"The v2 engine takes exactly 1 WAV file; {len(infos)} were given. "
+                "Choose one (bland-clone validate --each ranks them)."
+            )
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
@@ -133,7 +139,6 @@ def clone_voice(
                 request=plan.describe(settings.api_url),
             )
             if available is False:
-                from ..errors import InputError
                 from ..limits import NAME_TAKEN
 
                 raise InputError(NAME_TAKEN, payload=result.to_dict())
@@ -222,5 +227,5 @@ def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool 
     client = session.make_client(settings, conn)
     free = client.name_available(name)
     if free:  # a taken name is the error that follows, said once
-        out.info(f"Name {name!r} is available.")
+        out.info(f"Name {quoted(name)} is available.")
     return free

@@ -175,8 +175,10 @@ def _prepare_best(
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
+    from ..audio.prepare import check_wav_name
     from ..files import check_writable
 
+    check_wav_name(output)
     check_writable(output, force)
     if os.path.abspath(output) in {os.path.abspath(i.path) for i in usable}:
         raise InputError(f"{output} is an input; choose another output.")

@@ -163,7 +163,8 @@ def build_plan(
     cache = lockfile.HashCache(lock_path)
     base = Path(path).parent
     valid = [s for s, r in checked if r.ok]
-    files = {s.name: [f.path for f in r.files] for s, r in checked}
+    # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
+    files = {s.name: [(f.source or f).path for f in r.files] for s, r in checked}
 
     def hashed(spec: VoiceSpec) -> tuple[str, list[Any]]:
         return spec.name, plan.sample_files(files[spec.name], base, cache.sha256)

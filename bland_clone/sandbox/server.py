@@ -496,7 +496,7 @@ def _colour_ok() -> bool:
     import os
     import sys
 
-    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     try:
         return sys.stderr.isatty()

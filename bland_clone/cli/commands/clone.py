@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from ...ops.cloning import clone_voice, show_preview
+from ...safetext import quoted
 from ..options import (
     Connection,
     DescriptionOpt,
@@ -100,5 +101,5 @@ def clone(
     for note in result.notes:
         out.warn(note)
     verb = "Found existing voice" if result.recovered else "Cloned voice"
-    out.result(result.to_dict(), f"{verb} {result.name!r}: {result.voice_id}")
+    out.result(result.to_dict(), f"{verb} {quoted(result.name)}: {result.voice_id}")
     show_preview(out, result.voice_id, result.preview)

@@ -86,6 +86,11 @@ def prepare(
         from ...errors import UsageError
 
         raise UsageError(f"--seconds must be a number from 1 to 60, not {seconds}")
+    for flag, value in (("--start", start), ("--end", end)):
+        if value is not None and not 0.0 <= value < float("inf"):  # NaN and inf pass Typer's
+            from ...errors import UsageError
+
+            raise UsageError(f"{flag} must be a time in seconds (a finite number), not {value}")
     done = prepare_files(
         out,
         inputs,

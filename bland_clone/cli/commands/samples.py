@@ -1,6 +1,6 @@
 """bland-clone samples: list a voice's samples and download one."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -63,6 +63,7 @@ def get(
         known = ", ".join(ids) or "none"
         raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
     size, source = client.sample_file(v.id, sample_id, output)
+    _check_extension(out, output)
     out.result(
         {
             "ok": True,
@@ -75,6 +76,26 @@ def get(
         },
         None if output == "-" else f"Wrote {output} ({size} bytes).",
     )
+
+
+def _check_extension(out: Any, path: str) -> None:
+    """The file holds what the service sent: warn when its name says another format."""
+    import os
+
+    ext = os.path.splitext(path)[1].lower()
+    if path == "-" or not ext:
+        return
+    with open(path, "rb") as f:
+        head = f.read(12)
+    kinds = {b"RIFF": ".wav", b"fLaC": ".flac", b"OggS": ".ogg", b"ID3": ".mp3"}
+    sent = next((e for magic, e in kinds.items() if head.startswith(magic)), None)
+    if sent is None and head[:1] == b"\xff" and head[1:2] >= b"\xe0":
+        sent = ".mp3"
+    if sent is not None and ext != sent and not (sent == ".wav" and ext == ".wave"):
+        out.warn(
+            f"{path} holds {sent[1:].upper()} audio (what the service sent), "
+            f"not {ext[1:].upper()}: name it {os.path.splitext(path)[0]}{sent}."
+        )
 
 
 @app.command("delete", short_help="Delete samples from a voice.")

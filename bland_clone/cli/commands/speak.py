@@ -1,6 +1,7 @@
 """bland-clone speak: hear a voice (/v2/tts where offered, /v1/speak otherwise), and
 ``speak history``: the generations the service stored."""
 
+import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -112,6 +113,11 @@ def speak(
         raise UsageError(
             "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
             "or leave out --json."
+        )
+    if output == "-" and sys.stdout.isatty():
+        raise UsageError(
+            "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
+            "or give a file (-o FILE)."
         )
     from ...ops import preview
 

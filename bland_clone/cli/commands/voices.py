@@ -58,7 +58,9 @@ def list_(
         lambda: out.table(
             ["Id", "Name", "Engine", "Tags"],
             [[v.id, v.name, v.service or "-", ", ".join(v.tags)] for v in voices],
-        ),
+        )
+        if voices or not (cloned or language)
+        else out.info("No voices match."),
     )
 
 
@@ -87,7 +89,8 @@ def show(
             ("Cloned", "yes" if v.is_cloned else "no"),
         ):
             out.line(f"{label}:\t{one_line(value)}")
-        out.line(f"Samples:\t{len(samples)}")
+        # V2/V3 voices' samples are never listed (always []): not "0", as samples list says it
+        out.line(f"Samples:\t{len(samples) if samples else 'none the service exposes'}")
         if samples:
             common.samples_table(out, samples)
 
@@ -375,8 +378,14 @@ def add_shared(
     conn: Connection,
 ) -> None:
     """Add a shared library voice to your voices (POST /v1/voices/library/add/{id})."""
+    from ...errors import NotFoundError
+
     out = conn.output()
-    got = conn.client(out).add_shared_voice(voice_id)
+    try:
+        got = conn.client(out).add_shared_voice(voice_id)
+    except NotFoundError as exc:  # a name, say: the id is what 'voices shared' lists
+        exc.message += " (add-shared takes a voice's id, from 'bland-clone voices shared')"
+        raise
     name = str(got.get("name") or voice_id)
     out.result(
         {"ok": True, "voice": got, "errors": []},
