@@ -181,16 +181,23 @@ def main() -> int:
         tmp = Path(t)
         jobs = bench_jobs(tmp, a.voices, a.runs)
         ratio = jobs[4] / jobs[1]
-        print(f"apply of {a.voices} voices, {CLONE_DELAY * 1000:.0f} ms per clone (median of {a.runs}):")
-        print(f"  --jobs 1: {jobs[1]:.2f} s   --jobs 4: {jobs[4]:.2f} s   "
-              f"ratio {ratio:.2f}x (target <= 0.35x): {'PASS' if ratio <= 0.35 else 'FAIL'}")
+        print(
+            f"apply of {a.voices} voices, {CLONE_DELAY * 1000:.0f} ms per clone (median of {a.runs}):"
+        )
+        print(
+            f"  --jobs 1: {jobs[1]:.2f} s   --jobs 4: {jobs[4]:.2f} s   "
+            f"ratio {ratio:.2f}x (target <= 0.35x): {'PASS' if ratio <= 0.35 else 'FAIL'}"
+        )
         plan = bench_plan(tmp, a.large, a.runs)
         print(f"{a.large} unchanged voices (median of {a.runs} where repeated):")
         for k, v in plan.items():
             print(f"  {k:<24} {v:.2f} s")
         ok = ratio <= 0.35 and plan["plan, warm cache"] <= 5.0
-        print("plan of the unchanged voices: " + ("PASS" if plan["plan, warm cache"] <= 5.0 else "FAIL")
-              + " (target: a few seconds, <= 5 s)")
+        print(
+            "plan of the unchanged voices: "
+            + ("PASS" if plan["plan, warm cache"] <= 5.0 else "FAIL")
+            + " (target: a few seconds, <= 5 s)"
+        )
     return 0 if ok else 1
 
 

@@ -49,6 +49,7 @@ def peak_cpu(args: list[str], env: dict[str, str], tmp: Path) -> tuple[float, fl
     wall, cpu, code = run_cpu([PY, "-c", _PEAK, str(out), *args], env)
     return wall, cpu, code, int(out.read_text())
 
+
 TEXT = (
     "Every recording people have should be read right and judged right. "
     "A phone memo, a video, a browser recording: each one is read with its true length."

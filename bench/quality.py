@@ -76,13 +76,38 @@ def table(items: list[Item], found: dict[str, set[str]]) -> tuple[list[list[str]
         if it.strength == "clean" and got:
             failures.append(f"{it.name} (clean) warned: {sorted(got)}")
         if it.strength == "strong" and (set(it.expect) - got or wrong):
-            failures.append(f"{it.name} (strong {it.fault}) expected {it.expect}, got {sorted(got)}")
-    rows = [["cause", "strong flagged", "strong missed", "mild flagged", "mild missed",
-             "false alarms (clean)", "false alarms (other faults)"]]
+            failures.append(
+                f"{it.name} (strong {it.fault}) expected {it.expect}, got {sorted(got)}"
+            )
+    rows = [
+        [
+            "cause",
+            "strong flagged",
+            "strong missed",
+            "mild flagged",
+            "mild missed",
+            "false alarms (clean)",
+            "false alarms (other faults)",
+        ]
+    ]
     for c in causes:
         h = hit[c]
-        rows.append([c, *(str(h[k]) for k in ("strong_flagged", "strong_missed", "mild_flagged",
-                                             "mild_missed", "false_clean", "false_fault"))])
+        rows.append(
+            [
+                c,
+                *(
+                    str(h[k])
+                    for k in (
+                        "strong_flagged",
+                        "strong_missed",
+                        "mild_flagged",
+                        "mild_missed",
+                        "false_clean",
+                        "false_fault",
+                    )
+                ),
+            ]
+        )
     return rows, failures
 
 
@@ -94,19 +119,27 @@ def main() -> int:
     items = build(args.dir)
     found, times = verdicts(items)
     clean = sum(1 for i in items if i.strength == "clean")
-    print(f"corpus: {len(items)} recordings ({clean} clean, {len(items) - clean} faulty) in {args.dir}")
+    print(
+        f"corpus: {len(items)} recordings ({clean} clean, {len(items) - clean} faulty) in {args.dir}"
+    )
     if args.verbose:
         for it in items:
             got = ", ".join(sorted(found[it.name])) or "-"
-            print(f"  {it.name:20} {it.strength:6} expect {','.join(it.expect) or '-':40} got {got}   ({it.note})")
+            print(
+                f"  {it.name:20} {it.strength:6} expect {','.join(it.expect) or '-':40} got {got}   ({it.note})"
+            )
     rows, failures = table(items, found)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
-    print(f"validate with quality (decode + analyse), median per file: {statistics.median(times) * 1000:.1f} ms")
+    print(
+        f"validate with quality (decode + analyse), median per file: {statistics.median(times) * 1000:.1f} ms"
+    )
     med, best = analyse_ms(items)
-    print(f"analyse() of a 12 s 48 kHz stereo take, 30 runs: median {med:.1f} ms, fastest {best:.1f} ms "
-          f"(target: well under 100; load average {os.getloadavg()[0]:.1f})")
+    print(
+        f"analyse() of a 12 s 48 kHz stereo take, 30 runs: median {med:.1f} ms, fastest {best:.1f} ms "
+        f"(target: well under 100; load average {os.getloadavg()[0]:.1f})"
+    )
     clean_ok = sum(1 for i in items if i.strength == "clean" and not found[i.name])
     print(f"clean takes without a warning: {clean_ok}/{clean}")
     for f in failures:

@@ -69,12 +69,28 @@ class Item:
 # -- speech ------------------------------------------------------------------------------------
 
 
-def speak(text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50, gap: int = 0) -> np.ndarray:
+def speak(
+    text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50, gap: int = 0
+) -> np.ndarray:
     """espeak-ng's speech for `text`, float32 mono at 22050 Hz, edge silence trimmed."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as f:
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-g", str(gap), "-w", f.name, text],
-            check=True, capture_output=True,
+            [
+                "espeak-ng",
+                "-v",
+                voice,
+                "-s",
+                str(wpm),
+                "-p",
+                str(pitch),
+                "-g",
+                str(gap),
+                "-w",
+                f.name,
+                text,
+            ],
+            check=True,
+            capture_output=True,
         )
         x, rate = sf.read(f.name, dtype="float32")
     assert rate == ESPEAK_RATE
@@ -178,7 +194,12 @@ def music(seconds: float, rate: int, seed: int = 2, intermittent: bool = False) 
     n = int(seconds * rate)
     out = np.zeros(n)
     beat = 0.5
-    chords = [[261.63, 329.63, 392.0], [220.0, 261.63, 329.63], [174.61, 220.0, 261.63], [196.0, 246.94, 293.66]]
+    chords = [
+        [261.63, 329.63, 392.0],
+        [220.0, 261.63, 329.63],
+        [174.61, 220.0, 261.63],
+        [196.0, 246.94, 293.66],
+    ]
     t_note = np.arange(int(beat * 2 * rate)) / rate
     for k, start in enumerate(np.arange(0, seconds, beat * 2)):
         if intermittent and (k // 2) % 2 == 1:
@@ -200,14 +221,19 @@ def music(seconds: float, rate: int, seed: int = 2, intermittent: bool = False) 
 
 def hum(seconds: float, rate: int, mains: float) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
-    x = sum(np.sin(2 * np.pi * mains * k * t + k) * a for k, a in [(1, 1.0), (2, 0.5), (3, 0.6), (4, 0.2), (5, 0.25)])
+    x = sum(
+        np.sin(2 * np.pi * mains * k * t + k) * a
+        for k, a in [(1, 1.0), (2, 0.5), (3, 0.6), (4, 0.2), (5, 0.25)]
+    )
     return (x / np.sqrt(np.mean(x**2))).astype(np.float32)
 
 
 def mix_at(x: np.ndarray, bed: np.ndarray, rate: int, below_db: float) -> np.ndarray:
     """x plus bed, the bed's RMS `below_db` under x's speech level."""
     bed = bed[: len(x)]
-    gain = 10 ** ((active_rms_db(x, rate) - below_db) / 20) / (np.sqrt(np.mean(bed.astype(np.float64) ** 2)) + 1e-12)
+    gain = 10 ** ((active_rms_db(x, rate) - below_db) / 20) / (
+        np.sqrt(np.mean(bed.astype(np.float64) ** 2)) + 1e-12
+    )
     return (x + bed * gain).astype(np.float32)
 
 
@@ -229,7 +255,8 @@ def mp3(x: np.ndarray, rate: int, kbps: int, path: Path) -> None:
     sf.write(wav, x, rate, subtype="PCM_16")
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-b:a", f"{kbps}k", str(path)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     wav.unlink()
 
@@ -243,9 +270,21 @@ def _write(path: Path, x: np.ndarray, rate: int, subtype: str = "PCM_16") -> Non
     sf.write(path, x, rate, subtype=subtype)
 
 
-def _clean(name: str, voice: str, rate: int, channels: int, wpm: int, pitch: int,
-           pauses: tuple[float, ...], seconds: float, first: int, level: float, gap: int = 0,
-           floor: float = -62.0, room: float = 0.0) -> Recipe:
+def _clean(
+    name: str,
+    voice: str,
+    rate: int,
+    channels: int,
+    wpm: int,
+    pitch: int,
+    pauses: tuple[float, ...],
+    seconds: float,
+    first: int,
+    level: float,
+    gap: int = 0,
+    floor: float = -62.0,
+    room: float = 0.0,
+) -> Recipe:
     def make(d: Path) -> Item:
         x = take(voice, wpm=wpm, pitch=pitch, pauses=pauses, seconds=seconds, first=first, gap=gap)
         if room:  # a small furnished room: short decay, strong direct sound
@@ -254,8 +293,14 @@ def _clean(name: str, voice: str, rate: int, channels: int, wpm: int, pitch: int
         p = d / f"{name}.wav"
         _write(p, y, r)
         ch = "stereo" if channels == 2 else "mono"
-        return Item(name, str(p), "clean", "clean",
-                    note=f"{voice} {wpm} wpm, {r} Hz {ch}, {len(y) / r:.1f}s, pauses {pauses}")
+        return Item(
+            name,
+            str(p),
+            "clean",
+            "clean",
+            note=f"{voice} {wpm} wpm, {r} Hz {ch}, {len(y) / r:.1f}s, pauses {pauses}",
+        )
+
     return make
 
 
@@ -273,7 +318,9 @@ CLEAN: list[Recipe] = [
     _clean("clean-11-scot", "en-gb-scotland", 48000, 1, 165, 50, (0.6, 0.9), 12.0, 0, -20),
     _clean("clean-12-m4-pauses", "en+m4", 44100, 1, 150, 50, (1.6, 2.0), 14.0, 3, -22, gap=10),
     _clean("clean-13-small-room", "en-us", 44100, 1, 160, 50, (0.7, 1.0), 12.5, 1, -20, room=0.25),
-    _clean("clean-14-room-floor", "en+f3", 48000, 1, 160, 60, (0.8, 1.1), 12.0, 2, -20, floor=-52.0),
+    _clean(
+        "clean-14-room-floor", "en+f3", 48000, 1, 160, 60, (0.8, 1.1), 12.0, 2, -20, floor=-52.0
+    ),
     _clean("clean-15-low-voice", "en+m3", 48000, 2, 150, 15, (0.6, 0.9), 12.5, 4, -21),
     _clean("clean-16-high-voice", "en+f4", 22050, 1, 170, 90, (0.6, 0.8), 11.5, 6, -19),
 ]
@@ -295,9 +342,19 @@ def _base(seed: int, rate: int = 44100, seconds: float = 12.5) -> tuple[np.ndarr
     return y.copy(), r
 
 
-def _fault(name: str, fault: str, strength: str, expect: list[str], note: str,
-           fn: Callable[[np.ndarray, int, Path], tuple[np.ndarray, int] | None], *,
-           seed: int, rate: int = 44100, allow: list[str] | None = None, seconds: float = 12.5) -> Recipe:
+def _fault(
+    name: str,
+    fault: str,
+    strength: str,
+    expect: list[str],
+    note: str,
+    fn: Callable[[np.ndarray, int, Path], tuple[np.ndarray, int] | None],
+    *,
+    seed: int,
+    rate: int = 44100,
+    allow: list[str] | None = None,
+    seconds: float = 12.5,
+) -> Recipe:
     def make(d: Path) -> Item:
         x, r = _base(seed, rate, seconds)
         p = d / f"{name}.wav"
@@ -308,6 +365,7 @@ def _fault(name: str, fault: str, strength: str, expect: list[str], note: str,
         else:
             p = p.with_suffix(".mp3")
         return Item(name, str(p), strength, fault, expect, allow or [], note)
+
     return make
 
 
@@ -315,6 +373,7 @@ def _clip(frac: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, in
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         g = 1.0 / np.quantile(np.abs(x), 1 - frac)
         return np.clip(x * g, -1, 1).astype(np.float32), r
+
     return f
 
 
@@ -326,6 +385,7 @@ def _level(db: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int
             y *= np.float32(10 ** ((db - active_rms_db(y, r)) / 20))
             y = np.clip(y, -0.97, 0.97)
         return y.astype(np.float32), r
+
     return f
 
 
@@ -333,24 +393,35 @@ def _noise(snr: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, in
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         n = np.random.default_rng(7).standard_normal(len(x)).astype(np.float32)
         return mix_at(x, n, r, snr), r
+
     return f
 
 
-def _noisy_take(seconds: float, snr: float, lead: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
+def _noisy_take(
+    seconds: float, snr: float, lead: float
+) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     """A long take (pauses of 1-1.4 s) in a noisy room, the recorder started `lead` s early."""
+
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         y = take("en+m3", pitch=40, pauses=(1.0, 1.4), seconds=seconds, first=4)
         y, r = finish(y, r, level_db=-20, seed=9)
         y = np.concatenate([np.zeros(int(lead * r), np.float32), y])
         return _noise(snr)(y, r, p)
+
     return f
 
 
-def _silence(lead: float, trail: float, keep: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
+def _silence(
+    lead: float, trail: float, keep: float
+) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
-        floor = np.random.default_rng(8).standard_normal(int((lead + trail) * r)).astype(np.float32) * 8e-4
+        floor = (
+            np.random.default_rng(8).standard_normal(int((lead + trail) * r)).astype(np.float32)
+            * 8e-4
+        )
         a = int(lead * r)
         return np.concatenate([floor[:a], x[: int(keep * r)], floor[a:]]), r
+
     return f
 
 
@@ -358,58 +429,82 @@ def _reverb(rt60: float, drr: float) -> Callable[[np.ndarray, int, Path], tuple[
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         y = reverb(x, r, rt60, drr)
         return y * np.float32(10 ** ((-20 - active_rms_db(y, r)) / 20)), r
+
     return f
 
 
-def _music(below: float, intermittent: bool) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
+def _music(
+    below: float, intermittent: bool
+) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         return mix_at(x, music(len(x) / r + 1, r, intermittent=intermittent), r, below), r
+
     return f
 
 
 def _hum(mains: float, below: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         return mix_at(x, hum(len(x) / r + 1, r, mains), r, below), r
+
     return f
 
 
 def _mp3(kbps: int) -> Callable[[np.ndarray, int, Path], None]:
     def f(x: np.ndarray, r: int, p: Path) -> None:
         mp3(x, r, kbps, p.with_suffix(".mp3"))
+
     return f
 
 
 def _phone(lo: float, hi: float) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         return bandpass(x, r, lo, hi), r
+
     return f
 
 
 def _bits(bits: int) -> Callable[[np.ndarray, int, Path], tuple[np.ndarray, int]]:
     def f(x: np.ndarray, r: int, p: Path) -> tuple[np.ndarray, int]:
         return quantise(x, bits), r
+
     return f
 
 
-def _speakers(name: str, strength: str, voices: list[tuple[str, int]], rate: int, note: str) -> Recipe:
+def _speakers(
+    name: str, strength: str, voices: list[tuple[str, int]], rate: int, note: str
+) -> Recipe:
     def make(d: Path) -> Item:
         x = take(voices=voices, pauses=(0.5, 0.7, 0.6), seconds=13.0, lines=DIALOGUE)
         y, r = finish(x, rate, level_db=-20, seed=40)
         p = d / f"{name}.wav"
         _write(p, y, r)
         return Item(name, str(p), strength, "two_speakers", ["two_speakers"], [], note)
+
     return make
 
 
 def _expressive(name: str) -> Recipe:
     """One voice reading lines at two pitches (espeak-ng -p 35 and 65, 4.5 semitones apart):
     an expressive reader, not two speakers."""
+
     def make(d: Path) -> Item:
-        x = take(voices=[("en-us", 35), ("en-us", 65)], pauses=(0.5, 0.7, 0.6), seconds=13.0, lines=DIALOGUE)
+        x = take(
+            voices=[("en-us", 35), ("en-us", 65)],
+            pauses=(0.5, 0.7, 0.6),
+            seconds=13.0,
+            lines=DIALOGUE,
+        )
         y, r = finish(x, 44100, level_db=-20, seed=17)
         p = d / f"{name}.wav"
         _write(p, y, r)
-        return Item(name, str(p), "clean", "clean", note="one voice at two pitches (-p 35/65), taking turns with itself")
+        return Item(
+            name,
+            str(p),
+            "clean",
+            "clean",
+            note="one voice at two pitches (-p 35/65), taking turns with itself",
+        )
+
     return make
 
 
@@ -417,43 +512,249 @@ CLEAN.append(_expressive("clean-17-expressive"))
 
 
 FAULTS: list[Recipe] = [
-    _fault("clipped-mild", "clipped", "mild", ["clipped"], "0.3% of samples clipped", _clip(0.003), seed=0, allow=["too_loud"]),
-    _fault("clipped-strong", "clipped", "strong", ["clipped"], "3% of samples clipped", _clip(0.03), seed=1, allow=["too_loud"]),
+    _fault(
+        "clipped-mild",
+        "clipped",
+        "mild",
+        ["clipped"],
+        "0.3% of samples clipped",
+        _clip(0.003),
+        seed=0,
+        allow=["too_loud"],
+    ),
+    _fault(
+        "clipped-strong",
+        "clipped",
+        "strong",
+        ["clipped"],
+        "3% of samples clipped",
+        _clip(0.03),
+        seed=1,
+        allow=["too_loud"],
+    ),
     _fault("quiet-mild", "quiet", "mild", ["too_quiet"], "speech at -34 dBFS", _level(-34), seed=2),
-    _fault("quiet-strong", "quiet", "strong", ["too_quiet"], "speech at -42 dBFS", _level(-42), seed=3),
-    _fault("loud-mild", "loud", "mild", ["too_loud"], "speech at -7 dBFS, limited", _level(-7), seed=0),
-    _fault("loud-strong", "loud", "strong", ["too_loud"], "speech at -4 dBFS, limited", _level(-4), seed=1, allow=["clipped"]),
-    _fault("noise-mild", "noise", "mild", ["noisy"], "white noise 22 dB under speech", _noise(22), seed=2),
-    _fault("noise-strong", "noise", "strong", ["noisy"], "white noise 10 dB under speech", _noise(10), seed=3),
-    _fault("noisy-long-mild", "noisy_long", "mild", ["noisy"], "a 17 s take, 1-1.4 s pauses, noise 20 dB under",
-           _noisy_take(17.0, 20, 0.0), seed=0),
-    _fault("noisy-long-strong", "noisy_long", "strong", ["noisy"], "a 19 s take, 1-1.4 s pauses, noise 12 dB under",
-           _noisy_take(19.0, 12, 0.0), seed=0),
-    _fault("noisy-lead-mild", "noisy_lead", "mild", ["noisy", "edge_silence"], "1.5 s of room noise before the first word, noise 15 dB under",
-           _noisy_take(12.0, 15, 1.5), seed=0),
-    _fault("noisy-lead-strong", "noisy_lead", "strong", ["noisy", "edge_silence"], "3 s of room noise before the first word, noise 12 dB under",
-           _noisy_take(12.0, 12, 3.0), seed=0),
-    _fault("silence-mild", "silence", "mild", ["edge_silence"], "2 s of silence before 11 s of speech", _silence(2.0, 0.3, 11.0), seed=0),
-    _fault("silence-strong", "silence", "strong", ["edge_silence", "mostly_silent", "speech_length"],
-           "8 s silence, 6 s speech, 10 s silence", _silence(8.0, 10.0, 6.0), seed=1),
-    _fault("short-mild", "short", "mild", ["speech_length"], "an 8.5 s take", lambda x, r, p: (x[: int(8.5 * r)], r), seed=2, seconds=9.0),
-    _fault("short-strong", "short", "strong", ["speech_length"], "a 5 s take", lambda x, r, p: (x[: int(5 * r)], r), seed=3, seconds=6.0),
-    _fault("reverb-mild", "reverb", "mild", ["reverb"], "room: RT60 0.4 s, DRR +3 dB", _reverb(0.4, 3.0), seed=0),
-    _fault("reverb-strong", "reverb", "strong", ["reverb"], "hall: RT60 1.5 s, DRR -3 dB", _reverb(1.5, -3.0), seed=1),
-    _fault("music-mild", "music", "mild", ["music"], "intermittent chords 18 dB under speech", _music(18, True), seed=2),
-    _fault("music-strong", "music", "strong", ["music"], "chords and a beat 8 dB under speech", _music(8, False), seed=3),
-    _fault("hum50-mild", "hum", "mild", ["hum"], "50 Hz hum 40 dB under speech", _hum(50, 40), seed=0),
-    _fault("hum50-strong", "hum", "strong", ["hum"], "50 Hz hum 20 dB under speech", _hum(50, 20), seed=1),
-    _fault("hum60-mild", "hum", "mild", ["hum"], "60 Hz hum 38 dB under speech", _hum(60, 38), seed=2, rate=48000),
-    _fault("hum60-strong", "hum", "strong", ["hum"], "60 Hz hum 22 dB under speech", _hum(60, 22), seed=3, rate=48000),
+    _fault(
+        "quiet-strong", "quiet", "strong", ["too_quiet"], "speech at -42 dBFS", _level(-42), seed=3
+    ),
+    _fault(
+        "loud-mild", "loud", "mild", ["too_loud"], "speech at -7 dBFS, limited", _level(-7), seed=0
+    ),
+    _fault(
+        "loud-strong",
+        "loud",
+        "strong",
+        ["too_loud"],
+        "speech at -4 dBFS, limited",
+        _level(-4),
+        seed=1,
+        allow=["clipped"],
+    ),
+    _fault(
+        "noise-mild",
+        "noise",
+        "mild",
+        ["noisy"],
+        "white noise 22 dB under speech",
+        _noise(22),
+        seed=2,
+    ),
+    _fault(
+        "noise-strong",
+        "noise",
+        "strong",
+        ["noisy"],
+        "white noise 10 dB under speech",
+        _noise(10),
+        seed=3,
+    ),
+    _fault(
+        "noisy-long-mild",
+        "noisy_long",
+        "mild",
+        ["noisy"],
+        "a 17 s take, 1-1.4 s pauses, noise 20 dB under",
+        _noisy_take(17.0, 20, 0.0),
+        seed=0,
+    ),
+    _fault(
+        "noisy-long-strong",
+        "noisy_long",
+        "strong",
+        ["noisy"],
+        "a 19 s take, 1-1.4 s pauses, noise 12 dB under",
+        _noisy_take(19.0, 12, 0.0),
+        seed=0,
+    ),
+    _fault(
+        "noisy-lead-mild",
+        "noisy_lead",
+        "mild",
+        ["noisy", "edge_silence"],
+        "1.5 s of room noise before the first word, noise 15 dB under",
+        _noisy_take(12.0, 15, 1.5),
+        seed=0,
+    ),
+    _fault(
+        "noisy-lead-strong",
+        "noisy_lead",
+        "strong",
+        ["noisy", "edge_silence"],
+        "3 s of room noise before the first word, noise 12 dB under",
+        _noisy_take(12.0, 12, 3.0),
+        seed=0,
+    ),
+    _fault(
+        "silence-mild",
+        "silence",
+        "mild",
+        ["edge_silence"],
+        "2 s of silence before 11 s of speech",
+        _silence(2.0, 0.3, 11.0),
+        seed=0,
+    ),
+    _fault(
+        "silence-strong",
+        "silence",
+        "strong",
+        ["edge_silence", "mostly_silent", "speech_length"],
+        "8 s silence, 6 s speech, 10 s silence",
+        _silence(8.0, 10.0, 6.0),
+        seed=1,
+    ),
+    _fault(
+        "short-mild",
+        "short",
+        "mild",
+        ["speech_length"],
+        "an 8.5 s take",
+        lambda x, r, p: (x[: int(8.5 * r)], r),
+        seed=2,
+        seconds=9.0,
+    ),
+    _fault(
+        "short-strong",
+        "short",
+        "strong",
+        ["speech_length"],
+        "a 5 s take",
+        lambda x, r, p: (x[: int(5 * r)], r),
+        seed=3,
+        seconds=6.0,
+    ),
+    _fault(
+        "reverb-mild",
+        "reverb",
+        "mild",
+        ["reverb"],
+        "room: RT60 0.4 s, DRR +3 dB",
+        _reverb(0.4, 3.0),
+        seed=0,
+    ),
+    _fault(
+        "reverb-strong",
+        "reverb",
+        "strong",
+        ["reverb"],
+        "hall: RT60 1.5 s, DRR -3 dB",
+        _reverb(1.5, -3.0),
+        seed=1,
+    ),
+    _fault(
+        "music-mild",
+        "music",
+        "mild",
+        ["music"],
+        "intermittent chords 18 dB under speech",
+        _music(18, True),
+        seed=2,
+    ),
+    _fault(
+        "music-strong",
+        "music",
+        "strong",
+        ["music"],
+        "chords and a beat 8 dB under speech",
+        _music(8, False),
+        seed=3,
+    ),
+    _fault(
+        "hum50-mild", "hum", "mild", ["hum"], "50 Hz hum 40 dB under speech", _hum(50, 40), seed=0
+    ),
+    _fault(
+        "hum50-strong",
+        "hum",
+        "strong",
+        ["hum"],
+        "50 Hz hum 20 dB under speech",
+        _hum(50, 20),
+        seed=1,
+    ),
+    _fault(
+        "hum60-mild",
+        "hum",
+        "mild",
+        ["hum"],
+        "60 Hz hum 38 dB under speech",
+        _hum(60, 38),
+        seed=2,
+        rate=48000,
+    ),
+    _fault(
+        "hum60-strong",
+        "hum",
+        "strong",
+        ["hum"],
+        "60 Hz hum 22 dB under speech",
+        _hum(60, 22),
+        seed=3,
+        rate=48000,
+    ),
     _fault("mp3-mild", "mp3", "mild", ["band_limited"], "MP3 at 32 kbit/s", _mp3(32), seed=0),
     _fault("mp3-strong", "mp3", "strong", ["band_limited"], "MP3 at 16 kbit/s", _mp3(16), seed=1),
-    _fault("phone-mild", "phone", "mild", ["band_limited"], "band 150-5000 Hz", _phone(150, 5000), seed=2, rate=16000),
-    _fault("phone-strong", "phone", "strong", ["band_limited"], "phone band 300-3400 Hz", _phone(300, 3400), seed=3, rate=16000),
+    _fault(
+        "phone-mild",
+        "phone",
+        "mild",
+        ["band_limited"],
+        "band 150-5000 Hz",
+        _phone(150, 5000),
+        seed=2,
+        rate=16000,
+    ),
+    _fault(
+        "phone-strong",
+        "phone",
+        "strong",
+        ["band_limited"],
+        "phone band 300-3400 Hz",
+        _phone(300, 3400),
+        seed=3,
+        rate=16000,
+    ),
     _fault("8bit-mild", "8bit", "mild", ["low_bit_depth"], "10-bit samples", _bits(10), seed=0),
-    _fault("8bit-strong", "8bit", "strong", ["low_bit_depth"], "8-bit samples (PCM_U8)", _bits(8), seed=1),
-    _speakers("speakers-mild", "mild", [("en-us", 45), ("en+m3", 70)], 44100, "two male voices, pitch 45 and 70, taking turns"),
-    _speakers("speakers-strong", "strong", [("en+m3", 25), ("en+f3", 85)], 44100, "a low male and a high female voice taking turns"),
+    _fault(
+        "8bit-strong",
+        "8bit",
+        "strong",
+        ["low_bit_depth"],
+        "8-bit samples (PCM_U8)",
+        _bits(8),
+        seed=1,
+    ),
+    _speakers(
+        "speakers-mild",
+        "mild",
+        [("en-us", 45), ("en+m3", 70)],
+        44100,
+        "two male voices, pitch 45 and 70, taking turns",
+    ),
+    _speakers(
+        "speakers-strong",
+        "strong",
+        [("en+m3", 25), ("en+f3", 85)],
+        44100,
+        "a low male and a high female voice taking turns",
+    ),
 ]
 
 
@@ -468,13 +769,20 @@ def build(dest: Path, workers: int = 2) -> list[Item]:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
-        raise RuntimeError("the corpus needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
+        raise RuntimeError(
+            "the corpus needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)"
+        )
     with ThreadPoolExecutor(max_workers=workers) as pool:
         items = list(pool.map(lambda r: r(dest), CLEAN + FAULTS))
     _base_cached.cache_clear()
-    index.write_text(json.dumps({"version": VERSION, "items": [asdict(i) for i in items]}, indent=1))
+    index.write_text(
+        json.dumps({"version": VERSION, "items": [asdict(i) for i in items]}, indent=1)
+    )
     return items
 
 
 def default_dir() -> Path:
-    return Path(os.environ.get("BLAND_CORPUS_DIR") or Path(tempfile.gettempdir()) / f"bland-corpus-{os.getuid()}")
+    return Path(
+        os.environ.get("BLAND_CORPUS_DIR")
+        or Path(tempfile.gettempdir()) / f"bland-corpus-{os.getuid()}"
+    )

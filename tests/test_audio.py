@@ -158,7 +158,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv")
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
-    probe = subprocess.run([*as_nobody, "-c", "import bland_clone.audio.inspection"], capture_output=True)
+    probe = subprocess.run(
+        [*as_nobody, "-c", "import bland_clone.audio.inspection"], capture_output=True
+    )
     if probe.returncode != 0:
         pytest.skip("user 'nobody' cannot run this interpreter or import the package")
     folder = Path(tempfile.mkdtemp(dir="/tmp"))

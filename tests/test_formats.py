@@ -465,8 +465,14 @@ def _on_tty(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, 
     import time
 
     primary, secondary = os.openpty()
-    proc = subprocess.Popen([sys.executable, *argv], stdin=secondary, stdout=secondary,
-                            stderr=secondary, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, *argv],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        close_fds=True,
+    )
     os.close(secondary)
     seen = b""
     deadline = time.monotonic() + timeout
@@ -504,8 +510,9 @@ def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path:
     assert "━" in screen and "MB" in screen  # Rich's bar, with bytes done / total
     assert f"{src} -> {out}" in screen
     assert out.exists()
-    proc = subprocess.run([sys.executable, *argv, "--force"], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, *argv, "--force"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout + proc.stderr
     assert "Preparing" not in text and "━" not in text and "\r" not in text

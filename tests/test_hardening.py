@@ -34,7 +34,10 @@ def test_odd_file_names_reach_the_server_readable(cli, service: Service, tmp_pat
     r = cli("clone", "--name", "Odd names", *paths)  # v3: every file is sent (v2 takes one)
     assert r.code == 0, r.err
     assert service.state.uploads[0]["filenames"] == [
-        'q"uote.wav', "new%0Aline.wav", "caf\ufffd-latin1.wav", "é€😀.wav"
+        'q"uote.wav',
+        "new%0Aline.wav",
+        "caf\ufffd-latin1.wav",
+        "é€😀.wav",
     ]
 
 
@@ -54,7 +57,9 @@ def test_control_characters_and_spaces_in_names(cli, service: Service, sample: P
     assert service.faults.seen == []
     r = cli("clone", "--name", "  Spaced ", sample)
     assert r.code == 0
-    assert "warning: Voice name has leading or trailing spaces; it is sent as is: '  Spaced '" in r.err
+    assert (
+        "warning: Voice name has leading or trailing spaces; it is sent as is: '  Spaced '" in r.err
+    )
     assert service.state.uploads[0]["fields"]["name"] == "  Spaced "
 
 
@@ -72,12 +77,16 @@ def test_devices_named_like_audio_are_refused_at_once(cli, tmp_path: Path, targe
     assert 'error: File "x.wav" cannot be used: it is not a regular file' in r.out
 
 
-def test_a_file_that_changes_after_its_check_is_not_uploaded(service: Service, tmp_path: Path) -> None:
+def test_a_file_that_changes_after_its_check_is_not_uploaded(
+    service: Service, tmp_path: Path
+) -> None:
     p = write_wav(tmp_path / "moving.wav", 11.0)
     info = inspect(p)
     with open(p, "ab") as f:
         f.write(b"\0" * 1000)
-    with pytest.raises(InputError, match=re.escape('File "moving.wav" changed after it was checked')):
+    with pytest.raises(
+        InputError, match=re.escape('File "moving.wav" changed after it was checked')
+    ):
         Client(service.key, service.url).clone("Moving", [info])
     assert service.faults.seen == []
 
@@ -102,23 +111,40 @@ def _argv(argv: list[str], tmp: Path, sample: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("argv", SERVICE_COMMANDS, ids=lambda a: " ".join(a[:2]))
-def test_every_command_survives_an_html_500(cli, service: Service, sample: Path, tmp_path: Path,
-                                            argv: list[str]) -> None:
+def test_every_command_survives_an_html_500(
+    cli, service: Service, sample: Path, tmp_path: Path, argv: list[str]
+) -> None:
     for method in ("GET", "POST", "PATCH", "DELETE"):
-        service.faults.add(method, "/v1/", status=500, times=100, headers={"Content-Type": "text/html"},
-                           body=b"<html><title>Internal Server Error</title>" + b"x" * 200_000)
+        service.faults.add(
+            method,
+            "/v1/",
+            status=500,
+            times=100,
+            headers={"Content-Type": "text/html"},
+            body=b"<html><title>Internal Server Error</title>" + b"x" * 200_000,
+        )
     r = cli(*_argv(argv, tmp_path, sample), "--json")
     assert r.code == 4, r.err
-    assert r.json()["errors"][0]["message"] == "The service answered 500 X (an HTML page: Internal Server Error)"
+    assert (
+        r.json()["errors"][0]["message"]
+        == "The service answered 500 X (an HTML page: Internal Server Error)"
+    )
     assert "Traceback" not in r.err
 
 
 @pytest.mark.parametrize("argv", SERVICE_COMMANDS, ids=lambda a: " ".join(a[:2]))
-def test_every_command_survives_a_200_that_is_not_json(cli, service: Service, sample: Path,
-                                                       tmp_path: Path, argv: list[str]) -> None:
+def test_every_command_survives_a_200_that_is_not_json(
+    cli, service: Service, sample: Path, tmp_path: Path, argv: list[str]
+) -> None:
     for method in ("GET", "POST", "PATCH", "DELETE"):
-        service.faults.add(method, "/v1/", status=200, times=100, body=b"\x89PNG not json",
-                           headers={"Content-Type": "application/json"})
+        service.faults.add(
+            method,
+            "/v1/",
+            status=200,
+            times=100,
+            body=b"\x89PNG not json",
+            headers={"Content-Type": "application/json"},
+        )
     r = cli(*_argv(argv, tmp_path, sample))
     assert r.code == 4, r.err
     assert "not JSON" in r.err
@@ -139,7 +165,10 @@ def test_every_read_times_out_against_a_stalled_service(cli, service: Service) -
 def test_allow_insecure_lets_a_remote_http_url_through() -> None:
     with pytest.raises(Exception, match="Refusing to send the API key over plain http"):
         Client(KEY, "http://api.example.com")
-    assert Client(KEY, "http://api.example.com", allow_insecure=True).base_url == "http://api.example.com"
+    assert (
+        Client(KEY, "http://api.example.com", allow_insecure=True).base_url
+        == "http://api.example.com"
+    )
     assert Client(KEY, "http://[::1]:8080").base_url == "http://[::1]:8080"  # loopback is fine
 
 
@@ -148,8 +177,13 @@ def test_ctrl_c_during_an_upload_exits_130_promptly(service: Service, tmp_path: 
     proxy = BreakingProxy(service.http.port, ["pass", "slow_read"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
-    proc = subprocess.Popen([sys.executable, "-m", "bland_clone", "clone", "--name", "Int", str(big)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "clone", "--name", "Int", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 20
         while proxy.received < 100_000 and time.monotonic() < deadline:
@@ -197,7 +231,9 @@ def test_the_key_appears_nowhere_on_any_path(cli, tmp_path: Path, sample: Path) 
         svc.faults.add("POST", "/v1/voices/clone", status=500, body=b"boom", times=10)
         outputs.append(cli("clone", "--name", "Leak9", sample, "-v", env=env))
         outputs.append(cli("voices", "list", "-v", env={**env, "BLAND_API_KEY": SECRET + "x"}))
-        outputs.append(cli("voices", "list", "-v", env={**env, "BLAND_API_URL": "http://127.0.0.1:9"}))
+        outputs.append(
+            cli("voices", "list", "-v", env={**env, "BLAND_API_URL": "http://127.0.0.1:9"})
+        )
         outputs.append(cli("voices", "list", env={**env, "BLAND_API_URL": "http://example.com"}))
     finally:
         svc.close()
@@ -273,8 +309,13 @@ def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: P
     proxy = BreakingProxy(service.http.port, ["pass", "slow_read"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
-    proc = subprocess.Popen([sys.executable, "-m", "bland_clone", "clone", "--name", "J", str(big),
-                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "clone", "--name", "J", str(big), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 20
         while proxy.received < 100_000 and time.monotonic() < deadline:
@@ -285,5 +326,8 @@ def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: P
         proc.kill()
         proxy.close()
     assert proc.returncode == 130
-    assert json.loads(out) == {"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]}
+    assert json.loads(out) == {
+        "ok": False,
+        "errors": [{"error": "Interrupted", "message": "Interrupted."}],
+    }
     assert err.strip() == "Interrupted."

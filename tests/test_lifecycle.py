@@ -254,8 +254,11 @@ def test_speak_to_stdout_writes_only_the_wav(service: Service) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=service.url, BLAND_API_KEY=service.key)
-    proc = subprocess.run([sys.executable, "-m", "bland_clone", "speak", "Maya", "Hi.", "-o", "-"],
-                          capture_output=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bland_clone", "speak", "Maya", "Hi.", "-o", "-"],
+        capture_output=True,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout[:4] == b"RIFF" and proc.stdout[8:12] == b"WAVE"
     with wave.open(io.BytesIO(proc.stdout)) as w:

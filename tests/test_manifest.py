@@ -44,7 +44,10 @@ def test_apply_twice_creates_nothing_the_second_time(cli, service: Service, tmp_
     doc = r.json()
     assert (doc["created"], doc["present"], doc["failed"]) == (3, 0, 0)
     assert {v["name"]: v["status"] for v in doc["voices"]} == {
-        "Alpha": "created", "Beta": "created", "Gamma": "created"}
+        "Alpha": "created",
+        "Beta": "created",
+        "Gamma": "created",
+    }
     beta = service.voices_named("Beta")[0]
     assert beta.service == "BTTS_V2" and beta.description == "Two takes"
     assert len(beta.samples) == 2
@@ -55,7 +58,10 @@ def test_apply_twice_creates_nothing_the_second_time(cli, service: Service, tmp_
     rows = [line.split("\t") for line in r.out.splitlines()]
     assert rows[0] == ["NAME", "STATUS", "VOICE ID", "DETAIL"]
     assert [(row[0], row[1]) for row in rows[1:]] == [
-        ("Alpha", "present"), ("Beta", "present"), ("Gamma", "present")]
+        ("Alpha", "present"),
+        ("Beta", "present"),
+        ("Gamma", "present"),
+    ]
     assert service.posts("/v1/voices/clone") == 3  # nothing more was uploaded
 
 
@@ -65,7 +71,9 @@ def test_one_bad_voice_stops_every_upload(cli, service: Service, tmp_path: Path)
     r = cli("apply", m)
     assert r.code == 1
     assert "voice 'Gamma' (line 12): refused" in r.out
-    assert 'error: File "d.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.' in r.out
+    assert (
+        'error: File "d.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.' in r.out
+    )
     assert r.err.startswith("error: 1 voice(s) fail validation; nothing was uploaded")
     assert service.faults.seen == []
 
@@ -73,12 +81,17 @@ def test_one_bad_voice_stops_every_upload(cli, service: Service, tmp_path: Path)
     assert r.code == 1
     doc = r.json()
     assert {v["name"]: v["status"] for v in doc["voices"]} == {
-        "Alpha": "created", "Beta": "created", "Gamma": "invalid"}
+        "Alpha": "created",
+        "Beta": "created",
+        "Gamma": "invalid",
+    }
     assert doc["errors"][0]["voice"] == "Gamma"
 
 
 def test_manifest_errors_name_the_voice_and_the_line(cli, tmp_path: Path) -> None:
-    m = manifest(tmp_path, """\
+    m = manifest(
+        tmp_path,
+        """\
         [[voice]]
         name = "Alpha"
         samples = ["samples/a.wav"]
@@ -88,7 +101,8 @@ def test_manifest_errors_name_the_voice_and_the_line(cli, tmp_path: Path) -> Non
         name = "Beta"
         samples = ["samples/missing.wav"]
         engine = "v9"
-    """)
+    """,
+    )
     r = cli("validate", m)
     assert r.code == 1
     assert r.err.splitlines() == [
@@ -122,13 +136,22 @@ def test_apply_dry_run_plans_without_uploading(cli, service: Service, tmp_path: 
     r = cli("apply", m, "--dry-run", "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
-        "Alpha": "present", "Beta": "would create", "Gamma": "would create"}
+        "Alpha": "present",
+        "Beta": "would create",
+        "Gamma": "would create",
+    }
     assert service.posts("/v1/voices/clone") == 0
 
 
 def test_apply_dry_run_without_a_key_stays_offline(cli, tmp_path: Path) -> None:
     m = manifest(tmp_path, THREE)
-    r = cli("apply", m, "--dry-run", "--json", env={"BLAND_API_URL": f"http://127.0.0.1:{closed_port()}"})
+    r = cli(
+        "apply",
+        m,
+        "--dry-run",
+        "--json",
+        env={"BLAND_API_URL": f"http://127.0.0.1:{closed_port()}"},
+    )
     assert r.code == 0, r.err
     assert {v["status"] for v in r.json()["voices"]} == {"unknown (no key)"}
 
@@ -139,14 +162,21 @@ def test_parallel_apply(cli, service: Service, tmp_path: Path) -> None:
     r = cli("apply", m, "--jobs", "4", "--json")
     assert r.code == 0, r.err
     assert r.json()["created"] == 6
-    assert sorted(v.name for v in service.state.live() if v.name.startswith("P")) == [f"P{i}" for i in range(6)]
+    assert sorted(v.name for v in service.state.live() if v.name.startswith("P")) == [
+        f"P{i}" for i in range(6)
+    ]
 
 
 def test_a_failed_upload_in_apply_is_exit_4(cli, service: Service, tmp_path: Path) -> None:
     m = manifest(tmp_path, THREE)
-    service.faults.add("POST", "/v1/voices/clone", status=500, times=1,
-                       body=b'{"status":500,"data":null,"errors":[{"error":"Server Error","message":"An unknown error occurred"}]}',
-                       headers={"Content-Type": "application/json"})
+    service.faults.add(
+        "POST",
+        "/v1/voices/clone",
+        status=500,
+        times=1,
+        body=b'{"status":500,"data":null,"errors":[{"error":"Server Error","message":"An unknown error occurred"}]}',
+        headers={"Content-Type": "application/json"},
+    )
     r = cli("apply", m, "--jobs", "1", "--json")
     assert r.code == 4
     doc = r.json()
@@ -200,13 +230,17 @@ def test_a_voice_created_meanwhile_counts_as_present(cli, service: Service, tmp_
     'Voice name is already taken'; apply reports the voice as present, not as a failure."""
     m = manifest(tmp_path, THREE)
     taken = b'{"status":400,"data":null,"errors":[{"error":"Validation Error","message":"Voice name is already taken"}]}'
-    service.faults.add("POST", "/v1/voices/clone", status=400, body=taken, after=True,
-                       headers={"Content-Type": "application/json"})
+    service.faults.add(
+        "POST",
+        "/v1/voices/clone",
+        status=400,
+        body=taken,
+        after=True,
+        headers={"Content-Type": "application/json"},
+    )
     r = cli("apply", m, "--jobs", "1", "--json")
     assert r.code == 0, r.err
     doc = r.json()
     assert (doc["created"], doc["present"]) == (2, 1)
     present = next(v for v in doc["voices"] if v["status"] == "present")
     assert present["voice_id"] == service.voices_named(present["name"])[0].id
-
-

@@ -83,8 +83,13 @@ def test_truncated_files_get_a_verdict(fmt: str, data: st.DataObject) -> None:
 @given(st.sampled_from(sorted(FORMATS)), st.data())
 def test_bit_flipped_files_get_a_verdict(fmt: str, data: st.DataObject) -> None:
     raw = bytearray(valid_file(fmt))
-    flips = data.draw(st.lists(st.tuples(st.integers(0, min(len(raw), 4096) - 1), st.integers(0, 7)),
-                               min_size=1, max_size=16))
+    flips = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, min(len(raw), 4096) - 1), st.integers(0, 7)),
+            min_size=1,
+            max_size=16,
+        )
+    )
     for pos, bit in flips:
         raw[pos] ^= 1 << bit
     verdict_of(bytes(raw), FORMATS[fmt])
@@ -99,8 +104,9 @@ def test_bit_flipped_files_get_a_verdict(fmt: str, data: st.DataObject) -> None:
     declared=st.integers(0, 2**32 - 1),
     body=st.integers(0, 5000),
 )
-def test_wav_headers_with_absurd_fields(tag: int, channels: int, rate: int, align: int, bits: int,
-                                        declared: int, body: int) -> None:
+def test_wav_headers_with_absurd_fields(
+    tag: int, channels: int, rate: int, align: int, bits: int, declared: int, body: int
+) -> None:
     fmt = struct.pack("<HHIIHH", tag, channels & 0xFFFF, rate, rate * 2 & 0xFFFFFFFF, align, bits)
     data = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", declared)
     data += b"\x01" * body
@@ -123,7 +129,9 @@ def test_mp3_walker_terminates_on_any_frame_soup(headers: list[int], junk: bytes
     seconds=st.floats(0.3, 4.0),
 )
 @settings(max_examples=25)
-def test_header_readers_agree_with_libsndfile(fmt: str, rate: int, channels: int, seconds: float) -> None:
+def test_header_readers_agree_with_libsndfile(
+    fmt: str, rate: int, channels: int, seconds: float
+) -> None:
     frames = int(rate * seconds)
     x = np.zeros((frames, channels), dtype=np.float32)
     with tempfile.TemporaryDirectory() as d:
@@ -132,6 +140,10 @@ def test_header_readers_agree_with_libsndfile(fmt: str, rate: int, channels: int
         info = inspect(p)
         ref = sf.info(p)
     assert info.error is None
-    assert (info.format, info.samplerate, info.channels) == (ref.format, ref.samplerate, ref.channels)
+    assert (info.format, info.samplerate, info.channels) == (
+        ref.format,
+        ref.samplerate,
+        ref.channels,
+    )
     # (for MP3 both read the same Xing/LAME tag; the walk counts the frames themselves)
     assert info.duration == pytest.approx(ref.duration, abs=1 / rate + 1e-9)

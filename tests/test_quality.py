@@ -23,7 +23,9 @@ def make(path: Path, x: np.ndarray, rate: int = RATE) -> Path:
 
 
 def silence(seconds: float, rate: int = RATE, level: float = 1e-4) -> np.ndarray:
-    return (np.random.default_rng(5).standard_normal(int(seconds * rate)) * level).astype(np.float32)
+    return (np.random.default_rng(5).standard_normal(int(seconds * rate)) * level).astype(
+        np.float32
+    )
 
 
 def recordings(tmp: Path) -> dict[str, Path]:
@@ -36,8 +38,10 @@ def recordings(tmp: Path) -> dict[str, Path]:
         "quiet": make(tmp / "quiet.wav", speech_like(12.0, level=0.004)),
         "loud": make(tmp / "loud.wav", np.clip(speech_like(12.0, level=1.0) * 1.6, -0.98, 0.98)),
         "noisy": make(tmp / "noisy.wav", clean + 0.03 * noise),
-        "mostly_silent": make(tmp / "silent.wav", np.concatenate(
-            [silence(8), speech_like(6.0, level=0.3), silence(10)])),
+        "mostly_silent": make(
+            tmp / "silent.wav",
+            np.concatenate([silence(8), speech_like(6.0, level=0.3), silence(10)]),
+        ),
         "long": make(tmp / "long.wav", speech_like(180.0, level=0.3)),
         "dead_channel": make(tmp / "dead.wav", np.stack([clean, np.zeros_like(clean)], axis=1)),
         "stereo_differs": make(tmp / "wide.wav", np.stack([clean, other], axis=1)),
@@ -75,8 +79,9 @@ def test_clean_speech_raises_no_warning(recs: dict[str, Path]) -> None:
         ("low_rate", "low_samplerate", "the sample rate is 8000 Hz, below 16000 Hz"),
     ],
 )
-def test_each_fault_fires_its_warning_with_its_number(recs: dict[str, Path], case: str, code: str,
-                                                      number: str) -> None:
+def test_each_fault_fires_its_warning_with_its_number(
+    recs: dict[str, Path], case: str, code: str, number: str
+) -> None:
     found = warnings_of(recs[case])
     assert code in found, found
     assert number in found[code]
@@ -85,8 +90,16 @@ def test_each_fault_fires_its_warning_with_its_number(recs: dict[str, Path], cas
 def test_quality_numbers_are_in_the_json(cli, recs: dict[str, Path]) -> None:
     doc = cli("validate", recs["noisy"], "--json", "--engine", "v2").json()
     q = doc["files"][0]["quality"]
-    assert set(q) >= {"clipped_ratio", "speech_level_dbfs", "noise_floor_dbfs", "snr_db",
-                      "leading_silence_s", "trailing_silence_s", "silent_ratio", "speech_seconds"}
+    assert set(q) >= {
+        "clipped_ratio",
+        "speech_level_dbfs",
+        "noise_floor_dbfs",
+        "snr_db",
+        "leading_silence_s",
+        "trailing_silence_s",
+        "silent_ratio",
+        "speech_seconds",
+    }
     assert q["snr_db"] < 25
     assert doc["warnings"][0]["code"] == "quality_noisy"
 
@@ -105,10 +118,24 @@ UNFIXABLE = {"noisy", "low_samplerate"}
 
 
 @pytest.mark.parametrize(
-    "case", ["clipped", "quiet", "loud", "mostly_silent", "long", "dead_channel", "stereo_differs",
-             "low_rate", "hi_rate", "noisy", "clean"],
+    "case",
+    [
+        "clipped",
+        "quiet",
+        "loud",
+        "mostly_silent",
+        "long",
+        "dead_channel",
+        "stereo_differs",
+        "low_rate",
+        "hi_rate",
+        "noisy",
+        "clean",
+    ],
 )
-def test_prepare_output_passes_validate(cli, recs: dict[str, Path], tmp_path: Path, case: str) -> None:
+def test_prepare_output_passes_validate(
+    cli, recs: dict[str, Path], tmp_path: Path, case: str
+) -> None:
     out = tmp_path / "out.wav"
     r = cli("prepare", recs[case], "-o", out, "--json")
     assert r.code == 0, r.out + r.err
@@ -158,7 +185,10 @@ def test_prepare_refuses_what_it_cannot_read(cli, tmp_path: Path) -> None:
     assert r.code == 1 and 'File "bad.wav" cannot be used' in r.err
     silent = make(tmp_path / "hush.wav", np.zeros(RATE * 5, dtype=np.float32))
     r = cli("prepare", silent, "-o", tmp_path / "o.wav")
-    assert (r.code, r.err) == (1, 'error: File "hush.wav": no speech found (the recording is silent)\n')
+    assert (r.code, r.err) == (
+        1,
+        'error: File "hush.wav": no speech found (the recording is silent)\n',
+    )
 
 
 def test_clone_prepare_uploads_the_prepared_sample(cli, service, recs: dict[str, Path]) -> None:
@@ -205,8 +235,20 @@ def verdicts(labelled: list[corpus.Item]) -> dict[str, set[str]]:
 def test_the_corpus_has_every_fault_at_two_strengths(labelled: list[corpus.Item]) -> None:
     assert len(labelled) >= 40
     faults = {i.fault for i in labelled} - {"clean"}
-    assert faults >= {"clipped", "quiet", "loud", "noise", "silence", "reverb", "music", "hum",
-                      "mp3", "phone", "8bit", "two_speakers"}
+    assert faults >= {
+        "clipped",
+        "quiet",
+        "loud",
+        "noise",
+        "silence",
+        "reverb",
+        "music",
+        "hum",
+        "mp3",
+        "phone",
+        "8bit",
+        "two_speakers",
+    }
     for fault in faults:
         assert {i.strength for i in labelled if i.fault == fault} == {"mild", "strong"}, fault
     rates = {inspect(i.path).samplerate for i in labelled}
@@ -218,7 +260,9 @@ def test_no_clean_take_warns(labelled: list[corpus.Item], verdicts: dict[str, se
     """Clean 10-15 s takes, 15-37% pauses, eleven voices, 16-48 kHz, a small room, a room
     floor 32 dB under the voice, one voice at two pitches: a person hears nothing wrong, so
     neither may the check (on main 7 of the first 12 were warned for speech length)."""
-    warned = {i.name: verdicts[i.name] for i in labelled if i.strength == "clean" and verdicts[i.name]}
+    warned = {
+        i.name: verdicts[i.name] for i in labelled if i.strength == "clean" and verdicts[i.name]
+    }
     assert warned == {}
 
 
@@ -246,11 +290,16 @@ def test_every_strong_fault_is_flagged_with_its_own_cause(
         ("phone-strong", "band_limited", "the sound stops at 4.0 kHz"),  # 3.4 kHz, -60 dB at 4
         ("8bit-strong", "low_bit_depth", "8-bit samples: their quantisation noise is"),
         ("speakers-strong", "two_speakers", "semitones apart"),
-        ("short-strong", "speech_length", "the take is 5.0s long (first word to last, pauses included)"),
+        (
+            "short-strong",
+            "speech_length",
+            "the take is 5.0s long (first word to last, pauses included)",
+        ),
     ],
 )
-def test_new_causes_name_their_number(labelled: list[corpus.Item], name: str, code: str,
-                                      number: str) -> None:
+def test_new_causes_name_their_number(
+    labelled: list[corpus.Item], name: str, code: str, number: str
+) -> None:
     (item,) = [i for i in labelled if i.name == name]
     found = warnings_of(Path(item.path))
     assert set(found) == {code}
@@ -259,8 +308,15 @@ def test_new_causes_name_their_number(labelled: list[corpus.Item], name: str, co
 
 def test_new_numbers_are_in_the_json(cli, labelled: list[corpus.Item]) -> None:
     paths = {i.name: i.path for i in labelled}
-    doc = cli("validate", paths["hum60-strong"], paths["reverb-strong"], paths["clean-05-f2-pauses"],
-              "--json", "--engine", "v2").json()
+    doc = cli(
+        "validate",
+        paths["hum60-strong"],
+        paths["reverb-strong"],
+        paths["clean-05-f2-pauses"],
+        "--json",
+        "--engine",
+        "v2",
+    ).json()
     hum, room, clean = (f["quality"] for f in doc["files"])
     assert hum["hum_hz"] == 60 and 15 < hum["hum_below_speech_db"] < 30
     assert room["decay_time_s"] > 0.8
@@ -312,8 +368,9 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
 
 
 @pytest.mark.parametrize("mains", [49.6, 60.3])
-def test_hum_off_its_nominal_frequency_is_still_hum(labelled: list[corpus.Item], tmp_path: Path,
-                                                    mains: float) -> None:
+def test_hum_off_its_nominal_frequency_is_still_hum(
+    labelled: list[corpus.Item], tmp_path: Path, mains: float
+) -> None:
     """Mains frequency drifts (+-0.5 Hz); the hum is named by its nominal 50 or 60 Hz."""
     (clean,) = [i for i in labelled if i.name == "clean-01-us"]
     x, rate = sf.read(clean.path, dtype="float32")
@@ -329,14 +386,17 @@ def test_a_hum_does_not_hide_a_louder_noise(labelled: list[corpus.Item], tmp_pat
     (clean,) = [i for i in labelled if i.name == "clean-01-us"]
     x, rate = sf.read(clean.path, dtype="float32")
     y = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 25)
-    y = corpus.mix_at(y, np.random.default_rng(4).standard_normal(len(y)).astype(np.float32), rate, 12)
+    y = corpus.mix_at(
+        y, np.random.default_rng(4).standard_normal(len(y)).astype(np.float32), rate, 12
+    )
     assert set(warnings_of(make(tmp_path / "fan.wav", y, rate))) == {"hum", "noisy"}
     hum_only = corpus.mix_at(x, corpus.hum(len(x) / rate + 1, rate, 50.0), rate, 20)
     assert set(warnings_of(make(tmp_path / "hum.wav", hum_only, rate))) == {"hum"}
 
 
-def test_header_and_quality_verdicts_on_length_agree(cli, service, labelled: list[corpus.Item],
-                                                     tmp_path: Path) -> None:
+def test_header_and_quality_verdicts_on_length_agree(
+    cli, service, labelled: list[corpus.Item], tmp_path: Path
+) -> None:
     """A clean 14 s take with 0.6 s of room before and after is a 15.2 s file: the quality check
     (first word to last) accepts it, so the header-only check (clone, validate --no-quality)
     does not warn it either. A file longer than 15 s plus the edges the quality rule lets
@@ -353,7 +413,9 @@ def test_header_and_quality_verdicts_on_length_agree(cli, service, labelled: lis
     r = cli("clone", "--name", "Take", take, "--dry-run", "--json")
     assert r.code == 0, r.err
     assert [w["code"] for w in r.json()["warnings"]] == []
-    long = make(tmp_path / "long.wav", np.concatenate([room, room, room, x, room, room, room]), rate)
+    long = make(
+        tmp_path / "long.wav", np.concatenate([room, room, room, x, room, room, room]), rate
+    )
     r = cli("validate", long, "--no-quality", "--json")
     assert [w["message"] for w in r.json()["warnings"]] == [
         f'File "long.wav" is {len(x) / rate + 6 * pad:.1f}s long; 10-15 seconds of clear speech '

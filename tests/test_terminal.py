@@ -127,7 +127,11 @@ def test_a_terminal_shows_a_level_strip_per_file(tmp_path: Path) -> None:
     env.update(TERM="xterm-256color", COLUMNS="160")
     code, screen = run_on_tty(["validate", str(p)], env)
     assert code == 0, screen
-    strip = next(line for line in screen.splitlines() if line.startswith("strip.wav") or "strip.wav  " in line)
+    strip = next(
+        line
+        for line in screen.splitlines()
+        if line.startswith("strip.wav") or "strip.wav  " in line
+    )
     assert "·" in strip  # the leading silence
     assert "█" in strip  # the clipped burst (in red)
     assert any(c in strip for c in "▁▂▃▄▅▆▇")  # speech
@@ -141,7 +145,9 @@ def test_the_sandbox_command_serves_the_cli(sample: Path) -> None:
     port = closed_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port), "--no-log"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -155,12 +161,29 @@ def test_the_sandbox_command_serves_the_cli(sample: Path) -> None:
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
         env.update(BLAND_API_URL=f"http://127.0.0.1:{port}", BLAND_API_KEY=key)
-        run = subprocess.run([sys.executable, "-m", "bland_clone", "clone", "--name", "Sandboxed",
-                              str(sample), "--json"], capture_output=True, text=True, env=env)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bland_clone",
+                "clone",
+                "--name",
+                "Sandboxed",
+                str(sample),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert run.returncode == 0, run.stderr
         voice_id = json.loads(run.stdout)["voice_id"]
-        listed = subprocess.run([sys.executable, "-m", "bland_clone", "voices", "list", "--cloned",
-                                 "--json"], capture_output=True, text=True, env=env)
+        listed = subprocess.run(
+            [sys.executable, "-m", "bland_clone", "voices", "list", "--cloned", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert voice_id in {v["id"] for v in json.loads(listed.stdout)["voices"]}
     finally:
         server.terminate()
@@ -175,8 +198,12 @@ def test_the_sandbox_refuses_a_port_in_use() -> None:
     s.listen(1)
     try:
         port = s.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port)],
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bland_clone", "sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     finally:
         s.close()
     assert proc.returncode == 2

@@ -73,7 +73,11 @@ class SlowClones:
         self.handled: list[tuple[str, str, float, float]] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        method, path, arrived = environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), time.monotonic()
+        method, path, arrived = (
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            time.monotonic(),
+        )
         if method == "POST" and path == "/v1/voices/clone":
             self.clone_starts.append(time.time())
             time.sleep(self.delay)
@@ -93,7 +97,9 @@ class SlowService(Service):
 # -- the lock ---------------------------------------------------------------------------------
 
 
-def test_apply_writes_a_lock_that_stays_byte_identical(cli, service: Service, tmp_path: Path) -> None:
+def test_apply_writes_a_lock_that_stays_byte_identical(
+    cli, service: Service, tmp_path: Path
+) -> None:
     m = manifest(tmp_path)
     r = cli("apply", m, "--json")
     assert r.code == 0, r.err
@@ -102,13 +108,16 @@ def test_apply_writes_a_lock_that_stays_byte_identical(cli, service: Service, tm
     sha = hashlib.sha256((tmp_path / "samples" / "b.wav").read_bytes()).hexdigest()
     beta = live_id(service, "Beta")
     assert text.startswith("# voices.lock: written by bland-clone; commit it with voices.toml.")
-    block = text[text.index('name = "Beta"'):text.index('name = "Gamma"')]
+    block = text[text.index('name = "Beta"') : text.index('name = "Gamma"')]
     assert f'voice_id = "{beta}"' in block
     assert 'engine = "v2"' in block
     assert f'  {{ file = "samples/b.wav", sha256 = "{sha}" }},' in block
     assert "settings = { consistency = 8 }" in block
     assert [line for line in text.splitlines() if line.startswith("name = ")] == [
-        'name = "Alpha"', 'name = "Beta"', 'name = "Gamma"']
+        'name = "Alpha"',
+        'name = "Beta"',
+        'name = "Gamma"',
+    ]
     stamp = lock.stat().st_mtime_ns
 
     time.sleep(0.01)
@@ -119,8 +128,12 @@ def test_apply_writes_a_lock_that_stays_byte_identical(cli, service: Service, tm
     assert service.posts("/v1/voices/clone") == 3
     r = cli("plan", m, "--detailed-exitcode", "--json")
     assert r.code == 0, r.err
-    assert actions(r.json()) == {"Alpha": "nothing", "Beta": "nothing", "Gamma": "nothing",
-                                 "Legacy Narrator": "unmanaged"}
+    assert actions(r.json()) == {
+        "Alpha": "nothing",
+        "Beta": "nothing",
+        "Gamma": "nothing",
+        "Legacy Narrator": "unmanaged",
+    }
     assert r.json()["changes"] is False
 
 
@@ -135,8 +148,13 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
     assert r.code == 2, r.err
     doc = r.json()
     assert actions(doc) == {
-        "Alpha": "replace", "Beta": "missing on the service", "Delta": "create",
-        "Gamma": "not in the manifest", "Stranger": "unmanaged", "Legacy Narrator": "unmanaged"}
+        "Alpha": "replace",
+        "Beta": "missing on the service",
+        "Delta": "create",
+        "Gamma": "not in the manifest",
+        "Stranger": "unmanaged",
+        "Legacy Narrator": "unmanaged",
+    }
     alpha = next(v for v in doc["voices"] if v["name"] == "Alpha")
     assert alpha["detail"] == "sample changed: samples/a.wav"
     assert next(v for v in doc["voices"] if v["name"] == "Stranger")["voice_id"] == stranger.id
@@ -147,25 +165,37 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     assert lines[0] == "NAME\tACTION\tVOICE ID\tDETAIL"
     assert "Alpha\treplace\t" in r.out
-    assert lines[-1] == ("Plan: 1 to create, 1 to replace, 0 settings to update, 0 to delete; "
-                         "1 missing on the service, 1 not in the manifest, 2 unmanaged.")
+    assert lines[-1] == (
+        "Plan: 1 to create, 1 to replace, 0 settings to update, 0 to delete; "
+        "1 missing on the service, 1 not in the manifest, 2 unmanaged."
+    )
     assert service.posts("/v1/voices/clone") == 3  # a plan changes nothing
 
     r = cli("apply", m, "--dry-run", "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
-        "Alpha": "would replace", "Beta": "would create", "Delta": "would create", "Gamma": "kept"}
+        "Alpha": "would replace",
+        "Beta": "would create",
+        "Delta": "would create",
+        "Gamma": "kept",
+    }
     assert service.posts("/v1/voices/clone") == 3
     r = cli("apply", m, "--yes", "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
-        "Alpha": "replaced", "Beta": "created", "Delta": "created", "Gamma": "kept"}
+        "Alpha": "replaced",
+        "Beta": "created",
+        "Delta": "created",
+        "Gamma": "kept",
+    }
     r = cli("plan", m, "--detailed-exitcode", "--json")
     assert r.code == 0, r.err
     assert actions(r.json())["Beta"] == "nothing"
 
 
-def test_a_voice_renamed_on_the_service_gets_its_name_back(cli, service: Service, tmp_path: Path) -> None:
+def test_a_voice_renamed_on_the_service_gets_its_name_back(
+    cli, service: Service, tmp_path: Path
+) -> None:
     m = manifest(tmp_path)
     assert cli("apply", m).code == 0
     gamma = live_id(service, "Gamma")
@@ -174,7 +204,10 @@ def test_a_voice_renamed_on_the_service_gets_its_name_back(cli, service: Service
     assert r.code == 2
     row = next(v for v in r.json()["voices"] if v["name"] == "Gamma")
     assert (row["action"], row["voice_id"], row["detail"]) == (
-        "rename", gamma, "named 'Gamma by hand' on the service")
+        "rename",
+        gamma,
+        "named 'Gamma by hand' on the service",
+    )
     r = cli("apply", m, "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]}["Gamma"] == "renamed"
@@ -194,21 +227,27 @@ def test_a_damaged_lock_is_a_clear_error(cli, service: Service, tmp_path: Path) 
 
 
 def test_a_changed_sample_is_replaced_with_the_name_resolving_throughout(
-        cli, tmp_path: Path, monkeypatch) -> None:
+    cli, tmp_path: Path, monkeypatch
+) -> None:
     svc = SlowService(delay=0.6)
     monkeypatch.setenv("BLAND_API_URL", svc.url)
     monkeypatch.setenv("BLAND_API_KEY", KEY)
     try:
-        m = manifest(tmp_path, '[[voice]]\nname = "Narrator"\nsamples = ["samples/a.wav"]\n'
-                               'settings = { boost_language_consistency = true }\n')
+        m = manifest(
+            tmp_path,
+            '[[voice]]\nname = "Narrator"\nsamples = ["samples/a.wav"]\n'
+            "settings = { boost_language_consistency = true }\n",
+        )
         assert cli("apply", m).code == 0
         old = live_id(svc, "Narrator")
         write_wav(tmp_path / "samples" / "a.wav", 13.0)
 
         r = cli("apply", m)  # off a terminal, replacing needs --yes
         assert r.code == 2
-        assert r.err == ("error: Refusing to replace 1 voice(s) without --yes: standard input is "
-                         "not a terminal to confirm on.\n")
+        assert r.err == (
+            "error: Refusing to replace 1 voice(s) without --yes: standard input is "
+            "not a terminal to confirm on.\n"
+        )
         assert live_id(svc, "Narrator") == old
 
         seen: list[tuple[float, float, set[str]]] = []  # (sent, answered, ids with the name)
@@ -218,7 +257,9 @@ def test_a_changed_sample_is_replaced_with_the_name_resolving_throughout(
             with requests.Session() as s:
                 while not stop.is_set():
                     sent = time.monotonic()
-                    voices = s.get(svc.url + "/v1/voices", headers={"Authorization": KEY}).json()["voices"]
+                    voices = s.get(svc.url + "/v1/voices", headers={"Authorization": KEY}).json()[
+                        "voices"
+                    ]
                     ids = {v["id"] for v in voices if v["name"] == "Narrator"}
                     seen.append((sent, time.monotonic(), ids))
 
@@ -245,7 +286,9 @@ def test_a_changed_sample_is_replaced_with_the_name_resolving_throughout(
         back = done["PATCH", f"/v1/voices/{new}/rename"]
         gone = done["DELETE", f"/v1/voices/{old}"]
         assert clone[1] <= aside[0] <= aside[1] <= back[0] <= back[1] <= gone[0]
-        during_upload = [ids for sent, answered, ids in seen if clone[0] < sent and answered < clone[1]]
+        during_upload = [
+            ids for sent, answered, ids in seen if clone[0] < sent and answered < clone[1]
+        ]
         assert len(during_upload) >= 5 and all(ids == {old} for ids in during_upload)
         for sent, answered, ids in seen:
             if answered < clone[1]:
@@ -263,16 +306,22 @@ def test_a_changed_sample_is_replaced_with_the_name_resolving_throughout(
         svc.close()
 
 
-def test_a_failed_replacement_leaves_the_old_voice_under_its_name(cli, service: Service,
-                                                                  tmp_path: Path) -> None:
+def test_a_failed_replacement_leaves_the_old_voice_under_its_name(
+    cli, service: Service, tmp_path: Path
+) -> None:
     m = manifest(tmp_path, '[[voice]]\nname = "Narrator"\nsamples = ["samples/a.wav"]\n')
     assert cli("apply", m).code == 0
     old = live_id(service, "Narrator")
     before = (tmp_path / "voices.lock").read_bytes()
     write_wav(tmp_path / "samples" / "a.wav", 13.0)
-    service.faults.add("POST", "/v1/voices/clone", status=500, times=10,
-                       body=b'{"status":500,"data":null,"errors":[{"error":"Server Error","message":"An unknown error occurred"}]}',
-                       headers={"Content-Type": "application/json"})
+    service.faults.add(
+        "POST",
+        "/v1/voices/clone",
+        status=500,
+        times=10,
+        body=b'{"status":500,"data":null,"errors":[{"error":"Server Error","message":"An unknown error occurred"}]}',
+        headers={"Content-Type": "application/json"},
+    )
     r = cli("apply", m, "--yes", "--json")
     assert r.code == 4
     assert r.json()["voices"][0]["status"] == "failed"
@@ -299,10 +348,19 @@ def test_prune_deletes_only_what_the_lock_manages(cli, service: Service, tmp_pat
     r = cli("apply", m, "--prune", "-y", "-j", "1", "--format", "text", "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]} == {
-        "Alpha": "present", "Beta": "present", "Gamma": "deleted"}
+        "Alpha": "present",
+        "Beta": "present",
+        "Gamma": "deleted",
+    }
     assert service.state.voices[gamma].deleted
     assert {v.name for v in service.state.live()} == {
-        "Maya", "Josh", "Legacy Narrator", "Alpha", "Beta", "Stranger"}
+        "Maya",
+        "Josh",
+        "Legacy Narrator",
+        "Alpha",
+        "Beta",
+        "Stranger",
+    }
     assert not stranger.deleted
     assert "Gamma" not in (tmp_path / "voices.lock").read_text()
     r = cli("plan", m, "--prune", "--detailed-exitcode", "--json")
@@ -322,13 +380,21 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
     assert r.code == 0, r.err
     doc = r.json()
     assert doc["without_samples"] == [
-        {"name": "Solo", "voice_id": solo.id, "reason": "the service keeps no retrievable sample of it"}]
+        {
+            "name": "Solo",
+            "voice_id": solo.id,
+            "reason": "the service keeps no retrievable sample of it",
+        }
+    ]
     [managed] = [v for v in doc["voices"] if v["managed"]]
     assert managed["name"] == "Legacy Narrator" and managed["engine"] == "v1"
-    assert managed["samples"] == ["samples/Legacy_Narrator/seed1.wav", "samples/Legacy_Narrator/seed2.wav"]
+    assert managed["samples"] == [
+        "samples/Legacy_Narrator/seed1.wav",
+        "samples/Legacy_Narrator/seed2.wav",
+    ]
     assert (out.parent / managed["samples"][0]).read_bytes() == legacy.samples[0].audio
     text = out.read_text()
-    assert 'settings = { consistency = 0.75, expressiveness = 0.5 }' in text
+    assert "settings = { consistency = 0.75, expressiveness = 0.5 }" in text
     assert f"# {solo.id}: no retrievable sample" in text and '# name = "Solo"' in text
     assert cli("validate", out, "--no-quality").code == 0
 
@@ -342,15 +408,19 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
 # -- settings ---------------------------------------------------------------------------------
 
 
-def test_settings_are_validated_offline_applied_and_drift_checked(cli, service: Service,
-                                                                 tmp_path: Path) -> None:
-    m = manifest(tmp_path, """\
+def test_settings_are_validated_offline_applied_and_drift_checked(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    m = manifest(
+        tmp_path,
+        """\
         [[voice]]
         name = "Beta"
         samples = ["samples/b.wav"]
         engine = "v2"
         settings = { consistency = 70, expressiveness = 0.5 }
-    """)
+    """,
+    )
     r = cli("validate", m)
     assert r.code == 1
     assert r.err.splitlines()[1:] == [
@@ -363,13 +433,18 @@ def test_settings_are_validated_offline_applied_and_drift_checked(cli, service: 
     assert cli("apply", m).code == 0
     beta, gamma = live_id(service, "Beta"), live_id(service, "Gamma")
     assert cli("voices", "settings", beta, "--json").json()["settings"]["consistency"] == 8
-    assert cli("voices", "settings", gamma, "--json").json()["settings"]["boost_language_consistency"] is True
+    assert (
+        cli("voices", "settings", gamma, "--json").json()["settings"]["boost_language_consistency"]
+        is True
+    )
     assert cli("voices", "set", beta, "--consistency", "20").code == 0  # tuned by hand
     r = cli("plan", m, "--detailed-exitcode", "--json")
     assert r.code == 2
     row = next(v for v in r.json()["voices"] if v["name"] == "Beta")
     assert (row["action"], row["settings"]) == (
-        "update settings", {"consistency": {"service": 20, "manifest": 8}})
+        "update settings",
+        {"consistency": {"service": 20, "manifest": 8}},
+    )
     r = cli("apply", m, "--json")
     assert r.code == 0, r.err
     assert {v["name"]: v["status"] for v in r.json()["voices"]}["Beta"] == "settings updated"
@@ -380,8 +455,13 @@ def test_settings_are_validated_offline_applied_and_drift_checked(cli, service: 
 def test_manifest_names_match_as_the_service_matches_them(cli, tmp_path: Path) -> None:
     nfc, nfd = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
     assert nfc != nfd
-    m = manifest(tmp_path, "".join(
-        f'[[voice]]\nname = "{n}"\nsamples = ["samples/a.wav"]\n\n' for n in (nfc, nfd, "Narr", "narr ")))
+    m = manifest(
+        tmp_path,
+        "".join(
+            f'[[voice]]\nname = "{n}"\nsamples = ["samples/a.wav"]\n\n'
+            for n in (nfc, nfd, "Narr", "narr ")
+        ),
+    )
     r = cli("validate", m, "--no-quality")
     assert r.code == 1
     assert r.err.splitlines()[1:] == [
@@ -402,7 +482,10 @@ def test_plan_and_apply_write_the_github_job_summary(cli, service: Service, tmp_
     text = summary.read_text()
     vid = live_id(service, "Pipe|Name")
     assert f"### `bland-clone plan {m}`" in text and f"### `bland-clone apply {m}`" in text
-    assert "| Name | Action | Voice id | Detail |\n|---|---|---|---|\n| Pipe\\|Name | create | - |   |" in text
+    assert (
+        "| Name | Action | Voice id | Detail |\n|---|---|---|---|\n| Pipe\\|Name | create | - |   |"
+        in text
+    )
     assert f"| Pipe\\|Name | created | {vid} |   |" in text
     assert "Plan: 1 to create" in text
 
@@ -411,13 +494,25 @@ def test_plan_and_apply_write_the_github_job_summary(cli, service: Service, tmp_
 
 
 def _interrupt(svc: SlowService, m: Path, *extra: str) -> tuple[int, str, str, float, float]:
-    env = {**os.environ, "BLAND_API_URL": svc.url, "BLAND_API_KEY": KEY, "NO_PROXY": "*",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {
+        **os.environ,
+        "BLAND_API_URL": svc.url,
+        "BLAND_API_KEY": KEY,
+        "NO_PROXY": "*",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
     started = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "bland_clone", "apply", str(m), "--jobs", "1", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "apply", str(m), "--jobs", "1", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     # interrupt at 1.5 s, once a first voice exists (a loaded machine may start slower)
-    while time.time() - started < 1.5 or not any(v.name.startswith("Slow") for v in svc.state.live()):
+    while time.time() - started < 1.5 or not any(
+        v.name.startswith("Slow") for v in svc.state.live()
+    ):
         time.sleep(0.02)
         assert time.time() - started < 20
     sent = time.time()
@@ -427,7 +522,9 @@ def _interrupt(svc: SlowService, m: Path, *extra: str) -> tuple[int, str, str, f
 
 
 def test_ctrl_c_stops_every_upload_and_names_what_was_made(tmp_path: Path) -> None:
-    body = "".join(f'[[voice]]\nname = "Slow{i}"\nsamples = ["samples/a.wav"]\n\n' for i in range(5))
+    body = "".join(
+        f'[[voice]]\nname = "Slow{i}"\nsamples = ["samples/a.wav"]\n\n' for i in range(5)
+    )
     m = manifest(tmp_path, body)
     for extra in ([], ["--json"]):
         svc = SlowService(delay=0.5)
@@ -446,7 +543,9 @@ def test_ctrl_c_stops_every_upload_and_names_what_was_made(tmp_path: Path) -> No
                 doc = json.loads(out)
                 assert doc["ok"] is False and doc["errors"][0]["error"] == "Interrupted"
                 status = {v["name"]: v["status"] for v in doc["voices"]}
-                created = {v["name"]: v["voice_id"] for v in doc["voices"] if v["status"] == "created"}
+                created = {
+                    v["name"]: v["voice_id"] for v in doc["voices"] if v["status"] == "created"
+                }
                 # the upload running at the interrupt finishes within the grace period, or is
                 # reported as cut off with its outcome unknown; the others never started
                 assert created and all(made[n] == vid for n, vid in created.items())
@@ -475,7 +574,10 @@ def test_replacing_and_pruning_ask_on_a_terminal(cli, service: Service, tmp_path
     env = _env(service)
     code, seen = run_on_tty(["apply", str(m), "--prune"], env, answer=b"n\n")
     assert code == 1
-    assert "Apply will replace 1 voice(s) and delete 1 voice(s): 'Alpha' (replace), 'Gamma' (delete). Go on? [y/N]" in seen
+    assert (
+        "Apply will replace 1 voice(s) and delete 1 voice(s): 'Alpha' (replace), 'Gamma' (delete). Go on? [y/N]"
+        in seen
+    )
     assert "Nothing was changed." in seen
     assert live_id(service, "Alpha") == alpha and not service.state.voices[gamma].deleted
     code, seen = run_on_tty(["apply", str(m), "--prune"], env, answer=b"y\n")
@@ -487,30 +589,54 @@ HOSTILE = {
     "not JSON": (200, b"\xff\xfe<html>", "text/html"),
     "empty": (200, b"", "application/json"),
     "fields of the wrong type": (
-        200, json.dumps({"voices": [{"id": 7, "name": ["x"], "is_custom": "yes", "tags": 3},
-                                    {"id": "v1", "name": "Alpha\x1b[2J", "is_custom": True}],
-                         "samples": {"a": 1}, "settings": 5, "data": {"voice_id": 9}}).encode(),
-        "application/json"),
-    "escape sequences": (400, json.dumps({"data": None, "errors": [{"error": 3, "message": "\x1b[2J" * 3}]}).encode(),
-                         "application/json"),
+        200,
+        json.dumps(
+            {
+                "voices": [
+                    {"id": 7, "name": ["x"], "is_custom": "yes", "tags": 3},
+                    {"id": "v1", "name": "Alpha\x1b[2J", "is_custom": True},
+                ],
+                "samples": {"a": 1},
+                "settings": 5,
+                "data": {"voice_id": 9},
+            }
+        ).encode(),
+        "application/json",
+    ),
+    "escape sequences": (
+        400,
+        json.dumps({"data": None, "errors": [{"error": 3, "message": "\x1b[2J" * 3}]}).encode(),
+        "application/json",
+    ),
 }
 
 
-def test_plan_apply_and_export_survive_hostile_answers(cli, service: Service, tmp_path: Path) -> None:
+def test_plan_apply_and_export_survive_hostile_answers(
+    cli, service: Service, tmp_path: Path
+) -> None:
     m = manifest(tmp_path)
     assert cli("apply", m).code == 0
     write_wav(tmp_path / "samples" / "a.wav", 12.5)
     for what, (status, body, ctype) in HOSTILE.items():
         service.faults.rules.clear()
         for method in ("GET", "POST", "PATCH", "DELETE"):
-            service.faults.add(method, "/", status=status, body=body, headers={"Content-Type": ctype},
-                               times=10**6)
-        for args in (["plan", m], ["apply", m, "--yes", "--prune"], ["export", "-o", tmp_path / "x" / "v.toml", "--force"]):
+            service.faults.add(
+                method, "/", status=status, body=body, headers={"Content-Type": ctype}, times=10**6
+            )
+        for args in (
+            ["plan", m],
+            ["apply", m, "--yes", "--prune"],
+            ["export", "-o", tmp_path / "x" / "v.toml", "--force"],
+        ):
             (tmp_path / "x").mkdir(exist_ok=True)
             for mode in ([], ["--json"]):
                 r = cli(*args, *mode)
                 assert r.code in (0, 1, 4), (what, args, r.code, r.err)
-                assert "Traceback" not in r.err and "internal error" not in r.err, (what, args, r.err)
+                assert "Traceback" not in r.err and "internal error" not in r.err, (
+                    what,
+                    args,
+                    r.err,
+                )
                 assert "\x1b" not in r.out + r.err, (what, args)
                 if mode:
                     assert json.loads(r.out)["ok"] is (r.code == 0)

@@ -213,8 +213,9 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
 HOLD_S = 0.4
 
 
-def tonal_ratio(spec: np.ndarray, bin_hz: float, hop_s: float, speech_db: float,
-                skip: list[float] | None = None) -> float:
+def tonal_ratio(
+    spec: np.ndarray, bin_hz: float, hop_s: float, speech_db: float, skip: list[float] | None = None
+) -> float:
     """Share of the recording's frames that hold two or more steady tones at once, not all
     harmonics of the lowest: spectral peaks (100-2000 Hz, 12 dB over their surroundings, within
     50 dB of the speech level) that keep their frequency (+-1 bin) for 0.4 s or more. Played

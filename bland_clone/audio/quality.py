@@ -325,8 +325,14 @@ def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float
     return out[0], out[1], out[2], out[3], out[4]
 
 
-def _acoustics(data: np.ndarray, mono: np.ndarray, rate: int, silent: np.ndarray,
-               speech_db: float, noise_db: float) -> dict[str, Any]:
+def _acoustics(
+    data: np.ndarray,
+    mono: np.ndarray,
+    rate: int,
+    silent: np.ndarray,
+    speech_db: float,
+    noise_db: float,
+) -> dict[str, Any]:
     """The measurements of acoustics.py, as Quality fields."""
     import numpy as np
 
@@ -430,13 +436,18 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     )
     # The noise floor a hum, a music bed or coarse samples make is named as such, not as a
     # room: when the hum's own level (or the quantisation noise) is within 6 dB of the floor.
-    explained = music or (
-        hum
-        and q.hum_below_speech_db is not None
-        and q.speech_level_dbfs - q.hum_below_speech_db >= q.noise_floor_dbfs - 6.0
-    ) or (
-        coarse and q.bit_depth is not None
-        and q.noise_floor_dbfs < quantisation_db(q.bit_depth) + 6.0
+    explained = (
+        music
+        or (
+            hum
+            and q.hum_below_speech_db is not None
+            and q.speech_level_dbfs - q.hum_below_speech_db >= q.noise_floor_dbfs - 6.0
+        )
+        or (
+            coarse
+            and q.bit_depth is not None
+            and q.noise_floor_dbfs < quantisation_db(q.bit_depth) + 6.0
+        )
     )
     if q.snr_db < t.min_snr_db and q.speech_level_dbfs > -200 and not explained:
         warn(

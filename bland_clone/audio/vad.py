@@ -55,5 +55,6 @@ def _detect(pcm: bytes) -> np.ndarray:
     vad = webrtcvad.Vad(MODE)
     is_speech = vad.is_speech
     n = int(RATE * FRAME_S) * 2  # bytes per frame
-    return np.array([is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)],
-                    dtype=bool)
+    return np.array(
+        [is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)], dtype=bool
+    )

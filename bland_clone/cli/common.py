@@ -11,6 +11,7 @@ from .output import Mode, Output
 if TYPE_CHECKING:
     from ..api.upload import UploadPlan
 
+
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
     if json_ and quiet:
         raise UsageError("--json and --quiet cannot be used together")

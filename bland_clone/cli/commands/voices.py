@@ -55,12 +55,14 @@ def list_(
         ]
     out.result(
         {"ok": True, "voices": [v.to_dict() for v in voices], "errors": []},
-        lambda: out.table(
-            ["Id", "Name", "Engine", "Tags"],
-            [[v.id, v.name, v.service or "-", ", ".join(v.tags)] for v in voices],
-        )
-        if voices or not (cloned or language)
-        else out.info("No voices match."),
+        lambda: (
+            out.table(
+                ["Id", "Name", "Engine", "Tags"],
+                [[v.id, v.name, v.service or "-", ", ".join(v.tags)] for v in voices],
+            )
+            if voices or not (cloned or language)
+            else out.info("No voices match.")
+        ),
     )
 
 
