@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .audiofiles import write_wav
+from .ptys import run_on_pty
 from .servers import Service
 
 
@@ -65,48 +66,12 @@ def test_a_converted_sample_is_locked_by_its_manifest_path(
 
 
 def test_ctrl_c_at_a_prompt_is_interrupted_130(service: Service) -> None:
-    import fcntl
-    import select
-    import sys
-    import termios
-    import time
-
     v = service.state.add_voice("Asked")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
     env.update(BLAND_API_URL=service.url, BLAND_API_KEY=service.key, TERM="xterm", COLUMNS="120")
-    primary, secondary = os.openpty()
-
-    def controlling_tty() -> None:  # so that \x03 on the terminal sends SIGINT, as in a shell
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bland_clone", "voices", "delete", "Asked"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        preexec_fn=controlling_tty,
+    code, screen, sent = run_on_pty(
+        ["-m", "bland_clone", "voices", "delete", "Asked"], env, answer=b"\x03", controlling=True
     )
-    os.close(secondary)
-    seen, sent, deadline = b"", False, time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if select.select([primary], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-            if not sent and b"[y/N]" in seen:
-                os.write(primary, b"\x03")
-                sent = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=5)
-    os.close(primary)
-    screen = seen.decode("utf-8", "replace")
     assert sent, screen
     assert code == 130, screen
     assert "Interrupted." in screen and "Aborted" not in screen

@@ -19,6 +19,7 @@ from bland_clone.audio import decode
 from bland_clone.audio.inspection import inspect
 
 from .audiofiles import write_wav
+from .ptys import run_on_pty
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,
@@ -459,37 +460,9 @@ _QUICK_BAR = (
 
 def _on_tty(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
     """Run ``python ARGV`` with stdin, stdout and stderr on a pseudo-terminal: (code, screen)."""
-    import os
-    import select
-    import sys
-    import time
 
-    primary, secondary = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, *argv],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        close_fds=True,
-    )
-    os.close(secondary)
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if select.select([primary], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=5)
-    os.close(primary)
-    return code, seen.decode("utf-8", "replace")
+    code, screen, _ = run_on_pty(argv, env, timeout=timeout)
+    return code, screen
 
 
 def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path: Path) -> None:

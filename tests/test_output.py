@@ -5,46 +5,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from .audiofiles import write_wav
+from .ptys import run_on_pty
 from .servers import Service
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def on_tty(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
     """``python -m bland_clone ARGS`` with stdout and stderr on a pseudo-terminal."""
-    primary, secondary = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bland_clone", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        close_fds=True,
-    )
-    os.close(secondary)
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if select.select([primary], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=5)
-    os.close(primary)
-    return code, seen.decode("utf-8", "replace").replace("\r\n", "\n")
+    code, screen, _ = run_on_pty(["-m", "bland_clone", *args], env, stdin=False, timeout=timeout)
+    return code, screen.replace("\r\n", "\n")
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _env(columns: int, service: Service | None = None) -> dict[str, str]:

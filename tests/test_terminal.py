@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from .ptys import run_on_pty
 from .servers import Service
 
 
@@ -17,37 +16,8 @@ def run_on_tty(
     args: list[str], env: dict[str, str], answer: bytes | None = None, timeout: float = 30
 ) -> tuple[int, str]:
     """Run ``python -m bland_clone ARGS`` with stdin/stdout/stderr on a pseudo-terminal."""
-    primary, secondary = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bland_clone", *args],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        close_fds=True,
-    )
-    os.close(secondary)
-    seen = b""
-    answered = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([primary], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-            if answer is not None and not answered and b"[y/N]" in seen:
-                os.write(primary, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=5)
-    os.close(primary)
-    return code, seen.decode("utf-8", "replace")
+    code, screen, _ = run_on_pty(["-m", "bland_clone", *args], env, answer=answer, timeout=timeout)
+    return code, screen
 
 
 def _env(service: Service) -> dict[str, str]:
