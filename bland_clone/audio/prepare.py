@@ -332,9 +332,7 @@ def prepare_file(
     finally:
         if scan.spill is not None:
             scan.spill.close()
-    tmp = dst + ".part"
-    _write_wav16(tmp, out, scan.rate)
-    os.replace(tmp, dst)
+    _write_wav16(dst, out, scan.rate)
     return Prepared(
         input=src,
         output=dst,
@@ -346,16 +344,11 @@ def prepare_file(
 
 
 def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
-    import wave
-
     import numpy as np
 
-    pcm = np.clip(np.rint(mono * 32767.0), -32768, 32767).astype("<i2")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
+    from .wavout import write_wav16
+
+    write_wav16(path, np.clip(np.rint(mono * 32767.0), -32768, 32767), rate)
 
 
 def _prepare_scanned(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import queue
-import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -411,14 +410,10 @@ def capture(
 
 
 def write_wav(path: str, samples: np.ndarray, rate: int) -> None:
-    """16-bit mono WAV, written to a temporary name first so a crash never leaves half a take."""
-    tmp = path + ".part"
-    with wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.astype("<i2").tobytes())
-    os.replace(tmp, path)
+    """16-bit mono WAV, written complete or not at all (a crash never leaves half a take)."""
+    from .wavout import write_wav16
+
+    write_wav16(path, samples, rate)
 
 
 def take_paths(output: str) -> Iterator[str]:
