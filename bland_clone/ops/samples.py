@@ -31,7 +31,7 @@ class SampleList:
 
 
 def list_samples(notes: Notes, voice: str, *, conn: Connection) -> SampleList:
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     v = client.find_voice(voice)
     return SampleList(v, client.voice_samples(v.id))
 
@@ -64,7 +64,7 @@ def get_sample(
     from ..files import check_writable
 
     check_writable(output, force)
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     v = client.find_voice(voice)
     ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
     if sample_id not in ids:
@@ -121,7 +121,7 @@ def delete_samples(
     deletes nothing (InputError)."""
     from .voices import samples_to_delete
 
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     plan = samples_to_delete(client, voice, sample_ids)
     if confirm is not None and not confirm(plan):
         raise InputError("Nothing was deleted.")

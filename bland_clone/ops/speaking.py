@@ -45,7 +45,7 @@ def speak_text(
 
     check_writable(output, force)
     target = preview.check(req, output)
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     v = client.find_voice(voice)
     p = preview.speak(client, v, req, target)
     for note in p.notes:
@@ -74,7 +74,7 @@ class History:
 
 
 def generation(notes: Notes, gen_id: str, *, conn: Connection) -> Generation:
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     return Generation(client.speech_generation(gen_id))
 
 
@@ -82,6 +82,6 @@ def history(
     notes: Notes, *, voice: str | None, limit: int, offset: int, conn: Connection
 ) -> History:
     """The stored generations (only ``voice``'s when given: looked up by id or name)."""
-    client = session.make_client(session.get_settings(notes, conn), conn)
+    client = session.connect(notes, conn)
     voice_id = client.find_voice(voice).id if voice else None
     return History(client.speech_history(voice_id=voice_id, limit=limit, offset=offset))
