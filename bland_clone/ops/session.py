@@ -61,3 +61,9 @@ def make_client(settings: Settings, conn: Connection, *, has_dry_run: bool = Fal
         allow_insecure=conn.allow_insecure,
         trace=trace if conn.verbose else None,
     )
+
+
+def connect(notes: Notes, conn: Connection, *, has_dry_run: bool = False) -> Client:
+    """Settings resolved (their warnings noted) and a client made: what most operations start
+    with."""
+    return make_client(get_settings(notes, conn), conn, has_dry_run=has_dry_run)

@@ -6,14 +6,18 @@ The commands in bland_clone.cli.commands render these results (text or --json); 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
 from ..errors import InputError
+from . import session
+from .session import Connection
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
+    from .notes import Notes
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,16 @@ class SharedPage:
     total: int | None
     limit: int
     offset: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voices": self.voices,
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "errors": [],
+        }
 
 
 def shared(
@@ -197,3 +211,247 @@ def models(client: Client) -> Models:
         listed("containers"),
         controls if isinstance(controls, dict) else {},
     )
+
+
+# -- the voices commands as operations: notes and plain values in, a frozen result out ---------
+
+
+@dataclass(frozen=True)
+class VoiceList:
+    voices: list[Voice]
+    filtered: bool  # --cloned or --language narrowed the list
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "voices": [v.to_dict() for v in self.voices], "errors": []}
+
+
+def list_voices(
+    notes: Notes, *, cloned: bool = False, language: str | None = None, conn: Connection
+) -> VoiceList:
+    """Every voice, or only the cloned ones / those in ``language`` (their language or a tag)."""
+    voices = session.connect(notes, conn).list_voices()
+    if cloned:
+        voices = [v for v in voices if v.is_cloned]
+    if language:
+        code = language.casefold()
+        voices = [
+            v
+            for v in voices
+            if str(v.raw.get("language") or "").casefold() == code
+            or code in (t.casefold() for t in v.tags)
+        ]
+    return VoiceList(voices, bool(cloned or language))
+
+
+@dataclass(frozen=True)
+class VoiceDetail:
+    voice: Voice
+    samples: list[dict[str, Any]]  # always [] for V2/V3 voices (the service lists none)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "voice": self.voice.to_dict(), "samples": self.samples, "errors": []}
+
+
+def show_voice(notes: Notes, ref: str, *, conn: Connection) -> VoiceDetail:
+    client = session.connect(notes, conn)
+    v = client.find_voice(ref)
+    return VoiceDetail(v, client.voice_samples(v.id) if v.is_custom else [])
+
+
+@dataclass(frozen=True)
+class Renamed:
+    voice_id: str
+    name: str
+    old_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voice_id": self.voice_id,
+            "name": self.name,
+            "old_name": self.old_name,
+            "errors": [],
+        }
+
+
+def rename_voice(notes: Notes, ref: str, new_name: str, *, conn: Connection) -> Renamed:
+    """The new name is checked locally first (warnings noted; errors raise, nothing sent)."""
+    _enforce_name_rules(notes, new_name)
+    client = session.connect(notes, conn)
+    v = client.find_voice(ref)
+    client.rename_voice(v.id, new_name)
+    return Renamed(v.id, new_name, v.name)
+
+
+def _enforce_name_rules(
+    notes: Notes, name: str, payload: dict[str, Any] | None = None
+) -> list[Any]:
+    from ..validation import check_name_rules
+
+    problems = check_name_rules(name)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        if p.severity == "warning":
+            notes.warn(p.message)
+    if errors:
+        raise InputError(
+            "; ".join(p.message for p in errors),
+            errors=[p.to_dict() for p in errors],
+            payload=payload,
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class VoicesDeleted:
+    deleted: list[dict[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "deleted": self.deleted, "errors": []}
+
+
+def delete_voices(
+    notes: Notes,
+    refs: list[str],
+    *,
+    confirm: Callable[[list[Voice]], bool] | None = None,
+    conn: Connection,
+) -> VoicesDeleted:
+    """Look every voice up first (one unknown name deletes nothing), ask ``confirm`` when given,
+    then delete them one by one (each noted as it goes, on a human output)."""
+    client = session.connect(notes, conn)
+    found: list[Voice] = []
+    for ref in refs:
+        v = client.find_voice(ref)
+        if v.id not in {f.id for f in found}:
+            found.append(v)
+    if confirm is not None and not confirm(found):
+        raise InputError("Nothing was deleted.")
+    deleted = []
+    for v in found:
+        client.delete_voice(v.id)
+        deleted.append({"id": v.id, "name": v.name})
+        if notes.mode == "human":
+            notes.line(f"Deleted {v.name!r} ({v.id}).")
+    return VoicesDeleted(deleted)
+
+
+def voice_settings_of(notes: Notes, ref: str, *, conn: Connection) -> VoiceSettings:
+    return read_settings(session.connect(notes, conn), ref)
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    view: VoiceSettings
+    changed: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, **self.view.to_dict(), "changed": self.changed, "errors": []}
+
+
+def set_voice_settings(
+    notes: Notes, ref: str, values: dict[str, Any], *, conn: Connection
+) -> SettingsChanged:
+    view = change_settings(session.connect(notes, conn), ref, values)
+    return SettingsChanged(view, sorted(values))
+
+
+@dataclass(frozen=True)
+class Rated:
+    voice_id: str
+    name: str
+    rating: int
+    stats: dict[str, Any]  # average_rating, total_ratings: where the service sent them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voice_id": self.voice_id,
+            "name": self.name,
+            "rating": self.rating,
+            **self.stats,
+            "errors": [],
+        }
+
+
+def rate_voice(notes: Notes, ref: str, rating: int, *, conn: Connection) -> Rated:
+    """Checked locally first (1-5): a bad rating needs no key and sends nothing."""
+    from .. import limits
+
+    if not limits.RATING_MIN <= rating <= limits.RATING_MAX:
+        raise InputError(limits.RATING_INVALID)
+    got = rate(session.connect(notes, conn), ref, rating)
+    stats: dict[str, Any] = {k: got[k] for k in ("average_rating", "total_ratings") if k in got}
+    return Rated(got["voice_id"], got["name"], rating, stats)
+
+
+def shared_voices(
+    notes: Notes,
+    *,
+    search: str | None = None,
+    language: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    conn: Connection,
+) -> SharedPage:
+    return shared(
+        session.connect(notes, conn), search=search, language=language, limit=limit, offset=offset
+    )
+
+
+@dataclass(frozen=True)
+class SharedAdded:
+    voice_id: str
+    voice: dict[str, Any]  # the service's answer
+
+    @property
+    def name(self) -> str:
+        return str(self.voice.get("name") or self.voice_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "voice": self.voice, "errors": []}
+
+
+def add_shared_voice(notes: Notes, voice_id: str, *, conn: Connection) -> SharedAdded:
+    from ..errors import NotFoundError
+
+    client = session.connect(notes, conn)
+    try:
+        got = client.add_shared_voice(voice_id)
+    except NotFoundError as exc:  # a name, say: the id is what 'voices shared' lists
+        exc.message += " (add-shared takes a voice's id, from 'bland-clone voices shared')"
+        raise
+    return SharedAdded(voice_id, got)
+
+
+@dataclass(frozen=True)
+class NameChecked:
+    name: str
+    available: bool | None  # None: the service was not asked (no key)
+    warnings: list[Any]  # the local rules' problems (all warnings when the name passes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "name": self.name,
+            "available": self.available,
+            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [],
+        }
+
+
+def check_new_name(notes: Notes, name: str, *, conn: Connection) -> NameChecked:
+    """The local rules (errors raise), then the service when there is a key; a taken name
+    raises InputError with the service's message."""
+    from .. import limits
+
+    problems = _enforce_name_rules(notes, name, payload={"name": name, "available": None})
+    settings = session.get_settings(notes, conn)
+    available = None
+    if not settings.has_key:
+        notes.info("Not asked of the service: no API key (the local rules pass).")
+    else:
+        available = check_name(session.make_client(settings, conn), name).available
+    if available is False:
+        raise InputError(limits.NAME_TAKEN, payload={"name": name, "available": False})
+    return NameChecked(name, available, problems)

@@ -1,11 +1,10 @@
 """bland-clone samples: list a voice's samples and download one."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ...errors import InputError, UsageError
-from ...files import check_writable
+from ...errors import UsageError
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
@@ -21,20 +20,21 @@ def list_(
     conn: Connection,
 ) -> None:
     """List a voice's samples (V2/V3 voices expose none)."""
+    from ...ops.samples import list_samples
+
     out = conn.output()
-    client = conn.client(out)
-    v = client.find_voice(voice)
-    samples = client.voice_samples(v.id)
+    got = list_samples(out, voice, conn=conn)
+    v = got.voice
 
     def human() -> None:
-        if samples:
-            common.samples_table(out, samples)
+        if got.samples:
+            common.samples_table(out, got.samples)
         else:
             out.info(
                 f"{v.name!r} has no samples the service exposes ({v.service or 'unknown'} voice)."
             )
 
-    out.result({"ok": True, "voice_id": v.id, "samples": samples, "errors": []}, human)
+    out.result(got.to_dict(), human)
 
 
 @app.command("get")
@@ -54,48 +54,14 @@ def get(
     Asks GET /v1/voices/{id}/samples/{sample_id}?format=audio (the documented path), and the
     older .../{sample_id}/audio when a service does not know it.
     """
+    from ...ops.samples import get_sample
+
     out = conn.output()
-    check_writable(output, force)
-    client = conn.client(out)
-    v = client.find_voice(voice)
-    ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
-    if sample_id not in ids:
-        known = ", ".join(ids) or "none"
-        raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
-    size, source = client.sample_file(v.id, sample_id, output)
-    _check_extension(out, output)
+    got = get_sample(out, voice, sample_id, output, force=force, conn=conn)
     out.result(
-        {
-            "ok": True,
-            "voice_id": v.id,
-            "sample_id": sample_id,
-            "path": output,
-            "bytes": size,
-            "source": source,
-            "errors": [],
-        },
-        None if output == "-" else f"Wrote {output} ({size} bytes).",
+        got.to_dict(),
+        None if output == "-" else f"Wrote {output} ({got.bytes} bytes).",
     )
-
-
-def _check_extension(out: Any, path: str) -> None:
-    """The file holds what the service sent: warn when its name says another format."""
-    import os
-
-    ext = os.path.splitext(path)[1].lower()
-    if path == "-" or not ext:
-        return
-    with open(path, "rb") as f:
-        head = f.read(12)
-    kinds = {b"RIFF": ".wav", b"fLaC": ".flac", b"OggS": ".ogg", b"ID3": ".mp3"}
-    sent = next((e for magic, e in kinds.items() if head.startswith(magic)), None)
-    if sent is None and head[:1] == b"\xff" and head[1:2] >= b"\xe0":
-        sent = ".mp3"
-    if sent is not None and ext != sent and not (sent == ".wav" and ext == ".wave"):
-        out.warn(
-            f"{path} holds {sent[1:].upper()} audio (what the service sent), "
-            f"not {ext[1:].upper()}: name it {os.path.splitext(path)[0]}{sent}."
-        )
 
 
 @app.command("delete", short_help="Delete samples from a voice.")
@@ -119,33 +85,27 @@ def delete(
     """
     import sys
 
-    from ...ops.voices import samples_to_delete
+    from ...ops.samples import delete_samples
+    from ...ops.voices import SamplesToDelete
 
     out = conn.output()
     if not yes and not sys.stdin.isatty():
         raise UsageError(
             "Refusing to delete without --yes: standard input is not a terminal to confirm on."
         )
-    client = conn.client(out)
-    plan = samples_to_delete(client, voice, sample_ids)
-    v = plan.voice
-    if not yes:
+
+    def confirm(plan: SamplesToDelete) -> bool:
+        v = plan.voice
         n = len(plan.sample_ids)
         ask = one_line(
             f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
         )
-        if not typer.confirm(ask, default=False, err=True):
-            raise InputError("Nothing was deleted.")
-    got = client.delete_samples(v.id, plan.sample_ids)
-    remaining = got.get("remaining")
+        return bool(typer.confirm(ask, default=False, err=True))
+
+    got = delete_samples(out, voice, sample_ids, confirm=None if yes else confirm, conn=conn)
+    remaining = got.remaining
     out.result(
-        {
-            "ok": True,
-            "voice_id": v.id,
-            "deleted": plan.sample_ids,
-            "remaining": remaining,
-            "errors": [],
-        },
-        f"Deleted {len(plan.sample_ids)} sample(s) of {v.name!r}"
+        got.to_dict(),
+        f"Deleted {len(got.deleted)} sample(s) of {got.voice.name!r}"
         + (f"; {remaining} left." if isinstance(remaining, int) else "."),
     )

@@ -8,7 +8,6 @@ import typer
 
 from ... import limits
 from ...errors import UsageError
-from ...files import check_writable
 from ...safetext import one_line
 from ..options import (
     Connection,
@@ -119,37 +118,32 @@ def speak(
             "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
             "or give a file (-o FILE)."
         )
-    from ...ops import preview
+    from ...ops import preview, speaking
 
-    check_writable(output, force)
     req = preview.Request(text, fmt, language, expressiveness, stability)
-    target = preview.check(req, output)
-    client = conn.client(out)
-    v = client.find_voice(voice)
-    p = preview.speak(client, v, req, target)
-    for note in p.notes:
-        out.warn(note)
+    spoken = speaking.speak_text(out, voice, req, output, force=force, conn=conn)
     out.result(
-        {"ok": True, "voice_id": v.id, "name": v.name, **p.to_dict(), "errors": []},
-        None if output == "-" else preview_line(p, v.name),
+        spoken.to_dict(),
+        None if output == "-" else preview_line(spoken.preview, spoken.name),
     )
 
 
 def _history(
     out: Any, conn: Connection, gen_id: Optional[str], voice: Optional[str], limit: int, offset: int
 ) -> None:
-    client = conn.client(out)
+    from ...ops import speaking
+
     if gen_id is not None:
-        g = client.speech_generation(gen_id)
+        g = speaking.generation(out, gen_id, conn=conn)
 
         def one() -> None:
-            for key, value in g.items():
+            for key, value in g.fields.items():
                 out.line(f"{one_line(str(key))}:\t{'-' if value is None else one_line(str(value))}")
 
-        out.result({"ok": True, "generation": g, "errors": []}, one)
+        out.result(g.to_dict(), one)
         return
-    voice_id = client.find_voice(voice).id if voice else None
-    gens = client.speech_history(voice_id=voice_id, limit=limit, offset=offset)
+    page = speaking.history(out, voice=voice, limit=limit, offset=offset, conn=conn)
+    gens = page.generations
 
     def table() -> None:
         if not gens:
@@ -169,7 +163,7 @@ def _history(
             ],
         )
 
-    out.result({"ok": True, "generations": gens, "errors": []}, table)
+    out.result(page.to_dict(), table)
 
 
 def _short(text: str, width: int = 40) -> str:

@@ -5,8 +5,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ...errors import InputError, UsageError
-from ...ops import session
+from ...errors import UsageError
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
@@ -40,27 +39,19 @@ def list_(
 
       bland-clone voices list --cloned
     """
+    from ...ops.voices import list_voices
+
     out = conn.output()
-    client = conn.client(out)
-    voices = client.list_voices()
-    if cloned:
-        voices = [v for v in voices if v.is_cloned]
-    if language:
-        code = language.casefold()
-        voices = [
-            v
-            for v in voices
-            if str(v.raw.get("language") or "").casefold() == code
-            or code in (t.casefold() for t in v.tags)
-        ]
+    got = list_voices(out, cloned=cloned, language=language, conn=conn)
+    voices = got.voices
     out.result(
-        {"ok": True, "voices": [v.to_dict() for v in voices], "errors": []},
+        got.to_dict(),
         lambda: (
             out.table(
                 ["Id", "Name", "Engine", "Tags"],
                 [[v.id, v.name, v.service or "-", ", ".join(v.tags)] for v in voices],
             )
-            if voices or not (cloned or language)
+            if voices or not got.filtered
             else out.info("No voices match.")
         ),
     )
@@ -74,12 +65,11 @@ def show(
     conn: Connection,
 ) -> None:
     """Show one voice, by id or name, with its samples where the service exposes them."""
+    from ...ops.voices import show_voice
+
     out = conn.output()
-    client = conn.client(out)
-    v = client.find_voice(voice)
-    samples: list[dict[str, Any]] = []
-    if v.is_custom:
-        samples = client.voice_samples(v.id)
+    got = show_voice(out, voice, conn=conn)
+    v, samples = got.voice, got.samples
 
     def human() -> None:
         for label, value in (
@@ -96,7 +86,7 @@ def show(
         if samples:
             common.samples_table(out, samples)
 
-    out.result({"ok": True, "voice": v.to_dict(), "samples": samples, "errors": []}, human)
+    out.result(got.to_dict(), human)
 
 
 @app.command("rename")
@@ -108,23 +98,11 @@ def rename(
     conn: Connection,
 ) -> None:
     """Rename a voice. The new name is checked locally first, by the same rules as clone."""
-    from ...validation import check_name_rules
+    from ...ops.voices import rename_voice
 
     out = conn.output()
-    problems = check_name_rules(new_name)
-    errors = [p for p in problems if p.severity == "error"]
-    for p in problems:
-        if p.severity == "warning":
-            out.warn(p.message)
-    if errors:
-        raise InputError("; ".join(p.message for p in errors), errors=[p.to_dict() for p in errors])
-    client = conn.client(out)
-    v = client.find_voice(voice)
-    client.rename_voice(v.id, new_name)
-    out.result(
-        {"ok": True, "voice_id": v.id, "name": new_name, "old_name": v.name, "errors": []},
-        f"Renamed {v.name!r} to {new_name!r} ({v.id}).",
-    )
+    got = rename_voice(out, voice, new_name, conn=conn)
+    out.result(got.to_dict(), f"Renamed {got.old_name!r} to {got.name!r} ({got.voice_id}).")
 
 
 @app.command("delete")
@@ -143,28 +121,22 @@ def delete(
 
       bland-clone voices delete "Old narrator" --yes
     """
+    from ...ops.voices import delete_voices
+
     out = conn.output()
     if not yes and not sys.stdin.isatty():
         raise UsageError(
             "Refusing to delete without --yes: standard input is not a terminal to confirm on."
         )
-    client = conn.client(out)
-    found: list[Any] = []
-    for ref in voices:
-        v = client.find_voice(ref)
-        if v.id not in {f.id for f in found}:
-            found.append(v)
-    if not yes:
+
+    def confirm(found: list[Any]) -> bool:
         listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
-        if not typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True):
-            raise InputError("Nothing was deleted.")
-    deleted = []
-    for v in found:
-        client.delete_voice(v.id)
-        deleted.append({"id": v.id, "name": v.name})
-        if out.mode == "human":
-            out.line(f"Deleted {v.name!r} ({v.id}).")
-    out.result({"ok": True, "deleted": deleted, "errors": []})
+        return bool(
+            typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True)
+        )
+
+    got = delete_voices(out, voices, confirm=None if yes else confirm, conn=conn)
+    out.result(got.to_dict())
 
 
 def _settings_table(out: Output, view: Any) -> None:
@@ -215,10 +187,10 @@ def settings(
 
       bland-clone voices settings Narrator --json
     """
-    from ...ops.voices import read_settings
+    from ...ops.voices import voice_settings_of
 
     out = conn.output()
-    view = read_settings(conn.client(out), voice)
+    view = voice_settings_of(out, voice, conn=conn)
     out.result({"ok": True, **view.to_dict(), "errors": []}, lambda: _settings_table(out, view))
 
 
@@ -259,7 +231,7 @@ def set_(
 
       bland-clone voices set Narrator --consistency 0.8 --expressiveness 0.3
     """
-    from ...ops.voices import change_settings
+    from ...ops.voices import set_voice_settings
 
     values: dict[str, Any] = {
         k: v
@@ -276,10 +248,11 @@ def set_(
             "--boost-language-consistency/--no-boost-language-consistency."
         )
     out = conn.output()
-    view = change_settings(conn.client(out), voice, values)
+    got = set_voice_settings(out, voice, values, conn=conn)
+    view = got.view
     changed = ", ".join(f"{k}={_fmt_setting(view.settings.get(k, v))}" for k, v in values.items())
     out.result(
-        {"ok": True, **view.to_dict(), "changed": sorted(values), "errors": []},
+        got.to_dict(),
         f"Set {changed} on {view.voice.name!r} ({view.voice.id}).",
     )
 
@@ -293,17 +266,15 @@ def rate(
     conn: Connection,
 ) -> None:
     """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate)."""
-    from ...ops import voices as voice_ops
+    from ...ops.voices import rate_voice
 
     out = conn.output()
-    if not 1 <= rating <= 5:
-        from ... import limits
-
-        raise InputError(limits.RATING_INVALID)
-    got = voice_ops.rate(conn.client(out), voice, rating)
-    avg = got.get("average_rating")
-    tail = f"; average {avg:g} of {got.get('total_ratings')} ratings" if avg is not None else ""
-    out.result({"ok": True, **got, "errors": []}, f"Rated {got['name']!r} {rating}/5{tail}.")
+    got = rate_voice(out, voice, rating, conn=conn)
+    avg = got.stats.get("average_rating")
+    tail = (
+        f"; average {avg:g} of {got.stats.get('total_ratings')} ratings" if avg is not None else ""
+    )
+    out.result(got.to_dict(), f"Rated {got.name!r} {rating}/5{tail}.")
 
 
 @app.command("shared", short_help="Browse Bland's shared voice library.")
@@ -330,11 +301,11 @@ def shared(
 
       bland-clone voices shared --search narrator --language en
     """
-    from ...ops import voices as voice_ops
+    from ...ops.voices import shared_voices
 
     out = conn.output()
-    page = voice_ops.shared(
-        conn.client(out), search=search, language=language, limit=limit, offset=offset
+    page = shared_voices(
+        out, search=search, language=language, limit=limit, offset=offset, conn=conn
     )
 
     def human() -> None:
@@ -357,17 +328,7 @@ def shared(
         if page.total is not None and page.total > page.offset + len(page.voices):
             out.info(f"{page.total} in all; --offset {page.offset + len(page.voices)} for more.")
 
-    out.result(
-        {
-            "ok": True,
-            "voices": page.voices,
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "errors": [],
-        },
-        human,
-    )
+    out.result(page.to_dict(), human)
 
 
 @app.command("add-shared", short_help="Add a shared library voice to yours.")
@@ -380,18 +341,13 @@ def add_shared(
     conn: Connection,
 ) -> None:
     """Add a shared library voice to your voices (POST /v1/voices/library/add/{id})."""
-    from ...errors import NotFoundError
+    from ...ops.voices import add_shared_voice
 
     out = conn.output()
-    try:
-        got = conn.client(out).add_shared_voice(voice_id)
-    except NotFoundError as exc:  # a name, say: the id is what 'voices shared' lists
-        exc.message += " (add-shared takes a voice's id, from 'bland-clone voices shared')"
-        raise
-    name = str(got.get("name") or voice_id)
+    got = add_shared_voice(out, voice_id, conn=conn)
     out.result(
-        {"ok": True, "voice": got, "errors": []},
-        f"Added {name!r} ({got.get('id') or voice_id}) to your voices.",
+        got.to_dict(),
+        f"Added {got.name!r} ({got.voice.get('id') or voice_id}) to your voices.",
     )
 
 
@@ -406,38 +362,9 @@ def check_name_(
 
     Exit 0 when the name can be used, 1 when it cannot.
     """
-    from ...ops import voices as voice_ops
+    from ...ops.voices import check_new_name
 
     out = conn.output()
-    local = voice_ops.check_name(None, name)
-    errors = [p for p in local.problems if p.severity == "error"]
-    for p in local.problems:
-        if p.severity == "warning":
-            out.warn(p.message)
-    if errors:
-        raise InputError(
-            "; ".join(p.message for p in errors),
-            errors=[p.to_dict() for p in errors],
-            payload={"name": name, "available": None},
-        )
-    settings = session.get_settings(out, conn)
-    if not settings.has_key:
-        out.info("Not asked of the service: no API key (the local rules pass).")
-        result = local
-    else:
-        result = voice_ops.check_name(session.make_client(settings, conn), name)
-    if result.available is False:
-        from ... import limits
-
-        raise InputError(limits.NAME_TAKEN, payload={"name": name, "available": False})
-    said = "is available" if result.available else "passes the local rules"
-    out.result(
-        {
-            "ok": True,
-            "name": name,
-            "available": result.available,
-            "warnings": [p.to_dict() for p in local.problems],
-            "errors": [],
-        },
-        f"{name!r} {said}.",
-    )
+    got = check_new_name(out, name, conn=conn)
+    said = "is available" if got.available else "passes the local rules"
+    out.result(got.to_dict(), f"{name!r} {said}.")

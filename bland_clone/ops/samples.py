@@ -1,0 +1,129 @@
+"""samples list/get/delete as plain operations: values in, a typed result out.
+
+The command (bland_clone.cli.commands.samples) parses, asks for confirmation and renders;
+nothing here prints or imports the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from . import session
+from .session import Connection
+
+if TYPE_CHECKING:
+    from ..api.client import Voice
+    from .notes import Notes
+    from .voices import SamplesToDelete
+
+
+@dataclass(frozen=True)
+class SampleList:
+    voice: Voice
+    samples: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "voice_id": self.voice.id, "samples": self.samples, "errors": []}
+
+
+def list_samples(notes: Notes, voice: str, *, conn: Connection) -> SampleList:
+    client = session.connect(notes, conn)
+    v = client.find_voice(voice)
+    return SampleList(v, client.voice_samples(v.id))
+
+
+@dataclass(frozen=True)
+class SampleFile:
+    voice_id: str
+    sample_id: str
+    path: str
+    bytes: int
+    source: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voice_id": self.voice_id,
+            "sample_id": self.sample_id,
+            "path": self.path,
+            "bytes": self.bytes,
+            "source": self.source,
+            "errors": [],
+        }
+
+
+def get_sample(
+    notes: Notes, voice: str, sample_id: str, output: str, *, force: bool, conn: Connection
+) -> SampleFile:
+    """Download one sample to ``output`` (refused when it exists, unless ``force``); a warning
+    when the file's name says another format than what the service sent."""
+    from ..files import check_writable
+
+    check_writable(output, force)
+    client = session.connect(notes, conn)
+    v = client.find_voice(voice)
+    ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
+    if sample_id not in ids:
+        known = ", ".join(ids) or "none"
+        raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
+    size, source = client.sample_file(v.id, sample_id, output)
+    _check_extension(notes, output)
+    return SampleFile(v.id, sample_id, output, size, source)
+
+
+def _check_extension(notes: Notes, path: str) -> None:
+    """The file holds what the service sent: warn when its name says another format."""
+    ext = os.path.splitext(path)[1].lower()
+    if path == "-" or not ext:
+        return
+    with open(path, "rb") as f:
+        head = f.read(12)
+    kinds = {b"RIFF": ".wav", b"fLaC": ".flac", b"OggS": ".ogg", b"ID3": ".mp3"}
+    sent = next((e for magic, e in kinds.items() if head.startswith(magic)), None)
+    if sent is None and head[:1] == b"\xff" and head[1:2] >= b"\xe0":
+        sent = ".mp3"
+    if sent is not None and ext != sent and not (sent == ".wav" and ext == ".wave"):
+        notes.warn(
+            f"{path} holds {sent[1:].upper()} audio (what the service sent), "
+            f"not {ext[1:].upper()}: name it {os.path.splitext(path)[0]}{sent}."
+        )
+
+
+@dataclass(frozen=True)
+class SamplesDeleted:
+    voice: Voice
+    deleted: list[str]
+    remaining: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voice_id": self.voice.id,
+            "deleted": self.deleted,
+            "remaining": self.remaining,
+            "errors": [],
+        }
+
+
+def delete_samples(
+    notes: Notes,
+    voice: str,
+    sample_ids: list[str],
+    *,
+    confirm: Callable[[SamplesToDelete], bool] | None = None,
+    conn: Connection,
+) -> SamplesDeleted:
+    """Look the voice and every id up, ask ``confirm`` (when given), then delete. A refusal
+    deletes nothing (InputError)."""
+    from .voices import samples_to_delete
+
+    client = session.connect(notes, conn)
+    plan = samples_to_delete(client, voice, sample_ids)
+    if confirm is not None and not confirm(plan):
+        raise InputError("Nothing was deleted.")
+    got = client.delete_samples(plan.voice.id, plan.sample_ids)
+    return SamplesDeleted(plan.voice, plan.sample_ids, got.get("remaining"))
