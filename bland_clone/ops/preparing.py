@@ -56,6 +56,23 @@ def lazy_progress(out: Notes, label: str, size: int) -> Iterator[Callable[[float
         yield update
 
 
+def _prepare_one(
+    out: Notes,
+    info: Any,
+    dst: str,
+    seconds: float | None,
+    start: float | None,
+    end: float | None,
+) -> Any:
+    """Prepare one inspected input into ``dst``, with a progress bar when it takes a while."""
+    from ..audio.prepare import prepare_file
+
+    with lazy_progress(out, f"Preparing {info.name}", info.size or 0) as progress:
+        return prepare_file(
+            info.path, dst, seconds=seconds, start=start, end=end, info=info, progress=progress
+        )
+
+
 def prepare_files(
     out: Notes,
     inputs: list[str],
@@ -74,7 +91,7 @@ def prepare_files(
     are still written (``result["failed"]`` lists them); without it, the first one stops all.
     ``best`` prepares every take, judges the outputs and keeps the best one, as ``output``."""
     from ..audio.inspection import expand_paths, inspect
-    from ..audio.prepare import output_paths, prepare_file
+    from ..audio.prepare import output_paths
     from ..errors import InputError
     from ..validation import validate_upload
 
@@ -99,16 +116,7 @@ def prepare_files(
     results = []
     for info, dst in zip(usable, targets, strict=True):
         try:
-            with lazy_progress(out, f"Preparing {info.name}", info.size or 0) as progress:
-                done = prepare_file(
-                    info.path,
-                    dst,
-                    seconds=seconds,
-                    start=start,
-                    end=end,
-                    info=info,
-                    progress=progress,
-                )
+            done = _prepare_one(out, info, dst, seconds, start, end)
         except InputError as exc:
             if not keep_going:
                 raise
@@ -169,7 +177,6 @@ def _prepare_best(
     from pathlib import Path
 
     from ..audio.inspection import inspect
-    from ..audio.prepare import prepare_file
     from ..errors import InputError
     from ..validation import best_take, validate_upload
 
@@ -187,16 +194,7 @@ def _prepare_best(
         for n, info in enumerate(usable):
             dst = os.path.join(tmp, f"{n:04d}-{Path(info.path).stem}.wav")
             try:
-                with lazy_progress(out, f"Preparing {info.name}", info.size or 0) as progress:
-                    done[dst] = prepare_file(
-                        info.path,
-                        dst,
-                        seconds=seconds,
-                        start=start,
-                        end=end,
-                        info=info,
-                        progress=progress,
-                    )
+                done[dst] = _prepare_one(out, info, dst, seconds, start, end)
             except InputError as exc:
                 failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
         if not done:
