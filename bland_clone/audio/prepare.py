@@ -462,30 +462,6 @@ def _prepare_scanned(
     }
 
 
-def prepare_audio(
-    data: np.ndarray, rate: int, *, seconds: float | None = None
-) -> tuple[np.ndarray, int, dict[str, Any]]:
-    """Prepare an array already in memory (tests, callers with samples at hand)."""
-    import tempfile
-
-    import soundfile as sf
-
-    from .inspection import inspect
-
-    with tempfile.TemporaryDirectory(prefix="bland-clone-") as tmp:
-        src = os.path.join(tmp, "in.wav")
-        sf.write(src, data, rate, subtype="FLOAT")
-        done = prepare_file(src, os.path.join(tmp, "out.wav"), seconds=seconds, info=inspect(src))
-        out, out_rate = sf.read(done.output, dtype="float32")
-    info = {
-        "window_start_s": done.window_start_s,
-        "gain_db": done.gain_db,
-        "speech_seconds": done.speech_seconds,
-        "notes": done.notes,
-    }
-    return out, out_rate, info
-
-
 def output_paths(
     inputs: list[str], output: str, force: bool, *, several: bool = False
 ) -> list[str]:

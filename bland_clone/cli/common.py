@@ -1,15 +1,12 @@
-"""Helpers the commands share: the output mode and a dry run's request. (Settings, clients and
+"""Helpers the commands share: the output mode and the samples table. (Settings, clients and
 the checks of an upload's files are operations: bland_clone.ops.session and ops.inputs.)"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import UsageError
 from .output import Mode, Output
-
-if TYPE_CHECKING:
-    from ..api.upload import UploadPlan
 
 
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
@@ -24,12 +21,6 @@ def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None
     if fmt is not None:
         out.github = fmt == "github"
     return out
-
-
-def print_plan(out: Output, plan: UploadPlan, api_url: str) -> None:
-    """A dry run's request, as the client would send it."""
-    for line in plan.lines(api_url):
-        out.line(line)
 
 
 def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ is its result; these are only the notes on the way (warnings, progress, annotati
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -41,8 +41,3 @@ class Notes(Protocol):
     def progress(
         self, description: str, total: int
     ) -> contextlib.AbstractContextManager[Callable[[int, int], None] | None]: ...
-
-
-@contextlib.contextmanager
-def silent_progress(description: str, total: int) -> Iterator[None]:
-    yield None
