@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..errors import DeviceError, InputError
+from . import decode
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,9 +25,9 @@ if TYPE_CHECKING:
     from ..audio.quality import Quality
     from ..validation import Problem, Report
 
-#: The service gains nothing above 48 kHz (prepare resamples down to it); below, the device's
-#: own rate is kept, so nothing is resampled on the way in.
-MAX_RATE = 48000
+#: The service gains nothing above 48 kHz (decoding and prepare resample down to it); below, the
+#: device's own rate is kept, so nothing is resampled on the way in.
+MAX_RATE = decode.MAX_RATE
 #: Seconds of silence measured before recording: long enough for a stable median and a 0.5 Hz
 #: resolution spectrum (hum at 50/60 Hz), short enough that nobody gets impatient.
 ROOM_SECONDS = 2.0
@@ -45,7 +47,7 @@ SPEECH_TARGET_S = 12.0
 #: ... followed by a pause this long (the end of a sentence, not a breath between words).
 STOP_PAUSE_S = 1.0
 #: Never record longer than the service accepts.
-MAX_TAKE_S = 60.0
+MAX_TAKE_S = limits.MAX_DURATION_S
 #: Cues look at the last second or so of speech, so they follow what the person does now.
 CUE_WINDOW_S = 1.5
 #: A sample at or above this magnitude is clipping (the quality check's level).
