@@ -22,3 +22,37 @@ def test_sizes_under_a_kilobyte_are_shown_in_bytes(cli, tmp_path: Path) -> None:
         "1.0MB",
         "26.6MB",
     ]
+
+
+def _clipped_take(path: Path) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    x = np.clip(speech_like(12.0, 16000, level=1.0) * 4, -0.999, 0.999)  # 5 dB past the rails
+    sf.write(path, x, 16000, subtype="PCM_16")
+    return path
+
+
+def test_a_clipped_take_stays_clipped_after_prepare_lowers_it(cli, tmp_path: Path) -> None:
+    take = _clipped_take(tmp_path / "hot.wav")
+    r = cli("prepare", take, "-o", tmp_path / "out.wav", "--json")
+    assert r.code == 0, r.err
+    (done,) = r.json()["outputs"]
+    assert any("clipping cannot be undone" in n for n in done["notes"])
+    # the output's flat tops sit at -1 dBFS, under full scale: still clipped by their shape
+    r = cli("validate", tmp_path / "out.wav")
+    assert r.code == 0
+    assert r.out.splitlines()[1].split("\t")[-1] == "warning"
+    assert "of samples are clipped (flat tops, or at full scale)" in r.out
+
+
+def test_a_loud_clean_take_is_not_called_clipped(cli, tmp_path: Path) -> None:
+    from .audiofiles import write_wav
+
+    take = write_wav(tmp_path / "loud.wav", 12.0, level=0.98)  # a peak, not a flat top
+    r = cli("validate", take, "--json")
+    doc = r.json()
+    assert doc["files"][0]["quality"]["clipped_ratio"] < 0.001
+    assert "quality_clipped" not in {w["code"] for w in doc["warnings"]}

@@ -463,7 +463,8 @@ def test_on_a_terminal_the_cues_follow_the_voice_and_clone_now_asks_a_name(
         after = len(screen.text)
         screen.expect(r"Stopped \(Enter\): \d+\.\d s recorded\.")
         screen.expect(
-            r"of samples are clipped \(at full scale\); record with less gain", since=after
+            r"of samples are clipped \(flat tops, or at full scale\); record with less gain",
+            since=after,
         )
         screen.expect(r"Keep it \(k\), record again \(r\), or clone now \(c\)\? ", since=after)
         screen.type("c\n")

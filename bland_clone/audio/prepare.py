@@ -166,16 +166,16 @@ def _scan(
     energy = np.zeros(channels, np.float64)
     mix_levels: list[np.ndarray] = []
     ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
-    clipped = 0
+    tops = quality.FlatTops(channels)
     total = 0
     carry = np.zeros((channels, 0), np.float32)
-    clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
         for block in blocks:
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
+            tops.feed(block)
             # planar rows (channels x samples): one contiguous pass per product
             xp = block.T
             xp = np.concatenate([carry, xp], axis=1) if carry.shape[1] else np.ascontiguousarray(xp)
@@ -188,8 +188,6 @@ def _scan(
             # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
             power = np.stack([np.einsum("ij,ij->i", r, r) for r in rows], axis=1)
             energy += power.sum(axis=0, dtype=np.float64)
-            if max(float(xp.max()), -float(xp.min())) >= clip:
-                clipped += int(np.count_nonzero(xp >= clip) + np.count_nonzero(xp <= -clip))
             if channels == 1:
                 mix_levels.append(_levels(power[:, 0], n))
             else:
@@ -201,7 +199,6 @@ def _scan(
             if progress is not None:
                 progress(min(1.0, total / expected))
         if carry.shape[1]:
-            clipped += int(np.count_nonzero(np.abs(carry) >= clip))
             energy += np.einsum("ij,ij->i", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
@@ -225,7 +222,7 @@ def _scan(
         frames=total,
         levels=levels,
         keep=keep,
-        clipped_ratio=clipped / max(1, total * channels),
+        clipped_ratio=tops.clipped() / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
     )
