@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 
 def test_sizes_under_a_kilobyte_are_shown_in_bytes(cli, tmp_path: Path) -> None:
     tiny = tmp_path / "tiny.wav"
@@ -56,3 +58,51 @@ def test_a_loud_clean_take_is_not_called_clipped(cli, tmp_path: Path) -> None:
     doc = r.json()
     assert doc["files"][0]["quality"]["clipped_ratio"] < 0.001
     assert "quality_clipped" not in {w["code"] for w in doc["warnings"]}
+
+
+def test_prepare_reports_the_whole_gain_it_applied(cli, tmp_path: Path) -> None:
+    from .audiofiles import write_wav
+
+    take = write_wav(tmp_path / "faint.wav", 12.0, level=0.004)  # speech near -56 dBFS
+    before = cli("validate", take, "--json").json()["files"][0]["quality"]["speech_level_dbfs"]
+    r = cli("prepare", take, "-o", tmp_path / "out.wav")
+    assert r.code == 0, r.err
+    after = cli("validate", tmp_path / "out.wav", "--json").json()["files"][0]["quality"]
+    raised = after["speech_level_dbfs"] - before
+    assert raised > 30
+    shown = float(r.err.split(" dB")[0].rsplit(" ", 1)[1])  # "... 12.0s, +36.1 dB"
+    assert shown == pytest.approx(raised, abs=1.0)
+
+
+def _long_recording(path: Path, minutes: float) -> Path:
+    """Speech for the first 20 s, then a quiet room: a long recording's tail."""
+    import numpy as np
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    rate = 16000
+    x = np.random.default_rng(3).standard_normal(int(minutes * 60 * rate)) * 1e-4
+    x[: 20 * rate] += speech_like(20.0, rate)
+    x[600 * rate : 604 * rate] += speech_like(4.0, rate, seed=2)  # a few words at 10 minutes
+    sf.write(path, x.astype(np.float32), rate, subtype="PCM_16")
+    return path
+
+
+def test_a_short_window_speaks_of_the_window_not_the_recording(cli, tmp_path: Path) -> None:
+    rec = _long_recording(tmp_path / "talk.wav", 11)
+    r = cli("prepare", rec, "--start", "600", "--end", "605", "-o", tmp_path / "w.wav", "--json")
+    assert r.code == 0, r.err
+    notes = " ".join(r.json()["outputs"][0]["notes"])
+    assert "record more" not in notes and "in the recording" not in notes
+    assert "of speech between 600s and 605s" in notes and "choose a longer window" in notes
+
+
+def test_an_end_before_the_start_is_a_usage_error(cli, tmp_path: Path) -> None:
+    from .audiofiles import write_wav
+
+    take = write_wav(tmp_path / "t.wav", 12.0)
+    r = cli("prepare", take, "--start", "700", "--end", "600", "-o", tmp_path / "w.wav")
+    assert r.code == 2
+    assert r.err == "error: --end (600s) must be after --start (700s).\n"
+    assert not (tmp_path / "w.wav").exists()

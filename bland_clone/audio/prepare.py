@@ -305,12 +305,14 @@ def prepare_file(
     if info.error:
         raise InputError(info.error)
     begin = max(0.0, start or 0.0)
+    if end is not None and end <= begin:  # the arguments contradict each other: a usage error
+        from ..errors import UsageError
+
+        raise UsageError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     if info.duration is not None and begin >= info.duration:
         raise InputError(
             f'File "{name}": --start {begin:g}s is past its end ({info.duration:.1f}s).'
         )
-    if end is not None and end <= begin:
-        raise InputError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     try:
         scan = _scan(src, info, begin, end, progress)
     except decode.DecodeError as exc:
@@ -323,7 +325,9 @@ def prepare_file(
         if not scan.frames:
             raise InputError(f'File "{name}" holds no audio.')
         try:
-            out, info_d = _prepare_scanned(src, info, scan, begin, seconds)
+            out, info_d = _prepare_scanned(
+                src, info, scan, begin, seconds, windowed=begin > 0 or end is not None
+            )
         except InputError as exc:
             raise InputError(f'File "{name}": {exc.message}') from None
     finally:
@@ -349,8 +353,16 @@ def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
 
 
 def _prepare_scanned(
-    src: str, info: AudioInfo, scan: _Scan, begin: float, seconds: float | None
+    src: str,
+    info: AudioInfo,
+    scan: _Scan,
+    begin: float,
+    seconds: float | None,
+    *,
+    windowed: bool = False,
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The window chosen, trimmed and levelled; ``windowed``: only part of the recording
+    (from ``begin``, to an end) was asked for, so a short result speaks of that part."""
     import numpy as np
 
     t = quality.THRESHOLDS
@@ -441,11 +453,20 @@ def _prepare_scanned(
     speech_s = float(len(active)) * quality.FRAME_S
     out_s = len(out) / rate
     if seconds is None and out_s < limits.RECOMMENDED_MIN_S:
-        notes.append(
-            f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
-            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is "
-            "recommended; record more"
+        recommended = (
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is recommended"
         )
+        if windowed:  # the recording may hold plenty: the part asked for is short
+            asked = scan.frames / rate
+            notes.append(
+                f"only {speech_s:.1f}s of speech between {begin:g}s and {begin + asked:g}s "
+                f"({out_s:.1f}s kept): {recommended}; choose a longer window"
+            )
+        else:
+            notes.append(
+                f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
+                f"{recommended}; record more"
+            )
     fade = min(len(out) // 2, int(rate * FADE_S))
     if fade:
         ramp = np.linspace(0, 1, fade, dtype=np.float32)
@@ -453,7 +474,8 @@ def _prepare_scanned(
         out[-fade:] *= ramp[::-1]
     return out, {
         "window_start_s": start_s,
-        "gain_db": float(gain_db),
+        # the level lift the window was judged at is part of the gain applied
+        "gain_db": float(lift + gain_db),
         "speech_seconds": speech_s,
         "notes": notes,
     }
