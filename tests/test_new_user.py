@@ -106,3 +106,49 @@ def test_an_end_before_the_start_is_a_usage_error(cli, tmp_path: Path) -> None:
     assert r.code == 2
     assert r.err == "error: --end (600s) must be after --start (700s).\n"
     assert not (tmp_path / "w.wav").exists()
+
+
+def _active_dbfs(x) -> float:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    loud = x[np.abs(x) > 0.01]
+    return float(20 * np.log10(np.sqrt(np.mean(loud.astype(np.float64) ** 2))))
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs ffmpeg")
+def test_a_video_with_the_voice_on_one_channel_is_sent_at_its_level(
+    cli, service, tmp_path: Path
+) -> None:
+    import io
+    import subprocess
+
+    import numpy as np
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    voice = speech_like(12.0, 48000, level=0.5)
+    sf.write(tmp_path / "st.wav", np.stack([voice, np.zeros_like(voice)], axis=1), 48000)
+    video = tmp_path / "interview.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            tmp_path / "st.wav",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            video,
+        ],
+        check=True,
+    )
+    r = cli("clone", video, "--name", "Interview")
+    assert r.code == 0, r.err
+    (v,) = service.voices_named("Interview")
+    sent, _ = sf.read(io.BytesIO(v.samples[0].audio))
+    assert sent.ndim == 1
+    # the live channel, as it was: averaging with the dead one lost 6 dB
+    assert _active_dbfs(sent) == pytest.approx(_active_dbfs(voice), abs=1.0)

@@ -204,14 +204,7 @@ def _scan(
         if spill is not None:
             spill.close()
         raise
-    keep = None
-    if channels > 1:
-        rms = np.sqrt(energy / max(1, total))
-        best = int(np.argmax(rms))
-        t = quality.THRESHOLDS
-        db = [quality._db(float(r)) for r in rms]
-        if all(db[best] - db[i] > t.channel_level_diff_db for i in range(channels) if i != best):
-            keep = best
+    keep = quality.live_channel([float(r) for r in np.sqrt(energy / max(1, total))])
     chosen = mix_levels if keep is None else ch_levels[keep]
     levels = np.concatenate(chosen) if chosen else np.zeros(0)
     if spill is not None:

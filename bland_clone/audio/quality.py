@@ -441,6 +441,20 @@ def quantisation_db(bits: int) -> float:
     return _db(2.0 ** (1 - bits) / math.sqrt(12))
 
 
+def live_channel(rms: list[float], t: Thresholds = THRESHOLDS) -> int | None:
+    """The one channel to keep when every other is more than ``channel_level_diff_db`` under
+    it (dead, or a different microphone); None: the channels are mixed. From the RMS level of
+    each channel over the whole recording; what prepare, the quality check and the conversion
+    for upload all decide by."""
+    if len(rms) < 2:
+        return None
+    best = max(range(len(rms)), key=lambda i: rms[i])
+    others = [i for i in range(len(rms)) if i != best]
+    if all(_db(rms[best]) - _db(rms[i]) > t.channel_level_diff_db for i in others):
+        return best
+    return None
+
+
 def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """Mono: the mean of the channels, or the live one when another is dead."""
     import numpy as np
@@ -452,11 +466,10 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
         rms = np.sqrt(np.array([ll, rr]) / max(1, len(data)))
     else:
         rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
-    best = int(np.argmax(rms))
-    others = [i for i in range(data.shape[1]) if i != best]
+    live = live_channel([float(r) for r in rms], t)
     mono: np.ndarray
-    if all(_db(float(rms[best])) - _db(float(rms[i])) > t.channel_level_diff_db for i in others):
-        mono = data[:, best]
+    if live is not None:
+        mono = data[:, live]
     elif data.shape[1] == 2:
         mono = (data[:, 0] + data[:, 1]) * np.float32(0.5)
     else:
