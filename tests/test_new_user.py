@@ -152,3 +152,19 @@ def test_a_video_with_the_voice_on_one_channel_is_sent_at_its_level(
     assert sent.ndim == 1
     # the live channel, as it was: averaging with the dead one lost 6 dB
     assert _active_dbfs(sent) == pytest.approx(_active_dbfs(voice), abs=1.0)
+
+
+def test_a_wav_whose_header_says_no_samples_is_sent_repaired(cli, service, tmp_path: Path) -> None:
+    import io
+    import wave
+
+    from .audiofiles import streamed_wav
+
+    take = streamed_wav(tmp_path / "unfinished.wav", 12.0)
+    r = cli("clone", take, "--name", "Unfinished")
+    assert r.code == 0, r.err
+    (v,) = service.voices_named("Unfinished")
+    assert v.samples[0].filename == "unfinished.wav"
+    with wave.open(io.BytesIO(v.samples[0].audio)) as w:  # what a decoder believing it reads
+        assert w.getnframes() == 12 * 16000
+    assert take.read_bytes()[40:44] == b"\0\0\0\0"  # the user's file is left as it was
