@@ -136,6 +136,38 @@ def _prepare_hint(f: AudioInfo) -> str:
     return f" Keep its best 10-15 s with: bland-clone prepare {shlex.quote(f.path)} -o sample.wav"
 
 
+def _converted(f: AudioInfo) -> str:
+    """For a file converted for the upload: its size is the WAV's, not the file given."""
+    from .units import fmt_size
+
+    if f.source is None:
+        return ""
+    return (
+        f" That is after conversion to WAV ({f.source.name} itself is {fmt_size(f.source.size)})."
+    )
+
+
+def _total_way_out(files: Sequence[AudioInfo]) -> str:
+    """After the service's words: what the total is made of, and how to bring it down."""
+    import shlex
+
+    from .units import fmt_size
+
+    said = ""
+    converted = [f for f in files if f.source is not None and not f.error]
+    if converted:
+        given = sum(f.source.size or 0 for f in converted if f.source is not None)
+        said = (
+            f" That is after conversion to WAV ({len(converted)} of the files were converted; "
+            f"as given they are {fmt_size(given)})."
+        )
+    names = " ".join(shlex.quote(f.source.path if f.source else f.path) for f in files[:5])
+    return (
+        f"{said} Keep the best 10-15 s of each with: bland-clone prepare {names} "
+        "-o prepared/, then upload prepared/; or upload fewer files."
+    )
+
+
 def check_files(
     files: Sequence[AudioInfo],
     *,
@@ -166,7 +198,7 @@ def check_files(
         if size > limits.MAX_FILE_BYTES:
             out.append(
                 Problem(
-                    limits.file_too_large(f.name, size) + _prepare_hint(f),
+                    limits.file_too_large(f.name, size) + _converted(f) + _prepare_hint(f),
                     "file_too_large",
                     file=f.path,
                 )
@@ -181,7 +213,9 @@ def check_files(
         elif recommend:
             out += recommended_length(f)
     if total > limits.MAX_TOTAL_BYTES:
-        out.append(Problem(limits.total_too_large(total), "total_too_large"))
+        out.append(
+            Problem(limits.total_too_large(total) + _total_way_out(files), "total_too_large")
+        )
     out += _duplicates(files)
     if engine == "v3" and len(files) > 1:
         out.append(

@@ -168,3 +168,46 @@ def test_a_wav_whose_header_says_no_samples_is_sent_repaired(cli, service, tmp_p
     with wave.open(io.BytesIO(v.samples[0].audio)) as w:  # what a decoder believing it reads
         assert w.getnframes() == 12 * 16000
     assert take.read_bytes()[40:44] == b"\0\0\0\0"  # the user's file is left as it was
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs ffmpeg")
+def test_memos_too_large_after_conversion_say_so_and_the_way_out(
+    cli, service, tmp_path: Path
+) -> None:
+    import subprocess
+
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    sf.write(tmp_path / "long.wav", speech_like(58.0, 48000), 48000)
+    memos = []
+    for i in range(5):
+        memo = tmp_path / f"memo{i}.m4a"
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-i",
+                tmp_path / "long.wav",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "48k",
+                "-metadata",
+                f"title={i}",
+                memo,
+            ],
+            check=True,
+        )
+        memos.append(memo)
+    r = cli("clone", *memos, "--name", "Memos", "--engine", "v3")
+    assert r.code == 1
+    (line,) = [x for x in r.err.splitlines() if "Total upload size" in x]
+    # the service's message word for word, then what it is made of and the way out
+    assert line.startswith("error: Total upload size is too large (26.")
+    assert "MB). Maximum allowed total size is 25MB. That is after conversion to WAV" in line
+    assert "5 of the files were converted; as given they are " in line
+    assert f"bland-clone prepare {memos[0]} " in line and "-o prepared/" in line
+    assert service.posts("/v1/voices/clone") == 0
