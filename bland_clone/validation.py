@@ -136,6 +136,21 @@ def _prepare_hint(f: AudioInfo) -> str:
     return f" Keep its best 10-15 s with: bland-clone prepare {shlex.quote(f.path)} -o sample.wav"
 
 
+def _choose_hint(files: Sequence[AudioInfo]) -> str:
+    """More takes than one upload holds: how to find the best one and prepare it."""
+    import os
+    import shlex
+
+    folders = {os.path.dirname(f.source.path if f.source else f.path) for f in files}
+    where = shlex.quote(os.path.join(folders.pop(), "")) if len(folders) == 1 else "FILES..."
+    if where == "''":
+        where = "."
+    return (
+        f" To choose the best take: bland-clone validate {where} --each ranks them, and "
+        f"bland-clone prepare {where} --best -o sample.wav prepares the best."
+    )
+
+
 def _converted(f: AudioInfo) -> str:
     """For a file converted for the upload: its size is the WAV's, not the file given."""
     from .units import fmt_size
@@ -180,7 +195,9 @@ def check_files(
     if not files:
         return [Problem(limits.NO_FILES, "no_files")]
     if len(files) > limits.MAX_FILES_PER_UPLOAD:
-        out.append(Problem(limits.too_many_files(len(files)), "too_many_files"))
+        out.append(
+            Problem(limits.too_many_files(len(files)) + _choose_hint(files), "too_many_files")
+        )
     if (
         existing_samples is not None
         and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE

@@ -211,3 +211,27 @@ def test_memos_too_large_after_conversion_say_so_and_the_way_out(
     assert "5 of the files were converted; as given they are " in line
     assert f"bland-clone prepare {memos[0]} " in line and "-o prepared/" in line
     assert service.posts("/v1/voices/clone") == 0
+
+
+def test_a_folder_of_25_takes_points_at_validate_each_and_prepare_best(
+    cli, service, tmp_path: Path
+) -> None:
+    import shutil
+
+    from .audiofiles import write_wav
+
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    first = write_wav(takes / "take-01.wav", 12.0)
+    for i in range(2, 26):
+        shutil.copy(first, takes / f"take-{i:02}.wav")
+    r = cli("clone", takes, "--name", "Many")
+    assert r.code == 1
+    (line,) = [x for x in r.err.splitlines() if "Too many files" in x]
+    assert line.startswith("error: Too many files (25). Maximum allowed is 5 files per upload.")
+    assert f"bland-clone validate {takes}/ --each" in line
+    assert f"bland-clone prepare {takes}/ --best -o sample.wav" in line
+    assert service.posts("/v1/voices/clone") == 0
+    # and the way out works as written
+    assert cli("validate", f"{takes}/", "--each").code == 0
+    assert cli("prepare", f"{takes}/", "--best", "-o", tmp_path / "sample.wav").code == 0

@@ -34,7 +34,9 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
-        "error: Too many files (6). Maximum allowed is 5 files per upload.",
+        "error: Too many files (6). Maximum allowed is 5 files per upload. To choose the best "
+        f"take: bland-clone validate {tmp_path}/ --each ranks them, and bland-clone prepare "
+        f"{tmp_path}/ --best -o sample.wav prepares the best.",
         'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
         f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
         'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.'
