@@ -360,7 +360,9 @@ def merge_reports(reports: Sequence[Report]) -> Report:
 
 def best_take(report: Report) -> AudioInfo | None:
     """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
-    signal-to-noise), then the length nearest the middle of the recommended 10-15 s."""
+    signal-to-noise), then the length nearest the middle of the recommended 10-15 s. Takes
+    within ``SAME_SNR_DB`` of the cleanest are as clean: among them a lossless file (the
+    original) is preferred to a lossy copy, whose codec may even have smoothed the noise."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
     candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
     if not candidates:
@@ -369,13 +371,28 @@ def best_take(report: Report) -> AudioInfo | None:
 
     warned = Counter(p.file for p in report.warnings)
 
-    def key(f: AudioInfo) -> tuple[int, float, float]:
-        warnings = warned[f.path]
+    def snr(f: AudioInfo) -> float:
         q = report.quality.get(f.path)
-        snr = q.snr_db if q is not None else 0.0
-        return warnings, -round(snr), abs((f.duration or 0.0) - middle)
+        return q.snr_db if q is not None else 0.0
 
-    return min(candidates, key=key)
+    fewest = min(warned[f.path] for f in candidates)
+    pool = [f for f in candidates if warned[f.path] == fewest]
+    cleanest = max(snr(f) for f in pool)
+    pool = [f for f in pool if snr(f) >= cleanest - SAME_SNR_DB]
+
+    def key(f: AudioInfo) -> tuple[bool, float, float]:
+        return not lossless(f), -round(snr(f)), abs((f.duration or 0.0) - middle)
+
+    return min(pool, key=key)
+
+
+#: Signal-to-noise ratios this close (dB) rank takes as equally clean.
+SAME_SNR_DB = 1.0
+
+
+def lossless(f: AudioInfo) -> bool:
+    """Samples stored as recorded (PCM or float in WAV, AIFF, FLAC...), not a lossy codec's."""
+    return (f.subtype or "").upper().startswith(("PCM", "FLOAT", "DOUBLE", "ALAC"))
 
 
 def validate_each(

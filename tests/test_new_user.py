@@ -235,3 +235,40 @@ def test_a_folder_of_25_takes_points_at_validate_each_and_prepare_best(
     # and the way out works as written
     assert cli("validate", f"{takes}/", "--each").code == 0
     assert cli("prepare", f"{takes}/", "--best", "-o", tmp_path / "sample.wav").code == 0
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs ffmpeg")
+def test_validate_each_prefers_the_lossless_take_to_a_lossy_copy_as_clean(
+    cli, tmp_path: Path
+) -> None:
+    import subprocess
+
+    import numpy as np
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    noise = np.random.default_rng(1).standard_normal(12 * 48000).astype(np.float32) * 0.001
+    sf.write(tmp_path / "take.wav", speech_like(12.0, 48000) + noise, 48000, subtype="PCM_16")
+    copy = tmp_path / "take.opus"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            tmp_path / "take.wav",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            copy,
+        ],
+        check=True,
+    )
+    r = cli("validate", copy, tmp_path / "take.wav", "--each", "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    snr = [f["quality"]["snr_db"] for f in doc["files"]]
+    assert abs(snr[0] - snr[1]) < 1.0  # the codec smoothed the noise: a hair "cleaner"
+    assert doc["best"] == str(tmp_path / "take.wav")
