@@ -272,3 +272,23 @@ def test_validate_each_prefers_the_lossless_take_to_a_lossy_copy_as_clean(
     snr = [f["quality"]["snr_db"] for f in doc["files"]]
     assert abs(snr[0] - snr[1]) < 1.0  # the codec smoothed the noise: a hair "cleaner"
     assert doc["best"] == str(tmp_path / "take.wav")
+
+
+def test_a_quiet_take_in_a_quiet_room_is_not_called_noisy(cli, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from .audiofiles import speech_like
+
+    voice = speech_like(12.0, 48000, level=0.003)  # speech near -57 dBFS: far from the mic
+    room = np.random.default_rng(1).standard_normal(len(voice)).astype(np.float32)
+    take = tmp_path / "quiet.wav"
+    sf.write(take, voice + room * 0.003 * 10 ** (-55 / 20), 48000, subtype="PCM_24")
+    r = cli("validate", take, "--json")
+    doc = r.json()
+    codes = {w["code"] for w in doc["warnings"]}
+    assert codes == {"quality_too_quiet"}  # quiet, yes; the room is 45 dB under the voice
+    q = doc["files"][0]["quality"]
+    assert q["noise_floor_dbfs"] < -95 and q["snr_db"] > 40
+    r = cli("prepare", take, "-o", tmp_path / "p.wav")
+    assert r.code == 0 and "background noise" not in r.err

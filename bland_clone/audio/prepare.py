@@ -368,14 +368,12 @@ def _prepare_scanned(
             "was lowered, but clipping cannot be undone; re-record with less gain"
         )
     if len(levels):
-        silent = quality.silent_mask(levels)
+        # judged at a working level (as the window is, below): a quiet take's soft syllables
+        # are speech, not silence under the check's absolute floor
+        silent = quality.silent_mask(levels - quality.percentile(levels, 95) - 15.0)
         active = levels[~silent]
         speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-        noise = (
-            quality.percentile(levels[silent], 50)
-            if silent.any()
-            else quality.percentile(levels, 10)
-        )
+        noise = quality.noise_floor(levels)
         snr = speech - noise
         if snr < t.min_snr_db:
             notes.append(

@@ -190,6 +190,17 @@ def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     return levels < limit
 
 
+def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
+    """The room's level (dBFS): the median of the frames far under the loudest ones (the
+    pauses), or the quietest tenth of the frames when there are no such pauses. Relative to
+    the take's own level only: in a quiet take the absolute -60 dBFS floor of
+    :func:`silent_mask` takes soft syllables for pauses, and the voice for the room."""
+    pauses = levels < percentile(levels, 95) - t.silence_below_peak_db
+    if pauses.any():
+        return percentile(levels[pauses], 50)
+    return percentile(levels, 10)
+
+
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
@@ -213,9 +224,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     silent = silent_mask(levels, t)
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    noise = percentile(levels, 10)
-    if silent.any():
-        noise = percentile(levels[silent], 50)
+    noise = noise_floor(levels, t)
     voiced = _voiced(mono, rate, silent, speech)
     lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
