@@ -502,7 +502,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     if q.clipped_ratio > t.clipped_ratio:
         warn(
             "clipped",
-            f"{q.clipped_ratio:.1%} of samples are clipped (flat tops, or at full scale); "
+            f"{q.clipped_ratio:.1%} of samples are clipped (flat tops); "
             "record with less gain: clipping cannot be undone.",
         )
     if q.speech_level_dbfs < t.too_quiet_dbfs:
