@@ -292,3 +292,21 @@ def test_a_quiet_take_in_a_quiet_room_is_not_called_noisy(cli, tmp_path: Path) -
     assert q["noise_floor_dbfs"] < -95 and q["snr_db"] > 40
     r = cli("prepare", take, "-o", tmp_path / "p.wav")
     assert r.code == 0 and "background noise" not in r.err
+
+
+def test_a_refused_key_names_where_it_came_from(
+    cli, service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "sk-wrong-key-0000000000000000"
+    r = cli("voices", "list", env={"BLAND_API_KEY": wrong})
+    assert r.code == 3
+    assert r.err == ("error: Invalid token (the API key used: the BLAND_API_KEY variable)\n"), r.err
+    # from a profile: the profile and its file, never the key
+    monkeypatch.delenv("BLAND_API_KEY")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.work]\napi_key = "{wrong}"\n')
+    config.chmod(0o600)
+    r = cli("voices", "list", "--profile", "work", env={"BLAND_CLONE_CONFIG": str(config)})
+    assert r.code == 3
+    assert f"(the API key used: api_key of profile 'work' in {config})" in r.err
+    assert wrong not in r.err + r.out
