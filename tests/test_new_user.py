@@ -310,3 +310,18 @@ def test_a_refused_key_names_where_it_came_from(
     assert r.code == 3
     assert f"(the API key used: api_key of profile 'work' in {config})" in r.err
     assert wrong not in r.err + r.out
+
+
+def test_a_terminal_of_0_columns_gets_an_80_column_table(service, tmp_path: Path) -> None:
+    import os
+
+    from .ptys import run_on_pty
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    code, screen, _ = run_on_pty(["-m", "bland_clone", "voices", "list"], env)  # 0 x 0
+    assert code == 0, screen
+    import re
+
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in screen.splitlines()]
+    assert any("│ Legacy Narrator " in x for x in lines), screen  # one cell, one line
+    assert 60 < max(len(x) for x in lines) <= 80, screen  # the fallback width, not 1

@@ -11,6 +11,7 @@ import typer
 from ...errors import InputError, UsageError
 from ...files import check_writable
 from ..options import Connection, ForceOpt, with_connection
+from ..output import terminal_width
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -279,7 +280,7 @@ def _interactive(
 
     from ...audio import recording as rec
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=terminal_width(sys.stdout))
     console.print(f"Microphone: {escape(dev.name)} ({dev.rate} Hz)")
     console.print("Room check: stay quiet for 2 seconds...")
     paths = rec.take_paths(output)
@@ -404,7 +405,11 @@ def _unattended(
     verdict = rec.judge(output, prepared)
     result = _result(dev, room, verdict, audio, [output])
     if out.mode == "human":
-        _show_verdict(Console(highlight=False, soft_wrap=True), verdict, "Take")
+        _show_verdict(
+            Console(highlight=False, soft_wrap=True, width=terminal_width(sys.stdout)),
+            verdict,
+            "Take",
+        )
     if not verdict.ok:
         n = len(result["errors"])
         raise InputError(
