@@ -325,3 +325,42 @@ def test_a_terminal_of_0_columns_gets_an_80_column_table(service, tmp_path: Path
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in screen.splitlines()]
     assert any("│ Legacy Narrator " in x for x in lines), screen  # one cell, one line
     assert 60 < max(len(x) for x in lines) <= 80, screen  # the fallback width, not 1
+
+
+def test_the_sandbox_logs_a_client_that_leaves_mid_upload_in_one_line(tmp_path: Path) -> None:
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    env["BLAND_SANDBOX_KEY"] = "sk-sandbox-test-key"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(re.search(r":(\d+)$", proc.stdout.readline().strip()).group(1))  # type: ignore[union-attr]
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(
+            b"POST /v1/voices/clone HTTP/1.1\r\nHost: x\r\nAuthorization: sk-sandbox-test-key\r\n"
+            b"Content-Type: multipart/form-data; boundary=zz\r\nContent-Length: 5000000\r\n\r\n"
+            + b"x"
+            * 100_000
+        )
+        time.sleep(0.3)
+        s.close()  # gone, 4.9 MB short
+        time.sleep(1.0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err and "Error on request" not in err, err
+    (line,) = [x for x in err.splitlines() if "/v1/voices/clone" in x]
+    assert line.endswith('"POST /v1/voices/clone HTTP/1.1" 400 -')
