@@ -364,3 +364,26 @@ def test_the_sandbox_logs_a_client_that_leaves_mid_upload_in_one_line(tmp_path: 
     assert "Traceback" not in err and "Error on request" not in err, err
     (line,) = [x for x in err.splitlines() if "/v1/voices/clone" in x]
     assert line.endswith('"POST /v1/voices/clone HTTP/1.1" 400 -')
+
+
+def test_plan_details_spell_values_as_the_manifest_does(cli, service, tmp_path: Path) -> None:
+    from .test_voices_as_code import THREE, live_id, manifest
+
+    m = manifest(tmp_path, THREE)
+    assert cli("apply", m).code == 0
+    gamma = live_id(service, "Gamma")
+    assert cli("voices", "set", gamma, "--no-boost-language-consistency").code == 0
+    r = cli("plan", m)
+    (row,) = [x for x in r.out.splitlines() if "Gamma" in x]
+    assert "boost_language_consistency: false -> true" in row, r.out
+    assert "False" not in r.out and "True" not in r.out
+    from bland_clone.plan import toml_value
+
+    assert [toml_value(v) for v in (None, 0.5, 8, "warm 'n' dry", [1, True], {"a": None})] == [
+        "unset",
+        "0.5",
+        "8",
+        "\"warm 'n' dry\"",
+        "[1, true]",
+        "{a = unset}",
+    ]
