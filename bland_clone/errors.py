@@ -81,6 +81,14 @@ class DeviceError(BlandCloneError):
     kind = "Device Error"
 
 
+class Declined(BlandCloneError):
+    """The person answered no at a confirmation prompt: nothing changed, as they asked. Not a
+    failure (exit 0, as ``rm -i`` declined): the message is said plainly, not as an error."""
+
+    exit_code = ExitCode.OK
+    kind = "Declined"
+
+
 class APIError(BlandCloneError):
     """The service answered and refused the request (validation, processing, limits)."""
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import BlandCloneError, InputError, ServiceError
+from ..errors import AuthError, BlandCloneError, InputError, ServiceError
 from ..names import name_key
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from . import answers, transport
@@ -70,7 +70,10 @@ class Client(VoiceEndpoints):
         backoff: float = 0.5,
         allow_insecure: bool = False,
         trace: Trace | None = None,
+        key_origin: str | None = None,
     ) -> None:
+        #: where the key came from (a variable, a profile), named when the service refuses it
+        self.key_origin = key_origin
         self.transport = transport.Transport(
             api_key,
             base_url,
@@ -116,7 +119,14 @@ class Client(VoiceEndpoints):
         """The answer's JSON, or the error it carries, as an exception."""
         limit = MAX_JSON_BODY if resp.status_code < 400 else MAX_ERROR_BODY
         raw = transport.read_bounded(resp, limit, self.timeout)
-        return answers.decode(resp, what, raw)
+        try:
+            return answers.decode(resp, what, raw)
+        except AuthError as exc:  # "Invalid token" alone does not say which key to fix
+            if self.key_origin is None:
+                raise
+            raise AuthError(
+                f"{exc.message} (the API key used: {self.key_origin})", errors=exc.errors
+            ) from None
 
     def download(
         self,

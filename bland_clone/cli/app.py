@@ -10,7 +10,7 @@ from ..settings import ENVIRONMENT
 
 #: Every exit code and what it means: --help's epilog and README's table are made from this.
 EXIT_CODES = {
-    0: "success",
+    0: "success (also a no at a confirmation prompt: nothing changed, as asked)",
     1: "the input was refused (locally, or by the service: validation, processing, limits)",
     2: "usage error (bad options; a destructive action without --yes off a terminal); "
     "with plan --detailed-exitcode: changes are planned",

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ...errors import BlandCloneError, ExitCode, InputError, UsageError
+from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
 from ..options import (
     AnnotationsOpt,
     Connection,
@@ -57,7 +57,7 @@ def _confirm(steps: list["Step"], yes: bool) -> None:
         )
     listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
     if not typer.confirm(f"Apply will {what}: {listing}. Go on?", default=False, err=True):
-        raise InputError("Nothing was changed.")
+        raise Declined("Nothing was changed.")
 
 
 def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
