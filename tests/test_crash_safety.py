@@ -306,7 +306,7 @@ def test_a_second_apply_says_who_holds_the_lock(cli, tmp_path: Path, monkeypatch
         assert "nothing was changed" in r.err
         r = cli("plan", m)  # plan does not wait; it says an apply is running only if it must
         assert r.code == 0
-        out, err = first.communicate(timeout=30)
+        _, err = first.communicate(timeout=30)
         assert first.returncode == 0, err
         assert len(_named(svc, "Narrator")) == 1
     finally:
