@@ -170,6 +170,21 @@ def test_a_lost_answer_when_the_voice_cannot_be_read_says_the_outcome_is_unknown
     assert "voices list" in r.err
 
 
+def test_settings_set_whose_answers_stay_lost_reads_the_voice(cli, service: Service) -> None:
+    v = service.state.add_voice("Tuned")
+    # every attempt is made, then answered 503: the settings are set all the same
+    service.faults.add("POST", f"/v1/voices/{v.id}/settings", after=True, status=503, times=10)
+    r = cli("voices", "set", v.id, "--boost-language-consistency", "--json")
+    assert r.code == 0, r.err
+    assert extras(service.state).settings[v.id] == {"boost_language_consistency": True}
+    # answers lost before anything was set: the failure is reported
+    w = service.state.add_voice("Untuned")
+    service.faults.add("POST", f"/v1/voices/{w.id}/settings", status=503, times=10)
+    r = cli("voices", "set", w.id, "--boost-language-consistency")
+    assert r.code == 4 and "503" in r.err
+    assert w.id not in extras(service.state).settings
+
+
 @pytest.mark.parametrize("lost", sorted(LOST))
 def test_apply_whose_rename_answer_was_lost_keeps_the_new_voice(
     cli, service: Service, tmp_path: Path, lost: str
@@ -272,6 +287,17 @@ def test_settling_deletes_only_the_temporary_voice_its_journal_names(
     assert not mine.deleted
     [v] = _named(service, "Narrator")
     assert v.id != old and _locked_id(tmp_path, "Narrator") == v.id
+
+
+def test_a_dry_run_without_a_key_says_a_replacement_is_under_way(
+    cli, service: Service, tmp_path: Path, monkeypatch
+) -> None:
+    m, _ = _start_replacing(cli, service, tmp_path)
+    _killed(service, m, 4, "after")
+    monkeypatch.delenv("BLAND_API_KEY")
+    r = cli("apply", m, "--dry-run")
+    assert r.code == 0, r.err
+    assert "A replacement a previous apply left under way is journaled" in r.err
 
 
 def test_a_journal_that_is_damaged_is_a_clear_error(cli, service: Service, tmp_path: Path) -> None:

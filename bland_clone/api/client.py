@@ -437,14 +437,26 @@ class Client(VoiceEndpoints):
     def set_voice_settings(self, voice_id: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Set some of a voice's settings; the answer decoded as :meth:`get_voice_settings`'s.
         A service that refuses POST .../settings with 405 is asked with the legacy PATCH .../config.
+        Setting the same values twice does no harm, so a lost answer is resent; when the
+        answers stay lost, the voice's settings are read before the failure is reported (all set
+        as asked is a success).
         """
         path = f"/v1/voices/{segment(voice_id, 'voice id')}"
-        resp = self._send("POST", path + "/settings", json_body=settings, idempotent=True)
-        if resp.status_code == 405:
-            resp.close()
-            self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
-            resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
-        return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
+        try:
+            resp = self._send("POST", path + "/settings", json_body=settings, idempotent=True)
+            if resp.status_code == 405:
+                resp.close()
+                self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
+                resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+            return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
+        except ServiceError as exc:  # lost or failed answers, not a refusal (APIError)
+            try:
+                now = self.get_voice_settings(voice_id)
+            except BlandCloneError:
+                raise exc from None
+            if all(now["settings"].get(k, object()) == v for k, v in settings.items()):
+                return now
+            raise
 
     @staticmethod
     def _settings_decoded(data: Any, voice_id: str) -> dict[str, Any]:

@@ -285,7 +285,10 @@ def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
             continue
         results[i] = {
             "status": "interrupted",
-            "message": "cut off by Ctrl-C: its outcome is not known; check with "
+            "message": "cut off by Ctrl-C mid-replacement: the next plan shows, and the next "
+            "apply does, what finishes or undoes it"
+            if s.action == "replace"
+            else "cut off by Ctrl-C: its outcome is not known; check with "
             "'bland-clone voices list'",
         }
     for k in never:

@@ -154,7 +154,7 @@ def build_plan(
     unknown. Replacements a killed apply left under way (its journal) are settled first when
     ``settle`` (apply, holding the apply lock), else shown as the plan's first rows and planned
     as if settled."""
-    from .. import lockfile, plan
+    from .. import journal, lockfile, plan
 
     specs = load_manifest(out, path)
     checked = check_specs(out, path, specs, quality=False, annotate=annotate)
@@ -186,6 +186,11 @@ def build_plan(
     settled: list[Step] = []
     if client is not None and live is not None:
         settled, lock, live = _settle_journal(out, client, lock_path, lock, live, settle)
+    elif journal.Journal(lock_path).read():
+        out.warn(
+            "A replacement a previous apply left under way is journaled; with an API key, "
+            "plan shows how it is settled (apply settles it first)."
+        )
     known: dict[str, dict[str, Any] | None] = {}
     if client is not None and live is not None:
         # read the settings the plan compares, several at a time
