@@ -75,6 +75,10 @@ class ServiceError(BlandCloneError):
     kind = "Service Error"
 
 
+class OutcomeUnknown(ServiceError):
+    """A change's answer was lost and whether it was made could not be told (exit 4)."""
+
+
 class DeviceError(BlandCloneError):
     """Recording cannot start or stopped: no PortAudio, no microphone, a device that fails."""
 

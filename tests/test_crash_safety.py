@@ -289,6 +289,22 @@ def test_settling_deletes_only_the_temporary_voice_its_journal_names(
     assert v.id != old and _locked_id(tmp_path, "Narrator") == v.id
 
 
+def test_a_clone_whose_outcome_is_unknown_stays_journaled_until_it_is_known(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    m, old = _start_replacing(cli, service, tmp_path)
+    service.faults.add("POST", "/v1/voices/clone", status=503)  # lost; no voice appears
+    r = cli("apply", m, "--yes", "--timeout", "1")
+    assert r.code == 4 and "whether" in r.err
+    [entry] = json.loads((tmp_path / ".voices.lock.journal").read_text())["replacements"]
+    # the service makes the voice late, under the temporary name the journal holds
+    late = service.state.add_voice(entry["temp_new"])
+    assert cli("plan", m, "--json").json()["voices"][0]["action"] == "undo replacement"
+    assert cli("apply", m, "--yes").code == 0
+    assert service.state.voices[late.id].deleted
+    assert _converged(cli, service, tmp_path, m) != old
+
+
 def test_a_dry_run_without_a_key_says_a_replacement_is_under_way(
     cli, service: Service, tmp_path: Path, monkeypatch
 ) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import APIError, BlandCloneError, InputError, ServiceError
+from ..errors import APIError, BlandCloneError, InputError, OutcomeUnknown, ServiceError
 from ..limits import NAME_TAKEN
 from ..names import name_key
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
@@ -255,7 +255,7 @@ class Client(VoiceEndpoints):
         self._log(f"  {why}; looking for the new voice instead of uploading again")
 
         def unknown(also: str = "") -> ServiceError:
-            return ServiceError(
+            return OutcomeUnknown(
                 f"The clone's answer was lost ({why}){also}; whether {name!r} was created is "
                 "unknown, so it was not uploaded again. Check with 'bland-clone voices list' "
                 "before trying again. If the voice is there (it may take a minute to appear), "
@@ -272,7 +272,7 @@ class Client(VoiceEndpoints):
                 return CloneResult(new[0].id, new[0].name, recovered=True)
             if len(new) > 1:
                 ids = ", ".join(v.id for v in new)
-                raise ServiceError(
+                raise OutcomeUnknown(
                     f"The clone's answer was lost ({why}) and {len(new)} new voices named "
                     f"{name!r} appeared meanwhile ({ids}); which one this run made is unknown. "
                     "Check with 'bland-clone voices list'."
@@ -373,7 +373,7 @@ class Client(VoiceEndpoints):
         try:
             return done()
         except BlandCloneError as exc:
-            raise ServiceError(
+            raise OutcomeUnknown(
                 f"The answer to {what} was lost ({why}), and the voice could not be read to tell "
                 f"whether it was done ({exc.message}). Check with 'bland-clone voices list' "
                 "before trying again."

@@ -129,12 +129,17 @@ def preview(
     return steps, lock, live
 
 
-def settle(client: Client, journal: Journal, e: Entry, *, undo: bool = False) -> Fix:
+def settle(
+    client: Client, journal: Journal, e: Entry, *, undo: bool = False, unsure: bool = False
+) -> Fix:
     """Read the voices, make the moves and clear the entry. A failure leaves the entry for the
-    next run (it raises)."""
+    next run (it raises). ``unsure``: the clone's outcome is unknown (its answer was lost), so
+    when no temporary voice shows yet the entry stays, for the next run to look again."""
     from ..errors import NotFoundError
 
     fix = decide(e, client.list_voices(), undo=undo)
+    if unsure and e.new_id is None and not fix.moves:
+        return fix
     for m in fix.moves:
         if m.kind == "rename":
             assert m.to is not None

@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import BlandCloneError
+from ..errors import BlandCloneError, OutcomeUnknown
 from ..names import name_key
 
 if TYPE_CHECKING:
-    from ..api.client import Client
+    from ..api.client import Client, CloneResult
     from ..journal import Journal
     from ..lockfile import LockedSample
     from ..manifest import VoiceSpec
@@ -144,6 +144,13 @@ def run_parallel(
 # -- the steps ------------------------------------------------------------------------------
 
 
+def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[Any]) -> CloneResult:
+    """The manifest voice's samples cloned under ``name``."""
+    return client.clone(
+        name, files, gender=spec.gender, description=spec.description, engine=spec.engine
+    )
+
+
 def create(
     client: Client, spec: VoiceSpec, files: Sequence[Any], stop: threading.Event
 ) -> dict[str, Any]:
@@ -157,13 +164,7 @@ def create(
     if stop.is_set():
         raise Stopped
     try:
-        res = client.clone(
-            spec.name,
-            files,
-            gender=spec.gender,
-            description=spec.description,
-            engine=spec.engine,
-        )
+        res = _clone(client, spec, spec.name, files)
     except BlandCloneError as exc:
         if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
             for v in client.list_voices():
@@ -219,13 +220,7 @@ def replace(
     )
     journal.begin(entry)
     try:
-        res = client.clone(
-            entry.temp_new,
-            files,
-            gender=spec.gender,
-            description=spec.description,
-            engine=spec.engine,
-        )
+        res = _clone(client, spec, entry.temp_new, files)
         new_id = res.voice_id
         journal.advance(entry, Step.SETTINGS, new_id=new_id)
         if stop.is_set():
@@ -236,9 +231,10 @@ def replace(
         client.rename_voice(old_id, entry.temp_old)
         journal.advance(entry, Step.RENAME_NEW)
         client.rename_voice(new_id, spec.name)
-    except BaseException:
+    except BaseException as exc:
+        unsure = isinstance(exc, OutcomeUnknown)  # the clone's answer was lost: it may appear
         try:
-            recovery.settle(client, journal, entry, undo=True)
+            recovery.settle(client, journal, entry, undo=True, unsure=unsure)
         except Exception:
             pass  # the journal keeps it: the next plan shows it, the next apply settles it
         raise
