@@ -36,13 +36,7 @@ TAKEN = json.dumps(
 ).encode()
 JSON = {"Content-Type": "application/json"}
 #: The requests of a replacement that change something, in order (GETs are not counted).
-STEPS = {
-    1: "clone",
-    2: "settings",
-    3: "rename old aside",
-    4: "rename new to the name",
-    5: "delete old",
-}
+STEPS = {1: "clone", 2: "settings", 3: "rename old", 4: "rename new", 5: "delete old"}
 
 
 def _env(url: str) -> dict[str, str]:
@@ -259,7 +253,7 @@ def test_apply_killed_at_any_step_of_a_replacement_is_settled_by_the_next(
     first = doc["voices"][0]
     forward = step >= 3  # the new voice was complete (cloned, its settings set): finish
     assert first["action"] == ("finish replacement" if forward else "undo replacement"), first
-    assert first["detail"].startswith("apply was cut off replacing it")
+    assert first["detail"].startswith(f"apply was cut off while replacing it (step: {STEPS[step]}")
     assert {v.id: v.name for v in service.state.live()} == before
     assert cli("plan", m, "--detailed-exitcode").code == 2
 

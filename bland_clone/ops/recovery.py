@@ -48,11 +48,11 @@ class Fix:
     new_id: str | None
     moves: tuple[Move, ...]
 
-    @property
-    def detail(self) -> str:
-        what = "; ".join(str(m) for m in self.moves) or "nothing left to do on the service"
-        cut = f"apply was cut off replacing it (at {self.entry.step.value})"
-        return f"{cut}: {what}" + ("; the lock records the new voice" if self.forward else "")
+    def detail(self, done: bool) -> str:
+        what = ", ".join(str(m) for m in self.moves) or "nothing left to do on the service"
+        cut = f"apply was cut off while replacing it (step: {self.entry.step.value})"
+        lock = ", the lock records the new voice" if self.forward else ""
+        return f"{cut}; {'done' if done else 'to do'}: {what}{lock}"
 
     def step(self, done: bool) -> Step:
         from ..plan import Step
@@ -62,7 +62,7 @@ class Fix:
         else:
             action = FINISH if self.forward else UNDO
         vid = self.new_id if self.forward else self.entry.old_id
-        return Step(self.entry.name, action, vid, self.detail)
+        return Step(self.entry.name, action, vid, self.detail(done))
 
 
 def decide(e: Entry, live: list[Voice], *, undo: bool = False) -> Fix:
