@@ -254,8 +254,10 @@ def test_apply_killed_at_any_step_of_a_replacement_is_settled_by_the_next(
     forward = step >= 3  # the new voice was complete (cloned, its settings set): finish
     assert first["action"] == ("finish replacement" if forward else "undo replacement"), first
     assert first["detail"].startswith(f"apply was cut off while replacing it (step: {STEPS[step]}")
-    assert {v.id: v.name for v in service.state.live()} == before
     assert cli("plan", m, "--detailed-exitcode").code == 2
+    dry = cli("apply", m, "--dry-run", "--json").json()["voices"][0]["status"]
+    assert dry == ("would finish replacement" if forward else "would undo replacement")
+    assert {v.id: v.name for v in service.state.live()} == before
 
     r = cli("apply", m, "--yes", "--json")
     assert r.code == 0, r.err
