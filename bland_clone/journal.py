@@ -168,6 +168,8 @@ class Journal:
                 os.unlink(self.path)
             except FileNotFoundError:
                 return
+            except OSError as exc:
+                raise InputError(f"Cannot remove {self.path}: {exc.strerror}.") from None
             _sync_dir(self.path.parent)
             return
         from .files import write_file

@@ -238,7 +238,9 @@ def replace(
         except Exception:
             pass  # the journal keeps it: the next plan shows it, the next apply settles it
         raise
-    journal.advance(entry, Step.DELETE_OLD)
+    # the new voice has the name: from here a journal that cannot be written only means the
+    # next run settles (finishes) what this one did
+    _journal_quietly(journal.advance, entry, Step.DELETE_OLD)
     out: dict[str, Any] = {
         "status": "replaced",
         "voice_id": new_id,
@@ -248,7 +250,7 @@ def replace(
     }
     try:
         client.delete_voice(old_id)
-        journal.end(entry)
+        _journal_quietly(journal.end, entry)
     except BlandCloneError as exc:
         out["warning"] = (
             f"the old voice {old_id} was renamed aside but could not be deleted: {exc.message} "
@@ -279,3 +281,10 @@ def delete(client: Client, voice_id: str, stop: threading.Event) -> dict[str, An
         raise Stopped
     client.delete_voice(voice_id)
     return {"status": "deleted", "voice_id": voice_id}
+
+
+def _journal_quietly(fn: Callable[..., None], *args: Any) -> None:
+    try:
+        fn(*args)
+    except BlandCloneError:
+        pass
