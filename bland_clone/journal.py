@@ -88,7 +88,10 @@ class Entry:
         if new_id is not None and (not isinstance(new_id, str) or not new_id):
             raise TypeError("new_id")
         settings = d.get("settings") or {}
-        if not isinstance(settings, dict):
+        if not isinstance(settings, dict) or not all(
+            isinstance(k, str) and isinstance(v, (bool, int, float, str))
+            for k, v in settings.items()
+        ):
             raise TypeError("settings")
         return cls(
             name=s("name"),
@@ -134,7 +137,7 @@ class Journal:
                     if doc.get("version") != VERSION:
                         raise ValueError("version")
                     self._entries = [Entry.from_json(e) for e in doc["replacements"]]
-                except (ValueError, KeyError, TypeError, AttributeError):
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                     raise InputError(
                         f"{self.path}: damaged; it records a replacement apply did not finish. "
                         "Check 'bland-clone voices list' for voices named '~new' or '~old', "

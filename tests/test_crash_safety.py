@@ -285,6 +285,18 @@ def test_settling_deletes_only_the_temporary_voice_its_journal_names(
     assert v.id != old and _locked_id(tmp_path, "Narrator") == v.id
 
 
+def test_settling_leaves_alone_a_voice_renamed_by_hand_since(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    m, old = _start_replacing(cli, service, tmp_path)
+    _killed(service, m, 4, "after")  # the new voice has the name, the old one is aside
+    service.state.voices[old].name = "Keep me"  # someone takes the old voice over
+    r = cli("apply", m, "--yes")
+    assert r.code == 0, r.err
+    assert not service.state.voices[old].deleted
+    assert _converged(cli, service, tmp_path, m) != old
+
+
 def test_a_clone_whose_outcome_is_unknown_stays_journaled_until_it_is_known(
     cli, service: Service, tmp_path: Path
 ) -> None:
@@ -314,11 +326,31 @@ def test_a_dry_run_without_a_key_says_a_replacement_is_under_way(
 
 def test_a_journal_that_is_damaged_is_a_clear_error(cli, service: Service, tmp_path: Path) -> None:
     m = manifest(tmp_path, NARRATOR)
-    (tmp_path / ".voices.lock.journal").write_text('{"version": 1, "replacements": [{"name": 1}]}')
-    for cmd in ("plan", "apply"):
-        r = cli(cmd, m)
-        assert r.code == 1
-        assert ".voices.lock.journal: damaged" in r.err and "Traceback" not in r.err
+    good = {
+        "name": "Narrator",
+        "old_id": "a",
+        "old_name": "Narrator",
+        "temp_new": "Narrator ~new1234",
+        "temp_old": "Narrator ~old1234",
+        "engine": "v3",
+        "samples": [],
+        "step": "rename new",
+        "new_id": "b",
+    }
+    for bad in (
+        {"version": 1, "replacements": [{"name": 1}]},
+        {"version": 1, "replacements": [good | {"settings": {"x": {"nested": 1}}}]},
+        {"version": 1, "replacements": [good | {"step": "dance"}]},
+        {"version": 1, "replacements": [good | {"samples": [1]}]},
+        [1],
+        "[" * 100000,
+    ):
+        text = bad if isinstance(bad, str) else json.dumps(bad)
+        (tmp_path / ".voices.lock.journal").write_text(text)
+        for cmd in ("plan", "apply"):
+            r = cli(cmd, m)
+            assert r.code == 1, (bad, r.err)
+            assert ".voices.lock.journal: damaged" in r.err and "Traceback" not in r.err
     assert _named(service, "Narrator") == []
 
 

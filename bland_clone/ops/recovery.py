@@ -5,8 +5,9 @@ finished: the old voice is renamed aside if it still has the name, the new one t
 the old one is deleted and the lock records the new one. Otherwise it is rolled back: the
 temporary voices this journal names (by id, or by their random temporary name when the clone's
 answer never came) are deleted and the old voice gets its name back. Voices the journal does not
-name are never touched. Every move is decided from the voices as they are, so settling twice, or
-after being killed while settling, does no harm.
+name are never touched, nor one renamed by hand since (a voice is moved or deleted only while
+it has a name the journal gave it). Every move is decided from the voices as they are, so
+settling twice, or after being killed while settling, does no harm.
 """
 
 from __future__ import annotations
@@ -71,8 +72,15 @@ def decide(e: Entry, live: list[Voice], *, undo: bool = False) -> Fix:
     key = name_key(e.name)
     by_id = {v.id: v for v in live}
     old = by_id.get(e.old_id)
+    if old is not None and name_key(old.name) not in (
+        key,
+        name_key(e.old_name),
+        name_key(e.temp_old),
+    ):
+        old = None  # renamed by hand since: not this replacement's to move or delete
     if e.new_id is not None:
         news = [by_id[e.new_id]] if e.new_id in by_id else []
+        news = [v for v in news if name_key(v.name) in (key, name_key(e.temp_new))]
     else:  # the clone's answer never came: its temporary name (random) tells it
         temp = name_key(e.temp_new)
         news = [v for v in live if v.is_cloned and v.id != e.old_id and name_key(v.name) == temp]
