@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -359,30 +360,38 @@ def test_a_journal_that_is_damaged_is_a_clear_error(cli, service: Service, tmp_p
 
 def test_a_second_apply_says_who_holds_the_lock(cli, service: Service, tmp_path: Path) -> None:
     m, old = _start_replacing(cli, service, tmp_path)
-    slow = service.faults.at_step(1, passthrough=True, delay=3.0)  # the new voice's upload
+    release = threading.Event()
+    # the new voice's upload is held until the test lets it through
+    slow = service.faults.at_step(1, passthrough=True, arrive=lambda: release.wait(60))
     first = _spawn(service.url, "apply", m, "--yes")
-    deadline = time.monotonic() + 20
-    while not slow.hits:  # the first apply is uploading: it holds the lock, its journal is open
-        assert time.monotonic() < deadline and first.poll() is None
-        time.sleep(0.02)
-    r = cli("apply", m, "--yes", "--lock-timeout", "0")
-    assert r.code == 75
-    assert r.err.startswith(
-        f"error: Another apply of this manifest is running (pid {first.pid} on "
-    )
-    assert "nothing was changed" in r.err
-    # plan does not wait, and does not take the running replacement for a cut-off one
-    r = cli("plan", m, "--json")
-    assert r.code == 0
-    assert f"An apply of this manifest is running (pid {first.pid} on " in r.err
-    assert [v["action"] for v in r.json()["voices"] if v["name"] == "Narrator"] == ["replace"]
-    # a second apply that waits long enough runs after it, and has nothing left to do
-    r = cli("apply", m, "--yes", "--lock-timeout", "30")
-    assert r.code == 0, r.err
-    assert f"Waiting up to 30s for another apply to end (pid {first.pid} on " in r.err
-    assert "Narrator\tpresent\t" in r.out
-    _, err = first.communicate(timeout=30)
-    assert first.returncode == 0, err
+    try:
+        deadline = time.monotonic() + 20
+        while not slow.hits:  # the first apply is uploading: it holds the lock, its journal is open
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.02)
+        r = cli("apply", m, "--yes", "--lock-timeout", "0")
+        assert r.code == 75
+        assert r.err.startswith(
+            f"error: Another apply of this manifest is running (pid {first.pid} on "
+        )
+        assert "nothing was changed" in r.err
+        # plan does not wait, and does not take the running replacement for a cut-off one
+        r = cli("plan", m, "--json")
+        assert r.code == 0
+        assert f"An apply of this manifest is running (pid {first.pid} on " in r.err
+        assert [v["action"] for v in r.json()["voices"] if v["name"] == "Narrator"] == ["replace"]
+        # a second apply that waits long enough runs after it, and has nothing left to do
+        threading.Timer(1.0, release.set).start()
+        r = cli("apply", m, "--yes", "--lock-timeout", "30")
+        assert r.code == 0, r.err
+        assert f"Waiting up to 30s for another apply to end (pid {first.pid} on " in r.err
+        assert "Narrator\tpresent\t" in r.out
+        _, err = first.communicate(timeout=30)
+        assert first.returncode == 0, err
+    finally:
+        release.set()
+        if first.poll() is None:
+            first.kill()
     assert _converged(cli, service, tmp_path, m) != old
 
 
