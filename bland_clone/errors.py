@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     SERVICE = 4  # network, timeout, 5xx, 429 after retries, a malformed answer
     DEVICE = 5  # record: no microphone, no PortAudio, or the device cannot be opened
     INTERNAL = 70  # a bug in bland-clone (BSD's EX_SOFTWARE); BLAND_CLONE_DEBUG=1 shows it
+    BUSY = 75  # another apply holds the manifest's lock (BSD's EX_TEMPFAIL): try again later
     INTERRUPTED = 130
 
 
@@ -72,6 +73,10 @@ class ServiceError(BlandCloneError):
 
     exit_code = ExitCode.SERVICE
     kind = "Service Error"
+
+
+class OutcomeUnknown(ServiceError):
+    """A change's answer was lost and whether it was made could not be told (exit 4)."""
 
 
 class DeviceError(BlandCloneError):

@@ -43,6 +43,8 @@ CHANGES = (
     "update settings",
     "missing on the service",
     "delete",
+    "finish replacement",  # a replacement a killed apply left under way (bland_clone.journal)
+    "undo replacement",
 )
 #: Actions apply carries out only after a confirmation (a terminal) or --yes.
 DESTRUCTIVE = ("replace", "delete")

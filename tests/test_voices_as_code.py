@@ -327,6 +327,7 @@ def test_a_failed_replacement_leaves_the_old_voice_under_its_name(
     assert r.json()["voices"][0]["status"] == "failed"
     assert [v.id for v in service.state.live() if v.name.startswith("Narrator")] == [old]
     assert (tmp_path / "voices.lock").read_bytes() == before
+    assert not (tmp_path / ".voices.lock.journal").exists()  # rolled back at once
     assert actions(cli("plan", m, "--json").json())["Narrator"] == "replace"
 
 
