@@ -16,9 +16,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.wav"
 
 def test_verdicts_are_the_wrappers() -> None:
     import soundfile as sf
-    import webrtcvad
-
     import soxr
+    import webrtcvad
 
     speech, rate = sf.read(SAMPLE, dtype="float32")
     speech = soxr.resample(speech if speech.ndim == 1 else speech.mean(axis=1), rate, vad.RATE)
