@@ -381,15 +381,16 @@ def _pyav_blocks(
         frombuffer, f32, rng = np.frombuffer, np.float32, range(channels)
         # planar, as FFmpeg's float decoders give it; handed out as (frames, channels) views
         buf = np.empty((channels, block), np.float32)
-        flat = np.empty(0, np.float32)  # interleaved samples, when the decoder gives them
         held = 0
+        # interleaved float frames (MP3): their buffers are gathered and joined once a block,
+        # one copy in C instead of a numpy conversion and a slice assignment a frame
+        chunks: list[Any] = []
+        size = 4 * channels  # bytes per sample frame
         try:
             for frame in container.decode(s):
                 n = frame.samples
                 if interleaved is None:
                     interleaved = frame.format.name == "flt" and len(frame.planes) == 1
-                    if interleaved:
-                        flat = np.empty(block * channels, np.float32)
                 if note_pts is not None and note_pos is not None and seeker is not None:
                     pts = frame.pts
                     if pts is None or pts <= last_pts:
@@ -405,24 +406,19 @@ def _pyav_blocks(
                     if pos >= end:
                         break
                     continue
-                if interleaved and held + hi - lo <= block:
-                    x = frombuffer(frame.planes[0], f32, n * channels)
-                    if lo == 0 and hi == n:
-                        flat[held * channels : (held + n) * channels] = x
-                    else:
-                        flat[held * channels : (held + hi - lo) * channels] = x[
-                            lo * channels : hi * channels
-                        ]
+                if interleaved:
+                    plane = frame.planes[0]
+                    if lo or hi * size != plane.buffer_size:  # a part, or a padded buffer
+                        plane = frombuffer(plane, f32, hi * channels)[lo * channels :]
+                    chunks.append(plane)
                     held += hi - lo
-                    if held == block:
-                        yield flat.reshape(block, channels).copy()
-                        held = 0
-                    if pos >= end:
-                        break
-                    continue
-                if interleaved and held:  # a frame that does not fit: flush what is held
-                    buf[:, :held] = flat[: held * channels].reshape(held, channels).T
-                if planar_float and held + hi - lo <= block:
+                    if held >= block:
+                        data = frombuffer(bytearray().join(chunks), f32).reshape(-1, channels)
+                        while held >= block:
+                            yield data[:block]
+                            data, held = data[block:], held - block
+                        chunks = [data] if held else []
+                elif planar_float and held + hi - lo <= block:
                     planes = frame.planes
                     if lo == 0 and hi == n:
                         for c in rng:
@@ -442,9 +438,7 @@ def _pyav_blocks(
                             if held == block:
                                 yield buf.copy().T
                                 held = 0
-                    if interleaved and held:  # back into the interleaved buffer
-                        flat[: held * channels] = buf[:, :held].T.reshape(-1)
-                if held == block:
+                if held == block and not interleaved:
                     yield buf.copy().T
                     held = 0
                 if pos >= end:
@@ -455,7 +449,7 @@ def _pyav_blocks(
             # a damaged end: keep what decoded, as players do
         if held:
             if interleaved:
-                yield flat[: held * channels].reshape(held, channels).copy()
+                yield frombuffer(bytearray().join(chunks), f32).reshape(-1, channels)
             else:
                 yield buf[:, :held].copy().T
     finally:

@@ -164,11 +164,14 @@ def _scan(
         else tempfile.TemporaryFile(prefix="bland-clone-")  # noqa: SIM115
     )
     energy = np.zeros(channels, np.float64)
-    mix_levels: list[np.ndarray] = []
-    ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
+    # per-frame power (float32: 20 ms sums lose nothing audible) of the mix and of each
+    # channel; dBFS is taken once at the end, of the one series kept
+    mix_power: list[np.ndarray] = []
+    ch_power: list[np.ndarray] = []
     clipped = 0
     total = 0
-    carry = np.zeros((channels, 0), np.float32)
+    carry = np.zeros((0, channels), np.float32)
+    starts = np.zeros(0, np.intp)  # where each frame of a block begins
     clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
@@ -176,33 +179,30 @@ def _scan(
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
-            # planar rows (channels x samples): one contiguous pass per product
-            xp = block.T
-            xp = np.concatenate([carry, xp], axis=1) if carry.shape[1] else np.ascontiguousarray(xp)
-            usable = xp.shape[1] // n * n
-            carry = xp[:, usable:]
-            xp = xp[:, :usable]
+            # as decoded, (samples, channels): no transposed copy
+            x = np.concatenate([carry, block]) if len(carry) else block
+            usable = len(x) // n * n
+            carry = x[usable:].copy()
+            x = x[:usable]
             if not usable:
                 continue
-            rows = xp.reshape(channels, -1, n)
-            # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
-            power = np.stack([np.einsum("ij,ij->i", r, r) for r in rows], axis=1)
+            if len(starts) != usable // n:
+                starts = np.arange(0, usable, n)
+            power = np.add.reduceat(np.square(x), starts, axis=0)  # (frames, channels)
             energy += power.sum(axis=0, dtype=np.float64)
-            if max(float(xp.max()), -float(xp.min())) >= clip:
-                clipped += int(np.count_nonzero(xp >= clip) + np.count_nonzero(xp <= -clip))
+            if max(float(x.max()), -float(x.min())) >= clip:
+                clipped += int(np.count_nonzero(x >= clip) + np.count_nonzero(x <= -clip))
             if channels == 1:
-                mix_levels.append(_levels(power[:, 0], n))
+                mix_power.append(power[:, 0])
             else:
-                mix = rows.sum(axis=0) if channels > 2 else rows[0] + rows[1]
-                mixed = np.einsum("ij,ij->i", mix, mix) / (channels * channels)
-                mix_levels.append(_levels(mixed, n))
-                for c in range(channels):
-                    ch_levels[c].append(_levels(power[:, c], n))
+                mix = (x[:, 0] + x[:, 1] if channels == 2 else x.sum(axis=1)).reshape(-1, n)
+                mix_power.append(np.einsum("ij,ij->i", mix, mix) / (channels * channels))
+                ch_power.append(power)
             if progress is not None:
                 progress(min(1.0, total / expected))
-        if carry.shape[1]:
+        if len(carry):
             clipped += int(np.count_nonzero(np.abs(carry) >= clip))
-            energy += np.einsum("ij,ij->i", carry, carry, dtype=np.float64)
+            energy += np.einsum("ij,ij->j", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
@@ -215,8 +215,8 @@ def _scan(
         db = [quality._db(float(r)) for r in rms]
         if all(db[best] - db[i] > t.channel_level_diff_db for i in range(channels) if i != best):
             keep = best
-    chosen = mix_levels if keep is None else ch_levels[keep]
-    levels = np.concatenate(chosen) if chosen else np.zeros(0)
+    chosen = mix_power if keep is None else [p[:, keep] for p in ch_power]
+    levels = _levels(np.concatenate(chosen), n) if chosen else np.zeros(0)
     if spill is not None:
         spill.flush()
     return _Scan(
