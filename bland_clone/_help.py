@@ -228,6 +228,8 @@ def show(args: Sequence[str]) -> int | None:
         return None
     text, bare = found
     stream = sys.stderr if bare else sys.stdout
+    if stream is None:  # started with the descriptor closed: Click's echo knows what to do
+        return None
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
     if not text.isascii() and encoding != "utf8":
         return None  # Click's echo mends streams that cannot encode it; let it

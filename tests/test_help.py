@@ -120,3 +120,15 @@ def test_width_comes_from_the_terminal(columns: int) -> None:
     assert seen == expected + b"\nexit 0"
     bare = run([], columns)[2].replace("\n", "\r\n").encode()
     assert _on_terminal([], columns) == bare + b"\nexit 2"
+
+
+def test_help_with_stdout_closed_is_typers() -> None:
+    """Started with descriptor 1 closed (`bland-clone --help >&-`): no traceback, exit 0."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom bland_clone.__main__ import run\nrun()", "-h"],
+        preexec_fn=lambda: os.close(1),
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
