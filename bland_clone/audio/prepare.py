@@ -128,6 +128,7 @@ class _Scan:
     clipped_ratio: float
     spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
     seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
+    sndfile: bool = False  # an MP3 decoded by libsndfile (decode.sndfile_reads), not FFmpeg
 
 
 def out_rate(info: AudioInfo) -> int:
@@ -149,13 +150,23 @@ def _scan(
 
     import numpy as np
 
-    seeker = decode.Seeker() if (info.format or "") in decode.PYAV_FORMATS and not start else None
+    # an MP3 libsndfile reads right is decoded by it (a --start is left to FFmpeg, which
+    # decodes from the start: mpg123's seek alone is off by up to 6e-4 for a frame or two)
+    sndfile = not start and decode.sndfile_reads(src, info)
+    ffmpeg = (info.format or "") in decode.PYAV_FORMATS and not sndfile
+    seeker = decode.Seeker() if ffmpeg and not start else None
     n = max(1, int(out_rate(info) * quality.FRAME_S))
     rate, blocks = decode.stream(
-        src, info, start=start, end=end, seeker=seeker, block=n * max(1, decode.BLOCK // n)
+        src,
+        info,
+        start=start,
+        end=end,
+        seeker=seeker,
+        block=n * max(1, decode.BLOCK // n),
+        sndfile=sndfile,
     )
     channels = info.channels or 1
-    seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
+    seekable = rate == info.samplerate and not ffmpeg
     # resampled audio is spilled: re-reading a window through a fresh resampler would differ
     # closed by prepare_file once the window is read back
     spill = (
@@ -228,6 +239,7 @@ def _scan(
         clipped_ratio=clipped / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
+        sndfile=sndfile,
     )
 
 
@@ -280,11 +292,18 @@ def _read_window(
         if x is not None and not _agrees(x, scan, first):
             x = None  # timestamps that lie: decode from the start instead
     if x is None:
+        # libsndfile is read from a second before, as FFmpeg's window is: mpg123's first frame
+        # or two after a seek lack the previous frames' state
+        pre = min(first, scan.rate) if scan.sndfile else 0
         _, blocks = decode.stream(
-            src, info, start=start + first / scan.rate, end=start + last / scan.rate
+            src,
+            info,
+            start=start + (first - pre) / scan.rate,
+            end=start + last / scan.rate,
+            sndfile=scan.sndfile,
         )
         parts = list(blocks)
-        x = np.concatenate(parts) if parts else np.zeros((0, ch), np.float32)
+        x = np.concatenate(parts)[pre:] if parts else np.zeros((0, ch), np.float32)
     col = 0 if ch == 1 else scan.keep
     mono: np.ndarray = x[:, col] if col is not None else x.mean(axis=1)
     return mono.astype(np.float32)
