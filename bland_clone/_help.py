@@ -208,16 +208,55 @@ def lookup(args: Sequence[str]) -> tuple[str, bool] | None:
     raw = HELP.get(" ".join(words))
     if raw is None:
         return None
-    import json
-
-    has_bare, variants, index = json.loads(raw)
-    if bare and not has_bare:
+    head, *variants = raw.split(VARIANTS)
+    has_bare, widths = head.split(FIELDS)
+    if bare and has_bare != "1":
         return None
     width = formatter_width(terminal_columns())
-    i = index[width - MIN_WIDTH]
+    i = int(widths.split(",")[width - MIN_WIDTH])
     if i < 0:
         return None
-    return render(variants[i], width), bare
+    return render(decode(variants[i]), width), bare
+
+
+# bland_clone/_helpdata.py holds, a command, one string (parsed without importing json, which
+# costs more than the rest of a help): "<1 if a bare invocation prints it, else 0>FIELDS<the
+# recording for each width, comma-separated>" then VARIANTS and each recording: its calls
+# joined by CALLS, a call's fields by FIELDS, a definition list's rows by ROWS and its two
+# cells by CELLS. The generator refuses help text holding any of these characters.
+VARIANTS, CALLS, FIELDS, ROWS, CELLS = "\x1c", "\x1d", "\x1e", "\x1f", "\x07"
+SEPARATORS = (VARIANTS, CALLS, FIELDS, ROWS, CELLS)
+
+
+def encode(ops: Sequence[Op]) -> str:
+    """One recording as text: the inverse of :func:`decode`."""
+    calls = []
+    for op in ops:
+        kind, *rest = op
+        if kind == "l":
+            rows, col_max, spacing = rest
+            assert isinstance(rows, (list, tuple))
+            cells = ROWS.join(CELLS.join(row) for row in rows)
+            calls.append(FIELDS.join([kind, cells, str(col_max), str(spacing)]))
+        elif kind == "u":
+            calls.append(FIELDS.join([kind, *(str(f) for f in rest if f is not None)]))
+        else:
+            calls.append(FIELDS.join([str(kind), *map(str, rest)]))
+    return CALLS.join(calls)
+
+
+def decode(text: str) -> list[Op]:
+    ops: list[Op] = []
+    for call in text.split(CALLS):
+        kind, *rest = call.split(FIELDS)
+        if kind == "l":
+            rows = tuple(tuple(r.split(CELLS)) for r in rest[0].split(ROWS)) if rest[0] else ()
+            ops.append((kind, rows, int(rest[1]), int(rest[2])))
+        elif kind == "u":
+            ops.append((kind, rest[0], rest[1], rest[2] if len(rest) > 2 else None))
+        else:
+            ops.append((kind, *rest))
+    return ops
 
 
 def show(args: Sequence[str]) -> int | None:
