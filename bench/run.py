@@ -42,14 +42,15 @@ BIN = Path(PY).with_name("bland-clone")
 KEY = "sk-bench-0123456789abcdef"
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak RSS (KiB) of one run of cmd."""
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """Wall seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one run of
+    cmd. On a machine shared with other work the CPU time is the steadier figure."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, proc.returncode, usage.ru_maxrss
+    return wall, proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 # A child's ru_maxrss counts the memory of the process that forked it (this one holds numpy),
@@ -82,23 +83,26 @@ _UNNEEDED = (
 def peak_kib(args: list[str], env: dict[str, str], tmp: Path) -> tuple[float, int, int]:
     """Run `bland-clone ARGS`; wall seconds, exit code and its own peak RSS in KiB."""
     out = tmp / "peak.txt"
-    w, code, _ = timed([PY, "-c", _PEAK, str(out), *args], env)
+    w, code, _, _ = timed([PY, "-c", _PEAK, str(out), *args], env)
     return w, code, int(out.read_text())
 
 
 def median_of(
     cmds: dict[str, list[str]], runs: int, env: dict[str, str] | None = None, warmup: int = 2
-) -> dict[str, tuple[float, float]]:
-    """Interleave the commands run by run (so drift hits all alike); median seconds and KiB."""
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    rss: dict[str, list[int]] = {k: [] for k in cmds}
+) -> dict[str, tuple[float, float, float]]:
+    """Interleave the commands run by run (so drift hits all alike); median wall seconds,
+    peak KiB and CPU seconds."""
+    got: dict[str, list[tuple[float, int, float]]] = {k: [] for k in cmds}
     for i in range(warmup + runs):
         for k, cmd in cmds.items():
-            w, _, m = timed(cmd, env)
+            w, _, m, c = timed(cmd, env)
             if i >= warmup:
-                walls[k].append(w)
-                rss[k].append(m)
-    return {k: (statistics.median(walls[k]), statistics.median(rss[k])) for k in cmds}
+                got[k].append((w, m, c))
+    med = statistics.median
+    return {
+        k: (med(w for w, _, _ in v), med(m for _, m, _ in v), med(c for *_, c in v))
+        for k, v in got.items()
+    }
 
 
 def make_audio(
@@ -157,34 +161,6 @@ def row(name: str, value: str, baseline: str, ratio: float | None, target: str) 
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.1f}/{five:.1f}"
-
-
-def cpu_run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Wall and CPU (user + system) seconds and exit code of one run of cmd."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return (
-        time.perf_counter() - start,
-        usage.ru_utime + usage.ru_stime,
-        os.waitstatus_to_exitcode(status),
-    )
-
-
-def wall_cpu(
-    cmds: dict[str, list[str]], runs: int, env: dict[str, str], warmup: int = 2
-) -> dict[str, tuple[float, float]]:
-    """Interleaved runs of each command: median wall and median CPU seconds. On a machine
-    shared with other work the CPU ratio is the steadier one; both are printed."""
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    cpus: dict[str, list[float]] = {k: [] for k in cmds}
-    for i in range(warmup + runs):
-        for k, cmd in cmds.items():
-            w, c, _ = cpu_run(cmd, env)
-            if i >= warmup:
-                walls[k].append(w)
-                cpus[k].append(c)
-    return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in cmds}
 
 
 def long_mp3(folder: Path, minutes: float) -> Path:
@@ -250,7 +226,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
     try:
         # 1. every help: the bare command, a command's help, the root's at 60 columns
         before = load()
-        r = wall_cpu(
+        r = median_of(
             {
                 "pass": [PY, "-c", "pass"],
                 "validate --help": [str(BIN), "validate", "--help"],
@@ -260,7 +236,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
             runs,
             env,
         )
-        r60 = wall_cpu(
+        r60 = median_of(
             {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
             runs,
             dict(env, COLUMNS="60"),
@@ -271,7 +247,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
             ("voices list --help", r, "voices list --help"),
             ("--help at 60 columns", r60, "--help"),
         ):
-            (wall, cpu), (base, base_cpu) = res[k], res["pass"]
+            (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
             rows.append(
                 row(
                     name,
@@ -286,7 +262,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
         # 2. validate of 5 takes of 12.5 s, with the quality analysis
         before = load()
         five = make_audio(tmp / "five", 5, seconds=12.5)
-        r = wall_cpu(
+        r = median_of(
             {
                 "sf": [PY, "-c", "import soundfile"],
                 "validate": [str(BIN), "validate", *map(str, five)],
@@ -297,7 +273,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
         rows.append(
             row(
                 f"validate 5 takes of 12.5 s, quality [load {before}]",
-                f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][1] / r['sf'][1]:.2f}x)",
+                f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
                 f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
                 r["validate"][0] / r["sf"][0],
                 "<= 1.6x",
@@ -354,7 +330,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
         }
         for _ in range(1 if quick else 3):
             for k, cmd in cmds.items():
-                w, c, code = cpu_run(cmd, env)
+                w, code, _, c = timed(cmd, env)
                 if code != 0:
                     raise SystemExit(f"{k} of the long MP3 exited {code}")
                 walls[k].append(w)
@@ -551,8 +527,8 @@ def main() -> int:
                     ]
                     for f in files:
                         cmd += ["-F", f"audio_samples=@{f}"]
-                    cw, _, _ = timed([*cmd, url + "/v1/voices/clone"], cenv)
-                iw, _, _ = timed([PY, "-c", "import requests, soundfile, rich"], cenv)
+                    cw, *_ = timed([*cmd, url + "/v1/voices/clone"], cenv)
+                iw, *_ = timed([PY, "-c", "import requests, soundfile, rich"], cenv)
                 if i:  # the first round warms caches
                     walls["clone"].append(w)
                     peak.append(rss)
