@@ -179,17 +179,17 @@ def _scan(
     # channel; dBFS is taken once at the end, of the one series kept
     mix_power: list[np.ndarray] = []
     ch_power: list[np.ndarray] = []
-    clipped = 0
+    tops = quality.FlatTops(channels)
     total = 0
     carry = np.zeros((0, channels), np.float32)
     starts = np.zeros(0, np.intp)  # where each frame of a block begins
-    clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
         for block in blocks:
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
+            tops.feed(block)
             # as decoded, (samples, channels): no transposed copy
             x = np.concatenate([carry, block]) if len(carry) else block
             usable = len(x) // n * n
@@ -201,8 +201,6 @@ def _scan(
                 starts = np.arange(0, usable, n)
             power = np.add.reduceat(np.square(x), starts, axis=0)  # (frames, channels)
             energy += power.sum(axis=0, dtype=np.float64)
-            if max(float(x.max()), -float(x.min())) >= clip:
-                clipped += int(np.count_nonzero(x >= clip) + np.count_nonzero(x <= -clip))
             if channels == 1:
                 mix_power.append(power[:, 0])
             else:
@@ -212,20 +210,12 @@ def _scan(
             if progress is not None:
                 progress(min(1.0, total / expected))
         if len(carry):
-            clipped += int(np.count_nonzero(np.abs(carry) >= clip))
             energy += np.einsum("ij,ij->j", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
-    keep = None
-    if channels > 1:
-        rms = np.sqrt(energy / max(1, total))
-        best = int(np.argmax(rms))
-        t = quality.THRESHOLDS
-        db = [quality._db(float(r)) for r in rms]
-        if all(db[best] - db[i] > t.channel_level_diff_db for i in range(channels) if i != best):
-            keep = best
+    keep = quality.live_channel([float(r) for r in np.sqrt(energy / max(1, total))])
     chosen = mix_power if keep is None else [p[:, keep] for p in ch_power]
     levels = _levels(np.concatenate(chosen), n) if chosen else np.zeros(0)
     if spill is not None:
@@ -236,7 +226,7 @@ def _scan(
         frames=total,
         levels=levels,
         keep=keep,
-        clipped_ratio=clipped / max(1, total * channels),
+        clipped_ratio=tops.clipped() / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
         sndfile=sndfile,
@@ -327,12 +317,14 @@ def prepare_file(
     if info.error:
         raise InputError(info.error)
     begin = max(0.0, start or 0.0)
+    if end is not None and end <= begin:  # the arguments contradict each other: a usage error
+        from ..errors import UsageError
+
+        raise UsageError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     if info.duration is not None and begin >= info.duration:
         raise InputError(
             f'File "{name}": --start {begin:g}s is past its end ({info.duration:.1f}s).'
         )
-    if end is not None and end <= begin:
-        raise InputError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     try:
         scan = _scan(src, info, begin, end, progress)
     except decode.DecodeError as exc:
@@ -345,7 +337,9 @@ def prepare_file(
         if not scan.frames:
             raise InputError(f'File "{name}" holds no audio.')
         try:
-            out, info_d = _prepare_scanned(src, info, scan, begin, seconds)
+            out, info_d = _prepare_scanned(
+                src, info, scan, begin, seconds, windowed=begin > 0 or end is not None
+            )
         except InputError as exc:
             raise InputError(f'File "{name}": {exc.message}') from None
     finally:
@@ -371,8 +365,16 @@ def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
 
 
 def _prepare_scanned(
-    src: str, info: AudioInfo, scan: _Scan, begin: float, seconds: float | None
+    src: str,
+    info: AudioInfo,
+    scan: _Scan,
+    begin: float,
+    seconds: float | None,
+    *,
+    windowed: bool = False,
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The window chosen, trimmed and levelled; ``windowed``: only part of the recording
+    (from ``begin``, to an end) was asked for, so a short result speaks of that part."""
     import numpy as np
 
     t = quality.THRESHOLDS
@@ -385,14 +387,12 @@ def _prepare_scanned(
             "was lowered, but clipping cannot be undone; re-record with less gain"
         )
     if len(levels):
-        silent = quality.silent_mask(levels)
+        # judged at a working level (as the window is, below): a quiet take's soft syllables
+        # are speech, not silence under the check's absolute floor
+        silent = quality.silent_mask(levels - quality.percentile(levels, 95) - 15.0)
         active = levels[~silent]
         speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-        noise = (
-            quality.percentile(levels[silent], 50)
-            if silent.any()
-            else quality.percentile(levels, 10)
-        )
+        noise = quality.noise_floor(levels)
         snr = speech - noise
         if snr < t.min_snr_db:
             notes.append(
@@ -463,11 +463,20 @@ def _prepare_scanned(
     speech_s = float(len(active)) * quality.FRAME_S
     out_s = len(out) / rate
     if seconds is None and out_s < limits.RECOMMENDED_MIN_S:
-        notes.append(
-            f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
-            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is "
-            "recommended; record more"
+        recommended = (
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is recommended"
         )
+        if windowed:  # the recording may hold plenty: the part asked for is short
+            asked = scan.frames / rate
+            notes.append(
+                f"only {speech_s:.1f}s of speech between {begin:g}s and {begin + asked:g}s "
+                f"({out_s:.1f}s kept): {recommended}; choose a longer window"
+            )
+        else:
+            notes.append(
+                f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
+                f"{recommended}; record more"
+            )
     fade = min(len(out) // 2, int(rate * FADE_S))
     if fade:
         ramp = np.linspace(0, 1, fade, dtype=np.float32)
@@ -475,7 +484,8 @@ def _prepare_scanned(
         out[-fade:] *= ramp[::-1]
     return out, {
         "window_start_s": start_s,
-        "gain_db": float(gain_db),
+        # the level lift the window was judged at is part of the gain applied
+        "gain_db": float(lift + gain_db),
         "speech_seconds": speech_s,
         "notes": notes,
     }
