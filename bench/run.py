@@ -1,8 +1,16 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
-    python bench/run.py [--runs N] [--quick]
+    python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--minutes M] [--no-install]
 
-Rows:
+First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
+the load average while it ran: every help and the bare command against `python -c pass`;
+`validate` of 5 takes of 12.5 s with quality against `python -c "import soundfile"`; the
+quality analysis of a folder of 1-3 s takes in ms per file; `apply -j4` against `-j1` (50
+voices, 200 ms a clone: bench/apply.py); `prepare` of a 60-minute MP3 against
+`ffmpeg -f null` (wall, and CPU); a fresh venv's `pip install .`: seconds and megabytes.
+The package is compiled first (as pip does), so no run pays for compiling it.
+
+Then the earlier rows:
  1. `bland-clone --version` and `--help` against `python -c pass`;
  2. `validate` of 5 typical files (3 WAV, 2 MP3) against `python -c "import soundfile"`:
     header checks only (--no-quality), and with the quality analysis that decodes the audio;
@@ -28,19 +36,21 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 PY = sys.executable
 BIN = Path(PY).with_name("bland-clone")
 KEY = "sk-bench-0123456789abcdef"
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak RSS (KiB) of one run of cmd."""
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """Wall seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one run of
+    cmd. On a machine shared with other work the CPU time is the steadier figure."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, proc.returncode, usage.ru_maxrss
+    return wall, proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 # A child's ru_maxrss counts the memory of the process that forked it (this one holds numpy),
@@ -73,23 +83,26 @@ _UNNEEDED = (
 def peak_kib(args: list[str], env: dict[str, str], tmp: Path) -> tuple[float, int, int]:
     """Run `bland-clone ARGS`; wall seconds, exit code and its own peak RSS in KiB."""
     out = tmp / "peak.txt"
-    w, code, _ = timed([PY, "-c", _PEAK, str(out), *args], env)
+    w, code, _, _ = timed([PY, "-c", _PEAK, str(out), *args], env)
     return w, code, int(out.read_text())
 
 
 def median_of(
     cmds: dict[str, list[str]], runs: int, env: dict[str, str] | None = None, warmup: int = 2
-) -> dict[str, tuple[float, float]]:
-    """Interleave the commands run by run (so drift hits all alike); median seconds and KiB."""
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    rss: dict[str, list[int]] = {k: [] for k in cmds}
+) -> dict[str, tuple[float, float, float]]:
+    """Interleave the commands run by run (so drift hits all alike); median wall seconds,
+    peak KiB and CPU seconds."""
+    got: dict[str, list[tuple[float, int, float]]] = {k: [] for k in cmds}
     for i in range(warmup + runs):
         for k, cmd in cmds.items():
-            w, _, m = timed(cmd, env)
+            w, _, m, c = timed(cmd, env)
             if i >= warmup:
-                walls[k].append(w)
-                rss[k].append(m)
-    return {k: (statistics.median(walls[k]), statistics.median(rss[k])) for k in cmds}
+                got[k].append((w, m, c))
+    med = statistics.median
+    return {
+        k: (med(w for w, _, _ in v), med(m for _, m, _ in v), med(c for *_, c in v))
+        for k, v in got.items()
+    }
 
 
 def make_audio(
@@ -145,12 +158,215 @@ def row(name: str, value: str, baseline: str, ratio: float | None, target: str) 
     return [name, value, baseline, f"{ratio:.2f}x" if ratio is not None else "-", target]
 
 
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+def long_mp3(folder: Path, minutes: float) -> Path:
+    """A recording of espeak-ng speech with 2 s pauses, as a 44.1 kHz stereo VBR MP3."""
+    speech = folder / "speech.wav"
+    mp3 = folder / f"long-{minutes:g}.mp3"
+    if mp3.exists():
+        return mp3
+    text = "Every recording people have should be read right and judged right."
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(speech), text], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", "-1", "-i", str(speech),
+         "-af", "apad=pad_dur=2", "-t", str(int(minutes * 60)), "-ar", "44100", "-ac", "2",
+         "-c:a", "libmp3lame", "-q:a", "4", str(mp3)],
+        check=True,
+    )  # fmt: skip
+    return mp3
+
+
+def install_size(tmp: Path) -> list[str]:
+    """A fresh venv, `pip install .` of this checkout: seconds, and megabytes over the empty
+    venv, with the largest packages."""
+    venv = tmp / "venv"
+    subprocess.run([PY, "-m", "venv", str(venv)], check=True)
+    site = next((venv / "lib").glob("python*/site-packages"))
+
+    def du(path: Path) -> int:
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+    empty = du(venv)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(HERE.parent)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - start
+    if proc.returncode != 0:
+        return row("install: fresh venv + pip install .", "failed", proc.stderr[-200:], None, "-")
+    grown = du(venv) - empty
+    sizes = sorted(
+        ((du(d), d.name) for d in site.iterdir() if d.is_dir() and not d.name.endswith("-info")),
+        reverse=True,
+    )
+    top = ", ".join(f"{name} {size / 1e6:.0f} MB" for size, name in sizes[:4])
+    return row(
+        "install: fresh venv + pip install .",
+        f"{took:.0f} s, {grown / 1e6:.0f} MB",
+        f"over an empty venv ({empty / 1e6:.0f} MB); largest: {top}",
+        None,
+        "measured (no target)",
+    )
+
+
+def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, str]) -> None:
+    """Issue 22's table: every row as a ratio against a baseline measured in the same run,
+    commands interleaved run by run, with the load average (1/5 min) while it ran."""
+    from apply import bench_jobs  # bench/apply.py
+
+    rows: list[list[str]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="bland-bench-goals-"))
+    try:
+        # 1. every help: the bare command, a command's help, the root's at 60 columns
+        before = load()
+        r = median_of(
+            {
+                "pass": [PY, "-c", "pass"],
+                "validate --help": [str(BIN), "validate", "--help"],
+                "bland-clone (no arguments)": [str(BIN)],
+                "voices list --help": [str(BIN), "voices", "list", "--help"],
+            },
+            runs,
+            env,
+        )
+        r60 = median_of(
+            {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
+            runs,
+            dict(env, COLUMNS="60"),
+        )
+        for name, res, k in (
+            ("validate --help", r, "validate --help"),
+            ("bland-clone (no arguments)", r, "bland-clone (no arguments)"),
+            ("voices list --help", r, "voices list --help"),
+            ("--help at 60 columns", r60, "--help"),
+        ):
+            (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
+            rows.append(
+                row(
+                    name,
+                    f"{wall * 1000:.1f} ms (CPU {cpu / base_cpu:.2f}x)",
+                    f"python -c pass {base * 1000:.1f} ms",
+                    wall / base,
+                    "<= 2x",
+                )
+            )
+        rows[-4][0] += f" [load {before}]"
+
+        # 2. validate of 5 takes of 12.5 s, with the quality analysis
+        before = load()
+        five = make_audio(tmp / "five", 5, seconds=12.5)
+        r = median_of(
+            {
+                "sf": [PY, "-c", "import soundfile"],
+                "validate": [str(BIN), "validate", *map(str, five)],
+            },
+            runs,
+            env,
+        )
+        rows.append(
+            row(
+                f"validate 5 takes of 12.5 s, quality [load {before}]",
+                f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
+                f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
+                r["validate"][0] / r["sf"][0],
+                "<= 1.6x",
+            )
+        )
+
+        # 3. quality analysis of a folder of 1-3 s takes: wall ms per file beyond one file
+        before = load()
+        count = 100 if quick else 500
+        folder = tmp / "short"
+        for i, seconds in enumerate((1.0, 2.0, 3.0)):
+            make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
+        one = make_audio(tmp / "one", 1, seconds=2.0)[0]
+        subs = [str(folder / str(i)) for i in range(3)]
+        r = median_of(
+            {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
+            max(3, runs // 5),
+            env,
+            warmup=1,
+        )
+        per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
+        rows.append(
+            row(
+                f"quality of a folder of {count} takes of 1-3 s [load {before}]",
+                f"{per_file:.2f} ms/file",
+                f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
+                per_file / 1.0,
+                "<= 1 ms/file (ratio to 1 ms)",
+            )
+        )
+
+        # 4. apply --jobs 4 against --jobs 1: 50 voices, 200 ms per clone (bench/apply.py)
+        before = load()
+        jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 3)
+        rows.append(
+            row(
+                f"apply -j4, 50 voices, 200 ms a clone [load {before}]",
+                f"{jobs[4]:.2f} s",
+                f"apply -j1 {jobs[1]:.2f} s",
+                jobs[4] / jobs[1],
+                "<= 0.30",
+            )
+        )
+
+        # 5. prepare of a long MP3 against FFmpeg's own decode of it
+        before = load()
+        mp3 = long_mp3(tmp, minutes)
+        walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+        cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+        out = tmp / "prepared.wav"
+        cmds = {
+            "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
+            "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
+        }
+        for _ in range(1 if quick else 3):
+            for k, cmd in cmds.items():
+                w, code, _, c = timed(cmd, env)
+                if code != 0:
+                    raise SystemExit(f"{k} of the long MP3 exited {code}")
+                walls[k].append(w)
+                cpus[k].append(c)
+        wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
+        cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
+        rows.append(
+            row(
+                f"prepare of a {minutes:g}-min MP3 [load {before}]",
+                f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
+                f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
+                wp / wf,
+                "<= 1.3",
+            )
+        )
+
+        # 6. install size
+        if install:
+            rows.append(install_size(tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print_table(rows, f"issue 22's goals; runs: {runs}; load average (1/5 min) now {load()}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--runs", type=int, default=21, help="runs per command (median taken)")
     ap.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
+    ap.add_argument(
+        "--goals", choices=("only", "skip", "first"), default="first",
+        help="issue 22's table: alone, not at all, or before the other rows (default)",
+    )  # fmt: skip
+    ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
+    ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
     args = ap.parse_args()
     runs = 5 if args.quick else args.runs
     if not BIN.exists():
@@ -158,6 +374,17 @@ def main() -> int:
         return 2
     env = dict(os.environ, NO_COLOR="1")
     env.pop("BLAND_API_KEY", None)
+    # as an installed wheel: the package compiled once (pip does it), whatever
+    # PYTHONDONTWRITEBYTECODE says, so no run pays for compiling bland_clone
+    import bland_clone
+
+    subprocess.run(
+        [PY, "-m", "compileall", "-q", str(Path(bland_clone.__file__).parent)], check=True
+    )
+    if args.goals != "skip":
+        goals(runs, args.quick, args.minutes, not args.no_install, env)
+        if args.goals == "only":
+            return 0
     rows: list[list[str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="bland-bench-"))
     try:
@@ -300,8 +527,8 @@ def main() -> int:
                     ]
                     for f in files:
                         cmd += ["-F", f"audio_samples=@{f}"]
-                    cw, _, _ = timed([*cmd, url + "/v1/voices/clone"], cenv)
-                iw, _, _ = timed([PY, "-c", "import requests, soundfile, rich"], cenv)
+                    cw, *_ = timed([*cmd, url + "/v1/voices/clone"], cenv)
+                iw, *_ = timed([PY, "-c", "import requests, soundfile, rich"], cenv)
                 if i:  # the first round warms caches
                     walls["clone"].append(w)
                     peak.append(rss)
@@ -401,12 +628,17 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    print_table(rows, f"runs: {runs}; load average (1/5 min) now {load()}")
+    return 0
+
+
+def print_table(rows: list[list[str]], title: str) -> None:
     headers = ["benchmark", "median", "baseline (same run)", "ratio", "target"]
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    print(f"runs: {runs}; python {sys.version.split()[0]}; {os.cpu_count()} cores")
+    print(f"{title}; python {sys.version.split()[0]}; {os.cpu_count()} cores")
     for r in [headers, ["-" * w for w in widths], *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    return 0
+    print(flush=True)
 
 
 if __name__ == "__main__":

@@ -24,18 +24,6 @@ def _command_name(args: Sequence[str]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
-def _columns() -> int:
-    """The width Click formats help for, as shutil.get_terminal_size finds it."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
 def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if fast and args in (["--version"], ["-V"]):  # the fast paths: import nothing
@@ -43,11 +31,17 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 
         sys.stdout.write(f"bland-clone {__version__}\n")
         return 0
-    if fast and args in (["--help"], ["-h"]) and _columns() >= 80:
-        from ._roothelp import TEXT  # generated from the command tree; a test keeps it current
+    if fast and (len(args) <= 1 or args[-1] in ("--help", "-h")):
+        # every help, recorded from Typer; tests/test_help.py keeps it identical
+        from ._help import show as show_help
 
-        sys.stdout.write(TEXT)
-        return 0
+        try:
+            shown = show_help(args)
+        except BrokenPipeError:
+            _silence_stdout()
+            return 1
+        if shown is not None:
+            return shown
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]

@@ -17,7 +17,8 @@ ENTRY = {
     "bland_clone.__main__",
     "bland_clone._completions",
     "bland_clone._docs",
-    "bland_clone._roothelp",
+    "bland_clone._help",
+    "bland_clone._helpdata",
 }
 
 

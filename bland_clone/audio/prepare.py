@@ -128,6 +128,7 @@ class _Scan:
     clipped_ratio: float
     spill: Any = None  # a temporary file of the decoded samples, when the source cannot seek
     seeker: Any = None  # where FFmpeg's frames began: the window is decoded again from there
+    sndfile: bool = False  # an MP3 decoded by libsndfile (decode.sndfile_reads), not FFmpeg
 
 
 def out_rate(info: AudioInfo) -> int:
@@ -149,13 +150,23 @@ def _scan(
 
     import numpy as np
 
-    seeker = decode.Seeker() if (info.format or "") in decode.PYAV_FORMATS and not start else None
+    # an MP3 libsndfile reads right is decoded by it (a --start is left to FFmpeg, which
+    # decodes from the start: mpg123's seek alone is off by up to 6e-4 for a frame or two)
+    sndfile = not start and decode.sndfile_reads(src, info)
+    ffmpeg = (info.format or "") in decode.PYAV_FORMATS and not sndfile
+    seeker = decode.Seeker() if ffmpeg and not start else None
     n = max(1, int(out_rate(info) * quality.FRAME_S))
     rate, blocks = decode.stream(
-        src, info, start=start, end=end, seeker=seeker, block=n * max(1, decode.BLOCK // n)
+        src,
+        info,
+        start=start,
+        end=end,
+        seeker=seeker,
+        block=n * max(1, decode.BLOCK // n),
+        sndfile=sndfile,
     )
     channels = info.channels or 1
-    seekable = rate == info.samplerate and (info.format or "") not in decode.PYAV_FORMATS
+    seekable = rate == info.samplerate and not ffmpeg
     # resampled audio is spilled: re-reading a window through a fresh resampler would differ
     # closed by prepare_file once the window is read back
     spill = (
@@ -164,11 +175,14 @@ def _scan(
         else tempfile.TemporaryFile(prefix="bland-clone-")  # noqa: SIM115
     )
     energy = np.zeros(channels, np.float64)
-    mix_levels: list[np.ndarray] = []
-    ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
+    # per-frame power (float32: 20 ms sums lose nothing audible) of the mix and of each
+    # channel; dBFS is taken once at the end, of the one series kept
+    mix_power: list[np.ndarray] = []
+    ch_power: list[np.ndarray] = []
     tops = quality.FlatTops(channels)
     total = 0
-    carry = np.zeros((channels, 0), np.float32)
+    carry = np.zeros((0, channels), np.float32)
+    starts = np.zeros(0, np.intp)  # where each frame of a block begins
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
         for block in blocks:
@@ -176,37 +190,34 @@ def _scan(
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
             tops.feed(block)
-            # planar rows (channels x samples): one contiguous pass per product
-            xp = block.T
-            xp = np.concatenate([carry, xp], axis=1) if carry.shape[1] else np.ascontiguousarray(xp)
-            usable = xp.shape[1] // n * n
-            carry = xp[:, usable:]
-            xp = xp[:, :usable]
+            # as decoded, (samples, channels): no transposed copy
+            x = np.concatenate([carry, block]) if len(carry) else block
+            usable = len(x) // n * n
+            carry = x[usable:].copy()
+            x = x[:usable]
             if not usable:
                 continue
-            rows = xp.reshape(channels, -1, n)
-            # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
-            power = np.stack([np.einsum("ij,ij->i", r, r) for r in rows], axis=1)
+            if len(starts) != usable // n:
+                starts = np.arange(0, usable, n)
+            power = np.add.reduceat(np.square(x), starts, axis=0)  # (frames, channels)
             energy += power.sum(axis=0, dtype=np.float64)
             if channels == 1:
-                mix_levels.append(_levels(power[:, 0], n))
+                mix_power.append(power[:, 0])
             else:
-                mix = rows.sum(axis=0) if channels > 2 else rows[0] + rows[1]
-                mixed = np.einsum("ij,ij->i", mix, mix) / (channels * channels)
-                mix_levels.append(_levels(mixed, n))
-                for c in range(channels):
-                    ch_levels[c].append(_levels(power[:, c], n))
+                mix = (x[:, 0] + x[:, 1] if channels == 2 else x.sum(axis=1)).reshape(-1, n)
+                mix_power.append(np.einsum("ij,ij->i", mix, mix) / (channels * channels))
+                ch_power.append(power)
             if progress is not None:
                 progress(min(1.0, total / expected))
-        if carry.shape[1]:
-            energy += np.einsum("ij,ij->i", carry, carry, dtype=np.float64)
+        if len(carry):
+            energy += np.einsum("ij,ij->j", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
     keep = quality.live_channel([float(r) for r in np.sqrt(energy / max(1, total))])
-    chosen = mix_levels if keep is None else ch_levels[keep]
-    levels = np.concatenate(chosen) if chosen else np.zeros(0)
+    chosen = mix_power if keep is None else [p[:, keep] for p in ch_power]
+    levels = _levels(np.concatenate(chosen), n) if chosen else np.zeros(0)
     if spill is not None:
         spill.flush()
     return _Scan(
@@ -218,6 +229,7 @@ def _scan(
         clipped_ratio=tops.clipped() / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
+        sndfile=sndfile,
     )
 
 
@@ -270,11 +282,18 @@ def _read_window(
         if x is not None and not _agrees(x, scan, first):
             x = None  # timestamps that lie: decode from the start instead
     if x is None:
+        # libsndfile is read from a second before, as FFmpeg's window is: mpg123's first frame
+        # or two after a seek lack the previous frames' state
+        pre = min(first, scan.rate) if scan.sndfile else 0
         _, blocks = decode.stream(
-            src, info, start=start + first / scan.rate, end=start + last / scan.rate
+            src,
+            info,
+            start=start + (first - pre) / scan.rate,
+            end=start + last / scan.rate,
+            sndfile=scan.sndfile,
         )
         parts = list(blocks)
-        x = np.concatenate(parts) if parts else np.zeros((0, ch), np.float32)
+        x = np.concatenate(parts)[pre:] if parts else np.zeros((0, ch), np.float32)
     col = 0 if ch == 1 else scan.keep
     mono: np.ndarray = x[:, col] if col is not None else x.mean(axis=1)
     return mono.astype(np.float32)
