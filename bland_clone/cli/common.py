@@ -38,3 +38,27 @@ def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:
             for s in samples
         ],
     )
+
+
+#: What each verdict of verify means, said after it.
+VERDICT_MEANING = {
+    "similar": "the preview sounds like the samples, clearly more than any stock voice does",
+    "unclear": "the preview is not clearly closer to the samples than other voices are",
+    "different": "the preview sounds no more like the samples than another voice would",
+}
+
+
+def show_verification(out: Output, v: Any) -> None:
+    """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
+    clone --verify."""
+    out.line(
+        f"Similarity of {v.name!r} to the samples: {v.similarity:.2f} "
+        f"({v.speech_seconds:.1f} s of speech compared)"
+    )
+    if v.baseline is not None:
+        closest = max(v.stock, key=lambda s: s.similarity)
+        out.line(f"Baseline (closest stock voice, {closest.name!r}): {v.baseline:.2f}")
+        out.line(f"Margin: {v.margin:+.2f}")
+    out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
+    if v.cost is not None:
+        out.info(f"Previews asked: {v.requests}; cost {v.cost:g}.")
