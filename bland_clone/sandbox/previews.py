@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 #: How a clone's preview sounds: its own sample's voice, or another one.
 CLONE_PREVIEWS = ("own", "other")
 #: Pitch-and-formant factors that make someone else out of a recording: a voice without
-#: samples takes one by its id. Each is far outside one person's range of timbre.
-OTHER_VOICES = (0.7, 1.45, 0.78, 1.35)
+#: samples takes one by its name (Maya 0.68, Josh 1.5). Milder ones (0.78, 1.35) left some real
+#: speakers at a GE2E cosine of 0.8 with their own recording; these leave 0.56-0.77.
+OTHER_VOICES = (0.68, 1.5)
 #: The analysis frame of the cutting (s), and the shortest and longest piece re-spliced (s).
 _FRAME_S = 0.02
 _PIECE_MIN_S = 0.35
