@@ -15,7 +15,7 @@ import soundfile as sf
 
 from bland_clone.ops import verifying
 
-from .conftest import KEY
+from .conftest import serve
 from .servers import Service
 
 TTS = "/v2/tts"
@@ -24,11 +24,7 @@ TTS = "/v2/tts"
 @pytest.fixture
 def other(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     """The sandbox where a clone's previews come out in a stock voice's voice."""
-    svc = Service(KEY, clone_previews="other")
-    monkeypatch.setenv("BLAND_API_URL", svc.url)
-    monkeypatch.setenv("BLAND_API_KEY", svc.key)
-    yield svc
-    svc.close()
+    yield from serve(monkeypatch, clone_previews="other")
 
 
 @pytest.fixture

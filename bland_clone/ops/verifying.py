@@ -258,7 +258,7 @@ def stock_voices(voices: Sequence[Voice], target: Voice) -> list[Voice]:
     return sorted(stock, key=order)[:STOCK_VOICES]
 
 
-def plan(
+def verify(
     notes: Notes,
     voice: str,
     paths: Sequence[str],
@@ -266,12 +266,17 @@ def plan(
     text: str,
     language: str | None,
     conn: Connection,
-) -> VerifyPlan:
-    """A dry run: every local check (text, language, the samples' speech), then, with a key,
-    the voice and the stock voices looked up (free); without one, nothing is sent."""
+    dry_run: bool = False,
+) -> Verification | VerifyPlan:
+    """Check locally (the text, the samples' speech), then ask for the previews and compare.
+    A dry run stops after the local checks; with a key it looks the voice and the stock voices
+    up (free), without one it sends nothing."""
     req = check_request(text, language)
     prints = samples_print(paths)
     settings = session.get_settings(notes, conn)
+    if not dry_run:
+        client = session.make_client(settings, conn, has_dry_run=True)
+        return compare(notes, client, client.find_voice(voice), prints, req, settings.api_url)
     voice_id = None
     stock = None
     if settings.has_key:
@@ -294,23 +299,6 @@ def plan(
         settings.api_url,
         stock,
     )
-
-
-def verify(
-    notes: Notes,
-    voice: str,
-    paths: Sequence[str],
-    *,
-    text: str,
-    language: str | None,
-    conn: Connection,
-) -> Verification:
-    """Check locally (the text, the samples' speech), then ask for the previews and compare."""
-    req = check_request(text, language)
-    prints = samples_print(paths)
-    settings = session.get_settings(notes, conn)
-    client = session.make_client(settings, conn, has_dry_run=True)
-    return compare(notes, client, client.find_voice(voice), prints, req, settings.api_url)
 
 
 def compare(

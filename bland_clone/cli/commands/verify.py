@@ -50,8 +50,11 @@ def verify(
 
     out = conn.output()
     sentence = verifying.DEFAULT_TEXT if text is None else text
-    if dry_run:
-        p = verifying.plan(out, voice, samples, text=sentence, language=language, conn=conn)
+    got = verifying.verify(
+        out, voice, samples, text=sentence, language=language, conn=conn, dry_run=dry_run
+    )
+    if isinstance(got, verifying.VerifyPlan):
+        p = got
 
         def lines() -> None:
             asked = f" ({p.voice_id})" if p.voice_id else ""
@@ -74,7 +77,6 @@ def verify(
         out.result(p.to_dict(), lines)
         out.info("Dry run: nothing was sent.")
         return
-    v = verifying.verify(out, voice, samples, text=sentence, language=language, conn=conn)
-    out.result(v.to_dict(), lambda: show_verification(out, v))
-    if v.verdict != "similar":
+    out.result(got.to_dict(), lambda: show_verification(out, got))
+    if got.verdict != "similar":
         raise typer.Exit(1)
