@@ -224,6 +224,37 @@ def test_a_failed_stock_preview_leaves_it_out_of_the_baseline(
     assert "Voice unavailable" in r.err
 
 
+def test_a_damaged_cached_preview_is_left_out_and_asked_again_next_time(
+    cli, service: Service, take: Path, isolated: Path
+) -> None:
+    _clone(cli, "Reader", take)
+    assert cli("verify", "Reader", take).code == 0
+    cached = sorted((isolated / ".cache" / "bland-clone" / "previews").glob("*.wav"))
+    cached[0].write_bytes(b"RIFF....WAVEjunk")
+    r = cli("verify", "Reader", take, "--json")
+    assert r.code == 0, r.err
+    assert len(r.json()["stock_voices"]) == 1 and "was left out of the baseline" in r.err
+    again = cli("verify", "Reader", take, "--json")
+    assert again.json()["previews_requested"] == 2 and len(again.json()["stock_voices"]) == 2
+
+
+def test_a_silent_preview_from_the_service_is_not_compared(
+    cli, service: Service, take: Path, tmp_path: Path
+) -> None:
+    import io
+
+    _clone(cli, "Reader", take)
+    silent = io.BytesIO()
+    sf.write(silent, np.zeros(16000 * 5, np.float32), 16000, format="WAV", subtype="PCM_16")
+    service.faults.add(
+        "POST", TTS, status=200, body=silent.getvalue(), headers={"Content-Type": "audio/wav"}
+    )
+    r = cli("verify", "Reader", take)
+    assert r.code == 1
+    assert "error: The service's preview of 'Reader' cannot be compared: 0.0 s of speech" in r.err
+    assert "Verdict" not in r.out
+
+
 def test_clone_verify_reports_the_verdict_and_keeps_exit_0(
     cli, service: Service, take: Path
 ) -> None:

@@ -346,6 +346,7 @@ def compare(
         except Exception as exc:  # a stock voice is a baseline: one failing is a note
             from ..errors import BlandCloneError
 
+            path.unlink(missing_ok=True)  # not kept: the next run asks again
             why = exc.message if isinstance(exc, BlandCloneError) else str(exc)
             out_notes.append(f"The stock voice {v.name!r} was left out of the baseline: {why}")
             continue
