@@ -58,7 +58,7 @@ def test_a_faithful_clone_is_similar(cli, service: Service, take: Path) -> None:
     assert doc["margin"] == pytest.approx(doc["similarity"] - doc["baseline"], abs=1e-3)
     stock = doc["stock_voices"]
     assert [s["name"] for s in stock] == ["Josh", "Maya"]  # the sandbox's stock voices, by name
-    assert doc["baseline"] == max(s["similarity"] for s in stock)
+    assert doc["baseline"] == pytest.approx(sum(s["similarity"] for s in stock) / 2, abs=1e-3)
     assert all(not s["cached"] for s in stock)
     assert doc["previews_requested"] == 3 and doc["samples"] == [str(take)]
     # what reached the service: one preview of the clone and one of each stock voice
@@ -77,8 +77,8 @@ def test_a_clone_that_came_out_as_someone_else_is_different(
     assert r.code == 1, r.err
     doc = r.json()
     assert doc["ok"] is False and doc["verdict"] == "different"
-    assert doc["margin"] < verifying.MARGIN_DIFFERENT
-    assert doc["similarity"] < 0.85  # another person to the encoder, not a near miss
+    assert doc["margin"] < verifying.MARGIN_DIFFERENT  # no closer than the stock voices
+    assert doc["similarity"] < 0.65  # another person to the encoder, not a near miss
 
 
 def test_the_human_output_says_it_is_charged_and_never_verified(
@@ -93,7 +93,7 @@ def test_the_human_output_says_it_is_charged_and_never_verified(
     )
     lines = r.out.splitlines()
     assert lines[0].startswith("Similarity of 'Reader' to the samples: 0.9")
-    assert lines[1].startswith("Baseline (closest stock voice, ")
+    assert lines[1].startswith("Baseline (stock voices: 'Josh' 0.")
     assert lines[2].startswith("Margin: +0.")
     assert lines[3].startswith("Verdict: similar: ")
     assert "verified" not in (r.out + r.err).lower()

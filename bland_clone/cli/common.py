@@ -42,9 +42,9 @@ def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:
 
 #: What each verdict of verify means, said after it.
 VERDICT_MEANING = {
-    "similar": "the preview sounds like the samples, clearly more than any stock voice does",
+    "similar": "the preview sounds like the samples, clearly more than stock voices do",
     "unclear": "the preview is not clearly closer to the samples than other voices are",
-    "different": "the preview sounds no more like the samples than another voice would",
+    "different": "the preview sounds no more like the samples than other voices do",
 }
 
 
@@ -56,8 +56,8 @@ def show_verification(out: Output, v: Any) -> None:
         f"({v.speech_seconds:.1f} s of speech compared)"
     )
     if v.baseline is not None:
-        closest = max(v.stock, key=lambda s: s.similarity)
-        out.line(f"Baseline (closest stock voice, {closest.name!r}): {v.baseline:.2f}")
+        each = ", ".join(f"{s.name!r} {s.similarity:.2f}" for s in v.stock)
+        out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
         out.line(f"Margin: {v.margin:+.2f}")
     out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
     if v.cost is not None:

@@ -8,9 +8,9 @@ faithful clone from another voice:
 - a voice without samples of its own (the stock voices, the shared library's) speaks with the
   newest uploaded speech turned into another person: its pitch and formants moved together by
   a large factor, each voice its own (by its name);
-- with ``clone_previews="other"``, a clone speaks as the first stock voice would from the
-  clone's own sample: the clone that came out as someone else, to exercise ``verify``'s
-  ``different``;
+- with ``clone_previews="other"``, a clone speaks as a stock voice would from the clone's own
+  sample (the one moved furthest, :func:`stand_in`): the clone that came out as someone else,
+  to exercise ``verify``'s ``different``;
 - with no speech anywhere, a two-tone hum stands in, as it always did.
 
 Only numpy, soundfile and soxr: the sandbox stands apart from bland-clone's own audio code.
@@ -110,6 +110,14 @@ def _joined(pieces: list[np.ndarray], fade: int) -> np.ndarray:
 def factor_for(name: str) -> float:
     """The pitch-and-formant factor a voice without samples speaks with: stable for its name."""
     return OTHER_VOICES[zlib.crc32(name.encode("utf-8")) % len(OTHER_VOICES)]
+
+
+def stand_in(names: list[str]) -> str:
+    """Of the voices without samples, the one a clone speaks as with clone_previews="other": the
+    one whose factor moves a voice furthest (then by name)."""
+    import math
+
+    return min(names, key=lambda n: (-abs(math.log(factor_for(n))), n), default="someone else")
 
 
 def passage(

@@ -525,9 +525,8 @@ def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
     with state.lock:
         own = [s.audio for s in v.samples]
         newest = next((x.samples[0].audio for x in reversed(state.live()) if x.samples), None)
-        stock = next((x.name for x in state.live() if not x.is_custom), None)
-    other = state.clone_previews == "other" and v.is_custom
-    speak_as = (stock or "someone else") if other else None
+        stock = [x.name for x in state.live() if not x.is_custom]
+    speak_as = previews.stand_in(stock) if state.clone_previews == "other" and v.is_custom else None
     base = previews.passage(v.name, own, newest, rate, speak_as=speak_as)
     if base is not None and len(base):
         return base
