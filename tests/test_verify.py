@@ -16,6 +16,7 @@ import soundfile as sf
 from bland_clone.ops import verifying
 
 from .conftest import serve
+from .realspeech import load
 from .servers import Service
 
 TTS = "/v2/tts"
@@ -27,11 +28,17 @@ def other(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     yield from serve(monkeypatch, clone_previews="other")
 
 
+def speaker(name: str) -> tuple[np.ndarray, int]:
+    """All of one speaker's clips in the real-speech corpus, one after another."""
+    clips = [c.samples() for c in load() if c.speaker == name]
+    return np.concatenate([x for x, _ in clips]), clips[0][1]
+
+
 @pytest.fixture
 def take(tmp_path: Path) -> Path:
-    """About 15 s of one real person reading."""
+    """12 s of one real person reading (a LibriVox reader, three sentences)."""
     path = tmp_path / "take.wav"
-    data, rate = real_speech()
+    data, rate = speaker("austen-reader")
     sf.write(str(path), data, rate)
     return path
 
@@ -304,6 +311,40 @@ def test_clone_verify_dry_run_says_what_follows(cli, take: Path) -> None:
     assert "Then verify: previews of the new voice and of stock voices (charged;" in r.out
 
 
+def test_the_sandbox_speaks_like_the_truth_for_every_speaker_of_the_corpus() -> None:
+    """For each of the corpus's people: a clone's preview is the same voice, each stock voice
+    another (below the similar threshold), and a clone in the other-voice mode is different."""
+    import io
+
+    from bland_clone.audio import voiceprint as vp
+    from bland_clone.sandbox import previews
+
+    names = sorted({c.speaker for c in load()})
+    assert len(names) >= 10
+    stock = ["Maya", "Josh"]
+    for name in names:
+        x, rate = speaker(name)
+        buf = io.BytesIO()
+        sf.write(buf, x, rate, format="WAV")
+        upload = buf.getvalue()
+        mine = vp.embed(x, rate)
+
+        def score(p: np.ndarray | None, mine: np.ndarray = mine) -> float:
+            assert p is not None
+            return vp.similarity(vp.embed(p, 24000), mine)
+
+        own = score(previews.passage("Clone", [upload], None, 24000))
+        others = [score(previews.passage(s, [], upload, 24000)) for s in stock]
+        wrong = score(
+            previews.passage("Clone", [upload], None, 24000, speak_as=previews.stand_in(stock))
+        )
+        assert own > 0.95, name
+        assert max(others) < vp.SIMILAR_AT, (name, others)
+        baseline = sum(others) / len(others)
+        assert verifying.verdict(own, baseline) == "similar", (name, own, baseline)
+        assert verifying.verdict(wrong, baseline) == "different", (name, wrong, baseline)
+
+
 def test_the_sandbox_option_is_checked(cli) -> None:
     r = cli("sandbox", "--clone-previews", "someone", "--port", "0")
     assert r.code == 2 and "--clone-previews must be own or other" in r.err
@@ -329,11 +370,3 @@ def test_json_keys(cli, service: Service, take: Path) -> None:
         "cost",
         "errors",
     }
-
-
-def real_speech() -> tuple[np.ndarray, int]:  # TEMPORARY: replaced by the corpus of issue-18a
-    import glob
-
-    files = sorted(glob.glob("/tmp/18b/speech/*.wav"))[:3]
-    parts = [sf.read(f, dtype="float32")[0] for f in files]
-    return np.concatenate(parts), 16000

@@ -41,10 +41,14 @@ DEFAULT_TEXT = (
 STOCK_VOICES = 3
 #: The margin over the baseline (the stock voices' mean similarity) that ``similar`` needs, and
 #: under which the verdict is ``different``: no closer to the samples than the stock voices are.
-#: Chosen on 11 real speakers (LibriVox, Asterisk's Allison, codec2's recordings; 220 trials,
-#: each with 3 other speakers as the stock voices): the genuine speaker 198 similar, 20 unclear,
-#: 2 different; an impostor 11 similar, 45 unclear, 164 different. The closest stock voice as
-#: the baseline did worse (182 genuine similar, 7 different, at the same impostor rate).
+#: Chosen by trials where one clip of a speaker stands for the samples, another for the preview
+#: (or another speaker's, for an impostor) and three other speakers for the stock voices:
+#: - tests/data/speech (14 people, 4 s clips; 288 trials): the genuine speaker 263 similar, 25
+#:   unclear, 0 different; a same-sex impostor 0 / 27 / 261 (the thresholds alone: the same);
+#: - 11 people in longer, noisier recordings (LibriVox, Asterisk's Allison, codec2's radio
+#:   takes; 220 trials): genuine 198 / 20 / 2, impostor 11 / 45 / 164, where the thresholds
+#:   alone let 17 impostors through as similar.
+#: The closest stock voice as the baseline lost more genuine speakers (6-8 different).
 MARGIN_SIMILAR = 0.15
 MARGIN_DIFFERENT = 0.0
 VERDICTS = ("similar", "unclear", "different")
