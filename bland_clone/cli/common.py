@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
+from ..safetext import quoted
 from .output import Mode, Output
 
 
@@ -52,11 +53,11 @@ def show_verification(out: Output, v: Any) -> None:
     """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
     clone --verify."""
     out.line(
-        f"Similarity of {v.name!r} to the samples: {v.similarity:.2f} "
+        f"Similarity of {quoted(v.name)} to the samples: {v.similarity:.2f} "
         f"({v.speech_seconds:.1f} s of speech compared)"
     )
     if v.baseline is not None:
-        each = ", ".join(f"{s.name!r} {s.similarity:.2f}" for s in v.stock)
+        each = ", ".join(f"{quoted(s.name)} {s.similarity:.2f}" for s in v.stock)
         out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
         out.line(f"Margin: {v.margin:+.2f}")
     out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")

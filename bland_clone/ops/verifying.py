@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..safetext import quoted
 from . import session
 from .session import Connection
 
@@ -315,10 +316,10 @@ def compare(
     fresh = [v for v in stock if not cached[v.id].is_file()]
     also = ""
     if fresh:
-        also = f" and {len(fresh)} of stock voices ({', '.join(repr(v.name) for v in fresh)})"
+        also = f" and {len(fresh)} of stock voices ({', '.join(quoted(v.name) for v in fresh)})"
     notes.info(
         f"Asking the service for {1 + len(fresh)} preview(s), charged: one of "
-        f"{target.name!r}{also}."
+        f"{quoted(target.name)}{also}."
     )
     costs: list[float] = []
     out_notes: list[str] = []
@@ -328,7 +329,7 @@ def compare(
             own_print = _file_print(own.path)
         except voiceprint.NoSpeech as exc:
             raise InputError(
-                f"The service's preview of {target.name!r} cannot be compared: {exc}."
+                f"The service's preview of {quoted(target.name)} cannot be compared: {exc}."
             ) from None
     scores = []
     for v in stock:
@@ -343,7 +344,9 @@ def compare(
 
             path.unlink(missing_ok=True)  # not kept: the next run asks again
             why = exc.message if isinstance(exc, BlandCloneError) else str(exc)
-            out_notes.append(f"The stock voice {v.name!r} was left out of the baseline: {why}")
+            out_notes.append(
+                f"The stock voice {quoted(v.name)} was left out of the baseline: {why}"
+            )
             continue
         scores.append(
             StockScore(v.id, v.name, voiceprint.similarity(vec, prints.vector), was_cached)

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...safetext import quoted
 from ..common import show_verification
 from ..options import Connection, DryRunOpt, FilesArg, LanguageOpt, VoiceArg, with_connection
 
@@ -59,7 +60,9 @@ def verify(
         def lines() -> None:
             asked = f" ({p.voice_id})" if p.voice_id else ""
             lang = f", language {p.language}" if p.language else ""
-            out.line(f"Would ask {p.api_url} for a preview of {p.voice!r}{asked}: charged{lang}.")
+            out.line(
+                f"Would ask {p.api_url} for a preview of {quoted(p.voice)}{asked}: charged{lang}."
+            )
             if p.stock is None:
                 out.line(
                     f"Would ask for up to {verifying.STOCK_VOICES} stock voices' previews too "
@@ -68,7 +71,7 @@ def verify(
             else:
                 for _, name, cached in p.stock:
                     how = "cached: not asked again" if cached else "would be asked: charged"
-                    out.line(f"Stock voice {name!r}: {how}.")
+                    out.line(f"Stock voice {quoted(name)}: {how}.")
             n = len(p.samples)
             out.line(
                 f"Samples: {p.speech_seconds:.1f} s of speech in {n} file{'s' if n != 1 else ''}."
