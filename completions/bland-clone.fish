@@ -199,6 +199,8 @@ complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l help -s h -
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -F
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l text -x -d "The sentence the previews speak (default: about ten seconds of English)."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l language -x -d "Language of the text (en, es, pt-BR...)."
+complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l output -s o -r -F -d "Also keep the voice's preview here, to hear what was compared."
+complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l force -s f -d "Overwrite an existing file."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l dry-run -d "Run every local check, print what would be sent, and stop. Needs no key."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l json -d "Print exactly one JSON object on stdout (schema in README)."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l quiet -s q -d "Print nothing but errors; rely on the exit code."

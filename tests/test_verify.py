@@ -151,6 +151,24 @@ def test_a_bad_language_is_refused_before_anything_is_sent(
     assert len(service.faults.seen) == seen
 
 
+def test_the_preview_can_be_kept_to_be_heard(
+    cli, service: Service, take: Path, tmp_path: Path
+) -> None:
+    _clone(cli, "Reader", take)
+    heard = tmp_path / "heard.wav"
+    r = cli("verify", "Reader", take, "-o", heard, "--json")
+    assert r.code == 0, r.err
+    assert r.json()["preview"] == str(heard)
+    assert sf.info(str(heard)).duration > 5
+    seen = len(service.faults.seen)
+    again = cli("verify", "Reader", take, "-o", heard)
+    assert again.code == 1 and f"{heard} exists; use --force to overwrite it." in again.err
+    mp3 = cli("verify", "Reader", take, "-o", tmp_path / "heard.mp3")
+    assert mp3.code == 2 and "name the file .wav" in mp3.err
+    assert len(service.faults.seen) == seen  # both refused before anything was sent
+    assert cli("verify", "Reader", take, "-o", heard, "--force").code == 0
+
+
 def test_a_voice_that_does_not_exist(cli, service: Service, take: Path) -> None:
     r = cli("verify", "Nobody", take)
     assert r.code == 1

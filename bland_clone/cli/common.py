@@ -61,5 +61,7 @@ def show_verification(out: Output, v: Any) -> None:
         out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
         out.line(f"Margin: {v.margin:+.2f}")
     out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
+    if v.kept is not None:
+        out.info(f"The voice's preview was kept as {v.kept}.")
     if v.cost is not None:
         out.info(f"Previews asked: {v.requests}; cost {v.cost:g}.")

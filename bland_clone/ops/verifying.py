@@ -92,6 +92,7 @@ class Verification:
     requests: int  # previews asked of the service (charged)
     cost: float | None  # what the service reported for them, when it did
     notes: tuple[str, ...] = ()
+    kept: str | None = None  # where the voice's preview was kept, when asked
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +110,7 @@ class Verification:
             "speech_seconds": round(self.speech_seconds, 2),
             "previews_requested": self.requests,
             "cost": self.cost,
+            "preview": self.kept,
             "errors": [],
         }
 
@@ -183,6 +185,16 @@ def check_request(text: str, language: str | None) -> Request:
     req = preview.Request(text, language=language)
     preview.check(req, "preview.wav")
     return req
+
+
+def check_keep(path: str, force: bool) -> None:
+    """Where the voice's preview is to be kept: a .wav file that can be written."""
+    from ..errors import UsageError
+    from ..files import check_writable
+
+    if path == "-" or os.path.splitext(path)[1].lower() not in (".wav", ".wave"):
+        raise UsageError(f"The preview is kept as WAV: name the file .wav, not {quoted(path)}.")
+    check_writable(path, force)
 
 
 def samples_print(paths: Sequence[str]) -> SamplesPrint:
@@ -263,16 +275,22 @@ def verify(
     language: str | None,
     conn: Connection,
     dry_run: bool = False,
+    keep: str | None = None,
+    force: bool = False,
 ) -> Verification | VerifyPlan:
-    """Check locally (the text, the samples' speech), then ask for the previews and compare.
-    A dry run stops after the local checks; with a key it looks the voice and the stock voices
-    up (free), without one it sends nothing."""
+    """Check locally (the text, the samples' speech, that ``keep`` can be written), then ask
+    for the previews and compare; the voice's preview is kept as ``keep`` (a WAV file) when
+    given. A dry run stops after the local checks; with a key it looks the voice and the stock
+    voices up (free), without one it sends nothing."""
     req = check_request(text, language)
+    if keep is not None:
+        check_keep(keep, force)
     prints = samples_print(paths)
     settings = session.get_settings(notes, conn)
     if not dry_run:
         client = session.make_client(settings, conn, has_dry_run=True)
-        return compare(notes, client, client.find_voice(voice), prints, req, settings.api_url)
+        target = client.find_voice(voice)
+        return compare(notes, client, target, prints, req, settings.api_url, keep=keep)
     voice_id = None
     stock = None
     if settings.has_key:
@@ -304,9 +322,12 @@ def compare(
     prints: SamplesPrint,
     req: Request,
     api_url: str,
+    *,
+    keep: str | None = None,
 ) -> Verification:
-    """Ask for the voice's preview and the stock voices' (those not cached), and compare each
-    with the samples' voiceprint. Said up front: the previews are charged."""
+    """Ask for the voice's preview (written to ``keep`` when given) and the stock voices'
+    (those not cached), and compare each with the samples' voiceprint. Said up front: the
+    previews are charged."""
     import tempfile
 
     from ..audio import voiceprint
@@ -324,7 +345,8 @@ def compare(
     costs: list[float] = []
     out_notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bland-clone-verify-") as tmp:
-        own = _speak(client, target, req, os.path.join(tmp, "preview.wav"), costs, out_notes)
+        own_path = keep or os.path.join(tmp, "preview.wav")
+        own = _speak(client, target, req, own_path, costs, out_notes)
         try:
             own_print = _file_print(own.path)
         except voiceprint.NoSpeech as exc:
@@ -372,6 +394,7 @@ def compare(
         1 + len(fresh),
         sum(costs) if costs else None,
         tuple(out_notes),
+        keep,
     )
 
 

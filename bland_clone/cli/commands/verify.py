@@ -7,7 +7,15 @@ import typer
 
 from ...safetext import quoted
 from ..common import show_verification
-from ..options import Connection, DryRunOpt, FilesArg, LanguageOpt, VoiceArg, with_connection
+from ..options import (
+    Connection,
+    DryRunOpt,
+    FilesArg,
+    ForceOpt,
+    LanguageOpt,
+    VoiceArg,
+    with_connection,
+)
 
 
 @with_connection
@@ -24,6 +32,17 @@ def verify(
         ),
     ] = None,
     language: LanguageOpt = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE.wav",
+            help="Also keep the voice's preview here, to hear what was compared.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
     dry_run: DryRunOpt = False,
     *,
     conn: Connection,
@@ -45,6 +64,8 @@ def verify(
 
       bland-clone verify Narrator takes/ --text "Hola, ¿qué tal?" --language es --json
 
+      bland-clone verify Narrator sample.wav -o heard.wav
+
       bland-clone verify Narrator sample.wav --dry-run
     """
     from ...ops import verifying
@@ -52,7 +73,15 @@ def verify(
     out = conn.output()
     sentence = verifying.DEFAULT_TEXT if text is None else text
     got = verifying.verify(
-        out, voice, samples, text=sentence, language=language, conn=conn, dry_run=dry_run
+        out,
+        voice,
+        samples,
+        text=sentence,
+        language=language,
+        conn=conn,
+        dry_run=dry_run,
+        keep=output,
+        force=force,
     )
     if isinstance(got, verifying.VerifyPlan):
         p = got
