@@ -201,9 +201,19 @@ def _prepare_best(
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
         reports = [validate_upload([t], quality=True, engine="v2") for t in takes]
-        from ..validation import merge_reports
+        from ..validation import merge_reports, other_speakers
 
         merged = merge_reports(reports)
+        # another person's take in the folder is named, and not chosen before a take of the
+        # one speaker (best_take counts its warning)
+        odd = other_speakers(merged)
+        merged.problems += odd
+        for p in odd:
+            src = done[p.file or ""].input
+            message = p.message.replace(Path(p.file or "").name, os.path.basename(src))
+            for dst, prep in done.items():  # the other take named in a two-take folder
+                message = message.replace(Path(dst).name, os.path.basename(prep.input))
+            out.warn(message)
         chosen = best_take(merged)
         if chosen is None:
             raise InputError(
@@ -227,7 +237,8 @@ def _prepare_best(
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
-        out.warn(p.message.replace(chosen.name, os.path.basename(output)))
+        if p not in odd:  # said above
+            out.warn(p.message.replace(chosen.name, os.path.basename(output)))
     return {
         "ok": True,
         "best": prepared.input,
@@ -235,5 +246,6 @@ def _prepare_best(
         "takes": rank,
         "failed": failed,
         "warnings": [p.to_dict() for p in mine],
+        "other_speaker": [done[p.file or ""].input for p in odd],
         "errors": [],
     }
