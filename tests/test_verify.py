@@ -363,6 +363,19 @@ def test_the_sandbox_speaks_like_the_truth_for_every_speaker_of_the_corpus() -> 
         assert verifying.verdict(wrong, baseline) == "different", (name, wrong, baseline)
 
 
+def test_the_verdict_weighs_the_threshold_and_the_margin() -> None:
+    hi, lo = vp.SIMILAR_AT + 0.05, vp.DIFFERENT_BELOW - 0.01
+    assert verifying.verdict(hi, hi - verifying.MARGIN_SIMILAR - 0.01) == "similar"
+    # close to the samples, but not clearly closer than the stock voices: unclear
+    assert verifying.verdict(hi, hi - verifying.MARGIN_SIMILAR + 0.02) == "unclear"
+    # no closer than the stock voices: different, however high the similarity
+    assert verifying.verdict(0.95, 0.96) == "different"
+    assert verifying.verdict(lo, 0.2) == "different"
+    between = (vp.SIMILAR_AT + vp.DIFFERENT_BELOW) / 2
+    assert verifying.verdict(between, 0.3) == "unclear"
+    assert verifying.verdict(hi, None) == "unclear"  # no baseline: never similar
+
+
 def test_the_sandbox_option_is_checked(cli) -> None:
     r = cli("sandbox", "--clone-previews", "someone", "--port", "0")
     assert r.code == 2 and "--clone-previews must be own or other" in r.err
