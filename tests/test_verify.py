@@ -87,6 +87,9 @@ def test_a_clone_that_came_out_as_someone_else_is_different(
     assert doc["ok"] is False and doc["verdict"] == "different"
     assert doc["similarity"] < vp.DIFFERENT_BELOW  # another person to the encoder
     assert abs(doc["margin"]) < 0.05  # no closer to the samples than the stock voices
+    human = cli("verify", "Reader", take)
+    assert human.code == 1 and "Verdict: different: " in human.out
+    assert "'bland-clone validate' says what in them to fix" in human.err
 
 
 def test_the_human_output_says_it_is_charged_and_never_verified(
