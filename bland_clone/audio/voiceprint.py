@@ -340,19 +340,25 @@ def _encode(mels: np.ndarray) -> np.ndarray:
     last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
     thread meanwhile: its threads cost more than they give on 480 small products in a row, and
     on a busy machine 15 times more (bench/verify.py)."""
-    with _one_blas_thread():
+    with _lstm_lock, one_blas_thread():
         return _lstm(mels)
 
 
+#: One LSTM at a time: its 480 steps are small numpy calls that gain nothing from running
+#: side by side with another's.
+_lstm_lock = threading.Lock()
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limit: Any = None
 
 
 @contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """BLAS held to one thread while any caller (quality checks run files on several threads)
-    is inside; the original limits come back when the last one leaves."""
+def one_blas_thread() -> Iterator[None]:
+    """BLAS held to one thread while any caller, on any thread, is inside; the original
+    limits come back when the last one leaves. The LSTM's small products gain nothing from
+    BLAS's threads, and lose much when other threads call BLAS meanwhile: OpenBLAS's threads
+    spin between calls, so 12 takes checked on 8 threads (quality.check_many) took 60 s with
+    them and 6 s without (3 s of it the voiceprint's)."""
     global _blas_users, _blas_limit
     with _blas_lock:
         if _blas_users == 0:
