@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
+from ..safetext import quoted
 from .output import Mode, Output
 
 
@@ -38,3 +39,34 @@ def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:
             for s in samples
         ],
     )
+
+
+#: What each verdict of verify means, said after it.
+VERDICT_MEANING = {
+    "similar": "the preview sounds like the samples, clearly more than stock voices do",
+    "unclear": "the preview is not clearly closer to the samples than other voices are",
+    "different": "the preview sounds no more like the samples than other voices do",
+}
+
+
+def show_verification(out: Output, v: Any) -> None:
+    """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
+    clone --verify."""
+    out.line(
+        f"Similarity of {quoted(v.name)} to the samples: {v.similarity:.2f} "
+        f"({v.speech_seconds:.1f} s of speech compared)"
+    )
+    if v.baseline is not None:
+        each = ", ".join(f"{quoted(s.name)} {s.similarity:.2f}" for s in v.stock)
+        out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
+        out.line(f"Margin: {v.margin:+.2f}")
+    out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
+    if v.verdict != "similar":
+        out.info(
+            "Listen to it ('bland-clone speak'); a clone follows its samples, and "
+            "'bland-clone validate' says what in them to fix (noise, echo, level, length)."
+        )
+    if v.kept is not None:
+        out.info(f"The voice's preview was kept as {v.kept}.")
+    if v.cost is not None:
+        out.info(f"Previews asked: {v.requests}; cost {v.cost:g}.")
