@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from tests.realspeech import load
 
 from bland_clone.audio import voiceprint as vp
 from bland_clone.ops import verifying
+from tests.realspeech import load
 
 TRIALS_PER_PAIR = 6
 
