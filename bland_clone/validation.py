@@ -139,16 +139,20 @@ def _prepare_hint(f: AudioInfo) -> str:
 def check_files(
     files: Sequence[AudioInfo],
     *,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     recommend: bool = True,
 ) -> list[Problem]:
-    """Every limit of one upload; ``existing_samples`` adds the per-voice total check."""
+    """Every limit of one upload to ``engine`` (its rule in ``limits.ENGINE_RULES``; None: files
+    that are not one engine's upload, such as prepare's outputs: the 5-file limit only);
+    ``existing_samples`` adds the per-voice total check."""
     out: list[Problem] = []
     if not files:
         return [Problem(limits.NO_FILES, "no_files")]
-    if len(files) > limits.MAX_FILES_PER_UPLOAD:
-        out.append(Problem(limits.too_many_files(len(files)), "too_many_files"))
+    rule = limits.ENGINE_RULES.get(engine or "v1", limits.ENGINE_RULES["v1"])
+    if len(files) > rule.files:
+        code = "too_many_files" if rule.files == limits.MAX_FILES_PER_UPLOAD else "engine_files"
+        out.append(Problem(limits.engine_file_count(engine or "v1", len(files)), code))
     if (
         existing_samples is not None
         and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE
@@ -183,15 +187,6 @@ def check_files(
     if total > limits.MAX_TOTAL_BYTES:
         out.append(Problem(limits.total_too_large(total), "total_too_large"))
     out += _duplicates(files)
-    if engine == "v3" and len(files) > 1:
-        out.append(
-            Problem(
-                f"The v3 engine uses only the first sample ({files[0].name}); "
-                f"the other {len(files) - 1} file(s) are ignored by the service.",
-                "v3_single_sample",
-                "warning",
-            )
-        )
     return out
 
 
@@ -253,7 +248,7 @@ def validate_upload(
     name: str | None = None,
     require_name: bool = False,
     gender: str | None = None,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     quality: bool = False,
     strict: bool = False,
@@ -286,7 +281,7 @@ def validate_upload(
         if missing:  # not decodable: fall back to the length from the header
             problems += [
                 p
-                for p in check_files(missing, engine="v2")
+                for p in check_files(missing, engine=None)
                 if p.code == "outside_recommended_length"
             ]
     if strict:

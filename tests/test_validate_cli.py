@@ -34,7 +34,8 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
-        "error: Too many files (6). Maximum allowed is 5 files per upload.",
+        "error: The v3 engine takes exactly 1 audio file; 6 were given. "
+        "Choose one (bland-clone validate --each ranks them).",
         'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
         f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
         'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.'
@@ -46,8 +47,6 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
         'error: File "notes.mp3" cannot be used: it is not audio that can be read '
         "(format not recognised)",
         'error: File "missing.wav" cannot be used: no such file',
-        "warning: The v3 engine uses only the first sample (big.wav); "
-        "the other 5 file(s) are ignored by the service.",
     ]
     assert r.err == "error: 8 problems found; these files would be refused.\n"
     verdicts = [x.split("\t")[-1] for x in lines[1:7]]
@@ -74,15 +73,13 @@ def test_name_and_gender_checks(cli, sample: Path) -> None:
 
 def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
     a = write_wav(tmp_path / "a.wav", 4.0)
-    b = write_wav(tmp_path / "b.wav", 12.0)
-    r = cli("validate", a, b)
+    r = cli("validate", a)
     assert r.code == 0
     assert (
         'warning: File "a.wav": the take is 4.0s long (first word to last, pauses included); '
         "10-15 seconds of clear speech is recommended: record a longer take." in r.out
     )
-    assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
-    assert r.err == "2 files OK, 2 warnings.\n"
+    assert r.err == "1 file OK, 1 warning.\n"
 
 
 def test_a_folder_is_its_audio_files(cli, tmp_path: Path) -> None:
@@ -103,6 +100,12 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
     assert doc["ok"] is False
     assert doc["errors"] == [
         {
+            "message": "The v2 engine takes exactly 1 WAV file; 2 were given. "
+            "Choose one (bland-clone validate --each ranks them).",
+            "code": "engine_files",
+            "severity": "error",
+        },
+        {
             "message": 'File "short.wav" is too short (estimated 0.5s). '
             "Minimum duration is 1 seconds.",
             "code": "too_short",
@@ -122,7 +125,7 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
         "verdict": "ok",
     }
     assert doc["files"][1]["verdict"] == "error"
-    assert r.err.startswith("error: 1 problem found")
+    assert r.err.startswith("error: 2 problems found")
 
 
 def test_quiet_prints_nothing_but_errors(cli, sample: Path, tmp_path: Path) -> None:
