@@ -75,6 +75,13 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
+def _model_list(data: Any, key: str, path: str) -> list[dict[str, Any]]:
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ServiceError(f"The service's {path} answer has no '{key}' list.")
+    return [m for m in items if isinstance(m, dict)]
+
+
 def _cost(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -100,23 +107,57 @@ class VoiceEndpoints:
 
     # -- speech --------------------------------------------------------------------------------
 
-    def tts_models(self) -> dict[str, Any] | None:
-        """GET /v2/models: encodings, sample rates, containers, controls; None when the service
-        has no /v2 (404/405), so a caller falls back to /v1/speak."""
+    def tts_models(self) -> list[dict[str, Any]] | None:
+        """GET /v2/models (no key), in OpenAI's list format ``{"object": "list", "data":
+        [{"id": "btts-3", "object": "model", "owned_by", ...capabilities}]}``: the models, each
+        with its encodings, sample rates, containers and controls. None when the service has no
+        /v2 (404/405), so a caller falls back to /v1/speak."""
         resp = self._send("GET", "/v2/models")
         if resp.status_code in (404, 405):
             resp.close()
             return None
-        data = _unwrap(self._json(resp, "the model list"))
-        if not isinstance(data, dict):
-            raise ServiceError("The service's /v2/models answer is not a JSON object.")
+        return _model_list(self._json(resp, "the model list"), "data", "/v2/models")
+
+    def tts_model_list(self) -> list[dict[str, Any]]:
+        """GET /v2/tts/models (with the key): ``{"models": [...]}``."""
+        data = self._json(self._send("GET", "/v2/tts/models"), "the model list")
+        return _model_list(data, "models", "/v2/tts/models")
+
+    def tts_model(self, model_id: str) -> dict[str, Any]:
+        """GET /v2/tts/models/{id}: one model's manifest."""
+        data = self._json(
+            self._send("GET", f"/v2/tts/models/{_q(model_id, 'model id')}"), "the model"
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise ServiceError("The service's model answer is not a model object with an 'id'.")
         return data
 
     def list_models(self) -> list[dict[str, Any]]:
-        """GET /v1/models (what bland-tts reads)."""
+        """GET /v1/models (what bland-tts reads): ``{"models": [{"model_id", "max_characters",
+        ...}]}``."""
         data = _unwrap(self._json(self._send("GET", "/v1/models"), "the model list"))
         items = data.get("models") if isinstance(data, dict) else data
         return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+    def max_characters(self, service: str | None) -> int | None:
+        """The longest text a voice of engine ``service`` may speak, as GET /v1/models reports
+        it (its model's ``max_characters``, else the smallest any model reports); None when the
+        service does not answer it."""
+        try:
+            models = self.list_models()
+        except BlandCloneError as exc:
+            self._log(f"  GET /v1/models failed ({exc.message}); assuming the documented limit")
+            return None
+        limits = {
+            str(m.get("model_id")): m["max_characters"]
+            for m in models
+            if isinstance(m.get("max_characters"), int)
+            and not isinstance(m.get("max_characters"), bool)
+            and m["max_characters"] > 0
+        }
+        if not limits:
+            return None
+        return int(limits.get(service or "", min(limits.values())))
 
     def tts(
         self,

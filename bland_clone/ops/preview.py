@@ -76,19 +76,29 @@ class Preview:
         }
 
 
-def check_text(text: str) -> None:
+def check_text(text: str, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS) -> None:
+    """The text's local checks; its length against ``limit`` (None: checked once the service's
+    own limit is known, see :func:`check_length`)."""
     if not text.strip():
         raise InputError("Text to speak is empty.")
-    if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
-        raise InputError(limits.speak_text_too_long(len(text)))
+    if limit is not None:
+        check_length(text, limit)
     _, problems = speech.pauses(text)
     if problems:
         raise InputError("; ".join(problems) + ".")
 
 
-def check(req: Request, output: str) -> Target:
-    """Every local check of a preview, before anything is sent."""
-    check_text(req.text)
+def check_length(text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InputError(limits.speak_text_too_long(len(text), limit))
+
+
+def check(
+    req: Request, output: str, *, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS
+) -> Target:
+    """Every local check of a preview, before anything is sent (the text's length against
+    ``limit``; None when the caller asks the service's own limit first)."""
+    check_text(req.text, limit)
     if req.fmt not in limits.SPEAK_OUTPUT_FORMATS:
         raise UsageError(f"--format must be one of {', '.join(limits.SPEAK_OUTPUT_FORMATS)}")
     if req.language is not None and not _LANGUAGE.match(req.language):
@@ -132,6 +142,19 @@ def target_for(output: str) -> Target:
     return Target(output, container, convert)
 
 
+def text_limit(client: Client, voice: Voice) -> int:
+    """The longest text ``voice`` may speak: /v1/models' ``max_characters``, else 1,000."""
+    found = client.max_characters(voice.service)
+    return limits.SPEAK_TEXT_MAX_CHARS if found is None else found
+
+
+def pick_model(models: list[dict[str, Any]], service: str | None) -> dict[str, Any]:
+    """The /v2/tts model a voice resolves to: btts-2 for V2 voices, btts-3 otherwise (the
+    pages: prefer btts-3; the voice decides), else the first listed; {} when none is."""
+    wanted = "btts-2" if service == "BTTS_V2" else "btts-3"
+    return next((m for m in models if m.get("id") == wanted), models[0] if models else {})
+
+
 def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview:
     """Speak ``req`` with ``voice`` and write ``target``: through /v2/tts when the service
     offers it, else /v1/speak. Raises before anything is written when the service's offer
@@ -149,11 +172,12 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
     from ..errors import ServiceError
 
     try:
-        models = client.tts_models()
+        listed = client.tts_models()
     except ServiceError as exc:  # /v2/models unreachable: /v1/speak, unchecked against it
         notes.append(f"GET /v2/models failed ({exc.message}); speaking through /v1/speak.")
-        models = None
-    encoding = "pcm_mulaw" if req.fmt.startswith("ulaw") else "pcm_s16le"
+        listed = None
+    models = None if listed is None else pick_model(listed, voice.service)
+    encoding = "mulaw" if req.fmt.startswith("ulaw") else "pcm_s16le"
     rate = int(req.fmt.split("_")[1])
     if models is not None:
         container = _check_offer(models, req, encoding, rate, target)
@@ -246,7 +270,7 @@ def _to_target(
             format="RAW",
             samplerate=rate,
             channels=1,
-            subtype="ULAW" if encoding == "pcm_mulaw" else "PCM_16",
+            subtype="ULAW" if encoding == "mulaw" else "PCM_16",
             dtype="float32",
         )
     else:

@@ -44,9 +44,10 @@ def speak_text(
     from . import preview
 
     check_writable(output, force)
-    target = preview.check(req, output)
+    target = preview.check(req, output, limit=None)
     client = session.connect(notes, conn)
     v = client.find_voice(voice)
+    preview.check_length(req.text, preview.text_limit(client, v))
     p = preview.speak(client, v, req, target)
     for note in p.notes:
         notes.warn(note)
