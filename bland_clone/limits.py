@@ -170,33 +170,41 @@ def speak_text_too_long(length: int, limit: int = SPEAK_TEXT_MAX_CHARS) -> str:
 
 
 # --- Voice settings: GET/POST /v1/voices/{id}/settings ----------------------------------
-# V1 (BTTS): consistency 0-1, expressiveness 0-1. V2: consistency, an integer (the docs say 0-64
-# on one page and 1-32 on two others: clients trust the `limits` the service returns; the
-# sandbox serves 1-32). V3: boost_language_consistency, a boolean.
+# The settings pages: V1 (BTTS) consistency 0-1 and expressiveness 0-1; V2 consistency, an
+# integer 0-64 (lower is more consistent), and expressiveness 0-1; V3
+# boost_language_consistency, a boolean. The legacy PATCH .../config page gives V2 and V3
+# `consistency` 1-32 and `boost` 0/1 instead (LEGACY_CONFIG). Clients trust the `limits` the
+# service returns; these are what is assumed when it reports none.
 
 #: The engines (a voice's `service`) a user sees, by what bland-clone calls them.
 ENGINE_LABELS: Final = {"BTTS": "V1 (BTTS)", "BTTS_V2": "V2", "BTTS_V3": "V3", "LEGACY": "legacy"}
 #: Which engines each setting applies to.
 SETTING_ENGINES: Final = {
     "consistency": ("BTTS", "BTTS_V2"),
-    "expressiveness": ("BTTS",),
+    "expressiveness": ("BTTS", "BTTS_V2"),
     "boost_language_consistency": ("BTTS_V3",),
 }
-#: The per-engine `limits` the sandbox answers with (the shape GET .../settings returns).
+#: The per-engine ranges of the settings pages (the shape GET .../settings returns as `limits`).
 VOICE_SETTINGS_LIMITS: Final = {
     "BTTS": {
         "consistency": {"type": "number", "min": 0, "max": 1, "default": 0.5},
         "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
     },
-    "BTTS_V2": {"consistency": {"type": "integer", "min": 1, "max": 32, "default": 16}},
+    "BTTS_V2": {
+        "consistency": {"type": "integer", "min": 0, "max": 64, "default": 32},
+        "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    },
     "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
     "LEGACY": {},
 }
-#: What a client assumes when the service reports no `limits`: the docs' ranges, V2's widest.
+#: What a client assumes when the service reports no `limits`.
 VOICE_SETTINGS_FALLBACK: Final = {
-    "BTTS": VOICE_SETTINGS_LIMITS["BTTS"],
-    "BTTS_V2": {"consistency": {"type": "integer", "min": 0, "max": 64}},
-    "BTTS_V3": VOICE_SETTINGS_LIMITS["BTTS_V3"],
+    key: VOICE_SETTINGS_LIMITS[key] for key in ("BTTS", "BTTS_V2", "BTTS_V3")
+}
+#: The legacy PATCH /v1/voices/{id}/config (V2 and V3 voices): consistency 1-32, boost 0/1.
+LEGACY_CONFIG: Final = {
+    "consistency": {"type": "integer", "min": 1, "max": 32},
+    "boost": {"type": "integer", "min": 0, "max": 1},
 }
 NO_SETTINGS_GIVEN: Final = (
     "No settings given: set consistency, expressiveness or boost_language_consistency"

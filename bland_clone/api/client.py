@@ -56,6 +56,23 @@ def segment(value: str, what: str = "id") -> str:
     return quote(value, safe="")
 
 
+def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the legacy PATCH .../config page names them: ``consistency`` and ``boost``
+    (0/1, for boost_language_consistency); it has no other setting."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key == "boost_language_consistency":
+            out["boost"] = int(bool(value))
+        elif key == "consistency":
+            out[key] = value
+        else:
+            raise InputError(
+                f"{key} cannot be set through the legacy PATCH .../config, the only settings "
+                "path this service offers (it takes consistency and boost); nothing was changed."
+            )
+    return out
+
+
 class Client(VoiceEndpoints):
     """Bland's voice API. Every method raises a :class:`BlandCloneError` subclass on failure."""
 
@@ -372,7 +389,8 @@ class Client(VoiceEndpoints):
         if resp.status_code == 405:
             resp.close()
             self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
-            resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+            legacy = _legacy_config(settings)
+            resp = self._send("PATCH", path + "/config", json_body=legacy, idempotent=True)
         return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
 
     @staticmethod

@@ -445,7 +445,10 @@ class VoiceAPI:
         if problem:
             return _v2_fail(400, "invalid_request", problem)
         with self.state.lock:
-            offered = copy.deepcopy(extras(self.state).models[0])
+            v = self.state.find(str(ref or ""))
+            wanted = "btts-2" if v is not None and v.service == "BTTS_V2" else "btts-3"
+            models = extras(self.state).models
+            offered = copy.deepcopy(next((m for m in models if m["id"] == wanted), models[0]))
         audio = body.get("audio") if body.get("audio") is not None else {}
         if not isinstance(audio, dict):
             return _v2_fail(400, "invalid_request", "audio must be an object")
@@ -468,8 +471,6 @@ class VoiceAPI:
                 bad = C.setting_problems({name: body[name]}, {name: rule})
                 if bad:
                     return _v2_fail(400, "invalid_request", bad[0])
-        with self.state.lock:
-            v = self.state.find(str(ref or ""))
         if v is None:
             return _v2_fail(404, "not_found", "Voice not found")
         rate = int(spec["sample_rate"])
