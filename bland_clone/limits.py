@@ -27,7 +27,6 @@ RECOMMENDED_MIN_S: Final = 10.0
 RECOMMENDED_MAX_S: Final = 15.0
 
 
-
 @dataclass(frozen=True)
 class EngineRule:
     """What one engine takes in one upload."""

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
 
 Trace = Callable[[str], None]
+#: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.
+MAX_WITH_AUDIO = 5 * 10 * 1024 * 1024 * 4 // 3 + MAX_JSON_BODY
 
 
 def segment(value: str, what: str = "id") -> str:
@@ -135,6 +137,15 @@ class Client(VoiceEndpoints):
         raw = transport.read_bounded(resp, limit, self.timeout)
         return answers.decode(resp, what, raw)
 
+    def _json_or_nothing(self, resp: requests.Response, what: str) -> Any:
+        """As :meth:`_json`, but a success with an empty body is None: the pages show no answer
+        body for some changes (a rating cleared, a transcription corrected)."""
+        limit = MAX_JSON_BODY if resp.status_code < 400 else MAX_ERROR_BODY
+        raw = transport.read_bounded(resp, limit, self.timeout)
+        if resp.status_code < 300 and not raw.strip():
+            return None
+        return answers.decode(resp, what, raw)
+
     def download(
         self,
         resp_or_request: requests.Response | tuple[str, str] | tuple[str, str, Any],
@@ -217,10 +228,30 @@ class Client(VoiceEndpoints):
         hint = f" Similar: {', '.join(f'{v.name} ({v.id})' for v in near)}." if near else ""
         raise InputError(f"No voice with id or name {ref!r}.{hint}")
 
-    def voice_samples(self, voice_id: str) -> list[dict[str, Any]]:
-        resp = self._send("GET", f"/v1/voices/{segment(voice_id, 'voice id')}/samples")
-        items = dig(self._json(resp, "the sample list"), "samples")
+    def voice_samples(self, voice_id: str, *, include_audio: bool = False) -> list[dict[str, Any]]:
+        """GET /v1/voices/{id}/samples; ``include_audio`` asks ``?include_audio=true`` (each
+        sample with its audio, base64: read up to 5 samples of 10 MB, so a larger bound)."""
+        path = f"/v1/voices/{segment(voice_id, 'voice id')}/samples"
+        if not include_audio:
+            data = self._json(self._send("GET", path), "the sample list")
+        else:
+            resp = self._send("GET", path + "?include_audio=true")
+            limit = MAX_WITH_AUDIO if resp.status_code < 400 else MAX_ERROR_BODY
+            data = answers.decode(
+                resp, "the sample list", transport.read_bounded(resp, limit, self.timeout)
+            )
+        items = dig(data, "samples")
         return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
+
+    def set_sample_text(self, voice_id: str, sample_id: str, transcription: str) -> dict[str, Any]:
+        """PATCH /v1/voices/{id}/samples: correct one sample's transcription."""
+        body = {"samples": [{"id": sample_id, "transcription": transcription}]}
+        resp = self._send(
+            "PATCH", f"/v1/voices/{segment(voice_id, 'voice id')}/samples", json_body=body
+        )
+        data = self._json_or_nothing(resp, "the transcription")
+        inner = dig(data, "data")
+        return inner if isinstance(inner, dict) else {}
 
     def name_available(self, name: str) -> bool:
         """True when the name is free in the org (case-insensitive)."""

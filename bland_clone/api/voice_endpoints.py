@@ -98,6 +98,7 @@ class VoiceEndpoints:
             self, method: str, path: str, *, json_body: Any = None, idempotent: bool = True
         ) -> requests.Response: ...
         def _json(self, resp: requests.Response, what: str) -> Any: ...
+        def _json_or_nothing(self, resp: requests.Response, what: str) -> Any: ...
         def _audio(self, resp: requests.Response, what: str) -> bytes: ...
         def _log(self, text: str) -> None: ...
         def download(
@@ -230,6 +231,11 @@ class VoiceEndpoints:
         )
         data = _unwrap(self._json(resp, "the rating"))
         return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
+
+    def clear_rating(self, voice_id: str) -> None:
+        """DELETE /v1/voices/{id}/rate: the caller's rating of the voice, cleared."""
+        resp = self._send("DELETE", f"/v1/voices/{_q(voice_id)}/rate", idempotent=True)
+        self._json_or_nothing(resp, "clearing the rating")
 
     def shared_voices(
         self,

@@ -93,9 +93,7 @@ def check_length(text: str, limit: int) -> None:
         raise InputError(limits.speak_text_too_long(len(text), limit))
 
 
-def check(
-    req: Request, output: str, *, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS
-) -> Target:
+def check(req: Request, output: str, *, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS) -> Target:
     """Every local check of a preview, before anything is sent (the text's length against
     ``limit``; None when the caller asks the service's own limit first)."""
     check_text(req.text, limit)

@@ -369,7 +369,7 @@ def set_voice_settings(
 class Rated:
     voice_id: str
     name: str
-    rating: int
+    rating: int | None  # None: the rating was cleared
     stats: dict[str, Any]  # average_rating, total_ratings: where the service sent them
 
     def to_dict(self) -> dict[str, Any]:
@@ -381,6 +381,14 @@ class Rated:
             **self.stats,
             "errors": [],
         }
+
+
+def clear_rating(notes: Notes, ref: str, *, conn: Connection) -> Rated:
+    """DELETE /v1/voices/{id}/rate: the caller's rating cleared."""
+    client = session.connect(notes, conn)
+    v = client.find_voice(ref)
+    client.clear_rating(v.id)
+    return Rated(v.id, v.name, None, {})
 
 
 def rate_voice(notes: Notes, ref: str, rating: int, *, conn: Connection) -> Rated:
