@@ -229,7 +229,7 @@ class VoiceEndpoints:
             lambda: self._send("POST", path, json_body={"rating": rating}, idempotent=False),
             "the rating",
         )
-        data = _unwrap(self._json(resp, "the rating"))
+        data = _unwrap(self._json_or_nothing(resp, "the rating"))
         return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
 
     def clear_rating(self, voice_id: str) -> None:
@@ -297,5 +297,5 @@ class VoiceEndpoints:
             json_body={"sample_ids": sample_ids},
             idempotent=True,
         )
-        data = _unwrap(self._json(resp, "the sample deletion"))
+        data = _unwrap(self._json_or_nothing(resp, "the sample deletion"))
         return data if isinstance(data, dict) else {"deleted": sample_ids}

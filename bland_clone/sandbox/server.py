@@ -91,7 +91,7 @@ class VoiceRecord:
         return {
             "id": self.id,
             "name": self.name,
-            "description": self.description,
+            "description": self.description or "",
             "public": self.public,
             "tags": list(self.tags),
             "service": self.service,
