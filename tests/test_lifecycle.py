@@ -151,6 +151,7 @@ def test_clone_with_a_preview(cli, service: Service, sample: Path, tmp_path: Pat
     doc = r.json()
     assert doc["preview"] == {
         "ok": True,
+        "played": False,
         "path": str(out),
         "bytes": out.stat().st_size,
         "format": "pcm_24000",

@@ -14,7 +14,7 @@ or stops with exit 4 saying how to check. It resends only when nothing can have 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -161,30 +161,45 @@ class Client(VoiceEndpoints):
         An error answer (4xx/5xx or JSON) raises its error; a body over ``cap`` bytes, an empty
         body, or one cut off or overdue raises a ServiceError and leaves no file.
         """
-        cap = transport.MAX_AUDIO_BODY if cap is None else cap
         if isinstance(resp_or_request, tuple):
             method, path, *rest = resp_or_request
             resp = self._send(method, path, json_body=rest[0] if rest else None)
         else:
             resp = resp_or_request
-        ctype = resp.headers.get("Content-Type", "")
-        if resp.status_code >= 400 or "json" in ctype:
-            self._json(resp, what)
-            raise ServiceError(f"The service answered {what} with JSON instead of audio.")
         from ..files import AtomicWriter
 
+        chunks = self.audio_chunks(resp, what, cap)
         try:
             with AtomicWriter(dest_path) as sink:
-                for chunk in transport.iter_body(resp, self.timeout):
+                for chunk in chunks:
                     sink.write(chunk)
-                    if sink.size > cap:
-                        raise ServiceError(
-                            f"The service's answer for {what} is larger than "
-                            f"{cap // (1024 * 1024)} MB; nothing was written."
-                        )
                 if sink.size == 0:
                     raise ServiceError(f"The service answered {what} with an empty body.")
                 return sink.size
+        finally:
+            chunks.close()
+
+    def audio_chunks(
+        self, resp: requests.Response, what: str = "the audio", cap: int | None = None
+    ) -> Generator[bytes, None, None]:
+        """An audio answer's body as it arrives: an error answer (4xx/5xx or JSON) raises its
+        error first; past ``cap`` bytes, or cut off or overdue, a ServiceError. The answer is
+        closed when the generator ends or is closed."""
+        cap = transport.MAX_AUDIO_BODY if cap is None else cap
+        try:
+            ctype = resp.headers.get("Content-Type", "")
+            if resp.status_code >= 400 or "json" in ctype:
+                self._json(resp, what)
+                raise ServiceError(f"The service answered {what} with JSON instead of audio.")
+            got = 0
+            for chunk in transport.iter_body(resp, self.timeout):
+                got += len(chunk)
+                if got > cap:
+                    raise ServiceError(
+                        f"The service's answer for {what} is larger than "
+                        f"{cap // (1024 * 1024)} MB; nothing was written."
+                    )
+                yield chunk
         finally:
             transport.finish(resp)
 

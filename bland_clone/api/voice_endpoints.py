@@ -44,8 +44,31 @@ class Speech:
         return bytes(self.client._audio(self.resp, "the speech"))
 
     def save(self, path: str) -> int:
-        """Streamed to ``path`` (complete or absent); the size written."""
-        return int(self.client.download(self.resp, path, what="the speech"))
+        """Streamed to ``path`` (complete or absent); the size written. A streamed WAV's
+        placeholder sizes (0xFFFFFFFF) are backfilled before the file takes its name."""
+        if self.endpoint != "/v1/speak/stream" or path == "-":
+            return int(self.client.download(self.resp, path, what="the speech"))
+        import os
+
+        from ..audio.speechout import backfilled
+        from ..files import AtomicWriter
+
+        chunks = self.chunks()
+        try:
+            with AtomicWriter(path) as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                if out.size == 0:
+                    raise ServiceError("The service answered the speech with an empty body.")
+                for offset, data in backfilled(os.pread(out.fd, 44, 0), out.size):
+                    out.patch(offset, data)
+                return out.size
+        finally:
+            chunks.close()
+
+    def chunks(self) -> Any:
+        """The audio as it arrives (bounded; see ``Client.audio_chunks``)."""
+        return self.client.audio_chunks(self.resp, "the speech")
 
 
 def _q(part: str, what: str = "voice id") -> str:
@@ -197,6 +220,17 @@ class VoiceEndpoints:
         if expressiveness is not None:
             body["expressiveness"] = expressiveness
         return Speech.of(self, self._send("POST", "/v1/speak", json_body=body), "/v1/speak")
+
+    def speak_stream(
+        self, voice: str, text: str, output_format: str, *, language: str | None = None
+    ) -> Speech:
+        """POST /v1/speak/stream: a chunked WAV whose header sizes are 0xFFFFFFFF placeholders
+        (the page: the client backfills them once the stream closes)."""
+        body: dict[str, Any] = {"text": text, "voice_id": voice, "output_format": output_format}
+        if language is not None:
+            body["language"] = language
+        resp = self._send("POST", "/v1/speak/stream", json_body=body)
+        return Speech.of(self, resp, "/v1/speak/stream")
 
     def speech_history(
         self, *, voice_id: str | None = None, limit: int = 20, offset: int = 0
