@@ -127,7 +127,8 @@ class Sink:
             return
         self.frames += whole // frame
         if self.frames > self._most:
-            raise SpeechError(f"it is longer than {MAX_SECONDS // 60} minutes of speech")
+            most = f"{MAX_SECONDS // 60} minutes" if MAX_SECONDS % 60 == 0 else f"{MAX_SECONDS} s"
+            raise SpeechError(f"it is longer than {most} of speech")
         self._put(data[:whole])
 
     def _put(self, data: bytes) -> None:
