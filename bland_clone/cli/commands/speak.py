@@ -50,7 +50,8 @@ def speak(
     text: Annotated[
         Optional[str],
         typer.Argument(
-            help=f"Text (at most {limits.SPEAK_TEXT_MAX_CHARS} characters; <|N|> pauses N "
+            help="Text (at most the max_characters GET /v1/models reports, else "
+            f"{limits.SPEAK_TEXT_MAX_CHARS:,}; <|N|> pauses N "
             f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
             "generation's id.",
             show_default=False,
