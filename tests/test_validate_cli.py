@@ -111,7 +111,7 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
             "code": "too_short",
             "severity": "error",
             "file": str(short),
-        }
+        },
     ]
     f0 = doc["files"][0]
     assert {

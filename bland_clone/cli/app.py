@@ -43,7 +43,7 @@ COMMANDS = [
         "app",
         "See and manage voices: list, show, settings, shared library, rate, rename, delete.",
     ),
-    ("samples", "samples", "app", "See a voice's samples: list, get, delete."),
+    ("samples", "samples", "app", "See a voice's samples: list, get, set-text, delete."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     ("models", "models", "models", "Show what the service can speak: formats and controls."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
