@@ -175,3 +175,46 @@ def test_play_without_an_output_device_says_so_on_one_line(service: Service) -> 
     )
     assert lines[0].endswith("Write a file with -o FILE.")
     assert not [p for m, p, _ in service.faults.seen if m == "POST"]
+
+
+def test_play_feeds_the_device_what_the_file_holds(service: Service, tmp_path: Path) -> None:
+    """The player gets 16-bit frames as they arrive (mu-law decoded first), the same speech the
+    file holds. The device is this test's recorder: sounddevice has no device here."""
+    from bland_clone.api.client import Client
+    from bland_clone.ops import preview
+
+    class Device:
+        def __init__(self) -> None:
+            self.frames = bytearray()
+            self.stopped = self.closed = False
+
+        def write(self, data: bytes) -> None:
+            self.frames += data
+
+        def stop(self) -> None:
+            self.stopped = True
+
+        def close(self) -> None:
+            self.closed = True
+
+    devices: list[tuple[object, Device]] = []
+
+    def player(fmt: object) -> Device:
+        devices.append((fmt, Device()))
+        return devices[-1][1]
+
+    client = Client(service.key, service.url)
+    josh = client.find_voice("Josh")
+    out = tmp_path / "both.wav"
+    req = preview.Request("Hello there.")
+    got = preview.speak(client, josh, req, preview.target_for(str(out)), player=player)
+    assert (got.played, got.path, got.endpoint) == (True, str(out), "/v2/tts")
+    ((fmt, device),) = devices
+    assert (fmt.encoding, fmt.rate) == ("pcm_s16le", 24000)  # type: ignore[attr-defined]
+    assert bytes(device.frames) == _frames(out) and device.stopped and device.closed
+    devices.clear()
+    got = preview.speak(client, josh, preview.Request("Hi.", "ulaw_8000"), None, player=player)
+    assert got.path is None and got.bytes == 0
+    ((fmt, device),) = devices
+    assert (fmt.encoding, fmt.rate) == ("mulaw", 8000)  # type: ignore[attr-defined]
+    assert len(device.frames) == 2 * 4000  # 0.5 s of mu-law bytes, decoded to 16-bit frames
