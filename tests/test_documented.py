@@ -136,6 +136,8 @@ def test_samples_set_text_and_listing_with_audio(cli, service: Service, tmp_path
     assert "audio" not in got[0]
     r = cli("samples", "list", "Legacy Narrator", "--save-audio", folder)
     assert r.code == 1 and "exists" in r.err  # not overwritten without --force
+    r = cli("samples", "list", "Legacy Narrator", "--save-audio", folder, "--force")
+    assert r.code == 0 and r.err == f"Wrote 2 sample(s) to {folder}.\n"
     listed = requests.get(
         f"{service.url}/v1/voices/{legacy.id}/samples?include_audio=true",
         headers={"Authorization": service.key},

@@ -40,6 +40,9 @@ def list_(
     def human() -> None:
         if got.samples:
             common.samples_table(out, got.samples)
+            if save_audio is not None:
+                saved = sum(1 for s in got.samples if s.get("path"))
+                out.info(f"Wrote {saved} sample(s) to {one_line(save_audio)}.")
         else:
             out.info(
                 f"{v.name!r} has no samples the service exposes ({v.service or 'unknown'} voice)."
