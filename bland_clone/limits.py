@@ -53,10 +53,7 @@ def engine_file_count(engine: str, count: int) -> str:
     rule = ENGINE_RULES[engine]
     if rule.files == MAX_FILES_PER_UPLOAD:
         return too_many_files(count)
-    return (
-        f"The {engine} engine takes exactly {rule.files} {rule.what}; {count} were given. "
-        "Choose one (bland-clone validate --each ranks them)."
-    )
+    return f"The {engine} engine takes exactly {rule.files} {rule.what}; {count} were given."
 
 
 #: Limits of POST /v1/speak and /v2/tts: /v1/models reports `max_characters` per model (1,000 on

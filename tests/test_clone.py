@@ -34,8 +34,9 @@ def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     r = cli("clone", "-n", "Two", "--engine", "v2", a, b)
     assert r.code == 1
     assert (
-        "error: The v2 engine takes exactly 1 WAV file; 2 were given. "
-        "Choose one (bland-clone validate --each ranks them).\n" in r.err
+        "error: The v2 engine takes exactly 1 WAV file; 2 were given."
+        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
+        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best.\n" in r.err
     )
     assert r.err.endswith("error: 1 problem found; nothing was uploaded.\n")
     assert service.faults.seen == [] and service.voices_named("Two") == []
@@ -58,8 +59,9 @@ def test_v3_takes_exactly_one_file_as_the_newest_clone_page_says(
     a = write_wav(tmp_path / "a.wav", 11.0)
     b = write_wav(tmp_path / "b.wav", 12.0)
     message = (
-        "error: The v3 engine takes exactly 1 audio file; 2 were given. "
-        "Choose one (bland-clone validate --each ranks them)."
+        "error: The v3 engine takes exactly 1 audio file; 2 were given."
+        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
+        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best."
     )
     r = cli("validate", a, b, "--no-quality")
     assert r.code == 1 and message in r.out.splitlines()

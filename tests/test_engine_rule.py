@@ -14,10 +14,7 @@ from .audiofiles import write_wav
 from .servers import Service
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-V2_TWO = (
-    "The v2 engine takes exactly 1 WAV file; 2 were given. "
-    "Choose one (bland-clone validate --each ranks them)."
-)
+V2_TWO = "The v2 engine takes exactly 1 WAV file; 2 were given. To choose the best take: "
 
 
 def _readme_manifest() -> str:
@@ -45,9 +42,9 @@ def test_validate_clone_plan_and_apply_agree_on_v2(cli, service: Service, tmp_pa
     a = write_wav(tmp_path / "samples" / "a.wav", 11.0)
     b = write_wav(tmp_path / "samples" / "b.wav", 12.0)
     r = cli("validate", "--engine", "v2", a, b, "--no-quality")
-    assert r.code == 1 and f"error: {V2_TWO}" in r.out.splitlines()
+    assert r.code == 1 and f"error: {V2_TWO}" in r.out
     r = cli("clone", "-n", "Two", "--engine", "v2", a, b)
-    assert r.code == 1 and f"error: {V2_TWO}" in r.err.splitlines()
+    assert r.code == 1 and f"error: {V2_TWO}" in r.err
     m = tmp_path / "voices.toml"
     m.write_text(
         textwrap.dedent(

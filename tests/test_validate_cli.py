@@ -34,8 +34,9 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
-        "error: The v3 engine takes exactly 1 audio file; 6 were given. "
-        "Choose one (bland-clone validate --each ranks them).",
+        "error: The v3 engine takes exactly 1 audio file; 6 were given. To choose the best "
+        f"take: bland-clone validate {tmp_path}/ --each ranks them, and bland-clone prepare "
+        f"{tmp_path}/ --best -o sample.wav prepares the best.",
         'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
         f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
         'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.'
@@ -57,10 +58,13 @@ def test_total_upload_size(cli, tmp_path: Path) -> None:
     files = [write_sparse_wav(tmp_path / f"f{i}.wav", 9 * MB, rate=96000) for i in range(3)]
     r = cli("validate", *files, "--engine", "v2")
     assert r.code == 1
-    assert (
-        "error: Total upload size is too large (27.0MB). Maximum allowed total size is 25MB."
-        in r.out.splitlines()
+    (total,) = [x for x in r.out.splitlines() if "Total upload size" in x]
+    # the service's words, then the way out
+    assert total.startswith(
+        "error: Total upload size is too large (27.0MB). Maximum allowed total size is 25MB. "
+        "Keep the best 10-15 s of each with: bland-clone prepare "
     )
+    assert "after conversion" not in total  # nothing was converted
     assert "too large (9.0MB)" not in r.out  # each file alone is within 10MB
 
 
@@ -98,13 +102,12 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
     assert r.code == 1
     doc = json.loads(r.out)  # exactly one JSON object
     assert doc["ok"] is False
-    assert doc["errors"] == [
-        {
-            "message": "The v2 engine takes exactly 1 WAV file; 2 were given. "
-            "Choose one (bland-clone validate --each ranks them).",
-            "code": "engine_files",
-            "severity": "error",
-        },
+    first, *rest = doc["errors"]
+    assert first["message"].startswith(
+        "The v2 engine takes exactly 1 WAV file; 2 were given. To choose the best take: "
+    )
+    assert (first["code"], first["severity"]) == ("engine_files", "error")
+    assert rest == [
         {
             "message": 'File "short.wav" is too short (estimated 0.5s). '
             "Minimum duration is 1 seconds.",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
-from ..errors import InputError
+from ..errors import Declined, InputError
 from . import session
 from .session import Connection
 
@@ -335,7 +335,7 @@ def delete_voices(
         if v.id not in {f.id for f in found}:
             found.append(v)
     if confirm is not None and not confirm(found):
-        raise InputError("Nothing was deleted.")
+        raise Declined("Nothing was deleted.")
     deleted = []
     for v in found:
         client.delete_voice(v.id)
