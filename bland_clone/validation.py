@@ -186,18 +186,21 @@ def _total_way_out(files: Sequence[AudioInfo]) -> str:
 def check_files(
     files: Sequence[AudioInfo],
     *,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     recommend: bool = True,
 ) -> list[Problem]:
-    """Every limit of one upload; ``existing_samples`` adds the per-voice total check."""
+    """Every limit of one upload to ``engine`` (its rule in ``limits.ENGINE_RULES``; None: files
+    that are not one engine's upload, such as prepare's outputs: the 5-file limit only);
+    ``existing_samples`` adds the per-voice total check."""
     out: list[Problem] = []
     if not files:
         return [Problem(limits.NO_FILES, "no_files")]
-    if len(files) > limits.MAX_FILES_PER_UPLOAD:
-        out.append(
-            Problem(limits.too_many_files(len(files)) + _choose_hint(files), "too_many_files")
-        )
+    rule = limits.ENGINE_RULES.get(engine or "v1", limits.ENGINE_RULES["v1"])
+    if len(files) > rule.files:
+        code = "too_many_files" if rule.files == limits.MAX_FILES_PER_UPLOAD else "engine_files"
+        message = limits.engine_file_count(engine or "v1", len(files))
+        out.append(Problem(message + _choose_hint(files), code))
     if (
         existing_samples is not None
         and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE
@@ -234,15 +237,6 @@ def check_files(
             Problem(limits.total_too_large(total) + _total_way_out(files), "total_too_large")
         )
     out += _duplicates(files)
-    if engine == "v3" and len(files) > 1:
-        out.append(
-            Problem(
-                f"The v3 engine uses only the first sample ({files[0].name}); "
-                f"the other {len(files) - 1} file(s) are ignored by the service.",
-                "v3_single_sample",
-                "warning",
-            )
-        )
     return out
 
 
@@ -304,7 +298,7 @@ def validate_upload(
     name: str | None = None,
     require_name: bool = False,
     gender: str | None = None,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     quality: bool = False,
     strict: bool = False,
@@ -337,7 +331,7 @@ def validate_upload(
         if missing:  # not decodable: fall back to the length from the header
             problems += [
                 p
-                for p in check_files(missing, engine="v2")
+                for p in check_files(missing, engine=None)
                 if p.code == "outside_recommended_length"
             ]
     return Report(list(files), _strict(problems) if strict else problems, measured)

@@ -53,6 +53,8 @@ class Faults:
         self.rules: list[Fault] = []
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        #: the bodies of requests a fault answered (drained), in order
+        self.bodies: list[str] = []
         #: requests that change something (every method but GET) seen so far
         self.changes = 0
 
@@ -143,8 +145,11 @@ class Faults:
                 return []
         else:  # drain the request body like a proxy would
             stream = get_input_stream(environ)
-            while stream.read(65536):
-                pass
+            drained = bytearray()
+            while chunk := stream.read(65536):
+                if len(drained) < 65536:
+                    drained += chunk
+            self.bodies.append(drained[:65536].decode("utf-8", "replace"))
         hdrs = [("Content-Type", "text/plain")] if not rule.headers else []
         hdrs += [*rule.headers.items(), ("Content-Length", str(len(rule.body)))]
         start_response(f"{rule.status} X", hdrs)

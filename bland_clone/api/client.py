@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
 
 Trace = Callable[[str], None]
+#: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.
+MAX_WITH_AUDIO = 5 * 10 * 1024 * 1024 * 4 // 3 + MAX_JSON_BODY
 
 
 def segment(value: str, what: str = "id") -> str:
@@ -56,6 +58,23 @@ def segment(value: str, what: str = "id") -> str:
         shown = value.encode("unicode_escape").decode("ascii")
         raise InputError(f"Refusing {what} '{shown}': it is not a usable {what}.")
     return quote(value, safe="")
+
+
+def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the legacy PATCH .../config page names them: ``consistency`` and ``boost``
+    (0/1, for boost_language_consistency); it has no other setting."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key == "boost_language_consistency":
+            out["boost"] = int(bool(value))
+        elif key == "consistency":
+            out[key] = value
+        else:
+            raise InputError(
+                f"{key} cannot be set through the legacy PATCH .../config, the only settings "
+                "path this service offers (it takes consistency and boost); nothing was changed."
+            )
+    return out
 
 
 class Client(VoiceEndpoints):
@@ -130,6 +149,15 @@ class Client(VoiceEndpoints):
                 f"{exc.message} (the API key used: {self.key_origin})", errors=exc.errors
             ) from None
 
+    def _json_or_nothing(self, resp: requests.Response, what: str) -> Any:
+        """As :meth:`_json`, but a success with an empty body is None: the pages show no answer
+        body for some changes (a rating cleared, a transcription corrected)."""
+        limit = MAX_JSON_BODY if resp.status_code < 400 else MAX_ERROR_BODY
+        raw = transport.read_bounded(resp, limit, self.timeout)
+        if resp.status_code < 300 and not raw.strip():
+            return None
+        return answers.decode(resp, what, raw)
+
     def download(
         self,
         resp_or_request: requests.Response | tuple[str, str] | tuple[str, str, Any],
@@ -145,30 +173,45 @@ class Client(VoiceEndpoints):
         An error answer (4xx/5xx or JSON) raises its error; a body over ``cap`` bytes, an empty
         body, or one cut off or overdue raises a ServiceError and leaves no file.
         """
-        cap = transport.MAX_AUDIO_BODY if cap is None else cap
         if isinstance(resp_or_request, tuple):
             method, path, *rest = resp_or_request
             resp = self._send(method, path, json_body=rest[0] if rest else None)
         else:
             resp = resp_or_request
-        ctype = resp.headers.get("Content-Type", "")
-        if resp.status_code >= 400 or "json" in ctype:
-            self._json(resp, what)
-            raise ServiceError(f"The service answered {what} with JSON instead of audio.")
         from ..files import AtomicWriter
 
+        chunks = self.audio_chunks(resp, what, cap)
         try:
             with AtomicWriter(dest_path) as sink:
-                for chunk in transport.iter_body(resp, self.timeout):
+                for chunk in chunks:
                     sink.write(chunk)
-                    if sink.size > cap:
-                        raise ServiceError(
-                            f"The service's answer for {what} is larger than "
-                            f"{cap // (1024 * 1024)} MB; nothing was written."
-                        )
                 if sink.size == 0:
                     raise ServiceError(f"The service answered {what} with an empty body.")
                 return sink.size
+        finally:
+            chunks.close()
+
+    def audio_chunks(
+        self, resp: requests.Response, what: str = "the audio", cap: int | None = None
+    ) -> Generator[bytes, None, None]:
+        """An audio answer's body as it arrives: an error answer (4xx/5xx or JSON) raises its
+        error first; past ``cap`` bytes, or cut off or overdue, a ServiceError. The answer is
+        closed when the generator ends or is closed."""
+        cap = transport.MAX_AUDIO_BODY if cap is None else cap
+        try:
+            ctype = resp.headers.get("Content-Type", "")
+            if resp.status_code >= 400 or "json" in ctype:
+                self._json(resp, what)
+                raise ServiceError(f"The service answered {what} with JSON instead of audio.")
+            got = 0
+            for chunk in transport.iter_body(resp, self.timeout):
+                got += len(chunk)
+                if got > cap:
+                    raise ServiceError(
+                        f"The service's answer for {what} is larger than "
+                        f"{cap // (1024 * 1024)} MB; nothing was written."
+                    )
+                yield chunk
         finally:
             transport.finish(resp)
 
@@ -212,10 +255,30 @@ class Client(VoiceEndpoints):
         hint = f" Similar: {', '.join(f'{v.name} ({v.id})' for v in near)}." if near else ""
         raise InputError(f"No voice with id or name {ref!r}.{hint}")
 
-    def voice_samples(self, voice_id: str) -> list[dict[str, Any]]:
-        resp = self._send("GET", f"/v1/voices/{segment(voice_id, 'voice id')}/samples")
-        items = dig(self._json(resp, "the sample list"), "samples")
+    def voice_samples(self, voice_id: str, *, include_audio: bool = False) -> list[dict[str, Any]]:
+        """GET /v1/voices/{id}/samples; ``include_audio`` asks ``?include_audio=true`` (each
+        sample with its audio, base64: read up to 5 samples of 10 MB, so a larger bound)."""
+        path = f"/v1/voices/{segment(voice_id, 'voice id')}/samples"
+        if not include_audio:
+            data = self._json(self._send("GET", path), "the sample list")
+        else:
+            resp = self._send("GET", path + "?include_audio=true")
+            limit = MAX_WITH_AUDIO if resp.status_code < 400 else MAX_ERROR_BODY
+            data = answers.decode(
+                resp, "the sample list", transport.read_bounded(resp, limit, self.timeout)
+            )
+        items = dig(data, "samples")
         return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
+
+    def set_sample_text(self, voice_id: str, sample_id: str, transcription: str) -> dict[str, Any]:
+        """PATCH /v1/voices/{id}/samples: correct one sample's transcription."""
+        body = {"samples": [{"id": sample_id, "transcription": transcription}]}
+        resp = self._send(
+            "PATCH", f"/v1/voices/{segment(voice_id, 'voice id')}/samples", json_body=body
+        )
+        data = self._json_or_nothing(resp, "the transcription")
+        inner = dig(data, "data")
+        return inner if isinstance(inner, dict) else {}
 
     def name_available(self, name: str) -> bool:
         """True when the name is free in the org (case-insensitive)."""
@@ -457,7 +520,8 @@ class Client(VoiceEndpoints):
             if resp.status_code == 405:
                 resp.close()
                 self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
-                resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+                legacy = _legacy_config(settings)
+                resp = self._send("PATCH", path + "/config", json_body=legacy, idempotent=True)
             return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
         except ServiceError as exc:  # lost or failed answers, not a refusal (APIError)
             try:

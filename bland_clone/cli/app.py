@@ -44,7 +44,7 @@ COMMANDS = [
         "app",
         "See and manage voices: list, show, settings, shared library, rate, rename, delete.",
     ),
-    ("samples", "samples", "app", "See a voice's samples: list, get, delete."),
+    ("samples", "samples", "app", "See a voice's samples: list, get, set-text, delete."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
     (
         "verify",

@@ -101,7 +101,7 @@ EngineOpt = Annotated[
         "--engine",
         "-e",
         metavar="v3|v2",
-        help="Cloning engine: v3 (default; uses only the first sample) or v2 (isBTTS_V2=true).",
+        help="Cloning engine: v3 (default) or v2 (isBTTS_V2=true); each takes exactly 1 file.",
     ),
 ]
 FilesArg = Annotated[

@@ -130,11 +130,6 @@ def clone_voice(
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
         infos = inputs.inspect_files(files, send_engine=engine)
-        if engine == "v2" and len(infos) > 1:  # Bland's docs: V2 takes exactly 1 WAV file
-            raise InputError(
-                f"The v2 engine takes exactly 1 WAV file; {len(infos)} were given. "
-                "Choose one (bland-clone validate --each ranks them)."
-            )
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)

@@ -131,7 +131,7 @@ def prepare_files(
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     for f in failed:
         out.error(f["message"])
-    report = validate_upload([inspect(r.output) for r in results], quality=True, engine="v2")
+    report = validate_upload([inspect(r.output) for r in results], quality=True, engine=None)
     result = {
         "ok": report.ok and not failed,
         "outputs": [r.to_dict() for r in results],
@@ -200,7 +200,7 @@ def _prepare_best(
         if not done:
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
-        reports = [validate_upload([t], quality=True, engine="v2") for t in takes]
+        reports = [validate_upload([t], quality=True, engine=None) for t in takes]
         from ..validation import merge_reports, other_speakers
 
         merged = merge_reports(reports)

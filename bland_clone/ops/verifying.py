@@ -347,7 +347,7 @@ def compare(
         own_path = keep or os.path.join(tmp, "preview.wav")
         own = _speak(client, target, req, own_path, costs, out_notes)
         try:
-            own_print = _file_print(own.path)
+            own_print = _file_print(own.path or own_path)
         except voiceprint.NoSpeech as exc:
             raise InputError(
                 f"The service's preview of {quoted(target.name)} cannot be compared: {exc}."

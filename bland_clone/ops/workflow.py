@@ -64,7 +64,7 @@ def check_specs(
             name=spec.name,
             require_name=True,
             gender=spec.gender,
-            engine=spec.engine if spec.engine != "v1" else "v2",
+            engine=spec.engine,
             quality=quality,
             strict=strict,
         )

@@ -257,18 +257,34 @@ def set_(
     )
 
 
-@app.command("rate", short_help="Rate a voice from 1 to 5.")
+@app.command("rate", short_help="Rate a voice from 1 to 5, or clear your rating.")
 @with_connection
 def rate(
     voice: VoiceArg,
-    rating: Annotated[int, typer.Argument(help="1 to 5.", show_default=False, metavar="1-5")],
+    rating: Annotated[
+        Optional[int], typer.Argument(help="1 to 5.", show_default=False, metavar="[1-5]")
+    ] = None,
+    clear: Annotated[
+        bool,
+        typer.Option("--clear", help="Clear your rating (DELETE /v1/voices/{id}/rate)."),
+    ] = False,
     *,
     conn: Connection,
 ) -> None:
-    """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate)."""
-    from ...ops.voices import rate_voice
+    """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate), or clear your rating with --clear.
 
+    Bland allows 20 ratings a minute per organisation: past that the service answers 429 and
+    bland-clone waits as long as its Retry-After asks (at most 60 s in all), then tries again.
+    """
+    from ...ops.voices import clear_rating, rate_voice
+
+    if clear == (rating is not None):
+        raise UsageError("Give a rating from 1 to 5, or --clear (not both).")
     out = conn.output()
+    if rating is None:
+        cleared = clear_rating(out, voice, conn=conn)
+        out.result(cleared.to_dict(), f"Cleared your rating of {cleared.name!r}.")
+        return
     got = rate_voice(out, voice, rating, conn=conn)
     avg = got.stats.get("average_rating")
     tail = (
