@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -130,9 +131,7 @@ class Output:
         if self._json_done:
             return
         self._json_done = True
-        sys.stdout.write(
-            json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n"
-        )
+        sys.stdout.write(json_text(dump_json(obj)) + "\n")
         sys.stdout.flush()
 
     def line(self, text: str = "") -> None:
@@ -281,6 +280,25 @@ class Output:
                 bar.update(task, completed=done, total=total_)
 
             yield update
+
+
+def dump_json(obj: Any) -> str:
+    """Valid JSON, always: a NaN or an infinity (a service's "x-cost: nan") is written as null,
+    which JSON has, never as NaN or Infinity, which it has not."""
+    try:
+        return json.dumps(obj, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(obj), indent=2, ensure_ascii=False, default=str)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
+from ..api.answers import texts
 from ..errors import InputError
 from . import session
 from .session import Connection
@@ -193,10 +194,15 @@ class Models:
         }
 
 
+def _model(m: dict[str, Any]) -> dict[str, Any]:
+    """A model with its engines a list of strings (a number or null is no crash)."""
+    return m | {"engines": texts(m.get("engines"))}
+
+
 def models(client: Client) -> Models:
     got = client.tts_models()
     if got is None:
-        return Models("/v1/models", client.list_models(), [], [], [], {})
+        return Models("/v1/models", [_model(m) for m in client.list_models()], [], [], [], {})
 
     def listed(key: str) -> list[Any]:
         value = got.get(key)
@@ -205,7 +211,7 @@ def models(client: Client) -> Models:
     controls = got.get("controls")
     return Models(
         "/v2/models",
-        [m for m in listed("models") if isinstance(m, dict)],
+        [_model(m) for m in listed("models") if isinstance(m, dict)],
         listed("encodings"),
         listed("sample_rates"),
         listed("containers"),

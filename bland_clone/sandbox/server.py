@@ -47,6 +47,9 @@ MAX_REQUEST_BYTES = limits.MAX_TOTAL_BYTES + 1024 * 1024
 MAX_CONNECTIONS = 32
 #: Seconds a connection may stay silent before the sandbox drops it.
 CONNECTION_TIMEOUT = 30.0
+#: Seconds a request's line and headers may take to arrive, in all: a client sending one header
+#: line every few seconds cannot hold a connection slot for ever.
+HEADER_DEADLINE = 10.0
 
 
 def _now() -> str:
@@ -514,6 +517,31 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
 
     class Handler(WSGIRequestHandler):
         timeout = CONNECTION_TIMEOUT
+
+        def handle_one_request(self) -> None:
+            # the request line and headers must all arrive by the deadline: past it the
+            # connection is shut, and the blocked read returns
+            self._deadline = threading.Timer(HEADER_DEADLINE, self._too_slow)
+            self._deadline.daemon = True
+            self._deadline.start()
+            try:
+                super().handle_one_request()
+            finally:
+                self._deadline.cancel()
+
+        def parse_request(self) -> bool:
+            ok = bool(super().parse_request())
+            self._deadline.cancel()  # the headers are in; the body has CONNECTION_TIMEOUT
+            return ok
+
+        def _too_slow(self) -> None:
+            import socket
+
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if quiet:

@@ -10,6 +10,7 @@ import typer
 
 from ...errors import InputError, UsageError
 from ...files import check_writable
+from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
 
 if TYPE_CHECKING:
@@ -271,7 +272,7 @@ def _interactive(
     from ...audio import recording as rec
 
     console = Console(highlight=False)
-    console.print(f"Microphone: {escape(dev.name)} ({dev.rate} Hz)")
+    console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
     console.print("Room check: stay quiet for 2 seconds...")
     paths = rec.take_paths(output)
     takes: list[str] = []
@@ -380,7 +381,7 @@ def _unattended(
     check_writable(output, force)
     prepared = rec.prepared_path(output)
     check_writable(prepared, force)
-    out.info(f"Microphone: {dev.name} ({dev.rate} Hz)")
+    out.info(f"Microphone: {one_line(dev.name)} ({dev.rate} Hz)")
     with rec.Microphone(dev) as mic:
         room = rec.measure_room(mic)
         out.info(_room_line(room))
