@@ -28,6 +28,13 @@ def _legacy(service: Service):  # type: ignore[no-untyped-def]
     return service.voices_named("Legacy Narrator")[0]
 
 
+def _this_code() -> str:
+    """PYTHONPATH for a child process: the bland_clone these tests import."""
+    import bland_clone
+
+    return str(Path(bland_clone.__file__).parent.parent)
+
+
 def _no_nan(text: str) -> object:
     return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
 
@@ -80,6 +87,8 @@ def test_export_of_a_voice_listing_300_samples_takes_the_five_a_voice_holds(
     ]
     assert len(asked) == 5
     assert len(list((tmp_path / "samples" / "Many").iterdir())) == 5
+    r = cli("export", "--cloned", "-o", tmp_path / "voices.toml", "--force")
+    assert f"Many ({many.id}): 5 sample(s) (the service listed 300; a voice holds 5)" in r.err
 
 
 def test_export_comments_hold_no_control_or_bidi_character(
@@ -315,13 +324,11 @@ def test_a_signal_during_a_download_leaves_no_part_file(
         stream=trickle(200, 0.05),
         times=4,
     )
-    import bland_clone
-
     env = {
         **os.environ,
         "BLAND_API_URL": service.url,
         "BLAND_API_KEY": service.key,
-        "PYTHONPATH": str(Path(bland_clone.__file__).parent.parent),
+        "PYTHONPATH": _this_code(),
     }
     tmp_path = tmp_path / "work"
     tmp_path.mkdir()
@@ -442,3 +449,50 @@ def test_sandbox_drops_connections_whose_headers_never_end(
     finally:
         for s in slow:
             s.close()
+
+
+# -- record's "Microphone:" line -----------------------------------------------------------
+
+
+def test_record_shows_the_microphones_name_escaped_on_a_terminal(
+    isolated: Path, tmp_path: Path
+) -> None:
+    """PortAudio lists an ALSA device by the name its configuration gives: here one holding a
+    clear-screen sequence and a bidi override."""
+    import select
+
+    (isolated / ".asoundrc").write_text(
+        'pcm."mic\\033[2J\\342\\200\\256evil" {\n  type file\n  slave.pcm "null"\n'
+        '  file "/dev/null"\n  infile "/dev/zero"\n  format "raw"\n}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
+    env.update(TERM="xterm-256color", COLUMNS="100", LINES="40", PYTHONPATH=_this_code())
+    fd, secondary = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bland_clone", "record", "--device", "evil", "-o", "t.wav"],
+        cwd=tmp_path,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        close_fds=True,
+    )
+    os.close(secondary)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"Room check" not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+            elif proc.poll() is not None:
+                break
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        os.close(fd)
+    screen = seen.decode("utf-8", "replace")
+    assert "Microphone: mic\\x1b[2J\\u202eevil" in screen, screen
+    assert "\x1b[2J" not in screen and "\u202e" not in screen
