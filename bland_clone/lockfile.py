@@ -81,8 +81,11 @@ def read(path: Path) -> list[LockedVoice]:
             f"{path}: lock version {data.get('version')!r} is not {VERSION}; "
             "a newer bland-clone wrote it"
         )
+    voices = data.get("voice", [])
+    if not isinstance(voices, list):
+        raise InputError(f"{path}: 'voice' is not a list of [[voice]] tables; restore the lock")
     out = []
-    for i, v in enumerate(data.get("voice", [])):
+    for i, v in enumerate(voices):
         try:
             out.append(
                 LockedVoice(

@@ -211,7 +211,7 @@ def answer_commands(tmp: Path, sample: Path) -> list[list[str]]:
 
 
 #: Seeds per command: FUZZ_SEEDS for a longer run.
-SEEDS = int(os.environ.get("FUZZ_SEEDS", "12"))
+SEEDS = int(os.environ.get("FUZZ_SEEDS", "16"))
 #: Exit codes a command may end with; 70 is a bug.
 DOCUMENTED = {0, 1, 2, 3, 4}
 

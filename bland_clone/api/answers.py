@@ -63,11 +63,12 @@ def is_id(value: Any) -> bool:
 
 
 def ident(value: Any) -> str:
-    """An id from an answer: the id, a whole number as text, or "" when it is not an id (an
-    empty string, "..", true, an object): a request is never sent to a path made of those."""
+    """An id from an answer as text: a string as sent, a whole number as text, and "" for
+    anything else (true, an object, a list), which is no id. Whether the text is usable as an
+    id is :func:`is_id`'s to say, at the place it would be used or recorded."""
     if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return value if is_id(value) else ""
+        return str(value)
+    return value if isinstance(value, str) else ""
 
 
 def generation(g: dict[str, Any]) -> dict[str, Any]:

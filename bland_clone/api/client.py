@@ -280,7 +280,7 @@ class Client(VoiceEndpoints):
         d = dig(data, "data")
         raw = d.get("voice_id") if isinstance(d, dict) else None
         vid = ident(raw)
-        if not vid:
+        if not is_id(vid):
             shown = "none" if raw is None else quoted(text(raw) or "")
             raise ServiceError(
                 f"The clone's answer has no usable voice_id ({shown}); the voice {quoted(name)} "

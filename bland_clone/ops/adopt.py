@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..api.answers import ident
+from ..api.answers import ident, is_id
 from ..errors import BlandCloneError, InputError
 from ..lockfile import LockedSample, LockedVoice, _str, file_sha256
 from ..manifest import SERVICE_ENGINE, SETTINGS
@@ -102,7 +102,7 @@ def export_voice(
     used: set[str] = set()
     for i, s in enumerate(listed):
         sid = ident(s.get("id"))
-        if not sid:
+        if not is_id(sid):
             continue
         rel = folder / _file_name(s, i, used)
         full = base / rel

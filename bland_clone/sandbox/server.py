@@ -20,6 +20,7 @@ import secrets
 import struct
 import tempfile
 import threading
+import time
 import unicodedata
 import uuid
 import wave
@@ -507,6 +508,25 @@ def _colour_ok() -> bool:
         return False
 
 
+class _Deadline:
+    """A request's reader while its line and headers arrive: each line may wait only for what
+    is left of ``seconds``; then the read times out and the connection is dropped."""
+
+    def __init__(self, plain: Any, sock: Any, seconds: float) -> None:
+        self.plain, self.sock = plain, sock
+        self.until = time.monotonic() + seconds
+
+    def readline(self, limit: int = -1) -> bytes:
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's headers took too long")
+        self.sock.settimeout(min(left, CONNECTION_TIMEOUT))
+        return bytes(self.plain.readline(limit))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plain, name)
+
+
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
     """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked.
 
@@ -519,29 +539,21 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
         timeout = CONNECTION_TIMEOUT
 
         def handle_one_request(self) -> None:
-            # the request line and headers must all arrive by the deadline: past it the
-            # connection is shut, and the blocked read returns
-            self._deadline = threading.Timer(HEADER_DEADLINE, self._too_slow)
-            self._deadline.daemon = True
-            self._deadline.start()
+            # the request line and headers must all arrive by the deadline: each read of them
+            # may wait only for what is left of it (no thread per connection to watch it)
+            plain = self.rfile
+            self.rfile = _Deadline(plain, self.connection, HEADER_DEADLINE)  # type: ignore[assignment]
             try:
                 super().handle_one_request()
             finally:
-                self._deadline.cancel()
+                self.rfile = plain
 
         def parse_request(self) -> bool:
             ok = bool(super().parse_request())
-            self._deadline.cancel()  # the headers are in; the body has CONNECTION_TIMEOUT
+            if isinstance(self.rfile, _Deadline):  # the headers are in; the body has its own
+                self.rfile = self.rfile.plain
+                self.connection.settimeout(CONNECTION_TIMEOUT)
             return ok
-
-        def _too_slow(self) -> None:
-            import socket
-
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if quiet:
