@@ -459,40 +459,18 @@ def test_record_shows_the_microphones_name_escaped_on_a_terminal(
 ) -> None:
     """PortAudio lists an ALSA device by the name its configuration gives: here one holding a
     clear-screen sequence and a bidi override."""
-    import select
+    from .test_record import Screen
 
     (isolated / ".asoundrc").write_text(
         'pcm."mic\\033[2J\\342\\200\\256evil" {\n  type file\n  slave.pcm "null"\n'
         '  file "/dev/null"\n  infile "/dev/zero"\n  format "raw"\n}\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
-    env.update(TERM="xterm-256color", COLUMNS="100", LINES="40", PYTHONPATH=_this_code())
-    fd, secondary = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bland_clone", "record", "--device", "evil", "-o", "t.wav"],
-        cwd=tmp_path,
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        close_fds=True,
-    )
-    os.close(secondary)
-    seen = b""
+    shown = Screen(["--device", "evil", "-o", "t.wav"], tmp_path, {"PYTHONPATH": _this_code()})
     try:
-        deadline = time.monotonic() + 30
-        while b"Room check" not in seen and time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    seen += os.read(fd, 65536)
-                except OSError:
-                    break
-            elif proc.poll() is not None:
-                break
+        shown.expect("Room check")
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        os.close(fd)
-    screen = seen.decode("utf-8", "replace")
+        shown.proc.kill()
+        shown.close()
+    screen = shown.raw.decode("utf-8", "replace")
     assert "Microphone: mic\\x1b[2J\\u202eevil" in screen, screen
     assert "\x1b[2J" not in screen and "\u202e" not in screen
