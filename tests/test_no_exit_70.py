@@ -232,7 +232,8 @@ def test_a_clone_answer_whose_id_is_no_id(cli, service: Service, sample: Path, v
     )
     r = cli("clone", "--name", "Heidi", sample, "--json")
     assert r.code == 4, r.err
-    assert "The clone's answer has no usable voice_id" in r.err and "'Heidi'" in r.err
+    assert "The clone's answer has a voice_id that is not an id" in r.err
+    assert "The voice 'Heidi' may have been created" in r.err
     assert "voices list" in r.err
     assert r.json()["ok"] is False
 

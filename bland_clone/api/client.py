@@ -281,10 +281,14 @@ class Client(VoiceEndpoints):
         raw = d.get("voice_id") if isinstance(d, dict) else None
         vid = ident(raw)
         if not is_id(vid):
-            shown = "none" if raw is None else quoted(text(raw) or "")
+            what = (
+                "no voice_id."
+                if raw is None
+                else f"a voice_id that is not an id ({quoted(text(raw) or '')})."
+            )
             raise ServiceError(
-                f"The clone's answer has no usable voice_id ({shown}); the voice {quoted(name)} "
-                "may have been created: check with 'bland-clone voices list' before trying again."
+                f"The clone's answer has {what} The voice {quoted(name)} may have been created: "
+                "check with 'bland-clone voices list' before trying again."
             )
         return CloneResult(vid, text(d.get("name")) or name)
 
