@@ -509,14 +509,21 @@ def _colour_ok() -> bool:
 
 
 class _Deadline:
-    """A request's reader while its line and headers arrive: each line may wait only for what
-    is left of ``seconds``; then the read times out and the connection is dropped."""
+    """A request's reader while its line and headers arrive: from the request's first byte,
+    each line may wait only for what is left of ``seconds``; then the read times out and the
+    connection is dropped. (Before the first byte, an idle kept-alive connection waits as any
+    silent one does, CONNECTION_TIMEOUT.)"""
 
     def __init__(self, plain: Any, sock: Any, seconds: float) -> None:
-        self.plain, self.sock = plain, sock
-        self.until = time.monotonic() + seconds
+        self.plain, self.sock, self.seconds = plain, sock, seconds
+        self.until: float | None = None
 
     def readline(self, limit: int = -1) -> bytes:
+        if self.until is None:
+            self.sock.settimeout(CONNECTION_TIMEOUT)
+            if not self.plain.peek(1):
+                return b""  # the client closed the connection
+            self.until = time.monotonic() + self.seconds
         left = self.until - time.monotonic()
         if left <= 0:
             raise TimeoutError("the request's headers took too long")
