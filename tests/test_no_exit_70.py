@@ -308,6 +308,30 @@ def test_a_service_message_cannot_start_a_line(cli, service: Service) -> None:
         assert not any(line.startswith("::") for line in (r.out + r.err).splitlines())
 
 
+def test_an_id_holding_a_line_break_cannot_start_a_line(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    forged = {"id": "v1\n::error::forged", "name": "Evil", "tags": ["cloned"], "is_custom": True}
+    service.faults.add(
+        "GET",
+        "/v1/voices",
+        status=200,
+        body=json.dumps({"voices": [forged]}).encode(),
+        headers={"Content-Type": "application/json"},
+        times=10,
+    )
+    for args in (
+        ["export", "-o", tmp_path / "voices.toml"],
+        ["voices", "list"],
+        ["voices", "delete", "Evil", "--yes"],
+    ):
+        r = cli(*args, env={"GITHUB_ACTIONS": "true"})
+        assert r.code in (0, 1), r.err
+        lines = (r.out + r.err).splitlines()
+        assert not any(line.startswith("::") for line in lines), r.out + r.err
+    assert "v1\\x0a::error::forged" in (tmp_path / "voices.toml").read_text()
+
+
 # -- signals -------------------------------------------------------------------------------
 
 

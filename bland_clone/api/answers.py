@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import APIError, AuthError, NotFoundError, ServiceError
 from ..names import name_key
+from ..safetext import one_line
 
 if TYPE_CHECKING:
     import requests
@@ -68,7 +69,10 @@ def ident(value: Any) -> str:
     id is :func:`is_id`'s to say, at the place it would be used or recorded."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    # a line break or an escape sequence in an "id" is shown escaped wherever it is printed
+    return value if is_id(value) else one_line(value)
 
 
 def generation(g: dict[str, Any]) -> dict[str, Any]:
