@@ -146,9 +146,13 @@ class Mutating:
                 headers = [(k, v) for k, v in headers if k.lower() != "x-cost"]
                 headers.append(("x-cost", cost))
                 self.log.append(f"{environ['PATH_INFO']}: x-cost {cost}")
+        status = captured["status"]
+        if self.rng.random() < 0.05:  # a status the answer does not go with (no 5xx: retried)
+            status = self.rng.choice(["201 Created", "202 Accepted", "302 Found", "404 X", "409 X"])
+            self.log.append(f"{environ['PATH_INFO']}: status {status}")
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
-        start_response(captured["status"], headers)
+        start_response(status, headers)
         return [body]
 
 
