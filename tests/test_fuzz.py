@@ -34,6 +34,15 @@ from .servers import ServerThread
 
 DEEP = "[" * 5000 + "]" * 5000
 
+
+def _nested(depth: int) -> Any:
+    """A value nested ``depth`` lists deep, a NaN at its bottom: parsed, then printed."""
+    value: Any = [float("nan")]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 #: What a value of an answer may become.
 HOSTILE_VALUES: list[Any] = [
     None,
@@ -62,6 +71,7 @@ HOSTILE_VALUES: list[Any] = [
     "é" * 200,
     "2026-01-01T00:00:00Z",
     [[[[[]]]]],
+    _nested(700),
     [{"id": None}],
 ]
 

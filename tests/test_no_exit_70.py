@@ -210,6 +210,19 @@ def test_x_cost_nan_is_null_in_json(cli, service: Service, tmp_path: Path) -> No
     assert doc["cost"] is None  # type: ignore[index]
 
 
+def test_a_nan_nested_deep_in_an_answer_is_null_in_json(cli, service: Service) -> None:
+    deep: object = [float("nan")]
+    for _ in range(800):
+        deep = [deep]
+    extras(service.state).generations.append(
+        {"id": "g1", "voice_id": "v", "text": "Hi.", "extra": deep, "created_at": "2026"}
+    )
+    for args in (["speak", "history"], ["speak", "history", "g1"]):
+        r = cli(*args, "--json")
+        assert r.code == 0, r.err
+        _no_nan(r.out)
+
+
 def test_json_is_valid_whatever_a_result_holds() -> None:
     from bland_clone.cli.output import dump_json
 
