@@ -445,6 +445,16 @@ def test_config_set_writes_through_a_symlinked_config(cli, isolated: Path) -> No
     assert 'api_url = "https://b.example"' in (dotfiles / "bland.toml").read_text()
 
 
+def test_config_set_refuses_a_link_to_a_folder_that_is_not_there(cli, isolated: Path) -> None:
+    cfg = isolated / ".config" / "bland-clone"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").symlink_to(isolated / "gone" / "bland.toml")
+    r = cli("config", "set", "api_url", "https://b.example")
+    assert r.code == 2, r.err
+    assert "is a link to" in r.err and "nothing was written" in r.err
+    assert (cfg / "config.toml").is_symlink() and not (isolated / "gone").exists()
+
+
 # -- the sandbox ---------------------------------------------------------------------------
 
 
