@@ -187,6 +187,25 @@ def test_models_with_engines_as_a_number(cli, service: Service) -> None:
     assert cli("models", "--json").json()["models"][0]["engines"] == ["3"]
 
 
+def test_settings_whose_engine_is_a_list(cli, service: Service) -> None:
+    maya = service.voices_named("Maya")[0]
+    body = {"data": {"service": [["BTTS_V2"]], "settings": {"consistency": ["x"]}, "limits": {}}}
+    service.faults.add(
+        "GET",
+        f"/v1/voices/{maya.id}/settings",
+        status=200,
+        body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        times=2,
+    )
+    r = cli("voices", "settings", "Maya")
+    assert r.code == 0, r.err
+    assert '[["BTTS_V2"]]' in r.out + r.err
+    r = cli("voices", "set", "Maya", "--consistency", "3")
+    assert r.code == 1, r.err
+    assert r.err.startswith("error: consistency applies to V1 (BTTS) and V2 voices, not to [[")
+
+
 def test_x_cost_nan_is_null_in_json(cli, service: Service, tmp_path: Path) -> None:
     wav = service.faults  # the sandbox speaks; only its x-cost header is replaced
     maya = service.voices_named("Maya")[0]

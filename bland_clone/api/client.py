@@ -443,8 +443,8 @@ class Client(VoiceEndpoints):
             found = settings.get("limits") or settings.get("ranges")
         settings = {k: v for k, v in settings.items() if k not in ("limits", "ranges")}
         return {
-            "voice_id": str(body.get("voice_id") or body.get("id") or voice_id),
-            "service": body.get("service") or body.get("engine"),
+            "voice_id": ident(body.get("voice_id") or body.get("id")) or voice_id,
+            "service": text(body.get("service") or body.get("engine")),
             "settings": settings,
             "limits": found if isinstance(found, dict) else {},
         }
