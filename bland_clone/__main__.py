@@ -162,6 +162,13 @@ def _report(out: object, exc: Exception) -> None:
     from .errors import BlandCloneError
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
+    from .errors import Declined
+
+    if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
+        if out.mode == "json":
+            out.json({"ok": True, "declined": True, **exc.payload, "errors": []})
+        out.info(exc.message)
+        return
     if out.mode == "json":
         out.json({"ok": False, **exc.payload, "errors": exc.errors})
     out.error(exc.message)

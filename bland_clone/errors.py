@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     SERVICE = 4  # network, timeout, 5xx, 429 after retries, a malformed answer
     DEVICE = 5  # record: no microphone, no PortAudio, or the device cannot be opened
     INTERNAL = 70  # a bug in bland-clone (BSD's EX_SOFTWARE); BLAND_CLONE_DEBUG=1 shows it
+    BUSY = 75  # another apply holds the manifest's lock (BSD's EX_TEMPFAIL): try again later
     INTERRUPTED = 130
 
 
@@ -74,11 +75,23 @@ class ServiceError(BlandCloneError):
     kind = "Service Error"
 
 
+class OutcomeUnknown(ServiceError):
+    """A change's answer was lost and whether it was made could not be told (exit 4)."""
+
+
 class DeviceError(BlandCloneError):
     """Recording cannot start or stopped: no PortAudio, no microphone, a device that fails."""
 
     exit_code = ExitCode.DEVICE
     kind = "Device Error"
+
+
+class Declined(BlandCloneError):
+    """The person answered no at a confirmation prompt: nothing changed, as they asked. Not a
+    failure (exit 0, as ``rm -i`` declined): the message is said plainly, not as an error."""
+
+    exit_code = ExitCode.OK
+    kind = "Declined"
 
 
 class APIError(BlandCloneError):

@@ -43,6 +43,8 @@ CHANGES = (
     "update settings",
     "missing on the service",
     "delete",
+    "finish replacement",  # a replacement a killed apply left under way (bland_clone.journal)
+    "undo replacement",
 )
 #: Actions apply carries out only after a confirmation (a terminal) or --yes.
 DESTRUCTIVE = ("replace", "delete")
@@ -170,7 +172,9 @@ def compute(
             step.drift = _drift(wanted, settings_of(v.id))
         if step.drift:
             step.action = "update settings"
-            step.detail = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in step.drift.items())
+            step.detail = ", ".join(
+                f"{k}: {toml_value(a)} -> {toml_value(b)}" for k, (a, b) in step.drift.items()
+            )
         if name_key(v.name) != key:  # renamed on the service: the manifest's name finds nothing
             step.action = "rename"
             step.detail = "; ".join(
@@ -212,6 +216,29 @@ def compute(
         if voice.is_cloned and voice.id not in claimed:
             steps.append(Step(voice.name, "unmanaged", voice.id, "in neither file", live=voice))
     return steps
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as the manifest spells it (TOML): true/false, "text", 0.5, [1, 2];
+    "unset" for a setting the service does not hold. Never Python's False, None or 'text'."""
+    import json
+    import math
+
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _drift(wanted: dict[str, Any], live: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:

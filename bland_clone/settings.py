@@ -167,6 +167,9 @@ class Settings:
     warnings: list[str] = field(default_factory=list)
     _key: str | None = field(default=None, repr=False)
     _key_command: str | None = field(default=None, repr=False)
+    #: where the key came from, in words for a refused key ("the BLAND_API_KEY variable");
+    #: names the variable or the profile, never the key
+    key_origin: str | None = None
 
     @property
     def has_key(self) -> bool:
@@ -290,8 +293,10 @@ def resolve(
 
     if env.get("BLAND_API_KEY"):
         s._key, s.sources["api_key"] = env["BLAND_API_KEY"], "env BLAND_API_KEY"
+        s.key_origin = "the BLAND_API_KEY variable"
     elif prof.get("api_key"):
         s._key, s.sources["api_key"] = str(prof["api_key"]), where
+        s.key_origin = f"api_key of profile {s.profile!r} in {path}"
         if insecure_permissions(path):
             s.warnings.append(
                 f"{path} holds an API key and others can read it; run: chmod 600 '{path}'"
@@ -301,6 +306,7 @@ def resolve(
             str(prof["api_key_command"]),
             where + " api_key_command",
         )
+        s.key_origin = f"what api_key_command of profile {s.profile!r} in {path} printed"
     else:
         s.sources["api_key"] = "not set"
     return s

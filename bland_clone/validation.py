@@ -136,6 +136,53 @@ def _prepare_hint(f: AudioInfo) -> str:
     return f" Keep its best 10-15 s with: bland-clone prepare {shlex.quote(f.path)} -o sample.wav"
 
 
+def _choose_hint(files: Sequence[AudioInfo]) -> str:
+    """More takes than one upload holds: how to find the best one and prepare it."""
+    import os
+    import shlex
+
+    folders = {os.path.dirname(f.source.path if f.source else f.path) for f in files}
+    where = shlex.quote(os.path.join(folders.pop(), "")) if len(folders) == 1 else "FILES..."
+    if where == "''":
+        where = "."
+    return (
+        f" To choose the best take: bland-clone validate {where} --each ranks them, and "
+        f"bland-clone prepare {where} --best -o sample.wav prepares the best."
+    )
+
+
+def _converted(f: AudioInfo) -> str:
+    """For a file converted for the upload: its size is the WAV's, not the file given."""
+    from .units import fmt_size
+
+    if f.source is None:
+        return ""
+    return (
+        f" That is after conversion to WAV ({f.source.name} itself is {fmt_size(f.source.size)})."
+    )
+
+
+def _total_way_out(files: Sequence[AudioInfo]) -> str:
+    """After the service's words: what the total is made of, and how to bring it down."""
+    import shlex
+
+    from .units import fmt_size
+
+    said = ""
+    converted = [f for f in files if f.source is not None and not f.error]
+    if converted:
+        given = sum(f.source.size or 0 for f in converted if f.source is not None)
+        said = (
+            f" That is after conversion to WAV ({len(converted)} of the files were converted; "
+            f"as given they are {fmt_size(given)})."
+        )
+    names = " ".join(shlex.quote(f.source.path if f.source else f.path) for f in files[:5])
+    return (
+        f"{said} Keep the best 10-15 s of each with: bland-clone prepare {names} "
+        "-o prepared/, then upload prepared/; or upload fewer files."
+    )
+
+
 def check_files(
     files: Sequence[AudioInfo],
     *,
@@ -148,7 +195,9 @@ def check_files(
     if not files:
         return [Problem(limits.NO_FILES, "no_files")]
     if len(files) > limits.MAX_FILES_PER_UPLOAD:
-        out.append(Problem(limits.too_many_files(len(files)), "too_many_files"))
+        out.append(
+            Problem(limits.too_many_files(len(files)) + _choose_hint(files), "too_many_files")
+        )
     if (
         existing_samples is not None
         and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE
@@ -166,7 +215,7 @@ def check_files(
         if size > limits.MAX_FILE_BYTES:
             out.append(
                 Problem(
-                    limits.file_too_large(f.name, size) + _prepare_hint(f),
+                    limits.file_too_large(f.name, size) + _converted(f) + _prepare_hint(f),
                     "file_too_large",
                     file=f.path,
                 )
@@ -181,7 +230,9 @@ def check_files(
         elif recommend:
             out += recommended_length(f)
     if total > limits.MAX_TOTAL_BYTES:
-        out.append(Problem(limits.total_too_large(total), "total_too_large"))
+        out.append(
+            Problem(limits.total_too_large(total) + _total_way_out(files), "total_too_large")
+        )
     out += _duplicates(files)
     if engine == "v3" and len(files) > 1:
         out.append(
@@ -309,7 +360,9 @@ def merge_reports(reports: Sequence[Report]) -> Report:
 
 def best_take(report: Report) -> AudioInfo | None:
     """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
-    signal-to-noise), then the length nearest the middle of the recommended 10-15 s."""
+    signal-to-noise), then the length nearest the middle of the recommended 10-15 s. Takes
+    within ``SAME_SNR_DB`` of the cleanest are as clean: among them a lossless file (the
+    original) is preferred to a lossy copy, whose codec may even have smoothed the noise."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
     candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
     if not candidates:
@@ -318,13 +371,28 @@ def best_take(report: Report) -> AudioInfo | None:
 
     warned = Counter(p.file for p in report.warnings)
 
-    def key(f: AudioInfo) -> tuple[int, float, float]:
-        warnings = warned[f.path]
+    def snr(f: AudioInfo) -> float:
         q = report.quality.get(f.path)
-        snr = q.snr_db if q is not None else 0.0
-        return warnings, -round(snr), abs((f.duration or 0.0) - middle)
+        return q.snr_db if q is not None else 0.0
 
-    return min(candidates, key=key)
+    fewest = min(warned[f.path] for f in candidates)
+    pool = [f for f in candidates if warned[f.path] == fewest]
+    cleanest = max(snr(f) for f in pool)
+    pool = [f for f in pool if snr(f) >= cleanest - SAME_SNR_DB]
+
+    def key(f: AudioInfo) -> tuple[bool, float, float]:
+        return not lossless(f), -round(snr(f)), abs((f.duration or 0.0) - middle)
+
+    return min(pool, key=key)
+
+
+#: Signal-to-noise ratios this close (dB) rank takes as equally clean.
+SAME_SNR_DB = 1.0
+
+
+def lossless(f: AudioInfo) -> bool:
+    """Samples stored as recorded (PCM or float in WAV, AIFF, FLAC...), not a lossy codec's."""
+    return (f.subtype or "").upper().startswith(("PCM", "FLOAT", "DOUBLE", "ALAC"))
 
 
 def validate_each(

@@ -47,12 +47,12 @@ _bland_clone() {
         --annotations) COMPREPLY=($(compgen -W "text github" -- "$cur")); return ;;
         --format) [[ "$node" == speak* ]] && COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--clone|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--name|--offset|--port|--preview|--profile|--script|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
+        --api-url|--clone|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--script|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
-        "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --lock-timeout --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show use"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;

@@ -35,6 +35,7 @@ complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l prune -d "Dele
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l yes -s y -d "Do not ask for confirmation (required off a terminal)."
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l jobs -s j -x -d "Uploads in parallel."
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l keep-going -d "Apply the valid voices even when some fail validation."
+complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l lock-timeout -x -d "Wait this long for another apply of the manifest to end (then exit 75)."
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l annotations -x -a "text github" -d "Also print problems as 'github' workflow annotations (on by default when GITHUB_ACTIONS=true)."
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l json -d "Print exactly one JSON object on stdout (schema in README)."
 complete -c bland-clone -n "__fish_seen_subcommand_from apply" -l quiet -s q -d "Print nothing but errors; rely on the exit code."

@@ -33,6 +33,16 @@ class Fault:
     echo_key: bool = False  # answer an error whose message holds the Authorization header
     #: a body produced as it is sent (endless, trickled), with no Content-Length unless given
     stream: Callable[[], Iterable[bytes]] | None = None
+    #: match only the Nth request that changes something (not a GET), counted by Faults.changes
+    step: int | None = None
+    #: called as the request arrives, before ``delay`` (e.g. to signal the client)
+    arrive: Callable[[], None] | None = None
+    #: called once the sandbox has handled the request (``after`` or ``passthrough``), before
+    #: anything is answered (e.g. to kill the client right after the step was made)
+    then: Callable[[], None] | None = None
+    stall: float = 0.0  # seconds between handling the request and answering
+    drop: bool = False  # once handled, abort the connection instead of answering
+    handled: threading.Event = field(default_factory=threading.Event)
 
 
 class Faults:
@@ -43,12 +53,31 @@ class Faults:
         self.rules: list[Fault] = []
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        #: requests that change something (every method but GET) seen so far
+        self.changes = 0
 
     def add(self, method: str, path: str, **kw: Any) -> Fault:
         f = Fault(method, path, **kw)
         with self.lock:
             self.rules.append(f)
         return f
+
+    def at_step(self, n: int, method: str = "*", path: str = "/", **kw: Any) -> Fault:
+        """A fault for the Nth request from now that changes something (any method but GET):
+        e.g. ``after=True, status=503`` (made, then answered 503), ``after=True, drop=True``
+        (made, connection dropped), ``passthrough=True, stall=30`` (made, answer withheld)."""
+        with self.lock:
+            first = self.changes
+        return self.add(method, path, step=first + n, **kw)
+
+    def _handled(self, rule: Fault, environ: dict[str, Any]) -> None:
+        if rule.then:
+            rule.then()
+        rule.handled.set()
+        if rule.stall:
+            time.sleep(rule.stall)
+        if rule.drop:
+            _kill(environ["werkzeug.socket"])
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -60,11 +89,16 @@ class Faults:
                 headers[k.replace("_", "-").title()] = environ[k]
         with self.lock:
             self.seen.append((method, path, headers))
+            if method != "GET":
+                self.changes += 1
             rule = next(
                 (
                     r
                     for r in self.rules
-                    if r.times > 0 and r.method == method and path.startswith(r.path)
+                    if r.times > 0
+                    and r.method in (method, "*")
+                    and path.startswith(r.path)
+                    and (r.step is None or (method != "GET" and r.step == self.changes))
                 ),
                 None,
             )
@@ -73,12 +107,22 @@ class Faults:
                 rule.hits += 1
         if rule is None:
             return self.app(environ, start_response)
+        if rule.arrive:
+            rule.arrive()
         if rule.delay:
             time.sleep(rule.delay)
         if rule.action:
             rule.action(headers)
         if rule.passthrough:
-            return self.app(environ, start_response)
+            if not (rule.then or rule.stall or rule.drop):
+                return self.app(environ, start_response)
+            said: list[Any] = []
+            body = b"".join(self.app(environ, lambda *a: said.append(a)))
+            self._handled(rule, environ)
+            if rule.drop:
+                return []
+            start_response(*said[0])
+            return [body]
         if rule.stream is not None:
             get_input_stream(environ).read()
             start_response(f"{rule.status} X", list(rule.headers.items()))
@@ -94,6 +138,9 @@ class Faults:
         if rule.after:
             for _ in self.app(environ, lambda *a, **k: None):
                 pass
+            self._handled(rule, environ)
+            if rule.drop:
+                return []
         else:  # drain the request body like a proxy would
             stream = get_input_stream(environ)
             while stream.read(65536):

@@ -222,7 +222,7 @@ def test_prepare_start_and_end_choose_the_part(cli, tmp_path: Path) -> None:
     r = cli("prepare", src, "-o", tmp_path / "x.wav", "--start", "50")
     assert (r.code, r.err) == (1, 'error: File "long.wav": --start 50s is past its end (40.0s).\n')
     r = cli("prepare", src, "-o", tmp_path / "x.wav", "--start", "5", "--end", "5")
-    assert r.code == 1 and "--end (5s) must be after --start (5s)" in r.err
+    assert r.code == 2 and "--end (5s) must be after --start (5s)" in r.err  # a usage error
     assert not (tmp_path / "x.wav").exists()
 
 

@@ -32,8 +32,9 @@ def test_delete_asks_on_a_terminal(service: Service) -> None:
     v = service.state.add_voice("Asked")
     code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"n\n")
     assert f"Delete 1 voice(s): 'Asked' ({v.id})? [y/N]" in screen
-    assert code == 1 and not v.deleted
-    assert "Nothing was deleted." in screen
+    # a "no" is not an error (issue 20): said plainly, exit 0, as rm -i declined
+    assert code == 0 and not v.deleted
+    assert "Nothing was deleted." in screen and "error:" not in screen
     code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"y\n")
     assert code == 0 and v.deleted
     assert f"Deleted 'Asked' ({v.id})." in screen

@@ -34,7 +34,9 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
-        "error: Too many files (6). Maximum allowed is 5 files per upload.",
+        "error: Too many files (6). Maximum allowed is 5 files per upload. To choose the best "
+        f"take: bland-clone validate {tmp_path}/ --each ranks them, and bland-clone prepare "
+        f"{tmp_path}/ --best -o sample.wav prepares the best.",
         'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
         f" Keep its best 10-15 s with: bland-clone prepare {big} -o sample.wav",
         'error: File "big.wav" is too long (estimated 409.6s). Maximum duration is 60 seconds.'
@@ -58,10 +60,13 @@ def test_total_upload_size(cli, tmp_path: Path) -> None:
     files = [write_sparse_wav(tmp_path / f"f{i}.wav", 9 * MB, rate=96000) for i in range(3)]
     r = cli("validate", *files, "--engine", "v2")
     assert r.code == 1
-    assert (
-        "error: Total upload size is too large (27.0MB). Maximum allowed total size is 25MB."
-        in r.out.splitlines()
+    (total,) = [x for x in r.out.splitlines() if "Total upload size" in x]
+    # the service's words, then the way out
+    assert total.startswith(
+        "error: Total upload size is too large (27.0MB). Maximum allowed total size is 25MB. "
+        "Keep the best 10-15 s of each with: bland-clone prepare "
     )
+    assert "after conversion" not in total  # nothing was converted
     assert "too large (9.0MB)" not in r.out  # each file alone is within 10MB
 
 

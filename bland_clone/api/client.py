@@ -14,13 +14,15 @@ or stops with exit 4 saying how to check. It resends only when nothing can have 
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 
-from ..errors import BlandCloneError, InputError, ServiceError
+from ..errors import APIError, AuthError, BlandCloneError, InputError, OutcomeUnknown, ServiceError
+from ..limits import NAME_TAKEN
 from ..names import name_key
 from ..safetext import quoted
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
@@ -105,7 +107,10 @@ class Client(VoiceEndpoints):
         backoff: float = 0.5,
         allow_insecure: bool = False,
         trace: Trace | None = None,
+        key_origin: str | None = None,
     ) -> None:
+        #: where the key came from (a variable, a profile), named when the service refuses it
+        self.key_origin = key_origin
         self.transport = transport.Transport(
             api_key,
             base_url,
@@ -152,7 +157,14 @@ class Client(VoiceEndpoints):
         """The answer's JSON, or the error it carries, as an exception."""
         limit = MAX_JSON_BODY if resp.status_code < 400 else MAX_ERROR_BODY
         raw = transport.read_bounded(resp, limit, self.timeout)
-        return answers.decode(resp, what, raw)
+        try:
+            return answers.decode(resp, what, raw)
+        except AuthError as exc:  # "Invalid token" alone does not say which key to fix
+            if self.key_origin is None:
+                raise
+            raise AuthError(
+                f"{exc.message} (the API key used: {self.key_origin})", errors=exc.errors
+            ) from None
 
     def download(
         self,
@@ -298,7 +310,7 @@ class Client(VoiceEndpoints):
         self._log(f"  {why}; looking for the new voice instead of uploading again")
 
         def unknown(also: str = "") -> ServiceError:
-            return ServiceError(
+            return OutcomeUnknown(
                 f"The clone's answer was lost ({why}){also}; whether {name!r} was created is "
                 "unknown, so it was not uploaded again. Check with 'bland-clone voices list' "
                 "before trying again. If the voice is there (it may take a minute to appear), "
@@ -321,7 +333,7 @@ class Client(VoiceEndpoints):
                 return CloneResult(new[0].id, new[0].name, recovered=True)
             if len(new) > 1:
                 ids = ", ".join(v.id for v in new)
-                raise ServiceError(
+                raise OutcomeUnknown(
                     f"The clone's answer was lost ({why}) and {len(new)} new voices named "
                     f"{name!r} appeared meanwhile ({ids}); which one this run made is unknown. "
                     "Check with 'bland-clone voices list'."
@@ -348,16 +360,85 @@ class Client(VoiceEndpoints):
         return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
 
     def rename_voice(self, voice_id: str, name: str) -> dict[str, Any]:
-        resp = self._send(
-            "PATCH", f"/v1/voices/{segment(voice_id, 'voice id')}/rename", json_body={"name": name}
-        )
-        d = dig(self._json(resp, "the rename"), "data")
+        """Rename a voice. A lost answer, or "already taken" (a resend meeting the first rename,
+        or the voice's own name), is settled by reading the voice: one that has the name was
+        renamed (see :meth:`_change`)."""
+        wanted = unicodedata.normalize("NFC", name).strip()
+
+        def done() -> bool:
+            v = self._listed(voice_id)
+            return v is not None and unicodedata.normalize("NFC", v.name).strip() == wanted
+
+        path = f"/v1/voices/{segment(voice_id, 'voice id')}/rename"
+        data = self._change("PATCH", path, {"name": name}, "the rename", done, also=NAME_TAKEN)
+        d = dig(data, "data") if data is not None else None
         return d if isinstance(d, dict) else {"voice_id": voice_id, "name": name}
 
     def delete_voice(self, voice_id: str) -> dict[str, Any]:
-        resp = self._send("DELETE", f"/v1/voices/{segment(voice_id, 'voice id')}")
-        d = dig(self._json(resp, "the delete"), "data")
+        """Delete a voice. After a lost answer, a voice gone from the list was deleted (a resend
+        that meets the first delete's "Voice not found" is a success, not an error)."""
+        path = f"/v1/voices/{segment(voice_id, 'voice id')}"
+        data = self._change(
+            "DELETE", path, None, "the delete", lambda: self._listed(voice_id) is None
+        )
+        d = dig(data, "data") if data is not None else None
         return d if isinstance(d, dict) else {}
+
+    def _listed(self, voice_id: str) -> Voice | None:
+        return next((v for v in self.list_voices() if v.id == voice_id), None)
+
+    def _change(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        what: str,
+        done: Callable[[], bool],
+        *,
+        also: str | None = None,
+    ) -> Any:
+        """Send a change to a voice and decode its answer, never resending blind. When the answer
+        is lost (a 5xx, a dropped connection, a timeout after the request was sent), ``done()``
+        reads the voice first: done, it is a success (None); not done, the change is sent again
+        (a few times, with the transport's backoff). A refusal after a lost answer, or one whose
+        message holds ``also``, is checked the same way before it is reported."""
+        lost: str | None = None
+        for attempt in range(1, self.transport.max_retries + 2):
+            try:
+                resp = self._send(method, path, json_body=body, idempotent=False)
+            except Ambiguous as amb:
+                lost = amb.why
+            else:
+                if resp.status_code < 500:
+                    try:
+                        return self._json(resp, what)
+                    except APIError as exc:
+                        if lost is None and not (also and also in exc.message):
+                            raise
+                        if self._settled(done, what, lost or exc.message):
+                            return None
+                        raise
+                lost = f"the service answered {resp.status_code}"
+                transport.finish(resp)
+            self._log(f"  the answer to {what} was lost ({lost}); reading the voice first")
+            if self._settled(done, what, lost):
+                return None
+            if attempt <= self.transport.max_retries:
+                time.sleep(min(self.transport.backoff * 2 ** (attempt - 1), 10.0))
+        raise ServiceError(
+            f"The answer to {what} was lost ({lost}) {self.transport.max_retries + 1} times, "
+            "and the voice shows it was not done; try again later."
+        )
+
+    def _settled(self, done: Callable[[], bool], what: str, why: str) -> bool:
+        try:
+            return done()
+        except BlandCloneError as exc:
+            raise OutcomeUnknown(
+                f"The answer to {what} was lost ({why}), and the voice could not be read to tell "
+                f"whether it was done ({exc.message}). Check with 'bland-clone voices list' "
+                "before trying again."
+            ) from None
 
     def _speak_request(self, voice: str, text_: str, output_format: str) -> requests.Response:
         return self._send(
@@ -417,14 +498,26 @@ class Client(VoiceEndpoints):
     def set_voice_settings(self, voice_id: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Set some of a voice's settings; the answer decoded as :meth:`get_voice_settings`'s.
         A service that refuses POST .../settings with 405 is asked with the legacy PATCH .../config.
+        Setting the same values twice does no harm, so a lost answer is resent; when the
+        answers stay lost, the voice's settings are read before the failure is reported (all set
+        as asked is a success).
         """
         path = f"/v1/voices/{segment(voice_id, 'voice id')}"
-        resp = self._send("POST", path + "/settings", json_body=settings, idempotent=True)
-        if resp.status_code == 405:
-            resp.close()
-            self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
-            resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
-        return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
+        try:
+            resp = self._send("POST", path + "/settings", json_body=settings, idempotent=True)
+            if resp.status_code == 405:
+                resp.close()
+                self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
+                resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+            return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
+        except ServiceError as exc:  # lost or failed answers, not a refusal (APIError)
+            try:
+                now = self.get_voice_settings(voice_id)
+            except BlandCloneError:
+                raise exc from None
+            if all(now["settings"].get(k, object()) == v for k, v in settings.items()):
+                return now
+            raise
 
     @staticmethod
     def _settings_decoded(data: Any, voice_id: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 WAV, MP3, FLAC and Ogg go as they are. Everything else (m4a, mp4, mov, webm, aac, wma, amr,
 AIFF...) is converted, with no other change (no trim, no gain), to 16-bit PCM mono WAV at the
-source's rate (at most 48 kHz). The v2 engine takes exactly one WAV file: for it, MP3, FLAC
+source's rate (at most 48 kHz); so is a WAV whose header does not state its length (a decoder
+that believes it reads no samples). The v2 engine takes exactly one WAV file: for it, MP3, FLAC
 and Ogg are converted too. The converted file's :class:`AudioInfo` carries the original in
 ``source``, so that limits are checked on what is sent and reports show source -> sent.
 """
@@ -26,6 +27,8 @@ def needs_conversion(info: AudioInfo, engine: str = "v3") -> bool:
         return False
     if info.duration > limits.MAX_DURATION_S:
         return False  # refused anyway, with the original's length; prepare is the way
+    if info.unstated_length:  # a header that says 0 samples: send a repaired copy
+        return True
     if engine == "v2":
         return info.format != "WAV"
     return info.format not in decode.SENT_AS_IS
@@ -44,13 +47,17 @@ def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
         n += 1
         dst = os.path.join(folder, f"{Path(info.path).stem}-{n}.wav")
     try:
+        keep = _live_channel(info)
         rate, blocks = decode.stream(info.path, info)
         with wave.open(dst, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(rate)
             for x in blocks:
-                mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+                if keep is not None:
+                    mono = x[:, keep]
+                else:
+                    mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
                 pcm = np.clip(np.rint(mono * 32767.0), -32768, 32767).astype("<i2")
                 w.writeframes(pcm.tobytes())
     except Exception as exc:
@@ -64,3 +71,25 @@ def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
     sent = inspect(dst)
     sent.source = info
     return sent
+
+
+def _live_channel(info: AudioInfo) -> int | None:
+    """The channel to keep when the others are dead (a video with the voice on one side),
+    as prepare keeps it: averaging would make the voice 6 dB quieter. A first pass over the
+    file (at most a minute long here) measures each channel."""
+    import numpy as np
+
+    from .quality import live_channel
+
+    if (info.channels or 1) < 2:
+        return None
+    _, blocks = decode.stream(info.path, info)
+    energy: np.ndarray | None = None
+    frames = 0
+    for x in blocks:
+        power = np.einsum("ij,ij->j", x, x, dtype=np.float64)
+        energy = power if energy is None else energy + power
+        frames += len(x)
+    if energy is None:
+        return None
+    return live_channel([float(e) for e in np.sqrt(energy / max(1, frames))])

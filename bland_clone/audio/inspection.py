@@ -45,6 +45,10 @@ class AudioInfo:
     pcm: tuple[int, int, int, int] | None = field(default=None, repr=False)
     #: the original file, when this is the WAV it was converted to for an upload (what is sent)
     source: AudioInfo | None = field(default=None, repr=False)
+    #: a WAV whose header does not state its data's length (0 or 0xFFFFFFFF: a recorder that
+    #: never finished writing): measured from the data here, but a decoder that believes the
+    #: header reads 0 samples, so an upload sends a repaired copy
+    unstated_length: bool = field(default=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -59,6 +63,7 @@ class AudioInfo:
         d.pop("fingerprint")
         d.pop("pcm")
         d.pop("source")
+        d.pop("unstated_length")
         d["name"] = self.name
         d["duration"] = None if self.duration is None else round(self.duration, 3)
         if self.source is not None:
@@ -186,6 +191,7 @@ def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
             info.channels, info.samplerate = ch, rate
             info.duration = (data_len // align) / rate
             info.pcm = (start, data_len // align * align, tag, bits)
+            info.unstated_length = clen == 0 or clen == 0xFFFFFFFF
             return True
         if clen > size:
             break

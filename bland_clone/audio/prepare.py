@@ -166,16 +166,16 @@ def _scan(
     energy = np.zeros(channels, np.float64)
     mix_levels: list[np.ndarray] = []
     ch_levels: list[list[np.ndarray]] = [[] for _ in range(channels)] if channels > 1 else []
-    clipped = 0
+    tops = quality.FlatTops(channels)
     total = 0
     carry = np.zeros((channels, 0), np.float32)
-    clip = quality.THRESHOLDS.clip_level
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
         for block in blocks:
             if spill is not None:
                 spill.write(np.ascontiguousarray(block, np.float32).data)
             total += len(block)
+            tops.feed(block)
             # planar rows (channels x samples): one contiguous pass per product
             xp = block.T
             xp = np.concatenate([carry, xp], axis=1) if carry.shape[1] else np.ascontiguousarray(xp)
@@ -188,8 +188,6 @@ def _scan(
             # per-frame power of each channel, in float32 (20 ms sums lose nothing audible)
             power = np.stack([np.einsum("ij,ij->i", r, r) for r in rows], axis=1)
             energy += power.sum(axis=0, dtype=np.float64)
-            if max(float(xp.max()), -float(xp.min())) >= clip:
-                clipped += int(np.count_nonzero(xp >= clip) + np.count_nonzero(xp <= -clip))
             if channels == 1:
                 mix_levels.append(_levels(power[:, 0], n))
             else:
@@ -201,20 +199,12 @@ def _scan(
             if progress is not None:
                 progress(min(1.0, total / expected))
         if carry.shape[1]:
-            clipped += int(np.count_nonzero(np.abs(carry) >= clip))
             energy += np.einsum("ij,ij->i", carry, carry, dtype=np.float64)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
-    keep = None
-    if channels > 1:
-        rms = np.sqrt(energy / max(1, total))
-        best = int(np.argmax(rms))
-        t = quality.THRESHOLDS
-        db = [quality._db(float(r)) for r in rms]
-        if all(db[best] - db[i] > t.channel_level_diff_db for i in range(channels) if i != best):
-            keep = best
+    keep = quality.live_channel([float(r) for r in np.sqrt(energy / max(1, total))])
     chosen = mix_levels if keep is None else ch_levels[keep]
     levels = np.concatenate(chosen) if chosen else np.zeros(0)
     if spill is not None:
@@ -225,7 +215,7 @@ def _scan(
         frames=total,
         levels=levels,
         keep=keep,
-        clipped_ratio=clipped / max(1, total * channels),
+        clipped_ratio=tops.clipped() / max(1, total * channels),
         spill=spill,
         seeker=seeker if spill is None else None,
     )
@@ -308,12 +298,14 @@ def prepare_file(
     if info.error:
         raise InputError(info.error)
     begin = max(0.0, start or 0.0)
+    if end is not None and end <= begin:  # the arguments contradict each other: a usage error
+        from ..errors import UsageError
+
+        raise UsageError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     if info.duration is not None and begin >= info.duration:
         raise InputError(
             f'File "{name}": --start {begin:g}s is past its end ({info.duration:.1f}s).'
         )
-    if end is not None and end <= begin:
-        raise InputError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     try:
         scan = _scan(src, info, begin, end, progress)
     except decode.DecodeError as exc:
@@ -326,7 +318,9 @@ def prepare_file(
         if not scan.frames:
             raise InputError(f'File "{name}" holds no audio.')
         try:
-            out, info_d = _prepare_scanned(src, info, scan, begin, seconds)
+            out, info_d = _prepare_scanned(
+                src, info, scan, begin, seconds, windowed=begin > 0 or end is not None
+            )
         except InputError as exc:
             raise InputError(f'File "{name}": {exc.message}') from None
     finally:
@@ -352,8 +346,16 @@ def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
 
 
 def _prepare_scanned(
-    src: str, info: AudioInfo, scan: _Scan, begin: float, seconds: float | None
+    src: str,
+    info: AudioInfo,
+    scan: _Scan,
+    begin: float,
+    seconds: float | None,
+    *,
+    windowed: bool = False,
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The window chosen, trimmed and levelled; ``windowed``: only part of the recording
+    (from ``begin``, to an end) was asked for, so a short result speaks of that part."""
     import numpy as np
 
     t = quality.THRESHOLDS
@@ -366,14 +368,12 @@ def _prepare_scanned(
             "was lowered, but clipping cannot be undone; re-record with less gain"
         )
     if len(levels):
-        silent = quality.silent_mask(levels)
+        # judged at a working level (as the window is, below): a quiet take's soft syllables
+        # are speech, not silence under the check's absolute floor
+        silent = quality.silent_mask(levels - quality.percentile(levels, 95) - 15.0)
         active = levels[~silent]
         speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-        noise = (
-            quality.percentile(levels[silent], 50)
-            if silent.any()
-            else quality.percentile(levels, 10)
-        )
+        noise = quality.noise_floor(levels)
         snr = speech - noise
         if snr < t.min_snr_db:
             notes.append(
@@ -444,11 +444,20 @@ def _prepare_scanned(
     speech_s = float(len(active)) * quality.FRAME_S
     out_s = len(out) / rate
     if seconds is None and out_s < limits.RECOMMENDED_MIN_S:
-        notes.append(
-            f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
-            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is "
-            "recommended; record more"
+        recommended = (
+            f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds is recommended"
         )
+        if windowed:  # the recording may hold plenty: the part asked for is short
+            asked = scan.frames / rate
+            notes.append(
+                f"only {speech_s:.1f}s of speech between {begin:g}s and {begin + asked:g}s "
+                f"({out_s:.1f}s kept): {recommended}; choose a longer window"
+            )
+        else:
+            notes.append(
+                f"only {speech_s:.1f}s of speech in the recording ({out_s:.1f}s kept): "
+                f"{recommended}; record more"
+            )
     fade = min(len(out) // 2, int(rate * FADE_S))
     if fade:
         ramp = np.linspace(0, 1, fade, dtype=np.float32)
@@ -456,7 +465,8 @@ def _prepare_scanned(
         out[-fade:] *= ramp[::-1]
     return out, {
         "window_start_s": start_s,
-        "gain_db": float(gain_db),
+        # the level lift the window was judged at is part of the gain applied
+        "gain_db": float(lift + gain_db),
         "speech_seconds": speech_s,
         "notes": notes,
     }

@@ -22,8 +22,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Thresholds:
-    #: A sample at or above this magnitude (of full scale) counts as clipped.
+    #: A sample at or above this magnitude (of full scale) counts as clipped, whatever its
+    #: shape (a lossy decode of a clipped take overshoots and loses its flat tops) ...
     clip_level: float = 0.99
+    #: ... and so does any sample of a flat top wherever it sits: a run of equal samples at
+    #: the file's extreme (its highest or lowest value, within this fraction of it). A take
+    #: clipped and then lowered (prepare, an editor's normalise) keeps its flat tops below
+    #: full scale; a natural peak is one or two samples, never 0.1% of a take.
+    flat_top_tolerance: float = 0.002
     #: Warn above 0.1% clipped samples: a few isolated peaks are inaudible, runs of them are not.
     clipped_ratio: float = 0.001
     #: Speech level (RMS of the active frames, dBFS). Below -32 the voice sinks into the noise
@@ -184,6 +190,17 @@ def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     return levels < limit
 
 
+def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
+    """The room's level (dBFS): the median of the frames far under the loudest ones (the
+    pauses), or the quietest tenth of the frames when there are no such pauses. Relative to
+    the take's own level only: in a quiet take the absolute -60 dBFS floor of
+    :func:`silent_mask` takes soft syllables for pauses, and the voice for the room."""
+    pauses = levels < percentile(levels, 95) - t.silence_below_peak_db
+    if pauses.any():
+        return percentile(levels[pauses], 50)
+    return percentile(levels, 10)
+
+
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
@@ -198,19 +215,16 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
             vl, vr = ll - sl * sl / n, rr_ - sr * sr / n
             corr = (lr - sl * sr / n) / math.sqrt(vl * vr) if vl > 0 and vr > 0 else None
     mono = mixdown(data)
-    peak, over = 0.0, 0
+    tops = FlatTops(data.shape[1], t)
     for i in range(0, len(data), 1 << 16):
-        block = np.abs(data[i : i + (1 << 16)])
-        peak = max(peak, float(block.max()))
-        over += int(np.count_nonzero(block >= t.clip_level))
-    clipped = over / data.size if data.size else 0.0
+        tops.feed(data[i : i + (1 << 16)])
+    peak = tops.peak
+    clipped = tops.clipped() / data.size if data.size else 0.0
     levels = frame_levels(mono, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    noise = percentile(levels, 10)
-    if silent.any():
-        noise = percentile(levels[silent], 50)
+    noise = noise_floor(levels, t)
     voiced = _voiced(mono, rate, silent, speech)
     lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
@@ -219,7 +233,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     clipped_frames = None
     if fc:
         frames = mono[: fc * n].reshape(-1, n)
-        clipped_frames = np.maximum(frames.max(axis=1), -frames.min(axis=1)) >= t.clip_level
+        clipped_frames = tops.clipped_frames(frames)
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
@@ -243,6 +257,82 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         strip_db=strip_db,
         strip_clipped=strip_clipped,
     )
+
+
+class FlatTops:
+    """Clipping by its shape, fed block by block (frames x channels): samples at full scale,
+    and runs of equal samples at the extreme of their channel. The extremes are known only at
+    the end, so the values of every run of equal loud samples are counted as they come (at
+    most 65536 distinct values for 16-bit audio)."""
+
+    #: Runs of equal samples quieter than this (dBFS -20) are never a flat top: silence, or
+    #: digital zeros, repeat too.
+    LOUD = 0.1
+
+    def __init__(self, channels: int, t: Thresholds = THRESHOLDS) -> None:
+        self.t = t
+        self.top = [0.0] * channels
+        self.bottom = [0.0] * channels
+        self.full_scale = 0
+        self.runs: list[dict[float, int]] = [{} for _ in range(channels)]
+        self._last: Any = None
+
+    @property
+    def peak(self) -> float:
+        return max([*self.top, *(-b for b in self.bottom), 0.0])
+
+    def feed(self, block: np.ndarray) -> None:
+        import numpy as np
+
+        if not len(block):
+            return
+        self.full_scale += int(np.count_nonzero(np.abs(block) >= self.t.clip_level))
+        x = block if self._last is None else np.concatenate([self._last, block])
+        first = 0 if self._last is None else 1  # the carried sample was counted already
+        self._last = block[-1:]
+        for c in range(x.shape[1]):
+            col = x[:, c]
+            self.top[c] = max(self.top[c], float(col.max()))
+            self.bottom[c] = min(self.bottom[c], float(col.min()))
+            same = col[1:] == col[:-1]
+            if not same.any():
+                continue
+            member = np.zeros(len(col), dtype=bool)
+            member[1:] |= same
+            member[:-1] |= same
+            member[:first] = False
+            values = col[member & (np.abs(col) >= self.LOUD)]
+            if len(values):
+                found, counts = np.unique(values, return_counts=True)
+                runs = self.runs[c]
+                for v, k in zip(found.tolist(), counts.tolist(), strict=True):
+                    runs[v] = runs.get(v, 0) + k
+
+    def _flat(self, c: int, v: float) -> bool:
+        tol = self.t.flat_top_tolerance
+        top, bottom = self.top[c], self.bottom[c]
+        return (top >= self.LOUD and v >= top * (1 - tol)) or (
+            bottom <= -self.LOUD and v <= bottom * (1 - tol)
+        )
+
+    def clipped(self) -> int:
+        """Clipped samples: on a flat top at the extreme, or at full scale (counted once)."""
+        flat = 0
+        for c, runs in enumerate(self.runs):
+            flat += sum(
+                k for v, k in runs.items() if self._flat(c, v) and abs(v) < self.t.clip_level
+            )
+        return flat + self.full_scale
+
+    def clipped_frames(self, frames: np.ndarray) -> np.ndarray:
+        """Which mono frames (frames x samples) reach a flat top or full scale."""
+        import numpy as np
+
+        limit = self.t.clip_level
+        if self.clipped() > self.full_scale:  # flat tops below full scale: they reach the peak
+            limit = min(limit, self.peak * (1 - self.t.flat_top_tolerance))
+        loud = np.maximum(frames.max(axis=1), -frames.min(axis=1))
+        return np.asarray(loud >= max(limit, self.LOUD))
 
 
 def _strip_spans(
@@ -360,6 +450,20 @@ def quantisation_db(bits: int) -> float:
     return _db(2.0 ** (1 - bits) / math.sqrt(12))
 
 
+def live_channel(rms: list[float], t: Thresholds = THRESHOLDS) -> int | None:
+    """The one channel to keep when every other is more than ``channel_level_diff_db`` under
+    it (dead, or a different microphone); None: the channels are mixed. From the RMS level of
+    each channel over the whole recording; what prepare, the quality check and the conversion
+    for upload all decide by."""
+    if len(rms) < 2:
+        return None
+    best = max(range(len(rms)), key=lambda i: rms[i])
+    others = [i for i in range(len(rms)) if i != best]
+    if all(_db(rms[best]) - _db(rms[i]) > t.channel_level_diff_db for i in others):
+        return best
+    return None
+
+
 def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """Mono: the mean of the channels, or the live one when another is dead."""
     import numpy as np
@@ -371,11 +475,10 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
         rms = np.sqrt(np.array([ll, rr]) / max(1, len(data)))
     else:
         rms = np.sqrt(np.mean(data.astype(np.float64) ** 2, axis=0))
-    best = int(np.argmax(rms))
-    others = [i for i in range(data.shape[1]) if i != best]
+    live = live_channel([float(r) for r in rms], t)
     mono: np.ndarray
-    if all(_db(float(rms[best])) - _db(float(rms[i])) > t.channel_level_diff_db for i in others):
-        mono = data[:, best]
+    if live is not None:
+        mono = data[:, live]
     elif data.shape[1] == 2:
         mono = (data[:, 0] + data[:, 1]) * np.float32(0.5)
     else:
@@ -399,8 +502,8 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     if q.clipped_ratio > t.clipped_ratio:
         warn(
             "clipped",
-            f"{q.clipped_ratio:.1%} of samples are clipped (at full scale); record "
-            "with less gain: clipping cannot be undone.",
+            f"{q.clipped_ratio:.1%} of samples are clipped (flat tops); "
+            "record with less gain: clipping cannot be undone.",
         )
     if q.speech_level_dbfs < t.too_quiet_dbfs:
         warn(

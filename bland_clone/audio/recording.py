@@ -231,12 +231,27 @@ def _db(x: float) -> float:
     return 20 * math.log10(x) if x > 1e-10 else -200.0
 
 
+#: The room check heard a person when the voice detector heard this much speech in it (runs
+#: of 100 ms and more): then the floor is taken from the quietest part, not the median.
+ROOM_SPEECH_S = 0.3
+#: The floor of a room check that heard speech: the quietest stretch this long (seconds). Two
+#: seconds of reading hold only a few gaps between words, of 40 ms and more; the median of
+#: the frames the detector did not call speech is still speech (-42 dBFS in a -60 dBFS room).
+ROOM_QUIET_S = 0.04
+
+
 @dataclass
 class Room:
     noise_floor_dbfs: float
     hum_hz: int | None
     hum_dbfs: float | None
     seconds: float
+    #: seconds the voice detector heard as speech during the check (someone already talking)
+    speech_seconds: float = 0.0
+
+    @property
+    def speech_heard(self) -> bool:
+        return self.speech_seconds >= ROOM_SPEECH_S
 
     @property
     def too_loud(self) -> bool:
@@ -248,19 +263,28 @@ class Room:
             "hum_hz": self.hum_hz,
             "hum_dbfs": None if self.hum_dbfs is None else round(self.hum_dbfs, 1),
             "too_loud": self.too_loud,
+            "speech_seconds": round(self.speech_seconds, 2),
         }
 
 
 def analyse_room(samples: np.ndarray, rate: int) -> Room:
     """Noise floor (median 20 ms level) and mains hum (50 or 60 Hz and its harmonics standing
-    above the spectrum around them) of a stretch of silence."""
+    above the spectrum around them) of what should be a stretch of silence. When the voice
+    detector hears someone talking in it, the floor is the quietest part of what it did not
+    hear as a voice: speech is not the room."""
     import numpy as np
 
     from . import quality
 
     x = samples.astype(np.float32) / 32768.0
     levels = quality.frame_levels(x, rate)
+    speech = _room_speech(x, rate, levels)
     floor = quality.percentile(levels, 50)
+    spoken = float(speech.sum()) * quality.FRAME_S
+    if spoken >= ROOM_SPEECH_S:
+        k = min(len(levels), max(1, round(ROOM_QUIET_S / quality.FRAME_S)))
+        summed = np.concatenate([[0.0], np.cumsum(10 ** (levels / 10))])
+        floor = 10 * math.log10(max(1e-20, float(np.min(summed[k:] - summed[:-k])) / k))
     hum_hz = hum_db = None
     if len(x) >= rate // 2:
         spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
@@ -282,7 +306,34 @@ def analyse_room(samples: np.ndarray, rate: int) -> Room:
                     # its level: the power in the hum bins, as the RMS of a sine (Hann-corrected)
                     norm = float(np.sum(np.hanning(len(x)) ** 2))
                     hum_hz, hum_db = mains, 10 * math.log10(2 * power / (len(x) * norm) + 1e-20)
-    return Room(floor, hum_hz, hum_db, len(x) / rate)
+    return Room(floor, hum_hz, hum_db, len(x) / rate, spoken)
+
+
+def _room_speech(x: np.ndarray, rate: int, levels: np.ndarray) -> np.ndarray:
+    """Frames of the room check the voice detector hears as a voice (runs of 100 ms and more,
+    louder than the quietest part by 10 dB): a fan, traffic or hum is not speech."""
+    import numpy as np
+
+    from . import quality, vad
+
+    out = np.zeros(len(levels), dtype=bool)
+    if not len(levels):
+        return out
+    quiet = quality.percentile(levels, 10)
+    loud = levels > quiet + 10.0
+    if not loud.any():
+        return out
+    active = float(10 * np.log10(np.mean(10 ** (levels[loud] / 10))))
+    heard = vad.speech_frames(x, rate, active)
+    if heard is None or not len(heard):
+        return out
+    n = min(len(heard), len(levels))
+    out[:n] = heard[:n] & loud[:n]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], out.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - start < 5:  # under 100 ms: the detector settling, a click
+            out[start:end] = False
+    return out
 
 
 @dataclass

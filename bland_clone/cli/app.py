@@ -10,7 +10,7 @@ from ..settings import ENVIRONMENT
 
 #: Every exit code and what it means: --help's epilog and README's table are made from this.
 EXIT_CODES = {
-    0: "success",
+    0: "success (also a no at a confirmation prompt: nothing changed, as asked)",
     1: "the input was refused (locally, or by the service: validation, processing, limits)",
     2: "usage error (bad options; a destructive action without --yes off a terminal); "
     "with plan --detailed-exitcode: changes are planned",
@@ -19,6 +19,7 @@ EXIT_CODES = {
     "a malformed answer)",
     5: "record: no microphone, no PortAudio, or the audio device could not be opened",
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
+    75: "apply: another apply of the same manifest holds its lock (it names the holder)",
     130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 }
 

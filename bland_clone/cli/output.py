@@ -62,6 +62,24 @@ class Terminal:
         )
 
 
+#: The width when the terminal does not say (a pipe, a file) or says nonsense (0 columns).
+FALLBACK_COLUMNS = 80
+
+
+def terminal_width(stream: Any) -> int:
+    """The terminal's width in cells: COLUMNS when set (as Rich and Click read it), else the
+    terminal's own size; 80 when neither is known or either is under one column (a pty made
+    with no size reports 0: a table drawn that narrow is one character a line)."""
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            width = FALLBACK_COLUMNS
+    return width if width >= 1 else FALLBACK_COLUMNS
+
+
 class Output:
     """The output of one invocation: made once by the entry point (:func:`begin`), given its
     mode by the command's options (:meth:`set_mode`), reused for everything printed."""
@@ -88,20 +106,13 @@ class Output:
         if c is None:
             from rich.console import Console
 
-            c = self._consoles[stderr] = Console(stderr=stderr, highlight=False)
+            c = self._consoles[stderr] = Console(
+                stderr=stderr, highlight=False, width=self._width(stderr)
+            )
         return c
 
     def _width(self, to_stderr: bool) -> int:
-        """The terminal's width in cells: COLUMNS when set (as Rich and Click read it), else
-        the terminal's own size."""
-        try:
-            return int(os.environ["COLUMNS"])
-        except (KeyError, ValueError):
-            pass
-        try:
-            return os.get_terminal_size((sys.stderr if to_stderr else sys.stdout).fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            return 80
+        return terminal_width(sys.stderr if to_stderr else sys.stdout)
 
     # -- diagnostics: stderr -------------------------------------------------------------
 

@@ -33,6 +33,10 @@ COLOURS = {
     "invalid": "red",
     "interrupted": "red",
     "would create": "yellow",
+    "finish replacement": "yellow",
+    "undo replacement": "yellow",
+    "finished replacement": "yellow",
+    "undid replacement": "yellow",
 }
 
 
@@ -64,6 +68,8 @@ def summary_line(steps: list[Step]) -> str:
     extra = [
         f"{c[k]} {label}"
         for k, label in (
+            ("finish replacement", "interrupted replacement(s) to finish"),
+            ("undo replacement", "interrupted replacement(s) to undo"),
             ("adopt", "to adopt"),
             ("missing on the service", "missing on the service"),
             ("nothing", "unchanged"),

@@ -3,6 +3,8 @@ write the lock). Showing the result and asking before replacing or deleting are 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,8 @@ DRY_RUN_STATUS = {
     "not in the manifest": "kept",
     "unknown": "unknown (no key)",
     "invalid": "invalid",
+    "finish replacement": "would finish replacement",
+    "undo replacement": "would undo replacement",
 }
 COUNTED = (
     "created",
@@ -159,6 +163,7 @@ def plan_apply(
         on_invalid=stop_if_invalid,
         on_hashed=start_checks,
         annotate="errors",
+        settle=not dry_run,
     )
     uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
     reports: dict[str, Any] = {}
@@ -181,6 +186,16 @@ def plan_apply(
                 step.action = "invalid"
                 step.detail = "; ".join(x.message for x in report.errors)
     return ToApply(p, files)
+
+
+@contextmanager
+def exclusive(out: Notes, path: str, *, wait: float) -> Iterator[None]:
+    """Hold the manifest's apply lock for the block (waiting up to ``wait`` seconds for another
+    apply to end): two applies never plan from the same state."""
+    from .. import journal, lockfile
+
+    with journal.apply_lock(lockfile.lock_path(path), wait=wait, on_wait=out.info):
+        yield
 
 
 def dry_run(t: ToApply) -> Applied:
@@ -209,9 +224,11 @@ def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
     work: the result says what was done (``interrupted``) rather than raising."""
     import threading
 
+    from ..journal import Journal
     from . import sync
 
     p, files = t.planned, t.files
+    journal = Journal(p.lock_path)
 
     client = p.client
     assert client is not None
@@ -235,7 +252,8 @@ def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
             return sync.create(client, spec, files[spec.name], stop)
         if s.action == "replace":
             assert spec is not None and s.live is not None
-            return sync.replace(client, spec, files[spec.name], s.live.id, s.live.name, stop)
+            old = (s.live.id, s.live.name)
+            return sync.replace(client, spec, files[spec.name], old, stop, journal, s.samples)
         if s.action == "delete":
             assert s.voice_id is not None
             return sync.delete(client, s.voice_id, stop)
@@ -267,7 +285,10 @@ def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
             continue
         results[i] = {
             "status": "interrupted",
-            "message": "cut off by Ctrl-C: its outcome is not known; check with "
+            "message": "cut off by Ctrl-C mid-replacement: the next plan shows, and the next "
+            "apply does, what finishes or undoes it"
+            if s.action == "replace"
+            else "cut off by Ctrl-C: its outcome is not known; check with "
             "'bland-clone voices list'",
         }
     for k in never:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..errors import Declined, InputError
 from . import session
 from .session import Connection
 
@@ -124,6 +124,6 @@ def delete_samples(
     client = session.connect(notes, conn)
     plan = samples_to_delete(client, voice, sample_ids)
     if confirm is not None and not confirm(plan):
-        raise InputError("Nothing was deleted.")
+        raise Declined("Nothing was deleted.")
     got = client.delete_samples(plan.voice.id, plan.sample_ids)
     return SamplesDeleted(plan.voice, plan.sample_ids, got.get("remaining"))

@@ -60,6 +60,7 @@ def make_client(settings: Settings, conn: Connection, *, has_dry_run: bool = Fal
         timeout=conn.timeout,
         allow_insecure=conn.allow_insecure,
         trace=trace if conn.verbose else None,
+        key_origin=settings.key_origin,
     )
 
 

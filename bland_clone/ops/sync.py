@@ -6,7 +6,8 @@
 - Replacement never leaves the name without a voice for longer than one rename: the new voice is
   cloned under a temporary name while the old one keeps the name, then the old is renamed aside,
   the new takes the name, and only then is the old deleted. A failure at any point puts the old
-  voice back under its name and deletes the new one.
+  voice back under its name and deletes the new one; each step is journaled first, so a run
+  killed at any point is finished or rolled back by the next (bland_clone.ops.recovery).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import BlandCloneError
+from ..errors import BlandCloneError, OutcomeUnknown
 from ..names import name_key
 
 if TYPE_CHECKING:
-    from ..api.client import Client
+    from ..api.client import Client, CloneResult
+    from ..journal import Journal
+    from ..lockfile import LockedSample
     from ..manifest import VoiceSpec
 
 #: Seconds a step already running may take to finish after Ctrl-C before the command exits.
@@ -141,6 +144,13 @@ def run_parallel(
 # -- the steps ------------------------------------------------------------------------------
 
 
+def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[Any]) -> CloneResult:
+    """The manifest voice's samples cloned under ``name``."""
+    return client.clone(
+        name, files, gender=spec.gender, description=spec.description, engine=spec.engine
+    )
+
+
 def create(
     client: Client, spec: VoiceSpec, files: Sequence[Any], stop: threading.Event
 ) -> dict[str, Any]:
@@ -154,13 +164,7 @@ def create(
     if stop.is_set():
         raise Stopped
     try:
-        res = client.clone(
-            spec.name,
-            files,
-            gender=spec.gender,
-            description=spec.description,
-            engine=spec.engine,
-        )
+        res = _clone(client, spec, spec.name, files)
     except BlandCloneError as exc:
         if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
             for v in client.list_voices():
@@ -181,12 +185,18 @@ def replace(
     client: Client,
     spec: VoiceSpec,
     files: Sequence[Any],
-    old_id: str,
-    old_name: str,
+    old: tuple[str, str],
     stop: threading.Event,
+    journal: Journal,
+    samples: Sequence[LockedSample],
 ) -> dict[str, Any]:
-    """A new voice under the name, the old one deleted; the name always has a voice but for the
-    moment between two renames."""
+    """A new voice under the name, the old one (``old``: its id and name) deleted; the name
+    always has a voice but for the moment between two renames. Each step is written to the
+    journal before it is taken: a run killed at any point is settled by the next one
+    (bland_clone.ops.recovery); a step that fails here is rolled back at once."""
+    from ..journal import Entry, Step
+    from . import recovery
+
     if spec.engine not in limits.ENGINES:
         return {
             "status": "failed",
@@ -196,40 +206,55 @@ def replace(
         }
     if stop.is_set():
         raise Stopped
-    temp = side_name(spec.name, "new")
-    res = client.clone(
-        temp, files, gender=spec.gender, description=spec.description, engine=spec.engine
+    old_id, old_name = old
+    entry = Entry(
+        spec.name,
+        old_id,
+        old_name,
+        side_name(spec.name, "new"),
+        side_name(spec.name, "old"),
+        spec.engine,
+        list(samples),
+        dict(spec.settings or {}),
+        now(),
     )
-    new_id = res.voice_id
-    settings: dict[str, Any] = {}
+    journal.begin(entry)
     try:
+        res = _clone(client, spec, entry.temp_new, files)
+        new_id = res.voice_id
+        journal.advance(entry, Step.SETTINGS, new_id=new_id)
         if stop.is_set():
             raise Stopped
         if spec.settings:
             client.set_voice_settings(new_id, spec.settings)
-            settings = dict(spec.settings)
-        client.rename_voice(old_id, side_name(spec.name, "old"))
-    except BaseException:
-        _quietly(client.delete_voice, new_id)
-        raise
-    try:
+        journal.advance(entry, Step.RENAME_OLD)
+        client.rename_voice(old_id, entry.temp_old)
+        journal.advance(entry, Step.RENAME_NEW)
         client.rename_voice(new_id, spec.name)
-    except BaseException:
-        _quietly(client.rename_voice, old_id, old_name)  # put the old one back
-        _quietly(client.delete_voice, new_id)
+    except BaseException as exc:
+        unsure = isinstance(exc, OutcomeUnknown)  # the clone's answer was lost: it may appear
+        try:
+            recovery.settle(client, journal, entry, undo=True, unsure=unsure)
+        except Exception:
+            pass  # the journal keeps it: the next plan shows it, the next apply settles it
         raise
+    # the new voice has the name: from here a journal that cannot be written only means the
+    # next run settles (finishes) what this one did
+    _journal_quietly(journal.advance, entry, Step.DELETE_OLD)
     out: dict[str, Any] = {
         "status": "replaced",
         "voice_id": new_id,
         "replaced_id": old_id,
-        "created": now(),
-        "settings": settings,
+        "created": entry.started,
+        "settings": dict(spec.settings or {}),
     }
     try:
         client.delete_voice(old_id)
+        _journal_quietly(journal.end, entry)
     except BlandCloneError as exc:
         out["warning"] = (
-            f"the old voice {old_id} was renamed aside but could not be deleted: {exc.message}"
+            f"the old voice {old_id} was renamed aside but could not be deleted: {exc.message} "
+            "(the next apply deletes it)"
         )
     return out
 
@@ -258,8 +283,8 @@ def delete(client: Client, voice_id: str, stop: threading.Event) -> dict[str, An
     return {"status": "deleted", "voice_id": voice_id}
 
 
-def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+def _journal_quietly(fn: Callable[..., None], *args: Any) -> None:
     try:
         fn(*args)
-    except Exception:
+    except BlandCloneError:
         pass

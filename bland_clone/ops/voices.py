@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
 from ..api.answers import texts
-from ..errors import InputError
+from ..errors import Declined, InputError
 from . import session
 from .session import Connection
 
@@ -332,7 +332,7 @@ def delete_voices(
         if v.id not in {f.id for f in found}:
             found.append(v)
     if confirm is not None and not confirm(found):
-        raise InputError("Nothing was deleted.")
+        raise Declined("Nothing was deleted.")
     deleted = []
     for v in found:
         client.delete_voice(v.id)

@@ -145,13 +145,16 @@ def build_plan(
     on_hashed: Callable[[list[VoiceSpec], dict[str, list[Any]], list[LockedVoice]], None]
     | None = None,
     annotate: str = "all",
+    settle: bool = False,
 ) -> Planned:
     """Check every voice's files (headers), read the lock and the service, hash the samples and
     compare: the plan. ``on_invalid`` sees the checks before the service is asked (and may stop
     there); ``on_hashed`` sees the valid voices, their hashed samples and the lock before the
     service is asked. Without a key and with ``need_service`` False the service's side is
-    unknown."""
-    from .. import lockfile, plan
+    unknown. Replacements a killed apply left under way (its journal) are settled first when
+    ``settle`` (apply, holding the apply lock), else shown as the plan's first rows and planned
+    as if settled."""
+    from .. import journal, lockfile, plan
 
     specs = load_manifest(out, path)
     checked = check_specs(out, path, specs, quality=False, annotate=annotate)
@@ -180,6 +183,14 @@ def build_plan(
         client = session.make_client(settings, conn)
         _share_connections(client)
         live = client.list_voices()
+    settled: list[Step] = []
+    if client is not None and live is not None:
+        settled, lock, live = _settle_journal(out, client, lock_path, lock, live, settle)
+    elif journal.Journal(lock_path).read():
+        out.warn(
+            "A replacement a previous apply left under way is journaled; with an API key, "
+            "plan shows how it is settled (apply settles it first)."
+        )
     known: dict[str, dict[str, Any] | None] = {}
     if client is not None and live is not None:
         # read the settings the plan compares, several at a time
@@ -202,7 +213,7 @@ def build_plan(
             known[voice_id] = live_settings(client, voice_id)
         return known.get(voice_id)
 
-    steps = plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
+    steps = settled + plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
     return Planned(
         path,
         lock_path,
@@ -215,6 +226,32 @@ def build_plan(
         live,
         invalid,
     )
+
+
+def _settle_journal(
+    out: Notes,
+    client: Client,
+    lock_path: Path,
+    lock: list[LockedVoice],
+    live: list[Voice],
+    settle: bool,
+) -> tuple[list[Step], list[LockedVoice], list[Voice]]:
+    """The journal's replacements settled (``settle``) or previewed: their rows, and the lock
+    and the voices to plan from."""
+    from .. import journal, lockfile
+    from . import recovery
+
+    entries = journal.Journal(lock_path).read()
+    if not entries:
+        return [], lock, live
+    if settle:
+        rows = recovery.settle_all(client, lock_path)
+        return rows, lockfile.read(lock_path), client.list_voices()
+    who = journal.holder(lock_path)
+    if who is not None:
+        out.warn(f"An apply of this manifest is running ({who}); this plan may be out of date.")
+        return [], lock, live
+    return recovery.preview(entries, lock, live)
 
 
 def _share_connections(client: Client) -> None:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -249,6 +249,8 @@ class Sandbox(VoiceAPI):
         request.max_form_memory_size = 1024 * 1024
         try:
             response = self.handle(request)
+        except ClientDisconnected:  # the client left mid-body: one log line (the 400), no trace
+            response = fail(400, "Bad Request", "The client disconnected during the request.")
         except HTTPException as exc:
             if exc.code != 413:
                 raise
@@ -278,8 +280,9 @@ class Sandbox(VoiceAPI):
             response: Response = handler(request, **args)
             return response
         finally:
-            for f in request.files.values():
-                f.close()
+            if "files" in request.__dict__:  # parsed: close them (parsing again would raise)
+                for f in request.files.values():
+                    f.close()
 
     # -- voice creation --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ...errors import BlandCloneError, ExitCode, InputError, UsageError
+from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
 from ..options import (
     AnnotationsOpt,
     Connection,
@@ -57,7 +57,7 @@ def _confirm(steps: list["Step"], yes: bool) -> None:
         )
     listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
     if not typer.confirm(f"Apply will {what}: {listing}. Go on?", default=False, err=True):
-        raise InputError("Nothing was changed.")
+        raise Declined("Nothing was changed.")
 
 
 def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
@@ -120,9 +120,29 @@ def apply_manifest(
     keep_going: bool = False,
     prune: bool = False,
     yes: bool = False,
+    lock_timeout: float = 30.0,
     conn: Connection | None = None,
 ) -> None:
-    """Plan, confirm what replaces or deletes, carry out the plan in parallel, show it."""
+    """Plan, confirm what replaces or deletes, carry out the plan in parallel, show it. All but
+    a dry run hold the manifest's apply lock throughout."""
+    from contextlib import nullcontext
+
+    from ...ops import applying
+
+    with nullcontext() if dry_run else applying.exclusive(out, path, wait=lock_timeout):
+        _apply(out, path, dry_run, jobs, keep_going, prune, yes, conn)
+
+
+def _apply(
+    out: Output,
+    path: str,
+    dry_run: bool,
+    jobs: int,
+    keep_going: bool,
+    prune: bool,
+    yes: bool,
+    conn: Connection | None,
+) -> None:
     from ...ops import applying
 
     try:
@@ -172,6 +192,16 @@ def apply(
         bool,
         typer.Option("--keep-going", help="Apply the valid voices even when some fail validation."),
     ] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            min=0,
+            max=86400,
+            metavar="SECONDS",
+            help="Wait this long for another apply of the manifest to end (then exit 75).",
+        ),
+    ] = 30.0,
     annotations: AnnotationsOpt = None,
     fmt: FormatAliasOpt = None,
     *,
@@ -185,6 +215,10 @@ def apply(
     and deleting ask first on a terminal; off a terminal they need --yes (exit 2 without).
 
     Every voice is validated first: nothing is uploaded when any fails, unless --keep-going.
+
+    Holds a lock beside voices.lock while it runs: a second apply waits (--lock-timeout) or
+    exits 75 naming the holder. A replacement cut off (killed, Ctrl-C) is journaled step by
+    step; the next plan shows, and the next apply does, what finishes or undoes it.
 
     Examples:
 
@@ -212,5 +246,6 @@ def apply(
         keep_going=keep_going,
         prune=prune,
         yes=yes,
+        lock_timeout=lock_timeout,
         conn=conn,
     )

@@ -91,6 +91,10 @@ def prepare(
             from ...errors import UsageError
 
             raise UsageError(f"{flag} must be a time in seconds (a finite number), not {value}")
+    if start is not None and end is not None and end <= start:  # before any file is read
+        from ...errors import UsageError
+
+        raise UsageError(f"--end ({end:g}s) must be after --start ({start:g}s).")
     done = prepare_files(
         out,
         inputs,

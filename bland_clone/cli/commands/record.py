@@ -12,6 +12,7 @@ from ...errors import InputError, UsageError
 from ...files import check_writable
 from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
+from ..output import terminal_width
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,17 +42,26 @@ def _room_line(room: "Room") -> str:
     hum = "no mains hum"
     if room.hum_hz is not None and room.hum_dbfs is not None:
         hum = f"mains hum at {room.hum_hz} Hz ({room.hum_dbfs:.0f} dBFS)"
-    return f"Room: noise floor {room.noise_floor_dbfs:.0f} dBFS, {hum}."
+    line = f"Room: noise floor {room.noise_floor_dbfs:.0f} dBFS, {hum}."
+    if room.speech_heard:
+        line += " Speech was heard: the floor is from the quietest part."
+    return line
+
+
+def _too_loud(room: "Room") -> str:
+    from ...audio.recording import ROOM_TOO_LOUD_DBFS
+
+    return (
+        f"noise floor {room.noise_floor_dbfs:.0f} dBFS (above {ROOM_TOO_LOUD_DBFS:g}); turn off "
+        "fans and close windows, or move somewhere quieter"
+    )
 
 
 def _check_room(room: "Room", result: dict[str, Any]) -> None:
-    from ...audio.recording import ROOM_TOO_LOUD_DBFS
-
+    """On a terminal, a loud room stops before the take: the person is there to fix it."""
     if room.too_loud:
         raise InputError(
-            f"The room is too loud to record in: noise floor {room.noise_floor_dbfs:.0f} dBFS "
-            f"(above {ROOM_TOO_LOUD_DBFS:g}); turn off fans and close windows, or move "
-            "somewhere quieter.",
+            f"The room is too loud to record in: {_too_loud(room)}.",
             payload=result,
         )
 
@@ -271,7 +281,7 @@ def _interactive(
 
     from ...audio import recording as rec
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=terminal_width(sys.stdout))
     console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
     console.print("Room check: stay quiet for 2 seconds...")
     paths = rec.take_paths(output)
@@ -385,7 +395,8 @@ def _unattended(
     with rec.Microphone(dev) as mic:
         room = rec.measure_room(mic)
         out.info(_room_line(room))
-        _check_room(room, {"room": room.to_dict(), "device": dev.to_dict()})
+        if room.too_loud:  # off a terminal nobody can fix the room now: record, then judge
+            out.warn(f"The room is loud: {_too_loud(room)}. Recording anyway; judged below.")
         out.info(f"Recording {seconds:g} s...")
         meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
         audio = rec.capture(mic, meter, seconds=seconds)
@@ -395,7 +406,11 @@ def _unattended(
     verdict = rec.judge(output, prepared)
     result = _result(dev, room, verdict, audio, [output])
     if out.mode == "human":
-        _show_verdict(Console(highlight=False, soft_wrap=True), verdict, "Take")
+        _show_verdict(
+            Console(highlight=False, soft_wrap=True, width=terminal_width(sys.stdout)),
+            verdict,
+            "Take",
+        )
     if not verdict.ok:
         n = len(result["errors"])
         raise InputError(
