@@ -7,6 +7,10 @@ import select
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .servers import Service
 
 
 def _controlling_tty() -> None:  # so that \x03 on the terminal sends SIGINT, as in a shell
@@ -61,3 +65,21 @@ def run_on_pty(
     code = proc.wait(timeout=5)
     os.close(primary)
     return code, seen.decode("utf-8", "replace"), answered
+
+
+def run_on_tty(
+    args: list[str], env: dict[str, str], answer: bytes | None = None, timeout: float = 30
+) -> tuple[int, str]:
+    """Run ``python -m bland_clone ARGS`` with stdin/stdout/stderr on a pseudo-terminal."""
+    code, screen, _ = run_on_pty(["-m", "bland_clone", *args], env, answer=answer, timeout=timeout)
+    return code, screen
+
+
+def service_env(service: Service) -> dict[str, str]:
+    """This process's environment with the user's BLAND_* and NO_COLOR settings removed, pointed
+    at ``service``, as a 120-column colour terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
+    env.update(
+        BLAND_API_URL=service.url, BLAND_API_KEY=service.key, TERM="xterm-256color", COLUMNS="120"
+    )
+    return env

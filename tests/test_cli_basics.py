@@ -169,3 +169,21 @@ def test_offline_checks_import_no_http_or_numpy(argv: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout + proc.stderr
+
+
+def test_every_error_line_says_error_in_lower_case(
+    cli, service, sample: Path, tmp_path: Path
+) -> None:
+    assert cli("clone", "--name", "Three", sample).code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("x = [\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args in (
+        ["add-samples", "Three", sample],
+        ["plan", bad],
+        ["prepare", empty, "-o", tmp_path / "o.wav"],
+    ):
+        r = cli(*args)
+        assert r.code != 0 and r.err.startswith("error: "), (args, r.err)
+        assert "Error:" not in r.err + r.out, (args, r.err)

@@ -252,3 +252,55 @@ def test_key_is_refused_over_plain_http_to_a_remote_host(cli, sample: Path) -> N
     )
     assert r.code == 2
     assert "Refusing to send the API key over plain http to api.example.com" in r.err
+
+
+def test_a_name_with_joiners_is_shown_as_written(cli, service: Service, sample: Path) -> None:
+    name = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 Family"
+    r = cli("clone", "--name", name, sample)
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"Cloned voice '{name}': "), r.out
+    assert "\\u200d" not in r.out
+
+
+def test_clone_says_cloned_before_the_preview_it_wrote(
+    service: Service, sample: Path, tmp_path: Path
+) -> None:
+    """The voice is the news; the preview follows it (one terminal, both streams in order)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "hello.wav"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bland_clone",
+            "clone",
+            "--name",
+            "Ordered",
+            str(sample),
+            "--preview",
+            "Hello.",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert "Cloned voice 'Ordered'" in proc.stdout and "Preview written to" in proc.stdout
+    assert proc.stdout.index("Cloned voice") < proc.stdout.index("Preview written to")
+    assert out.stat().st_size > 44
+
+
+def test_a_dry_run_with_a_taken_name_says_so_once(cli, service: Service, sample: Path) -> None:
+    service.state.add_voice("Taken")
+    r = cli("clone", "--name", "Taken", sample, "--dry-run")
+    assert r.code == 1
+    assert r.err.count("already taken") == 1, r.err
+    assert r.err.rstrip().endswith("error: Voice name is already taken")
+    assert service.posts("/v1/voices/clone") == 0

@@ -169,3 +169,11 @@ def test_config_use_chooses_the_profile_of_later_runs(cli, isolated: Path, monke
         "value": "default",
         "source": "default",
     }
+
+
+def test_an_api_url_ending_in_v1_gets_a_hint(cli, service: Service) -> None:
+    r = cli("voices", "list", "--api-url", f"{service.url}/v1")
+    assert r.code == 1
+    hint = r.err.splitlines()[-1]
+    assert "ends in /v1" in hint and "adds /v1 itself" in hint and "leave it out" in hint, r.err
+    assert "Not found" in r.err

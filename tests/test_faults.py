@@ -26,8 +26,8 @@ def html(status: int, times: int = 1, after: bool = False) -> dict:
 def test_503_to_a_clone_is_not_resent_and_the_outcome_is_unknown(
     cli, service: Service, sample: Path
 ) -> None:
-    # Issue 11 item 2: a 503 may come after the voice was made, so a clone is never resent after
-    # one (it was resent before, which made duplicates). Nothing appears: exit 4, how to check.
+    # A 503 may come after the voice was made, so a clone is never resent after one (a resend
+    # could make a duplicate). Nothing appears: exit 4, how to check.
     service.faults.add("POST", "/v1/voices/clone", **html(503))
     started = time.monotonic()
     r = cli("clone", "--name", "R", sample, "--timeout", "1", "--json")
@@ -137,8 +137,8 @@ def test_502_after_the_voice_was_made_reports_it_instead_of_a_duplicate(
 
 
 def test_502_before_the_voice_was_made_is_not_resent(cli, service: Service, sample: Path) -> None:
-    # Issue 11 item 2: the client cannot tell this 502 from one sent after the voice was made;
-    # it was resent before. Now: one upload, exit 4, and how to check.
+    # The client cannot tell this 502 from one sent after the voice was made, so it does not
+    # resend: one upload, exit 4, and how to check.
     service.faults.add("POST", "/v1/voices/clone", **html(502, after=False))
     r = cli("clone", "--name", "Retry", sample, "--timeout", "1")
     assert r.code == 4
@@ -166,7 +166,7 @@ def test_reset_in_the_middle_of_an_upload_uploads_again_once(
     from .audiofiles import write_wav
 
     # 8.6 MB, more than the socket buffers hold: the reset comes while the body is being sent,
-    # so the service cannot have it whole and a resend is safe (issue 11 item 2).
+    # so the service cannot have it whole and a resend is safe.
     big = write_wav(tmp_path / "big.wav", 45.0, 48000, channels=2)
     proxy = BreakingProxy(service.http.port, ["pass", "reset_upload"], reset_after=200_000)
     try:
@@ -209,3 +209,21 @@ def test_redirects_are_not_followed_and_the_key_goes_nowhere_else(
     assert "redirecting to 127.0.0.1; not followed" in r.err
     assert other.faults.seen == []
     assert KEY not in r.err + r.out
+
+
+def test_a_cut_off_answer_is_said_in_words(cli, service: Service, tmp_path: Path) -> None:
+    from .expect import one_error_line
+    from .servers import sized
+
+    service.faults.add(
+        "POST",
+        "/v2/tts",
+        status=200,
+        stream=sized(1000),
+        headers={"Content-Type": "audio/wav", "Content-Length": "5000"},
+    )
+    r = cli("speak", "Maya", "Hello.", "-o", tmp_path / "out.wav")
+    assert r.code == 4
+    line = one_error_line(r.err)
+    assert "answer was cut off" in line and "connection closed" in line
+    assert not (tmp_path / "out.wav").exists()

@@ -286,7 +286,7 @@ def test_an_empty_folder_is_named(cli, tmp_path: Path) -> None:
     (empty / ".DS_Store").write_bytes(b"x")
     r = cli("prepare", empty, "-o", tmp_path / "o")
     assert (r.code, r.err) == (1, f"error: Folder {empty} holds no audio files.\n")
-    # validate reports it as one problem among the others' (test_fixes: every input's problem)
+    # validate reports it as one problem among the others'
     r = cli("validate", empty)
     assert r.code == 1 and f"error: Folder {empty} holds no audio files.\n" in r.out
 
@@ -494,3 +494,59 @@ def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path:
     assert proc.stderr.startswith(f"{src} -> {out}: ")
     assert all(line.startswith("  ") for line in proc.stderr.splitlines()[1:])  # its notes
     assert proc.stdout.startswith("FILE\tFORMAT\tDURATION") and f"{out}\tWAV PCM_16" in proc.stdout
+
+
+def _active_dbfs(x: np.ndarray) -> float:
+    loud = x[np.abs(x) > 0.01]
+    return float(20 * np.log10(np.sqrt(np.mean(loud.astype(np.float64) ** 2))))
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_video_with_the_voice_on_one_channel_is_sent_at_its_level(
+    cli, service, tmp_path: Path
+) -> None:
+    import io
+
+    from .audiofiles import speech_like
+
+    voice = speech_like(12.0, 48000, level=0.5)
+    sf.write(tmp_path / "st.wav", np.stack([voice, np.zeros_like(voice)], axis=1), 48000)
+    video = tmp_path / "interview.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            tmp_path / "st.wav",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            video,
+        ],
+        check=True,
+    )
+    r = cli("clone", video, "--name", "Interview")
+    assert r.code == 0, r.err
+    (v,) = service.voices_named("Interview")
+    sent, _ = sf.read(io.BytesIO(v.samples[0].audio))
+    assert sent.ndim == 1
+    # the live channel, as it was: averaging it with the silent one would lose 6 dB
+    assert _active_dbfs(sent) == pytest.approx(_active_dbfs(voice), abs=1.0)
+
+
+def test_a_wav_whose_header_says_no_samples_is_sent_repaired(cli, service, tmp_path: Path) -> None:
+    import io
+    import wave
+
+    from .audiofiles import streamed_wav
+
+    take = streamed_wav(tmp_path / "unfinished.wav", 12.0)
+    r = cli("clone", take, "--name", "Unfinished")
+    assert r.code == 0, r.err
+    (v,) = service.voices_named("Unfinished")
+    assert v.samples[0].filename == "unfinished.wav"
+    with wave.open(io.BytesIO(v.samples[0].audio)) as w:  # what a decoder believing it reads
+        assert w.getnframes() == 12 * 16000
+    assert take.read_bytes()[40:44] == b"\0\0\0\0"  # the user's file is left as it was

@@ -1,4 +1,4 @@
-"""Issue 11 item 11: every command, driven with hostile arguments and against a service giving
+"""Every command, driven with hostile arguments and against a service giving
 hostile answers, ends with a documented exit code and one clear line: never 70, never a
 traceback, and with --json exactly one JSON object."""
 

@@ -114,8 +114,8 @@ def test_strict_turns_warnings_into_failures(cli, recs: dict[str, Path]) -> None
 # -- prepare ------------------------------------------------------------------------------------
 
 #: What prepare cannot fix, and so may remain after it.
-#: What prepare cannot undo, so its output still warns of it (issue 20: a clipped take lowered
-#: under full scale keeps its flat tops, and validate says so).
+#: What prepare cannot undo, so its output still warns of it (a clipped take lowered under full
+#: scale keeps its flat tops, and validate says so).
 UNFIXABLE = {"noisy", "low_samplerate", "clipped"}
 
 
@@ -456,3 +456,60 @@ def test_prepare_output_carries_no_warning_prepare_could_fix(
     assert {"edge_silence", "noisy"} <= verdicts["noisy-lead-mild"]
     lead = {Path(o["input"]).stem: o for o in doc["outputs"]}["noisy-lead-strong"]
     assert 2.2 <= lead["window_start_s"] <= 3.0  # the first word is at 3.0 s
+
+
+def test_a_loud_clean_take_is_not_called_clipped(cli, tmp_path: Path) -> None:
+    from .audiofiles import write_wav
+
+    take = write_wav(tmp_path / "loud.wav", 12.0, level=0.98)  # a peak, not a flat top
+    r = cli("validate", take, "--json")
+    doc = r.json()
+    assert doc["files"][0]["quality"]["clipped_ratio"] < 0.001
+    assert "quality_clipped" not in {w["code"] for w in doc["warnings"]}
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_validate_each_prefers_the_lossless_take_to_a_lossy_copy_as_clean(
+    cli, tmp_path: Path
+) -> None:
+    import subprocess
+
+    noise = np.random.default_rng(1).standard_normal(12 * 48000).astype(np.float32) * 0.001
+    sf.write(tmp_path / "take.wav", speech_like(12.0, 48000) + noise, 48000, subtype="PCM_16")
+    copy = tmp_path / "take.opus"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            tmp_path / "take.wav",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            copy,
+        ],
+        check=True,
+    )
+    r = cli("validate", copy, tmp_path / "take.wav", "--each", "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    snr = [f["quality"]["snr_db"] for f in doc["files"]]
+    assert abs(snr[0] - snr[1]) < 1.0  # the codec smoothed the noise: a hair "cleaner"
+    assert doc["best"] == str(tmp_path / "take.wav")
+
+
+def test_a_quiet_take_in_a_quiet_room_is_not_called_noisy(cli, tmp_path: Path) -> None:
+    voice = speech_like(12.0, 48000, level=0.003)  # speech near -57 dBFS: far from the mic
+    room = np.random.default_rng(1).standard_normal(len(voice)).astype(np.float32)
+    take = tmp_path / "quiet.wav"
+    sf.write(take, voice + room * 0.003 * 10 ** (-55 / 20), 48000, subtype="PCM_24")
+    r = cli("validate", take, "--json")
+    doc = r.json()
+    codes = {w["code"] for w in doc["warnings"]}
+    assert codes == {"quality_too_quiet"}  # quiet, yes; the room is 45 dB under the voice
+    q = doc["files"][0]["quality"]
+    assert q["noise_floor_dbfs"] < -95 and q["snr_db"] > 40
+    r = cli("prepare", take, "-o", tmp_path / "p.wav")
+    assert r.code == 0 and "background noise" not in r.err

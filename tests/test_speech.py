@@ -47,7 +47,7 @@ def test_the_file_format_follows_the_extension(cli, service: Service, tmp_path: 
     with wave.open(str(wav)) as w:
         frames = w.readframes(w.getnframes())
     assert raw.read_bytes() == frames and raw.read_bytes()[:4] != b"RIFF"
-    # .mp3 holds MP3, not WAV bytes (bland-clone used to write WAV into any name).
+    # .mp3 holds MP3, not WAV bytes: the file's content follows its name.
     assert mp3.read_bytes()[:4] != b"RIFF"
     assert sf.info(str(mp3)).format == "MP3"
     assert sf.info(str(flac)).format == "FLAC"
@@ -226,3 +226,30 @@ def test_raw_from_a_wav_only_service_and_a_failing_models_list(
     assert r.code == 0, r.err
     assert r.json()["endpoint"] == "/v1/speak"
     assert "warning: GET /v2/models failed" in r.err and "speaking through /v1/speak" in r.err
+
+
+def test_speak_checks_the_output_can_be_created_before_the_charged_request(
+    cli, service: Service
+) -> None:
+    import os
+
+    r = cli("speak", "Maya", "Hi", "-o", "/proc/x.wav")
+    assert r.code == 1 and r.err.startswith("error: Cannot write /proc/x.wav: "), r.err
+    assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
+    assert not [n for n in os.listdir("/proc") if n.startswith(".x.wav")]
+
+
+def test_speak_to_stdout_on_a_terminal_is_refused(service: Service) -> None:
+    from .ptys import run_on_tty, service_env
+
+    code, screen = run_on_tty(["speak", "Maya", "Hi", "-o", "-"], service_env(service))
+    assert code == 2, screen
+    assert "Refusing to write audio to a terminal: redirect it" in screen and "RIFF" not in screen
+    assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
+
+
+def test_speak_refuses_json_and_audio_on_one_stdout(cli, service: Service) -> None:
+    r = cli("speak", "Maya", "Hello.", "-o", "-", "--json")
+    assert r.code == 2
+    assert r.json()["errors"][0]["message"].startswith("--json and '-o -' both want stdout")
+    assert not extras(service.state).generations

@@ -8,31 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .ptys import run_on_pty
+from .ptys import run_on_tty
+from .ptys import service_env as _env
 from .servers import Service
-
-
-def run_on_tty(
-    args: list[str], env: dict[str, str], answer: bytes | None = None, timeout: float = 30
-) -> tuple[int, str]:
-    """Run ``python -m bland_clone ARGS`` with stdin/stdout/stderr on a pseudo-terminal."""
-    code, screen, _ = run_on_pty(["-m", "bland_clone", *args], env, answer=answer, timeout=timeout)
-    return code, screen
-
-
-def _env(service: Service) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
-    env.update(
-        BLAND_API_URL=service.url, BLAND_API_KEY=service.key, TERM="xterm-256color", COLUMNS="120"
-    )
-    return env
 
 
 def test_delete_asks_on_a_terminal(service: Service) -> None:
     v = service.state.add_voice("Asked")
     code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"n\n")
     assert f"Delete 1 voice(s): 'Asked' ({v.id})? [y/N]" in screen
-    # a "no" is not an error (issue 20): said plainly, exit 0, as rm -i declined
+    # a "no" is not an error: said plainly, exit 0, as rm -i declined
     assert code == 0 and not v.deleted
     assert "Nothing was deleted." in screen and "error:" not in screen
     code, screen = run_on_tty(["voices", "delete", "Asked"], _env(service), answer=b"y\n")

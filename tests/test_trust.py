@@ -1,4 +1,4 @@
-"""Issue 11: trust on the wire. Each test drives the real CLI (or the client) against a real
+"""Trust on the wire. Each test drives the real CLI (or the client) against a real
 server on 127.0.0.1: the sandbox, behind a fault injector or a TCP proxy where needed."""
 
 from __future__ import annotations

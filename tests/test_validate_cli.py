@@ -152,3 +152,70 @@ def test_no_quality_reads_headers_only(cli, tmp_path: Path) -> None:
         'File "a.wav" is 4.0s long; 10-15 seconds of clear speech is recommended.'
     )
     assert "quality" not in doc["files"][0]
+
+
+def test_a_silent_file_is_no_speech_found(cli, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(12 * 16000, dtype="int16"), 16000, subtype="PCM_16")
+    r = cli("validate", silent)
+    assert r.code == 1
+    (line,) = [x for x in r.out.splitlines() if x.startswith("error: ")]
+    assert '"silent.wav"' in line and "no speech found" in line and "silent" in line, r.out
+    assert "dBFS" not in r.out and "of silence at the start" not in r.out
+    good = write_wav(tmp_path / "good.wav", 12.0)
+    r = cli("validate", silent, good, "--each", "--json")
+    doc = r.json()
+    assert doc["best"] == str(good)
+    rows = {Path(f["path"]).name: f for f in doc["files"]}
+    assert rows["silent.wav"]["verdict"] == "error", rows["silent.wav"]
+    r = cli("validate", silent, "--each")
+    assert r.code == 1 and "No take would be accepted." in r.err
+
+
+def test_validate_reports_every_input_and_an_empty_folder_among_them(cli, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.wav"
+    os.mkfifo(fifo)
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    other = write_wav(tmp_path / "other.wav", 12.0)
+    r = cli("validate", fifo, empty, other)
+    assert r.code == 1
+    errors = [x for x in r.out.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 2, r.out
+    assert '"fifo.wav"' in errors[0] and "not a regular file" in errors[0]
+    assert str(empty) in errors[1] and "holds no audio files" in errors[1]
+    assert r.err.startswith("error: 2 problems found") and r.err.count("\n") == 1, r.err
+    r = cli("validate", fifo, empty, other, "--json")
+    assert [e["file"] for e in r.json()["errors"]] == [str(fifo), str(empty)]
+
+
+def test_annotations_is_the_name_and_format_a_hidden_alias(cli, tmp_path: Path) -> None:
+    short = write_wav(tmp_path / "short.wav", 0.5)
+    line = (  # the service's words for a short file, as a GitHub annotation
+        f"::error file={str(short).replace(':', '%3A')},title=bland-clone::"
+        'File "short.wav" is too short (estimated 0.5s). Minimum duration is 1 seconds.'
+    )
+    for flag in ("--annotations", "--format"):
+        r = cli("validate", short, flag, "github")
+        assert r.code == 1 and line in r.out.splitlines(), flag
+    r = cli("validate", short, "--annotations", "xml")
+    assert r.code == 2
+    (said,) = r.err.splitlines()
+    assert said.startswith("error: --annotations ") and "text or github" in said, r.err
+    assert "'xml'" in said
+    for cmd in ("validate", "plan", "apply"):
+        shown = cli(cmd, "--help").out
+        assert "--annotations text|github" in shown and "--format" not in shown, cmd
+
+
+def test_the_same_file_twice_in_one_upload_is_said(cli, sample: Path) -> None:
+    r = cli("validate", sample, str(sample.parent / "." / sample.name), "--json")
+    doc = r.json()
+    (dup,) = [w for w in doc["warnings"] if w["code"] == "duplicate_file"]
+    assert '"sample.wav"' in dup["message"] and "given 2 times" in dup["message"]
+    assert "uploaded 2 times" in dup["message"]

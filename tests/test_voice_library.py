@@ -57,7 +57,7 @@ def test_shared_library_search_and_add(cli, service: Service) -> None:
     assert r.code == 1
     assert r.json()["errors"][0]["message"] == "This voice is already in your library"
     r = cli("voices", "add-shared", "no-such-id")
-    assert (r.code, r.err) == (  # the service's message, and what add-shared takes (test_fixes)
+    assert (r.code, r.err) == (  # the service's message, and what add-shared takes
         1,
         "error: Voice not found (add-shared takes a voice's id, from 'bland-clone voices shared')\n",
     )
@@ -261,3 +261,13 @@ def test_the_new_commands_refuse_hostile_ids_before_sending(cli, service: Servic
             assert r.code in (0, 1), (args, r.err)
     # ".." is refused before sending; "../v1/voices" travels as one escaped segment.
     assert not any("/library/add" in p for _, p, _ in service.faults.seen)
+
+
+def test_empty_listings_and_a_shared_name_say_what_to_do(cli, service: Service) -> None:
+    r = cli("voices", "list", "--language", "zz")
+    assert (r.code, r.out, r.err) == (0, "", "No voices match.\n")
+    assert cli("voices", "list", "--language", "zz", "--json").json()["voices"] == []
+    r = cli("voices", "add-shared", "Ava")
+    assert r.code == 1
+    hint = r.err.splitlines()[-1]
+    assert "add-shared takes a voice's id" in hint and "'bland-clone voices shared'" in hint, r.err

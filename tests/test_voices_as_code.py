@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import unicodedata
@@ -22,44 +21,12 @@ from bland_clone.sandbox import Sandbox, SandboxState
 
 from .audiofiles import write_wav
 from .conftest import KEY
+from .manifests import THREE, live_id, manifest
 from .servers import Faults, ServerThread, Service
-
-THREE = """\
-    [[voice]]
-    name = "Alpha"
-    samples = ["samples/a.wav"]
-    gender = "female"
-
-    [[voice]]
-    name = "Beta"
-    samples = ["samples/b.wav", "samples/c.wav"]
-    engine = "v2"
-    settings = { consistency = 8 }
-
-    [[voice]]
-    name = "Gamma"
-    samples = ["samples/d.wav"]
-    settings = { boost_language_consistency = true }
-"""
-
-
-def manifest(tmp_path: Path, body: str = THREE) -> Path:
-    (tmp_path / "samples").mkdir(exist_ok=True)
-    for i, name in enumerate("abcd"):
-        if not (tmp_path / "samples" / f"{name}.wav").exists():
-            write_wav(tmp_path / "samples" / f"{name}.wav", 11.0 + i / 10)
-    p = tmp_path / "voices.toml"
-    p.write_text(textwrap.dedent(body))
-    return p
 
 
 def actions(doc: dict[str, Any]) -> dict[str, str]:
     return {v["name"]: v["action"] for v in doc["voices"]}
-
-
-def live_id(service: Service, name: str) -> str:
-    [v] = service.voices_named(name)
-    return v.id
 
 
 class SlowClones:

@@ -1,41 +1,37 @@
 """bland-clone record: record a sample from the microphone, checked as it is made."""
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ...audio import recording as rec
 from ...errors import InputError, UsageError
-from ...files import check_writable
+from ...ops.recording import (
+    AFTER_A_GOOD_TAKE,
+    AFTER_A_REFUSED_TAKE,
+    Choice,
+    Stop,
+    read_script,
+    record_seconds,
+    record_takes,
+    too_loud_advice,
+)
 from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
 from ..output import terminal_width
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.live import Live
     from rich.text import Text
 
-    from ...audio.recording import Device, Meter, Microphone, Room, Verdict
+    from ...audio.recording import Device, Meter, Room, Verdict
     from ..output import Output
-
-
-def _script_text(path: str | None) -> str:
-    from ...audio.recording import DEFAULT_SCRIPT
-
-    if path is None:
-        return DEFAULT_SCRIPT
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = " ".join(f.read().split())
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or exc
-        raise InputError(f"Cannot read the script {path}: {why}") from None
-    if not text:
-        raise InputError(f"The script {path} is empty.")
-    return text
 
 
 def _room_line(room: "Room") -> str:
@@ -46,24 +42,6 @@ def _room_line(room: "Room") -> str:
     if room.speech_heard:
         line += " Speech was heard: the floor is from the quietest part."
     return line
-
-
-def _too_loud(room: "Room") -> str:
-    from ...audio.recording import ROOM_TOO_LOUD_DBFS
-
-    return (
-        f"noise floor {room.noise_floor_dbfs:.0f} dBFS (above {ROOM_TOO_LOUD_DBFS:g}); turn off "
-        "fans and close windows, or move somewhere quieter"
-    )
-
-
-def _check_room(room: "Room", result: dict[str, Any]) -> None:
-    """On a terminal, a loud room stops before the take: the person is there to fix it."""
-    if room.too_loud:
-        raise InputError(
-            f"The room is too loud to record in: {_too_loud(room)}.",
-            payload=result,
-        )
 
 
 # -- the screen --------------------------------------------------------------------------------
@@ -218,54 +196,91 @@ def _ask(console: "Console", question: str, choices: dict[str, str]) -> str:
 
 # -- the two modes -----------------------------------------------------------------------------
 
+#: The question after a take, by what may be chosen: (question, key -> choice).
+_QUESTIONS: dict[tuple[Choice, ...], tuple[str, dict[str, str]]] = {
+    AFTER_A_GOOD_TAKE: (
+        "Keep it (k), record again (r), or clone now (c)? ",
+        {"k": "keep", "r": "again", "c": "clone"},
+    ),
+    AFTER_A_REFUSED_TAKE: ("Record again (r) or stop (s)? ", {"r": "again", "s": "stop"}),
+}
 
-def _record_take(
-    console: "Console", mic: "Microphone", room: "Room", script: str, take: str, number: int
-) -> Any:
-    """Show the script and the live meter, and capture one take."""
-    from rich.live import Live
-    from rich.markup import escape
-    from rich.panel import Panel
 
-    from ...audio import recording as rec
+class _LiveTake:
+    """One take's live meter on the terminal, and Enter to stop it."""
 
-    console.print()
-    console.print(Panel(escape(script), title=f"Take {number}: read this aloud"))
-    console.print(
-        "Press Enter to stop; it also stops by itself after "
-        f"{rec.SPEECH_TARGET_S:g} s of speech and a pause."
-    )
-    meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
-    name = os.path.basename(take)
-    _flush_input()
-    with Live(
-        _meter_view(meter, name, rec.SPEECH_TARGET_S),
-        console=console,
-        refresh_per_second=10,
-        auto_refresh=False,
-    ) as live:
-        shown = [0.0]
+    def __init__(self, live: "Live", name: str) -> None:
+        self.live, self.name = live, name
+        self.shown = 0.0
+        self.enter = _enter_pressed()
 
-        def show(m: "Meter") -> None:  # at most ten frames a second, whatever the block size
-            now = time.monotonic()
-            if now - shown[0] >= 0.1:
-                shown[0] = now
-                live.update(_meter_view(m, name, rec.SPEECH_TARGET_S), refresh=True)
+    def level(self, meter: "Meter") -> None:  # at most ten frames a second, whatever the block size
+        now = time.monotonic()
+        if now - self.shown >= 0.1:
+            self.shown = now
+            self.live.update(_meter_view(meter, self.name, rec.SPEECH_TARGET_S), refresh=True)
 
-        enter = _enter_pressed()
-        pressed = [False]
+    def stop_requested(self) -> bool:
+        return self.enter()
 
-        def stop() -> bool:
-            pressed[0] = pressed[0] or enter()
-            return pressed[0]
+    def stopped(self, meter: "Meter", why: Stop) -> None:
+        said = {
+            Stop.PRESSED: "Enter",
+            Stop.ENOUGH: "enough speech and a pause",
+            Stop.LIMIT: f"the {rec.MAX_TAKE_S:g} s limit",
+        }[why]
+        final = f"Stopped ({said}): {meter.seconds:.1f} s recorded."
+        self.live.update(_meter_view(meter, self.name, rec.SPEECH_TARGET_S, final), refresh=True)
 
-        audio = rec.capture(mic, meter, stop=stop, on_block=show)
-        why = "Enter" if pressed[0] else "enough speech and a pause"
-        if not pressed[0] and not meter.enough(rec.SPEECH_TARGET_S):
-            why = f"the {rec.MAX_TAKE_S:g} s limit"
-        final = f"Stopped ({why}): {meter.seconds:.1f} s recorded."
-        live.update(_meter_view(meter, name, rec.SPEECH_TARGET_S, final), refresh=True)
-        return audio
+
+class _Screen:
+    """The session on a terminal: what record_takes shows and asks."""
+
+    def __init__(self, console: "Console") -> None:
+        self.console = console
+
+    def microphone(self, dev: "Device") -> None:
+        from rich.markup import escape
+
+        self.console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
+        self.console.print("Room check: stay quiet for 2 seconds...")
+
+    def room(self, room: "Room") -> None:
+        self.console.print(_room_line(room))
+
+    @contextlib.contextmanager
+    def take(self, number: int, take: str, script: str, meter: "Meter") -> Iterator[_LiveTake]:
+        """Show the script and the live meter while one take is captured."""
+        from rich.live import Live
+        from rich.markup import escape
+        from rich.panel import Panel
+
+        console = self.console
+        console.print()
+        console.print(Panel(escape(script), title=f"Take {number}: read this aloud"))
+        console.print(
+            "Press Enter to stop; it also stops by itself after "
+            f"{rec.SPEECH_TARGET_S:g} s of speech and a pause."
+        )
+        name = os.path.basename(take)
+        _flush_input()
+        with Live(
+            _meter_view(meter, name, rec.SPEECH_TARGET_S),
+            console=console,
+            refresh_per_second=10,
+            auto_refresh=False,
+        ) as live:
+            yield _LiveTake(live, name)
+
+    def checking(self, take: str) -> None:
+        self.console.print("Checking the take...")
+
+    def verdict(self, verdict: "Verdict", number: int) -> None:
+        _show_verdict(self.console, verdict, f"Take {number}")
+
+    def choose(self, verdict: "Verdict", choices: Sequence[Choice]) -> Choice:
+        question, keys = _QUESTIONS[tuple(choices)]
+        return Choice(_ask(self.console, question, keys))
 
 
 def _interactive(
@@ -279,44 +294,15 @@ def _interactive(
     from rich.console import Console
     from rich.markup import escape
 
-    from ...audio import recording as rec
-
     console = Console(highlight=False, width=terminal_width(sys.stdout))
-    console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
-    console.print("Room check: stay quiet for 2 seconds...")
-    paths = rec.take_paths(output)
-    takes: list[str] = []
-    take = next(paths)
-    with rec.Microphone(dev) as mic:
-        room = rec.measure_room(mic)
-        console.print(_room_line(room))
-        _check_room(room, {"room": room.to_dict()})
-        audio = _record_take(console, mic, room, script, take, 1)
-    while True:
-        rec.write_wav(take, audio, dev.rate)
-        takes.append(take)
-        console.print("Checking the take...")
-        verdict = rec.judge(take, rec.prepared_path(take))
-        _show_verdict(console, verdict, f"Take {len(takes)}")
-        if verdict.ok and clone_name is not None:
-            choice = "clone"
-        elif verdict.ok:
-            choice = _ask(
-                console,
-                "Keep it (k), record again (r), or clone now (c)? ",
-                {"k": "keep", "r": "again", "c": "clone"},
-            )
-        else:
-            choice = _ask(console, "Record again (r) or stop (s)? ", {"r": "again", "s": "stop"})
-        if choice != "again":
-            break
-        take = next(paths)
-        with rec.Microphone(dev) as mic:
-            audio = _record_take(console, mic, room, script, take, len(takes) + 1)
-    result = _result(dev, room, verdict, audio, takes)
-    if choice == "clone":
+    done = record_takes(
+        dev, script, output, clone_when_ok=clone_name is not None, view=_Screen(console)
+    )
+    verdict, takes, take = done.verdict, list(done.takes), done.take
+    result = done.to_dict()
+    if done.choice is Choice.CLONE:
         result["clone"] = _clone(out, conn, console, verdict, clone_name)
-    elif choice in ("stop", "eof") and not verdict.ok:
+    elif done.choice in (Choice.STOP, Choice.NO_ANSWER) and not verdict.ok:
         console.print(f"Stopped. Takes on disk: {escape(', '.join(takes))}.")
     else:
         console.print(f"Kept {escape(take)}" + _others(takes) + ".")
@@ -361,18 +347,27 @@ def _clone(
     return res.to_dict()
 
 
-def _result(
-    dev: "Device", room: "Room", v: "Verdict", audio: Any, takes: list[str]
-) -> dict[str, Any]:
-    return {
-        **v.to_dict(),
-        "seconds": round(len(audio) / dev.rate, 3),
-        "samplerate": dev.rate,
-        "device": dev.to_dict(),
-        "room": room.to_dict(),
-        "takes": takes,
-        "clone": None,
-    }
+class _Lines:
+    """What record_seconds says, as lines on stderr (nobody is asked anything)."""
+
+    def __init__(self, out: "Output") -> None:
+        self.out = out
+
+    def microphone(self, dev: "Device") -> None:
+        self.out.info(f"Microphone: {one_line(dev.name)} ({dev.rate} Hz)")
+
+    def room(self, room: "Room") -> None:
+        self.out.info(_room_line(room))
+
+    def loud_room(self, room: "Room") -> None:
+        # off a terminal nobody can fix the room now: record, then judge
+        self.out.warn(f"The room is loud: {too_loud_advice(room)}. Recording anyway; judged below.")
+
+    def recording(self, seconds: float) -> None:
+        self.out.info(f"Recording {seconds:g} s...")
+
+    def fell_behind(self, overflows: int) -> None:
+        self.out.warn(f"The computer fell behind {overflows} time(s): some audio was lost.")
 
 
 def _unattended(
@@ -386,25 +381,16 @@ def _unattended(
 ) -> dict[str, Any]:
     from rich.console import Console
 
-    from ...audio import recording as rec
-
-    check_writable(output, force)
-    prepared = rec.prepared_path(output)
-    check_writable(prepared, force)
-    out.info(f"Microphone: {one_line(dev.name)} ({dev.rate} Hz)")
-    with rec.Microphone(dev) as mic:
-        room = rec.measure_room(mic)
-        out.info(_room_line(room))
-        if room.too_loud:  # off a terminal nobody can fix the room now: record, then judge
-            out.warn(f"The room is loud: {_too_loud(room)}. Recording anyway; judged below.")
-        out.info(f"Recording {seconds:g} s...")
-        meter = rec.Meter(mic.rate, floor_dbfs=room.noise_floor_dbfs)
-        audio = rec.capture(mic, meter, seconds=seconds)
-    if mic.overflows:
-        out.warn(f"The computer fell behind {mic.overflows} time(s): some audio was lost.")
-    rec.write_wav(output, audio, dev.rate)
-    verdict = rec.judge(output, prepared)
-    result = _result(dev, room, verdict, audio, [output])
+    done = record_seconds(
+        dev,
+        seconds,
+        output,
+        overwrite=force,
+        clone_when_ok=clone_name is not None,
+        view=_Lines(out),
+    )
+    verdict = done.verdict
+    result = done.to_dict()
     if out.mode == "human":
         _show_verdict(
             Console(highlight=False, soft_wrap=True, width=terminal_width(sys.stdout)),
@@ -419,15 +405,13 @@ def _unattended(
             errors=result["errors"],
             payload=result,
         )
-    if clone_name is not None:
+    if done.choice is Choice.CLONE:
         result["clone"] = _clone(out, conn, Console(highlight=False), verdict, clone_name)
     return result
 
 
 def _list_devices(out: "Output") -> None:
-    from ...audio.recording import input_devices
-
-    found = input_devices()
+    found = rec.input_devices()
     if out.mode == "json":
         out.json({"ok": True, "devices": [d.to_dict() for d in found]})
         return
@@ -532,10 +516,8 @@ def record(
         raise UsageError(
             "Off a terminal (or with --json/--quiet) say how long to record: --seconds N."
         )
-    text = _script_text(script)
-    from ...audio.recording import find_device
-
-    dev = find_device(device)
+    text = read_script(script)
+    dev = rec.find_device(device)
     if interactive:
         _interactive(out, conn, dev, text, output, clone_name)
         return
