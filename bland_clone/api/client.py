@@ -24,9 +24,10 @@ import requests
 from ..errors import APIError, AuthError, BlandCloneError, InputError, OutcomeUnknown, ServiceError
 from ..limits import NAME_TAKEN
 from ..names import name_key
+from ..safetext import quoted
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from . import answers, transport
-from .answers import CloneResult, Voice, dig, own_voices_named, text
+from .answers import CloneResult, Voice, dig, ident, is_id, own_voices_named, text
 from .transport import MAX_AUDIO_BODY, MAX_ERROR_BODY, MAX_JSON_BODY, Ambiguous, is_loopback, mask
 from .upload import Body, Progress, UploadPlan
 from .voice_endpoints import VoiceEndpoints
@@ -57,7 +58,41 @@ def segment(value: str, what: str = "id") -> str:
     if value in ("", ".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         shown = value.encode("unicode_escape").decode("ascii")
         raise InputError(f"Refusing {what} '{shown}': it is not a usable {what}.")
-    return quote(value, safe="")
+    return quote(utf8(value, what), safe="")
+
+
+def utf8(value: str, what: str) -> str:
+    """``value`` when it can be sent as UTF-8; an InputError before anything is sent when it
+    holds bytes that are not UTF-8 (argv decoded with surrogate escapes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"Refusing {what} {quoted(value)}: it is not valid UTF-8 text.") from None
+    return value
+
+
+def _utf8_body(value: Any, what: str = "text") -> None:
+    """Every string of a JSON body can be sent as UTF-8 (else an InputError naming it)."""
+    if isinstance(value, str):
+        utf8(value, what)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _utf8_body(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _utf8_body(v, what)
+
+
+def query(params: dict[str, Any]) -> str:
+    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
+    from urllib.parse import urlencode
+
+    return urlencode(
+        {
+            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
+            for k, v in params.items()
+        }
+    )
 
 
 def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +167,7 @@ class Client(VoiceEndpoints):
         non-idempotent request may have reached the service. Read the answer with
         :meth:`_json` or :meth:`download` (or close it with ``transport.finish``): its deadline
         runs until then."""
+        _utf8_body(json_body)
         return self.transport.send(
             method, path, json_body=json_body, body=body, idempotent=idempotent
         )
@@ -317,9 +353,18 @@ class Client(VoiceEndpoints):
             return self._recover_clone(name, before, amb.why)
         data = self._json(resp, "the clone")
         d = dig(data, "data")
-        vid = text(d.get("voice_id")) if isinstance(d, dict) else None
-        if not vid:
-            raise ServiceError("The clone's answer has no voice_id.")
+        raw = d.get("voice_id") if isinstance(d, dict) else None
+        vid = ident(raw)
+        if not is_id(vid):
+            what = (
+                "no voice_id."
+                if raw is None
+                else f"a voice_id that is not an id ({quoted(text(raw) or '')})."
+            )
+            raise ServiceError(
+                f"The clone's answer has {what} The voice {quoted(name)} may have been created: "
+                "check with 'bland-clone voices list' before trying again."
+            )
         return CloneResult(vid, text(d.get("name")) or name)
 
     def _recover_clone(self, name: str, before: set[str], why: str) -> CloneResult:
@@ -341,6 +386,12 @@ class Client(VoiceEndpoints):
                 new = [v for v in own_voices_named(self.list_voices(), name) if v.id not in before]
             except BlandCloneError as exc:
                 raise unknown(f" and the voice list could not be read ({exc.message})") from None
+            if len(new) == 1 and not is_id(new[0].id):
+                raise ServiceError(
+                    f"The clone's answer was lost ({why}); a new voice {quoted(new[0].name)} is "
+                    "listed with no usable id, so it cannot be used or recorded. Check with "
+                    "'bland-clone voices list' before trying again."
+                )
             if len(new) == 1:
                 return CloneResult(new[0].id, new[0].name, recovered=True)
             if len(new) > 1:
@@ -549,8 +600,8 @@ class Client(VoiceEndpoints):
             found = settings.get("limits") or settings.get("ranges")
         settings = {k: v for k, v in settings.items() if k not in ("limits", "ranges")}
         return {
-            "voice_id": str(body.get("voice_id") or body.get("id") or voice_id),
-            "service": body.get("service") or body.get("engine"),
+            "voice_id": ident(body.get("voice_id") or body.get("id")) or voice_id,
+            "service": text(body.get("service") or body.get("engine")),
             "settings": settings,
             "limits": found if isinstance(found, dict) else {},
         }

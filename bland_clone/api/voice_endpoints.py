@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from ..errors import BlandCloneError, ServiceError
+from .answers import generation, number, ratings
 
 if TYPE_CHECKING:
     import requests
@@ -78,6 +78,12 @@ def _q(part: str, what: str = "voice id") -> str:
     return segment(part, what)
 
 
+def _query(params: dict[str, Any]) -> str:
+    from .client import query
+
+    return query(params)
+
+
 def _once(fn: Any, what: str) -> Any:
     """Run a request that must not be repeated; a lost answer is reported, never resent."""
     from .transport import Ambiguous
@@ -106,8 +112,9 @@ def _model_list(data: Any, key: str, path: str) -> list[dict[str, Any]]:
 
 
 def _cost(value: str | None) -> float | None:
+    """x-cost as a number; None when absent or not a finite number ("nan", "inf", "abc")."""
     try:
-        return float(value) if value not in (None, "") else None
+        return number(float(value)) if value not in (None, "") else None
     except ValueError:
         return None
 
@@ -238,11 +245,13 @@ class VoiceEndpoints:
         """GET /v1/speak/samples: stored generations, newest first."""
         query = {"limit": limit, "offset": offset} | ({"voice_id": voice_id} if voice_id else {})
         data = _unwrap(
-            self._json(self._send("GET", f"/v1/speak/samples?{urlencode(query)}"), "the history")
+            self._json(self._send("GET", f"/v1/speak/samples?{_query(query)}"), "the history")
         )
         if isinstance(data, dict):
             data = data.get("samples") or data.get("generations")
-        return [g for g in data if isinstance(g, dict)] if isinstance(data, list) else []
+        return (
+            [generation(g) for g in data if isinstance(g, dict)] if isinstance(data, list) else []
+        )
 
     def speech_generation(self, generation_id: str) -> dict[str, Any]:
         data = _unwrap(
@@ -253,7 +262,7 @@ class VoiceEndpoints:
         )
         if not isinstance(data, dict):
             raise ServiceError("The stored generation's answer is not a JSON object.")
-        return data
+        return generation(data)
 
     # -- voices: ratings, the shared library ---------------------------------------------------
 
@@ -264,7 +273,7 @@ class VoiceEndpoints:
             "the rating",
         )
         data = _unwrap(self._json_or_nothing(resp, "the rating"))
-        return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
+        return ratings(data) if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
 
     def clear_rating(self, voice_id: str) -> None:
         """DELETE /v1/voices/{id}/rate: the caller's rating of the voice, cleared."""
@@ -285,12 +294,12 @@ class VoiceEndpoints:
             query["search"] = search
         if language:
             query["language"] = language
-        resp = self._send("GET", f"/v1/voices/shared?{urlencode(query)}")
+        resp = self._send("GET", f"/v1/voices/shared?{_query(query)}")
         data = _unwrap(self._json(resp, "the shared voices"))
         items = data.get("voices") if isinstance(data, dict) else data
         total = data.get("total") if isinstance(data, dict) else None
         voices = [v for v in items if isinstance(v, dict)] if isinstance(items, list) else []
-        return voices, total if isinstance(total, int) else None
+        return voices, total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def add_shared_voice(self, voice_id: str) -> dict[str, Any]:
         """POST /v1/voices/library/add/{id}: the voice as added to the org."""

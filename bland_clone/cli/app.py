@@ -20,7 +20,7 @@ EXIT_CODES = {
     5: "record: no microphone, no PortAudio, or the audio device could not be opened",
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     75: "apply: another apply of the same manifest holds its lock (it names the holder)",
-    130: "interrupted (Ctrl-C)",
+    130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 }
 
 # "\b" keeps Click from re-wrapping these paragraphs.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -140,10 +141,9 @@ class Output:
         """The one JSON object of a --json run."""
         if self._json_done:
             return
+        text = dump_json(obj)  # may raise: then the error's own object is written instead
         self._json_done = True
-        sys.stdout.write(
-            json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n"
-        )
+        sys.stdout.write(json_text(text) + "\n")
         sys.stdout.flush()
 
     def line(self, text: str = "") -> None:
@@ -292,6 +292,28 @@ class Output:
                 bar.update(task, completed=done, total=total_)
 
             yield update
+
+
+def dump_json(obj: Any) -> str:
+    """Valid JSON, always: a NaN or an infinity (a service's "x-cost: nan") is written as null,
+    which JSON has, never as NaN or Infinity, which it has not. Done on the text, token by
+    token, so a value nested however deep costs no recursion; a value nested too deep to be
+    written at all is a ServiceError (exit 4), never a crash."""
+    from ..errors import ServiceError
+
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    except RecursionError:
+        raise ServiceError(
+            "The service's answer is nested too deeply to be written as JSON."
+        ) from None
+    if "NaN" not in text and "Infinity" not in text:
+        return text
+    return _NON_FINITE.sub(lambda m: m.group() if m.group()[0] == '"' else "null", text)
+
+
+#: A JSON string (left as it is), or a bare NaN or infinity, which only json.dumps writes.
+_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:

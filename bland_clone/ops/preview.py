@@ -363,6 +363,7 @@ def _check_offer(
         if "wav" in containers:
             return "wav"  # the header is taken off here
         raise InputError(
-            f"The service offers no container bland-clone can write ({', '.join(containers)})."
+            "The service offers no container bland-clone can write "
+            f"({', '.join(map(str, containers))})."
         )
     return target.container

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
+from ..api.answers import texts
 from ..errors import Declined, InputError
 from . import session
 from .session import Connection
@@ -195,6 +196,11 @@ class Models:
         }
 
 
+def _model(m: dict[str, Any]) -> dict[str, Any]:
+    """A model with its engines a list of strings (a number or null is no crash)."""
+    return m | {"engines": texts(m.get("engines"))}
+
+
 def models(client: Client, model_id: str | None = None) -> Models:
     from .preview import pick_model
 
@@ -204,7 +210,7 @@ def models(client: Client, model_id: str | None = None) -> Models:
     else:
         got = client.tts_models()
         if got is None:
-            return Models("/v1/models", client.list_models(), [], [], [], {})
+            return Models("/v1/models", [_model(m) for m in client.list_models()], [], [], [], {})
         source, listed, chosen = "/v2/models", got, pick_model(got, None)
 
     def listed_of(key: str) -> list[Any]:
@@ -214,7 +220,7 @@ def models(client: Client, model_id: str | None = None) -> Models:
     controls = chosen.get("controls")
     return Models(
         source,
-        listed,
+        [_model(m) for m in listed],
         listed_of("encodings"),
         listed_of("sample_rates"),
         listed_of("containers"),

@@ -19,6 +19,7 @@ import os
 import secrets
 import struct
 import threading
+import time
 import unicodedata
 import uuid
 import wave
@@ -46,6 +47,9 @@ MAX_REQUEST_BYTES = C.TOTAL_MAX + 1024 * 1024
 MAX_CONNECTIONS = 32
 #: Seconds a connection may stay silent before the sandbox drops it.
 CONNECTION_TIMEOUT = 30.0
+#: Seconds a request's line and headers may take to arrive, in all: a client sending one header
+#: line every few seconds cannot hold a connection slot for ever.
+HEADER_DEADLINE = 10.0
 
 
 def _now() -> str:
@@ -523,6 +527,32 @@ def _colour_ok() -> bool:
         return False
 
 
+class _Deadline:
+    """A request's reader while its line and headers arrive: from the request's first byte,
+    each line may wait only for what is left of ``seconds``; then the read times out and the
+    connection is dropped. (Before the first byte, an idle kept-alive connection waits as any
+    silent one does, CONNECTION_TIMEOUT.)"""
+
+    def __init__(self, plain: Any, sock: Any, seconds: float) -> None:
+        self.plain, self.sock, self.seconds = plain, sock, seconds
+        self.until: float | None = None
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.until is None:
+            self.sock.settimeout(CONNECTION_TIMEOUT)
+            if not self.plain.peek(1):
+                return b""  # the client closed the connection
+            self.until = time.monotonic() + self.seconds
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's headers took too long")
+        self.sock.settimeout(min(left, CONNECTION_TIMEOUT))
+        return bytes(self.plain.readline(limit))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plain, name)
+
+
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
     """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked.
 
@@ -533,6 +563,23 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
 
     class Handler(WSGIRequestHandler):
         timeout = CONNECTION_TIMEOUT
+
+        def handle_one_request(self) -> None:
+            # the request line and headers must all arrive by the deadline: each read of them
+            # may wait only for what is left of it (no thread per connection to watch it)
+            plain = self.rfile
+            self.rfile = _Deadline(plain, self.connection, HEADER_DEADLINE)  # type: ignore[assignment]
+            try:
+                super().handle_one_request()
+            finally:
+                self.rfile = plain
+
+        def parse_request(self) -> bool:
+            ok = bool(super().parse_request())
+            if isinstance(self.rfile, _Deadline):  # the headers are in; the body has its own
+                self.rfile = self.rfile.plain
+                self.connection.settimeout(CONNECTION_TIMEOUT)
+            return ok
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if quiet:

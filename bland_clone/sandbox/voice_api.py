@@ -517,6 +517,11 @@ def _language_ok(code: Any) -> bool:
 # -- synthetic speech ---------------------------------------------------------------------------
 
 
+#: The longest speech the sandbox renders for one request (5,000 characters spoken are about
+#: 5 minutes); what the text asks beyond it is cut.
+MAX_SPEECH_S = 300.0
+
+
 def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
     """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
     (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
@@ -524,14 +529,20 @@ def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
 
     base = _voice_audio(v, rate, state)
     parts = []
+    left = int(MAX_SPEECH_S * rate)  # 833 pauses of 10 s would be 2.3 hours: cut, not rendered
     for piece in C.speech_pieces(text):
+        if left <= 0:
+            break
         if isinstance(piece, float):
-            parts.append(np.zeros(int(piece * rate), dtype=np.float32))
+            n = min(left, int(piece * rate))
+            parts.append(np.zeros(n, dtype=np.float32))
+            left -= n
             continue
         seconds = min(30.0, max(0.5, 0.06 * len(piece)))
-        n = int(seconds * rate)
+        n = min(left, int(seconds * rate))
         reps = -(-n // max(1, len(base)))
         parts.append(np.tile(base, reps)[:n])
+        left -= n
     return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
 
 
