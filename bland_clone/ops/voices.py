@@ -198,7 +198,7 @@ class Models:
 
 def _model(m: dict[str, Any]) -> dict[str, Any]:
     """A model with its engines a list of strings (a number or null is no crash)."""
-    return m | {"engines": texts(m.get("engines"))}
+    return m | {"engines": texts(m["engines"])} if "engines" in m else m
 
 
 def models(client: Client, model_id: str | None = None) -> Models:
