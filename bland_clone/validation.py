@@ -307,24 +307,30 @@ def merge_reports(reports: Sequence[Report]) -> Report:
     return merged
 
 
-def best_take(report: Report) -> AudioInfo | None:
-    """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
-    signal-to-noise), then the length nearest the middle of the recommended 10-15 s."""
+def rank_takes(report: Report) -> list[AudioInfo]:
+    """Every take, best first, as a person would pick: accepted before refused, then fewest
+    warnings, then the cleanest (highest signal-to-noise), then the length nearest the middle
+    of the recommended 10-15 s."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
-    candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
-    if not candidates:
-        return None
     from collections import Counter
 
     warned = Counter(p.file for p in report.warnings)
 
-    def key(f: AudioInfo) -> tuple[int, float, float]:
-        warnings = warned[f.path]
+    def key(f: AudioInfo) -> tuple[bool, int, float, float]:
+        refused = not f.ok or report.verdict(f) == "error"
         q = report.quality.get(f.path)
         snr = q.snr_db if q is not None else 0.0
-        return warnings, -round(snr), abs((f.duration or 0.0) - middle)
+        return refused, warned[f.path], -round(snr), abs((f.duration or 0.0) - middle)
 
-    return min(candidates, key=key)
+    return sorted(report.files, key=key)
+
+
+def best_take(report: Report) -> AudioInfo | None:
+    """The take a person would pick (the first of :func:`rank_takes`), if any is accepted."""
+    ranked = rank_takes(report)
+    if not ranked or not ranked[0].ok or report.verdict(ranked[0]) == "error":
+        return None
+    return ranked[0]
 
 
 def validate_each(

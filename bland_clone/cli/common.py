@@ -3,10 +3,16 @@ the checks of an upload's files are operations: bland_clone.ops.session and ops.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .output import Mode, Output
+
+if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
+    from ..validation import Report
 
 
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
@@ -38,3 +44,54 @@ def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:
             for s in samples
         ],
     )
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where --report writes its page, and whether the takes are linked (--report-link)."""
+
+    path: str
+    link: bool = False
+
+
+def report_target(path: str | None, link: bool) -> Page | None:
+    """--report and --report-link, checked before any work is done."""
+    if path is None:
+        if link:
+            raise UsageError("--report-link goes with --report PAGE.html")
+        return None
+    from ..report import check_target
+
+    check_target(path)
+    return Page(path, link)
+
+
+def write_report(
+    out: Output,
+    page: Page,
+    report: Report,
+    *,
+    command: str,
+    paths: Sequence[str],
+    ranked: Sequence[AudioInfo] | None = None,
+    best: AudioInfo | None = None,
+    summary: str = "",
+    notes: dict[str, list[str]] | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
+    """The --report page of checked takes (Jinja2 and the encoders load only here)."""
+    from ..report import takes_page, title_of, write
+
+    html = takes_page(
+        report,
+        title=title_of(command, paths),
+        ranked=ranked,
+        best=best,
+        report_path=page.path,
+        link=page.link,
+        summary=summary,
+        notes=notes,
+        names=names,
+    )
+    write(page.path, html)
+    out.info(f"Report: {page.path}")
