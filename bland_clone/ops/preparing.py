@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 class Prepared:
     """What prepare wrote: ``doc`` is the JSON result (outputs, failed, files, warnings,
     errors); ``report`` the validation of the outputs, for the caller to show (None for --best,
-    whose ranking is in ``doc["takes"]``)."""
+    whose ranking is in ``doc["takes"]``); ``kept`` the validation of what was written (for
+    --best, the one take kept, under its output name)."""
 
     doc: dict[str, Any]
     report: Report | None = None
+    kept: Report | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,7 +111,7 @@ def prepare_files(
     if failed and not keep_going:
         raise InputError(failed[0]["message"])
     if best:
-        return Prepared(_prepare_best(out, usable, failed, output, seconds, start, end, force))
+        return _prepare_best(out, usable, failed, output, seconds, start, end, force)
     if not usable:
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     targets = output_paths([i.path for i in usable], output, force, several=len(files) > 1)
@@ -144,7 +146,7 @@ def prepare_files(
             for f in failed
         ],
     }
-    return Prepared(result, report)
+    return Prepared(result, report, report)
 
 
 def _raise_failed(out: Notes, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
@@ -170,7 +172,7 @@ def _prepare_best(
     start: float | None,
     end: float | None,
     force: bool,
-) -> dict[str, Any]:
+) -> Prepared:
     """Prepare every take into a temporary folder, judge the results, keep the best one."""
     import os
     import tempfile
@@ -178,7 +180,7 @@ def _prepare_best(
 
     from ..audio.inspection import inspect
     from ..errors import InputError
-    from ..validation import best_take, validate_upload
+    from ..validation import Problem, Report, best_take, validate_upload
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
@@ -222,13 +224,21 @@ def _prepare_best(
             row["input"] = src.input
             row.pop("path", None)
             row["name"] = os.path.basename(src.input)
-    mine = [p for p in merged.problems if p.file == chosen.path]
+    mine = [
+        Problem(
+            p.message.replace(chosen.name, os.path.basename(output)), p.code, p.severity, output
+        )
+        for p in merged.problems
+        if p.file == chosen.path
+    ]
     out.info(f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s")
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
-        out.warn(p.message.replace(chosen.name, os.path.basename(output)))
-    return {
+        out.warn(p.message)
+    measured = merged.quality.get(chosen.path)
+    kept = Report([inspect(output)], mine, {output: measured} if measured else {})
+    doc = {
         "ok": True,
         "best": prepared.input,
         "outputs": [prepared.to_dict()],
@@ -237,3 +247,4 @@ def _prepare_best(
         "warnings": [p.to_dict() for p in mine],
         "errors": [],
     }
+    return Prepared(doc, kept=kept)

@@ -1,0 +1,237 @@
+"""validate --report and prepare --report: the page opened in a real browser (headless
+Chromium), checked as a person would look at it: it loads offline with no error, each take's
+verdict is there as text, the marks sit where the analysis put them, the players play the
+takes, and a hostile file name is only text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bland_clone.audio import quality
+from bland_clone.audio.inspection import inspect
+
+from .audiofiles import speech_like
+from .browser import launch, load
+
+RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch()
+
+
+HOSTILE = "<script>alert(1)<script>.wav"
+
+
+def _write(path: Path, x: np.ndarray, rate: int = RATE) -> Path:
+    sf.write(path, x, rate, subtype="PCM_16")
+    return path
+
+
+def _silence(seconds: float, rate: int = RATE) -> np.ndarray:
+    return np.zeros(int(seconds * rate), np.float32)
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of takes: clean, one with a silent start and a clipped burst at 5.0 s, a quiet
+    one, a refused (too short) one, and a clean one under a hostile name."""
+    d = tmp_path_factory.mktemp("takes")
+    clean = np.concatenate([_silence(0.3), speech_like(12.0, RATE, seed=1), _silence(0.3)])
+    _write(d / "clean.wav", clean)
+    faulty = np.concatenate([_silence(2.0), speech_like(11.0, RATE, seed=2), _silence(1.5)])
+    faulty[5 * RATE : 5 * RATE + 800] = 1.0  # a clipped burst at 5.00 s
+    _write(d / "faulty.wav", faulty)
+    _write(d / "quiet.wav", np.concatenate([_silence(0.3), speech_like(12.0, RATE, level=0.012)]))
+    _write(d / "short.wav", speech_like(0.6, RATE))
+    _write(d / HOSTILE, speech_like(11.0, RATE, seed=3))
+    return d
+
+
+def _dom_takes(loaded) -> list[dict]:
+    return loaded.js(
+        """() => [...document.querySelectorAll('article.take')].map(a => {
+          const svg = a.querySelector('svg.picture');
+          const box = svg ? svg.getBoundingClientRect() : null;
+          const audio = a.querySelector('audio');
+          return {
+            name: a.querySelector('.name').textContent,
+            verdict: a.dataset.verdict,
+            verdictText: a.querySelector('.verdict') ? a.querySelector('.verdict').innerText : '',
+            seconds: svg ? parseFloat(svg.dataset.seconds) : null,
+            audio: audio ? audio.duration : null,
+            causes: [...a.querySelectorAll('li.cause')].map(li => li.dataset.code),
+            marks: svg ? [...svg.querySelectorAll('[data-kind]')].map(r => {
+              const b = r.getBoundingClientRect();
+              return {kind: r.dataset.kind, start: parseFloat(r.dataset.start),
+                      end: parseFloat(r.dataset.end), left: (b.left - box.left) / box.width};
+            }) : [],
+          };
+        })"""
+    )
+
+
+def _analysed(path: Path):
+    q, _ = quality.check(inspect(str(path)))
+    return q
+
+
+def test_a_folder_report_opens_offline_with_every_take_verdict_and_mark(
+    cli, browser, takes: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "takes.html"
+    r = cli("validate", str(takes), "--each", "--report", str(page), "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    verdicts = {f["path"]: f["verdict"] for f in doc["files"]}
+    assert set(verdicts.values()) == {"ok", "warning", "error"}
+
+    loaded = load(browser, page)
+    assert loaded.errors == []
+    assert loaded.network == []  # nothing but the page and its data: URIs
+    shown = _dom_takes(loaded)
+    assert shown[0]["name"] == doc["best"]  # ranked, best first
+    assert {t["name"] for t in shown} == set(verdicts)
+    words = {"ok": "accepted", "warning": "accepted, with warnings", "error": "refused"}
+    for t in shown:
+        assert t["verdict"] == verdicts[t["name"]]
+        assert f"Verdict: {words[t['verdict']]}" in t["verdictText"]  # as text, for a reader
+        mine = [p["code"] for p in doc["warnings"] + doc["errors"] if p.get("file") == t["name"]]
+        assert t["causes"] == mine
+        # the player plays the take (a refused one too): its length, whatever its encoding
+        length = sf.info(t["name"]).duration
+        assert t["audio"] == pytest.approx(length, abs=0.03)
+        if t["verdict"] == "error":
+            assert t["marks"] == []  # refused: its sound is not analysed
+            continue
+        # the marks are the analysis' spans, drawn at their time
+        q = _analysed(Path(t["name"]))
+        tl = q.timeline
+        want = sorted((s.kind, s.start_s, s.end_s) for s in tl.spans)
+        if tl.window:
+            want = sorted([*want, ("keep", *tl.window)])
+        got = sorted((m["kind"], m["start"], m["end"]) for m in t["marks"])
+        assert got == want
+        for m in t["marks"]:
+            assert m["left"] == pytest.approx(m["start"] / t["seconds"], abs=0.003)
+
+    faulty = next(t for t in shown if t["name"].endswith("faulty.wav"))
+    clipped = [m for m in faulty["marks"] if m["kind"] == "clipped"]
+    assert clipped and all(abs(m["start"] - 5.0) < 0.05 for m in clipped)
+    edges = sorted((m["start"], m["end"]) for m in faulty["marks"] if m["kind"] == "edge_silence")
+    assert edges[0] == pytest.approx((0.0, 2.0), abs=0.05)
+    assert edges[1][1] == pytest.approx(14.5, abs=0.05) and edges[1][0] < 13.1
+    quiet = next(t for t in shown if t["name"].endswith("quiet.wav"))
+    assert "quality_too_quiet" in quiet["causes"]
+    assert [m for m in quiet["marks"] if m["kind"] == "quiet"]
+
+    # the hostile name is text: shown whole, and no script of it ran or exists
+    hostile = [t for t in shown if t["name"].endswith(HOSTILE)]
+    assert len(hostile) == 1
+    assert loaded.js("() => document.querySelectorAll('script').length") == 1
+    text = loaded.js("() => document.body.innerText")
+    assert HOSTILE in text
+
+
+def test_the_page_reads_on_a_phone_in_dark_mode(cli, browser, takes: Path, tmp_path: Path) -> None:
+    page = tmp_path / "takes.html"
+    assert cli("validate", str(takes), "--each", "--report", str(page)).code == 0
+    loaded = load(browser, page, width=380, dark=True)
+    assert loaded.errors == []
+    wide = loaded.js("() => document.documentElement.scrollWidth")
+    assert wide <= 380  # nothing wider than the phone (the ranking table scrolls in its box)
+    bg = loaded.js("() => getComputedStyle(document.body).backgroundColor")
+    r, g, b = (int(x) for x in re.findall(r"\d+", bg)[:3])
+    assert r + g + b < 150  # dark
+
+
+def test_ten_takes_make_a_page_under_two_megabytes(cli, browser, tmp_path: Path) -> None:
+    d = tmp_path / "ten"
+    d.mkdir()
+    for i in range(10):
+        x = np.concatenate(
+            [_silence(0.5, 48000), speech_like(14.0, 48000, seed=i), _silence(0.5, 48000)]
+        )
+        _write(d / f"take{i:02d}.wav", x, 48000)  # 15 s, 1.4 MB each
+    page = tmp_path / "ten.html"
+    assert cli("validate", str(d), "--each", "--report", str(page)).code == 0
+    assert page.stat().st_size < 2_000_000
+    loaded = load(browser, page)
+    assert loaded.errors == [] and loaded.network == []
+    shown = _dom_takes(loaded)
+    assert len(shown) == 10
+    for t in shown:
+        assert t["audio"] == pytest.approx(15.0, abs=0.03)
+    notes = loaded.js(
+        "() => [...document.querySelectorAll('.player .note')].map(n => n.textContent)"
+    )
+    assert all("Embedded as Opus" in n and "under 1.9 MB" in n for n in notes)  # and says so
+
+
+def test_report_link_plays_the_file_beside_the_page(
+    cli, browser, takes: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "linked.html"
+    take = takes / "clean.wav"
+    assert cli("validate", str(take), "--report", str(page), "--report-link").code == 0
+    assert page.stat().st_size < 100_000  # nothing embedded
+    loaded = load(browser, page)
+    assert loaded.errors == []
+    assert loaded.network == [take.resolve().as_uri()]  # the take itself, and nothing else
+    (t,) = _dom_takes(loaded)
+    assert t["audio"] == pytest.approx(sf.info(str(take)).duration, abs=0.01)
+
+
+def test_a_prepared_take_report(cli, browser, takes: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sample.wav"
+    page = tmp_path / "sample.html"
+    r = cli("prepare", str(takes / "faulty.wav"), "-o", str(out), "--report", str(page), "--json")
+    assert r.code == 0, r.err
+    done = r.json()["outputs"][0]
+    loaded = load(browser, page)
+    assert loaded.errors == [] and loaded.network == []
+    (t,) = _dom_takes(loaded)
+    assert t["name"] == str(out)
+    assert t["verdict"] == r.json()["files"][0]["verdict"]
+    assert t["audio"] == pytest.approx(done["output_seconds"], abs=0.01)  # the file itself
+    text = loaded.js("() => document.querySelector('ul.notes').innerText")
+    assert f"kept {done['output_seconds']:.1f} s from {done['window_start_s']:.1f} s" in text
+    note = loaded.js("() => document.querySelector('.player .note').textContent")
+    assert note == "Embedded: the file itself."
+
+
+def test_the_window_drawn_is_the_window_prepare_keeps(takes: Path, tmp_path: Path) -> None:
+    from bland_clone.audio.prepare import prepare_file
+
+    for name in ("clean.wav", "faulty.wav", "quiet.wav"):
+        q = _analysed(takes / name)
+        done = prepare_file(str(takes / name), str(tmp_path / name))
+        start, end = q.timeline.window
+        assert start == pytest.approx(done.window_start_s, abs=0.021)
+        assert end == pytest.approx(done.window_start_s + done.output_seconds, abs=0.021)
+
+
+@pytest.mark.parametrize(
+    "args, code, said",
+    [
+        (["--report", "take.wav"], 2, "--report writes an HTML page: name it .html"),
+        (["--report-link"], 2, "--report-link goes with --report PAGE.html"),
+        (["--report", "missing/page.html"], 1, "does not exist"),
+    ],
+)
+def test_report_options_are_checked_first(
+    cli, takes: Path, tmp_path: Path, args, code, said
+) -> None:
+    args = [a if not a.endswith(("html", ".wav")) else str(tmp_path / a) for a in args]
+    r = cli("validate", str(takes / "clean.wav"), *args)
+    assert r.code == code
+    assert said in r.err
+    assert not list(tmp_path.glob("*.wav")) and not list(tmp_path.glob("*.html"))
