@@ -235,3 +235,63 @@ def test_report_options_are_checked_first(
     assert r.code == code
     assert said in r.err
     assert not list(tmp_path.glob("*.wav")) and not list(tmp_path.glob("*.html"))
+
+
+def test_a_verification_page_puts_the_sample_and_the_preview_side_by_side(
+    browser, tmp_path: Path
+) -> None:
+    from bland_clone.report import verify_page, write
+
+    sample = np.concatenate([_silence(0.4, 24000), speech_like(11.0, 24000, seed=4)])
+    preview = speech_like(6.5, 44100, seed=5, level=0.2)
+    page = tmp_path / "verify.html"
+    write(
+        str(page),
+        verify_page(
+            voice="Ada <script>",
+            sample=("take <b>1</b>.wav", sample, 24000),
+            preview=("preview.mp3", preview, 44100),
+            similarity=0.8123,
+            baseline=0.7,
+            margin=0.1123,
+            verdict="sounds like the sample",
+            explanation="Similarity above the baseline by more than the margin.",
+        ),
+    )
+    assert page.stat().st_size < 2_000_000
+    for width, side_by_side in ((1200, True), (380, False)):
+        loaded = load(browser, page, width=width)
+        assert loaded.errors == [] and loaded.network == []
+        got = loaded.js(
+            """() => ({
+              title: document.querySelector('h1').textContent,
+              verdict: document.querySelector('.verdictbox .verdict').innerText,
+              numbers: [...document.querySelectorAll('.numbers dd')].map(d => [
+                d.previousElementSibling.textContent, parseFloat(d.dataset.value), d.textContent]),
+              takes: [...document.querySelectorAll('article.take')].map(a => {
+                const b = a.getBoundingClientRect();
+                return {name: a.querySelector('.name').textContent, top: b.top, left: b.left,
+                        audio: a.querySelector('audio').duration,
+                        marks: a.querySelectorAll('[data-kind="speech"]').length};
+              }),
+              scripts: document.querySelectorAll('script').length,
+            })"""
+        )
+        assert got["title"] == "Verification of Ada <script>" and got["scripts"] == 1
+        assert got["verdict"] == "Verdict: sounds like the sample"
+        assert got["numbers"] == [
+            ["Similarity", 0.8123, "0.812"],
+            ["Baseline", 0.7, "0.700"],
+            ["Margin", 0.1123, "+0.112"],
+        ]
+        a, b = got["takes"]
+        assert (
+            a["name"] == "Sample: take <b>1</b>.wav" and b["name"] == "Clone preview: preview.mp3"
+        )
+        assert a["audio"] == pytest.approx(len(sample) / 24000, abs=0.03)
+        assert b["audio"] == pytest.approx(len(preview) / 44100, abs=0.03)
+        assert a["marks"] and b["marks"]  # each analysed: its speech marked
+        if side_by_side:
+            assert a["top"] == b["top"] and a["left"] < b["left"]
+        else:
+            assert a["left"] == b["left"] and a["top"] < b["top"]

@@ -110,7 +110,7 @@ def _fmt_s(t: float) -> str:
     return f"{t:.1f} s" if t < 60 else f"{int(t // 60)}:{t % 60:04.1f}"
 
 
-def picture(tl: Timeline, name: str) -> Picture:
+def picture(tl: Timeline, name: str, *, keep: bool = True) -> Picture:
     """The drawing of a timeline: an envelope path, the marked spans, the spectrogram PNG."""
     from . import png
 
@@ -126,7 +126,7 @@ def picture(tl: Timeline, name: str) -> Picture:
     path = ("M" + "L".join(top + bottom[::-1]) + "Z") if n else ""
     marks = [_mark(s.kind, s.start_s, s.end_s, seconds) for s in tl.faults]
     speech = [_mark("speech", s.start_s, s.end_s, seconds) for s in tl.of("speech")]
-    keep = _mark("keep", *tl.window, seconds) if tl.window else None
+    kept = _mark("keep", *tl.window, seconds) if tl.window and keep else None
     spectrum = None
     top_khz = 0.0
     if tl.spectrum is not None:
@@ -135,8 +135,8 @@ def picture(tl: Timeline, name: str) -> Picture:
         spectrum = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         top_khz = sp.top_hz / 1000
     said = [f"{len(speech)} stretches of speech"]
-    if keep is not None:
-        said.append(f"prepare would keep {_fmt_s(keep.start_s)} to {_fmt_s(keep.end_s)}")
+    if kept is not None:
+        said.append(f"prepare would keep {_fmt_s(kept.start_s)} to {_fmt_s(kept.end_s)}")
     for kind in ("clipped", "quiet", "edge_silence"):
         found = [m for m in marks if m.kind == kind]
         if found:
@@ -145,7 +145,17 @@ def picture(tl: Timeline, name: str) -> Picture:
             said.append(f"{LABELS[kind]} at {where}{more}")
     description = f"Waveform and spectrogram of {name}, {_fmt_s(tl.seconds)}: " + "; ".join(said)
     ticks = [_fmt_s(tl.seconds * k / 4) for k in range(5)]
-    return Picture(tl.seconds, path, marks, speech, keep, spectrum, top_khz, description, ticks)
+    return Picture(
+        seconds=tl.seconds,
+        wave_path=path,
+        marks=marks,
+        speech=speech,
+        keep=kept,
+        spectrum_png=spectrum,
+        top_khz=top_khz,
+        description=description,
+        ticks=ticks,
+    )
 
 
 def _facts(info: AudioInfo | None, q: Quality | None) -> list[tuple[str, str]]:
@@ -225,7 +235,7 @@ def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int, budget: i
         key=key,
         name=shown,
         verdict="",
-        picture=picture(tl, shown) if tl is not None else None,
+        picture=picture(tl, shown, keep=False) if tl is not None else None,
         audio=media.embed_samples(x, rate, budget),
         facts=[*_facts(None, q), ("Length", f"{len(x) / rate:.2f} s" if rate else "-")],
     )
@@ -341,8 +351,8 @@ def verify_page(
     ``preview`` are (name, mono samples -1..1, rate)."""
     budget = media.share(2)
     sounds = [
-        sound_of_samples("sample", sample[0], sample[1], sample[2], budget),
-        sound_of_samples("preview", preview[0], preview[1], preview[2], budget),
+        sound_of_samples("sample", f"Sample: {sample[0]}", sample[1], sample[2], budget),
+        sound_of_samples("preview", f"Clone preview: {preview[0]}", *preview[1:], budget),
     ]
     return render(
         "verify.html.j2",

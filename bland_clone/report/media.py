@@ -79,25 +79,25 @@ def embed_file(info: AudioInfo, budget: int) -> Audio:
         data, rate = decode.excerpt(info.path, info, seconds=info.duration or 60.0)
     except Exception:
         return Audio("", "Not embedded: the file cannot be decoded.", False)
-    return embed_samples(mixdown(data), rate, budget, original=f"the file is {fmt_size(size)}")
+    return embed_samples(
+        mixdown(data), rate, budget, original=f"the file is {fmt_size(size)}", linkable=True
+    )
 
 
-def embed_samples(mono: np.ndarray, rate: int, budget: int, original: str = "") -> Audio:
+def embed_samples(
+    mono: np.ndarray, rate: int, budget: int, original: str = "", linkable: bool = False
+) -> Audio:
     """Samples (mono, -1..1) as Opus in WebM, at the highest bitrate up to TOP_BPS that fits."""
     seconds = len(mono) / rate if rate else 0.0
     bps = min(TOP_BPS, int(budget * 3 / 4 * 8 / max(seconds, 0.1) * 0.95))
     if bps < FLOOR_BPS or not len(mono):
-        return Audio(
-            "",
-            "Not embedded: the page stays under "
-            f"{PAGE_CAP / 1e6:g} MB; --report-link plays the files themselves.",
-            False,
-        )
+        tail = "; --report-link plays the files themselves." if linkable else "."
+        return Audio("", f"Not embedded: the page stays under {PAGE_CAP / 1e6:g} MB{tail}", False)
     why = f" ({original})" if original else ""
     note = (
         f"Embedded as Opus at {bps // 1000} kbit/s, mono{why}, to keep the page under "
-        f"{PAGE_CAP / 1e6:g} MB: lossy, but what you hear is the take. "
-        "--report-link plays the file itself."
+        f"{PAGE_CAP / 1e6:g} MB: lossy, but what you hear is the take."
+        + (" --report-link plays the file itself." if linkable else "")
     )
     return Audio(_data_uri("audio/webm", opus_webm(mono, rate, bps)), note, True)
 

@@ -40,8 +40,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     )
 
 
-def encode(width: int, height: int, cells: bytes) -> bytes:
-    """An 8-bit palette PNG of ``height`` rows of ``width`` bytes each (row 0 at the top)."""
+def encode(width: int, height: int, cells: bytes, colours: bytes | None = None) -> bytes:
+    """An 8-bit palette PNG of ``height`` rows of ``width`` bytes each (row 0 at the top),
+    coloured by :func:`palette` or by ``colours`` (up to 256 RGB triples)."""
     if len(cells) != width * height:
         raise ValueError("cells do not fill the picture")
     rows = b"".join(b"\x00" + cells[r * width : (r + 1) * width] for r in range(height))
@@ -49,7 +50,7 @@ def encode(width: int, height: int, cells: bytes) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
-        + _chunk(b"PLTE", palette())
+        + _chunk(b"PLTE", palette() if colours is None else colours)
         + _chunk(b"IDAT", zlib.compress(rows, 9))
         + _chunk(b"IEND", b"")
     )
