@@ -179,15 +179,33 @@ def test_ten_takes_make_a_page_under_two_megabytes(cli, browser, tmp_path: Path)
 def test_report_link_plays_the_file_beside_the_page(
     cli, browser, takes: Path, tmp_path: Path
 ) -> None:
+    """Linked relative to the page, even under a name with a byte that is not UTF-8."""
+    import os
+    import shutil
+
     page = tmp_path / "linked.html"
-    take = takes / "clean.wav"
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    take = Path(os.fsdecode(bytes(folder) + b"/take \xff.wav"))
+    shutil.copy(takes / "clean.wav", take)
     assert cli("validate", str(take), "--report", str(page), "--report-link").code == 0
     assert page.stat().st_size < 100_000  # nothing embedded
     loaded = load(browser, page)
     assert loaded.errors == []
     assert loaded.network == [take.resolve().as_uri()]  # the take itself, and nothing else
     (t,) = _dom_takes(loaded)
-    assert t["audio"] == pytest.approx(sf.info(str(take)).duration, abs=0.01)
+    assert t["name"] == str(folder / "take \\udcff.wav")  # the byte shown escaped, as text
+    assert t["audio"] == pytest.approx(sf.info(str(takes / "clean.wav")).duration, abs=0.01)
+
+
+def test_a_take_too_long_to_send_is_shown_not_embedded(cli, tmp_path: Path) -> None:
+    long = _write(tmp_path / "long.wav", speech_like(70.0, 48000), 48000)  # 6.7 MB
+    page = tmp_path / "long.html"
+    r = cli("validate", str(long), "--each", "--report", str(page))
+    assert r.code == 1  # refused: too long
+    html = page.read_text()
+    assert "Not embedded: the file is too long; --report-link plays it." in html
+    assert "refused" in html and "<audio" not in html
 
 
 def test_a_prepared_take_report(cli, browser, takes: Path, tmp_path: Path) -> None:

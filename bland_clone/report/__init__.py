@@ -328,7 +328,7 @@ def takes_page(
         sounds=sounds,
         ranked=ranked is not None and len(sounds) > 1,
         general=general,
-        summary=summary,
+        summary=clean(summary),
         width=WIDTH,
         height=HEIGHT,
         bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
@@ -394,4 +394,6 @@ def write(path: str, page: str) -> None:
     """Write the page, whole or not at all."""
     from ..files import write_file
 
-    write_file(path, page.encode("utf-8"))
+    # every name and message was escaped for display (an undecodable byte reads \udcff); a
+    # lone surrogate left anywhere is written the same way rather than failing the write
+    write_file(path, page.encode("utf-8", "backslashreplace"))

@@ -57,7 +57,7 @@ def link(path: str, report: str) -> Audio:
     target = os.path.abspath(path)
     try:
         rel = os.path.relpath(target, os.path.dirname(os.path.abspath(report)))
-        src = quote(Path(rel).as_posix())
+        src = quote(os.fsencode(Path(rel).as_posix()))  # a name's undecodable bytes as %XX
     except ValueError:  # another drive (Windows): an absolute file URL
         src = Path(target).as_uri()
     return Audio(src, "Linked: the page plays the file itself, where it lies.", False)
@@ -73,10 +73,12 @@ def embed_file(info: AudioInfo, budget: int) -> Audio:
         with open(info.path, "rb") as f:
             return Audio(_data_uri(mime, f.read()), "Embedded: the file itself.", True)
     from ..audio import decode
-    from ..audio.quality import mixdown
+    from ..audio.quality import VERDICT_SECONDS, mixdown
 
+    if (info.duration or 0.0) > VERDICT_SECONDS:  # refused as too long: never decoded whole
+        return Audio("", "Not embedded: the file is too long; --report-link plays it.", False)
     try:
-        data, rate = decode.excerpt(info.path, info, seconds=info.duration or 60.0)
+        data, rate = decode.excerpt(info.path, info, seconds=VERDICT_SECONDS)
     except Exception:
         return Audio("", "Not embedded: the file cannot be decoded.", False)
     return embed_samples(
