@@ -407,13 +407,7 @@ def _level_strips(report: Report) -> list[str]:
         q = report.quality.get(f.path)
         if q is None:
             continue
-        runs: list[tuple[str, str]] = []  # neighbouring characters of one style, coloured once
-        for ch, style in level_strip(q):
-            if runs and runs[-1][1] == style:
-                runs[-1] = (runs[-1][0] + ch, style)
-            else:
-                runs.append((ch, style))
-        strip = "".join(_sgr(text, style) for text, style in runs)
+        strip = _runs(level_strip(q))
         summary = f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
         name = _sgr(one_line(f.name).ljust(width) + "  ", "bold")
         lines.append(name + strip + _sgr(summary, "dim"))
