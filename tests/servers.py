@@ -125,8 +125,8 @@ class ServerThread:
 class Service:
     """The sandbox behind a fault injector, served for real on 127.0.0.1."""
 
-    def __init__(self, key: str = "sk-test-0123456789abcdef") -> None:
-        self.state = SandboxState(api_key=key)
+    def __init__(self, key: str = "sk-test-0123456789abcdef", **state: Any) -> None:
+        self.state = SandboxState(api_key=key, **state)
         self.faults = Faults(Sandbox(self.state))
         self.http = ServerThread(self.faults)
 
@@ -143,6 +143,13 @@ class Service:
 
     def posts(self, path: str) -> int:
         return sum(1 for m, p, _ in self.faults.seen if m == "POST" and p == path)
+
+    def spoken(self) -> list[dict[str, Any]]:
+        """Every preview the sandbox spoke (voice_id, text, language...), oldest first."""
+        from bland_clone.sandbox.voice_api import extras
+
+        with self.state.lock:
+            return [dict(g) for g in extras(self.state).generations]
 
     def close(self) -> None:
         self.http.close()

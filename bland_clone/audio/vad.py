@@ -43,18 +43,28 @@ def speech_frames(mono: np.ndarray, rate: int, speech_db: float) -> np.ndarray |
     return _detect(pcm)
 
 
+def frames_16k(x: np.ndarray, frame_s: float) -> np.ndarray:
+    """The detector's verdict on each whole ``frame_s`` frame (0.01, 0.02 or 0.03 s) of float
+    samples already at 16 kHz and at the level the caller wants judged."""
+    import numpy as np
+
+    pcm = (np.clip(np.round(x * 32767), -32768, 32767)).astype("<i2").tobytes()
+    return _detect(pcm, frame_s)
+
+
 def _gain(speech_db: float) -> float:
     return 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
 
 
-def _detect(pcm: bytes) -> np.ndarray:
-    """The detector's verdict on each whole 20 ms frame of 16 kHz 16-bit mono samples."""
+def _detect(pcm: bytes, frame_s: float = FRAME_S) -> np.ndarray:
+    """The detector's verdict on each whole frame (10, 20 or 30 ms) of 16 kHz 16-bit mono
+    samples."""
     import numpy as np
     import webrtcvad
 
     vad = webrtcvad.Vad(MODE)
     is_speech = vad.is_speech
-    n = int(RATE * FRAME_S) * 2  # bytes per frame
+    n = round(RATE * frame_s) * 2  # bytes per frame
     return np.array(
         [is_speech(pcm[i : i + n], RATE) for i in range(0, len(pcm) - n + 1, n)], dtype=bool
     )

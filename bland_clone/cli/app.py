@@ -45,6 +45,12 @@ COMMANDS = [
     ),
     ("samples", "samples", "app", "See a voice's samples: list, get, delete."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
+    (
+        "verify",
+        "verify",
+        "verify",
+        "Compare a voice's preview with the samples it should sound like.",
+    ),
     ("models", "models", "models", "Show what the service can speak: formats and controls."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
     ("record", "record", "record", "Record a sample from the microphone, checked as it is made."),

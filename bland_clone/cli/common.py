@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..safetext import quoted
 from .output import Mode, Output
 
 if TYPE_CHECKING:
@@ -95,3 +96,29 @@ def write_report(
     )
     write(page.path, html)
     out.info(f"Report: {page.path}")
+
+
+#: What each verdict of verify means, said after it.
+VERDICT_MEANING = {
+    "similar": "the preview sounds like the samples, clearly more than stock voices do",
+    "unclear": "the preview is not clearly closer to the samples than other voices are",
+    "different": "the preview sounds no more like the samples than other voices do",
+}
+
+
+def show_verification(out: Output, v: Any) -> None:
+    """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
+    clone --verify."""
+    out.line(
+        f"Similarity of {quoted(v.name)} to the samples: {v.similarity:.2f} "
+        f"({v.speech_seconds:.1f} s of speech compared)"
+    )
+    if v.baseline is not None:
+        each = ", ".join(f"{quoted(s.name)} {s.similarity:.2f}" for s in v.stock)
+        out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
+        out.line(f"Margin: {v.margin:+.2f}")
+    out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
+    if v.kept is not None:
+        out.info(f"The voice's preview was kept as {v.kept}.")
+    if v.cost is not None:
+        out.info(f"Previews asked: {v.requests}; cost {v.cost:g}.")

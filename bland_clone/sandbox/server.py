@@ -104,9 +104,19 @@ class VoiceRecord:
 class SandboxState:
     """Voices in memory; every change under one lock."""
 
-    def __init__(self, api_key: str | None = None, *, max_voices: int = 100, seed: bool = True):
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        max_voices: int = 100,
+        seed: bool = True,
+        clone_previews: str = "own",
+    ):
         self.api_key = api_key or "sk-sandbox-" + secrets.token_hex(12)
         self.max_voices = max_voices
+        #: "own": a clone's previews speak in its sample's voice; "other": in a stock voice's
+        #: (previews.py).
+        self.clone_previews = clone_previews
         self.lock = threading.Lock()
         self.voices: dict[str, VoiceRecord] = {}
         #: Every request's method and path, for tests that assert what reached the server.

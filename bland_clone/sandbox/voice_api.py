@@ -13,9 +13,9 @@ settings, the per-engine limits it serves) lives in :func:`extras`, one per Sand
 - POST /v1/speak (stored: GET /v1/speak/samples[/{id}]), POST /v2/tts in the requested encoding,
   rate and container (raw: no header), GET /v2/models (no key) and GET /v1/models.
 
-Speech is synthetic, but a cloned voice speaks with its own first sample, re-pitched and looped
-to the text's length, so two clones' previews differ as their samples do; <|N|> adds N seconds
-of silence.
+Speech is cut from the speech the sandbox holds (previews.py): a clone speaks in its own
+sample's voice, a stock voice as another person; looped to the text's length, and <|N|> adds N
+seconds of silence.
 """
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ class VoiceAPI:
             return _not_found()
         rate = int(fmt.split("_")[1])
         encoding = "pcm_mulaw" if fmt.startswith("ulaw") else "pcm_s16le"
-        audio = encode(render(v, str(text), rate), rate, encoding, "wav")
+        audio = encode(render(v, str(text), rate, self.state), rate, encoding, "wav")
         cost = f"{0.0001 * len(str(text)):.4f}"
         self._store(v, str(text), fmt, language, float(cost), "/v1/speak")
         resp = Response(audio, status=200, content_type="audio/wav")
@@ -457,7 +457,9 @@ class VoiceAPI:
         if v is None:
             return _v2_fail(404, "not_found", "Voice not found")
         rate = int(spec["sample_rate"])
-        data = encode(render(v, str(text), rate), rate, spec["encoding"], spec["container"])
+        data = encode(
+            render(v, str(text), rate, self.state), rate, spec["encoding"], spec["container"]
+        )
         fmt = f"{spec['encoding']}_{rate}_{spec['container']}"
         self._store(v, str(text), fmt, body.get("language"), None, "/v2/tts")
         ctype = "audio/wav" if spec["container"] == "wav" else "application/octet-stream"
@@ -497,12 +499,12 @@ def _language_ok(code: Any) -> bool:
 # -- synthetic speech ---------------------------------------------------------------------------
 
 
-def render(v: VoiceRecord, text: str, rate: int) -> Any:
-    """Float samples at ``rate``: the voice's own first sample, pitched up a fifth and looped to
-    the text's length (a tone for voices without one), with the silences <|N|> asks for."""
+def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
+    """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
+    (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
     import numpy as np
 
-    base = _voice_audio(v, rate)
+    base = _voice_audio(v, rate, state)
     parts = []
     for piece in speech.split(text):
         if isinstance(piece, float):
@@ -515,22 +517,19 @@ def render(v: VoiceRecord, text: str, rate: int) -> Any:
     return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
 
 
-def _voice_audio(v: VoiceRecord, rate: int) -> Any:
+def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
     import numpy as np
 
-    if v.samples:
-        import soundfile as sf
+    from . import previews
 
-        try:
-            data, sr = sf.read(io.BytesIO(v.samples[0].audio), dtype="float32", always_2d=True)
-        except (RuntimeError, ValueError, TypeError):
-            data, sr = None, 0
-        if data is not None and len(data):
-            mono = data.mean(axis=1)
-            # Read 1.5x faster than written and land on `rate`: a fifth higher, re-timed.
-            step = 1.5 * sr / rate
-            idx = np.arange(0, len(mono) - 1, step)
-            return np.interp(idx, np.arange(len(mono)), mono).astype(np.float32)
+    with state.lock:
+        own = [s.audio for s in v.samples]
+        newest = next((x.samples[0].audio for x in reversed(state.live()) if x.samples), None)
+        stock = [x.name for x in state.live() if not x.is_custom]
+    speak_as = previews.stand_in(stock) if state.clone_previews == "other" and v.is_custom else None
+    base = previews.passage(v.name, own, newest, rate, speak_as=speak_as)
+    if base is not None and len(base):
+        return base
     t = np.arange(int(0.5 * rate)) / rate
     return (0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 330 * t)).astype(
         np.float32
