@@ -289,12 +289,15 @@ def validate_upload(
                 for p in check_files(missing, engine="v2")
                 if p.code == "outside_recommended_length"
             ]
-    if strict:
-        problems = [
-            Problem(p.message, p.code, "error", p.file) if p.severity == "warning" else p
-            for p in problems
-        ]
-    return Report(list(files), problems, measured)
+    return Report(list(files), _strict(problems) if strict else problems, measured)
+
+
+def _strict(problems: list[Problem]) -> list[Problem]:
+    """--strict: every warning an error."""
+    return [
+        Problem(p.message, p.code, "error", p.file) if p.severity == "warning" else p
+        for p in problems
+    ]
 
 
 def merge_reports(reports: Sequence[Report]) -> Report:
@@ -336,7 +339,61 @@ def best_take(report: Report) -> AudioInfo | None:
 def validate_each(
     files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Report:
-    """Judge every file as its own upload (take by take): no count limit across takes."""
-    return merge_reports(
-        [validate_upload([f], engine=engine, quality=quality, strict=strict) for f in files]
-    )
+    """Judge every file as its own upload (take by take): no count limit across takes. With
+    ``quality``, a take whose voiceprint stands apart from the others' is named too."""
+    report = merge_reports([validate_upload([f], engine=engine, quality=quality) for f in files])
+    if quality:  # among the takes the service would accept, warnings or not
+        report.problems += other_speakers(report)
+    if strict:
+        report.problems = _strict(report.problems)
+    return report
+
+
+def other_speakers(report: Report) -> list[Problem]:
+    """Takes whose voiceprint stands apart from the others' (another person's takes in the
+    folder), one warning each. A take is compared with the mean voiceprint of all the other
+    takes; under voiceprint.OTHER_TAKES_BELOW it is likely someone else (one person's takes
+    score about 0.7-0.95 there). With two takes, both are named when they score under
+    voiceprint.DIFFERENT_BELOW. Takes refused, undecodable or without a second of speech are
+    left out."""
+    from .audio import voiceprint as vp
+    from .audio.decode import DecodeError
+
+    prints: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for f in report.files:
+        if not f.ok or report.verdict(f) == "error" or f.path in prints:
+            continue
+        try:
+            prints[f.path] = vp.embed_file(f.path)
+        except (vp.NoSpeech, DecodeError, OSError, ValueError):
+            continue
+        names[f.path] = f.name
+    if len(prints) < 2:
+        return []
+    import numpy as np
+
+    paths = list(prints)
+    found = []
+    for path in paths:
+        rest = np.mean([prints[p] for p in paths if p != path], axis=0)
+        alike = vp.similarity(prints[path], rest)
+        limit = vp.DIFFERENT_BELOW if len(paths) == 2 else vp.OTHER_TAKES_BELOW
+        if alike >= limit:
+            continue
+        if len(paths) == 2:
+            other = names[next(p for p in paths if p != path)]
+            what = f'sounds like another person than "{other}"'
+        else:
+            what = f"sounds like another person than the other {len(paths) - 1} takes"
+        found.append(
+            Problem(
+                f'File "{names[path]}": {what} (voiceprint {alike:.2f} alike, under '
+                f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
+                "cloned from one person's takes only.",
+                "quality_other_speaker",
+                "warning",
+                path,
+            )
+        )
+    return found

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from bland_clone.audio import voiceprint as vp
 from bland_clone.ops import verifying
 
 from .conftest import serve
@@ -28,9 +29,9 @@ def other(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     yield from serve(monkeypatch, clone_previews="other")
 
 
-def speaker(name: str) -> tuple[np.ndarray, int]:
-    """All of one speaker's clips in the real-speech corpus, one after another."""
-    clips = [c.samples() for c in load() if c.speaker == name]
+def speaker(name: str, clips_at_most: int = 3) -> tuple[np.ndarray, int]:
+    """One speaker's clips in the real-speech corpus (4 s each), one after another."""
+    clips = [c.samples() for c in load() if c.speaker == name][:clips_at_most]
     return np.concatenate([x for x, _ in clips]), clips[0][1]
 
 
@@ -84,8 +85,8 @@ def test_a_clone_that_came_out_as_someone_else_is_different(
     assert r.code == 1, r.err
     doc = r.json()
     assert doc["ok"] is False and doc["verdict"] == "different"
-    assert doc["margin"] < verifying.MARGIN_DIFFERENT  # no closer than the stock voices
-    assert doc["similarity"] < 0.65  # another person to the encoder, not a near miss
+    assert doc["similarity"] < vp.DIFFERENT_BELOW  # another person to the encoder
+    assert abs(doc["margin"]) < 0.05  # no closer to the samples than the stock voices
 
 
 def test_the_human_output_says_it_is_charged_and_never_verified(
@@ -334,14 +335,13 @@ def test_the_sandbox_speaks_like_the_truth_for_every_speaker_of_the_corpus() -> 
     another (below the similar threshold), and a clone in the other-voice mode is different."""
     import io
 
-    from bland_clone.audio import voiceprint as vp
     from bland_clone.sandbox import previews
 
     names = sorted({c.speaker for c in load()})
     assert len(names) >= 10
     stock = ["Maya", "Josh"]
     for name in names:
-        x, rate = speaker(name)
+        x, rate = speaker(name, 2)
         buf = io.BytesIO()
         sf.write(buf, x, rate, format="WAV")
         upload = buf.getvalue()

@@ -77,6 +77,18 @@ class Thresholds:
     #: one speaker's turns stay within 2 semitones on the corpus; a man and a woman are about
     #: an octave (12) apart.
     speaker_pitch_gap_st: float = 7.0
+    #: Two speakers by voiceprint: the speech's 1.6 s windows fall in two groups of 3 or more
+    #: (about 3 s of speech each) scoring under 0.58 against each other on average. On real
+    #: speech (tests/test_speakers.py) one person's windows score 0.67-0.85 across the groups,
+    #: an expressive or affected voice included; a woman and a man, or two clearly different
+    #: men, taking turns 0.51-0.56. Two women or two men of similar voices (0.59-0.68) pass.
+    two_speakers_similarity: float = 0.58
+    #: The pitch rule above warns only when the voiceprint does not say one voice: its groups
+    #: score under 0.66 (a synthetic low man and high woman: 0.59; one expressive reader: 0.74).
+    #: Where the voiceprint has no two groups of 3 windows, the pitch rule decides alone.
+    speaker_pitch_confirm_similarity: float = 0.66
+    #: Speech (s) needed for the voiceprint's two groups: 2 x 3 windows of 1.6 s every 0.8 s.
+    speaker_min_speech_s: float = 6.4
 
 
 THRESHOLDS = Thresholds()
@@ -114,6 +126,9 @@ class Quality:
     bit_depth: int | None = None
     #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
     speaker_pitch_gap_st: float | None = None
+    #: voiceprint similarity between the two groups of speech windows most unlike each other;
+    #: None when the speech is too short for two groups of 3 windows
+    speaker_similarity: float | None = None
     #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
     #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
     #: values per file, however long it is (the 20 ms frames themselves are not kept).
@@ -228,6 +243,8 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
     extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
+    if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
+        extra["speaker_similarity"] = speaker_similarity(mono, rate)
     from .timeline import build
 
     spectrum = extra.pop("spectrum", None)
@@ -365,6 +382,19 @@ def _acoustics(
         "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
         "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
     }
+
+
+def speaker_similarity(mono: np.ndarray, rate: int) -> float | None:
+    """How alike the two groups of speech windows most unlike each other sound, by voiceprint
+    (see voiceprint.speakers); None when either group has under 3 windows. The costliest
+    check here (about as long as a voiceprint of the take), so analyse() runs it only on
+    takes with speech enough to hold turns."""
+    from . import voiceprint
+
+    split = voiceprint.speakers(mono, rate)
+    if split is None or min(split.sizes) < 3:
+        return None
+    return split.between
 
 
 def quantisation_db(bits: int) -> float:
@@ -508,7 +538,19 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"(below {t.min_quantisation_snr_db:g}); export 16-bit or more (this noise is the "
             "file's, not the room's).",
         )
-    if q.speaker_pitch_gap_st is not None and q.speaker_pitch_gap_st >= t.speaker_pitch_gap_st:
+    alike = q.speaker_similarity
+    if alike is not None and alike < t.two_speakers_similarity:
+        warn(
+            "two_speakers",
+            f"more than one speaker: two groups of speech sound {alike:.2f} alike by voiceprint "
+            f"(warns under {t.two_speakers_similarity:g}; one person scores about 0.7-0.85); "
+            "a sample must hold one voice only.",
+        )
+    elif (
+        q.speaker_pitch_gap_st is not None
+        and q.speaker_pitch_gap_st >= t.speaker_pitch_gap_st
+        and (alike is None or alike < t.speaker_pitch_confirm_similarity)
+    ):
         warn(
             "two_speakers",
             f"more than one speaker: turns at two pitches {q.speaker_pitch_gap_st:.1f} "

@@ -203,9 +203,19 @@ def _prepare_best(
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
         reports = [validate_upload([t], quality=True, engine="v2") for t in takes]
-        from ..validation import merge_reports
+        from ..validation import merge_reports, other_speakers
 
         merged = merge_reports(reports)
+        # another person's take in the folder is named, and not chosen before a take of the
+        # one speaker (best_take counts its warning)
+        odd = other_speakers(merged)
+        merged.problems += odd
+        for p in odd:
+            src = done[p.file or ""].input
+            message = p.message.replace(Path(p.file or "").name, os.path.basename(src))
+            for dst, prep in done.items():  # the other take named in a two-take folder
+                message = message.replace(Path(dst).name, os.path.basename(prep.input))
+            out.warn(message)
         chosen = best_take(merged)
         if chosen is None:
             raise InputError(
@@ -224,20 +234,22 @@ def _prepare_best(
             row["input"] = src.input
             row.pop("path", None)
             row["name"] = os.path.basename(src.input)
-    mine = [
-        Problem(
-            p.message.replace(chosen.name, os.path.basename(output)), p.code, p.severity, output
-        )
-        for p in merged.problems
-        if p.file == chosen.path
-    ]
+    mine = [p for p in merged.problems if p.file == chosen.path]
     out.info(f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s")
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
-        out.warn(p.message)
+        if p not in odd:  # said above
+            out.warn(p.message.replace(chosen.name, os.path.basename(output)))
+    # the kept take as written, for a report page: its problems under its output name
     measured = merged.quality.get(chosen.path)
-    kept = Report([inspect(output)], mine, {output: measured} if measured else {})
+    shown = [
+        Problem(
+            p.message.replace(chosen.name, os.path.basename(output)), p.code, p.severity, output
+        )
+        for p in mine
+    ]
+    kept = Report([inspect(output)], shown, {output: measured} if measured else {})
     doc = {
         "ok": True,
         "best": prepared.input,
@@ -245,6 +257,7 @@ def _prepare_best(
         "takes": rank,
         "failed": failed,
         "warnings": [p.to_dict() for p in mine],
+        "other_speaker": [done[p.file or ""].input for p in odd],
         "errors": [],
     }
     return Prepared(doc, kept=kept)
