@@ -205,6 +205,8 @@ complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l text -x -d "T
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l language -x -d "Language of the text (en, es, pt-BR...)."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l output -s o -r -F -d "Also keep the voice's preview here, to hear what was compared."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l force -s f -d "Overwrite an existing file."
+complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l report -x -d "Also write one offline HTML page: each take's waveform and spectrogram with its speech and faults marked, its verdict and causes, and a player."
+complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l report-link -d "In the --report page, link each take's file (relative to the page) instead of embedding it."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l dry-run -d "Run every local check, print what would be sent, and stop. Needs no key."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l json -d "Print exactly one JSON object on stdout (schema in README)."
 complete -c bland-clone -n "__fish_seen_subcommand_from verify" -l quiet -s q -d "Print nothing but errors; rely on the exit code."

@@ -313,3 +313,42 @@ def test_a_verification_page_puts_the_sample_and_the_preview_side_by_side(
             assert a["top"] == b["top"] and a["left"] < b["left"]
         else:
             assert a["left"] == b["left"] and a["top"] < b["top"]
+
+
+def test_verify_report_puts_the_sample_and_the_preview_heard_side_by_side(
+    cli, service, browser, tmp_path: Path
+) -> None:
+    """verify --report against the sandbox, on a real person's reading: the page shows the
+    sample and the very preview that was compared, with verify's numbers and verdict."""
+    from .realspeech import load as speech
+
+    clips = [c.samples() for c in speech() if c.speaker == "austen-reader"]
+    take = _write(tmp_path / "take.wav", np.concatenate([x for x, _ in clips]), clips[0][1])
+    assert cli("clone", "--name", "Reader", take, "--json").code == 0
+    page, heard = tmp_path / "verify.html", tmp_path / "heard.wav"
+    r = cli("verify", "Reader", take, "-o", heard, "--report", page, "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    loaded = load(browser, page)
+    assert loaded.errors == [] and loaded.network == []
+    got = loaded.js(
+        """() => ({
+          verdict: document.querySelector('.verdictbox .verdict').innerText,
+          numbers: [...document.querySelectorAll('.numbers dd')].map(d => parseFloat(d.dataset.value)),
+          names: [...document.querySelectorAll('article.take .name')].map(n => n.textContent),
+          audio: [...document.querySelectorAll('article.take audio')].map(a => a.duration),
+        })"""
+    )
+    assert got["verdict"] == f"Verdict: {doc['verdict']}"
+    assert got["numbers"] == [
+        pytest.approx(doc["similarity"], abs=1e-4),
+        pytest.approx(doc["baseline"], abs=1e-4),
+        pytest.approx(doc["margin"], abs=1e-4),
+    ]
+    assert got["names"] == [f"Sample: {take}", f"Clone preview: {heard}"]
+    assert got["audio"][0] == pytest.approx(sf.info(str(take)).duration, abs=0.03)
+    assert got["audio"][1] == pytest.approx(sf.info(str(heard)).duration, abs=0.03)
+    # a report that cannot be written is refused before any preview is asked (charged)
+    asked = len(service.spoken())
+    bad = cli("verify", "Reader", take, "--report", tmp_path / "page.wav")
+    assert bad.code == 2 and len(service.spoken()) == asked

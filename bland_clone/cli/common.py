@@ -98,6 +98,37 @@ def write_report(
     out.info(f"Report: {page.path}")
 
 
+def write_verification_report(out: Output, page: Page, v: Any) -> None:
+    """verify's --report page (bland_clone.ops.verifying.Verification): the first sample and
+    the voice's preview side by side, with the numbers and the verdict."""
+    from ..audio import decode
+    from ..audio.inspection import inspect
+    from ..audio.quality import mixdown
+    from ..report import verify_page, write
+
+    info = inspect(v.samples[0])
+    data, rate = decode.excerpt(info.path, info)
+    more = len(v.samples) - 1
+    name = v.samples[0] + (f" (and {more} more sample{'s' if more != 1 else ''})" if more else "")
+    mono, heard_rate = v.heard
+    html = verify_page(
+        voice=v.name,
+        sample=(name, mixdown(data), rate),
+        preview=(v.kept or f"the preview of {v.name}", mono, heard_rate),
+        similarity=v.similarity,
+        baseline=v.baseline,
+        margin=v.margin,
+        verdict=v.verdict,
+        explanation=f"{v.verdict}: {VERDICT_MEANING[v.verdict]}. A margin over other voices, "
+        "not proof of identity.",
+        stock=[(s.name, s.similarity) for s in v.stock],
+        links=(v.samples[0], v.kept) if page.link else (None, None),
+        report_path=page.path,
+    )
+    write(page.path, html)
+    out.info(f"Report: {page.path}")
+
+
 #: What each verdict of verify means, said after it.
 VERDICT_MEANING = {
     "similar": "the preview sounds like the samples, clearly more than stock voices do",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..safetext import clean, one_line
@@ -341,21 +341,30 @@ def verify_page(
     sample: tuple[str, np.ndarray, int],
     preview: tuple[str, np.ndarray, int],
     similarity: float,
-    baseline: float,
-    margin: float,
+    baseline: float | None,
+    margin: float | None,
     verdict: str,
     explanation: str = "",
+    stock: Sequence[tuple[str, float]] = (),
+    links: tuple[str | None, str | None] = (None, None),
+    report_path: str | None = None,
 ) -> str:
     """A verification: the sample and the clone's preview side by side, each with a player,
     beside the similarity, the baseline it is judged against and the verdict. ``sample`` and
-    ``preview`` are (name, mono samples -1..1, rate)."""
+    ``preview`` are (name, mono samples -1..1, rate); ``stock`` the baseline's voices and their
+    similarities; ``links`` the files to link instead of embedding (with ``report_path``)."""
     budget = media.share(2)
-    sounds = [
-        sound_of_samples("sample", f"Sample: {sample[0]}", sample[1], sample[2], budget),
-        sound_of_samples("preview", f"Clone preview: {preview[0]}", *preview[1:], budget),
-    ]
+    sounds = []
+    for (key, label), (name, mono, rate), linked in zip(
+        (("sample", "Sample"), ("preview", "Clone preview")), (sample, preview), links, strict=True
+    ):
+        s = sound_of_samples(key, f"{label}: {name}", mono, rate, budget)
+        if linked is not None and report_path is not None:
+            s = replace(s, audio=media.link(linked, report_path))
+        sounds.append(s)
     return render(
         "verify.html.j2",
+        linked=any(x is not None for x in links),
         title=f"Verification of {one_line(voice)}",
         voice=one_line(voice),
         sounds=sounds,
@@ -364,6 +373,7 @@ def verify_page(
         margin=margin,
         verdict=one_line(verdict),
         explanation=clean(explanation),
+        stock=[(one_line(n), v) for n, v in stock],
         width=WIDTH,
         height=HEIGHT,
         bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
