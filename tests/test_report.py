@@ -352,3 +352,19 @@ def test_verify_report_puts_the_sample_and_the_preview_heard_side_by_side(
     asked = len(service.spoken())
     bad = cli("verify", "Reader", take, "--report", tmp_path / "page.wav")
     assert bad.code == 2 and len(service.spoken()) == asked
+
+
+def test_validate_without_report_never_loads_jinja2(takes: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom bland_clone.__main__ import main\n"
+        f"rc = main(['validate', {str(takes / 'clean.wav')!r}])\n"
+        "print(rc, 'jinja2' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "0 False", proc.stdout + proc.stderr
