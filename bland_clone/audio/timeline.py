@@ -29,7 +29,7 @@ PHRASE_GAP_S = 0.5
 Kind = Literal["speech", "clipped", "quiet", "edge_silence"]
 
 #: Each fault place and the quality warning (problem code) it belongs to.
-FAULT_CODES: dict[str, str] = {
+FAULT_CODES: dict[Kind, str] = {
     "clipped": "quality_clipped",
     "quiet": "quality_too_quiet",
     "edge_silence": "quality_edge_silence",

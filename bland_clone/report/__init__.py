@@ -187,7 +187,7 @@ def _causes(problems: Sequence[Any], tl: Timeline | None) -> list[Cause]:
     out = []
     for p in problems:
         kind = kinds.get(p.code)
-        places = len(tl.of(kind)) if (kind and tl is not None) else 0  # type: ignore[arg-type]
+        places = len(tl.of(kind)) if (kind and tl is not None) else 0
         out.append(Cause(p.severity, p.code, clean(p.message), kind if places else None, places))
     return out
 
