@@ -221,7 +221,21 @@ def test_a_prepared_take_report(cli, browser, takes: Path, tmp_path: Path) -> No
     assert t["verdict"] == r.json()["files"][0]["verdict"]
     assert t["audio"] == pytest.approx(done["output_seconds"], abs=0.01)  # the file itself
     text = loaded.js("() => document.querySelector('ul.notes').innerText")
-    assert f"kept {done['output_seconds']:.1f} s from {done['window_start_s']:.1f} s" in text
+    assert f"kept {done['output_seconds']:.1f}s starting at {done['window_start_s']:.1f}s" in text
+    # the recording it was cut from, with the window kept shaded where prepare took it
+    strip = loaded.js(
+        """() => { const svg = document.querySelector('svg.sourcestrip');
+          const r = svg.querySelector('[data-kind="source-keep"]');
+          const a = svg.getBoundingClientRect(), b = r.getBoundingClientRect();
+          return {start: parseFloat(r.dataset.start), end: parseFloat(r.dataset.end),
+                  seconds: parseFloat(svg.dataset.seconds),
+                  left: (b.left - a.left) / a.width, right: (b.right - a.left) / a.width}; }"""
+    )
+    assert strip["start"] == pytest.approx(done["window_start_s"], abs=1e-3)
+    assert strip["end"] == pytest.approx(done["window_start_s"] + done["output_seconds"], abs=1e-3)
+    assert strip["seconds"] == pytest.approx(done["source_seconds"], abs=1e-3)
+    assert strip["left"] == pytest.approx(strip["start"] / strip["seconds"], abs=0.003)
+    assert strip["right"] == pytest.approx(strip["end"] / strip["seconds"], abs=0.003)
     note = loaded.js("() => document.querySelector('.player .note').textContent")
     assert note == "Embedded: the file itself."
 

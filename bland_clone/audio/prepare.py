@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import limits
 from ..errors import InputError
 from . import decode, quality, vad
+from .timeline import level_overview
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,9 +60,15 @@ class Prepared:
     gain_db: float
     speech_seconds: float
     notes: list[str] = field(default_factory=list)
+    #: the part read's loudness over time, for a report page (not in JSON): the loudest 20 ms
+    #: level (dBFS) of each of at most timeline.ENVELOPE_COLUMNS spans, from the levels the
+    #: window was chosen by; the part read starts at ``overview_start_s`` of the recording
+    overview: tuple[float, ...] = field(default=(), repr=False)
+    overview_start_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["overview"], d["overview_start_s"]
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
 
 
@@ -366,6 +373,8 @@ def prepare_file(
         output_seconds=len(out) / scan.rate,
         samplerate=scan.rate,
         **info_d,
+        overview=level_overview(scan.levels),
+        overview_start_s=begin,
     )
 
 

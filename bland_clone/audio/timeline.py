@@ -179,6 +179,17 @@ def envelope(mono: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> bytes:
     return (np.clip(np.rint(pairs * 127), -127, 127).astype(np.int8)).tobytes()
 
 
+def level_overview(levels: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple[float, ...]:
+    """The loudest of each of at most ``columns`` equal spans of frame levels (dBFS)."""
+    import numpy as np
+
+    if not len(levels):
+        return ()
+    columns = min(columns, len(levels))
+    starts = (np.arange(columns) * len(levels)) // columns
+    return tuple(round(float(x), 1) for x in np.maximum.reduceat(levels, starts))
+
+
 def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
     """The spectrogram (frames x bins of power, as :func:`acoustics.spectrogram` makes it)
     pooled to at most SPECTRUM_COLUMNS x SPECTRUM_ROWS cells on a mel scale, in bytes."""

@@ -79,6 +79,7 @@ def write_report(
     summary: str = "",
     notes: dict[str, list[str]] | None = None,
     names: dict[str, str] | None = None,
+    sources: dict[str, Any] | None = None,
 ) -> None:
     """The --report page of checked takes (Jinja2 and the encoders load only here)."""
     from ..report import takes_page, title_of, write
@@ -93,6 +94,7 @@ def write_report(
         summary=summary,
         notes=notes,
         names=names,
+        sources=sources,
     )
     write(page.path, html)
     out.info(f"Report: {page.path}")

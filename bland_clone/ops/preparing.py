@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ class Prepared:
     doc: dict[str, Any]
     report: Report | None = None
     kept: Report | None = None
+    #: each output as prepare made it (bland_clone.audio.prepare.Prepared)
+    made: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -146,7 +148,7 @@ def prepare_files(
             for f in failed
         ],
     }
-    return Prepared(result, report, report)
+    return Prepared(result, report, report, results)
 
 
 def _raise_failed(out: Notes, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
@@ -260,4 +262,4 @@ def _prepare_best(
         "other_speaker": [done[p.file or ""].input for p in odd],
         "errors": [],
     }
-    return Prepared(doc, kept=kept)
+    return Prepared(doc, kept=kept, made=[prepared])

@@ -82,6 +82,39 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The recording a prepared take was cut from: its loudness, and the window kept."""
+
+    name: str
+    start_s: float
+    seconds: float
+    level_path: str
+    keep: Mark
+
+
+def source_of(prepared: Any) -> Source | None:
+    """The source strip of a take prepare made (bland_clone.audio.prepare.Prepared)."""
+    levels = prepared.overview
+    seconds = prepared.source_seconds
+    if not levels or seconds <= 0:
+        return None
+    top = max(levels)
+    floor = top - 60.0
+    n = len(levels)
+    points = [
+        f"{WIDTH * (i + 0.5) / n:.1f} {40 - 38 * max(0.0, (v - floor) / 60.0):.1f}"
+        for i, v in enumerate(levels)
+    ]
+    path = f"M0 40L{'L'.join(points)}L{WIDTH} 40Z"
+    start = prepared.window_start_s - prepared.overview_start_s
+    keep = _mark("keep", start, start + prepared.output_seconds, seconds)
+    keep = replace(
+        keep, start_s=prepared.window_start_s, end_s=keep.end_s + prepared.overview_start_s
+    )
+    return Source(one_line(prepared.input), prepared.overview_start_s, seconds, path, keep)
+
+
+@dataclass(frozen=True)
 class Sound:
     """One take on the page: what the template shows of it."""
 
@@ -95,6 +128,7 @@ class Sound:
     notes: list[str] = field(default_factory=list)
     rank: int | None = None
     best: bool = False
+    source: Source | None = None
 
 
 def _x(t: float, seconds: float) -> float:
@@ -202,6 +236,7 @@ def sound_of_file(
     best: bool = False,
     notes: Sequence[str] = (),
     name: str | None = None,
+    source: Source | None = None,
 ) -> Sound:
     """A take as validate judged it: its analysis, its verdict and its problems."""
     q = report.quality.get(info.path)
@@ -218,6 +253,7 @@ def sound_of_file(
         notes=[clean(n) for n in notes],
         rank=rank,
         best=best,
+        source=source,
     )
 
 
@@ -295,11 +331,14 @@ def takes_page(
     notes: dict[str, list[str]] | None = None,
     names: dict[str, str] | None = None,
     summary: str = "",
+    sources: dict[str, Any] | None = None,
 ) -> str:
     """The page for validated takes: one card per take (best first when ``ranked``), a
-    ranking table when there are several."""
+    ranking table when there are several; ``sources`` the takes prepare made, by path, to draw
+    the recording each was cut from."""
     order = list(ranked) if ranked is not None else list(report.files)
     budget = media.share(len(order))
+    made = sources or {}
     sounds = []
     for n, info in enumerate(order, 1):
         if link and report_path is not None:
@@ -318,6 +357,7 @@ def takes_page(
                 best=best is not None and info.path == best.path,
                 notes=(notes or {}).get(info.path, ()),
                 name=(names or {}).get(info.path),
+                source=source_of(made[info.path]) if info.path in made else None,
             )
         )
     general = [Cause(p.severity, p.code, clean(p.message)) for p in report.problems if not p.file]

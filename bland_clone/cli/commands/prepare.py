@@ -118,6 +118,7 @@ def prepare(
             command="prepare",
             paths=inputs,
             notes={o["output"]: _made(o) for o in result["outputs"]},
+            sources={m.output: m for m in done.made},
             summary=f"{len(result['outputs'])} prepared: "
             + ("accepted." if result["ok"] else "some would still be refused."),
         )
@@ -140,8 +141,9 @@ def prepare(
 
 
 def _made(o: dict[str, object]) -> list[str]:
-    """How prepare made one output, for the report page."""
-    kept = f"{o['output_seconds']:.1f} s from {o['window_start_s']:.1f} s"
-    made = f"Prepared from {o['input']}: kept {kept} of {o['source_seconds']:.1f} s"
+    """How prepare made one output, for the report page: its source, gain and notes."""
+    made = (
+        f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), level {o['gain_db']:+.1f} dB."
+    )
     notes = o.get("notes")
-    return [f"{made}, level {o['gain_db']:+.1f} dB.", *(notes if isinstance(notes, list) else [])]
+    return [made, *(notes if isinstance(notes, list) else [])]
