@@ -163,7 +163,9 @@ def test_ten_takes_make_a_page_under_two_megabytes(cli, browser, tmp_path: Path)
         _write(d / f"take{i:02d}.wav", x, 48000)  # 15 s, 1.4 MB each
     page = tmp_path / "ten.html"
     assert cli("validate", str(d), "--each", "--report", str(page)).code == 0
-    assert page.stat().st_size < 2_000_000
+    from bland_clone.report import media
+
+    assert page.stat().st_size <= media.PAGE_CAP < 2_000_000
     loaded = load(browser, page)
     assert loaded.errors == [] and loaded.network == []
     shown = _dom_takes(loaded)
@@ -382,3 +384,19 @@ def test_validate_without_report_never_loads_jinja2(takes: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
     )
     assert proc.stdout.strip().splitlines()[-1] == "0 False", proc.stdout + proc.stderr
+
+
+def test_thirty_takes_keep_the_page_under_its_cap_and_say_so(cli, tmp_path: Path) -> None:
+    from bland_clone.report import media
+
+    d = tmp_path / "thirty"
+    d.mkdir()
+    for i in range(30):
+        _write(d / f"take{i:02d}.wav", speech_like(15.0, 16000, seed=i), 16000)
+    page = tmp_path / "thirty.html"
+    assert cli("validate", str(d), "--each", "--report", str(page)).code == 0
+    html = page.read_text()
+    assert len(html.encode()) <= media.PAGE_CAP
+    assert html.count("<article") == 30
+    said = "Not embedded: the page stays under 1.9 MB; --report-link plays the files themselves."
+    assert html.count(said) + html.count("Embedded as Opus") == 30 and said in html

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -257,8 +257,9 @@ def sound_of_file(
     )
 
 
-def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int, budget: int) -> Sound:
-    """Audio in memory (a verification's sample and preview): analysed, drawn, embedded."""
+def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int) -> Sound:
+    """Audio in memory (a verification's sample and preview): analysed and drawn (its player
+    is added by :func:`_fitted`)."""
     import numpy as np
 
     from ..audio.quality import analyse
@@ -272,7 +273,7 @@ def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int, budget: i
         name=shown,
         verdict="",
         picture=picture(tl, shown, keep=False) if tl is not None else None,
-        audio=media.embed_samples(x, rate, budget),
+        audio=None,
         facts=[*_facts(None, q), ("Length", f"{len(x) / rate:.2f} s" if rate else "-")],
     )
 
@@ -337,42 +338,58 @@ def takes_page(
     ranking table when there are several; ``sources`` the takes prepare made, by path, to draw
     the recording each was cut from."""
     order = list(ranked) if ranked is not None else list(report.files)
-    budget = media.share(len(order))
     made = sources or {}
-    sounds = []
-    for n, info in enumerate(order, 1):
-        if link and report_path is not None:
-            audio: media.Audio | None = media.link(info.path, report_path)
-        elif info.ok:
-            audio = media.embed_file(info, budget)
-        else:
-            audio = None
-        sounds.append(
-            sound_of_file(
-                info,
-                report,
-                audio,
-                key=f"take-{n}",
-                rank=n if ranked is not None else None,
-                best=best is not None and info.path == best.path,
-                notes=(notes or {}).get(info.path, ()),
-                name=(names or {}).get(info.path),
-                source=source_of(made[info.path]) if info.path in made else None,
-            )
+    sounds = [
+        sound_of_file(
+            info,
+            report,
+            None,
+            key=f"take-{n}",
+            rank=n if ranked is not None else None,
+            best=best is not None and info.path == best.path,
+            notes=(notes or {}).get(info.path, ()),
+            name=(names or {}).get(info.path),
+            source=source_of(made[info.path]) if info.path in made else None,
         )
+        for n, info in enumerate(order, 1)
+    ]
+
+    def audio(i: int, budget: int) -> media.Audio | None:
+        info = order[i]
+        if link and report_path is not None:
+            return media.link(info.path, report_path)
+        return media.embed_file(info, budget) if info.ok else None
+
     general = [Cause(p.severity, p.code, clean(p.message)) for p in report.problems if not p.file]
-    return render(
-        "takes.html.j2",
-        linked=link,
-        title=title,
-        sounds=sounds,
-        ranked=ranked is not None and len(sounds) > 1,
-        general=general,
-        summary=clean(summary),
-        width=WIDTH,
-        height=HEIGHT,
-        bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
+    return _fitted(
+        lambda shown: render(
+            "takes.html.j2",
+            linked=link,
+            title=title,
+            sounds=shown,
+            ranked=ranked is not None and len(shown) > 1,
+            general=general,
+            summary=clean(summary),
+            width=WIDTH,
+            height=HEIGHT,
+            bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
+        ),
+        sounds,
+        audio,
     )
+
+
+def _fitted(
+    page: Callable[[list[Sound]], str],
+    sounds: list[Sound],
+    audio: Callable[[int, int], media.Audio | None],
+) -> str:
+    """The page with each sound's player, ``audio(i, budget)``: the budget is what the page
+    without its audio leaves under media.PAGE_CAP, shared evenly, so the cap holds whatever
+    the pictures and the text take."""
+    bare = len(page(sounds).encode("utf-8", "backslashreplace"))
+    budget = media.share(bare, len(sounds))
+    return page([replace(s, audio=audio(i, budget)) for i, s in enumerate(sounds)])
 
 
 def verify_page(
@@ -393,30 +410,34 @@ def verify_page(
     beside the similarity, the baseline it is judged against and the verdict. ``sample`` and
     ``preview`` are (name, mono samples -1..1, rate); ``stock`` the baseline's voices and their
     similarities; ``links`` the files to link instead of embedding (with ``report_path``)."""
-    budget = media.share(2)
-    sounds = []
-    for (key, label), (name, mono, rate), linked in zip(
-        (("sample", "Sample"), ("preview", "Clone preview")), (sample, preview), links, strict=True
-    ):
-        s = sound_of_samples(key, f"{label}: {name}", mono, rate, budget)
-        if linked is not None and report_path is not None:
-            s = replace(s, audio=media.link(linked, report_path))
-        sounds.append(s)
-    return render(
-        "verify.html.j2",
-        linked=any(x is not None for x in links),
-        title=f"Verification of {one_line(voice)}",
-        voice=one_line(voice),
-        sounds=sounds,
-        similarity=similarity,
-        baseline=baseline,
-        margin=margin,
-        verdict=one_line(verdict),
-        explanation=clean(explanation),
-        stock=[(one_line(n), v) for n, v in stock],
-        width=WIDTH,
-        height=HEIGHT,
-        bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
+    pairs = (("sample", "Sample", sample), ("preview", "Clone preview", preview))
+    sounds = [sound_of_samples(key, f"{label}: {x[0]}", x[1], x[2]) for key, label, x in pairs]
+
+    def audio(i: int, budget: int) -> media.Audio:
+        if links[i] is not None and report_path is not None:
+            return media.link(str(links[i]), report_path)
+        _, mono, rate = pairs[i][2]
+        return media.embed_samples(mono, rate, budget)
+
+    return _fitted(
+        lambda shown: render(
+            "verify.html.j2",
+            linked=any(x is not None for x in links),
+            title=f"Verification of {one_line(voice)}",
+            voice=one_line(voice),
+            sounds=shown,
+            similarity=similarity,
+            baseline=baseline,
+            margin=margin,
+            verdict=one_line(verdict),
+            explanation=clean(explanation),
+            stock=[(one_line(n), v) for n, v in stock],
+            width=WIDTH,
+            height=HEIGHT,
+            bands={"wave": WAVE, "spectrum": SPECTRUM, "speech": SPEECH_LANE, "keep": KEEP_LANE},
+        ),
+        sounds,
+        audio,
     )
 
 

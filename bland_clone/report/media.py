@@ -16,12 +16,10 @@ if TYPE_CHECKING:
 
     from ..audio.inspection import AudioInfo
 
-#: The page's size cap (bytes). The audio gets what the pictures leave.
+#: The page's size cap (bytes). The audio gets what the pictures and the text leave.
 PAGE_CAP = 1_900_000
-#: What a take's pictures and text take on the page, at most (bytes; measured about 30 KB).
-PER_TAKE = 45_000
-#: The page's own style, script and header.
-BASE = 40_000
+#: A player's tag and its note on the page (bytes, beside the audio data).
+PLAYER = 1_000
 #: Opus bitrates (bit/s): above the top speech gains nothing audible; under the floor a take
 #: is not worth embedding (the page says so and --report-link plays the file itself).
 TOP_BPS = 64_000
@@ -40,9 +38,10 @@ class Audio:
     embedded: bool
 
 
-def share(takes: int) -> int:
-    """Bytes of page each take's audio may use (base64 included)."""
-    return max(0, (PAGE_CAP - BASE - PER_TAKE * takes) // max(1, takes))
+def share(page: int, takes: int) -> int:
+    """Bytes each take's audio may use (base64 included) on a page of ``page`` bytes without
+    its audio."""
+    return max(0, (PAGE_CAP - page - PLAYER * takes) // max(1, takes))
 
 
 def _data_uri(mime: str, data: bytes) -> str:
@@ -89,10 +88,19 @@ def embed_file(info: AudioInfo, budget: int) -> Audio:
 def embed_samples(
     mono: np.ndarray, rate: int, budget: int, original: str = "", linkable: bool = False
 ) -> Audio:
-    """Samples (mono, -1..1) as Opus in WebM, at the highest bitrate up to TOP_BPS that fits."""
+    """Samples (mono, -1..1) as Opus in WebM, at the highest bitrate up to TOP_BPS that fits
+    ``budget`` bytes of page (Opus's bitrate is an average: an encoding that comes out larger
+    is made again, slower by what it overshot)."""
     seconds = len(mono) / rate if rate else 0.0
     bps = min(TOP_BPS, int(budget * 3 / 4 * 8 / max(seconds, 0.1) * 0.95))
-    if bps < FLOOR_BPS or not len(mono):
+    uri = ""
+    while bps >= FLOOR_BPS and len(mono):
+        uri = _data_uri("audio/webm", opus_webm(mono, rate, bps))
+        if len(uri) <= budget:
+            break
+        bps = int(bps * budget / len(uri) * 0.97)
+        uri = ""
+    if not uri:
         tail = "; --report-link plays the files themselves." if linkable else "."
         return Audio("", f"Not embedded: the page stays under {PAGE_CAP / 1e6:g} MB{tail}", False)
     why = f" ({original})" if original else ""
@@ -101,7 +109,7 @@ def embed_samples(
         f"{PAGE_CAP / 1e6:g} MB: lossy, but what you hear is the take."
         + (" --report-link plays the file itself." if linkable else "")
     )
-    return Audio(_data_uri("audio/webm", opus_webm(mono, rate, bps)), note, True)
+    return Audio(uri, note, True)
 
 
 def opus_webm(mono: np.ndarray, rate: int, bps: int) -> bytes:
