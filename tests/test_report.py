@@ -400,3 +400,18 @@ def test_thirty_takes_keep_the_page_under_its_cap_and_say_so(cli, tmp_path: Path
     assert html.count("<article") == 30
     said = "Not embedded: the page stays under 1.9 MB; --report-link plays the files themselves."
     assert html.count(said) + html.count("Embedded as Opus") == 30 and said in html
+
+
+def test_a_click_on_a_picture_plays_from_there(cli, browser, takes: Path, tmp_path: Path) -> None:
+    page = tmp_path / "one.html"
+    assert cli("validate", str(takes / "clean.wav"), "--report", str(page)).code == 0
+    loaded = load(browser, page)
+    box = loaded.page.locator("svg.picture").bounding_box()
+    loaded.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    at = loaded.js("() => document.querySelector('audio').currentTime")
+    seconds = float(loaded.js("() => document.querySelector('svg.picture').dataset.seconds"))
+    assert at == pytest.approx(seconds / 2, abs=0.3)
+    loaded.page.wait_for_function(
+        "() => document.querySelector('.take').classList.contains('playing')"
+    )
+    assert loaded.errors == []
