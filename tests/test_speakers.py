@@ -218,3 +218,35 @@ def test_validate_each_names_another_persons_take(cli, clips: list[Clip], tmp_pa
     r = cli("validate", str(folder), "--each", "--strict")
     assert r.code != 0 or "zz-other.flac" in r.err
     assert 'File "zz-other.flac": sounds like another person' in r.err + r.out
+
+
+def test_prepare_best_does_not_choose_another_persons_take(
+    cli, clips: list[Clip], tmp_path: Path
+) -> None:
+    """Three takes of one woman over a phone line (band-limited) and one clean take of a man:
+    the man's would be the best take by its warnings, but it is another person's."""
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    gap = np.zeros(round(0.4 * RATE), np.float32)
+
+    def take(name: str, parts: list[str]) -> None:
+        x = np.concatenate([p for n in parts for p in (by_name(clips, n), gap)])
+        sf.write(folder / name, x, RATE, subtype="PCM_16")
+
+    take("a.wav", ["allison-1.flac", "allison-2.flac", "allison-3.flac"])
+    take("b.wav", ["allison-2.flac", "allison-3.flac", "allison-4.flac"])
+    take("c.wav", ["allison-4.flac", "allison-1.flac", "allison-2.flac"])
+    take("man.wav", ["arctic-1.flac"] * 3)
+    r = cli("prepare", str(folder), "--best", "-o", str(tmp_path / "out.wav"), "--json")
+    assert r.code == 0, r.err
+    assert Path(r.json()["best"]).name != "man.wav"
+    assert [Path(p).name for p in r.json()["other_speaker"]] == ["man.wav"]
+    r = cli("prepare", str(folder), "--best", "-o", str(tmp_path / "out2.wav"))
+    assert 'File "man.wav": sounds like another person than the other 3 takes' in r.err
+    # by its other warnings alone, the man's take would have been the best
+    r = cli("validate", str(folder), "--each", "--json")
+    count = {n: 0 for n in ("a.wav", "b.wav", "c.wav", "man.wav")}
+    for w in r.json()["warnings"]:
+        if w["code"] != "quality_other_speaker":
+            count[Path(w["file"]).name] += 1
+    assert count["man.wav"] < min(count["a.wav"], count["b.wav"], count["c.wav"]), count

@@ -87,6 +87,9 @@ def test_a_clone_that_came_out_as_someone_else_is_different(
     assert doc["ok"] is False and doc["verdict"] == "different"
     assert doc["similarity"] < vp.DIFFERENT_BELOW  # another person to the encoder
     assert abs(doc["margin"]) < 0.05  # no closer to the samples than the stock voices
+    human = cli("verify", "Reader", take)
+    assert human.code == 1 and "Verdict: different: " in human.out
+    assert "'bland-clone validate' says what in them to fix" in human.err
 
 
 def test_the_human_output_says_it_is_charged_and_never_verified(
@@ -361,6 +364,19 @@ def test_the_sandbox_speaks_like_the_truth_for_every_speaker_of_the_corpus() -> 
         baseline = sum(others) / len(others)
         assert verifying.verdict(own, baseline) == "similar", (name, own, baseline)
         assert verifying.verdict(wrong, baseline) == "different", (name, wrong, baseline)
+
+
+def test_the_verdict_weighs_the_threshold_and_the_margin() -> None:
+    hi, lo = vp.SIMILAR_AT + 0.05, vp.DIFFERENT_BELOW - 0.01
+    assert verifying.verdict(hi, hi - verifying.MARGIN_SIMILAR - 0.01) == "similar"
+    # close to the samples, but not clearly closer than the stock voices: unclear
+    assert verifying.verdict(hi, hi - verifying.MARGIN_SIMILAR + 0.02) == "unclear"
+    # no closer than the stock voices: different, however high the similarity
+    assert verifying.verdict(0.95, 0.96) == "different"
+    assert verifying.verdict(lo, 0.2) == "different"
+    between = (vp.SIMILAR_AT + vp.DIFFERENT_BELOW) / 2
+    assert verifying.verdict(between, 0.3) == "unclear"
+    assert verifying.verdict(hi, None) == "unclear"  # no baseline: never similar
 
 
 def test_the_sandbox_option_is_checked(cli) -> None:

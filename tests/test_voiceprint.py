@@ -68,3 +68,21 @@ def test_the_model_ships_in_the_package_with_its_license() -> None:
     assert vp.MODEL.is_file() and vp.MODEL.parent == models
     assert "Apache License" in (models / "LICENSE-ge2e").read_text()
     assert "Resemble" in (models / "NOTICE").read_text()
+
+
+def test_blas_threads_come_back_after_embedding_on_several_threads(speech: np.ndarray) -> None:
+    """The LSTM holds BLAS to one thread (its threads only cost there); files checked on
+    several threads at once get the same voiceprints, and the limit is lifted afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas()
+    alone = vp.embed(speech, 22050)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: vp.embed(speech, 22050), range(4)))
+    assert all(np.allclose(e, alone, atol=1e-6) for e in together)
+    assert blas() == before

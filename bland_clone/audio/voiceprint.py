@@ -21,10 +21,13 @@ proof of identity.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -337,10 +340,40 @@ def _encode(mels: np.ndarray) -> np.ndarray:
     last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
     thread meanwhile: its threads cost more than they give on 480 small products in a row, and
     on a busy machine 15 times more (bench/verify.py)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
+    with _lstm_lock, one_blas_thread():
         return _lstm(mels)
+
+
+#: One LSTM at a time: its 480 steps are small numpy calls that gain nothing from running
+#: side by side with another's.
+_lstm_lock = threading.Lock()
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS held to one thread while any caller, on any thread, is inside; the original
+    limits come back when the last one leaves. The LSTM's small products gain nothing from
+    BLAS's threads, and lose much when other threads call BLAS meanwhile: OpenBLAS's threads
+    spin between calls, so 12 takes checked on 8 threads (quality.check_many) took 60 s with
+    them and 6 s without (3 s of it the voiceprint's)."""
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            from threadpoolctl import threadpool_limits
+
+            _blas_limit = threadpool_limits(1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def _lstm(mels: np.ndarray) -> np.ndarray:

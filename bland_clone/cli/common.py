@@ -151,6 +151,11 @@ def show_verification(out: Output, v: Any) -> None:
         out.line(f"Baseline (stock voices: {each}): {v.baseline:.2f}")
         out.line(f"Margin: {v.margin:+.2f}")
     out.line(f"Verdict: {v.verdict}: {VERDICT_MEANING[v.verdict]}.")
+    if v.verdict != "similar":
+        out.info(
+            "Listen to it ('bland-clone speak'); a clone follows its samples, and "
+            "'bland-clone validate' says what in them to fix (noise, echo, level, length)."
+        )
     if v.kept is not None:
         out.info(f"The voice's preview was kept as {v.kept}.")
     if v.cost is not None:

@@ -6,8 +6,8 @@ faithful clone from another voice:
 - a cloned voice speaks in its own sample's voice: the sample's speech cut at its quiet moments
   and re-spliced in another order (the same person, not the same recording);
 - a voice without samples of its own (the stock voices, the shared library's) speaks with the
-  newest uploaded speech turned into another person: its pitch and formants moved together by
-  a large factor, each voice its own (by its name);
+  first sample of the newest voice that has one, turned into another person: its pitch and
+  formants moved together by a large factor, each voice its own (by its name);
 - with ``clone_previews="other"``, a clone speaks as a stock voice would from the clone's own
   sample (the one moved furthest, :func:`stand_in`): the clone that came out as someone else,
   to exercise ``verify``'s ``different``;

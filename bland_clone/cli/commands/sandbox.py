@@ -38,8 +38,8 @@ def sandbox(
 
     It enforces the same limits with the same messages as the service and accepts one key,
     printed at start. Previews are cut from the speech uploaded to it: a clone speaks in its
-    sample's voice, a stock voice as another person made from the newest sample. Stop it with
-    Ctrl-C.
+    sample's voice, a stock voice as another person made from the newest voice's sample. Stop
+    it with Ctrl-C.
 
     Example:
 

@@ -57,7 +57,7 @@ def verify(
     its voiceprint with the samples' (speech only, 16 kHz, one level). As a baseline, two or
     three stock voices speak the same text; their previews are kept in the user cache folder,
     so later runs do not pay for them again. Reports the similarity (cosine, -1 to 1), the
-    baseline (the closest stock voice's), the margin between them and a verdict: similar,
+    baseline (the stock voices' mean), the margin between them and a verdict: similar,
     unclear or different. A margin over other voices, not proof of identity.
 
     Exit code 0 for similar, 1 otherwise.
