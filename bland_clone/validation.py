@@ -355,15 +355,13 @@ def merge_reports(reports: Sequence[Report]) -> Report:
     return merged
 
 
-def best_take(report: Report) -> AudioInfo | None:
-    """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
-    signal-to-noise), then the length nearest the middle of the recommended 10-15 s. Takes
-    within ``SAME_SNR_DB`` of the cleanest are as clean: among them a lossless file (the
-    original) is preferred to a lossy copy, whose codec may even have smoothed the noise."""
+def rank_takes(report: Report) -> list[AudioInfo]:
+    """Every take, best first, as a person would pick: accepted before refused, then fewest
+    warnings, then the cleanest (highest signal-to-noise), then the length nearest the middle
+    of the recommended 10-15 s. Takes within ``SAME_SNR_DB`` of the cleanest of their group are
+    as clean: among them a lossless file (the original) is preferred to a lossy copy, whose
+    codec may even have smoothed the noise."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
-    candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
-    if not candidates:
-        return None
     from collections import Counter
 
     warned = Counter(p.file for p in report.warnings)
@@ -372,15 +370,34 @@ def best_take(report: Report) -> AudioInfo | None:
         q = report.quality.get(f.path)
         return q.snr_db if q is not None else 0.0
 
-    fewest = min(warned[f.path] for f in candidates)
-    pool = [f for f in candidates if warned[f.path] == fewest]
-    cleanest = max(snr(f) for f in pool)
-    pool = [f for f in pool if snr(f) >= cleanest - SAME_SNR_DB]
+    def group(f: AudioInfo) -> tuple[bool, int]:
+        return (not f.ok or report.verdict(f) == "error"), warned[f.path]
 
-    def key(f: AudioInfo) -> tuple[bool, float, float]:
-        return not lossless(f), -round(snr(f)), abs((f.duration or 0.0) - middle)
+    cleanest: dict[tuple[bool, int], float] = {}
+    for f in report.files:
+        cleanest[group(f)] = max(cleanest.get(group(f), snr(f)), snr(f))
 
-    return min(pool, key=key)
+    def key(f: AudioInfo) -> tuple[bool, int, bool, bool, float, float]:
+        refused, warnings = group(f)
+        as_clean = snr(f) >= cleanest[group(f)] - SAME_SNR_DB
+        return (
+            refused,
+            warnings,
+            not as_clean,
+            as_clean and not lossless(f),
+            -round(snr(f)),
+            abs((f.duration or 0.0) - middle),
+        )
+
+    return sorted(report.files, key=key)
+
+
+def best_take(report: Report) -> AudioInfo | None:
+    """The take a person would pick (the first of :func:`rank_takes`), if any is accepted."""
+    ranked = rank_takes(report)
+    if not ranked or not ranked[0].ok or report.verdict(ranked[0]) == "error":
+        return None
+    return ranked[0]
 
 
 #: Signal-to-noise ratios this close (dB) rank takes as equally clean.

@@ -49,7 +49,7 @@ _bland_clone() {
         --annotations) COMPREPLY=($(compgen -W "text github" -- "$cur")); return ;;
         --format) [[ "$node" == speak* ]] && COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--clone|--clone-previews|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--save-audio|--script|--search|--seconds|--stability|--start|--text|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
+        --api-url|--clone|--clone-previews|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--report|--save-audio|--script|--search|--seconds|--stability|--start|--text|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
         "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate verify voices"; files=0 ;;
@@ -63,7 +63,7 @@ _bland_clone() {
         "export") opts="--output -o --cloned --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "plan") opts="--prune --detailed-exitcode --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "prepare") opts="--output -o --seconds -s --start --end --best --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
+        "prepare") opts="--output -o --seconds -s --start --end --best --force -f --report --report-link --json --quiet -q --help -h"; cmds=""; files=0 ;;
         "record") opts="--output -o --device --list-devices --script --seconds -s --clone --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples") opts="--help -h"; cmds="delete get list set-text"; files=0 ;;
         "samples delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
@@ -72,8 +72,8 @@ _bland_clone() {
         "samples set-text") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --clone-previews --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --language --expressiveness --stability --force -f --stream --play --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
-        "verify") opts="--text --language --output -o --force -f --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --report --report-link --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "verify") opts="--text --language --output -o --force -f --report --report-link --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices") opts="--help -h"; cmds="add-shared check-name delete list rate rename set settings shared show"; files=0 ;;
         "voices add-shared") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices check-name") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from ..validation import Problem
     from .inspection import AudioInfo
+    from .timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,12 @@ class Quality:
     #: values per file, however long it is (the 20 ms frames themselves are not kept).
     strip_db: list[float] | None = None
     strip_clipped: list[bool] | None = None
+    #: where the speech, the faults and the window prepare would keep sit, with a waveform
+    #: envelope and a small spectrogram (not in JSON): what the terminal and the report draw
+    timeline: Timeline | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("strip_db", "strip_clipped")  # for the level strip only
+        skip = ("strip_db", "strip_clipped", "timeline")  # for the pictures only
         return {
             f.name: (round(v, 4) if isinstance(v, float) else v)
             for f in fields(self)
@@ -255,7 +259,13 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
     if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
         extra["speaker_similarity"] = speaker_similarity(mono, rate)
+    from .timeline import build
+
+    spectrum = extra.pop("spectrum", None)
     return Quality(
+        timeline=build(
+            mono, rate, levels, voiced, clipped_frames, lead * FRAME_S, trail * FRAME_S, spectrum
+        ),
         take_seconds=max(0.0, take) if voiced.any() else 0.0,
         **extra,
         clipped_ratio=clipped,
@@ -444,6 +454,7 @@ def _acoustics(
     import numpy as np
 
     from . import acoustics as a
+    from .timeline import spectrum_picture
 
     spec, bin_hz = a.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
@@ -459,6 +470,7 @@ def _acoustics(
         "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
         "bit_depth": a.bit_depth(data),
         "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
+        "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
     }
 
 

@@ -3,11 +3,17 @@ the checks of an upload's files are operations: bland_clone.ops.session and ops.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..safetext import quoted
 from .output import Mode, Output
+
+if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
+    from ..validation import Report
 
 
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
@@ -39,6 +45,90 @@ def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:
             for s in samples
         ],
     )
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where --report writes its page, and whether the takes are linked (--report-link)."""
+
+    path: str
+    link: bool = False
+
+
+def report_target(path: str | None, link: bool) -> Page | None:
+    """--report and --report-link, checked before any work is done."""
+    if path is None:
+        if link:
+            raise UsageError("--report-link goes with --report PAGE.html")
+        return None
+    from ..report import check_target
+
+    check_target(path)
+    return Page(path, link)
+
+
+def write_report(
+    out: Output,
+    page: Page,
+    report: Report,
+    *,
+    command: str,
+    paths: Sequence[str],
+    ranked: Sequence[AudioInfo] | None = None,
+    best: AudioInfo | None = None,
+    summary: str = "",
+    notes: dict[str, list[str]] | None = None,
+    names: dict[str, str] | None = None,
+    sources: dict[str, Any] | None = None,
+) -> None:
+    """The --report page of checked takes (Jinja2 and the encoders load only here)."""
+    from ..report import takes_page, title_of, write
+
+    html = takes_page(
+        report,
+        title=title_of(command, paths),
+        ranked=ranked,
+        best=best,
+        report_path=page.path,
+        link=page.link,
+        summary=summary,
+        notes=notes,
+        names=names,
+        sources=sources,
+    )
+    write(page.path, html)
+    out.info(f"Report: {page.path}")
+
+
+def write_verification_report(out: Output, page: Page, v: Any) -> None:
+    """verify's --report page (bland_clone.ops.verifying.Verification): the first sample and
+    the voice's preview side by side, with the numbers and the verdict."""
+    from ..audio import decode
+    from ..audio.inspection import inspect
+    from ..audio.quality import mixdown
+    from ..report import verify_page, write
+
+    info = inspect(v.samples[0])
+    data, rate = decode.excerpt(info.path, info)
+    more = len(v.samples) - 1
+    name = v.samples[0] + (f" (and {more} more sample{'s' if more != 1 else ''})" if more else "")
+    mono, heard_rate = v.heard
+    html = verify_page(
+        voice=v.name,
+        sample=(name, mixdown(data), rate),
+        preview=(v.kept or f"the preview of {v.name}", mono, heard_rate),
+        similarity=v.similarity,
+        baseline=v.baseline,
+        margin=v.margin,
+        verdict=v.verdict,
+        explanation=f"{v.verdict}: {VERDICT_MEANING[v.verdict]}. A margin over other voices, "
+        "not proof of identity.",
+        stock=[(s.name, s.similarity) for s in v.stock],
+        links=(v.samples[0], v.kept) if page.link else (None, None),
+        report_path=page.path,
+    )
+    write(page.path, html)
+    out.info(f"Report: {page.path}")
 
 
 #: What each verdict of verify means, said after it.

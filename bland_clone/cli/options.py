@@ -22,6 +22,24 @@ JsonOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors; rely on the exit code.")
 ]
+ReportOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--report",
+        metavar="PAGE.html",
+        help="Also write one offline HTML page: each take's waveform and spectrogram with its "
+        "speech and faults marked, its verdict and causes, and a player.",
+        show_default=False,
+    ),
+]
+ReportLinkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--report-link",
+        help="In the --report page, link each take's file (relative to the page) instead of "
+        "embedding it.",
+    ),
+]
 ApiUrlOpt = Annotated[
     Optional[str],
     typer.Option(

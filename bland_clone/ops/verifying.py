@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +92,8 @@ class Verification:
     cost: float | None  # what the service reported for them, when it did
     notes: tuple[str, ...] = ()
     kept: str | None = None  # where the voice's preview was kept, when asked
+    #: the voice's preview as heard: (mono samples, rate), for a report page (not in JSON)
+    heard: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -230,12 +232,17 @@ def samples_print(paths: Sequence[str]) -> SamplesPrint:
 
 def _file_print(path: str) -> Any:
     """The voiceprint of a preview the service wrote (a WAV file): NoSpeech when it is silent."""
-    import soundfile as sf
-
     from ..audio import voiceprint
 
+    return voiceprint.embed(*_read(path))
+
+
+def _read(path: str) -> tuple[Any, int]:
+    """A preview the service wrote (a WAV file): its samples, mono, and its rate."""
+    import soundfile as sf
+
     data, rate = sf.read(path, dtype="float32", always_2d=True)
-    return voiceprint.embed(data.mean(axis=1), rate)
+    return data.mean(axis=1), int(rate)
 
 
 def cache_dir() -> Path:
@@ -346,8 +353,11 @@ def compare(
     with tempfile.TemporaryDirectory(prefix="bland-clone-verify-") as tmp:
         own_path = keep or os.path.join(tmp, "preview.wav")
         own = _speak(client, target, req, own_path, costs, out_notes)
+        heard = _read(
+            own.path or own_path
+        )  # kept for a report page: the preview is in a temporary folder
         try:
-            own_print = _file_print(own.path or own_path)
+            own_print = voiceprint.embed(*heard)
         except voiceprint.NoSpeech as exc:
             raise InputError(
                 f"The service's preview of {quoted(target.name)} cannot be compared: {exc}."
@@ -394,6 +404,7 @@ def compare(
         sum(costs) if costs else None,
         tuple(out_notes),
         keep,
+        heard,
     )
 
 

@@ -6,13 +6,15 @@ from typing import Annotated, Optional
 import typer
 
 from ...safetext import quoted
-from ..common import show_verification
+from ..common import report_target, show_verification, write_verification_report
 from ..options import (
     Connection,
     DryRunOpt,
     FilesArg,
     ForceOpt,
     LanguageOpt,
+    ReportLinkOpt,
+    ReportOpt,
     VoiceArg,
     with_connection,
 )
@@ -43,6 +45,8 @@ def verify(
         ),
     ] = None,
     force: ForceOpt = False,
+    report_page: ReportOpt = None,
+    report_link: ReportLinkOpt = False,
     dry_run: DryRunOpt = False,
     *,
     conn: Connection,
@@ -66,11 +70,14 @@ def verify(
 
       bland-clone verify Narrator sample.wav -o heard.wav
 
+      bland-clone verify Narrator sample.wav --report verify.html
+
       bland-clone verify Narrator sample.wav --dry-run
     """
     from ...ops import verifying
 
     out = conn.output()
+    page = report_target(report_page, report_link)  # checked before anything is charged
     sentence = verifying.DEFAULT_TEXT if text is None else text
     got = verifying.verify(
         out,
@@ -107,8 +114,10 @@ def verify(
             )
 
         out.result(p.to_dict(), lines)
-        out.info("Dry run: nothing was sent.")
+        out.info("Dry run: nothing was sent." + (" No report is written." if page else ""))
         return
     out.result(got.to_dict(), lambda: show_verification(out, got))
+    if page is not None:
+        write_verification_report(out, page, got)
     if got.verdict != "similar":
         raise typer.Exit(1)
