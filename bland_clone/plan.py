@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,26 +35,97 @@ if TYPE_CHECKING:
     from .api.client import Voice
     from .manifest import VoiceSpec
 
-#: Actions that change the service or the lock; `--detailed-exitcode` exits 2 when any is planned.
-CHANGES = (
-    "create",
-    "adopt",
-    "replace",
-    "rename",
-    "update settings",
-    "missing on the service",
-    "delete",
-    "finish replacement",  # a replacement a killed apply left under way (bland_clone.journal)
-    "undo replacement",
+
+class _Named(str, Enum):
+    """An enum whose members are their words (as the table and the JSON show them)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Action(_Named):
+    """What the plan does with one voice (see the module's docstring)."""
+
+    CREATE = "create"
+    ADOPT = "adopt"
+    REPLACE = "replace"
+    RENAME = "rename"
+    UPDATE_SETTINGS = "update settings"
+    NOTHING = "nothing"
+    MISSING = "missing on the service"
+    DELETE = "delete"
+    NOT_IN_MANIFEST = "not in the manifest"
+    UNMANAGED = "unmanaged"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+    #: a replacement a killed apply left under way (bland_clone.journal), to settle ...
+    FINISH_REPLACEMENT = "finish replacement"
+    UNDO_REPLACEMENT = "undo replacement"
+    #: ... and settled by this apply before it planned
+    FINISHED_REPLACEMENT = "finished replacement"
+    UNDID_REPLACEMENT = "undid replacement"
+
+    @property
+    def changes(self) -> bool:
+        """It changes the service or the lock (`--detailed-exitcode` exits 2)."""
+        return self in CHANGES
+
+    @property
+    def destructive(self) -> bool:
+        """apply carries it out only after a confirmation (a terminal) or --yes."""
+        return self in (Action.REPLACE, Action.DELETE)
+
+
+class Status(_Named):
+    """What apply did with one voice (or, in a dry run, would do)."""
+
+    CREATED = "created"
+    PRESENT = "present"
+    REPLACED = "replaced"
+    RENAMED = "renamed"
+    SETTINGS_UPDATED = "settings updated"
+    DELETED = "deleted"
+    KEPT = "kept"
+    FORGOTTEN = "forgotten"
+    FAILED = "failed"
+    INVALID = "invalid"
+    INTERRUPTED = "interrupted"
+    NOT_STARTED = "not started"
+    FINISHED_REPLACEMENT = "finished replacement"
+    UNDID_REPLACEMENT = "undid replacement"
+    UNKNOWN = "unknown"
+    # a dry run's
+    WOULD_CREATE = "would create"
+    WOULD_REPLACE = "would replace"
+    WOULD_UPDATE_SETTINGS = "would update settings"
+    WOULD_RENAME = "would rename"
+    WOULD_DELETE = "would delete"
+    WOULD_FORGET = "would forget"
+    WOULD_FINISH_REPLACEMENT = "would finish replacement"
+    WOULD_UNDO_REPLACEMENT = "would undo replacement"
+    UNKNOWN_NO_KEY = "unknown (no key)"
+
+
+#: Actions that change the service or the lock.
+CHANGES = frozenset(
+    {
+        Action.CREATE,
+        Action.ADOPT,
+        Action.REPLACE,
+        Action.RENAME,
+        Action.UPDATE_SETTINGS,
+        Action.MISSING,
+        Action.DELETE,
+        Action.FINISH_REPLACEMENT,
+        Action.UNDO_REPLACEMENT,
+    }
 )
-#: Actions apply carries out only after a confirmation (a terminal) or --yes.
-DESTRUCTIVE = ("replace", "delete")
 
 
 @dataclass
 class Step:
     name: str
-    action: str
+    action: Action
     voice_id: str | None = None
     detail: str = ""
     spec: VoiceSpec | None = None
@@ -70,7 +142,7 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "name": self.name,
-            "action": self.action,
+            "action": self.action.value,
             "voice_id": self.voice_id,
             "detail": self.detail or None,
         }
@@ -120,15 +192,15 @@ def compute(
         lv: LockedVoice | None = locked_by_key.pop(key, None)
         if lv is not None:
             claimed.add(lv.voice_id)
-        step = Step(spec.name, "nothing", spec=spec, locked=lv)
+        step = Step(spec.name, Action.NOTHING, spec=spec, locked=lv)
         steps.append(step)
         if spec.name in invalid:
-            step.action, step.detail = "invalid", invalid[spec.name]
+            step.action, step.detail = Action.INVALID, invalid[spec.name]
             step.voice_id = lv.voice_id if lv else None
             continue
         step.samples = samples[spec.name]
         if live is None:
-            step.action, step.detail = "unknown", "no API key: the service was not asked"
+            step.action, step.detail = Action.UNKNOWN, "no API key: the service was not asked"
             step.voice_id = lv.voice_id if lv else None
             continue
         v: Voice | None = live_by_id.get(lv.voice_id) if lv else None
@@ -136,7 +208,7 @@ def compute(
             named = live_by_key.get(key)
             if named is not None and named.id not in claimed:
                 claimed.add(named.id)
-                step.action, step.live, step.voice_id = "adopt", named, named.id
+                step.action, step.live, step.voice_id = Action.ADOPT, named, named.id
                 step.detail = (
                     "exists on the service; recorded in the lock as made from these samples"
                     if lv is None
@@ -144,10 +216,10 @@ def compute(
                 )
                 step.drift = _drift(spec.settings, settings_of(named.id) if spec.settings else {})
             elif lv is not None:
-                step.action, step.voice_id = "missing on the service", lv.voice_id
+                step.action, step.voice_id = Action.MISSING, lv.voice_id
                 step.detail = "deleted outside bland-clone; apply creates it again"
             else:
-                step.action = "create"
+                step.action = Action.CREATE
             continue
         step.live, step.voice_id = v, v.id
         reasons = []
@@ -165,31 +237,33 @@ def compute(
         if spec.engine != lv.engine:
             reasons.append(f"engine {lv.engine} -> {spec.engine}")
         if reasons:
-            step.action, step.detail = "replace", "; ".join(reasons)
+            step.action, step.detail = Action.REPLACE, "; ".join(reasons)
             continue
         wanted = spec.settings or {}
         if wanted:
             step.drift = _drift(wanted, settings_of(v.id))
         if step.drift:
-            step.action = "update settings"
+            step.action = Action.UPDATE_SETTINGS
             step.detail = ", ".join(
                 f"{k}: {toml_value(a)} -> {toml_value(b)}" for k, (a, b) in step.drift.items()
             )
         if name_key(v.name) != key:  # renamed on the service: the manifest's name finds nothing
-            step.action = "rename"
+            step.action = Action.RENAME
             step.detail = "; ".join(
                 x for x in (f"named {v.name!r} on the service", step.detail) if x
             )
     for lv in list(locked_by_key.values()):
         if live is None:
-            steps.append(Step(lv.name, "unknown", lv.voice_id, "not in the manifest", locked=lv))
+            steps.append(
+                Step(lv.name, Action.UNKNOWN, lv.voice_id, "not in the manifest", locked=lv)
+            )
             continue
         found = live_by_id.get(lv.voice_id)
         if found is None:
             steps.append(
                 Step(
                     lv.name,
-                    "missing on the service",
+                    Action.MISSING,
                     lv.voice_id,
                     "not in the manifest and gone from the service; apply forgets it",
                     locked=lv,
@@ -198,14 +272,14 @@ def compute(
         elif prune:
             claimed.add(found.id)
             steps.append(
-                Step(lv.name, "delete", found.id, "not in the manifest", locked=lv, live=found)
+                Step(lv.name, Action.DELETE, found.id, "not in the manifest", locked=lv, live=found)
             )
         else:
             claimed.add(found.id)
             steps.append(
                 Step(
                     lv.name,
-                    "not in the manifest",
+                    Action.NOT_IN_MANIFEST,
                     found.id,
                     "kept; apply --prune deletes it",
                     locked=lv,
@@ -214,7 +288,9 @@ def compute(
             )
     for voice in live or []:
         if voice.is_cloned and voice.id not in claimed:
-            steps.append(Step(voice.name, "unmanaged", voice.id, "in neither file", live=voice))
+            steps.append(
+                Step(voice.name, Action.UNMANAGED, voice.id, "in neither file", live=voice)
+            )
     return steps
 
 
@@ -250,5 +326,5 @@ def _drift(wanted: dict[str, Any], live: dict[str, Any] | None) -> dict[str, tup
 def summary(steps: list[Step]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for s in steps:
-        counts[s.action] = counts.get(s.action, 0) + 1
+        counts[s.action.value] = counts.get(s.action.value, 0) + 1
     return counts

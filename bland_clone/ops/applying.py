@@ -132,6 +132,7 @@ def plan_apply(
     import threading
 
     from ..names import name_key
+    from ..plan import Action
 
     # The voices that will upload get the full check (quality). Those the lock does not know,
     # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
@@ -183,7 +184,7 @@ def plan_apply(
         for step, (spec, report) in zip(uploading, checked, strict=True):
             files[spec.name] = report.files
             if not report.ok:
-                step.action = "invalid"
+                step.action = Action.INVALID
                 step.detail = "; ".join(x.message for x in report.errors)
     return ToApply(p, files)
 

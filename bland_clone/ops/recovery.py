@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from ..lockfile import LockedVoice
     from ..plan import Step
 
-#: A plan's actions for a replacement to settle, and apply's statuses once settled.
-FINISH, UNDO = "finish replacement", "undo replacement"
-FINISHED, UNDONE = "finished replacement", "undid replacement"
-
 
 @dataclass(frozen=True)
 class Move:
@@ -56,12 +52,12 @@ class Fix:
         return f"{cut}; {'done' if done else 'to do'}: {what}{lock}"
 
     def step(self, done: bool) -> Step:
-        from ..plan import Step
+        from ..plan import Action, Step
 
         if done:
-            action = FINISHED if self.forward else UNDONE
+            action = Action.FINISHED_REPLACEMENT if self.forward else Action.UNDID_REPLACEMENT
         else:
-            action = FINISH if self.forward else UNDO
+            action = Action.FINISH_REPLACEMENT if self.forward else Action.UNDO_REPLACEMENT
         vid = self.new_id if self.forward else self.entry.old_id
         return Step(self.entry.name, action, vid, self.detail(done))
 

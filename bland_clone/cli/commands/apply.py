@@ -38,9 +38,7 @@ def _exit_code(codes: list[int]) -> ExitCode:
 
 def _confirm(steps: list["Step"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
-    from ...plan import DESTRUCTIVE
-
-    risky = [s for s in steps if s.action in DESTRUCTIVE]
+    risky = [s for s in steps if s.action.destructive]
     if not risky or yes:
         return
     what = " and ".join(
