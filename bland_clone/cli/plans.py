@@ -11,7 +11,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from ..ops.session import Connection
     from ..ops.workflow import Planned
-    from ..plan import Step
+    from ..plan import VoicePlan
     from .output import Output
 
 COLOURS = {
@@ -54,7 +54,7 @@ def show_voice_reports(
 # -- showing a plan ---------------------------------------------------------------------------
 
 
-def summary_line(steps: list[Step]) -> str:
+def summary_line(steps: list[VoicePlan]) -> str:
     from ..plan import summary
 
     c = summary(steps)
@@ -91,19 +91,20 @@ def plan_json(p: Planned) -> dict[str, Any]:
         "manifest": p.manifest,
         "lock": str(p.lock_path),
         "changes": p.changes,
-        "summary": summary(p.steps),
-        "voices": [s.to_dict() for s in p.steps],
+        "summary": summary(p.voices),
+        "voices": [v.to_dict() for v in p.voices],
         "errors": [],
     }
 
 
+def plan_rows(p: Planned) -> list[list[str]]:
+    """The plan's table: name, action, voice id, detail."""
+    return [[v.name, v.action.value, v.voice_id or "-", v.detail] for v in p.voices]
+
+
 def show_plan(out: Output, p: Planned) -> None:
-    out.table(
-        ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        colours=COLOURS,
-    )
-    out.line(summary_line(p.steps))
+    out.table(["Name", "Action", "Voice id", "Detail"], plan_rows(p), colours=COLOURS)
+    out.line(summary_line(p.voices))
 
 
 def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
@@ -148,8 +149,8 @@ def run_plan(
     job_summary(
         f"bland-clone plan {path}",
         ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        summary_line(p.steps),
+        plan_rows(p),
+        summary_line(p.voices),
     )
     if p.invalid:
         show_plan(out, p)
