@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import limits
-from ..errors import BlandCloneError, OutcomeUnknown
+from ..errors import BlandCloneError, NameTaken, OutcomeUnknown
 from ..names import name_key
 from ..plan import Outcome, Status
 
@@ -171,11 +171,10 @@ def create(
         raise Stopped
     try:
         res = _clone(client, spec, spec.name, files)
-    except BlandCloneError as exc:
-        if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
-            for v in client.list_voices():
-                if v.is_cloned and name_key(v.name) == name_key(spec.name):
-                    return Outcome(Status.PRESENT, v.id, adopted=True)
+    except NameTaken:  # created meanwhile: present, not a failure
+        for v in client.list_voices():
+            if v.is_cloned and name_key(v.name) == name_key(spec.name):
+                return Outcome(Status.PRESENT, v.id, adopted=True)
         raise
     made = Outcome(Status.CREATED, res.voice_id, created=now())
     if not spec.settings:
