@@ -1,11 +1,11 @@
 """bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
+from ..common import confirm
 from ..options import (
     AnnotationsOpt,
     Connection,
@@ -48,12 +48,8 @@ def _confirm(steps: list["VoicePlan"], yes: bool) -> None:
         )
         if n
     )
-    if not sys.stdin.isatty():
-        raise UsageError(
-            f"Refusing to {what} without --yes: standard input is not a terminal to confirm on."
-        )
     listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
-    if not typer.confirm(f"Apply will {what}: {listing}. Go on?", default=False, err=True):
+    if not confirm(f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
         raise Declined("Nothing was changed.")
 
 
