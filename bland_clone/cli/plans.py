@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from ..manifest import VoiceSpec
     from ..ops.session import Connection
     from ..ops.workflow import Planned
     from ..plan import VoicePlan
+    from ..validation import Report
     from .output import Output
 
 COLOURS = {
@@ -41,7 +43,7 @@ COLOURS = {
 
 
 def show_voice_reports(
-    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
+    out: Output, checked: list[tuple[VoiceSpec, Report]], *, only_bad: bool = False
 ) -> None:
     for spec, report in checked:
         if only_bad and report.ok:

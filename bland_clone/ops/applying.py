@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from ..api.client import Client
     from ..journal import Journal
-    from ..lockfile import LockedVoice
+    from ..lockfile import LockedSample, LockedVoice
+    from ..manifest import VoiceSpec
     from ..validation import Report
     from .notes import Notes
     from .session import Connection
@@ -69,7 +70,7 @@ class InvalidVoices(InputError):
     """Voices of the manifest fail validation; ``checked`` holds every (VoiceSpec, Report) for
     the caller to show."""
 
-    def __init__(self, checked: list[tuple[Any, Any]], what: str) -> None:
+    def __init__(self, checked: list[tuple[VoiceSpec, Report]], what: str) -> None:
         from .workflow import voice_report_json
 
         bad = [(s, r) for s, r in checked if not r.ok]
@@ -134,7 +135,7 @@ def plan_apply(
 
     conn = conn or Connection()
 
-    def stop_if_invalid(checked: list[tuple[Any, Any]]) -> None:
+    def stop_if_invalid(checked: list[tuple[VoiceSpec, Report]]) -> None:
         if not keep_going and any(not r.ok for _, r in checked):
             raise InvalidVoices(checked, "nothing was uploaded")
 
@@ -147,7 +148,9 @@ def plan_apply(
     # while the service is asked for its voices; the others only needed their headers.
     early: dict[str, Any] = {}
 
-    def start_checks(valid: list[Any], samples: dict[str, list[Any]], lock: list[Any]) -> None:
+    def start_checks(
+        valid: list[VoiceSpec], samples: dict[str, list[LockedSample]], lock: list[LockedVoice]
+    ) -> None:
         locked = {name_key(lv.name): lv.hashes for lv in lock}
         likely = [
             s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
