@@ -388,7 +388,7 @@ def _replace_reasons(spec: VoiceSpec, lv: LockedVoice, samples: list[LockedSampl
     return reasons
 
 
-def toml_value(value: Any) -> str:
+def toml_value(value: object) -> str:
     """A setting's value as the manifest spells it (TOML): true/false, "text", 0.5, [1, 2];
     "unset" for a setting the service does not hold. Never Python's False, None or 'text'."""
     import json

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace as _replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .. import limits
 from ..errors import BlandCloneError, NameTaken, OutcomeUnknown
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 GRACE_AFTER_INTERRUPT = 1.0
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Stopped(Exception):
@@ -286,8 +287,8 @@ def delete(client: Client, voice_id: str, stop: threading.Event) -> Outcome:
     return Outcome(Status.DELETED, voice_id)
 
 
-def _journal_quietly(fn: Callable[..., None], *args: Any) -> None:
+def _journal_quietly(fn: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
     try:
-        fn(*args)
+        fn(*args, **kwargs)
     except BlandCloneError:
         pass

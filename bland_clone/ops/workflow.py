@@ -89,7 +89,7 @@ def check_manifest(
     return check_specs(out, path, load_manifest(out, path), quality=quality, strict=strict)
 
 
-def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
+def voice_report_json(spec: VoiceSpec, report: Report) -> dict[str, Any]:
     d = report.to_dict()
     for e in d["errors"] + d["warnings"]:
         e["voice"] = spec.name
