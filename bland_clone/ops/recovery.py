@@ -13,7 +13,7 @@ settling twice, or after being killed while settling, does no harm.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..journal import Entry, Journal
 from ..names import name_key
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Move:
-    kind: str  # "rename" or "delete"
+    kind: Literal["rename", "delete"]
     voice: Voice
     to: str | None = None
 
