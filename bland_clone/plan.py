@@ -417,8 +417,8 @@ def _drift(wanted: dict[str, Any], live: dict[str, Any] | None) -> dict[str, tup
     return {k: (live.get(k), w) for k, w in sorted(wanted.items()) if live.get(k) != w}
 
 
-def summary(steps: list[VoicePlan]) -> dict[str, int]:
+def summary(voices: list[VoicePlan]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for s in steps:
-        counts[s.action.value] = counts.get(s.action.value, 0) + 1
+    for v in voices:
+        counts[v.action.value] = counts.get(v.action.value, 0) + 1
     return counts

@@ -4,9 +4,11 @@ job summary. (The checks and the plan themselves are bland_clone.ops.workflow.)"
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..plan import Action, Status
 
 if TYPE_CHECKING:
     from ..manifest import VoiceSpec
@@ -16,29 +18,30 @@ if TYPE_CHECKING:
     from ..validation import Report
     from .output import Output
 
-COLOURS = {
-    "create": "green",
-    "created": "green",
-    "adopt": "cyan",
-    "present": "cyan",
-    "nothing": "cyan",
-    "replace": "yellow",
-    "replaced": "yellow",
-    "update settings": "yellow",
-    "rename": "yellow",
-    "renamed": "yellow",
-    "settings updated": "yellow",
-    "missing on the service": "magenta",
-    "delete": "red",
-    "deleted": "red",
-    "failed": "red",
-    "invalid": "red",
-    "interrupted": "red",
-    "would create": "yellow",
-    "finish replacement": "yellow",
-    "undo replacement": "yellow",
-    "finished replacement": "yellow",
-    "undid replacement": "yellow",
+#: A table cell's colour by its text: the actions of a plan and the statuses of apply.
+COLOURS: dict[str, str] = {
+    Action.CREATE: "green",
+    Status.CREATED: "green",
+    Action.ADOPT: "cyan",
+    Status.PRESENT: "cyan",
+    Action.NOTHING: "cyan",
+    Action.REPLACE: "yellow",
+    Status.REPLACED: "yellow",
+    Action.UPDATE_SETTINGS: "yellow",
+    Action.RENAME: "yellow",
+    Status.RENAMED: "yellow",
+    Status.SETTINGS_UPDATED: "yellow",
+    Action.MISSING: "magenta",
+    Action.DELETE: "red",
+    Status.DELETED: "red",
+    Status.FAILED: "red",
+    Status.INVALID: "red",
+    Status.INTERRUPTED: "red",
+    Status.WOULD_CREATE: "yellow",
+    Action.FINISH_REPLACEMENT: "yellow",
+    Action.UNDO_REPLACEMENT: "yellow",
+    Action.FINISHED_REPLACEMENT: "yellow",
+    Action.UNDID_REPLACEMENT: "yellow",
 }
 
 
@@ -56,31 +59,29 @@ def show_voice_reports(
 # -- showing a plan ---------------------------------------------------------------------------
 
 
-def summary_line(steps: list[VoicePlan]) -> str:
-    from ..plan import summary
-
-    c = summary(steps)
+def summary_line(voices: list[VoicePlan]) -> str:
+    c = Counter(v.action for v in voices)
     parts = [
-        f"{c.get('create', 0)} to create",
-        f"{c.get('replace', 0)} to replace",
-        f"{c.get('update settings', 0)} settings to update",
-        *([f"{c['rename']} to rename"] if c.get("rename") else []),
-        f"{c.get('delete', 0)} to delete",
+        f"{c[Action.CREATE]} to create",
+        f"{c[Action.REPLACE]} to replace",
+        f"{c[Action.UPDATE_SETTINGS]} settings to update",
+        *([f"{c[Action.RENAME]} to rename"] if c[Action.RENAME] else []),
+        f"{c[Action.DELETE]} to delete",
     ]
     extra = [
         f"{c[k]} {label}"
         for k, label in (
-            ("finish replacement", "interrupted replacement(s) to finish"),
-            ("undo replacement", "interrupted replacement(s) to undo"),
-            ("adopt", "to adopt"),
-            ("missing on the service", "missing on the service"),
-            ("nothing", "unchanged"),
-            ("not in the manifest", "not in the manifest"),
-            ("unmanaged", "unmanaged"),
-            ("invalid", "invalid"),
-            ("unknown", "unknown (no key)"),
+            (Action.FINISH_REPLACEMENT, "interrupted replacement(s) to finish"),
+            (Action.UNDO_REPLACEMENT, "interrupted replacement(s) to undo"),
+            (Action.ADOPT, "to adopt"),
+            (Action.MISSING, "missing on the service"),
+            (Action.NOTHING, "unchanged"),
+            (Action.NOT_IN_MANIFEST, "not in the manifest"),
+            (Action.UNMANAGED, "unmanaged"),
+            (Action.INVALID, "invalid"),
+            (Action.UNKNOWN, "unknown (no key)"),
         )
-        if c.get(k)
+        if c[k]
     ]
     return "Plan: " + ", ".join(parts) + ("; " + ", ".join(extra) if extra else "") + "."
 

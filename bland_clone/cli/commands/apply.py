@@ -35,20 +35,22 @@ def _exit_code(codes: list[int]) -> ExitCode:
     return ExitCode.INPUT
 
 
-def _confirm(steps: list["VoicePlan"], yes: bool) -> None:
+def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
-    risky = [s for s in steps if s.action.destructive]
+    from ...plan import Action
+
+    risky = [v for v in voices if v.action.destructive]
     if not risky or yes:
         return
     what = " and ".join(
         f"{verb} {n} voice(s)"
         for verb, n in (
-            ("replace", sum(1 for s in risky if s.action == "replace")),
-            ("delete", sum(1 for s in risky if s.action == "delete")),
+            ("replace", sum(1 for v in risky if v.action is Action.REPLACE)),
+            ("delete", sum(1 for v in risky if v.action is Action.DELETE)),
         )
         if n
     )
-    listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
+    listing = ", ".join(f"{v.name!r} ({v.action})" for v in risky)
     if not confirm(f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
         raise Declined("Nothing was changed.")
 
