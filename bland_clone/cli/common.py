@@ -7,8 +7,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import typer
-
 from ..errors import UsageError
 from .output import Mode, Output
 
@@ -43,6 +41,8 @@ def confirm(prompt: str, *, yes: bool, what: str) -> bool:
     if yes:
         return True
     can_confirm(what, yes=yes)
+    import typer  # only when asking: --help is served without Typer
+
     return bool(typer.confirm(prompt, default=False, err=True))
 
 
