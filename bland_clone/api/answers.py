@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import APIError, AuthError, NotFoundError, ServiceError
+from ..errors import APIError, AuthError, NameTaken, NotFoundError, ServiceError
+from ..limits import NAME_TAKEN
 from ..names import name_key
 from ..safetext import one_line
 
@@ -199,6 +200,8 @@ def raise_for(status: int, data: Any, raw: bytes, resp: requests.Response) -> No
         raise NotFoundError(message, status=status, errors=errors)
     if status >= 500 or status in (405, 429):
         raise ServiceError(message, errors=errors)
+    if any(NAME_TAKEN in e["message"] for e in errors):
+        raise NameTaken(message, status=status, errors=errors)
     raise APIError(message, status=status, errors=errors)
 
 

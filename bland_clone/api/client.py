@@ -21,8 +21,15 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import APIError, AuthError, BlandCloneError, InputError, OutcomeUnknown, ServiceError
-from ..limits import NAME_TAKEN
+from ..errors import (
+    APIError,
+    AuthError,
+    BlandCloneError,
+    InputError,
+    NameTaken,
+    OutcomeUnknown,
+    ServiceError,
+)
 from ..names import name_key
 from ..safetext import quoted
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
@@ -433,7 +440,7 @@ class Client(VoiceEndpoints):
             return v is not None and unicodedata.normalize("NFC", v.name).strip() == wanted
 
         path = f"/v1/voices/{segment(voice_id, 'voice id')}/rename"
-        data = self._change("PATCH", path, {"name": name}, "the rename", done, also=NAME_TAKEN)
+        data = self._change("PATCH", path, {"name": name}, "the rename", done, also=NameTaken)
         d = dig(data, "data") if data is not None else None
         return d if isinstance(d, dict) else {"voice_id": voice_id, "name": name}
 
@@ -458,13 +465,13 @@ class Client(VoiceEndpoints):
         what: str,
         done: Callable[[], bool],
         *,
-        also: str | None = None,
+        also: type[APIError] | None = None,
     ) -> Any:
         """Send a change to a voice and decode its answer, never resending blind. When the answer
         is lost (a 5xx, a dropped connection, a timeout after the request was sent), ``done()``
         reads the voice first: done, it is a success (None); not done, the change is sent again
-        (a few times, with the transport's backoff). A refusal after a lost answer, or one whose
-        message holds ``also``, is checked the same way before it is reported."""
+        (a few times, with the transport's backoff). A refusal after a lost answer, or one of type
+        ``also``, is checked the same way before it is reported."""
         lost: str | None = None
         for attempt in range(1, self.transport.max_retries + 2):
             try:
@@ -476,7 +483,7 @@ class Client(VoiceEndpoints):
                     try:
                         return self._json(resp, what)
                     except APIError as exc:
-                        if lost is None and not (also and also in exc.message):
+                        if lost is None and not (also is not None and isinstance(exc, also)):
                             raise
                         if self._settled(done, what, lost or exc.message):
                             return None

@@ -1,8 +1,10 @@
-"""Helpers the commands share: the output mode and the samples table. (Settings, clients and
+"""Helpers the commands share: the output mode, the confirmation before a destructive change,
+and the samples table. (Settings, clients and
 the checks of an upload's files are operations: bland_clone.ops.session and ops.inputs.)"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,27 @@ def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None
     if fmt is not None:
         out.github = fmt == "github"
     return out
+
+
+def can_confirm(what: str, *, yes: bool) -> None:
+    """A destructive command goes on with --yes, or with a terminal to ask on; off a terminal
+    without --yes it stops here (exit 2), before anything is looked up or sent."""
+    if not yes and not sys.stdin.isatty():
+        raise UsageError(
+            f"Refusing to {what} without --yes: standard input is not a terminal to confirm on."
+        )
+
+
+def confirm(prompt: str, *, yes: bool, what: str) -> bool:
+    """Ask before ``what`` (to delete, to replace...): yes with --yes, else the person's answer
+    on the terminal (no by default); off a terminal without --yes, a UsageError (exit 2). The
+    one confirmation every destructive command uses."""
+    if yes:
+        return True
+    can_confirm(what, yes=yes)
+    import typer  # only when asking: --help is served without Typer
+
+    return bool(typer.confirm(prompt, default=False, err=True))
 
 
 def samples_table(out: Output, samples: list[dict[str, Any]]) -> None:

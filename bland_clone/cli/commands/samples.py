@@ -4,7 +4,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...errors import UsageError
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
@@ -123,26 +122,21 @@ def delete(
 
       bland-clone samples delete "Legacy Narrator" 1f2e... --yes
     """
-    import sys
-
     from ...ops.samples import delete_samples
     from ...ops.voices import SamplesToDelete
 
     out = conn.output()
-    if not yes and not sys.stdin.isatty():
-        raise UsageError(
-            "Refusing to delete without --yes: standard input is not a terminal to confirm on."
-        )
+    common.can_confirm("delete", yes=yes)
 
-    def confirm(plan: SamplesToDelete) -> bool:
+    def ask(plan: SamplesToDelete) -> bool:
         v = plan.voice
         n = len(plan.sample_ids)
-        ask = one_line(
+        prompt = one_line(
             f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
         )
-        return bool(typer.confirm(ask, default=False, err=True))
+        return common.confirm(prompt, yes=yes, what="delete")
 
-    got = delete_samples(out, voice, sample_ids, confirm=None if yes else confirm, conn=conn)
+    got = delete_samples(out, voice, sample_ids, confirm=None if yes else ask, conn=conn)
     remaining = got.remaining
     out.result(
         got.to_dict(),

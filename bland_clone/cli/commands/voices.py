@@ -1,7 +1,6 @@
 """bland-clone voices: list, show, rename and delete voices."""
 
-import sys
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -10,6 +9,9 @@ from ...safetext import one_line
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
 from ..output import Output
+
+if TYPE_CHECKING:
+    from ...api.client import Voice
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -124,18 +126,14 @@ def delete(
     from ...ops.voices import delete_voices
 
     out = conn.output()
-    if not yes and not sys.stdin.isatty():
-        raise UsageError(
-            "Refusing to delete without --yes: standard input is not a terminal to confirm on."
-        )
+    common.can_confirm("delete", yes=yes)
 
-    def confirm(found: list[Any]) -> bool:
+    def ask(found: list["Voice"]) -> bool:
         listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
-        return bool(
-            typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True)
-        )
+        prompt = f"Delete {len(found)} voice(s): {listing}?"
+        return common.confirm(prompt, yes=yes, what="delete")
 
-    got = delete_voices(out, voices, confirm=None if yes else confirm, conn=conn)
+    got = delete_voices(out, voices, confirm=None if yes else ask, conn=conn)
     out.result(got.to_dict())
 
 
