@@ -12,19 +12,18 @@ imported only when a file needs them.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import struct
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import limits
 from . import mp3
+from .quiet import quiet_stderr
 
 
 @dataclass
@@ -100,42 +99,6 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         else:
             out.append(s)
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# Keeping C libraries' messages (libsndfile, mpg123) off the terminal.
-
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_saved_fd: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null while C code runs (re-entrant, thread-safe)."""
-    global _quiet_depth, _saved_fd
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            try:
-                _saved_fd = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
-            except OSError:
-                _saved_fd = None
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _saved_fd is not None:
-                os.dup2(_saved_fd, 2)
-                os.close(_saved_fd)
-                _saved_fd = None
-
-
-# ---------------------------------------------------------------------------------------
 
 
 def _unreadable(info: AudioInfo, why: str) -> AudioInfo:
