@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AudioInfo": "audio.inspection",
+    "AudioInfo": "audioinfo",
     "inspect": "audio.inspection",
     "inspect_many": "audio.inspection",
     "Report": "validation",
@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .api.client import Client, CloneResult, Voice
-    from .audio.inspection import AudioInfo, inspect, inspect_many
+    from .audio.inspection import inspect, inspect_many
+    from .audioinfo import AudioInfo
     from .errors import (
         APIError,
         AuthError,

@@ -33,7 +33,7 @@ from .names import name_key
 
 if TYPE_CHECKING:
     from .api.client import Voice
-    from .audio.inspection import AudioInfo
+    from .audioinfo import AudioInfo
     from .manifest import VoiceSpec
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import limits
-from .audio.inspection import AudioInfo
+from .audioinfo import AudioInfo
 
 if TYPE_CHECKING:
     from .audio.quality import Quality

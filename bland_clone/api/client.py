@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ..audio.inspection import AudioInfo
+    from ..audioinfo import AudioInfo
 
 Trace = Callable[[str], None]
 #: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.

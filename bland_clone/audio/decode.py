@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from .inspection import AudioInfo
+    from ..audioinfo import AudioInfo
 
 #: Rates above this are resampled down: no verdict or upload gains anything from them.
 MAX_RATE = 48000
