@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BlandCloneError, ServiceError
 from .answers import generation, number, ratings
+from .transport import segment
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     import requests
 
 
@@ -21,7 +24,7 @@ class Speech:
     """An answer with audio, not read yet, and what the service said about it. Read it once:
     :meth:`read` into memory, or :meth:`save` streamed into a file."""
 
-    client: Any
+    client: VoiceEndpoints
     resp: requests.Response
     endpoint: str  # "/v2/tts" or "/v1/speak"
     content_type: str
@@ -29,7 +32,7 @@ class Speech:
     cost: float | None = None  # x-cost
 
     @classmethod
-    def of(cls, client: Any, resp: requests.Response, endpoint: str) -> Speech:
+    def of(cls, client: VoiceEndpoints, resp: requests.Response, endpoint: str) -> Speech:
         h = resp.headers
         return cls(
             client,
@@ -73,8 +76,6 @@ class Speech:
 
 def _q(part: str, what: str = "voice id") -> str:
     """One path segment (refused before sending when it would change the path)."""
-    from .client import segment
-
     return segment(part, what)
 
 
@@ -135,6 +136,9 @@ class VoiceEndpoints:
             self, resp_or_request: Any, dest_path: str, cap: int = ..., what: str = ...
         ) -> int: ...
         def sample_to_file(self, voice_id: str, sample_id: str, path: str) -> int: ...
+        def audio_chunks(
+            self, resp: requests.Response, what: str = ..., cap: int | None = ...
+        ) -> Generator[bytes, None, None]: ...
 
     # -- speech --------------------------------------------------------------------------------
 
