@@ -16,10 +16,10 @@ from . import inputs, session
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
+    from ..audio.verdict import Report
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
     from ..plan import VoicePlan
-    from ..validation import Report
     from .notes import Notes
     from .session import Connection
 
@@ -54,7 +54,7 @@ def check_specs(
     ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
     of the same voices annotates the rest)."""
     from ..audio.inspection import expand_paths, inspect
-    from ..validation import validate_upload
+    from ..audio.verdict import validate_upload
 
     def one(spec: VoiceSpec) -> tuple[VoiceSpec, Report]:
         # what is sent: formats the service does not read are converted to WAV first
