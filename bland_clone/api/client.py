@@ -79,18 +79,6 @@ def _utf8_body(value: Any, what: str = "text") -> None:
             _utf8_body(v, what)
 
 
-def query(params: dict[str, Any]) -> str:
-    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
-    from urllib.parse import urlencode
-
-    return urlencode(
-        {
-            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
-            for k, v in params.items()
-        }
-    )
-
-
 def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:
     """Settings as the legacy PATCH .../config page names them: ``consistency`` and ``boost``
     (0/1, for boost_language_consistency); it has no other setting."""

@@ -139,6 +139,18 @@ def utf8(value: str, what: str) -> str:
     return value
 
 
+def query(params: dict[str, Any]) -> str:
+    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
+    from urllib.parse import urlencode
+
+    return urlencode(
+        {
+            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
+            for k, v in params.items()
+        }
+    )
+
+
 # -- deadlines ---------------------------------------------------------------------------------
 
 _local = threading.local()

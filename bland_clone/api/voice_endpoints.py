@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BlandCloneError, ServiceError
+from ..wavsizes import backfilled
 from .answers import generation, number, ratings
-from .transport import segment
+from .transport import query, segment
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -53,7 +54,6 @@ class Speech:
             return int(self.client.download(self.resp, path, what="the speech"))
         import os
 
-        from ..audio.speechout import backfilled
         from ..files import AtomicWriter
 
         chunks = self.chunks()
@@ -80,8 +80,6 @@ def _q(part: str, what: str = "voice id") -> str:
 
 
 def _query(params: dict[str, Any]) -> str:
-    from .client import query
-
     return query(params)
 
 
