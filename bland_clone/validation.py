@@ -5,6 +5,7 @@ Messages come from :mod:`bland_clone.limits`, word for word as the service says 
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -461,7 +462,9 @@ def other_speakers(report: Report) -> list[Problem]:
             what = f"sounds like another person than the other {len(paths) - 1} takes"
         found.append(
             Problem(
-                f'File "{names[path]}": {what} (voiceprint {alike:.2f} alike, under '
+                # rounded down, so that a score just under the limit never reads as equal to it
+                f'File "{names[path]}": {what} (voiceprint {math.floor(alike * 100) / 100:.2f}'
+                f" alike, under "
                 f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
                 "cloned from one person's takes only.",
                 "quality_other_speaker",
