@@ -5,7 +5,6 @@ Messages come from :mod:`bland_clone.limits`, word for word as the service says 
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -432,6 +431,7 @@ def other_speakers(report: Report) -> list[Problem]:
     left out."""
     from .audio import voiceprint as vp
     from .audio.decode import DecodeError
+    from .audio.quality import past
 
     prints: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -462,8 +462,7 @@ def other_speakers(report: Report) -> list[Problem]:
             what = f"sounds like another person than the other {len(paths) - 1} takes"
         found.append(
             Problem(
-                # rounded down, so that a score just under the limit never reads as equal to it
-                f'File "{names[path]}": {what} (voiceprint {math.floor(alike * 100) / 100:.2f}'
+                f'File "{names[path]}": {what} (voiceprint {past(alike, limit, 2)}'
                 f" alike, under "
                 f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
                 "cloned from one person's takes only.",
