@@ -450,7 +450,12 @@ def _acoustics(
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
     hum = a.hum(mono, rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
-    f0, f0_hop = a.pitch_track(mono, rate)
+    # the pitch track only where two speakers can be told apart at all (four long turns)
+    turns = a.speech_turns(silent, FRAME_S)
+    split = None
+    if a.may_split(turns, FRAME_S):
+        f0, f0_hop = a.pitch_track(mono, rate)
+        split = a.speaker_split(f0, f0_hop, silent, FRAME_S, turns)
     return {
         "decay_time_s": a.decay_time(mono, rate, noise_db),
         "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
@@ -458,7 +463,7 @@ def _acoustics(
         "hum_below_speech_db": hum[1] if hum else None,
         "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
         "bit_depth": a.bit_depth(data),
-        "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
+        "speaker_pitch_gap_st": split,
     }
 
 
