@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
 
@@ -85,6 +86,8 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
+T = TypeVar("T")
+R = TypeVar("R")
 FRAME_S = 0.02  # 20 ms analysis frames
 STRIP_WIDTH = 60  # characters in a level strip: the values kept per file for it
 
@@ -663,27 +666,110 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     return out
 
 
-def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
+#: The analysis' version: raise it with any change that can change a Quality. Verdicts are
+#: cached (beside voices.lock) under the sample's sha256 and this version.
+ANALYSIS_VERSION = 1
+
+
+class Verdicts(Protocol):
+    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (by the file's hash)."""
+
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None: ...
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None: ...
+
+
+def measure(info: AudioInfo) -> Quality | None:
     """Decode and analyse one inspected file; None when it cannot be decoded."""
     if info.error or not info.duration:
-        return None, []
+        return None
     try:
         data, rate = decode(info.path, info)
     except Exception:  # the decoder refuses: the header check already reported what it could
-        return None, []
+        return None
     if not data.size:
-        return None, []
-    q = analyse(data, rate)
-    return q, problems(info, q)
+        return None
+    return analyse(data, rate)
 
 
-def check_many(infos: list[AudioInfo]) -> list[tuple[Quality | None, list[Problem]]]:
-    if len(infos) < 8:
-        return [check(i) for i in infos]
-    from concurrent.futures import ThreadPoolExecutor
+def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
+    """Decode and analyse one inspected file; None when it cannot be decoded."""
+    q = measure(info)
+    return (q, problems(info, q)) if q is not None else (None, [])
 
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2))) as pool:
-        return list(pool.map(check, infos))
+
+def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> list[Quality | None]:
+    """:func:`measure` of each file, in order: from ``cache`` where it holds the verdict of the
+    same bytes and analysis, the rest in worker processes (:func:`pool_map`)."""
+    out: list[Quality | None] = [None] * len(infos)
+    todo: list[int] = []
+    for i, info in enumerate(infos):
+        hit = _cached(cache, info)
+        if hit is None:
+            todo.append(i)
+        else:
+            out[i] = hit
+    for i, q in zip(todo, pool_map(measure, [infos[i] for i in todo]), strict=True):
+        out[i] = q
+        if q is not None and cache is not None:
+            try:
+                cache.remember(infos[i].path, ANALYSIS_VERSION, asdict(q))
+            except OSError:
+                pass  # only a cache
+    return out
+
+
+def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
+    if cache is None or info.error or not info.duration:
+        return None
+    try:
+        hit = cache.verdict(info.path, ANALYSIS_VERSION)
+        return Quality(**hit) if hit is not None else None
+    except (OSError, TypeError, ValueError):  # unreadable now, or not a verdict: measure it
+        return None
+
+
+def check_many(
+    infos: Sequence[AudioInfo], cache: Verdicts | None = None
+) -> list[tuple[Quality | None, list[Problem]]]:
+    return [
+        (q, problems(info, q)) if q is not None else (None, [])
+        for info, q in zip(infos, measure_many(infos, cache), strict=True)
+    ]
+
+
+#: Fewer files than this are analysed in this process: a worker's start costs more.
+POOL_FROM = 8
+
+
+def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[fn(x) for x in items]`` in order, in one worker process a core once there are
+    POOL_FROM items (threads only contend for the interpreter: slower than one). Workers ignore
+    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error), so an
+    interrupted folder stops at once and prints one message, not one a worker. Forked when this
+    process runs no other thread (numpy is then already imported), else from a fork server."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(items) // (POOL_FROM // 2))
+    if len(items) < POOL_FROM or workers < 2:
+        return [fn(x) for x in items]
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    ctx = multiprocessing.get_context(method)
+    chunk = max(1, len(items) // (workers * 8))
+    with ctx.Pool(workers, initializer=_worker_start) as pool:
+        return pool.map(fn, items, chunksize=chunk)
+
+
+def _worker_start() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the pool on Ctrl-C
 
 
 SPARK = " ▁▂▃▄▅▆▇█"
