@@ -6,7 +6,7 @@ Messages come from :mod:`bland_clone.limits`, word for word as the service says 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -308,11 +308,13 @@ def validate_upload(
     existing_samples: int | None = None,
     quality: bool = False,
     strict: bool = False,
+    analysed: Mapping[str, Quality | None] | None = None,
 ) -> Report:
     """Check one upload as the service would, reporting every problem at once.
 
     ``quality`` also decodes each file and adds the quality warnings of
-    :mod:`bland_clone.audio.quality`; ``strict`` turns every warning into an error.
+    :mod:`bland_clone.audio.quality` (``analysed``: files whose analysis is known, by path);
+    ``strict`` turns every warning into an error.
     """
     problems: list[Problem] = []
     if require_name or name is not None:
@@ -329,7 +331,7 @@ def validate_upload(
         fine = [
             f for f in files if f.ok and f.path not in refused
         ]  # a refused file's quality is moot
-        for info, (measure, found) in zip(fine, q.check_many(fine), strict=True):
+        for info, (measure, found) in zip(fine, q.check_many(fine, known=analysed), strict=True):
             if measure is not None:
                 measured[info.path] = measure
             problems += found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -730,12 +730,19 @@ def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
 
 
 def check_many(
-    infos: Sequence[AudioInfo], cache: Verdicts | None = None
+    infos: Sequence[AudioInfo],
+    cache: Verdicts | None = None,
+    known: Mapping[str, Quality | None] | None = None,
 ) -> list[tuple[Quality | None, list[Problem]]]:
-    return [
-        (q, problems(info, q)) if q is not None else (None, [])
-        for info, q in zip(infos, measure_many(infos, cache), strict=True)
-    ]
+    """:func:`check` of each file, in order; ``known``: files measured already, by path."""
+    known = known or {}
+    todo = [i for i in infos if i.path not in known]
+    found = dict(zip([i.path for i in todo], measure_many(todo, cache), strict=True))
+    out: list[tuple[Quality | None, list[Problem]]] = []
+    for info in infos:
+        q = known[info.path] if info.path in known else found[info.path]
+        out.append((q, problems(info, q)) if q is not None else (None, []))
+    return out
 
 
 #: Fewer files than this are analysed in this process: a worker's start costs more.
@@ -761,6 +768,8 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
     ctx = multiprocessing.get_context(method)
+    if method == "forkserver":  # the server imports the analysis once, not the caller's script
+        ctx.set_forkserver_preload([__name__])
     chunk = max(1, len(items) // (workers * 8))
     with ctx.Pool(workers, initializer=_worker_start) as pool:
         return pool.map(fn, items, chunksize=chunk)
