@@ -207,6 +207,8 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
+    from . import vad
+
     channels = data.shape[1]
     diff_db = corr = None
     if channels >= 2 and len(data):
@@ -228,7 +230,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
     noise = noise_floor(levels, t)
-    voiced = _voiced(mono, rate, silent, speech)
+    # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
+    at16 = vad.at_rate(mono, rate) if not silent.all() else mono
+    voiced = _voiced(at16, vad.RATE if at16 is not mono else rate, silent, speech)
     lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
     n = max(1, int(rate * FRAME_S))
@@ -240,7 +244,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
+    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
     return Quality(
         take_seconds=max(0.0, take) if voiced.any() else 0.0,
         **extra,
@@ -443,22 +447,26 @@ def _acoustics(
     silent: np.ndarray,
     speech_db: float,
     noise_db: float,
+    at16: np.ndarray,
 ) -> dict[str, Any]:
-    """The measurements of acoustics.py, as Quality fields."""
+    """The measurements of acoustics.py, as Quality fields. ``at16``: ``mono`` at the voice
+    detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
     import numpy as np
 
     from . import acoustics as a
+    from . import vad
 
     spec, bin_hz = a.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
-    hum = a.hum(mono, rate, speech_db)
+    at16_rate = rate if at16 is mono else vad.RATE
+    hum = a.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
     # the pitch track only where two speakers can be told apart at all (four long turns)
     turns = a.speech_turns(silent, FRAME_S)
     split = None
     if a.may_split(turns, FRAME_S):
-        f0, f0_hop = a.pitch_track(mono, rate)
+        f0, f0_hop = a.pitch_track(at16, at16_rate)
         split = a.speaker_split(f0, f0_hop, silent, FRAME_S, turns)
     return {
         "decay_time_s": a.decay_time(mono, rate, noise_db),
