@@ -400,7 +400,26 @@ def lossless(f: AudioInfo) -> bool:
 def validate_each(
     files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Report:
-    """Judge every file as its own upload (take by take): no count limit across takes."""
+    """Judge every file as its own upload (take by take): no count limit across takes. The
+    files the service would take are analysed together first (worker processes, in
+    ``quality.measure_many``), not one by one."""
+    analysed = None
+    if quality:
+        from .audio import quality as q
+
+        fine = [
+            f
+            for f in files
+            if f.ok
+            and not any(
+                p.severity == "error" and p.file
+                for p in check_files([f], engine=engine, recommend=False)
+            )
+        ]
+        analysed = dict(zip([f.path for f in fine], q.measure_many(fine), strict=True))
     return merge_reports(
-        [validate_upload([f], engine=engine, quality=quality, strict=strict) for f in files]
+        [
+            validate_upload([f], engine=engine, quality=quality, strict=strict, analysed=analysed)
+            for f in files
+        ]
     )

@@ -718,6 +718,8 @@ def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> l
             todo.append(i)
         else:
             out[i] = hit
+    if len(todo) >= POOL_FROM:
+        _preload()  # once here, not once in each forked worker
     for i, q in zip(todo, pool_map(measure, [infos[i] for i in todo]), strict=True):
         out[i] = q
         if q is not None and cache is not None:
@@ -726,6 +728,17 @@ def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> l
             except OSError:
                 pass  # only a cache
     return out
+
+
+def _preload() -> None:
+    """Import what every analysis uses, so forked workers start with it."""
+    import numpy  # noqa: F401
+    import soundfile  # noqa: F401
+    import soxr  # noqa: F401
+
+    from . import acoustics, decode, vad  # noqa: F401
+
+    vad.available()
 
 
 def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
