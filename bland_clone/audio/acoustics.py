@@ -152,7 +152,15 @@ def bit_depth(data: np.ndarray) -> int | None:
     x = x.astype(np.float64)
     if not np.any(x):
         return None
-    probe = x[np.nonzero(x)[0][:4000]]  # a cheap first look; the full check confirms
+    # a cheap first look at the first 4000 non-zero samples (found in a prefix, not by
+    # listing every non-zero sample); the full check confirms
+    n = 8192
+    while True:
+        at = np.flatnonzero(x[:n])
+        if len(at) >= 4000 or n >= len(x):
+            break
+        n *= 4
+    probe = x[at[:4000]]
     for bits in range(8, 17):
         for sample in (probe, x):
             q = sample * 2 ** (bits - 1)
