@@ -26,6 +26,16 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _clipped(doc: dict) -> set[str]:
+    """The files a validate --json of a manifest warns are clipped."""
+    return {
+        Path(w["file"]).name
+        for voice in doc["voices"]
+        for w in voice["warnings"]
+        if w["code"] == "quality_clipped"
+    }
+
+
 def test_a_second_check_reads_each_verdict_back_until_the_sample_changes(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,24 +55,12 @@ def test_a_second_check_reads_each_verdict_back_until_the_sample_changes(
     doc["verdicts"] = verdicts
     (tmp_path / ".voices.lock.cache").write_text(json.dumps(doc))
     r = cli("validate", m, "--json")
-    clipped = {
-        Path(w["file"]).name
-        for voice in r.json()["voices"]
-        for w in voice["warnings"]
-        if w["code"] == "quality_clipped"
-    }
-    assert clipped == {"a.wav", "b.wav", "c.wav", "d.wav"}
+    assert _clipped(r.json()) == {"a.wav", "b.wav", "c.wav", "d.wav"}
 
     # New bytes are analysed again; the others keep their verdicts.
     write_wav(tmp_path / "samples" / "a.wav", 11.5, level=0.25)
     r = cli("validate", m, "--json")
-    clipped = {
-        Path(w["file"]).name
-        for voice in r.json()["voices"]
-        for w in voice["warnings"]
-        if w["code"] == "quality_clipped"
-    }
-    assert clipped == {"b.wav", "c.wav", "d.wav"}
+    assert _clipped(r.json()) == {"b.wav", "c.wav", "d.wav"}
 
     # Another version of the analysis does not trust them.
     monkeypatch.setattr(quality, "ANALYSIS_VERSION", v + 1)
