@@ -26,6 +26,7 @@ __all__ = [
     "Client",
     "CloneResult",
     "InputError",
+    "NameTaken",
     "NotFoundError",
     "Report",
     "ServiceError",
@@ -48,6 +49,7 @@ _LAZY = {
     "AuthError": "errors",
     "BlandCloneError": "errors",
     "InputError": "errors",
+    "NameTaken": "errors",
     "NotFoundError": "errors",
     "ServiceError": "errors",
 }
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
         AuthError,
         BlandCloneError,
         InputError,
+        NameTaken,
         NotFoundError,
         ServiceError,
     )

@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     from .errors import BlandCloneError, ExitCode
 
     out = begin(want_json)  # this invocation's one output; the command sets its mode
+    previous = _stop_on_signals()
     try:
         if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
             from .errors import UsageError
@@ -104,6 +105,36 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.INTERNAL)
+    finally:
+        _restore(previous)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> dict[int, object]:
+    """SIGTERM and SIGHUP (a closed terminal, a CI job cancelled) stop the run as Ctrl-C does:
+    a download's .part file is removed, a voice being made is reported, exit 130. The handlers
+    of before are given back when the run ends."""
+    import signal
+    import threading
+
+    previous: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, _stop)
+    return previous
+
+
+def _restore(previous: dict[int, object]) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:

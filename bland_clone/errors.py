@@ -111,3 +111,9 @@ class APIError(BlandCloneError):
 
 class NotFoundError(APIError):
     kind = "Not Found"
+
+
+class NameTaken(APIError):
+    """The service refused a name another of the caller's voices has (its words are
+    ``limits.NAME_TAKEN``). Decoded from the answer in one place (bland_clone.api.answers), so
+    callers catch the type and never read the message."""

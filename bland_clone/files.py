@@ -80,7 +80,7 @@ class AtomicWriter:
 
         folder = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         for _ in range(20):
             tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.part")
             try:
@@ -102,6 +102,19 @@ class AtomicWriter:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            raise InputError(f"Cannot write {self.path}: {exc.strerror}.") from None
+
+    @property
+    def fd(self) -> int:
+        """The temporary file's descriptor (-1 for stdout), for writers that seek."""
+        return self._fd
+
+    def patch(self, offset: int, data: bytes) -> None:
+        """Overwrite ``data`` at ``offset`` of what was written (a header's sizes, backfilled
+        once they are known)."""
+        try:
+            os.pwrite(self._fd, data, offset)
         except OSError as exc:
             raise InputError(f"Cannot write {self.path}: {exc.strerror}.") from None
 

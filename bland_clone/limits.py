@@ -8,6 +8,7 @@ Source: shared/seeds/bland-voices-clone.md and shared/api/bland-voices-api.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 MIB: Final = 1024 * 1024
@@ -25,8 +26,40 @@ MAX_DURATION_S: Final = 60.0
 RECOMMENDED_MIN_S: Final = 10.0
 RECOMMENDED_MAX_S: Final = 15.0
 
-#: Limits of POST /v1/speak.
-SPEAK_TEXT_MAX_CHARS: Final = 5000
+
+@dataclass(frozen=True)
+class EngineRule:
+    """What one engine takes in one upload."""
+
+    files: int  # at most this many files
+    wav_only: bool  # anything else is converted to WAV before it is sent
+    what: str  # how the pages name the files, for the message
+
+
+#: The one rule of each engine, checked alike by validate, clone, add-samples, plan and apply.
+#: Bland's newest clone page (docs.bland.ai/api-v1/post/voices-clone, 2026): V3 takes "exactly 1
+#: audio file" (and "mismatched files will return a Validation Error"), V2 "exactly 1 WAV file";
+#: the older limits (5 files per upload) now apply to V1 (BTTS) voices, whose samples are added
+#: with POST /v1/voices/samples ("WAV files to append"). The seed's older page said V3 ignores
+#: files after the first; the newer page is followed (README: where Bland's docs disagree).
+ENGINE_RULES: Final = {
+    "v3": EngineRule(1, False, "audio file"),
+    "v2": EngineRule(1, True, "WAV file"),
+    "v1": EngineRule(MAX_FILES_PER_UPLOAD, True, "WAV file"),
+}
+
+
+def engine_file_count(engine: str, count: int) -> str:
+    rule = ENGINE_RULES[engine]
+    if rule.files == MAX_FILES_PER_UPLOAD:
+        return too_many_files(count)
+    return f"The {engine} engine takes exactly {rule.files} {rule.what}; {count} were given."
+
+
+#: Limits of POST /v1/speak and /v2/tts: /v1/models reports `max_characters` per model (1,000 on
+#: every model the pages show); a client that cannot read it assumes 1,000. The older /v1/speak
+#: page said 5,000.
+SPEAK_TEXT_MAX_CHARS: Final = 1000
 SPEAK_OUTPUT_FORMATS: Final = ("pcm_8000", "pcm_16000", "pcm_24000", "pcm_44100", "ulaw_8000")
 
 #: Extensions taken as audio when a directory is given.
@@ -128,38 +161,46 @@ def too_many_samples(adding: int, existing: int) -> str:
     )
 
 
-def speak_text_too_long(length: int) -> str:
-    return f"Text is too long ({length} characters). Maximum is {SPEAK_TEXT_MAX_CHARS} characters."
+def speak_text_too_long(length: int, limit: int = SPEAK_TEXT_MAX_CHARS) -> str:
+    return f"Text is too long ({length} characters). Maximum is {limit} characters."
 
 
 # --- Voice settings: GET/POST /v1/voices/{id}/settings ----------------------------------
-# V1 (BTTS): consistency 0-1, expressiveness 0-1. V2: consistency, an integer (the docs say 0-64
-# on one page and 1-32 on two others: clients trust the `limits` the service returns; the
-# sandbox serves 1-32). V3: boost_language_consistency, a boolean.
+# The settings pages: V1 (BTTS) consistency 0-1 and expressiveness 0-1; V2 consistency, an
+# integer 0-64 (lower is more consistent), and expressiveness 0-1; V3
+# boost_language_consistency, a boolean. The legacy PATCH .../config page gives V2 and V3
+# `consistency` 1-32 and `boost` 0/1 instead (LEGACY_CONFIG). Clients trust the `limits` the
+# service returns; these are what is assumed when it reports none.
 
 #: The engines (a voice's `service`) a user sees, by what bland-clone calls them.
 ENGINE_LABELS: Final = {"BTTS": "V1 (BTTS)", "BTTS_V2": "V2", "BTTS_V3": "V3", "LEGACY": "legacy"}
 #: Which engines each setting applies to.
 SETTING_ENGINES: Final = {
     "consistency": ("BTTS", "BTTS_V2"),
-    "expressiveness": ("BTTS",),
+    "expressiveness": ("BTTS", "BTTS_V2"),
     "boost_language_consistency": ("BTTS_V3",),
 }
-#: The per-engine `limits` the sandbox answers with (the shape GET .../settings returns).
+#: The per-engine ranges of the settings pages (the shape GET .../settings returns as `limits`).
 VOICE_SETTINGS_LIMITS: Final = {
     "BTTS": {
         "consistency": {"type": "number", "min": 0, "max": 1, "default": 0.5},
         "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
     },
-    "BTTS_V2": {"consistency": {"type": "integer", "min": 1, "max": 32, "default": 16}},
+    "BTTS_V2": {
+        "consistency": {"type": "integer", "min": 0, "max": 64, "default": 32},
+        "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},
+    },
     "BTTS_V3": {"boost_language_consistency": {"type": "boolean", "default": False}},
     "LEGACY": {},
 }
-#: What a client assumes when the service reports no `limits`: the docs' ranges, V2's widest.
+#: What a client assumes when the service reports no `limits`.
 VOICE_SETTINGS_FALLBACK: Final = {
-    "BTTS": VOICE_SETTINGS_LIMITS["BTTS"],
-    "BTTS_V2": {"consistency": {"type": "integer", "min": 0, "max": 64}},
-    "BTTS_V3": VOICE_SETTINGS_LIMITS["BTTS_V3"],
+    key: VOICE_SETTINGS_LIMITS[key] for key in ("BTTS", "BTTS_V2", "BTTS_V3")
+}
+#: The legacy PATCH /v1/voices/{id}/config (V2 and V3 voices): consistency 1-32, boost 0/1.
+LEGACY_CONFIG: Final = {
+    "consistency": {"type": "integer", "min": 1, "max": 32},
+    "boost": {"type": "integer", "min": 0, "max": 1},
 }
 NO_SETTINGS_GIVEN: Final = (
     "No settings given: set consistency, expressiveness or boost_language_consistency"
@@ -177,10 +218,12 @@ def engine_label(service: str | None) -> str:
 PAUSE_MIN_S: Final = 0.1
 PAUSE_MAX_S: Final = 10.0
 #: POST /v2/tts: what the sandbox offers (GET /v2/models tells a client what a service offers).
-TTS_ENCODINGS: Final = ("pcm_s16le", "pcm_mulaw")
-TTS_SAMPLE_RATES: Final = (8000, 16000, 22050, 24000, 44100, 48000)
-TTS_CONTAINERS: Final = ("wav", "raw")
-TTS_DEFAULT_AUDIO: Final = {"encoding": "pcm_s16le", "sample_rate": 48000, "container": "wav"}
+#: The v2 pages: pcm_s16le, or mulaw at 8 kHz only; container raw (the default) or wav.
+TTS_ENCODINGS: Final = ("pcm_s16le", "mulaw")
+TTS_SAMPLE_RATES: Final = (8000, 16000, 24000, 44100, 48000)
+TTS_MULAW_RATE: Final = 8000
+TTS_CONTAINERS: Final = ("raw", "wav")
+TTS_DEFAULT_AUDIO: Final = {"encoding": "pcm_s16le", "sample_rate": 48000, "container": "raw"}
 #: The /v2/tts controls; both are calibrated for BTTS_V3 voices.
 TTS_CONTROLS: Final = {
     "expressiveness": {"type": "number", "min": 0, "max": 1, "default": 0.5},

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +81,11 @@ def read(path: Path) -> list[LockedVoice]:
             f"{path}: lock version {data.get('version')!r} is not {VERSION}; "
             "a newer bland-clone wrote it"
         )
+    voices = data.get("voice", [])
+    if not isinstance(voices, list):
+        raise InputError(f"{path}: 'voice' is not a list of [[voice]] tables; restore the lock")
     out = []
-    for i, v in enumerate(data.get("voice", [])):
+    for i, v in enumerate(voices):
         try:
             out.append(
                 LockedVoice(
@@ -92,19 +96,41 @@ def read(path: Path) -> list[LockedVoice]:
                     samples=[
                         LockedSample(str(s["file"]), str(s["sha256"])) for s in v.get("samples", [])
                     ],
-                    settings=dict(v.get("settings", {})),
+                    settings=_settings(v.get("settings", {})),
                 )
             )
-        except (KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError, ValueError):
             raise InputError(
                 f"{path}: voice #{i + 1} is incomplete; restore the lock from version control"
             ) from None
     return out
 
 
+def _settings(table: Any) -> dict[str, Any]:
+    """A voice's settings from the lock: a table of true/false, numbers and text; a nested table,
+    an array or a date is refused here, before any request, not after a voice was made."""
+    if not isinstance(table, dict):
+        raise TypeError("settings is not a table")
+    for key, value in table.items():
+        if not isinstance(value, (bool, int, float, str)):
+            raise ValueError(f"setting {key} is a {type(value).__name__}")
+    return dict(table)
+
+
 def _str(s: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's, plus DEL, which TOML does not allow raw."""
-    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+    """A TOML basic string: JSON's escapes are TOML's, plus DEL, C1 controls and bidirectional
+    overrides written as escapes (TOML allows some raw, but a file viewed in a terminal or an
+    editor must not be driven by them). A lone surrogate (bytes that were not UTF-8), which
+    neither UTF-8 nor TOML can hold, is written as U+FFFD."""
+    return _RAW.sub(_toml_escape, json.dumps(s, ensure_ascii=False))
+
+
+_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _toml_escape(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return "\\ufffd" if 0xD800 <= c <= 0xDFFF else f"\\u{c:04x}"
 
 
 def _value(v: Any) -> str:

@@ -22,8 +22,9 @@ Nothing here prints or talks to the service: the caller passes what it read.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,28 +33,122 @@ from .names import name_key
 
 if TYPE_CHECKING:
     from .api.client import Voice
+    from .audio.inspection import AudioInfo
     from .manifest import VoiceSpec
 
-#: Actions that change the service or the lock; `--detailed-exitcode` exits 2 when any is planned.
-CHANGES = (
-    "create",
-    "adopt",
-    "replace",
-    "rename",
-    "update settings",
-    "missing on the service",
-    "delete",
-    "finish replacement",  # a replacement a killed apply left under way (bland_clone.journal)
-    "undo replacement",
+
+class _Named(str, Enum):
+    """An enum whose members are their words (as the table and the JSON show them)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Action(_Named):
+    """What the plan does with one voice (see the module's docstring)."""
+
+    CREATE = "create"
+    ADOPT = "adopt"
+    REPLACE = "replace"
+    RENAME = "rename"
+    UPDATE_SETTINGS = "update settings"
+    NOTHING = "nothing"
+    MISSING = "missing on the service"
+    DELETE = "delete"
+    NOT_IN_MANIFEST = "not in the manifest"
+    UNMANAGED = "unmanaged"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+    #: a replacement a killed apply left under way (bland_clone.journal), to settle ...
+    FINISH_REPLACEMENT = "finish replacement"
+    UNDO_REPLACEMENT = "undo replacement"
+    #: ... and settled by this apply before it planned
+    FINISHED_REPLACEMENT = "finished replacement"
+    UNDID_REPLACEMENT = "undid replacement"
+
+    @property
+    def changes(self) -> bool:
+        """It changes the service or the lock (`--detailed-exitcode` exits 2)."""
+        return self in CHANGES
+
+    @property
+    def destructive(self) -> bool:
+        """apply carries it out only after a confirmation (a terminal) or --yes."""
+        return self in (Action.REPLACE, Action.DELETE)
+
+
+class Status(_Named):
+    """What apply did with one voice (or, in a dry run, would do)."""
+
+    CREATED = "created"
+    PRESENT = "present"
+    REPLACED = "replaced"
+    RENAMED = "renamed"
+    SETTINGS_UPDATED = "settings updated"
+    DELETED = "deleted"
+    KEPT = "kept"
+    FORGOTTEN = "forgotten"
+    FAILED = "failed"
+    INVALID = "invalid"
+    INTERRUPTED = "interrupted"
+    NOT_STARTED = "not started"
+    FINISHED_REPLACEMENT = "finished replacement"
+    UNDID_REPLACEMENT = "undid replacement"
+    UNKNOWN = "unknown"
+    # a dry run's
+    WOULD_CREATE = "would create"
+    WOULD_REPLACE = "would replace"
+    WOULD_UPDATE_SETTINGS = "would update settings"
+    WOULD_RENAME = "would rename"
+    WOULD_DELETE = "would delete"
+    WOULD_FORGET = "would forget"
+    WOULD_FINISH_REPLACEMENT = "would finish replacement"
+    WOULD_UNDO_REPLACEMENT = "would undo replacement"
+    UNKNOWN_NO_KEY = "unknown (no key)"
+
+
+#: Actions that change the service or the lock.
+CHANGES = frozenset(
+    {
+        Action.CREATE,
+        Action.ADOPT,
+        Action.REPLACE,
+        Action.RENAME,
+        Action.UPDATE_SETTINGS,
+        Action.MISSING,
+        Action.DELETE,
+        Action.FINISH_REPLACEMENT,
+        Action.UNDO_REPLACEMENT,
+    }
 )
-#: Actions apply carries out only after a confirmation (a terminal) or --yes.
-DESTRUCTIVE = ("replace", "delete")
 
 
-@dataclass
-class Step:
+@dataclass(frozen=True)
+class Outcome:
+    """What apply did with one voice: its status, and what the lock and the table need."""
+
+    status: Status
+    voice_id: str | None = None
+    #: why it failed, or a warning (made, but its settings were not applied)
+    message: str | None = None
+    replaced_id: str | None = None
+    exit_code: int | None = None
+    #: when the voice was made (the lock's ``created``)
+    created: str | None = None
+    #: the settings it now holds as the manifest asked (None: none were applied)
+    settings: Mapping[str, Any] | None = None
+    #: made meanwhile by someone else under this name: recorded in the lock as this voice
+    adopted: bool = False
+
+
+@dataclass(frozen=True)
+class VoicePlan:
+    """One voice from the plan to the result: its manifest entry (``spec``), what the lock and
+    the service hold of it, the action, the files it uploads (as checked in full) and, once
+    apply ran, its ``outcome``."""
+
     name: str
-    action: str
+    action: Action
     voice_id: str | None = None
     detail: str = ""
     spec: VoiceSpec | None = None
@@ -61,21 +156,70 @@ class Step:
     live: Voice | None = None
     samples: list[LockedSample] = field(default_factory=list)
     #: setting -> (on the service, in the manifest), for the settings that differ
-    drift: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    drift: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: the files sent, as the full check saw them (set for the voices that upload)
+    files: tuple[AudioInfo, ...] = ()
+    outcome: Outcome | None = None
 
     @property
     def changes(self) -> bool:
-        return self.action in CHANGES
+        return self.action.changes
+
+    @property
+    def uploads(self) -> bool:
+        """apply clones this voice (creates it, or a new voice replaces it)."""
+        return self.spec is not None and self.action in (
+            Action.CREATE,
+            Action.REPLACE,
+            Action.MISSING,
+        )
+
+    @property
+    def needs_service(self) -> bool:
+        """apply has something to do on the service for this voice."""
+        return (
+            self.uploads
+            or self.action in (Action.UPDATE_SETTINGS, Action.RENAME, Action.DELETE)
+            or (self.action is Action.ADOPT and bool(self.drift))
+        )
+
+    @property
+    def shown_voice_id(self) -> str | None:
+        """The voice id of the result: the outcome's, else the plan's."""
+        o = self.outcome
+        return o.voice_id if o is not None and o.voice_id is not None else self.voice_id
+
+    @property
+    def shown_message(self) -> str | None:
+        o = self.outcome
+        return (o.message if o is not None else None) or self.detail or None
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan's JSON row."""
         d: dict[str, Any] = {
             "name": self.name,
-            "action": self.action,
+            "action": self.action.value,
             "voice_id": self.voice_id,
             "detail": self.detail or None,
         }
         if self.drift:
             d["settings"] = {k: {"service": a, "manifest": b} for k, (a, b) in self.drift.items()}
+        return d
+
+    def result_dict(self) -> dict[str, Any]:
+        """apply's JSON row (once it has an outcome)."""
+        o = self.outcome
+        assert o is not None
+        d: dict[str, Any] = {
+            "name": self.name,
+            "status": o.status.value,
+            "voice_id": self.shown_voice_id,
+            "message": self.shown_message,
+        }
+        if o.replaced_id is not None:
+            d["replaced_id"] = o.replaced_id
+        if o.exit_code is not None:
+            d["exit_code"] = o.exit_code
         return d
 
 
@@ -98,127 +242,153 @@ def compute(
     settings_of: Callable[[str], dict[str, Any] | None],
     *,
     prune: bool = False,
-) -> list[Step]:
-    """Every voice's action, in manifest order, then the lock's other voices, then unmanaged ones.
+) -> list[VoicePlan]:
+    """Every voice's plan, in manifest order, then the lock's other voices, then unmanaged ones.
 
     ``invalid`` maps a spec's name to why it fails its checks; ``samples`` a valid spec's name to
     its hashed files; ``live`` is the service's voice list (None: not known, no key);
     ``settings_of(voice_id)`` the service's settings of a voice (None when it cannot tell).
     """
-    locked_by_key: dict[str, LockedVoice] = {}
-    for entry in lock:
-        locked_by_key.setdefault(name_key(entry.name), entry)
-    live_by_id = {v.id: v for v in live or []}
-    live_by_key: dict[str, Voice] = {}
-    for voice in live or []:
-        if voice.is_cloned:
-            live_by_key.setdefault(name_key(voice.name), voice)
-    claimed: set[str] = set()
-    steps: list[Step] = []
-    for spec in specs:
-        key = name_key(spec.name)
-        lv: LockedVoice | None = locked_by_key.pop(key, None)
+    sides = _Sides(lock, live, settings_of)
+    plans = [sides.plan_spec(s, invalid.get(s.name), samples.get(s.name, [])) for s in specs]
+    plans += [sides.plan_dropped(lv, prune) for lv in list(sides.locked_by_key.values())]
+    plans += [
+        VoicePlan(v.name, Action.UNMANAGED, v.id, "in neither file", live=v)
+        for v in live or []
+        if v.is_cloned and v.id not in sides.claimed
+    ]
+    return plans
+
+
+class _Sides:
+    """The lock and the service as :func:`compute` matches voices to them; each voice of
+    either is claimed by one plan at most."""
+
+    def __init__(
+        self,
+        lock: list[LockedVoice],
+        live: list[Voice] | None,
+        settings_of: Callable[[str], dict[str, Any] | None],
+    ) -> None:
+        self.locked_by_key: dict[str, LockedVoice] = {}
+        for entry in lock:
+            self.locked_by_key.setdefault(name_key(entry.name), entry)
+        self.live = live
+        self.live_by_id = {v.id: v for v in live or []}
+        self.live_by_key: dict[str, Voice] = {}
+        for voice in live or []:
+            if voice.is_cloned:
+                self.live_by_key.setdefault(name_key(voice.name), voice)
+        self.settings_of = settings_of
+        self.claimed: set[str] = set()
+
+    def plan_spec(
+        self, spec: VoiceSpec, why_invalid: str | None, samples: list[LockedSample]
+    ) -> VoicePlan:
+        lv = self.locked_by_key.pop(name_key(spec.name), None)
         if lv is not None:
-            claimed.add(lv.voice_id)
-        step = Step(spec.name, "nothing", spec=spec, locked=lv)
-        steps.append(step)
-        if spec.name in invalid:
-            step.action, step.detail = "invalid", invalid[spec.name]
-            step.voice_id = lv.voice_id if lv else None
-            continue
-        step.samples = samples[spec.name]
-        if live is None:
-            step.action, step.detail = "unknown", "no API key: the service was not asked"
-            step.voice_id = lv.voice_id if lv else None
-            continue
-        v: Voice | None = live_by_id.get(lv.voice_id) if lv else None
+            self.claimed.add(lv.voice_id)
+        base = VoicePlan(
+            spec.name, Action.NOTHING, lv.voice_id if lv else None, spec=spec, locked=lv
+        )
+        if why_invalid is not None:
+            return replace(base, action=Action.INVALID, detail=why_invalid)
+        base = replace(base, samples=samples)
+        if self.live is None:
+            return replace(
+                base, action=Action.UNKNOWN, detail="no API key: the service was not asked"
+            )
+        v = self.live_by_id.get(lv.voice_id) if lv else None
         if v is None:
-            named = live_by_key.get(key)
-            if named is not None and named.id not in claimed:
-                claimed.add(named.id)
-                step.action, step.live, step.voice_id = "adopt", named, named.id
-                step.detail = (
-                    "exists on the service; recorded in the lock as made from these samples"
-                    if lv is None
-                    else f"the lock's {lv.voice_id} is gone; this voice has the name"
-                )
-                step.drift = _drift(spec.settings, settings_of(named.id) if spec.settings else {})
-            elif lv is not None:
-                step.action, step.voice_id = "missing on the service", lv.voice_id
-                step.detail = "deleted outside bland-clone; apply creates it again"
-            else:
-                step.action = "create"
-            continue
-        step.live, step.voice_id = v, v.id
-        reasons = []
+            return self._gone(base, spec, lv)
         assert lv is not None
-        if [s.sha256 for s in step.samples] != lv.hashes:
-            changed = [
-                s.file
-                for i, s in enumerate(step.samples)
-                if i >= len(lv.samples) or lv.samples[i].sha256 != s.sha256
-            ]
-            if len(step.samples) != len(lv.samples):
-                reasons.append(f"samples: {len(lv.samples)} locked, {len(step.samples)} now")
-            else:
-                reasons.append(f"sample changed: {', '.join(changed)}")
-        if spec.engine != lv.engine:
-            reasons.append(f"engine {lv.engine} -> {spec.engine}")
+        return self._live(replace(base, live=v, voice_id=v.id), spec, lv, v)
+
+    def _gone(self, base: VoicePlan, spec: VoiceSpec, lv: LockedVoice | None) -> VoicePlan:
+        """The lock names no voice the service has: adopt a voice of that name, or make it."""
+        named = self.live_by_key.get(name_key(spec.name))
+        if named is not None and named.id not in self.claimed:
+            self.claimed.add(named.id)
+            return replace(
+                base,
+                action=Action.ADOPT,
+                live=named,
+                voice_id=named.id,
+                detail="exists on the service; recorded in the lock as made from these samples"
+                if lv is None
+                else f"the lock's {lv.voice_id} is gone; this voice has the name",
+                drift=_drift(spec.settings, self.settings_of(named.id) if spec.settings else {}),
+            )
+        if lv is not None:
+            return replace(
+                base,
+                action=Action.MISSING,
+                detail="deleted outside bland-clone; apply creates it again",
+            )
+        return replace(base, action=Action.CREATE)
+
+    def _live(self, base: VoicePlan, spec: VoiceSpec, lv: LockedVoice, v: Voice) -> VoicePlan:
+        """The lock's voice is on the service: replace, update, rename, or nothing."""
+        reasons = _replace_reasons(spec, lv, base.samples)
         if reasons:
-            step.action, step.detail = "replace", "; ".join(reasons)
-            continue
-        wanted = spec.settings or {}
-        if wanted:
-            step.drift = _drift(wanted, settings_of(v.id))
-        if step.drift:
-            step.action = "update settings"
-            step.detail = ", ".join(
-                f"{k}: {toml_value(a)} -> {toml_value(b)}" for k, (a, b) in step.drift.items()
+            return replace(base, action=Action.REPLACE, detail="; ".join(reasons))
+        drift = _drift(spec.settings, self.settings_of(v.id)) if spec.settings else {}
+        action, detail = Action.NOTHING, ""
+        if drift:
+            action = Action.UPDATE_SETTINGS
+            detail = ", ".join(
+                f"{k}: {toml_value(a)} -> {toml_value(b)}" for k, (a, b) in drift.items()
             )
-        if name_key(v.name) != key:  # renamed on the service: the manifest's name finds nothing
-            step.action = "rename"
-            step.detail = "; ".join(
-                x for x in (f"named {v.name!r} on the service", step.detail) if x
-            )
-    for lv in list(locked_by_key.values()):
-        if live is None:
-            steps.append(Step(lv.name, "unknown", lv.voice_id, "not in the manifest", locked=lv))
-            continue
-        found = live_by_id.get(lv.voice_id)
+        if name_key(v.name) != name_key(spec.name):  # renamed on the service
+            action = Action.RENAME
+            detail = "; ".join(x for x in (f"named {v.name!r} on the service", detail) if x)
+        return replace(base, action=action, detail=detail, drift=drift)
+
+    def plan_dropped(self, lv: LockedVoice, prune: bool) -> VoicePlan:
+        """A voice of the lock the manifest no longer names."""
+        if self.live is None:
+            return VoicePlan(lv.name, Action.UNKNOWN, lv.voice_id, "not in the manifest", locked=lv)
+        found = self.live_by_id.get(lv.voice_id)
         if found is None:
-            steps.append(
-                Step(
-                    lv.name,
-                    "missing on the service",
-                    lv.voice_id,
-                    "not in the manifest and gone from the service; apply forgets it",
-                    locked=lv,
-                )
+            return VoicePlan(
+                lv.name,
+                Action.MISSING,
+                lv.voice_id,
+                "not in the manifest and gone from the service; apply forgets it",
+                locked=lv,
             )
-        elif prune:
-            claimed.add(found.id)
-            steps.append(
-                Step(lv.name, "delete", found.id, "not in the manifest", locked=lv, live=found)
+        self.claimed.add(found.id)
+        if prune:
+            return VoicePlan(
+                lv.name, Action.DELETE, found.id, "not in the manifest", locked=lv, live=found
             )
+        return VoicePlan(
+            lv.name,
+            Action.NOT_IN_MANIFEST,
+            found.id,
+            "kept; apply --prune deletes it",
+            locked=lv,
+            live=found,
+        )
+
+
+def _replace_reasons(spec: VoiceSpec, lv: LockedVoice, samples: list[LockedSample]) -> list[str]:
+    """Why a new voice must replace the lock's: its samples or its engine changed."""
+    reasons = []
+    if [s.sha256 for s in samples] != lv.hashes:
+        if len(samples) != len(lv.samples):
+            reasons.append(f"samples: {len(lv.samples)} locked, {len(samples)} now")
         else:
-            claimed.add(found.id)
-            steps.append(
-                Step(
-                    lv.name,
-                    "not in the manifest",
-                    found.id,
-                    "kept; apply --prune deletes it",
-                    locked=lv,
-                    live=found,
-                )
-            )
-    for voice in live or []:
-        if voice.is_cloned and voice.id not in claimed:
-            steps.append(Step(voice.name, "unmanaged", voice.id, "in neither file", live=voice))
-    return steps
+            changed = [
+                s.file for s, old in zip(samples, lv.samples, strict=True) if old.sha256 != s.sha256
+            ]
+            reasons.append(f"sample changed: {', '.join(changed)}")
+    if spec.engine != lv.engine:
+        reasons.append(f"engine {lv.engine} -> {spec.engine}")
+    return reasons
 
 
-def toml_value(value: Any) -> str:
+def toml_value(value: object) -> str:
     """A setting's value as the manifest spells it (TOML): true/false, "text", 0.5, [1, 2];
     "unset" for a setting the service does not hold. Never Python's False, None or 'text'."""
     import json
@@ -247,8 +417,8 @@ def _drift(wanted: dict[str, Any], live: dict[str, Any] | None) -> dict[str, tup
     return {k: (live.get(k), w) for k, w in sorted(wanted.items()) if live.get(k) != w}
 
 
-def summary(steps: list[Step]) -> dict[str, int]:
+def summary(voices: list[VoicePlan]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for s in steps:
-        counts[s.action] = counts.get(s.action, 0) + 1
+    for v in voices:
+        counts[v.action.value] = counts.get(v.action.value, 0) + 1
     return counts

@@ -111,8 +111,23 @@ def write_config(path: Path, config: dict[str, Any]) -> None:
     """
     from .files import write_file
 
+    path = _through_links(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_file(str(path), _render_config(config).encode("utf-8"), mode=0o600, fsync=True)
+
+
+def _through_links(path: Path) -> Path:
+    """The file a symlinked config points at (a dotfiles repository's), written there: the
+    link stays a link. A link to nowhere is refused rather than replaced by a file."""
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        raise UsageError(
+            f"Config file {path} is a link to {target}, whose folder does not exist; "
+            "nothing was written."
+        )
+    return target
 
 
 def update_config(path: Path, change: Any) -> None:
@@ -167,19 +182,57 @@ class Settings:
         return self._key
 
 
+#: The most api_key_command may print: a key is one line; more is a wrong command (``yes``,
+#: ``cat`` of a large file), and is not read into memory.
+MAX_KEY_OUTPUT = 4096
+#: Seconds api_key_command may take.
+KEY_COMMAND_TIMEOUT = 30.0
+
+
 def _run_key_command(command: str) -> str:
+    import selectors
     import shlex
     import subprocess
+    import time
 
     try:
-        proc = subprocess.run(
-            shlex.split(command), capture_output=True, text=True, timeout=30, check=False
+        proc = subprocess.Popen(
+            shlex.split(command),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError) as exc:
         raise AuthError(f"api_key_command could not run: {type(exc).__name__}") from None
-    if proc.returncode != 0:
-        raise AuthError(f"api_key_command failed with exit code {proc.returncode}")
-    key = proc.stdout.strip()
+    assert proc.stdout is not None
+    deadline = time.monotonic() + KEY_COMMAND_TIMEOUT
+    got = b""
+    with proc, selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while len(got) <= MAX_KEY_OUTPUT:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                proc.kill()
+                raise AuthError("api_key_command could not run: TimeoutExpired")
+            if sel.select(left):
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                got += chunk
+        if len(got) > MAX_KEY_OUTPUT:
+            proc.kill()
+            raise AuthError(
+                f"api_key_command printed more than {MAX_KEY_OUTPUT // 1024} KB; "
+                "it should print the key alone"
+            )
+        try:
+            returncode = proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AuthError("api_key_command could not run: TimeoutExpired") from None
+    if returncode != 0:
+        raise AuthError(f"api_key_command failed with exit code {returncode}")
+    key = got.decode("utf-8", "replace").strip()
     if not key:
         raise AuthError("api_key_command printed no key")
     return key

@@ -23,3 +23,5 @@ def read_toml(path: Path) -> dict[str, Any]:
             return data
         except tomllib.TOMLDecodeError as exc:
             raise InvalidToml(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise InvalidToml(f"it is not UTF-8 text (byte {exc.start} is not)") from None

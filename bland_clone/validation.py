@@ -186,18 +186,21 @@ def _total_way_out(files: Sequence[AudioInfo]) -> str:
 def check_files(
     files: Sequence[AudioInfo],
     *,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     recommend: bool = True,
 ) -> list[Problem]:
-    """Every limit of one upload; ``existing_samples`` adds the per-voice total check."""
+    """Every limit of one upload to ``engine`` (its rule in ``limits.ENGINE_RULES``; None: files
+    that are not one engine's upload, such as prepare's outputs: the 5-file limit only);
+    ``existing_samples`` adds the per-voice total check."""
     out: list[Problem] = []
     if not files:
         return [Problem(limits.NO_FILES, "no_files")]
-    if len(files) > limits.MAX_FILES_PER_UPLOAD:
-        out.append(
-            Problem(limits.too_many_files(len(files)) + _choose_hint(files), "too_many_files")
-        )
+    rule = limits.ENGINE_RULES.get(engine or "v1", limits.ENGINE_RULES["v1"])
+    if len(files) > rule.files:
+        code = "too_many_files" if rule.files == limits.MAX_FILES_PER_UPLOAD else "engine_files"
+        message = limits.engine_file_count(engine or "v1", len(files))
+        out.append(Problem(message + _choose_hint(files), code))
     if (
         existing_samples is not None
         and existing_samples + len(files) > limits.MAX_SAMPLES_PER_VOICE
@@ -234,15 +237,6 @@ def check_files(
             Problem(limits.total_too_large(total) + _total_way_out(files), "total_too_large")
         )
     out += _duplicates(files)
-    if engine == "v3" and len(files) > 1:
-        out.append(
-            Problem(
-                f"The v3 engine uses only the first sample ({files[0].name}); "
-                f"the other {len(files) - 1} file(s) are ignored by the service.",
-                "v3_single_sample",
-                "warning",
-            )
-        )
     return out
 
 
@@ -304,7 +298,7 @@ def validate_upload(
     name: str | None = None,
     require_name: bool = False,
     gender: str | None = None,
-    engine: str = "v3",
+    engine: str | None = "v3",
     existing_samples: int | None = None,
     quality: bool = False,
     strict: bool = False,
@@ -339,15 +333,18 @@ def validate_upload(
         if missing:  # not decodable: fall back to the length from the header
             problems += [
                 p
-                for p in check_files(missing, engine="v2")
+                for p in check_files(missing, engine=None)
                 if p.code == "outside_recommended_length"
             ]
-    if strict:
-        problems = [
-            Problem(p.message, p.code, "error", p.file) if p.severity == "warning" else p
-            for p in problems
-        ]
-    return Report(list(files), problems, measured)
+    return Report(list(files), _strict(problems) if strict else problems, measured)
+
+
+def _strict(problems: list[Problem]) -> list[Problem]:
+    """--strict: every warning an error."""
+    return [
+        Problem(p.message, p.code, "error", p.file) if p.severity == "warning" else p
+        for p in problems
+    ]
 
 
 def merge_reports(reports: Sequence[Report]) -> Report:
@@ -360,15 +357,13 @@ def merge_reports(reports: Sequence[Report]) -> Report:
     return merged
 
 
-def best_take(report: Report) -> AudioInfo | None:
-    """The take a person would pick: accepted, fewest warnings, then the cleanest (highest
-    signal-to-noise), then the length nearest the middle of the recommended 10-15 s. Takes
-    within ``SAME_SNR_DB`` of the cleanest are as clean: among them a lossless file (the
-    original) is preferred to a lossy copy, whose codec may even have smoothed the noise."""
+def rank_takes(report: Report) -> list[AudioInfo]:
+    """Every take, best first, as a person would pick: accepted before refused, then fewest
+    warnings, then the cleanest (highest signal-to-noise), then the length nearest the middle
+    of the recommended 10-15 s. Takes within ``SAME_SNR_DB`` of the cleanest of their group are
+    as clean: among them a lossless file (the original) is preferred to a lossy copy, whose
+    codec may even have smoothed the noise."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
-    candidates = [f for f in report.files if f.ok and report.verdict(f) != "error"]
-    if not candidates:
-        return None
     from collections import Counter
 
     warned = Counter(p.file for p in report.warnings)
@@ -377,15 +372,34 @@ def best_take(report: Report) -> AudioInfo | None:
         q = report.quality.get(f.path)
         return q.snr_db if q is not None else 0.0
 
-    fewest = min(warned[f.path] for f in candidates)
-    pool = [f for f in candidates if warned[f.path] == fewest]
-    cleanest = max(snr(f) for f in pool)
-    pool = [f for f in pool if snr(f) >= cleanest - SAME_SNR_DB]
+    def group(f: AudioInfo) -> tuple[bool, int]:
+        return (not f.ok or report.verdict(f) == "error"), warned[f.path]
 
-    def key(f: AudioInfo) -> tuple[bool, float, float]:
-        return not lossless(f), -round(snr(f)), abs((f.duration or 0.0) - middle)
+    cleanest: dict[tuple[bool, int], float] = {}
+    for f in report.files:
+        cleanest[group(f)] = max(cleanest.get(group(f), snr(f)), snr(f))
 
-    return min(pool, key=key)
+    def key(f: AudioInfo) -> tuple[bool, int, bool, bool, float, float]:
+        refused, warnings = group(f)
+        as_clean = snr(f) >= cleanest[group(f)] - SAME_SNR_DB
+        return (
+            refused,
+            warnings,
+            not as_clean,
+            as_clean and not lossless(f),
+            -round(snr(f)),
+            abs((f.duration or 0.0) - middle),
+        )
+
+    return sorted(report.files, key=key)
+
+
+def best_take(report: Report) -> AudioInfo | None:
+    """The take a person would pick (the first of :func:`rank_takes`), if any is accepted."""
+    ranked = rank_takes(report)
+    if not ranked or not ranked[0].ok or report.verdict(ranked[0]) == "error":
+        return None
+    return ranked[0]
 
 
 #: Signal-to-noise ratios this close (dB) rank takes as equally clean.
@@ -400,8 +414,9 @@ def lossless(f: AudioInfo) -> bool:
 def validate_each(
     files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Report:
-    """Judge every file as its own upload (take by take): no count limit across takes. The
-    files the service would take are analysed together first (worker processes, in
+    """Judge every file as its own upload (take by take): no count limit across takes. With
+    ``quality``, a take whose voiceprint stands apart from the others' is named too. The files
+    the service would take are analysed together first (worker processes, in
     ``quality.measure_many``), not one by one."""
     analysed = None
     if quality:
@@ -417,9 +432,61 @@ def validate_each(
             )
         ]
         analysed = dict(zip([f.path for f in fine], q.measure_many(fine), strict=True))
-    return merge_reports(
-        [
-            validate_upload([f], engine=engine, quality=quality, strict=strict, analysed=analysed)
-            for f in files
-        ]
+    report = merge_reports(
+        [validate_upload([f], engine=engine, quality=quality, analysed=analysed) for f in files]
     )
+    if quality:  # among the takes the service would accept, warnings or not
+        report.problems += other_speakers(report)
+    if strict:
+        report.problems = _strict(report.problems)
+    return report
+
+
+def other_speakers(report: Report) -> list[Problem]:
+    """Takes whose voiceprint stands apart from the others' (another person's takes in the
+    folder), one warning each. A take is compared with the mean voiceprint of all the other
+    takes; under voiceprint.OTHER_TAKES_BELOW it is likely someone else (one person's takes
+    score about 0.7-0.95 there). With two takes, both are named when they score under
+    voiceprint.DIFFERENT_BELOW. Takes refused, undecodable or without a second of speech are
+    left out."""
+    from .audio import voiceprint as vp
+    from .audio.decode import DecodeError
+
+    prints: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for f in report.files:
+        if not f.ok or report.verdict(f) == "error" or f.path in prints:
+            continue
+        try:
+            prints[f.path] = vp.embed_file(f.path)
+        except (vp.NoSpeech, DecodeError, OSError, ValueError):
+            continue
+        names[f.path] = f.name
+    if len(prints) < 2:
+        return []
+    import numpy as np
+
+    paths = list(prints)
+    found = []
+    for path in paths:
+        rest = np.mean([prints[p] for p in paths if p != path], axis=0)
+        alike = vp.similarity(prints[path], rest)
+        limit = vp.DIFFERENT_BELOW if len(paths) == 2 else vp.OTHER_TAKES_BELOW
+        if alike >= limit:
+            continue
+        if len(paths) == 2:
+            other = names[next(p for p in paths if p != path)]
+            what = f'sounds like another person than "{other}"'
+        else:
+            what = f"sounds like another person than the other {len(paths) - 1} takes"
+        found.append(
+            Problem(
+                f'File "{names[path]}": {what} (voiceprint {alike:.2f} alike, under '
+                f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
+                "cloned from one person's takes only.",
+                "quality_other_speaker",
+                "warning",
+                path,
+            )
+        )
+    return found

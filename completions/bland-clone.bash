@@ -22,6 +22,7 @@ _bland_clone() {
             "/sandbox") node="sandbox" ;;
             "/speak") node="speak" ;;
             "/validate") node="validate" ;;
+            "/verify") node="verify" ;;
             "/voices") node="voices" ;;
             "config/set") node="config set" ;;
             "config/show") node="config show" ;;
@@ -29,6 +30,7 @@ _bland_clone() {
             "samples/delete") node="samples delete" ;;
             "samples/get") node="samples get" ;;
             "samples/list") node="samples list" ;;
+            "samples/set-text") node="samples set-text" ;;
             "voices/add-shared") node="voices add-shared" ;;
             "voices/check-name") node="voices check-name" ;;
             "voices/delete") node="voices delete" ;;
@@ -47,13 +49,13 @@ _bland_clone() {
         --annotations) COMPREPLY=($(compgen -W "text github" -- "$cur")); return ;;
         --format) [[ "$node" == speak* ]] && COMPREPLY=($(compgen -W "pcm_8000 pcm_16000 pcm_24000 pcm_44100 ulaw_8000" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-url|--clone|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--script|--search|--seconds|--stability|--start|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
+        --api-url|--clone|--clone-previews|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--report|--save-audio|--script|--search|--seconds|--stability|--start|--text|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate voices"; files=0 ;;
+        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate verify voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --lock-timeout --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
+        "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --verify --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "config") opts="--help -h"; cmds="set show use"; files=0 ;;
         "config set") opts="--profile --help -h"; cmds=""; files=0 ;;
         "config show") opts="--api-url --profile --json --help -h"; cmds=""; files=0 ;;
@@ -61,21 +63,23 @@ _bland_clone() {
         "export") opts="--output -o --cloned --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "models") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "plan") opts="--prune --detailed-exitcode --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "prepare") opts="--output -o --seconds -s --start --end --best --force -f --json --quiet -q --help -h"; cmds=""; files=0 ;;
+        "prepare") opts="--output -o --seconds -s --start --end --best --force -f --report --report-link --json --quiet -q --help -h"; cmds=""; files=0 ;;
         "record") opts="--output -o --device --list-devices --script --seconds -s --clone --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "samples") opts="--help -h"; cmds="delete get list"; files=0 ;;
+        "samples") opts="--help -h"; cmds="delete get list set-text"; files=0 ;;
         "samples delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "samples get") opts="--output -o --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "samples list") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "sandbox") opts="--port -p --key --log --no-log --help -h"; cmds=""; files=0 ;;
-        "speak") opts="--output -o --format --language --expressiveness --stability --force -f --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "samples list") opts="--save-audio --force -f --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "samples set-text") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "sandbox") opts="--port -p --key --log --no-log --clone-previews --help -h"; cmds=""; files=0 ;;
+        "speak") opts="--output -o --format --language --expressiveness --stability --force -f --stream --play --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --report --report-link --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "verify") opts="--text --language --output -o --force -f --report --report-link --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices") opts="--help -h"; cmds="add-shared check-name delete list rate rename set settings shared show"; files=0 ;;
         "voices add-shared") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices check-name") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices delete") opts="--yes -y --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices list") opts="--cloned --language --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "voices rate") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
+        "voices rate") opts="--clear --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices rename") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices set") opts="--consistency --expressiveness --boost-language-consistency --no-boost-language-consistency --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices settings") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

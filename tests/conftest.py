@@ -24,6 +24,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     for var in (
         "BLAND_API_KEY",
         "BLAND_API_URL",
@@ -68,14 +69,20 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
-    """The sandbox on 127.0.0.1, with BLAND_API_URL and BLAND_API_KEY pointing at it."""
-    svc = Service(KEY)
+def serve(monkeypatch: pytest.MonkeyPatch, **state: Any) -> Iterator[Service]:
+    """The sandbox (made with SandboxState's ``state`` options) on 127.0.0.1, with
+    BLAND_API_URL and BLAND_API_KEY pointing at it, for a fixture to yield from."""
+    svc = Service(KEY, **state)
     monkeypatch.setenv("BLAND_API_URL", svc.url)
     monkeypatch.setenv("BLAND_API_KEY", svc.key)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """The sandbox on 127.0.0.1, with BLAND_API_URL and BLAND_API_KEY pointing at it."""
+    yield from serve(monkeypatch)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ THREE = """\
 
     [[voice]]
     name = "Beta"
-    samples = ["samples/b.wav", "samples/c.wav"]
+    samples = ["samples/b.wav"]
     engine = "v2"
     settings = { consistency = 8 }
 

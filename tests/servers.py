@@ -53,6 +53,8 @@ class Faults:
         self.rules: list[Fault] = []
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        #: the bodies of requests a fault answered (drained), in order
+        self.bodies: list[str] = []
         #: requests that change something (every method but GET) seen so far
         self.changes = 0
 
@@ -143,8 +145,11 @@ class Faults:
                 return []
         else:  # drain the request body like a proxy would
             stream = get_input_stream(environ)
-            while stream.read(65536):
-                pass
+            drained = bytearray()
+            while chunk := stream.read(65536):
+                if len(drained) < 65536:
+                    drained += chunk
+            self.bodies.append(drained[:65536].decode("utf-8", "replace"))
         hdrs = [("Content-Type", "text/plain")] if not rule.headers else []
         hdrs += [*rule.headers.items(), ("Content-Length", str(len(rule.body)))]
         start_response(f"{rule.status} X", hdrs)
@@ -172,8 +177,8 @@ class ServerThread:
 class Service:
     """The sandbox behind a fault injector, served for real on 127.0.0.1."""
 
-    def __init__(self, key: str = "sk-test-0123456789abcdef") -> None:
-        self.state = SandboxState(api_key=key)
+    def __init__(self, key: str = "sk-test-0123456789abcdef", **state: Any) -> None:
+        self.state = SandboxState(api_key=key, **state)
         self.faults = Faults(Sandbox(self.state))
         self.http = ServerThread(self.faults)
 
@@ -190,6 +195,13 @@ class Service:
 
     def posts(self, path: str) -> int:
         return sum(1 for m, p, _ in self.faults.seen if m == "POST" and p == path)
+
+    def spoken(self) -> list[dict[str, Any]]:
+        """Every preview the sandbox spoke (voice_id, text, language...), oldest first."""
+        from bland_clone.sandbox.voice_api import extras
+
+        with self.state.lock:
+            return [dict(g) for g in extras(self.state).generations]
 
     def close(self) -> None:
         self.http.close()

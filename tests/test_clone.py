@@ -32,12 +32,14 @@ def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     b = write_wav(tmp_path / "b.wav", 12.0)
     # Bland's docs: V2 takes exactly 1 WAV file; more is refused before anything is sent
     r = cli("clone", "-n", "Two", "--engine", "v2", a, b)
-    assert (r.code, r.err) == (
-        1,
-        "error: The v2 engine takes exactly 1 WAV file; 2 were given. "
-        "Choose one (bland-clone validate --each ranks them).\n",
+    assert r.code == 1
+    assert (
+        "error: The v2 engine takes exactly 1 WAV file; 2 were given."
+        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
+        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best.\n" in r.err
     )
-    assert service.state.uploads == [] and service.voices_named("Two") == []
+    assert r.err.endswith("error: 1 problem found; nothing was uploaded.\n")
+    assert service.faults.seen == [] and service.voices_named("Two") == []
     r = cli("clone", "-n", "Two", "--engine", "v2", a, "--json")
     assert r.code == 0, r.err
     doc = r.json()
@@ -49,14 +51,25 @@ def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     assert upload["filenames"] == ["a.wav"]
 
 
-def test_v3_with_several_files_warns_that_only_the_first_is_used(
+def test_v3_takes_exactly_one_file_as_the_newest_clone_page_says(
     cli, service: Service, tmp_path: Path
 ) -> None:
+    """The newest clone page: V3 takes "exactly 1 audio file"; more is a Validation Error. The
+    same rule in validate, clone, and the sandbox (which refuses the upload on its own)."""
     a = write_wav(tmp_path / "a.wav", 11.0)
     b = write_wav(tmp_path / "b.wav", 12.0)
+    message = (
+        "error: The v3 engine takes exactly 1 audio file; 2 were given."
+        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
+        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best."
+    )
+    r = cli("validate", a, b, "--no-quality")
+    assert r.code == 1 and message in r.out.splitlines()
     r = cli("clone", "-n", "Three", a, b)
-    assert r.code == 0
-    assert "warning: The v3 engine uses only the first sample (a.wav)" in r.err
+    assert r.code == 1 and message in r.err.splitlines()
+    assert service.faults.seen == [] and service.voices_named("Three") == []
+    r = cli("clone", "-n", "Three", a)
+    assert r.code == 0, r.err
     assert "isBTTS_V2" not in service.state.uploads[0]["fields"]
 
 

@@ -50,6 +50,7 @@ def test_bash_completes_commands_options_and_values() -> None:
         "sandbox",
         "speak",
         "validate",
+        "verify",
         "voices",
     ]
     assert bash_complete("bland-clone voices ") == [

@@ -297,7 +297,7 @@ def test_validate_each_judges_take_by_take_and_names_the_best(cli, tmp_path: Pat
     for i in range(6):  # more than one upload may carry: judged one by one
         _noisy(takes / f"take{i}.wav", 12.0, 0.02 if i != 4 else 0.0005)
     r = cli("validate", takes)
-    assert r.code == 1 and "Too many files (6)" in r.out
+    assert r.code == 1 and "The v3 engine takes exactly 1 audio file; 6 were given." in r.out
     r = cli("validate", takes, "--each", "--json")
     assert r.code == 0, r.out
     doc = r.json()

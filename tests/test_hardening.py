@@ -31,7 +31,9 @@ def test_odd_file_names_reach_the_server_readable(cli, service: Service, tmp_pat
         write_wav(tmp_path / "t.wav", 11.0)
         os.rename(os.path.join(folder, b"t.wav"), os.path.join(folder, n))
     paths = [os.fsdecode(os.path.join(folder, n)) for n in names]
-    r = cli("clone", "--name", "Odd names", *paths)  # v3: every file is sent (v2 takes one)
+    # a V1 voice takes up to 5 added samples in one upload (a clone takes exactly one file)
+    v = service.state.add_voice("Odd names", service="BTTS")
+    r = cli("add-samples", v.id, *paths)
     assert r.code == 0, r.err
     assert service.state.uploads[0]["filenames"] == [
         'q"uote.wav',

@@ -108,3 +108,43 @@ def test_the_check_sees_every_kind_of_import() -> None:
     assert "bland_clone.cli.common" in imports(PACKAGE / "cli" / "commands" / "voices.py")
     assert layer("bland_clone.cli.commands.apply") == "cli"
     assert layer("bland_clone.validation") == "core"
+
+
+#: What the sandbox must never import, directly or through another module: it judges with its
+#: own reading of the documented limits (bland_clone/sandbox/contract.py), so a mistake the
+#: client makes cannot be made by the sandbox at the same time and go unseen.
+CLIENT_JUDGEMENT = ("bland_clone.audio", "bland_clone.validation", "bland_clone.limits")
+
+
+def reached_from(start: str) -> dict[str, str]:
+    """Every bland_clone module ``start`` imports, directly or not: {module: the importer}."""
+    seen: dict[str, str] = {}
+    todo = [start]
+    while todo:
+        mod = todo.pop()
+        base = PACKAGE.parent.joinpath(*mod.split("."))
+        path = base / "__init__.py" if (base / "__init__.py").exists() else base.with_suffix(".py")
+        if not path.exists():
+            continue
+        for target in imports(path):
+            if target not in seen and target != start:
+                seen[target] = mod
+                todo.append(target)
+    return seen
+
+
+def test_the_sandbox_does_not_share_the_clients_judgement() -> None:
+    found = []
+    for path in sorted((PACKAGE / "sandbox").rglob("*.py")):
+        mod = module_name(path)
+        for target, via in reached_from(mod).items():
+            if target.startswith(CLIENT_JUDGEMENT):
+                found.append(f"{mod} reaches {target} (imported by {via})")
+    assert found == []
+
+
+def test_the_reach_check_sees_indirect_imports() -> None:
+    """Guards the test above: the client's clone operation reaches limits through validation."""
+    reach = reached_from("bland_clone.ops.cloning")
+    assert "bland_clone.validation" in reach and "bland_clone.limits" in reach
+    assert "bland_clone.audio.inspection" in reach

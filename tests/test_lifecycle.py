@@ -125,13 +125,23 @@ def test_speak_writes_a_wav(cli, service: Service, tmp_path: Path) -> None:
 
 
 def test_speak_refuses_text_over_the_limit_locally(cli, service: Service, tmp_path: Path) -> None:
+    """The limit is /v1/models' max_characters (1,000 on the pages), read before speaking;
+    1,000 when /v1/models does not answer. Nothing is spoken past it."""
     text = "a" * (limits.SPEAK_TEXT_MAX_CHARS + 1)
     r = cli("speak", "Maya", text, "-o", tmp_path / "p.wav")
     assert (r.code, r.err) == (
         1,
-        "error: Text is too long (5001 characters). Maximum is 5000 characters.\n",
+        "error: Text is too long (1001 characters). Maximum is 1000 characters.\n",
     )
-    assert service.faults.seen == []
+    assert not [p for m, p, _ in service.faults.seen if m == "POST"]
+    assert not (tmp_path / "p.wav").exists()
+    from bland_clone.sandbox.voice_api import extras
+
+    extras(service.state).max_characters = 1200  # the service's own word decides
+    assert cli("speak", "Maya", text, "-o", tmp_path / "p.wav").code == 0
+    service.faults.add("GET", "/v1/models", status=404, body=b"Not found")
+    r = cli("speak", "Maya", text, "-o", tmp_path / "q.wav")
+    assert r.code == 1 and "Maximum is 1000 characters." in r.err
 
 
 def test_clone_with_a_preview(cli, service: Service, sample: Path, tmp_path: Path) -> None:
@@ -141,12 +151,13 @@ def test_clone_with_a_preview(cli, service: Service, sample: Path, tmp_path: Pat
     doc = r.json()
     assert doc["preview"] == {
         "ok": True,
+        "played": False,
         "path": str(out),
         "bytes": out.stat().st_size,
         "format": "pcm_24000",
         "file_format": "WAV",
         "endpoint": "/v2/tts",
-        "model": "btts-v3",
+        "model": "btts-3",
         "cost": None,
     }
     with wave.open(str(out)) as w:

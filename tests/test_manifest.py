@@ -27,9 +27,9 @@ THREE = """\
 
     [[voice]]
     name = "Beta"
-    samples = ["samples/b.wav", "samples/c.wav"]
+    samples = ["samples/b.wav"]
     engine = "v2"
-    description = "Two takes"
+    description = "One take"
 
     [[voice]]
     name = "Gamma"
@@ -49,8 +49,8 @@ def test_apply_twice_creates_nothing_the_second_time(cli, service: Service, tmp_
         "Gamma": "created",
     }
     beta = service.voices_named("Beta")[0]
-    assert beta.service == "BTTS_V2" and beta.description == "Two takes"
-    assert len(beta.samples) == 2
+    assert beta.service == "BTTS_V2" and beta.description == "One take"
+    assert len(beta.samples) == 1
     assert service.posts("/v1/voices/clone") == 3
 
     r = cli("apply", m)
@@ -127,7 +127,7 @@ def test_validate_a_manifest_offline_voice_by_voice(cli, tmp_path: Path) -> None
     assert r.code == 0, r.err
     doc = r.json()
     assert [v["name"] for v in doc["voices"]] == ["Alpha", "Beta", "Gamma"]
-    assert [len(v["files"]) for v in doc["voices"]] == [1, 2, 1]
+    assert [len(v["files"]) for v in doc["voices"]] == [1, 1, 1]
 
 
 def test_apply_dry_run_plans_without_uploading(cli, service: Service, tmp_path: Path) -> None:

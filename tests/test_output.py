@@ -92,8 +92,13 @@ def test_each_run_in_one_process_gets_its_own_output(cli, sample: Path) -> None:
 
 def test_a_level_strip_is_as_wide_for_a_long_take(tmp_path: Path) -> None:
     long = write_wav(tmp_path / "long.wav", 55.0)  # 2,750 frames of 20 ms, drawn in 60 cells
-    code, screen = on_tty(["validate", str(long)], _env(160))
+    short = write_wav(tmp_path / "tiny.wav", 12.0)  # a name as long: the strips line up
+    code, screen = on_tty(["validate", str(long), str(short)], _env(160))
     assert code in (0, 1), screen
     line = next(ANSI.sub("", x) for x in screen.splitlines() if "dBFS, SNR" in x)
     strip = line.split("  ")[1]
     assert len(strip) == 60 and set(strip) <= set("·▁▂▃▄▅▆▇█")
+    # one take alone is a waveform as wide as the terminal, however long the take
+    code, screen = on_tty(["validate", str(long)], _env(160))
+    line = next(ANSI.sub("", x) for x in screen.splitlines() if "dBFS, SNR" in x)
+    assert 150 <= len(line) <= 160

@@ -360,7 +360,6 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
         ("noisy-long-strong.wav", "quality_noisy"),
         ("noisy-lead-strong.wav", "quality_noisy"),
         ("noisy-lead-strong.wav", "quality_edge_silence"),
-        ("", "v3_single_sample"),
     }
     # the same frames are offered to prepare, to choose its window by
     from bland_clone.audio import quality

@@ -79,8 +79,9 @@ def test_a_folder_of_25_takes_points_at_validate_each_and_prepare_best(
         shutil.copy(first, takes / f"take-{i:02}.wav")
     r = cli("clone", takes, "--name", "Many")
     assert r.code == 1
-    (line,) = [x for x in r.err.splitlines() if "Too many files" in x]
-    assert line.startswith("error: Too many files (25). Maximum allowed is 5 files per upload.")
+    # a v3 clone takes exactly 1 file (Bland's newest clone page)
+    (line,) = [x for x in r.err.splitlines() if "takes exactly 1" in x]
+    assert line.startswith("error: The v3 engine takes exactly 1 audio file; 25 were given.")
     assert f"bland-clone validate {takes}/ --each" in line
     assert f"bland-clone prepare {takes}/ --best -o sample.wav" in line
     assert service.posts("/v1/voices/clone") == 0

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .ptys import run_on_tty
 from .ptys import service_env as _env
 from .servers import Service
@@ -164,3 +166,52 @@ def test_the_sandbox_refuses_a_port_in_use() -> None:
         s.close()
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: Cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_one_take_on_a_terminal_is_a_waveform_with_its_places_marked(tmp_path: Path) -> None:
+    """The waveform fills the terminal's width; under it the clipped burst, the edge silence
+    and the window prepare would keep, where the analysis found them; off a terminal, none."""
+    import re
+
+    import numpy as np
+    import soundfile as sf
+
+    from bland_clone.audio import quality
+    from bland_clone.audio.inspection import inspect
+
+    from .audiofiles import speech_like
+
+    rate = 16000
+    x = np.concatenate([np.zeros(rate * 3, np.float32), speech_like(12.0, rate)])
+    x[rate * 9 : rate * 9 + 400] = 1.0  # a clipped burst at 9 s of 15
+    p = tmp_path / "wave.wav"
+    sf.write(p, x, rate, subtype="PCM_16")
+    window = quality.check(inspect(str(p)))[0].timeline.window
+    for columns in (80, 140):
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env.update(TERM="xterm-256color", COLUMNS=str(columns))
+        code, screen = run_on_tty(["validate", str(p)], env)
+        assert code == 0, screen
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in screen.splitlines()]
+        i = next(n for n, x in enumerate(lines) if x.startswith("wave.wav  "))
+        wave, marks = lines[i], lines[i + 1]
+        legend = "\n".join(x for x in lines[i + 2 : i + 4] if not x.startswith("warning"))
+        assert all(len(x) <= columns for x in (wave, marks, *legend.splitlines()))
+        assert len(wave) >= columns - 2  # in the width it has
+        start = len("wave.wav  ")
+        cells = wave[start : wave.index("  ", start)]
+        assert "█" in cells and "·" in cells  # the burst, the silent start
+        at = marks.index("▲") - start  # the clipped place, at 9/15 of the width
+        assert abs(at / len(cells) - 9 / 15) < 1.5 / len(cells)
+        assert marks[start : start + len(cells) // 6].strip("╌") == ""  # the silent start
+        kept = [n - start for n, c in enumerate(marks) if c in "━▲"]
+        assert kept[0] / len(cells) == pytest.approx(window[0] / 15, abs=1.5 / len(cells))
+        assert "prepare keeps" in legend and "clipped" in legend and "edge silence" in legend
+    proc = subprocess.run(
+        [sys.executable, "-m", "bland_clone", "validate", str(p)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TERM="xterm-256color"),
+    )
+    assert proc.returncode == 0
+    assert "━" not in proc.stdout and "prepare keeps" not in proc.stdout + proc.stderr

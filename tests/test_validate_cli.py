@@ -34,7 +34,7 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     problems = [x for x in lines if x.startswith(("error:", "warning:"))]
     assert problems == [
-        "error: Too many files (6). Maximum allowed is 5 files per upload. To choose the best "
+        "error: The v3 engine takes exactly 1 audio file; 6 were given. To choose the best "
         f"take: bland-clone validate {tmp_path}/ --each ranks them, and bland-clone prepare "
         f"{tmp_path}/ --best -o sample.wav prepares the best.",
         'error: File "big.wav" is too large (12.5MB). Maximum allowed size is 10MB.'
@@ -48,8 +48,6 @@ def test_every_problem_of_every_file_in_one_run(cli, tmp_path: Path) -> None:
         'error: File "notes.mp3" cannot be used: it is not audio that can be read '
         "(format not recognised)",
         'error: File "missing.wav" cannot be used: no such file',
-        "warning: The v3 engine uses only the first sample (big.wav); "
-        "the other 5 file(s) are ignored by the service.",
     ]
     assert r.err == "error: 8 problems found; these files would be refused.\n"
     verdicts = [x.split("\t")[-1] for x in lines[1:7]]
@@ -79,15 +77,13 @@ def test_name_and_gender_checks(cli, sample: Path) -> None:
 
 def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:
     a = write_wav(tmp_path / "a.wav", 4.0)
-    b = write_wav(tmp_path / "b.wav", 12.0)
-    r = cli("validate", a, b)
+    r = cli("validate", a)
     assert r.code == 0
     assert (
         'warning: File "a.wav": the take is 4.0s long (first word to last, pauses included); '
         "10-15 seconds of clear speech is recommended: record a longer take." in r.out
     )
-    assert "warning: The v3 engine uses only the first sample (a.wav)" in r.out
-    assert r.err == "2 files OK, 2 warnings.\n"
+    assert r.err == "1 file OK, 1 warning.\n"
 
 
 def test_a_folder_is_its_audio_files(cli, tmp_path: Path) -> None:
@@ -106,14 +102,19 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
     assert r.code == 1
     doc = json.loads(r.out)  # exactly one JSON object
     assert doc["ok"] is False
-    assert doc["errors"] == [
+    first, *rest = doc["errors"]
+    assert first["message"].startswith(
+        "The v2 engine takes exactly 1 WAV file; 2 were given. To choose the best take: "
+    )
+    assert (first["code"], first["severity"]) == ("engine_files", "error")
+    assert rest == [
         {
             "message": 'File "short.wav" is too short (estimated 0.5s). '
             "Minimum duration is 1 seconds.",
             "code": "too_short",
             "severity": "error",
             "file": str(short),
-        }
+        },
     ]
     f0 = doc["files"][0]
     assert {
@@ -127,7 +128,7 @@ def test_json_report_schema(cli, sample: Path, tmp_path: Path) -> None:
         "verdict": "ok",
     }
     assert doc["files"][1]["verdict"] == "error"
-    assert r.err.startswith("error: 1 problem found")
+    assert r.err.startswith("error: 2 problems found")
 
 
 def test_quiet_prints_nothing_but_errors(cli, sample: Path, tmp_path: Path) -> None:
@@ -186,12 +187,14 @@ def test_validate_reports_every_input_and_an_empty_folder_among_them(cli, tmp_pa
     r = cli("validate", fifo, empty, other)
     assert r.code == 1
     errors = [x for x in r.out.splitlines() if x.startswith("error: ")]
-    assert len(errors) == 2, r.out
-    assert '"fifo.wav"' in errors[0] and "not a regular file" in errors[0]
-    assert str(empty) in errors[1] and "holds no audio files" in errors[1]
-    assert r.err.startswith("error: 2 problems found") and r.err.count("\n") == 1, r.err
+    assert len(errors) == 3, r.out
+    # as one v3 upload, one file too many (the newest clone page: exactly 1)
+    assert "takes exactly 1" in errors[0]
+    assert '"fifo.wav"' in errors[1] and "not a regular file" in errors[1]
+    assert str(empty) in errors[2] and "holds no audio files" in errors[2]
+    assert r.err.startswith("error: 3 problems found") and r.err.count("\n") == 1, r.err
     r = cli("validate", fifo, empty, other, "--json")
-    assert [e["file"] for e in r.json()["errors"]] == [str(fifo), str(empty)]
+    assert [e.get("file") for e in r.json()["errors"]] == [None, str(fifo), str(empty)]
 
 
 def test_annotations_is_the_name_and_format_a_hidden_alias(cli, tmp_path: Path) -> None:

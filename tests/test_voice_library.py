@@ -132,21 +132,23 @@ def test_models_needs_no_key(cli, service: Service, monkeypatch) -> None:
     assert r.code == 0, r.err
     doc = r.json()
     assert doc["source"] == "/v2/models"
-    assert doc["encodings"] == ["pcm_s16le", "pcm_mulaw"] and 48000 in doc["sample_rates"]
-    assert doc["containers"] == ["wav", "raw"] and set(doc["controls"]) == {
+    assert doc["encodings"] == ["pcm_s16le", "mulaw"]
+    assert doc["sample_rates"] == [8000, 16000, 24000, 44100, 48000]
+    assert doc["containers"] == ["raw", "wav"] and set(doc["controls"]) == {
         "expressiveness",
         "stability",
     }
     assert all("Authorization" not in h for _, _, h in service.faults.seen)
     r = cli("models")
-    assert "Containers:\twav, raw" in r.out and "Control:\tstability 0-1" in r.out
+    assert "Containers:\traw, wav" in r.out and "Control:\tstability 0-1" in r.out
 
 
 def test_models_falls_back_to_v1(cli, service: Service) -> None:
     service.faults.add("GET", "/v2/models", status=404, body=b"Not found")
     doc = cli("models", "--json").json()
     assert doc["source"] == "/v1/models"
-    assert [m["model_id"] for m in doc["models"]] == ["btts-v3", "btts-v2", "btts-v1"]
+    assert [m["model_id"] for m in doc["models"]] == ["BTTS_V3", "BTTS_V2", "BTTS"]
+    assert {m["max_characters"] for m in doc["models"]} == {1000}
 
 
 def test_sandbox_takes_both_clone_styles_and_both_rename_paths(
@@ -184,9 +186,10 @@ def test_sandbox_takes_both_clone_styles_and_both_rename_paths(
     assert r.status_code == 200 and service.voices_named("Tts Rename")
     # bland-tts's getVoiceSettings reads `settings`; the limits ride beside them.
     body = requests.get(f"{service.url}/v1/voices/{vid}/settings", headers=h, timeout=10).json()
-    assert body["data"]["settings"] == {"consistency": 16}
+    # the settings pages: V2 takes consistency 0-64 and expressiveness 0-1
+    assert body["data"]["settings"] == {"consistency": 32, "expressiveness": 0.5}
     assert json.dumps(body["data"]["limits"]["consistency"]) == (
-        '{"type": "integer", "min": 1, "max": 32, "default": 16}'
+        '{"type": "integer", "min": 0, "max": 64, "default": 32}'
     )
 
 

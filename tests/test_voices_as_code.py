@@ -386,14 +386,14 @@ def test_settings_are_validated_offline_applied_and_drift_checked(
         name = "Beta"
         samples = ["samples/b.wav"]
         engine = "v2"
-        settings = { consistency = 70, expressiveness = 0.5 }
+        settings = { consistency = 70, boost_language_consistency = true }
     """,
     )
     r = cli("validate", m)
     assert r.code == 1
     assert r.err.splitlines()[1:] == [
+        f"{m}:5: voice 'Beta': setting 'boost_language_consistency' applies to v3 voices, not v2 (a v2 voice takes: consistency, expressiveness)",
         f"{m}:5: voice 'Beta': setting 'consistency' must be an integer from 0 to 64, not 70",
-        f"{m}:5: voice 'Beta': setting 'expressiveness' applies to v1 voices, not v2 (a v2 voice takes: consistency)",
     ]
     assert service.faults.seen == []
 

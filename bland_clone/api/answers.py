@@ -8,11 +8,15 @@ shown as text, never a crash.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import APIError, AuthError, NotFoundError, ServiceError
+from ..errors import APIError, AuthError, NameTaken, NotFoundError, ServiceError
+from ..limits import NAME_TAKEN
 from ..names import name_key
+from ..safetext import one_line
 
 if TYPE_CHECKING:
     import requests
@@ -29,6 +33,74 @@ def text(value: Any) -> str | None:
         return json.dumps(value, ensure_ascii=False)[:200]
     except (TypeError, ValueError, RecursionError):
         return type(value).__name__
+
+
+def number(value: Any) -> int | float | None:
+    """A field the service should send as a number: None for anything else (text, a list,
+    true, NaN, infinity), so a hostile answer is shown as unknown, never a crash."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def texts(value: Any) -> list[str]:
+    """A field the service should send as a list of strings: each item as :func:`text`; a lone
+    value is a list of one; null is an empty list."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [t for t in (text(x) for x in items) if t is not None]
+
+
+#: What an id of the service may hold: a UUID, a slug, a "bland-..." name. No separator, space,
+#: control or surrogate, so it is one path segment and one word wherever it is written.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,127}")
+
+
+def is_id(value: Any) -> bool:
+    """A string the service could mean as an id: not empty, not "..", not true or an object."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None and ".." not in value
+
+
+def ident(value: Any) -> str:
+    """An id from an answer as text: a string as sent, a whole number as text, and "" for
+    anything else (true, an object, a list), which is no id. Whether the text is usable as an
+    id is :func:`is_id`'s to say, at the place it would be used or recorded."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        return ""
+    # a line break or an escape sequence in an "id" is shown escaped wherever it is printed
+    return value if is_id(value) else one_line(value)
+
+
+def generation(g: dict[str, Any]) -> dict[str, Any]:
+    """A stored generation with its cost a number or None (never "abc" or [null])."""
+    return g | {"cost": number(g.get("cost"))} if "cost" in g else g
+
+
+def ratings(d: dict[str, Any]) -> dict[str, Any]:
+    """A rating's answer with average_rating and total_ratings numbers (or left out)."""
+    out = {k: v for k, v in d.items() if k not in ("average_rating", "total_ratings")}
+    for key in ("average_rating", "total_ratings"):
+        value = number(d.get(key))
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def service_line(message: str) -> str:
+    """Service text kept on one line: a line break in it is shown as \\n, so it can never
+    start a line of its own (a forged '::error::' on a CI runner, a fake prompt)."""
+    return (
+        message.replace("\r\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\n", "\\n")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +120,7 @@ class Voice:
         custom = d.get("is_custom")
         public = d.get("public")
         return cls(
-            id=text(d.get("id") or d.get("voice_id")) or "",
+            id=ident(d.get("id") or d.get("voice_id")),
             name=text(d.get("name")) or "",
             service=text(d.get("service")),
             description=text(d.get("description")),
@@ -128,6 +200,8 @@ def raise_for(status: int, data: Any, raw: bytes, resp: requests.Response) -> No
         raise NotFoundError(message, status=status, errors=errors)
     if status >= 500 or status in (405, 429):
         raise ServiceError(message, errors=errors)
+    if any(NAME_TAKEN in e["message"] for e in errors):
+        raise NameTaken(message, status=status, errors=errors)
     raise APIError(message, status=status, errors=errors)
 
 
@@ -162,7 +236,7 @@ def errors_of(data: Any) -> list[dict[str, Any]]:
         out.append({"error": "Error", "message": text(data.get("message")) or err})
     if not out and data.get("status") in ("error", "failed") and data.get("message"):
         out.append({"error": "Error", "message": text(data["message"])})
-    return out
+    return [{k: service_line(v or "") for k, v in e.items()} for e in out]
 
 
 def envelope_error(data: Any) -> bool:

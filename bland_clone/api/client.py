@@ -15,18 +15,26 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 
-from ..errors import APIError, AuthError, BlandCloneError, InputError, OutcomeUnknown, ServiceError
-from ..limits import NAME_TAKEN
+from ..errors import (
+    APIError,
+    AuthError,
+    BlandCloneError,
+    InputError,
+    NameTaken,
+    OutcomeUnknown,
+    ServiceError,
+)
 from ..names import name_key
+from ..safetext import quoted
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from . import answers, transport
-from .answers import CloneResult, Voice, dig, own_voices_named, text
+from .answers import CloneResult, Voice, dig, ident, is_id, own_voices_named, text
 from .transport import MAX_AUDIO_BODY, MAX_ERROR_BODY, MAX_JSON_BODY, Ambiguous, is_loopback, mask
 from .upload import Body, Progress, UploadPlan
 from .voice_endpoints import VoiceEndpoints
@@ -47,6 +55,8 @@ if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
 
 Trace = Callable[[str], None]
+#: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.
+MAX_WITH_AUDIO = 5 * 10 * 1024 * 1024 * 4 // 3 + MAX_JSON_BODY
 
 
 def segment(value: str, what: str = "id") -> str:
@@ -55,7 +65,58 @@ def segment(value: str, what: str = "id") -> str:
     if value in ("", ".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         shown = value.encode("unicode_escape").decode("ascii")
         raise InputError(f"Refusing {what} '{shown}': it is not a usable {what}.")
-    return quote(value, safe="")
+    return quote(utf8(value, what), safe="")
+
+
+def utf8(value: str, what: str) -> str:
+    """``value`` when it can be sent as UTF-8; an InputError before anything is sent when it
+    holds bytes that are not UTF-8 (argv decoded with surrogate escapes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"Refusing {what} {quoted(value)}: it is not valid UTF-8 text.") from None
+    return value
+
+
+def _utf8_body(value: Any, what: str = "text") -> None:
+    """Every string of a JSON body can be sent as UTF-8 (else an InputError naming it)."""
+    if isinstance(value, str):
+        utf8(value, what)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _utf8_body(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _utf8_body(v, what)
+
+
+def query(params: dict[str, Any]) -> str:
+    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
+    from urllib.parse import urlencode
+
+    return urlencode(
+        {
+            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
+            for k, v in params.items()
+        }
+    )
+
+
+def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the legacy PATCH .../config page names them: ``consistency`` and ``boost``
+    (0/1, for boost_language_consistency); it has no other setting."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key == "boost_language_consistency":
+            out["boost"] = int(bool(value))
+        elif key == "consistency":
+            out[key] = value
+        else:
+            raise InputError(
+                f"{key} cannot be set through the legacy PATCH .../config, the only settings "
+                "path this service offers (it takes consistency and boost); nothing was changed."
+            )
+    return out
 
 
 class Client(VoiceEndpoints):
@@ -113,6 +174,7 @@ class Client(VoiceEndpoints):
         non-idempotent request may have reached the service. Read the answer with
         :meth:`_json` or :meth:`download` (or close it with ``transport.finish``): its deadline
         runs until then."""
+        _utf8_body(json_body)
         return self.transport.send(
             method, path, json_body=json_body, body=body, idempotent=idempotent
         )
@@ -130,6 +192,15 @@ class Client(VoiceEndpoints):
                 f"{exc.message} (the API key used: {self.key_origin})", errors=exc.errors
             ) from None
 
+    def _json_or_nothing(self, resp: requests.Response, what: str) -> Any:
+        """As :meth:`_json`, but a success with an empty body is None: the pages show no answer
+        body for some changes (a rating cleared, a transcription corrected)."""
+        limit = MAX_JSON_BODY if resp.status_code < 400 else MAX_ERROR_BODY
+        raw = transport.read_bounded(resp, limit, self.timeout)
+        if resp.status_code < 300 and not raw.strip():
+            return None
+        return answers.decode(resp, what, raw)
+
     def download(
         self,
         resp_or_request: requests.Response | tuple[str, str] | tuple[str, str, Any],
@@ -145,30 +216,45 @@ class Client(VoiceEndpoints):
         An error answer (4xx/5xx or JSON) raises its error; a body over ``cap`` bytes, an empty
         body, or one cut off or overdue raises a ServiceError and leaves no file.
         """
-        cap = transport.MAX_AUDIO_BODY if cap is None else cap
         if isinstance(resp_or_request, tuple):
             method, path, *rest = resp_or_request
             resp = self._send(method, path, json_body=rest[0] if rest else None)
         else:
             resp = resp_or_request
-        ctype = resp.headers.get("Content-Type", "")
-        if resp.status_code >= 400 or "json" in ctype:
-            self._json(resp, what)
-            raise ServiceError(f"The service answered {what} with JSON instead of audio.")
         from ..files import AtomicWriter
 
+        chunks = self.audio_chunks(resp, what, cap)
         try:
             with AtomicWriter(dest_path) as sink:
-                for chunk in transport.iter_body(resp, self.timeout):
+                for chunk in chunks:
                     sink.write(chunk)
-                    if sink.size > cap:
-                        raise ServiceError(
-                            f"The service's answer for {what} is larger than "
-                            f"{cap // (1024 * 1024)} MB; nothing was written."
-                        )
                 if sink.size == 0:
                     raise ServiceError(f"The service answered {what} with an empty body.")
                 return sink.size
+        finally:
+            chunks.close()
+
+    def audio_chunks(
+        self, resp: requests.Response, what: str = "the audio", cap: int | None = None
+    ) -> Generator[bytes, None, None]:
+        """An audio answer's body as it arrives: an error answer (4xx/5xx or JSON) raises its
+        error first; past ``cap`` bytes, or cut off or overdue, a ServiceError. The answer is
+        closed when the generator ends or is closed."""
+        cap = transport.MAX_AUDIO_BODY if cap is None else cap
+        try:
+            ctype = resp.headers.get("Content-Type", "")
+            if resp.status_code >= 400 or "json" in ctype:
+                self._json(resp, what)
+                raise ServiceError(f"The service answered {what} with JSON instead of audio.")
+            got = 0
+            for chunk in transport.iter_body(resp, self.timeout):
+                got += len(chunk)
+                if got > cap:
+                    raise ServiceError(
+                        f"The service's answer for {what} is larger than "
+                        f"{cap // (1024 * 1024)} MB; nothing was written."
+                    )
+                yield chunk
         finally:
             transport.finish(resp)
 
@@ -212,10 +298,30 @@ class Client(VoiceEndpoints):
         hint = f" Similar: {', '.join(f'{v.name} ({v.id})' for v in near)}." if near else ""
         raise InputError(f"No voice with id or name {ref!r}.{hint}")
 
-    def voice_samples(self, voice_id: str) -> list[dict[str, Any]]:
-        resp = self._send("GET", f"/v1/voices/{segment(voice_id, 'voice id')}/samples")
-        items = dig(self._json(resp, "the sample list"), "samples")
+    def voice_samples(self, voice_id: str, *, include_audio: bool = False) -> list[dict[str, Any]]:
+        """GET /v1/voices/{id}/samples; ``include_audio`` asks ``?include_audio=true`` (each
+        sample with its audio, base64: read up to 5 samples of 10 MB, so a larger bound)."""
+        path = f"/v1/voices/{segment(voice_id, 'voice id')}/samples"
+        if not include_audio:
+            data = self._json(self._send("GET", path), "the sample list")
+        else:
+            resp = self._send("GET", path + "?include_audio=true")
+            limit = MAX_WITH_AUDIO if resp.status_code < 400 else MAX_ERROR_BODY
+            data = answers.decode(
+                resp, "the sample list", transport.read_bounded(resp, limit, self.timeout)
+            )
+        items = dig(data, "samples")
         return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
+
+    def set_sample_text(self, voice_id: str, sample_id: str, transcription: str) -> dict[str, Any]:
+        """PATCH /v1/voices/{id}/samples: correct one sample's transcription."""
+        body = {"samples": [{"id": sample_id, "transcription": transcription}]}
+        resp = self._send(
+            "PATCH", f"/v1/voices/{segment(voice_id, 'voice id')}/samples", json_body=body
+        )
+        data = self._json_or_nothing(resp, "the transcription")
+        inner = dig(data, "data")
+        return inner if isinstance(inner, dict) else {}
 
     def name_available(self, name: str) -> bool:
         """True when the name is free in the org (case-insensitive)."""
@@ -254,9 +360,18 @@ class Client(VoiceEndpoints):
             return self._recover_clone(name, before, amb.why)
         data = self._json(resp, "the clone")
         d = dig(data, "data")
-        vid = text(d.get("voice_id")) if isinstance(d, dict) else None
-        if not vid:
-            raise ServiceError("The clone's answer has no voice_id.")
+        raw = d.get("voice_id") if isinstance(d, dict) else None
+        vid = ident(raw)
+        if not is_id(vid):
+            what = (
+                "no voice_id."
+                if raw is None
+                else f"a voice_id that is not an id ({quoted(text(raw) or '')})."
+            )
+            raise ServiceError(
+                f"The clone's answer has {what} The voice {quoted(name)} may have been created: "
+                "check with 'bland-clone voices list' before trying again."
+            )
         return CloneResult(vid, text(d.get("name")) or name)
 
     def _recover_clone(self, name: str, before: set[str], why: str) -> CloneResult:
@@ -278,6 +393,12 @@ class Client(VoiceEndpoints):
                 new = [v for v in own_voices_named(self.list_voices(), name) if v.id not in before]
             except BlandCloneError as exc:
                 raise unknown(f" and the voice list could not be read ({exc.message})") from None
+            if len(new) == 1 and not is_id(new[0].id):
+                raise ServiceError(
+                    f"The clone's answer was lost ({why}); a new voice {quoted(new[0].name)} is "
+                    "listed with no usable id, so it cannot be used or recorded. Check with "
+                    "'bland-clone voices list' before trying again."
+                )
             if len(new) == 1:
                 return CloneResult(new[0].id, new[0].name, recovered=True)
             if len(new) > 1:
@@ -319,7 +440,7 @@ class Client(VoiceEndpoints):
             return v is not None and unicodedata.normalize("NFC", v.name).strip() == wanted
 
         path = f"/v1/voices/{segment(voice_id, 'voice id')}/rename"
-        data = self._change("PATCH", path, {"name": name}, "the rename", done, also=NAME_TAKEN)
+        data = self._change("PATCH", path, {"name": name}, "the rename", done, also=NameTaken)
         d = dig(data, "data") if data is not None else None
         return d if isinstance(d, dict) else {"voice_id": voice_id, "name": name}
 
@@ -344,13 +465,13 @@ class Client(VoiceEndpoints):
         what: str,
         done: Callable[[], bool],
         *,
-        also: str | None = None,
+        also: type[APIError] | None = None,
     ) -> Any:
         """Send a change to a voice and decode its answer, never resending blind. When the answer
         is lost (a 5xx, a dropped connection, a timeout after the request was sent), ``done()``
         reads the voice first: done, it is a success (None); not done, the change is sent again
-        (a few times, with the transport's backoff). A refusal after a lost answer, or one whose
-        message holds ``also``, is checked the same way before it is reported."""
+        (a few times, with the transport's backoff). A refusal after a lost answer, or one of type
+        ``also``, is checked the same way before it is reported."""
         lost: str | None = None
         for attempt in range(1, self.transport.max_retries + 2):
             try:
@@ -362,7 +483,7 @@ class Client(VoiceEndpoints):
                     try:
                         return self._json(resp, what)
                     except APIError as exc:
-                        if lost is None and not (also and also in exc.message):
+                        if lost is None and not (also is not None and isinstance(exc, also)):
                             raise
                         if self._settled(done, what, lost or exc.message):
                             return None
@@ -457,7 +578,8 @@ class Client(VoiceEndpoints):
             if resp.status_code == 405:
                 resp.close()
                 self._log("  POST .../settings not allowed; trying the legacy PATCH .../config")
-                resp = self._send("PATCH", path + "/config", json_body=settings, idempotent=True)
+                legacy = _legacy_config(settings)
+                resp = self._send("PATCH", path + "/config", json_body=legacy, idempotent=True)
             return self._settings_decoded(self._json(resp, "the settings change"), voice_id)
         except ServiceError as exc:  # lost or failed answers, not a refusal (APIError)
             try:
@@ -485,8 +607,8 @@ class Client(VoiceEndpoints):
             found = settings.get("limits") or settings.get("ranges")
         settings = {k: v for k, v in settings.items() if k not in ("limits", "ranges")}
         return {
-            "voice_id": str(body.get("voice_id") or body.get("id") or voice_id),
-            "service": body.get("service") or body.get("engine"),
+            "voice_id": ident(body.get("voice_id") or body.get("id")) or voice_id,
+            "service": text(body.get("service") or body.get("engine")),
             "settings": settings,
             "limits": found if isinstance(found, dict) else {},
         }

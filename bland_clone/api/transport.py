@@ -4,8 +4,9 @@
   port, path; no user info, no backslash, no query), and the key goes over plain http only to a
   loopback address (or with --allow-insecure). Plain http never goes through a proxy, and no
   ``.netrc`` or URL credentials ever replace the key.
-- The key is sent as the raw ``Authorization`` header and nowhere else: never in a URL, a log
-  line or an exception message; redirects are never followed.
+- The key is sent in the ``Authorization`` header as each endpoint's page shows it (the raw key
+  to /v1, ``Bearer <key>`` to /v2: see :class:`_KeyAuth`) and nowhere else: never in a URL, a
+  log line or an exception message; redirects are never followed.
 - Retries: failures that certainly sent nothing (connection refused, a name that does not
   resolve), 429 (honouring Retry-After), and for idempotent requests 5xx gateways and lost answers;
   bounded in count and in total waiting time.
@@ -239,14 +240,19 @@ class _Adapter(requests.adapters.HTTPAdapter):
 
 
 class _KeyAuth(requests.auth.AuthBase):
-    """The key as the raw Authorization header. Being the session's auth, it also keeps requests
-    from taking credentials from ``.netrc``."""
+    """The key in the Authorization header as each page shows it: the v1 reference pages send
+    the raw key; the v2 pages (the speech quickstart's /v2/tts, /v2/audio/speech, which requires
+    it) send ``Bearer <key>``. Being the session's auth, it also keeps requests from taking
+    credentials from ``.netrc``."""
 
     def __init__(self, key: str) -> None:
         self._key = key
 
     def __call__(self, r: Any) -> Any:
-        r.headers["Authorization"] = self._key
+        from urllib.parse import urlsplit
+
+        v2 = "/v2/" in urlsplit(r.url).path
+        r.headers["Authorization"] = f"Bearer {self._key}" if v2 else self._key
         return r
 
 

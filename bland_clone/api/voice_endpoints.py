@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from ..errors import BlandCloneError, ServiceError
+from .answers import generation, number, ratings
 
 if TYPE_CHECKING:
     import requests
@@ -44,8 +44,31 @@ class Speech:
         return bytes(self.client._audio(self.resp, "the speech"))
 
     def save(self, path: str) -> int:
-        """Streamed to ``path`` (complete or absent); the size written."""
-        return int(self.client.download(self.resp, path, what="the speech"))
+        """Streamed to ``path`` (complete or absent); the size written. A streamed WAV's
+        placeholder sizes (0xFFFFFFFF) are backfilled before the file takes its name."""
+        if self.endpoint != "/v1/speak/stream" or path == "-":
+            return int(self.client.download(self.resp, path, what="the speech"))
+        import os
+
+        from ..audio.speechout import backfilled
+        from ..files import AtomicWriter
+
+        chunks = self.chunks()
+        try:
+            with AtomicWriter(path) as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                if out.size == 0:
+                    raise ServiceError("The service answered the speech with an empty body.")
+                for offset, data in backfilled(os.pread(out.fd, 44, 0), out.size):
+                    out.patch(offset, data)
+                return out.size
+        finally:
+            chunks.close()
+
+    def chunks(self) -> Any:
+        """The audio as it arrives (bounded; see ``Client.audio_chunks``)."""
+        return self.client.audio_chunks(self.resp, "the speech")
 
 
 def _q(part: str, what: str = "voice id") -> str:
@@ -53,6 +76,12 @@ def _q(part: str, what: str = "voice id") -> str:
     from .client import segment
 
     return segment(part, what)
+
+
+def _query(params: dict[str, Any]) -> str:
+    from .client import query
+
+    return query(params)
 
 
 def _once(fn: Any, what: str) -> Any:
@@ -75,9 +104,17 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
+def _model_list(data: Any, key: str, path: str) -> list[dict[str, Any]]:
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ServiceError(f"The service's {path} answer has no '{key}' list.")
+    return [m for m in items if isinstance(m, dict)]
+
+
 def _cost(value: str | None) -> float | None:
+    """x-cost as a number; None when absent or not a finite number ("nan", "inf", "abc")."""
     try:
-        return float(value) if value not in (None, "") else None
+        return number(float(value)) if value not in (None, "") else None
     except ValueError:
         return None
 
@@ -91,6 +128,7 @@ class VoiceEndpoints:
             self, method: str, path: str, *, json_body: Any = None, idempotent: bool = True
         ) -> requests.Response: ...
         def _json(self, resp: requests.Response, what: str) -> Any: ...
+        def _json_or_nothing(self, resp: requests.Response, what: str) -> Any: ...
         def _audio(self, resp: requests.Response, what: str) -> bytes: ...
         def _log(self, text: str) -> None: ...
         def download(
@@ -100,23 +138,57 @@ class VoiceEndpoints:
 
     # -- speech --------------------------------------------------------------------------------
 
-    def tts_models(self) -> dict[str, Any] | None:
-        """GET /v2/models: encodings, sample rates, containers, controls; None when the service
-        has no /v2 (404/405), so a caller falls back to /v1/speak."""
+    def tts_models(self) -> list[dict[str, Any]] | None:
+        """GET /v2/models (no key), in OpenAI's list format ``{"object": "list", "data":
+        [{"id": "btts-3", "object": "model", "owned_by", ...capabilities}]}``: the models, each
+        with its encodings, sample rates, containers and controls. None when the service has no
+        /v2 (404/405), so a caller falls back to /v1/speak."""
         resp = self._send("GET", "/v2/models")
         if resp.status_code in (404, 405):
             resp.close()
             return None
-        data = _unwrap(self._json(resp, "the model list"))
-        if not isinstance(data, dict):
-            raise ServiceError("The service's /v2/models answer is not a JSON object.")
+        return _model_list(self._json(resp, "the model list"), "data", "/v2/models")
+
+    def tts_model_list(self) -> list[dict[str, Any]]:
+        """GET /v2/tts/models (with the key): ``{"models": [...]}``."""
+        data = self._json(self._send("GET", "/v2/tts/models"), "the model list")
+        return _model_list(data, "models", "/v2/tts/models")
+
+    def tts_model(self, model_id: str) -> dict[str, Any]:
+        """GET /v2/tts/models/{id}: one model's manifest."""
+        data = self._json(
+            self._send("GET", f"/v2/tts/models/{_q(model_id, 'model id')}"), "the model"
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise ServiceError("The service's model answer is not a model object with an 'id'.")
         return data
 
     def list_models(self) -> list[dict[str, Any]]:
-        """GET /v1/models (what bland-tts reads)."""
+        """GET /v1/models (what bland-tts reads): ``{"models": [{"model_id", "max_characters",
+        ...}]}``."""
         data = _unwrap(self._json(self._send("GET", "/v1/models"), "the model list"))
         items = data.get("models") if isinstance(data, dict) else data
         return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+    def max_characters(self, service: str | None) -> int | None:
+        """The longest text a voice of engine ``service`` may speak, as GET /v1/models reports
+        it (its model's ``max_characters``, else the smallest any model reports); None when the
+        service does not answer it."""
+        try:
+            models = self.list_models()
+        except BlandCloneError as exc:
+            self._log(f"  GET /v1/models failed ({exc.message}); assuming the documented limit")
+            return None
+        limits = {
+            str(m.get("model_id")): m["max_characters"]
+            for m in models
+            if isinstance(m.get("max_characters"), int)
+            and not isinstance(m.get("max_characters"), bool)
+            and m["max_characters"] > 0
+        }
+        if not limits:
+            return None
+        return int(limits.get(service or "", min(limits.values())))
 
     def tts(
         self,
@@ -156,17 +228,30 @@ class VoiceEndpoints:
             body["expressiveness"] = expressiveness
         return Speech.of(self, self._send("POST", "/v1/speak", json_body=body), "/v1/speak")
 
+    def speak_stream(
+        self, voice: str, text: str, output_format: str, *, language: str | None = None
+    ) -> Speech:
+        """POST /v1/speak/stream: a chunked WAV whose header sizes are 0xFFFFFFFF placeholders
+        (the page: the client backfills them once the stream closes)."""
+        body: dict[str, Any] = {"text": text, "voice_id": voice, "output_format": output_format}
+        if language is not None:
+            body["language"] = language
+        resp = self._send("POST", "/v1/speak/stream", json_body=body)
+        return Speech.of(self, resp, "/v1/speak/stream")
+
     def speech_history(
         self, *, voice_id: str | None = None, limit: int = 20, offset: int = 0
     ) -> list[dict[str, Any]]:
         """GET /v1/speak/samples: stored generations, newest first."""
         query = {"limit": limit, "offset": offset} | ({"voice_id": voice_id} if voice_id else {})
         data = _unwrap(
-            self._json(self._send("GET", f"/v1/speak/samples?{urlencode(query)}"), "the history")
+            self._json(self._send("GET", f"/v1/speak/samples?{_query(query)}"), "the history")
         )
         if isinstance(data, dict):
             data = data.get("samples") or data.get("generations")
-        return [g for g in data if isinstance(g, dict)] if isinstance(data, list) else []
+        return (
+            [generation(g) for g in data if isinstance(g, dict)] if isinstance(data, list) else []
+        )
 
     def speech_generation(self, generation_id: str) -> dict[str, Any]:
         data = _unwrap(
@@ -177,7 +262,7 @@ class VoiceEndpoints:
         )
         if not isinstance(data, dict):
             raise ServiceError("The stored generation's answer is not a JSON object.")
-        return data
+        return generation(data)
 
     # -- voices: ratings, the shared library ---------------------------------------------------
 
@@ -187,8 +272,13 @@ class VoiceEndpoints:
             lambda: self._send("POST", path, json_body={"rating": rating}, idempotent=False),
             "the rating",
         )
-        data = _unwrap(self._json(resp, "the rating"))
-        return data if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
+        data = _unwrap(self._json_or_nothing(resp, "the rating"))
+        return ratings(data) if isinstance(data, dict) else {"voice_id": voice_id, "rating": rating}
+
+    def clear_rating(self, voice_id: str) -> None:
+        """DELETE /v1/voices/{id}/rate: the caller's rating of the voice, cleared."""
+        resp = self._send("DELETE", f"/v1/voices/{_q(voice_id)}/rate", idempotent=True)
+        self._json_or_nothing(resp, "clearing the rating")
 
     def shared_voices(
         self,
@@ -204,12 +294,12 @@ class VoiceEndpoints:
             query["search"] = search
         if language:
             query["language"] = language
-        resp = self._send("GET", f"/v1/voices/shared?{urlencode(query)}")
+        resp = self._send("GET", f"/v1/voices/shared?{_query(query)}")
         data = _unwrap(self._json(resp, "the shared voices"))
         items = data.get("voices") if isinstance(data, dict) else data
         total = data.get("total") if isinstance(data, dict) else None
         voices = [v for v in items if isinstance(v, dict)] if isinstance(items, list) else []
-        return voices, total if isinstance(total, int) else None
+        return voices, total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def add_shared_voice(self, voice_id: str) -> dict[str, Any]:
         """POST /v1/voices/library/add/{id}: the voice as added to the org."""
@@ -250,5 +340,5 @@ class VoiceEndpoints:
             json_body={"sample_ids": sample_ids},
             idempotent=True,
         )
-        data = _unwrap(self._json(resp, "the sample deletion"))
+        data = _unwrap(self._json_or_nothing(resp, "the sample deletion"))
         return data if isinstance(data, dict) else {"deleted": sample_ids}

@@ -3,8 +3,9 @@
 WAV, MP3, FLAC and Ogg go as they are. Everything else (m4a, mp4, mov, webm, aac, wma, amr,
 AIFF...) is converted, with no other change (no trim, no gain), to 16-bit PCM mono WAV at the
 source's rate (at most 48 kHz); so is a WAV whose header does not state its length (a decoder
-that believes it reads no samples). The v2 engine takes exactly one WAV file: for it, MP3, FLAC
-and Ogg are converted too. The converted file's :class:`AudioInfo` carries the original in
+that believes it reads no samples). Engines whose rule says WAV (``limits.ENGINE_RULES``: v2
+takes exactly one WAV file, and V1 voices' added samples are "WAV files to append") get MP3,
+FLAC and Ogg converted too. The converted file's :class:`AudioInfo` carries the original in
 ``source``, so that limits are checked on what is sent and reports show source -> sent.
 """
 
@@ -29,7 +30,8 @@ def needs_conversion(info: AudioInfo, engine: str = "v3") -> bool:
         return False  # refused anyway, with the original's length; prepare is the way
     if info.unstated_length:  # a header that says 0 samples: send a repaired copy
         return True
-    if engine == "v2":
+    rule = limits.ENGINE_RULES.get(engine)
+    if rule is not None and rule.wav_only:
         return info.format != "WAV"
     return info.format not in decode.SENT_AS_IS
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import limits
 from ..errors import InputError
 from . import decode, quality, vad
+from .timeline import level_overview
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,6 +43,9 @@ MARGIN_S = 0.25
 ONSET_S = 0.3
 #: Seconds read back on each side of the loudest window, for the voice detector to choose in.
 REFINE_S = 20.0
+#: The loudest frames (95th percentile) are brought to this level before speech and silence
+#: are told apart (the window is chosen on those levels; the output is normalised after).
+WORKING_DBFS = -15.0
 FADE_S = 0.01
 
 
@@ -56,9 +60,15 @@ class Prepared:
     gain_db: float
     speech_seconds: float
     notes: list[str] = field(default_factory=list)
+    #: the part read's loudness over time, for a report page (not in JSON): the loudest 20 ms
+    #: level (dBFS) of each of at most timeline.ENVELOPE_COLUMNS spans, from the levels the
+    #: window was chosen by; the part read starts at ``overview_start_s`` of the recording
+    overview: tuple[float, ...] = field(default=(), repr=False)
+    overview_start_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["overview"], d["overview_start_s"]
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
 
 
@@ -114,6 +124,29 @@ def choose_window(
             last += 1
     margin = int(MARGIN_S / frame)
     return max(0, first - margin), min(len(active), last + margin)
+
+
+def window_frames(
+    levels: np.ndarray,
+    heard_in: Callable[[int, int], np.ndarray | None],
+    seconds: float | None = None,
+) -> tuple[int, int]:
+    """(first, last+1) frame of the window prepare keeps, from the recording's frame levels
+    (dBFS): chosen by loudness over the whole recording first (cheap), then again, and
+    trimmed, by the frames the voice detector hears as speech within REFINE_S around it
+    (``heard_in(a, b)``: its verdicts on frames [a, b), None without a detector), so room
+    noise before the first word is not kept as speech. Speech and silence are judged on the
+    levels brought to WORKING_DBFS, so a quiet recording's soft syllables are not taken for
+    silence by the check's absolute floor."""
+    lift = WORKING_DBFS - quality.percentile(levels, 95)
+    first, last = choose_window(levels + lift, seconds)
+    reach = int(REFINE_S / quality.FRAME_S)
+    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
+    heard = heard_in(r0, r1)
+    if heard is not None:
+        f, g = choose_window(levels[r0:r1] + lift, seconds, heard)
+        first, last = r0 + f, r0 + g
+    return first, last
 
 
 @dataclass
@@ -353,6 +386,8 @@ def prepare_file(
         output_seconds=len(out) / scan.rate,
         samplerate=scan.rate,
         **info_d,
+        overview=level_overview(scan.levels),
+        overview_start_s=begin,
     )
 
 
@@ -411,37 +446,31 @@ def _prepare_scanned(
             f"the sample rate is {rate} Hz: resampling cannot add what was not "
             "recorded; re-record at 44.1 or 48 kHz"
         )
-    # Judge speech and silence on levels brought to a working level, so that a quiet
-    # recording's soft syllables are not taken for silence by the check's absolute floor.
     if not len(levels):
         raise InputError("no speech found (the recording is too short)")
     loudest = quality.percentile(levels, 95)
     if loudest < -80.0:
         raise InputError("no speech found (the recording is silent)")
-    lift = -15.0 - loudest
+    lift = WORKING_DBFS - loudest
     n = max(1, int(rate * quality.FRAME_S))
 
     def span(a: int, b: int) -> tuple[int, int]:
         """Frames [a, b) as samples; the last frame's tail, shorter than a frame, belongs to it."""
         return a * n, scan.frames if b >= len(levels) else min(scan.frames, b * n)
 
-    # The window by loudness first (cheap, over the whole recording), then read back with
-    # REFINE_S around it, where the voice detector (the one the quality check uses) finds the
-    # speech: the window is chosen again, and trimmed, by the frames it hears as a voice, so
-    # room noise before the first word is not kept as speech. The detector hears the window
-    # and 20 s on each side, never the whole recording (an hour would cost seconds).
-    first, last = choose_window(levels + lift, seconds)
-    reach = int(REFINE_S / quality.FRAME_S)
-    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
-    lo, hi = span(r0, r1)
-    region = _read_window(src, info, scan, begin, lo, hi)
-    around = levels[r0:r1]
-    loud = around[~quality.silent_mask(around + lift)]
-    speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
-    heard = vad.speech_frames(region, rate, speech_db)
-    if heard is not None:
-        f, g = choose_window(around + lift, seconds, heard)
-        first, last = r0 + f, r0 + g
+    read: dict[str, Any] = {}
+
+    def heard_in(r0: int, r1: int) -> np.ndarray | None:
+        """Read frames [r0, r1) back; the detector's verdicts on them."""
+        lo, hi = span(r0, r1)
+        read["region"], read["lo"] = _read_window(src, info, scan, begin, lo, hi), lo
+        around = levels[r0:r1]
+        loud = around[~quality.silent_mask(around + lift)]
+        speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
+        return vad.speech_frames(read["region"], rate, speech_db)
+
+    first, last = window_frames(levels, heard_in, seconds)
+    region, lo = read["region"], read["lo"]
     a, b = span(first, last)
     out = region[a - lo : b - lo]
     lo, hi = a, b

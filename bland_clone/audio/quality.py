@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from ..validation import Problem
     from .inspection import AudioInfo
+    from .timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,18 @@ class Thresholds:
     #: one speaker's turns stay within 2 semitones on the corpus; a man and a woman are about
     #: an octave (12) apart.
     speaker_pitch_gap_st: float = 7.0
+    #: Two speakers by voiceprint: the speech's 1.6 s windows fall in two groups of 3 or more
+    #: (about 3 s of speech each) scoring under 0.58 against each other on average. On real
+    #: speech (tests/test_speakers.py) one person's windows score 0.67-0.85 across the groups,
+    #: an expressive or affected voice included; a woman and a man, or two clearly different
+    #: men, taking turns 0.51-0.56. Two women or two men of similar voices (0.59-0.68) pass.
+    two_speakers_similarity: float = 0.58
+    #: The pitch rule above warns only when the voiceprint does not say one voice: its groups
+    #: score under 0.66 (a synthetic low man and high woman: 0.59; one expressive reader: 0.74).
+    #: Where the voiceprint has no two groups of 3 windows, the pitch rule decides alone.
+    speaker_pitch_confirm_similarity: float = 0.66
+    #: Speech (s) needed for the voiceprint's two groups: 2 x 3 windows of 1.6 s every 0.8 s.
+    speaker_min_speech_s: float = 6.4
 
 
 THRESHOLDS = Thresholds()
@@ -122,14 +135,20 @@ class Quality:
     bit_depth: int | None = None
     #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
     speaker_pitch_gap_st: float | None = None
+    #: voiceprint similarity between the two groups of speech windows most unlike each other;
+    #: None when the speech is too short for two groups of 3 windows
+    speaker_similarity: float | None = None
     #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
     #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
     #: values per file, however long it is (the 20 ms frames themselves are not kept).
     strip_db: list[float] | None = None
     strip_clipped: list[bool] | None = None
+    #: where the speech, the faults and the window prepare would keep sit, with a waveform
+    #: envelope and a small spectrogram (not in JSON): what the terminal and the report draw
+    timeline: Timeline | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("strip_db", "strip_clipped")  # for the level strip only
+        skip = ("strip_db", "strip_clipped", "timeline")  # for the pictures only
         return {
             f.name: (round(v, 4) if isinstance(v, float) else v)
             for f in fields(self)
@@ -232,7 +251,8 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     noise = noise_floor(levels, t)
     # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
-    voiced = _voiced(at16, vad.RATE if at16 is not mono else rate, silent, speech)
+    at16_rate = rate if at16 is mono else vad.RATE
+    voiced = _voiced(at16, at16_rate, silent, speech)
     lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
     n = max(1, int(rate * FRAME_S))
@@ -245,7 +265,16 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
     extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
+    if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
+        # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
+        extra["speaker_similarity"] = speaker_similarity(at16, at16_rate)
+    from .timeline import build
+
+    spectrum = extra.pop("spectrum", None)
     return Quality(
+        timeline=build(
+            mono, rate, levels, voiced, clipped_frames, lead * FRAME_S, trail * FRAME_S, spectrum
+        ),
         take_seconds=max(0.0, take) if voiced.any() else 0.0,
         **extra,
         clipped_ratio=clipped,
@@ -455,6 +484,7 @@ def _acoustics(
 
     from . import acoustics as a
     from . import vad
+    from .timeline import spectrum_picture
 
     spec, bin_hz = a.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
@@ -476,7 +506,21 @@ def _acoustics(
         "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
         "bit_depth": a.bit_depth(data),
         "speaker_pitch_gap_st": split,
+        "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
     }
+
+
+def speaker_similarity(mono: np.ndarray, rate: int) -> float | None:
+    """How alike the two groups of speech windows most unlike each other sound, by voiceprint
+    (see voiceprint.speakers); None when either group has under 3 windows. The costliest
+    check here (about as long as a voiceprint of the take), so analyse() runs it only on
+    takes with speech enough to hold turns."""
+    from . import voiceprint
+
+    split = voiceprint.speakers(mono, rate)
+    if split is None or min(split.sizes) < 3:
+        return None
+    return split.between
 
 
 def quantisation_db(bits: int) -> float:
@@ -633,12 +677,23 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
             f"(below {t.min_quantisation_snr_db:g}); export 16-bit or more (this noise is the "
             "file's, not the room's).",
         )
-    if q.speaker_pitch_gap_st is not None and q.speaker_pitch_gap_st >= t.speaker_pitch_gap_st:
+    alike, gap = q.speaker_similarity, q.speaker_pitch_gap_st
+    pitches = f"turns at two pitches {gap:.1f} semitones apart" if gap is not None else ""
+    if gap is None or gap < t.speaker_pitch_gap_st:
+        pitches = ""
+    if alike is not None and alike < t.two_speakers_similarity:
         warn(
             "two_speakers",
-            f"more than one speaker: turns at two pitches {q.speaker_pitch_gap_st:.1f} "
-            f"semitones apart (warns at {t.speaker_pitch_gap_st:g}); a sample must hold "
-            "one voice only.",
+            f"more than one speaker: two groups of speech sound {alike:.2f} alike by voiceprint "
+            f"(warns under {t.two_speakers_similarity:g}; one person scores about 0.7-0.85)"
+            + (f", and {pitches}" if pitches else "")
+            + "; a sample must hold one voice only.",
+        )
+    elif pitches and (alike is None or alike < t.speaker_pitch_confirm_similarity):
+        warn(
+            "two_speakers",
+            f"more than one speaker: {pitches} (warns at {t.speaker_pitch_gap_st:g}); a sample "
+            "must hold one voice only.",
         )
     if q.samplerate < t.min_samplerate:
         warn(
@@ -724,7 +779,7 @@ def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> l
         out[i] = q
         if q is not None and cache is not None:
             try:
-                cache.remember(infos[i].path, ANALYSIS_VERSION, asdict(q))
+                cache.remember(infos[i].path, ANALYSIS_VERSION, to_verdict(q))
             except OSError:
                 pass  # only a cache
     return out
@@ -741,13 +796,58 @@ def _preload() -> None:
     vad.available()
 
 
+def to_verdict(q: Quality) -> dict[str, Any]:
+    """A Quality as JSON values, every field, exactly (the timeline's bytes as hex)."""
+    d = {f.name: getattr(q, f.name) for f in fields(q)}
+    tl = q.timeline
+    if tl is not None:
+        sp = tl.spectrum
+        d["timeline"] = {
+            "seconds": tl.seconds,
+            "envelope": tl.envelope.hex(),
+            "spans": [[x.kind, x.start_s, x.end_s] for x in tl.spans],
+            "window": list(tl.window) if tl.window is not None else None,
+            "spectrum": None
+            if sp is None
+            else {
+                "columns": sp.columns,
+                "rows": sp.rows,
+                "top_hz": sp.top_hz,
+                "cells": sp.cells.hex(),
+            },
+        }
+    return d
+
+
+def from_verdict(d: dict[str, Any]) -> Quality:
+    """:func:`to_verdict` read back (TypeError, ValueError or KeyError: not a verdict)."""
+    from .timeline import Span, Spectrum, Timeline
+
+    d = dict(d)
+    tl = d.get("timeline")
+    if tl is not None:
+        sp = tl["spectrum"]
+        d["timeline"] = Timeline(
+            seconds=float(tl["seconds"]),
+            envelope=bytes.fromhex(tl["envelope"]),
+            spans=tuple(Span(k, float(a), float(b)) for k, a, b in tl["spans"]),
+            window=(float(tl["window"][0]), float(tl["window"][1])) if tl["window"] else None,
+            spectrum=None
+            if sp is None
+            else Spectrum(
+                int(sp["columns"]), int(sp["rows"]), float(sp["top_hz"]), bytes.fromhex(sp["cells"])
+            ),
+        )
+    return Quality(**d)
+
+
 def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
     if cache is None or info.error or not info.duration:
         return None
     try:
         hit = cache.verdict(info.path, ANALYSIS_VERSION)
-        return Quality(**hit) if hit is not None else None
-    except (OSError, TypeError, ValueError):  # unreadable now, or not a verdict: measure it
+        return from_verdict(hit) if hit is not None else None
+    except (OSError, TypeError, ValueError, KeyError):  # unreadable, or not a verdict: measure
         return None
 
 
@@ -801,6 +901,15 @@ def _worker_start() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the pool on Ctrl-C
+    for name in ("SIGTERM", "SIGHUP"):  # the CLI's handlers (stop as Ctrl-C does) are the
+        signum = getattr(signal, name, None)  # parent's: the pool ends a worker by SIGTERM
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+    # one BLAS thread a worker: there is a worker a core already, and OpenBLAS's threads spin
+    # between the voiceprint's many small products (see voiceprint.one_blas_thread)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 SPARK = " ▁▂▃▄▅▆▇█"

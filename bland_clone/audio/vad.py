@@ -59,12 +59,22 @@ def at_rate(mono: np.ndarray, rate: int) -> np.ndarray:
     return out
 
 
+def frames_16k(x: np.ndarray, frame_s: float) -> np.ndarray:
+    """The detector's verdict on each whole ``frame_s`` frame (0.01, 0.02 or 0.03 s) of float
+    samples already at 16 kHz and at the level the caller wants judged."""
+    import numpy as np
+
+    pcm = (np.clip(np.round(x * 32767), -32768, 32767)).astype("<i2").tobytes()
+    return _detect(pcm, frame_s)
+
+
 def _gain(speech_db: float) -> float:
     return 10 ** ((-20.0 - speech_db) / 20) if speech_db > -120 else 1.0
 
 
-def _detect(pcm: bytes) -> np.ndarray:
-    """The detector's verdict on each whole 20 ms frame of 16 kHz 16-bit mono samples."""
+def _detect(pcm: bytes, frame_s: float = FRAME_S) -> np.ndarray:
+    """The detector's verdict on each whole frame (10, 20 or 30 ms) of 16 kHz 16-bit mono
+    samples."""
     import numpy as np
 
     c = _c_module()
@@ -72,7 +82,7 @@ def _detect(pcm: bytes) -> np.ndarray:
     c.init(vad)
     c.set_mode(vad, MODE)
     process = c.process  # Vad.is_speech(frame, RATE): the frame's samples are its bytes / 2
-    n = int(RATE * FRAME_S) * 2  # bytes per frame
+    n = round(RATE * frame_s) * 2  # bytes per frame
     half = n // 2
     return np.array(
         [process(vad, RATE, pcm[i : i + n], half) for i in range(0, len(pcm) - n + 1, n)],

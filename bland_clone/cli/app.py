@@ -20,7 +20,7 @@ EXIT_CODES = {
     5: "record: no microphone, no PortAudio, or the audio device could not be opened",
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     75: "apply: another apply of the same manifest holds its lock (it names the holder)",
-    130: "interrupted (Ctrl-C)",
+    130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 }
 
 # "\b" keeps Click from re-wrapping these paragraphs.
@@ -44,8 +44,14 @@ COMMANDS = [
         "app",
         "See and manage voices: list, show, settings, shared library, rate, rename, delete.",
     ),
-    ("samples", "samples", "app", "See a voice's samples: list, get, delete."),
+    ("samples", "samples", "app", "See a voice's samples: list, get, set-text, delete."),
     ("speak", "speak", "speak", "Speak text with a voice and write the audio: a preview."),
+    (
+        "verify",
+        "verify",
+        "verify",
+        "Compare a voice's preview with the samples it should sound like.",
+    ),
     ("models", "models", "models", "Show what the service can speak: formats and controls."),
     ("prepare", "prepare", "prepare", "Turn long or rough recordings into good samples."),
     ("record", "record", "record", "Record a sample from the microphone, checked as it is made."),

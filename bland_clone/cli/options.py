@@ -22,6 +22,24 @@ JsonOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors; rely on the exit code.")
 ]
+ReportOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--report",
+        metavar="PAGE.html",
+        help="Also write one offline HTML page: each take's waveform and spectrogram with its "
+        "speech and faults marked, its verdict and causes, and a player.",
+        show_default=False,
+    ),
+]
+ReportLinkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--report-link",
+        help="In the --report page, link each take's file (relative to the page) instead of "
+        "embedding it.",
+    ),
+]
 ApiUrlOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -101,7 +119,7 @@ EngineOpt = Annotated[
         "--engine",
         "-e",
         metavar="v3|v2",
-        help="Cloning engine: v3 (default; uses only the first sample) or v2 (isBTTS_V2=true).",
+        help="Cloning engine: v3 (default) or v2 (isBTTS_V2=true); each takes exactly 1 file.",
     ),
 ]
 FilesArg = Annotated[

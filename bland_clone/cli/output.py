@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -140,10 +141,9 @@ class Output:
         """The one JSON object of a --json run."""
         if self._json_done:
             return
+        text = dump_json(obj)  # may raise: then the error's own object is written instead
         self._json_done = True
-        sys.stdout.write(
-            json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n"
-        )
+        sys.stdout.write(json_text(text) + "\n")
         sys.stdout.flush()
 
     def line(self, text: str = "") -> None:
@@ -228,7 +228,8 @@ class Output:
         rich_ok = self.rich_err if to_stderr else self.rich
         lines: list[str] = []
         if rich_ok and report.quality:
-            lines += _level_strips(report)
+            one = len(report.files) == 1
+            lines += _waveform(report, self._width(to_stderr)) if one else _level_strips(report)
         for p in report.problems:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
@@ -294,6 +295,28 @@ class Output:
             yield update
 
 
+def dump_json(obj: Any) -> str:
+    """Valid JSON, always: a NaN or an infinity (a service's "x-cost: nan") is written as null,
+    which JSON has, never as NaN or Infinity, which it has not. Done on the text, token by
+    token, so a value nested however deep costs no recursion; a value nested too deep to be
+    written at all is a ServiceError (exit 4), never a crash."""
+    from ..errors import ServiceError
+
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    except RecursionError:
+        raise ServiceError(
+            "The service's answer is nested too deeply to be written as JSON."
+        ) from None
+    if "NaN" not in text and "Infinity" not in text:
+        return text
+    return _NON_FINITE.sub(lambda m: m.group() if m.group()[0] == '"' else "null", text)
+
+
+#: A JSON string (left as it is), or a bare NaN or infinity, which only json.dumps writes.
+_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
 def _gh_escape(text: str, *, prop: bool = False) -> str:
     """Escape data for a workflow command, as @actions/core does."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -322,7 +345,15 @@ def current() -> Output:
 
 # -- terminal rendering: plain strings and SGR codes, written at once -----------------------
 
-_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "bold red": "1;31"}
+_SGR = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "bold red": "1;31",
+}
 
 
 def _sgr(text: str, style: str) -> str:
@@ -409,14 +440,101 @@ def _level_strips(report: Report) -> list[str]:
         q = report.quality.get(f.path)
         if q is None:
             continue
-        runs: list[tuple[str, str]] = []  # neighbouring characters of one style, coloured once
-        for ch, style in level_strip(q):
-            if runs and runs[-1][1] == style:
-                runs[-1] = (runs[-1][0] + ch, style)
-            else:
-                runs.append((ch, style))
-        strip = "".join(_sgr(text, style) for text, style in runs)
+        strip = _runs(level_strip(q))
         summary = f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
         name = _sgr(one_line(f.name).ljust(width) + "  ", "bold")
         lines.append(name + strip + _sgr(summary, "dim"))
     return lines
+
+
+#: The waveform's marks line: (character, style, legend) for each kind of place, in priority.
+_MARKS = {
+    "clipped": ("▲", "bold red", "clipped"),
+    "quiet": ("~", "yellow", "too quiet"),
+    "edge": ("╌", "dim", "edge silence"),
+    "kept": ("━", "magenta", "prepare keeps"),
+}
+
+
+def _waveform(report: Report, width: int) -> list[str]:
+    """One take as a waveform in the terminal's width: speech green, pauses dotted, clipping
+    red, too-quiet speech yellow; under it, where the faults sit and the window prepare would
+    keep, then a legend. Drawn from the take's Timeline, as the --report page is."""
+    from ..audio.quality import SPARK
+
+    f = report.files[0]
+    q = report.quality.get(f.path)
+    tl = q.timeline if q is not None else None
+    if q is None or tl is None or not tl.columns:
+        return _level_strips(report)
+    name = one_line(f.name)
+    summary = f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
+    room = width - len(summary) - 1
+    pad = len(name) + 2
+    if room - pad < 24:  # too narrow beside the name: the name on its own line
+        head, pad = [_sgr(name, "bold")], 0
+    else:
+        head = []
+    cells = tl.cells(max(8, min(240, room - pad)))
+    import math
+
+    top = max((c.peak for c in cells), default=0.0)
+    wave: list[tuple[str, str]] = []
+    marks: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for c in cells:
+        rel = 20 * math.log10(c.peak / top) if c.peak > 0 and top > 0 else -200.0
+        level = max(0, min(8, round((rel + 48) / 6)))
+        if c.kind == "clipped":
+            wave.append(("█", "bold red"))
+        elif c.kind in ("speech", "quiet") and level:
+            wave.append((SPARK[level], "yellow" if c.kind == "quiet" else "green"))
+        else:
+            wave.append(("·" if level < 2 else SPARK[level], "dim"))
+        kind = next(
+            (
+                k
+                for k, on in (
+                    ("clipped", c.kind == "clipped"),
+                    ("quiet", c.kind == "quiet"),
+                    ("edge", c.edge),
+                    ("kept", c.kept),
+                )
+                if on
+            ),
+            "",
+        )
+        if kind:
+            seen.add(kind)
+            marks.append(_MARKS[kind][:2])
+        else:
+            marks.append((" ", ""))
+    legend = [(_sgr("speech", "green"), 6)]
+    for k, (ch, style, label) in _MARKS.items():
+        if k in seen:
+            if k == "kept" and tl.window is not None:
+                label += f" {tl.window[0]:.1f}-{tl.window[1]:.1f} s"
+            legend.append((f"{_sgr(ch, style)} {label}", len(label) + 2))
+    legend.append((_sgr(f"({tl.seconds:.1f} s)", "dim"), len(f"({tl.seconds:.1f} s)")))
+    indent = " " * pad
+    first = (_sgr(name.ljust(pad - 2) + "  ", "bold") if pad else "") + _runs(wave)
+    out = [*head, first + _sgr(summary, "dim"), indent + _runs(marks).rstrip()]
+    line, used = "", 0  # the legend, folded to the width
+    for text, size in legend:
+        if used and pad + used + 2 + size > width:
+            out.append(indent + line)
+            line, used = "", 0
+        line += ("  " if used else "") + text
+        used += (2 if used else 0) + size
+    return [*out, indent + line]
+
+
+def _runs(chars: list[tuple[str, str]]) -> str:
+    """Characters with styles, neighbours of one style coloured once."""
+    runs: list[tuple[str, str]] = []
+    for ch, style in chars:
+        if runs and runs[-1][1] == style:
+            runs[-1] = (runs[-1][0] + ch, style)
+        else:
+            runs.append((ch, style))
+    return "".join(_sgr(text, style) for text, style in runs)

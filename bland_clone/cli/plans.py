@@ -4,44 +4,49 @@ job summary. (The checks and the plan themselves are bland_clone.ops.workflow.)"
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..plan import Action, Status
 
 if TYPE_CHECKING:
+    from ..manifest import VoiceSpec
     from ..ops.session import Connection
     from ..ops.workflow import Planned
-    from ..plan import Step
+    from ..plan import VoicePlan
+    from ..validation import Report
     from .output import Output
 
-COLOURS = {
-    "create": "green",
-    "created": "green",
-    "adopt": "cyan",
-    "present": "cyan",
-    "nothing": "cyan",
-    "replace": "yellow",
-    "replaced": "yellow",
-    "update settings": "yellow",
-    "rename": "yellow",
-    "renamed": "yellow",
-    "settings updated": "yellow",
-    "missing on the service": "magenta",
-    "delete": "red",
-    "deleted": "red",
-    "failed": "red",
-    "invalid": "red",
-    "interrupted": "red",
-    "would create": "yellow",
-    "finish replacement": "yellow",
-    "undo replacement": "yellow",
-    "finished replacement": "yellow",
-    "undid replacement": "yellow",
+#: A table cell's colour by its text: the actions of a plan and the statuses of apply.
+COLOURS: dict[str, str] = {
+    Action.CREATE: "green",
+    Status.CREATED: "green",
+    Action.ADOPT: "cyan",
+    Status.PRESENT: "cyan",
+    Action.NOTHING: "cyan",
+    Action.REPLACE: "yellow",
+    Status.REPLACED: "yellow",
+    Action.UPDATE_SETTINGS: "yellow",
+    Action.RENAME: "yellow",
+    Status.RENAMED: "yellow",
+    Status.SETTINGS_UPDATED: "yellow",
+    Action.MISSING: "magenta",
+    Action.DELETE: "red",
+    Status.DELETED: "red",
+    Status.FAILED: "red",
+    Status.INVALID: "red",
+    Status.INTERRUPTED: "red",
+    Status.WOULD_CREATE: "yellow",
+    Action.FINISH_REPLACEMENT: "yellow",
+    Action.UNDO_REPLACEMENT: "yellow",
+    Action.FINISHED_REPLACEMENT: "yellow",
+    Action.UNDID_REPLACEMENT: "yellow",
 }
 
 
 def show_voice_reports(
-    out: Output, checked: list[tuple[Any, Any]], *, only_bad: bool = False
+    out: Output, checked: list[tuple[VoiceSpec, Report]], *, only_bad: bool = False
 ) -> None:
     for spec, report in checked:
         if only_bad and report.ok:
@@ -54,31 +59,29 @@ def show_voice_reports(
 # -- showing a plan ---------------------------------------------------------------------------
 
 
-def summary_line(steps: list[Step]) -> str:
-    from ..plan import summary
-
-    c = summary(steps)
+def summary_line(voices: list[VoicePlan]) -> str:
+    c = Counter(v.action for v in voices)
     parts = [
-        f"{c.get('create', 0)} to create",
-        f"{c.get('replace', 0)} to replace",
-        f"{c.get('update settings', 0)} settings to update",
-        *([f"{c['rename']} to rename"] if c.get("rename") else []),
-        f"{c.get('delete', 0)} to delete",
+        f"{c[Action.CREATE]} to create",
+        f"{c[Action.REPLACE]} to replace",
+        f"{c[Action.UPDATE_SETTINGS]} settings to update",
+        *([f"{c[Action.RENAME]} to rename"] if c[Action.RENAME] else []),
+        f"{c[Action.DELETE]} to delete",
     ]
     extra = [
         f"{c[k]} {label}"
         for k, label in (
-            ("finish replacement", "interrupted replacement(s) to finish"),
-            ("undo replacement", "interrupted replacement(s) to undo"),
-            ("adopt", "to adopt"),
-            ("missing on the service", "missing on the service"),
-            ("nothing", "unchanged"),
-            ("not in the manifest", "not in the manifest"),
-            ("unmanaged", "unmanaged"),
-            ("invalid", "invalid"),
-            ("unknown", "unknown (no key)"),
+            (Action.FINISH_REPLACEMENT, "interrupted replacement(s) to finish"),
+            (Action.UNDO_REPLACEMENT, "interrupted replacement(s) to undo"),
+            (Action.ADOPT, "to adopt"),
+            (Action.MISSING, "missing on the service"),
+            (Action.NOTHING, "unchanged"),
+            (Action.NOT_IN_MANIFEST, "not in the manifest"),
+            (Action.UNMANAGED, "unmanaged"),
+            (Action.INVALID, "invalid"),
+            (Action.UNKNOWN, "unknown (no key)"),
         )
-        if c.get(k)
+        if c[k]
     ]
     return "Plan: " + ", ".join(parts) + ("; " + ", ".join(extra) if extra else "") + "."
 
@@ -91,19 +94,20 @@ def plan_json(p: Planned) -> dict[str, Any]:
         "manifest": p.manifest,
         "lock": str(p.lock_path),
         "changes": p.changes,
-        "summary": summary(p.steps),
-        "voices": [s.to_dict() for s in p.steps],
+        "summary": summary(p.voices),
+        "voices": [v.to_dict() for v in p.voices],
         "errors": [],
     }
 
 
+def plan_rows(p: Planned) -> list[list[str]]:
+    """The plan's table: name, action, voice id, detail."""
+    return [[v.name, v.action.value, v.voice_id or "-", v.detail] for v in p.voices]
+
+
 def show_plan(out: Output, p: Planned) -> None:
-    out.table(
-        ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        colours=COLOURS,
-    )
-    out.line(summary_line(p.steps))
+    out.table(["Name", "Action", "Voice id", "Detail"], plan_rows(p), colours=COLOURS)
+    out.line(summary_line(p.voices))
 
 
 def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
@@ -148,8 +152,8 @@ def run_plan(
     job_summary(
         f"bland-clone plan {path}",
         ["Name", "Action", "Voice id", "Detail"],
-        [[s.name, s.action, s.voice_id or "-", s.detail] for s in p.steps],
-        summary_line(p.steps),
+        plan_rows(p),
+        summary_line(p.voices),
     )
     if p.invalid:
         show_plan(out, p)

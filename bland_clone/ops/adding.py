@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 #: Engines that take a single sample at clone time and refuse added samples.
 SINGLE_SAMPLE_SERVICES = ("BTTS_V2", "BTTS_V3")
-#: Added samples go to a BTTS V1 voice: each one is kept (no "v3 uses only the first sample"
-#: warning) and anything the service does not read is converted first, as for a clone.
+#: Added samples go to a BTTS V1 voice: up to 5 per upload, each one kept (limits.ENGINE_RULES)
+#: and sent as WAV ("WAV files to append"): other formats are converted first, as for v2.
 SAMPLES_ENGINE = "v1"
 
 

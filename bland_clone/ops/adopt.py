@@ -8,15 +8,19 @@ someone gives it samples.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
+from ..api.answers import ident, is_id
 from ..errors import BlandCloneError, InputError
 from ..lockfile import LockedSample, LockedVoice, _str, file_sha256
 from ..manifest import SERVICE_ENGINE, SETTINGS
+from ..safetext import one_line
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
@@ -29,14 +33,27 @@ class Exported:
     files: list[str] = field(default_factory=list)  # as the manifest names them
     settings: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None  # why it has no retrievable sample
+    listed: int = 0  # samples the service listed (more than a voice holds are not downloaded)
 
     @property
     def managed(self) -> bool:
         return self.reason is None
 
 
+#: The longest folder or file stem made from a name the service sent (a file name holds 255
+#: bytes at most; a voice name may be longer).
+_MAX_STEM = 64
+
+
+def _scalar(value: Any) -> bool:
+    """A setting the manifest and the lock can hold: true/false, a finite number, text."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (bool, int, str))
+
+
 def folder_name(name: str, taken: set[str]) -> str:
-    base = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._") or "voice"
+    base = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII)[:_MAX_STEM].strip("._") or "voice"
     slug, n = base, 2
     while slug.casefold() in taken:
         slug, n = f"{base}_{n}", n + 1
@@ -47,7 +64,8 @@ def folder_name(name: str, taken: set[str]) -> str:
 def _file_name(sample: dict[str, Any], index: int, used: set[str]) -> str:
     raw = os.path.basename(str(sample.get("filename") or ""))
     stem, ext = os.path.splitext(raw)
-    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or f"sample{index + 1}"
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII)[:_MAX_STEM].strip("._")
+    stem = stem or f"sample{index + 1}"
     ext = ext.lower() if re.fullmatch(r"\.[a-z0-9]{1,5}", ext.lower()) else ".wav"
     name, n = stem + ext, 2
     while name.casefold() in used:
@@ -68,7 +86,7 @@ def export_voice(
 ) -> Exported:
     engine = SERVICE_ENGINE.get(str(voice.service), "v3")
     allowed = SETTINGS.get(engine, {})
-    kept = {k: v for k, v in (settings or {}).items() if k in allowed}
+    kept = {k: v for k, v in (settings or {}).items() if k in allowed and _scalar(v)}
     ex = Exported(voice, engine, settings=kept)
     try:
         listed = client.voice_samples(voice.id)
@@ -78,11 +96,13 @@ def export_voice(
     if not listed:
         ex.reason = "the service keeps no retrievable sample of it"
         return ex
+    ex.listed = len(listed)
+    listed = listed[: limits.MAX_SAMPLES_PER_VOICE]  # a voice holds no more; a manifest neither
     folder = Path(samples_dir) / folder_name(voice.name, taken)
     used: set[str] = set()
     for i, s in enumerate(listed):
-        sid = str(s.get("id") or "")
-        if not sid:
+        sid = ident(s.get("id"))
+        if not is_id(sid):
             continue
         rel = folder / _file_name(s, i, used)
         full = base / rel
@@ -152,9 +172,9 @@ def render_manifest(exported: list[Exported]) -> str:
         if ex.managed:
             parts.append("\n" + "\n".join(lines) + "\n")
         else:
-            note = f"# {v.id}: no retrievable sample: {ex.reason}. Add samples to manage it."
+            note = f"# {one_line(v.id)}: no retrievable sample: {one_line(ex.reason or '')}."
             parts.append(
-                "\n" + note.replace("\n", " ") + "\n" + "\n".join("# " + x for x in lines) + "\n"
+                f"\n{note} Add samples to manage it.\n" + "\n".join("# " + x for x in lines) + "\n"
             )
     return "".join(parts)
 

@@ -5,52 +5,72 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..plan import Action, Outcome, Status, VoicePlan
 
 if TYPE_CHECKING:
-    from ..lockfile import LockedVoice
-    from ..plan import Step
+    import threading
+    from pathlib import Path
+
+    from ..api.client import Client
+    from ..journal import Journal
+    from ..lockfile import LockedSample, LockedVoice
+    from ..manifest import VoiceSpec
+    from ..validation import Report
     from .notes import Notes
     from .session import Connection
     from .workflow import Planned
 
 
-#: Plan actions that upload a voice.
-UPLOADS = ("create", "replace", "missing on the service")
+#: What a dry run says of each action (a voice missing on the service: see :func:`dry_run`).
 DRY_RUN_STATUS = {
-    "create": "would create",
-    "adopt": "present",
-    "nothing": "present",
-    "replace": "would replace",
-    "update settings": "would update settings",
-    "rename": "would rename",
-    "delete": "would delete",
-    "not in the manifest": "kept",
-    "unknown": "unknown (no key)",
-    "invalid": "invalid",
-    "finish replacement": "would finish replacement",
-    "undo replacement": "would undo replacement",
+    Action.CREATE: Status.WOULD_CREATE,
+    Action.ADOPT: Status.PRESENT,
+    Action.NOTHING: Status.PRESENT,
+    Action.REPLACE: Status.WOULD_REPLACE,
+    Action.UPDATE_SETTINGS: Status.WOULD_UPDATE_SETTINGS,
+    Action.RENAME: Status.WOULD_RENAME,
+    Action.DELETE: Status.WOULD_DELETE,
+    Action.NOT_IN_MANIFEST: Status.KEPT,
+    Action.UNKNOWN: Status.UNKNOWN_NO_KEY,
+    Action.INVALID: Status.INVALID,
+    Action.FINISH_REPLACEMENT: Status.WOULD_FINISH_REPLACEMENT,
+    Action.UNDO_REPLACEMENT: Status.WOULD_UNDO_REPLACEMENT,
+    Action.FINISHED_REPLACEMENT: Status.FINISHED_REPLACEMENT,
+    Action.UNDID_REPLACEMENT: Status.UNDID_REPLACEMENT,
 }
-COUNTED = (
-    "created",
-    "present",
-    "replaced",
-    "renamed",
-    "settings updated",
-    "deleted",
-    "failed",
-    "invalid",
-)
+#: What apply did with a voice it had nothing to do on the service for.
+UNCHANGED = {
+    Action.NOTHING: Outcome(Status.PRESENT),
+    Action.ADOPT: Outcome(Status.PRESENT, message="recorded in the lock"),
+    Action.NOT_IN_MANIFEST: Outcome(Status.KEPT),
+    Action.MISSING: Outcome(Status.FORGOTTEN),
+    Action.INVALID: Outcome(Status.INVALID),
+    Action.UNKNOWN: Outcome(Status.UNKNOWN),
+    Action.FINISHED_REPLACEMENT: Outcome(Status.FINISHED_REPLACEMENT),
+    Action.UNDID_REPLACEMENT: Outcome(Status.UNDID_REPLACEMENT),
+}
+#: The statuses the JSON counts, under its names.
+COUNTED = {
+    "created": Status.CREATED,
+    "present": Status.PRESENT,
+    "replaced": Status.REPLACED,
+    "renamed": Status.RENAMED,
+    "updated": Status.SETTINGS_UPDATED,
+    "deleted": Status.DELETED,
+    "failed": Status.FAILED,
+    "invalid": Status.INVALID,
+}
 
 
 class InvalidVoices(InputError):
     """Voices of the manifest fail validation; ``checked`` holds every (VoiceSpec, Report) for
     the caller to show."""
 
-    def __init__(self, checked: list[tuple[Any, Any]], what: str) -> None:
+    def __init__(self, checked: list[tuple[VoiceSpec, Report]], what: str) -> None:
         from .workflow import voice_report_json
 
         bad = [(s, r) for s, r in checked if not r.ok]
@@ -72,43 +92,32 @@ class InvalidVoices(InputError):
         self.checked = checked
 
 
-@dataclass
+@dataclass(frozen=True)
 class Applied:
-    """What apply did (or, ``dry_run``, would do): one row per voice (name, status, voice_id,
-    message); ``interrupted`` is the message when Ctrl-C stopped it."""
+    """What apply did (or, ``dry_run``, would do): every voice of the plan but the unmanaged
+    ones, each with its outcome; ``interrupted`` is the message when Ctrl-C stopped it."""
 
-    rows: list[dict[str, Any]]
+    manifest: str
+    voices: tuple[VoicePlan, ...]
     dry_run: bool
     interrupted: str | None = None
 
+    def count(self, status: Status) -> int:
+        return sum(1 for v in self.voices if v.outcome is not None and v.outcome.status is status)
+
     @property
-    def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.rows if r["status"] in ("failed", "invalid")]
+    def failed(self) -> list[VoicePlan]:
+        bad = (Status.FAILED, Status.INVALID)
+        return [v for v in self.voices if v.outcome is not None and v.outcome.status in bad]
 
     def to_dict(self) -> dict[str, Any]:
-        counts = {k: sum(1 for r in self.rows if r["status"] == k) for k in COUNTED}
         return {
             "ok": not self.failed,
             "dry_run": self.dry_run,
-            "voices": self.rows,
-            "created": counts["created"],
-            "present": counts["present"],
-            "replaced": counts["replaced"],
-            "renamed": counts["renamed"],
-            "updated": counts["settings updated"],
-            "deleted": counts["deleted"],
-            "failed": counts["failed"],
-            "invalid": counts["invalid"],
+            "voices": [v.result_dict() for v in self.voices],
+            **{key: self.count(status) for key, status in COUNTED.items()},
             "errors": [],
         }
-
-
-@dataclass
-class ToApply:
-    """The plan apply carries out, and the files (as checked) each uploading voice sends."""
-
-    planned: Planned
-    files: dict[str, Any] = field(default_factory=dict)
 
 
 def plan_apply(
@@ -119,13 +128,14 @@ def plan_apply(
     keep_going: bool = False,
     prune: bool = False,
     conn: Connection | None = None,
-) -> ToApply:
-    """The plan, and the voices that will upload checked in full (quality included)."""
+) -> Planned:
+    """The plan, its uploading voices checked in full (quality included): each carries the
+    files it sends, or is invalid."""
     from . import workflow
 
     conn = conn or Connection()
 
-    def stop_if_invalid(checked: list[tuple[Any, Any]]) -> None:
+    def stop_if_invalid(checked: list[tuple[VoiceSpec, Report]]) -> None:
         if not keep_going and any(not r.ok for _, r in checked):
             raise InvalidVoices(checked, "nothing was uploaded")
 
@@ -138,7 +148,9 @@ def plan_apply(
     # while the service is asked for its voices; the others only needed their headers.
     early: dict[str, Any] = {}
 
-    def start_checks(valid: list[Any], samples: dict[str, list[Any]], lock: list[Any]) -> None:
+    def start_checks(
+        valid: list[VoiceSpec], samples: dict[str, list[LockedSample]], lock: list[LockedVoice]
+    ) -> None:
         locked = {name_key(lv.name): lv.hashes for lv in lock}
         likely = [
             s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
@@ -165,27 +177,30 @@ def plan_apply(
         annotate="errors",
         settle=not dry_run,
     )
-    uploading = [s for s in p.steps if s.action in UPLOADS and s.spec is not None]
-    reports: dict[str, Any] = {}
+    uploading = [v.spec for v in p.voices if v.uploads and v.spec is not None]
+    reports: dict[str, Report] = {}
     if "thread" in early:
         while early["thread"].is_alive():
             early["thread"].join(0.1)  # a short wait at a time, so Ctrl-C is seen at once
         if "error" in early:
             raise early["error"]
-        reports.update((spec.name, (spec, r)) for spec, r in early["result"])
-    late = [s.spec for s in uploading if s.spec and s.spec.name not in reports]
+        reports.update((spec.name, r) for spec, r in early["result"])
+    late = [spec for spec in uploading if spec.name not in reports]
     if late:
-        reports.update((spec.name, (spec, r)) for spec, r in workflow.check_specs(out, path, late))
-    checked = [reports[s.spec.name] for s in uploading if s.spec]
-    files: dict[str, Any] = {}
+        reports.update((spec.name, r) for spec, r in workflow.check_specs(out, path, late))
     if uploading:
-        stop_if_invalid(checked)
-        for step, (spec, report) in zip(uploading, checked, strict=True):
-            files[spec.name] = report.files
-            if not report.ok:
-                step.action = "invalid"
-                step.detail = "; ".join(x.message for x in report.errors)
-    return ToApply(p, files)
+        stop_if_invalid([(spec, reports[spec.name]) for spec in uploading])
+    return replace(p, voices=[_checked(v, reports) for v in p.voices])
+
+
+def _checked(v: VoicePlan, reports: dict[str, Report]) -> VoicePlan:
+    """An uploading voice with the files its full check passed, or invalid."""
+    if not v.uploads or v.spec is None:
+        return v
+    report = reports[v.spec.name]
+    if not report.ok:
+        return replace(v, action=Action.INVALID, detail="; ".join(x.message for x in report.errors))
+    return replace(v, files=tuple(report.files))
 
 
 @contextmanager
@@ -198,28 +213,19 @@ def exclusive(out: Notes, path: str, *, wait: float) -> Iterator[None]:
         yield
 
 
-def dry_run(t: ToApply) -> Applied:
+def dry_run(p: Planned) -> Applied:
     """What apply would do, voice by voice, without doing it."""
-    steps = [s for s in t.planned.steps if s.action != "unmanaged"]
-    rows = [_row(s, {"status": DRY_RUN_STATUS.get(s.action, f"would {s.action}")}) for s in steps]
-    for r, s in zip(rows, steps, strict=True):
-        if s.action == "missing on the service":
-            r["status"] = "would create" if s.spec else "would forget"
-    return Applied(rows, dry_run=True)
+
+    def would(v: VoicePlan) -> Status:
+        if v.action is Action.MISSING:
+            return Status.WOULD_CREATE if v.spec else Status.WOULD_FORGET
+        return DRY_RUN_STATUS[v.action]
+
+    shown = [v for v in p.voices if v.action is not Action.UNMANAGED]
+    return Applied(p.manifest, tuple(replace(v, outcome=Outcome(would(v))) for v in shown), True)
 
 
-def _row(step: Step, res: dict[str, Any] | None) -> dict[str, Any]:
-    res = res or {}
-    return {
-        "name": step.name,
-        "status": res.get("status", step.action),
-        "voice_id": res.get("voice_id", step.voice_id),
-        "message": res.get("message") or res.get("warning") or step.detail or None,
-        **{k: res[k] for k in ("replaced_id", "exit_code") if k in res},
-    }
-
-
-def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
+def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     """Carry out the plan, ``jobs`` voices at a time, and write the lock. Ctrl-C stops the
     work: the result says what was done (``interrupted``) rather than raising."""
     import threading
@@ -227,174 +233,158 @@ def execute(out: Notes, t: ToApply, *, jobs: int) -> Applied:
     from ..journal import Journal
     from . import sync
 
-    p, files = t.planned, t.files
-    journal = Journal(p.lock_path)
-
     client = p.client
     assert client is not None
+    journal = Journal(p.lock_path)
     stop = threading.Event()
-    results: dict[int, dict[str, Any]] = {}
-    # what needs the service, in plan order
-    work: list[tuple[int, Step]] = []
-    for i, s in enumerate(p.steps):
-        uploads = s.action in UPLOADS and s.spec is not None
-        other = s.action in ("update settings", "rename", "delete") or (
-            s.action == "adopt" and s.drift
-        )
-        if uploads or other:
-            work.append((i, s))
+    at = [i for i, v in enumerate(p.voices) if v.needs_service]  # the plan's voices to work on
+    work = [p.voices[i] for i in at]
+    outcomes: dict[int, Outcome] = {}  # by position in ``work``
 
-    def run(item: tuple[int, Step]) -> dict[str, Any]:
-        _, s = item
-        spec = s.spec
-        if s.action in ("create", "missing on the service"):
-            assert spec is not None
-            return sync.create(client, spec, files[spec.name], stop)
-        if s.action == "replace":
-            assert spec is not None and s.live is not None
-            old = (s.live.id, s.live.name)
-            return sync.replace(client, spec, files[spec.name], old, stop, journal, s.samples)
-        if s.action == "delete":
-            assert s.voice_id is not None
-            return sync.delete(client, s.voice_id, stop)
-        assert spec is not None and s.voice_id is not None
-        if s.action == "rename":
-            return sync.rename(client, s.voice_id, spec.name, spec.settings if s.drift else None)
-        res = sync.update_settings(client, s.voice_id, spec.settings)
-        if s.action == "adopt":
-            res["status"] = "present"
-        return res
-
-    def done(k: int, res: dict[str, Any]) -> None:
-        i, s = work[k]
-        results[i] = res
-        detail = res.get("voice_id") or res.get("message")
-        out.info(f"{res['status']}: {s.name} ({detail})")
+    def done(k: int, o: Outcome) -> None:
+        outcomes[k] = o
+        out.info(f"{o.status}: {work[k].name} ({o.voice_id or o.message})")
 
     interrupted = False
-    running: set[int] = set()
-    never: set[int] = set()
     try:
-        running, never = sync.run_parallel(work, run, jobs=jobs, stop=stop, on_result=done)
+        running, never = sync.run_parallel(
+            work,
+            lambda v: _carry_out(client, v, stop, journal),
+            jobs=jobs,
+            stop=stop,
+            on_result=done,
+        )
     except sync.RunInterrupted as exc:
         interrupted = True
         running, never = exc.running, exc.never
     for k in running:
-        i, s = work[k]
-        if i in results:
-            continue
-        results[i] = {
-            "status": "interrupted",
-            "message": "cut off by Ctrl-C mid-replacement: the next plan shows, and the next "
-            "apply does, what finishes or undoes it"
-            if s.action == "replace"
-            else "cut off by Ctrl-C: its outcome is not known; check with "
-            "'bland-clone voices list'",
-        }
+        outcomes.setdefault(k, _cut_off(work[k]))
     for k in never:
         why = "not started (interrupted)" if interrupted else None
-        results.setdefault(work[k][0], {"status": "not started", "message": why})
+        outcomes.setdefault(k, Outcome(Status.NOT_STARTED, message=why))
+    outcome_at = {at[k]: o for k, o in outcomes.items()}
+    voices = tuple(
+        replace(v, outcome=outcome_at.get(i) or UNCHANGED.get(v.action, Outcome(Status.UNKNOWN)))
+        for i, v in enumerate(p.voices)
+        if v.action is not Action.UNMANAGED
+    )
+    _write_lock(out, p.lock_path, voices)
+    return Applied(
+        p.manifest, voices, dry_run=False, interrupted=_interrupted(voices) if interrupted else None
+    )
 
-    _write_lock(out, p, results)
-    rows = []
-    for i, s in enumerate(p.steps):
-        if s.action == "unmanaged":
-            continue
-        res = results.get(i)
-        if res is None:
-            res = {
-                "nothing": {"status": "present"},
-                "adopt": {"status": "present", "message": "recorded in the lock"},
-                "not in the manifest": {"status": "kept"},
-                "missing on the service": {"status": "forgotten"},
-                "invalid": {"status": "invalid"},
-            }.get(s.action, {"status": s.action})
-        rows.append(_row(s, res))
-    if interrupted:
-        made = [r for r in rows if r["status"] in ("created", "replaced")]
-        cut = [r for r in rows if r["status"] == "interrupted"]
-        message = (
-            f"Interrupted: {len(made)} voice(s) created before it"
-            + (
-                f" ({', '.join(repr(r['name']) + ' ' + str(r['voice_id']) for r in made)})"
-                if made
-                else ""
-            )
-            + (f"; {len(cut)} upload(s) cut off, outcome unknown" if cut else "")
-            + f"; {sum(1 for r in rows if r['status'] == 'not started')} not started."
+
+def _carry_out(client: Client, v: VoicePlan, stop: threading.Event, journal: Journal) -> Outcome:
+    """One voice's work on the service (in a worker thread)."""
+    from . import sync
+
+    spec = v.spec
+    if v.action is Action.DELETE:
+        assert v.voice_id is not None
+        return sync.delete(client, v.voice_id, stop)
+    assert spec is not None
+    if v.action in (Action.CREATE, Action.MISSING):
+        return sync.create(client, spec, v.files, stop)
+    if v.action is Action.REPLACE:
+        assert v.live is not None
+        old = (v.live.id, v.live.name)
+        return sync.replace(client, spec, v.files, old, stop, journal, v.samples)
+    assert v.voice_id is not None
+    if v.action is Action.RENAME:
+        return sync.rename(client, v.voice_id, spec.name, spec.settings if v.drift else None)
+    updated = sync.update_settings(client, v.voice_id, spec.settings)
+    return replace(updated, status=Status.PRESENT) if v.action is Action.ADOPT else updated
+
+
+def _cut_off(v: VoicePlan) -> Outcome:
+    """A voice whose work Ctrl-C cut off."""
+    if v.action is Action.REPLACE:
+        why = (
+            "cut off by Ctrl-C mid-replacement: the next plan shows, and the next apply does, "
+            "what finishes or undoes it"
         )
-        return Applied(rows, dry_run=False, interrupted=message)
-    return Applied(rows, dry_run=False)
+    else:
+        why = "cut off by Ctrl-C: its outcome is not known; check with 'bland-clone voices list'"
+    return Outcome(Status.INTERRUPTED, message=why)
 
 
-def _write_lock(out: Notes, p: Planned, results: dict[int, dict[str, Any]]) -> None:
+def _interrupted(voices: tuple[VoicePlan, ...]) -> str:
+    """What was done before Ctrl-C stopped apply."""
+
+    def status(v: VoicePlan) -> Status | None:
+        return v.outcome.status if v.outcome else None
+
+    made = [v for v in voices if status(v) in (Status.CREATED, Status.REPLACED)]
+    cut = sum(1 for v in voices if status(v) is Status.INTERRUPTED)
+    never = sum(1 for v in voices if status(v) is Status.NOT_STARTED)
+    listed = ", ".join(f"{v.name!r} {v.shown_voice_id}" for v in made)
+    return (
+        f"Interrupted: {len(made)} voice(s) created before it"
+        + (f" ({listed})" if made else "")
+        + (f"; {cut} upload(s) cut off, outcome unknown" if cut else "")
+        + f"; {never} not started."
+    )
+
+
+def _write_lock(out: Notes, lock_path: Path, voices: tuple[VoicePlan, ...]) -> None:
     from .. import lockfile
+
+    entries = [lv for lv in map(_locked, voices) if lv is not None]
+    try:
+        if lockfile.write(lock_path, entries):
+            out.info(f"Wrote {lock_path} ({len(entries)} voice(s)).")
+    except OSError as exc:  # the voices exist: report them all the same
+        out.warn(
+            f"Could not write {lock_path}: {exc.strerror}. The voices above exist; run "
+            "apply again once the folder is writable to record them (it creates nothing twice)."
+        )
+
+
+def _locked(v: VoicePlan) -> LockedVoice | None:
+    """What the lock records of a voice after apply (None: nothing)."""
+    from ..lockfile import LockedVoice
     from ..manifest import SERVICE_ENGINE
     from . import sync
 
-    entries: list[LockedVoice] = []
-    for i, s in enumerate(p.steps):
-        res = results.get(i) or {}
-        status = res.get("status")
-        lv, spec = s.locked, s.spec
-        if s.action == "unmanaged":
-            continue
-        if spec is None:  # the lock's voices the manifest no longer names
-            if s.action in ("not in the manifest", "unknown") or (
-                s.action == "delete" and status != "deleted"
-            ):
-                entries.append(lv)  # type: ignore[arg-type]
-            continue
-        if status in ("created", "replaced") or (status == "present" and res.get("adopted")):
-            entries.append(
-                lockfile.LockedVoice(
-                    spec.name,
-                    res["voice_id"],
-                    spec.engine,
-                    res.get("created") or sync.now(),
-                    s.samples,
-                    res.get("settings") or {},
-                )
-            )
-        elif s.action == "adopt":
-            live = s.live
-            assert live is not None
-            applied = status in (None, "present", "settings updated") and (
-                not s.drift or "settings" in res
-            )
-            created = live.raw.get("created_at") if isinstance(live.raw, dict) else None
-            entries.append(
-                lockfile.LockedVoice(
-                    spec.name,
-                    live.id,
-                    SERVICE_ENGINE.get(str(live.service), spec.engine),
-                    str(created or sync.now()),
-                    s.samples,
-                    dict(spec.settings) if applied else {},
-                )
-            )
-        elif lv is not None:
-            settings = dict(lv.settings)
-            if status in ("settings updated", "renamed"):
-                settings.update(res.get("settings") or {})
-            samples = (
-                s.samples if s.action in ("nothing", "update settings", "rename") else lv.samples
-            )
-            entries.append(
-                lockfile.LockedVoice(
-                    spec.name if s.action != "invalid" else lv.name,
-                    lv.voice_id,
-                    lv.engine,
-                    lv.created,
-                    samples,
-                    settings,
-                )
-            )
-    try:
-        if lockfile.write(p.lock_path, entries):
-            out.info(f"Wrote {p.lock_path} ({len(entries)} voice(s)).")
-    except OSError as exc:  # the voices exist: report them all the same
-        out.warn(
-            f"Could not write {p.lock_path}: {exc.strerror}. The voices above exist; run "
-            "apply again once the folder is writable to record them (it creates nothing twice)."
+    o, lv, spec = v.outcome, v.locked, v.spec
+    assert o is not None
+    if spec is None:  # the lock's voices the manifest no longer names
+        kept = v.action in (Action.NOT_IN_MANIFEST, Action.UNKNOWN) or (
+            v.action is Action.DELETE and o.status is not Status.DELETED
         )
+        return lv if kept else None
+    if o.status in (Status.CREATED, Status.REPLACED) or (o.status is Status.PRESENT and o.adopted):
+        assert o.voice_id is not None
+        made = o.created or sync.now()
+        return LockedVoice(
+            spec.name, o.voice_id, spec.engine, made, v.samples, dict(o.settings or {})
+        )
+    if v.action is Action.ADOPT:
+        live = v.live
+        assert live is not None
+        applied = o.status in (Status.PRESENT, Status.SETTINGS_UPDATED) and (
+            not v.drift or o.settings is not None
+        )
+        created = live.raw.get("created_at") if isinstance(live.raw, dict) else None
+        return LockedVoice(
+            spec.name,
+            live.id,
+            SERVICE_ENGINE.get(str(live.service), spec.engine),
+            str(created or sync.now()),
+            v.samples,
+            dict(spec.settings) if applied else {},
+        )
+    if lv is None:
+        return None
+    settings = dict(lv.settings)
+    if o.status in (Status.SETTINGS_UPDATED, Status.RENAMED):
+        settings.update(o.settings or {})
+    current = v.action in (Action.NOTHING, Action.UPDATE_SETTINGS, Action.RENAME)
+    return LockedVoice(
+        spec.name if v.action is not Action.INVALID else lv.name,
+        lv.voice_id,
+        lv.engine,
+        lv.created,
+        v.samples if current else lv.samples,
+        settings,
+    )

@@ -37,6 +37,20 @@ class PreviewOutcome:
 
 
 @dataclass
+class VerifyOutcome:
+    """verify after a clone: a verification (``result`` set) or a failure (``error`` set). The
+    voice exists either way."""
+
+    result: Any = None  # bland_clone.ops.verifying.Verification
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"ok": False, "error": self.error}
+        return dict(self.result.to_dict())
+
+
+@dataclass
 class Cloned:
     """What clone did: a voice created (or found after a lost answer), or for a dry run the
     request it would have sent."""
@@ -52,6 +66,7 @@ class Cloned:
     recovered: bool = False
     preview: PreviewOutcome | None = None
     notes: list[str] = field(default_factory=list)
+    verification: VerifyOutcome | None = None
 
     def to_dict(self) -> dict[str, Any]:
         if self.dry_run:
@@ -67,6 +82,7 @@ class Cloned:
             }
         return {
             "preview": self.preview.to_dict() if self.preview is not None else None,
+            "verify": self.verification.to_dict() if self.verification is not None else None,
             "ok": True,
             "voice_id": self.voice_id,
             "name": self.name,
@@ -93,9 +109,12 @@ def clone_voice(
     preview_options: dict[str, Any] | None = None,
     force: bool = False,
     prepare: bool = False,
+    verify: bool = False,
 ) -> Cloned:
     """Check, then clone (or describe the request, for a dry run). The preview, when asked
-    for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line)."""
+    for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line).
+    ``verify``: then compare the new voice with the uploaded samples (ops.verifying); their
+    voiceprint is taken before the upload, so samples it cannot compare stop everything."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
         from ..files import check_writable
@@ -111,15 +130,17 @@ def clone_voice(
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
         infos = inputs.inspect_files(files, send_engine=engine)
-        if engine == "v2" and len(infos) > 1:  # Bland's docs: V2 takes exactly 1 WAV file
-            raise InputError(
-                f"The v2 engine takes exactly 1 WAV file; {len(infos)} were given. "
-                "Choose one (bland-clone validate --each ranks them)."
-            )
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
         inputs.enforce(out, report, show=dry_run)
+        verify_req = prints = None
+        if verify:
+            from . import verifying
+
+            options = preview_options or {}
+            verify_req = verifying.check_request(verifying.DEFAULT_TEXT, options.get("language"))
+            prints = verifying.samples_print([i.path for i in infos])
         settings = session.get_settings(out, conn)
         from ..api.upload import UploadPlan
 
@@ -144,6 +165,11 @@ def clone_voice(
                 raise InputError(NAME_TAKEN, payload=result.to_dict())
             for line in plan.lines(settings.api_url):
                 out.line(line)
+            if prints is not None:
+                out.line(
+                    f"Then verify: previews of the new voice and of stock voices (charged; "
+                    f"{prints.seconds:.1f} s of the samples' speech to compare)."
+                )
             out.info("Dry run: nothing was sent.")
             return result
 
@@ -157,13 +183,14 @@ def clone_voice(
                 "The connection failed after the upload; the voice was found by name "
                 "and was not uploaded again."
             )
-        preview_result = None
-        if preview_req is not None and preview_target is not None:
-            service = "BTTS_V2" if engine == "v2" else "BTTS_V3"
-            from ..api.client import Voice
+        preview_result = verification = None
+        from ..api.client import Voice
 
-            voice = Voice(res.voice_id, res.name, service)
+        voice = Voice(res.voice_id, res.name, "BTTS_V2" if engine == "v2" else "BTTS_V3")
+        if preview_req is not None and preview_target is not None:
             preview_result = _preview(client, voice, preview_req, preview_target)
+        if verify_req is not None and prints is not None:
+            verification = _verify(out, client, voice, prints, verify_req, settings.api_url)
         return Cloned(
             res.name,
             engine,
@@ -173,6 +200,7 @@ def clone_voice(
             recovered=res.recovered,
             preview=preview_result,
             notes=notes,
+            verification=verification,
         )
 
 
@@ -195,14 +223,32 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
 def _preview(client: Any, voice: Any, req: Any, target: Any) -> PreviewOutcome:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
-    from ..errors import BlandCloneError
     from . import preview as previews
 
     try:
         return PreviewOutcome(target.path, previews.speak(client, voice, req, target))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
-        why = exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
-        return PreviewOutcome(target.path, error=why)
+        return PreviewOutcome(target.path, error=_why(exc))
+
+
+def _why(exc: Exception) -> str:
+    """What failed after the voice was created, in one line."""
+    from ..errors import BlandCloneError
+
+    return exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
+
+
+def _verify(
+    out: Notes, client: Any, voice: Any, prints: Any, req: Any, api_url: str
+) -> VerifyOutcome:
+    """verify the new voice. It exists by now: a failure is reported with its id, never an
+    exit code that would make a script clone again."""
+    from . import verifying
+
+    try:
+        return VerifyOutcome(verifying.compare(out, client, voice, prints, req, api_url))
+    except Exception as exc:  # the voice exists: whatever failed, report it and its id
+        return VerifyOutcome(error=_why(exc))
 
 
 def show_preview(notes: Notes, voice_id: str | None, outcome: PreviewOutcome | None) -> None:

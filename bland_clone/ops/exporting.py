@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
 from ..errors import InputError
+from ..safetext import one_line
 from . import session
 from .session import Connection
 
@@ -94,13 +96,14 @@ def export_voices(
         settings = live_settings(client, v.id)
         ex = adopt.export_voice(client, v, base, "samples", taken, settings, overwrite=force)
         exported.append(ex)
+        capped = (
+            f" (the service listed {ex.listed}; a voice holds {limits.MAX_SAMPLES_PER_VOICE})"
+            if ex.listed > limits.MAX_SAMPLES_PER_VOICE
+            else ""
+        )
+        said = f"{len(ex.files)} sample(s){capped}" if ex.managed else "no retrievable sample"
         notes.info(
-            f"{v.name} ({v.id}): "
-            + (
-                f"{len(ex.files)} sample(s)"
-                if ex.managed
-                else f"no retrievable sample: {ex.reason}"
-            )
+            one_line(f"{v.name} ({v.id}): {said}" + ("" if ex.managed else f": {ex.reason}"))
         )
     entries = adopt.lock_entries(exported, base)
     write_file(output, adopt.render_manifest(exported).encode("utf-8"))

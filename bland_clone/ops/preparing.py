@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,10 +17,14 @@ if TYPE_CHECKING:
 class Prepared:
     """What prepare wrote: ``doc`` is the JSON result (outputs, failed, files, warnings,
     errors); ``report`` the validation of the outputs, for the caller to show (None for --best,
-    whose ranking is in ``doc["takes"]``)."""
+    whose ranking is in ``doc["takes"]``); ``kept`` the validation of what was written (for
+    --best, the one take kept, under its output name)."""
 
     doc: dict[str, Any]
     report: Report | None = None
+    kept: Report | None = None
+    #: each output as prepare made it (bland_clone.audio.prepare.Prepared)
+    made: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +113,7 @@ def prepare_files(
     if failed and not keep_going:
         raise InputError(failed[0]["message"])
     if best:
-        return Prepared(_prepare_best(out, usable, failed, output, seconds, start, end, force))
+        return _prepare_best(out, usable, failed, output, seconds, start, end, force)
     if not usable:
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     targets = output_paths([i.path for i in usable], output, force, several=len(files) > 1)
@@ -131,7 +135,7 @@ def prepare_files(
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     for f in failed:
         out.error(f["message"])
-    report = validate_upload([inspect(r.output) for r in results], quality=True, engine="v2")
+    report = validate_upload([inspect(r.output) for r in results], quality=True, engine=None)
     result = {
         "ok": report.ok and not failed,
         "outputs": [r.to_dict() for r in results],
@@ -144,7 +148,7 @@ def prepare_files(
             for f in failed
         ],
     }
-    return Prepared(result, report)
+    return Prepared(result, report, report, results)
 
 
 def _raise_failed(out: Notes, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
@@ -170,7 +174,7 @@ def _prepare_best(
     start: float | None,
     end: float | None,
     force: bool,
-) -> dict[str, Any]:
+) -> Prepared:
     """Prepare every take into a temporary folder, judge the results, keep the best one."""
     import os
     import tempfile
@@ -178,7 +182,7 @@ def _prepare_best(
 
     from ..audio.inspection import inspect
     from ..errors import InputError
-    from ..validation import best_take, validate_upload
+    from ..validation import Problem, Report, best_take, validate_upload
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
@@ -200,10 +204,20 @@ def _prepare_best(
         if not done:
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
-        reports = [validate_upload([t], quality=True, engine="v2") for t in takes]
-        from ..validation import merge_reports
+        reports = [validate_upload([t], quality=True, engine=None) for t in takes]
+        from ..validation import merge_reports, other_speakers
 
         merged = merge_reports(reports)
+        # another person's take in the folder is named, and not chosen before a take of the
+        # one speaker (best_take counts its warning)
+        odd = other_speakers(merged)
+        merged.problems += odd
+        for p in odd:
+            src = done[p.file or ""].input
+            message = p.message.replace(Path(p.file or "").name, os.path.basename(src))
+            for dst, prep in done.items():  # the other take named in a two-take folder
+                message = message.replace(Path(dst).name, os.path.basename(prep.input))
+            out.warn(message)
         chosen = best_take(merged)
         if chosen is None:
             raise InputError(
@@ -227,13 +241,25 @@ def _prepare_best(
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
-        out.warn(p.message.replace(chosen.name, os.path.basename(output)))
-    return {
+        if p not in odd:  # said above
+            out.warn(p.message.replace(chosen.name, os.path.basename(output)))
+    # the kept take as written, for a report page: its problems under its output name
+    measured = merged.quality.get(chosen.path)
+    shown = [
+        Problem(
+            p.message.replace(chosen.name, os.path.basename(output)), p.code, p.severity, output
+        )
+        for p in mine
+    ]
+    kept = Report([inspect(output)], shown, {output: measured} if measured else {})
+    doc = {
         "ok": True,
         "best": prepared.input,
         "outputs": [prepared.to_dict()],
         "takes": rank,
         "failed": failed,
         "warnings": [p.to_dict() for p in mine],
+        "other_speaker": [done[p.file or ""].input for p in odd],
         "errors": [],
     }
+    return Prepared(doc, kept=kept, made=[prepared])

@@ -6,18 +6,19 @@ Plain values in, a typed result out; nothing here prints (the commands render :c
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import re
-import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import limits, speech, voice_settings
 from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
+    from ..audio.speechout import Format
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -55,7 +56,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Preview:
-    path: str
+    path: str | None  # None: played only
     bytes: int
     endpoint: str
     file_format: str
@@ -63,9 +64,11 @@ class Preview:
     model: str | None = None
     cost: float | None = None
     notes: list[str] = field(default_factory=list)
+    played: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "played": self.played,
             "path": self.path,
             "bytes": self.bytes,
             "format": self.fmt,
@@ -76,19 +79,27 @@ class Preview:
         }
 
 
-def check_text(text: str) -> None:
+def check_text(text: str, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS) -> None:
+    """The text's local checks; its length against ``limit`` (None: checked once the service's
+    own limit is known, see :func:`check_length`)."""
     if not text.strip():
         raise InputError("Text to speak is empty.")
-    if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
-        raise InputError(limits.speak_text_too_long(len(text)))
+    if limit is not None:
+        check_length(text, limit)
     _, problems = speech.pauses(text)
     if problems:
         raise InputError("; ".join(problems) + ".")
 
 
-def check(req: Request, output: str) -> Target:
-    """Every local check of a preview, before anything is sent."""
-    check_text(req.text)
+def check_length(text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InputError(limits.speak_text_too_long(len(text), limit))
+
+
+def check(req: Request, output: str, *, limit: int | None = limits.SPEAK_TEXT_MAX_CHARS) -> Target:
+    """Every local check of a preview, before anything is sent (the text's length against
+    ``limit``; None when the caller asks the service's own limit first)."""
+    check_text(req.text, limit)
     if req.fmt not in limits.SPEAK_OUTPUT_FORMATS:
         raise UsageError(f"--format must be one of {', '.join(limits.SPEAK_OUTPUT_FORMATS)}")
     if req.language is not None and not _LANGUAGE.match(req.language):
@@ -132,11 +143,34 @@ def target_for(output: str) -> Target:
     return Target(output, container, convert)
 
 
-def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview:
-    """Speak ``req`` with ``voice`` and write ``target``: through /v2/tts when the service
-    offers it, else /v1/speak. Raises before anything is written when the service's offer
-    (GET /v2/models) does not include what was asked."""
-    from ..files import write_file
+def text_limit(client: Client, voice: Voice) -> int:
+    """The longest text ``voice`` may speak: /v1/models' ``max_characters``, else 1,000."""
+    found = client.max_characters(voice.service)
+    return limits.SPEAK_TEXT_MAX_CHARS if found is None else found
+
+
+def pick_model(models: list[dict[str, Any]], service: str | None) -> dict[str, Any]:
+    """The /v2/tts model a voice resolves to: btts-2 for V2 voices, btts-3 otherwise (the
+    pages: prefer btts-3; the voice decides), else the first listed; {} when none is."""
+    wanted = "btts-2" if service == "BTTS_V2" else "btts-3"
+    return next((m for m in models if m.get("id") == wanted), models[0] if models else {})
+
+
+def speak(
+    client: Client,
+    voice: Voice,
+    req: Request,
+    target: Target | None,
+    *,
+    stream: bool = False,
+    player: Player | None = None,
+) -> Preview:
+    """Speak ``req`` with ``voice`` and write ``target`` (and/or play it through ``player``):
+    through /v2/tts when the service offers it, else /v1/speak (/v1/speak/stream with
+    ``stream``). Raises before anything is written when the service's offer (GET /v2/models)
+    does not include what was asked. With ``stream`` or a player, /v2/tts is asked for the
+    raw container and the audio is written or played as it arrives."""
+    from ..audio.speechout import Format
 
     notes = []
     if (req.expressiveness is not None or req.stability is not None) and (
@@ -149,14 +183,20 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
     from ..errors import ServiceError
 
     try:
-        models = client.tts_models()
+        listed = client.tts_models()
     except ServiceError as exc:  # /v2/models unreachable: /v1/speak, unchecked against it
-        notes.append(f"GET /v2/models failed ({exc.message}); speaking through /v1/speak.")
-        models = None
-    encoding = "pcm_mulaw" if req.fmt.startswith("ulaw") else "pcm_s16le"
+        fallback = "/v1/speak/stream" if stream or player else "/v1/speak"
+        notes.append(f"GET /v2/models failed ({exc.message}); speaking through {fallback}.")
+        listed = None
+    models = None if listed is None else pick_model(listed, voice.service)
+    encoding = "mulaw" if req.fmt.startswith("ulaw") else "pcm_s16le"
     rate = int(req.fmt.split("_")[1])
+    live = stream or player is not None
     if models is not None:
-        container = _check_offer(models, req, encoding, rate, target)
+        wanted = target or Target("", "raw", None)
+        container = _check_offer(models, req, encoding, rate, wanted)
+        if live and "raw" in (models.get("containers") or ["raw"]):
+            container = "raw"  # frames as they render, no header to wait for
         got = client.tts(
             voice.id,
             req.text,
@@ -172,29 +212,132 @@ def speak(client: Client, voice: Voice, req: Request, target: Target) -> Preview
                 "(GET /v2/models answered 404); /v1/speak has no stability."
             )
         container = "wav"
-        got = client.speak_v1(
-            voice.id,
-            req.text,
-            req.fmt,
-            language=req.language,
-            expressiveness=req.expressiveness,
-        )
-    if target.convert is None and target.container == container:
-        size = got.save(target.path)  # streamed to disk, complete or absent
+        if live:
+            got = client.speak_stream(voice.id, req.text, req.fmt, language=req.language)
+        else:
+            got = client.speak_v1(
+                voice.id,
+                req.text,
+                req.fmt,
+                language=req.language,
+                expressiveness=req.expressiveness,
+            )
+    passthrough = target is not None and target.convert is None and not live
+    if passthrough and target is not None and target.container == container:
+        size = got.save(target.path)  # the service's own file, streamed to disk
     else:
-        data = _to_target(got.endpoint, got.read(), container, encoding, rate, target)
-        write_file(target.path, data)
-        size = len(data)
+        size = write_speech(got, container, Format(encoding, rate), target, player)
     return Preview(
-        target.path,
+        target.path if target else None,
         size,
         got.endpoint,
-        target.file_format,
+        target.file_format if target else "played",
         req.fmt,
         got.model,
         got.cost,
         notes,
+        played=player is not None,
     )
+
+
+class Player(Protocol):
+    """Opens an output stream for a format (see :func:`open_player`)."""
+
+    def __call__(self, fmt: Format) -> Any: ...
+
+
+def open_player() -> Player:
+    """The default output device, checked before anything is asked of the service; an
+    InputError naming why when there is none (no device, no PortAudio)."""
+    try:
+        import sounddevice as sd
+
+        sd.query_devices(kind="output")
+    except Exception as exc:  # OSError without PortAudio, sd.PortAudioError without a device
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"Cannot play here: no audio output device ({why}). Write a file with -o FILE."
+        ) from None
+
+    def start(fmt: Format) -> Any:
+        stream = sd.RawOutputStream(samplerate=fmt.rate, channels=fmt.channels, dtype="int16")
+        stream.start()
+        return stream
+
+    return start
+
+
+def write_speech(
+    got: Any, container: str, asked: Format, target: Target | None, player: Player | None
+) -> int:
+    """Write (and/or play) the speech as it arrives: raw frames in ``asked``'s format, or a
+    WAV whose header (placeholder sizes included) is read as it comes. The file is complete or
+    absent; a WAV's sizes are backfilled once the stream ends. Only 16-bit PCM and mu-law are
+    taken, and at most speechout.MAX_SECONDS of it."""
+    from ..audio import speechout
+    from ..errors import ServiceError
+    from ..files import AtomicWriter
+
+    reader = speechout.WavReader() if container == "wav" else None
+    chunks = got.chunks()
+    playing: list[Any] = []
+    writer = AtomicWriter(target.path) if target is not None else None
+    try:
+        with writer if writer is not None else _nothing():
+            sink: speechout.Sink | None = None
+            for chunk in chunks:
+                payload = reader.feed(chunk) if reader is not None else chunk
+                fmt = reader.format if reader is not None else asked
+                if fmt is None:
+                    continue
+                if sink is None:
+                    sink = _sink(fmt, target, writer, player, playing)
+                sink.write(payload)
+            if sink is None or sink.frames == 0:
+                raise ServiceError(f"{got.endpoint} answered with no audio; nothing was written.")
+            sink.close()
+            return writer.size if writer is not None and writer.fd < 0 else _size(writer)
+    except speechout.SpeechError as exc:
+        raise ServiceError(
+            f"{got.endpoint} answered speech bland-clone cannot write: {exc}; nothing was written."
+        ) from None
+    finally:
+        chunks.close()
+        for stream in playing:
+            stream.stop()
+            stream.close()
+
+
+def _size(writer: Any) -> int:
+    if writer is None:
+        return 0
+    return int(os.fstat(writer.fd).st_size)
+
+
+def _sink(
+    fmt: Any, target: Target | None, writer: Any, player: Player | None, playing: list[Any]
+) -> Any:
+    from ..audio import speechout
+
+    sinks: list[speechout.Sink] = []
+    if target is not None:
+        if target.convert is not None:
+            sinks.append(speechout.EncodedSink(fmt, writer.fd, target.convert))
+        elif target.container == "wav":
+            patch = writer.patch if writer.fd >= 0 else None
+            sinks.append(speechout.WavSink(fmt, writer, patch))
+        else:
+            sinks.append(speechout.RawSink(fmt, writer))
+    if player is not None:
+        stream = player(fmt)
+        playing.append(stream)
+        sinks.append(speechout.PlaySink(fmt, stream))
+    return sinks[0] if len(sinks) == 1 else speechout.Tee(fmt, sinks)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _check_offer(
@@ -220,51 +363,7 @@ def _check_offer(
         if "wav" in containers:
             return "wav"  # the header is taken off here
         raise InputError(
-            f"The service offers no container bland-clone can write ({', '.join(containers)})."
+            "The service offers no container bland-clone can write "
+            f"({', '.join(map(str, containers))})."
         )
     return target.container
-
-
-def _to_target(
-    endpoint: str, data: bytes, container: str, encoding: str, rate: int, target: Target
-) -> bytes:
-    """The service's audio turned into what the file's extension asks for."""
-    if container == "wav" and data[:4] != b"RIFF":
-        from ..errors import ServiceError
-
-        raise ServiceError(f"{endpoint} answered something that is not a WAV file.")
-    if target.convert is None:
-        if target.container == container:
-            return data
-        return _wav_payload(data)  # raw asked, WAV received: the samples without the header
-    import soundfile as sf
-
-    source = io.BytesIO(data)
-    if container == "raw":
-        samples, sr = sf.read(
-            source,
-            format="RAW",
-            samplerate=rate,
-            channels=1,
-            subtype="ULAW" if encoding == "pcm_mulaw" else "PCM_16",
-            dtype="float32",
-        )
-    else:
-        samples, sr = sf.read(source, dtype="float32")
-    out = io.BytesIO()
-    subtype = {"MP3": "MPEG_LAYER_III", "FLAC": "PCM_16", "OGG": "VORBIS"}[target.convert]
-    sf.write(out, samples, sr, format=target.convert, subtype=subtype)
-    return out.getvalue()
-
-
-def _wav_payload(data: bytes) -> bytes:
-    """The bytes of a WAV file's data chunk."""
-    at = 12
-    while at + 8 <= len(data):
-        cid, size = data[at : at + 4], struct.unpack("<I", data[at + 4 : at + 8])[0]
-        if cid == b"data":
-            return data[at + 8 : at + 8 + size]
-        at += 8 + size + (size & 1)
-    from ..errors import ServiceError
-
-    raise ServiceError("The service's WAV has no data chunk.")

@@ -13,7 +13,7 @@ settling twice, or after being killed while settling, does no harm.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..journal import Entry, Journal
 from ..names import name_key
@@ -23,16 +23,12 @@ if TYPE_CHECKING:
 
     from ..api.client import Client, Voice
     from ..lockfile import LockedVoice
-    from ..plan import Step
-
-#: A plan's actions for a replacement to settle, and apply's statuses once settled.
-FINISH, UNDO = "finish replacement", "undo replacement"
-FINISHED, UNDONE = "finished replacement", "undid replacement"
+    from ..plan import VoicePlan
 
 
 @dataclass(frozen=True)
 class Move:
-    kind: str  # "rename" or "delete"
+    kind: Literal["rename", "delete"]
     voice: Voice
     to: str | None = None
 
@@ -55,15 +51,16 @@ class Fix:
         lock = ", the lock records the new voice" if self.forward else ""
         return f"{cut}; {'done' if done else 'to do'}: {what}{lock}"
 
-    def step(self, done: bool) -> Step:
-        from ..plan import Step
+    def plan(self, done: bool) -> VoicePlan:
+        """The plan's row: to settle, or (``done``) settled before apply planned."""
+        from ..plan import Action, VoicePlan
 
         if done:
-            action = FINISHED if self.forward else UNDONE
+            action = Action.FINISHED_REPLACEMENT if self.forward else Action.UNDID_REPLACEMENT
         else:
-            action = FINISH if self.forward else UNDO
+            action = Action.FINISH_REPLACEMENT if self.forward else Action.UNDO_REPLACEMENT
         vid = self.new_id if self.forward else self.entry.old_id
-        return Step(self.entry.name, action, vid, self.detail(done))
+        return VoicePlan(self.entry.name, action, vid, self.detail(done))
 
 
 def decide(e: Entry, live: list[Voice], *, undo: bool = False) -> Fix:
@@ -120,12 +117,12 @@ def _locked(e: Entry, new_id: str, lock: list[LockedVoice]) -> list[LockedVoice]
 
 def preview(
     entries: list[Entry], lock: list[LockedVoice], live: list[Voice]
-) -> tuple[list[Step], list[LockedVoice], list[Voice]]:
+) -> tuple[list[VoicePlan], list[LockedVoice], list[Voice]]:
     """What settling would do (plan's rows), and the lock and voices as they would then be."""
     steps = []
     for e in entries:
         fix = decide(e, live)
-        steps.append(fix.step(done=False))
+        steps.append(fix.plan(done=False))
         for m in fix.moves:
             if m.kind == "delete":
                 live = [v for v in live if v.id != m.voice.id]
@@ -166,7 +163,7 @@ def settle(
     return fix
 
 
-def settle_all(client: Client, lock_path: Path) -> list[Step]:
+def settle_all(client: Client, lock_path: Path) -> list[VoicePlan]:
     """Settle every replacement the lock's journal holds (apply, under the apply lock): the
     rows to show. A failure raises, naming the voice; the journal keeps it."""
     from ..errors import BlandCloneError, ServiceError
@@ -175,7 +172,7 @@ def settle_all(client: Client, lock_path: Path) -> list[Step]:
     rows = []
     for e in journal.read():
         try:
-            rows.append(settle(client, journal, e).step(done=True))
+            rows.append(settle(client, journal, e).plan(done=True))
         except BlandCloneError as exc:
             err = ServiceError(
                 f"Could not settle the replacement of {e.name!r} a previous apply left under "

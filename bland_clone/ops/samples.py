@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Declined, InputError
+from ..errors import Declined, InputError, ServiceError
 from . import session
 from .session import Connection
 
@@ -30,10 +30,92 @@ class SampleList:
         return {"ok": True, "voice_id": self.voice.id, "samples": self.samples, "errors": []}
 
 
-def list_samples(notes: Notes, voice: str, *, conn: Connection) -> SampleList:
+def list_samples(
+    notes: Notes,
+    voice: str,
+    *,
+    save_audio: str | None = None,
+    force: bool = False,
+    conn: Connection,
+) -> SampleList:
+    """A voice's samples; with ``save_audio`` (a folder) they are asked with their audio
+    (``?include_audio=true``) and each is written to FOLDER/<sample id>.wav: in the result,
+    ``path`` and ``bytes`` stand where the service's base64 was."""
     client = session.connect(notes, conn)
     v = client.find_voice(voice)
-    return SampleList(v, client.voice_samples(v.id))
+    if save_audio is None:
+        return SampleList(v, client.voice_samples(v.id))
+    return SampleList(
+        v, _save_audio(client.voice_samples(v.id, include_audio=True), save_audio, force)
+    )
+
+
+def _save_audio(samples: list[dict[str, Any]], folder: str, force: bool) -> list[dict[str, Any]]:
+    import base64
+    import binascii
+
+    from ..api.client import segment
+    from ..files import check_writable, write_file
+
+    os.makedirs(folder, exist_ok=True)
+    out, writes = [], []
+    for s in samples:
+        encoded = s.get("audio", s.get("audio_data"))
+        rest = {k: v for k, v in s.items() if k not in ("audio", "audio_data")}
+        if not isinstance(encoded, str):
+            out.append(rest | {"path": None, "bytes": 0})
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ServiceError(
+                f"The service's audio for sample {segment(str(s.get('id')), 'sample id')} is not "
+                "base64; nothing was written."
+            ) from None
+        path = os.path.join(folder, segment(str(s.get("id")), "sample id") + ".wav")
+        check_writable(path, force)
+        writes.append((path, data))
+        out.append(rest | {"path": path, "bytes": len(data)})
+    for path, data in writes:  # every check first: a refused file writes none
+        write_file(path, data)
+    return out
+
+
+@dataclass(frozen=True)
+class SampleText:
+    voice_id: str
+    sample_id: str
+    transcription: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "voice_id": self.voice_id,
+            "sample_id": self.sample_id,
+            "transcription": self.transcription,
+            "errors": [],
+        }
+
+
+def set_text(
+    notes: Notes, voice: str, sample_id: str, transcription: str, *, conn: Connection
+) -> SampleText:
+    """Correct one sample's transcription (PATCH /v1/voices/{id}/samples); the sample is looked
+    up first, so an unknown id sends nothing."""
+    if not transcription.strip():
+        raise InputError("The transcription is empty.")
+    client = session.connect(notes, conn)
+    v = client.find_voice(voice)
+    _known_sample(client, v, sample_id)
+    client.set_sample_text(v.id, sample_id, transcription)
+    return SampleText(v.id, sample_id, transcription)
+
+
+def _known_sample(client: Any, v: Voice, sample_id: str) -> None:
+    ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
+    if sample_id not in ids:
+        known = ", ".join(ids) or "none"
+        raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
 
 
 @dataclass(frozen=True)
@@ -66,10 +148,7 @@ def get_sample(
     check_writable(output, force)
     client = session.connect(notes, conn)
     v = client.find_voice(voice)
-    ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
-    if sample_id not in ids:
-        known = ", ".join(ids) or "none"
-        raise InputError(f"Voice {v.name!r} has no sample {sample_id!r} (samples: {known}).")
+    _known_sample(client, v, sample_id)
     size, source = client.sample_file(v.id, sample_id, output)
     _check_extension(notes, output)
     return SampleFile(v.id, sample_id, output, size, source)

@@ -36,18 +36,33 @@ class Spoken:
 
 
 def speak_text(
-    notes: Notes, voice: str, req: Request, output: str, *, force: bool, conn: Connection
+    notes: Notes,
+    voice: str,
+    req: Request,
+    output: str | None,
+    *,
+    force: bool,
+    conn: Connection,
+    stream: bool = False,
+    play: bool = False,
 ) -> Spoken:
-    """Check the text, options and file locally, look the voice up, then speak and write
-    ``output``. The preview's notes (calibration, fallback) go to ``notes.warn``."""
+    """Check the text, options, file and (``play``) the output device locally, look the voice
+    up, then speak: written to ``output`` and/or played as it arrives. The preview's notes
+    (calibration, fallback) go to ``notes.warn``."""
     from ..files import check_writable
     from . import preview
 
-    check_writable(output, force)
-    target = preview.check(req, output)
+    if output is not None:
+        check_writable(output, force)
+        target: preview.Target | None = preview.check(req, output, limit=None)
+    else:
+        preview.check(req, "-", limit=None)
+        target = None
+    player = preview.open_player() if play else None
     client = session.connect(notes, conn)
     v = client.find_voice(voice)
-    p = preview.speak(client, v, req, target)
+    preview.check_length(req.text, preview.text_limit(client, v))
+    p = preview.speak(client, v, req, target, stream=stream, player=player)
     for note in p.notes:
         notes.warn(note)
     return Spoken(v.id, v.name, p)

@@ -16,22 +16,28 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace as _replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .. import limits
-from ..errors import BlandCloneError, OutcomeUnknown
+from ..errors import BlandCloneError, NameTaken, OutcomeUnknown
 from ..names import name_key
+from ..plan import Outcome, Status
 
 if TYPE_CHECKING:
     from ..api.client import Client, CloneResult
+    from ..audio.inspection import AudioInfo
     from ..journal import Journal
     from ..lockfile import LockedSample
     from ..manifest import VoiceSpec
 
 #: Seconds a step already running may take to finish after Ctrl-C before the command exits.
 GRACE_AFTER_INTERRUPT = 1.0
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Stopped(Exception):
@@ -58,21 +64,22 @@ def side_name(name: str, tag: str) -> str:
 
 
 def run_parallel(
-    items: Sequence[Any],
-    work: Callable[[Any], dict[str, Any]],
+    items: Sequence[T],
+    work: Callable[[T], Outcome],
     *,
     jobs: int,
     stop: threading.Event,
-    on_result: Callable[[int, dict[str, Any]], None],
+    on_result: Callable[[int, Outcome], None],
 ) -> tuple[set[int], set[int]]:
     """Run ``work`` on each item in up to ``jobs`` daemon threads, calling ``on_result(index,
-    result)`` in this thread as each ends. On KeyboardInterrupt: set ``stop``, wait up to
+    outcome)`` in this thread as each ends (an error is the item's failed outcome, the others
+    still run). On KeyboardInterrupt: set ``stop``, wait up to
     GRACE_AFTER_INTERRUPT for running items, and raise RunInterrupted. Returns (running, never
     started): both empty unless the threads died."""
     todo: queue.Queue[int] = queue.Queue()
     for i in range(len(items)):
         todo.put(i)
-    done: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+    done: queue.Queue[tuple[int, Outcome]] = queue.Queue()
     started: set[int] = set()
     finished: set[int] = set()
     guard = threading.Lock()
@@ -94,9 +101,9 @@ def run_parallel(
                     started.discard(i)
                 continue
             except BlandCloneError as exc:
-                res = {"status": "failed", "message": exc.message, "exit_code": int(exc.exit_code)}
+                res = Outcome(Status.FAILED, message=exc.message, exit_code=int(exc.exit_code))
             except Exception as exc:  # a bug: reported on the voice, the others still run
-                res = {"status": "failed", "message": f"internal error ({type(exc).__name__})"}
+                res = Outcome(Status.FAILED, message=f"internal error ({type(exc).__name__})")
             done.put((i, res))
 
     threads = [
@@ -144,7 +151,7 @@ def run_parallel(
 # -- the steps ------------------------------------------------------------------------------
 
 
-def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[Any]) -> CloneResult:
+def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[AudioInfo]) -> CloneResult:
     """The manifest voice's samples cloned under ``name``."""
     return client.clone(
         name, files, gender=spec.gender, description=spec.description, engine=spec.engine
@@ -152,44 +159,43 @@ def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[Any]) -> 
 
 
 def create(
-    client: Client, spec: VoiceSpec, files: Sequence[Any], stop: threading.Event
-) -> dict[str, Any]:
+    client: Client, spec: VoiceSpec, files: Sequence[AudioInfo], stop: threading.Event
+) -> Outcome:
     if spec.engine not in limits.ENGINES:
-        return {
-            "status": "failed",
-            "message": "a BTTS (v1) voice cannot be created: the clone endpoint makes v2 and "
+        return Outcome(
+            Status.FAILED,
+            message="a BTTS (v1) voice cannot be created: the clone endpoint makes v2 and "
             "v3 voices (set engine to v3 or v2)",
-            "exit_code": 1,
-        }
+            exit_code=1,
+        )
     if stop.is_set():
         raise Stopped
     try:
         res = _clone(client, spec, spec.name, files)
-    except BlandCloneError as exc:
-        if limits.NAME_TAKEN in exc.message:  # created meanwhile: present, not a failure
-            for v in client.list_voices():
-                if v.is_cloned and name_key(v.name) == name_key(spec.name):
-                    return {"status": "present", "voice_id": v.id, "adopted": True}
+    except NameTaken:  # created meanwhile: present, not a failure
+        for v in client.list_voices():
+            if v.is_cloned and name_key(v.name) == name_key(spec.name):
+                return Outcome(Status.PRESENT, v.id, adopted=True)
         raise
-    out: dict[str, Any] = {"status": "created", "voice_id": res.voice_id, "created": now()}
-    if spec.settings:
-        try:
-            client.set_voice_settings(res.voice_id, spec.settings)
-            out["settings"] = dict(spec.settings)
-        except BlandCloneError as exc:
-            out["warning"] = f"created, but its settings were not applied: {exc.message}"
-    return out
+    made = Outcome(Status.CREATED, res.voice_id, created=now())
+    if not spec.settings:
+        return made
+    try:
+        client.set_voice_settings(res.voice_id, spec.settings)
+    except BlandCloneError as exc:
+        return _replace(made, message=f"created, but its settings were not applied: {exc.message}")
+    return _replace(made, settings=dict(spec.settings))
 
 
 def replace(
     client: Client,
     spec: VoiceSpec,
-    files: Sequence[Any],
+    files: Sequence[AudioInfo],
     old: tuple[str, str],
     stop: threading.Event,
     journal: Journal,
     samples: Sequence[LockedSample],
-) -> dict[str, Any]:
+) -> Outcome:
     """A new voice under the name, the old one (``old``: its id and name) deleted; the name
     always has a voice but for the moment between two renames. Each step is written to the
     journal before it is taken: a run killed at any point is settled by the next one
@@ -198,12 +204,12 @@ def replace(
     from . import recovery
 
     if spec.engine not in limits.ENGINES:
-        return {
-            "status": "failed",
-            "message": "a BTTS (v1) voice cannot be replaced: the clone endpoint makes v2 and v3 "
+        return Outcome(
+            Status.FAILED,
+            message="a BTTS (v1) voice cannot be replaced: the clone endpoint makes v2 and v3 "
             "voices (set engine to v3 or v2)",
-            "exit_code": 1,
-        }
+            exit_code=1,
+        )
     if stop.is_set():
         raise Stopped
     old_id, old_name = old
@@ -241,50 +247,48 @@ def replace(
     # the new voice has the name: from here a journal that cannot be written only means the
     # next run settles (finishes) what this one did
     _journal_quietly(journal.advance, entry, Step.DELETE_OLD)
-    out: dict[str, Any] = {
-        "status": "replaced",
-        "voice_id": new_id,
-        "replaced_id": old_id,
-        "created": entry.started,
-        "settings": dict(spec.settings or {}),
-    }
+    made = Outcome(
+        Status.REPLACED,
+        new_id,
+        replaced_id=old_id,
+        created=entry.started,
+        settings=dict(spec.settings or {}),
+    )
     try:
         client.delete_voice(old_id)
         _journal_quietly(journal.end, entry)
     except BlandCloneError as exc:
-        out["warning"] = (
-            f"the old voice {old_id} was renamed aside but could not be deleted: {exc.message} "
-            "(the next apply deletes it)"
+        return _replace(
+            made,
+            message=f"the old voice {old_id} was renamed aside but could not be deleted: "
+            f"{exc.message} (the next apply deletes it)",
         )
-    return out
+    return made
 
 
-def update_settings(client: Client, voice_id: str, settings: dict[str, Any]) -> dict[str, Any]:
-    client.set_voice_settings(voice_id, settings)
-    return {"status": "settings updated", "voice_id": voice_id, "settings": dict(settings)}
+def update_settings(client: Client, voice_id: str, settings: Mapping[str, Any]) -> Outcome:
+    client.set_voice_settings(voice_id, dict(settings))
+    return Outcome(Status.SETTINGS_UPDATED, voice_id, settings=dict(settings))
 
 
-def rename(
-    client: Client, voice_id: str, name: str, settings: dict[str, Any] | None
-) -> dict[str, Any]:
+def rename(client: Client, voice_id: str, name: str, settings: Mapping[str, Any] | None) -> Outcome:
     """Give a voice renamed on the service its manifest name back (and its settings)."""
     client.rename_voice(voice_id, name)
-    out: dict[str, Any] = {"status": "renamed", "voice_id": voice_id}
-    if settings:
-        client.set_voice_settings(voice_id, settings)
-        out["settings"] = dict(settings)
-    return out
+    if not settings:
+        return Outcome(Status.RENAMED, voice_id)
+    client.set_voice_settings(voice_id, dict(settings))
+    return Outcome(Status.RENAMED, voice_id, settings=dict(settings))
 
 
-def delete(client: Client, voice_id: str, stop: threading.Event) -> dict[str, Any]:
+def delete(client: Client, voice_id: str, stop: threading.Event) -> Outcome:
     if stop.is_set():
         raise Stopped
     client.delete_voice(voice_id)
-    return {"status": "deleted", "voice_id": voice_id}
+    return Outcome(Status.DELETED, voice_id)
 
 
-def _journal_quietly(fn: Callable[..., None], *args: Any) -> None:
+def _journal_quietly(fn: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
     try:
-        fn(*args)
+        fn(*args, **kwargs)
     except BlandCloneError:
         pass

@@ -39,19 +39,21 @@ def validate_files(
 
 @dataclass
 class Takes:
-    """Every file judged as its own upload; ``best`` the take to keep (None: none would pass)."""
+    """Every file judged as its own upload; ``best`` the take to keep (None: none would pass),
+    ``ranked`` every take, best first."""
 
     report: Report
     best: AudioInfo | None
+    ranked: list[AudioInfo]
 
 
 def judge_takes(
     paths: Sequence[str], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Takes:
-    from ..validation import best_take, validate_each
+    from ..validation import best_take, rank_takes, validate_each
 
     inputs.check_engine(engine)
     report = validate_each(
         inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict
     )
-    return Takes(report, best_take(report))
+    return Takes(report, best_take(report), rank_takes(report))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
+from ..api.answers import texts
 from ..errors import Declined, InputError
 from . import session
 from .session import Connection
@@ -173,7 +174,9 @@ def samples_to_delete(client: Client, ref: str, sample_ids: list[str]) -> Sample
 
 @dataclass(frozen=True)
 class Models:
-    """What the service can speak: /v2/models, or /v1/models where there is no /v2."""
+    """What the service can speak: /v2/models (no key), /v2/tts/models/{id} for one model, or
+    /v1/models where there is no /v2. The encodings, rates, containers and controls are those of
+    the preferred model (btts-3), or of the one asked for."""
 
     source: str
     models: list[dict[str, Any]]
@@ -193,22 +196,34 @@ class Models:
         }
 
 
-def models(client: Client) -> Models:
-    got = client.tts_models()
-    if got is None:
-        return Models("/v1/models", client.list_models(), [], [], [], {})
+def _model(m: dict[str, Any]) -> dict[str, Any]:
+    """A model with its engines a list of strings (a number or null is no crash)."""
+    return m | {"engines": texts(m["engines"])} if "engines" in m else m
 
-    def listed(key: str) -> list[Any]:
-        value = got.get(key)
+
+def models(client: Client, model_id: str | None = None) -> Models:
+    from .preview import pick_model
+
+    if model_id is not None:
+        one = client.tts_model(model_id)
+        source, listed, chosen = f"/v2/tts/models/{model_id}", [one], one
+    else:
+        got = client.tts_models()
+        if got is None:
+            return Models("/v1/models", [_model(m) for m in client.list_models()], [], [], [], {})
+        source, listed, chosen = "/v2/models", got, pick_model(got, None)
+
+    def listed_of(key: str) -> list[Any]:
+        value = chosen.get(key)
         return value if isinstance(value, list) else []
 
-    controls = got.get("controls")
+    controls = chosen.get("controls")
     return Models(
-        "/v2/models",
-        [m for m in listed("models") if isinstance(m, dict)],
-        listed("encodings"),
-        listed("sample_rates"),
-        listed("containers"),
+        source,
+        [_model(m) for m in listed],
+        listed_of("encodings"),
+        listed_of("sample_rates"),
+        listed_of("containers"),
         controls if isinstance(controls, dict) else {},
     )
 
@@ -360,7 +375,7 @@ def set_voice_settings(
 class Rated:
     voice_id: str
     name: str
-    rating: int
+    rating: int | None  # None: the rating was cleared
     stats: dict[str, Any]  # average_rating, total_ratings: where the service sent them
 
     def to_dict(self) -> dict[str, Any]:
@@ -372,6 +387,14 @@ class Rated:
             **self.stats,
             "errors": [],
         }
+
+
+def clear_rating(notes: Notes, ref: str, *, conn: Connection) -> Rated:
+    """DELETE /v1/voices/{id}/rate: the caller's rating cleared."""
+    client = session.connect(notes, conn)
+    v = client.find_voice(ref)
+    client.clear_rating(v.id)
+    return Rated(v.id, v.name, None, {})
 
 
 def rate_voice(notes: Notes, ref: str, rating: int, *, conn: Connection) -> Rated:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..audio.quality import Quality
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
-    from ..plan import Step
+    from ..plan import VoicePlan
     from ..validation import Report
     from .notes import Notes
     from .session import Connection
@@ -73,7 +73,7 @@ def check_specs(
             name=spec.name,
             require_name=True,
             gender=spec.gender,
-            engine=spec.engine if spec.engine != "v1" else "v2",
+            engine=spec.engine,
             quality=quality,
             strict=strict,
             analysed=analysed,
@@ -114,7 +114,7 @@ def check_manifest(
     return check_specs(out, path, load_manifest(out, path), quality=quality, strict=strict)
 
 
-def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
+def voice_report_json(spec: VoiceSpec, report: Report) -> dict[str, Any]:
     d = report.to_dict()
     for e in d["errors"] + d["warnings"]:
         e["voice"] = spec.name
@@ -124,14 +124,14 @@ def voice_report_json(spec: Any, report: Any) -> dict[str, Any]:
 # -- the plan ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Planned:
     manifest: str
     lock_path: Path
     specs: list[VoiceSpec]
-    checked: dict[str, tuple[VoiceSpec, Report]]
     lock: list[LockedVoice]
-    steps: list[Step]
+    #: one per voice, from the plan to apply's result
+    voices: list[VoicePlan]
     client: Client | None
     cache: HashCache
     live: list[Voice] | None = None
@@ -139,7 +139,7 @@ class Planned:
 
     @property
     def changes(self) -> bool:
-        return any(s.changes for s in self.steps)
+        return any(v.changes for v in self.voices)
 
 
 def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
@@ -208,7 +208,7 @@ def build_plan(
         client = session.make_client(settings, conn)
         _share_connections(client)
         live = client.list_voices()
-    settled: list[Step] = []
+    settled: list[VoicePlan] = []
     if client is not None and live is not None:
         settled, lock, live = _settle_journal(out, client, lock_path, lock, live, settle)
     elif journal.Journal(lock_path).read():
@@ -238,14 +238,13 @@ def build_plan(
             known[voice_id] = live_settings(client, voice_id)
         return known.get(voice_id)
 
-    steps = settled + plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
+    voices = settled + plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
     return Planned(
         path,
         lock_path,
         specs,
-        {s.name: (s, r) for s, r in checked},
         lock,
-        steps,
+        voices,
         client,
         cache,
         live,
@@ -260,7 +259,7 @@ def _settle_journal(
     lock: list[LockedVoice],
     live: list[Voice],
     settle: bool,
-) -> tuple[list[Step], list[LockedVoice], list[Voice]]:
+) -> tuple[list[VoicePlan], list[LockedVoice], list[Voice]]:
     """The journal's replacements settled (``settle``) or previewed: their rows, and the lock
     and the voices to plan from."""
     from .. import journal, lockfile

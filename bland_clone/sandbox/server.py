@@ -18,8 +18,8 @@ import math
 import os
 import secrets
 import struct
-import tempfile
 import threading
+import time
 import unicodedata
 import uuid
 import wave
@@ -32,21 +32,24 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import limits
-from ..audio.inspection import inspect
 from ..names import name_key
-from ..validation import check_name_rules
+from . import contract as C
+from .documented import Documented
+from .documented import rules as documented_rules
 from .voice_api import CLONE_ENGINE_INVALID, PUBLIC, VoiceAPI, clone_service
 from .voice_api import rules as voice_api_rules
 
 JSON = dict[str, Any]
 
 #: The largest request body the sandbox reads: the upload limit plus room for the form's framing.
-MAX_REQUEST_BYTES = limits.MAX_TOTAL_BYTES + 1024 * 1024
+MAX_REQUEST_BYTES = C.TOTAL_MAX + 1024 * 1024
 #: Connections served at once; more wait in the listen queue, or get a 503 when it is full.
 MAX_CONNECTIONS = 32
 #: Seconds a connection may stay silent before the sandbox drops it.
 CONNECTION_TIMEOUT = 30.0
+#: Seconds a request's line and headers may take to arrive, in all: a client sending one header
+#: line every few seconds cannot hold a connection slot for ever.
+HEADER_DEADLINE = 10.0
 
 
 def _now() -> str:
@@ -61,13 +64,14 @@ class Sample:
     audio: bytes
     duration_seconds: float
     created_at: str = field(default_factory=_now)
+    transcription: str = ""
 
     def to_api(self) -> JSON:
         return {
             "id": self.id,
             "voice_id": self.voice_id,
             "filename": self.filename,
-            "transcription": "",
+            "transcription": self.transcription,
             "duration_seconds": round(self.duration_seconds, 3),
             "created_at": self.created_at,
         }
@@ -91,7 +95,7 @@ class VoiceRecord:
         return {
             "id": self.id,
             "name": self.name,
-            "description": self.description,
+            "description": self.description or "",
             "public": self.public,
             "tags": list(self.tags),
             "service": self.service,
@@ -104,9 +108,19 @@ class VoiceRecord:
 class SandboxState:
     """Voices in memory; every change under one lock."""
 
-    def __init__(self, api_key: str | None = None, *, max_voices: int = 100, seed: bool = True):
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        max_voices: int = 100,
+        seed: bool = True,
+        clone_previews: str = "own",
+    ):
         self.api_key = api_key or "sk-sandbox-" + secrets.token_hex(12)
         self.max_voices = max_voices
+        #: "own": a clone's previews speak in its sample's voice; "other": in a stock voice's
+        #: (previews.py).
+        self.clone_previews = clone_previews
         self.lock = threading.Lock()
         self.voices: dict[str, VoiceRecord] = {}
         #: Every request's method and path, for tests that assert what reached the server.
@@ -214,7 +228,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj)
 
 
-class Sandbox(VoiceAPI):
+class Sandbox(VoiceAPI, Documented):
     """The WSGI application (the newer endpoints: voice_api.VoiceAPI)."""
 
     def __init__(self, state: SandboxState | None = None) -> None:
@@ -235,6 +249,7 @@ class Sandbox(VoiceAPI):
                     methods=["GET"],
                 ),
                 *voice_api_rules(),
+                *documented_rules(),
             ]
         )
 
@@ -250,7 +265,7 @@ class Sandbox(VoiceAPI):
         except HTTPException as exc:
             if exc.code != 413:
                 raise
-            response = fail(413, "Validation Error", limits.total_too_large(MAX_REQUEST_BYTES))
+            response = fail(413, "Validation Error", C.total_too_large(MAX_REQUEST_BYTES))
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
@@ -262,15 +277,14 @@ class Sandbox(VoiceAPI):
             endpoint, args = adapter.match()
         except HTTPException as exc:
             if exc.code == 405:
-                return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
+                return fail(405, "Method Error", C.METHOD_NOT_ALLOWED)
             return fail(exc.code or 404, "Not Found", "Not found")
-        given = request.headers.get("Authorization", "").encode("utf-8", "replace")
-        if endpoint not in PUBLIC and not hmac.compare_digest(
-            given, st.api_key.encode("utf-8", "replace")
+        if endpoint not in PUBLIC and not key_accepted(
+            request.headers.get("Authorization", ""), st.api_key
         ):
-            return fail(401, "Authentication Error", limits.INVALID_TOKEN)
+            return fail(401, "Authentication Error", C.INVALID_TOKEN)
         if endpoint == "clone" and request.method != "POST":
-            return fail(405, "Method Error", limits.METHOD_NOT_ALLOWED)
+            return fail(405, "Method Error", C.METHOD_NOT_ALLOWED)
         handler = getattr(self, "on_" + endpoint)
         try:
             response: Response = handler(request, **args)
@@ -283,59 +297,59 @@ class Sandbox(VoiceAPI):
     # -- voice creation --------------------------------------------------------------------
 
     def _check_files(
-        self, files: list[FileStorage], tmp: str
+        self, files: list[FileStorage], *, most: int = C.UPLOAD_FILES_MAX, wav_only: bool = False
     ) -> tuple[Response | None, list[tuple[FileStorage, bytes, float]]]:
+        """The clone page's limits, judged by the sandbox's own reading (contract.py)."""
         if not files or all(not f.filename and not f.content_length for f in files):
-            return fail(400, "Validation Error", limits.NO_FILES), []
-        if len(files) > limits.MAX_FILES_PER_UPLOAD:
-            return fail(400, "Validation Error", limits.too_many_files(len(files))), []
+            return fail(400, "Validation Error", C.NO_FILES), []
+        if len(files) > C.UPLOAD_FILES_MAX:
+            return fail(400, "Validation Error", C.too_many_files(len(files))), []
         datas = [f.read() for f in files]
         for f, data in zip(files, datas, strict=True):
-            if len(data) > limits.MAX_FILE_BYTES:
-                msg = limits.file_too_large(f.filename or "file", len(data))
+            if len(data) > C.FILE_MAX:
+                msg = C.file_too_large(f.filename or "file", len(data))
                 return fail(400, "Validation Error", msg), []
         total = sum(len(d) for d in datas)
-        if total > limits.MAX_TOTAL_BYTES:
-            return fail(400, "Validation Error", limits.total_too_large(total)), []
+        if total > C.TOTAL_MAX:
+            return fail(400, "Validation Error", C.total_too_large(total)), []
         out = []
-        for i, (f, data) in enumerate(zip(files, datas, strict=True)):
+        for f, data in zip(files, datas, strict=True):
             name = f.filename or "file"
-            path = os.path.join(tmp, f"{i}-{os.path.basename(name)[-40:] or 'file'}")
-            with open(path, "wb") as fh:
-                fh.write(data)
-            info = inspect(path)
-            d = info.duration or 0.0
-            if info.error or d < limits.MIN_DURATION_S:
-                return fail(400, "Validation Error", limits.too_short(name, d)), []
-            if d > limits.MAX_DURATION_S:
-                return fail(400, "Validation Error", limits.too_long(name, d)), []
+            if wav_only and not C.is_wav(data):
+                return fail(400, "Validation Error", C.ONLY_WAV), []
+            d = C.audio_seconds(data, name) or 0.0
+            if d < C.SECONDS_MIN:
+                return fail(400, "Validation Error", C.too_short(name, d)), []
+            if d > C.SECONDS_MAX:
+                return fail(400, "Validation Error", C.too_long(name, d)), []
             out.append((f, data, d))
         return None, out
 
     def on_clone(self, request: Request) -> Response:
         st = self.state
         name = request.form.get("name")
-        problems = check_name_rules(name)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            return fail(400, "Validation Error", errors[0].message)
+        problem = C.name_problem(name)
+        if problem:
+            return fail(400, "Validation Error", problem)
         assert name is not None
         name = unicodedata.normalize("NFC", name).strip()  # as the service stores names
         gender = request.form.get("gender")
-        if gender not in (None, "", *limits.GENDERS):
-            return fail(400, "Validation Error", limits.INVALID_GENDER)
-        with tempfile.TemporaryDirectory(prefix="bland-sandbox-") as tmp:
-            bad, checked = self._check_files(request.files.getlist("audio_samples"), tmp)
-        if bad:
-            return bad
+        if gender not in (None, "", *C.GENDERS):
+            return fail(400, "Validation Error", C.INVALID_GENDER)
         service = clone_service(request.form)
         if service is None:
             return fail(400, "Validation Error", CLONE_ENGINE_INVALID)
+        files = request.files.getlist("audio_samples")
+        if len(files) > C.CLONE_FILES[service]:
+            return fail(400, "Validation Error", C.mismatched_files(service, len(files)))
+        bad, checked = self._check_files(files, wav_only=service == "BTTS_V2")
+        if bad:
+            return bad
         with st.lock:
             if st.name_taken(name):
-                return fail(400, "Validation Error", limits.NAME_TAKEN)
+                return fail(400, "Validation Error", C.NAME_TAKEN)
             if st.custom_count() >= st.max_voices:
-                return fail(400, "Limit Exceeded", limits.VOICE_LIMIT)
+                return fail(400, "Limit Exceeded", C.VOICE_LIMIT)
             vid = str(uuid.uuid4())
             v = VoiceRecord(
                 vid,
@@ -345,8 +359,7 @@ class Sandbox(VoiceAPI):
                 gender=gender or None,
                 tags=["cloned"],
             )
-            used = checked if service == "BTTS_V2" else checked[:1]  # V3 consumes a single sample
-            for f, data, d in used:
+            for f, data, d in checked:
                 v.samples.append(Sample(str(uuid.uuid4()), vid, f.filename or "file", data, d))
             st.voices[vid] = v
             st.uploads.append(
@@ -366,20 +379,19 @@ class Sandbox(VoiceAPI):
         if v is None:
             return fail(404, "Not Found", "Voice not found")
         if v.service != "BTTS":
-            return fail(400, "Validation Error", limits.SAMPLES_ONLY_BTTS)
+            return fail(400, "Validation Error", C.SAMPLES_ONLY_BTTS)
         files = request.files.getlist("audio_samples")
         with st.lock:
             existing = len(v.samples)
-        if files and existing + len(files) > limits.MAX_SAMPLES_PER_VOICE:
-            msg = limits.too_many_samples(len(files), existing)
+        if files and existing + len(files) > C.SAMPLES_PER_VOICE_MAX:
+            msg = C.too_many_samples(len(files), existing)
             return fail(400, "Validation Error", msg)
-        with tempfile.TemporaryDirectory(prefix="bland-sandbox-") as tmp:
-            bad, checked = self._check_files(files, tmp)
+        bad, checked = self._check_files(files, wav_only=True)  # "WAV files to append"
         if bad:
             return bad
         with st.lock:
-            if len(v.samples) + len(checked) > limits.MAX_SAMPLES_PER_VOICE:
-                msg = limits.too_many_samples(len(checked), len(v.samples))
+            if len(v.samples) + len(checked) > C.SAMPLES_PER_VOICE_MAX:
+                msg = C.too_many_samples(len(checked), len(v.samples))
                 return fail(400, "Validation Error", msg)
             new = [
                 Sample(str(uuid.uuid4()), v.id, f.filename or "file", data, d)
@@ -402,7 +414,7 @@ class Sandbox(VoiceAPI):
         body = request.get_json(silent=True) or {}
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name.strip():
-            return fail(400, "Validation Error", limits.NAME_REQUIRED)
+            return fail(400, "Validation Error", C.NAME_REQUIRED)
         with self.state.lock:
             taken = self.state.name_taken(name)
         return plain(
@@ -410,7 +422,7 @@ class Sandbox(VoiceAPI):
             {
                 "status": "success",
                 "result": not taken,
-                "message": limits.NAME_TAKEN if taken else "Voice name is available",
+                "message": C.NAME_TAKEN if taken else "Voice name is available",
             },
         )
 
@@ -450,7 +462,9 @@ class Sandbox(VoiceAPI):
                     ],
                 },
             )
-        samples = [s.to_api() for s in v.samples] if v.service == "BTTS" else []
+        with_audio = request.args.get("include_audio", "").lower() == "true"
+        listed = v.samples if v.service == "BTTS" else []
+        samples = [self.with_audio(s) if with_audio else s.to_api() for s in listed]
         return plain(200, {"samples": samples})
 
     def on_sample_audio(self, request: Request, ref: str, sample_id: str) -> Response:
@@ -479,9 +493,9 @@ class Sandbox(VoiceAPI):
     def on_rename(self, request: Request, ref: str) -> Response:
         body = request.get_json(silent=True) or {}
         name = body.get("name") if isinstance(body, dict) else None
-        errors = [p for p in check_name_rules(name) if p.severity == "error"]
-        if errors:
-            return fail(400, "Validation Error", errors[0].message)
+        problem = C.name_problem(name)
+        if problem:
+            return fail(400, "Validation Error", problem)
         assert isinstance(name, str)
         with self.state.lock:
             v = self.state.find(ref)
@@ -490,13 +504,19 @@ class Sandbox(VoiceAPI):
             if not v.is_custom:
                 return fail(400, "Validation Error", "Only your own cloned voices can be renamed")
             if self.state.name_taken(name, but=v.id):
-                return fail(400, "Validation Error", limits.NAME_TAKEN)
+                return fail(400, "Validation Error", C.NAME_TAKEN)
             v.name = name
         return plain(200, {"data": {"name": name, "voice_id": v.id}, "errors": None})
 
 
+def key_accepted(header: str, key: str) -> bool:
+    """What Bland accepts: the reference pages send the raw key, the speech quickstart sends
+    ``Bearer <key>`` to /v1/voices and /v2/tts alike; either form, compared in constant time."""
+    given = header[7:] if header[:7].lower() == "bearer " else header
+    return hmac.compare_digest(given.encode("utf-8", "replace"), key.encode("utf-8", "replace"))
+
+
 def _colour_ok() -> bool:
-    import os
     import sys
 
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
@@ -505,6 +525,32 @@ def _colour_ok() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class _Deadline:
+    """A request's reader while its line and headers arrive: from the request's first byte,
+    each line may wait only for what is left of ``seconds``; then the read times out and the
+    connection is dropped. (Before the first byte, an idle kept-alive connection waits as any
+    silent one does, CONNECTION_TIMEOUT.)"""
+
+    def __init__(self, plain: Any, sock: Any, seconds: float) -> None:
+        self.plain, self.sock, self.seconds = plain, sock, seconds
+        self.until: float | None = None
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.until is None:
+            self.sock.settimeout(CONNECTION_TIMEOUT)
+            if not self.plain.peek(1):
+                return b""  # the client closed the connection
+            self.until = time.monotonic() + self.seconds
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's headers took too long")
+        self.sock.settimeout(min(left, CONNECTION_TIMEOUT))
+        return bytes(self.plain.readline(limit))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plain, name)
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
@@ -517,6 +563,23 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
 
     class Handler(WSGIRequestHandler):
         timeout = CONNECTION_TIMEOUT
+
+        def handle_one_request(self) -> None:
+            # the request line and headers must all arrive by the deadline: each read of them
+            # may wait only for what is left of it (no thread per connection to watch it)
+            plain = self.rfile
+            self.rfile = _Deadline(plain, self.connection, HEADER_DEADLINE)  # type: ignore[assignment]
+            try:
+                super().handle_one_request()
+            finally:
+                self.rfile = plain
+
+        def parse_request(self) -> bool:
+            ok = bool(super().parse_request())
+            if isinstance(self.rfile, _Deadline):  # the headers are in; the body has its own
+                self.rfile = self.rfile.plain
+                self.connection.settimeout(CONNECTION_TIMEOUT)
+            return ok
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if quiet:

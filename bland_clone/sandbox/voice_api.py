@@ -13,9 +13,9 @@ settings, the per-engine limits it serves) lives in :func:`extras`, one per Sand
 - POST /v1/speak (stored: GET /v1/speak/samples[/{id}]), POST /v2/tts in the requested encoding,
   rate and container (raw: no header), GET /v2/models (no key) and GET /v1/models.
 
-Speech is synthetic, but a cloned voice speaks with its own first sample, re-pitched and looped
-to the text's length, so two clones' previews differ as their samples do; <|N|> adds N seconds
-of silence.
+Speech is cut from the speech the sandbox holds (previews.py): a clone speaks in its own
+sample's voice, a stock voice as another person; looped to the text's length, and <|N|> adds N
+seconds of silence.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import limits, speech, voice_settings
+from . import contract as C
 
 if TYPE_CHECKING:
     from .server import SandboxState, VoiceRecord
@@ -62,8 +62,6 @@ def rules() -> list[Rule]:
         Rule("/v1/speak/samples", endpoint="generations", methods=["GET"]),
         Rule("/v1/speak/samples/<gen_id>", endpoint="generation", methods=["GET"]),
         Rule("/v2/tts", endpoint="tts", methods=["POST"]),
-        Rule("/v2/models", endpoint="models_v2", methods=["GET"]),
-        Rule("/v1/models", endpoint="models_v1", methods=["GET"]),
     ]
 
 
@@ -118,19 +116,20 @@ def _shared_seed() -> list[JSON]:
     return out
 
 
-def _models_v2() -> JSON:
-    return {
-        "models": [
-            {"model_id": "btts-v3", "display_name": "Bland TTS V3", "engines": ["BTTS_V3"]},
-            {"model_id": "btts-v2", "display_name": "Bland TTS V2", "engines": ["BTTS_V2"]},
-            {"model_id": "btts-v1", "display_name": "Bland TTS V1", "engines": ["BTTS"]},
-        ],
-        "encodings": list(limits.TTS_ENCODINGS),
-        "sample_rates": list(limits.TTS_SAMPLE_RATES),
-        "containers": list(limits.TTS_CONTAINERS),
-        "controls": copy.deepcopy(limits.TTS_CONTROLS),
-        "defaults": dict(limits.TTS_DEFAULT_AUDIO),
-    }
+def _models_v2() -> list[JSON]:
+    """The /v2/tts model manifests (GET /v2/tts/models; /v2/models wraps them as OpenAI does)."""
+    return [
+        {
+            "id": model_id,
+            "name": name,
+            "encodings": list(C.ENCODINGS),
+            "sample_rates": list(C.RATES),
+            "containers": list(C.CONTAINERS),
+            "controls": copy.deepcopy(C.CONTROLS),
+            "defaults": dict(C.DEFAULT_AUDIO),
+        }
+        for model_id, name in (("btts-3", "Bland TTS 3"), ("btts-2", "Bland TTS 2"))
+    ]
 
 
 @dataclass
@@ -138,9 +137,7 @@ class Extras:
     """What the sandbox keeps for the newer endpoints."""
 
     #: {engine: {setting: {type, min, max, default}}}: a test may narrow or widen a range.
-    limits: dict[str, dict[str, JSON]] = field(
-        default_factory=lambda: copy.deepcopy(limits.VOICE_SETTINGS_LIMITS)
-    )
+    limits: dict[str, dict[str, JSON]] = field(default_factory=lambda: copy.deepcopy(C.SETTINGS))
     #: {voice id: {setting: value}}, only what was set; defaults come from `limits`.
     settings: dict[str, JSON] = field(default_factory=dict)
     #: {voice id: [ratings]}
@@ -149,8 +146,14 @@ class Extras:
     shared: list[JSON] = field(default_factory=_shared_seed)
     #: Stored generations of /v1/speak, newest last.
     generations: list[JSON] = field(default_factory=list)
-    #: What /v2/models offers; a test may take an encoding away.
-    models: JSON = field(default_factory=lambda: _models_v2())
+    #: The /v2/tts models; a test may take an encoding away.
+    models: list[JSON] = field(default_factory=_models_v2)
+    #: GET /v1/models' max_characters (the pages: 1,000); a test may change it.
+    max_characters: int = C.TEXT_MAX
+    #: Seconds of the rate limits' window (a minute; a test may shorten it).
+    rate_window: float = 60.0
+    #: {what: [monotonic times]} of rate-limited requests (ratings, library adds).
+    hits: dict[str, list[float]] = field(default_factory=dict)
 
 
 _EXTRAS: weakref.WeakKeyDictionary[Any, Extras] = weakref.WeakKeyDictionary()
@@ -188,6 +191,11 @@ class VoiceAPI:
 
     state: SandboxState
 
+    if TYPE_CHECKING:  # from documented.Documented, mixed in beside this class
+
+        def _text_problem(self, text: Any) -> str | None: ...
+        def _limited(self, what: str, per_window: int) -> Response | None: ...
+
     def _settings_of(self, v: VoiceRecord) -> JSON:
         ex = extras(self.state)
         rules = ex.limits.get(v.service, {})
@@ -215,9 +223,13 @@ class VoiceAPI:
             return _fail(400, "Validation Error", "Request body must be a JSON object")
         with st.lock:
             if not v.is_custom:
-                return _fail(400, "Validation Error", limits.SETTINGS_NOT_YOURS)
+                return _fail(400, "Validation Error", C.SETTINGS_NOT_YOURS)
             rules = extras(st).limits.get(v.service, {})
-            problems = voice_settings.check(v.service, body, rules)
+            if request.method == "PATCH":  # the legacy .../config page
+                if v.service not in ("BTTS_V2", "BTTS_V3"):
+                    return _fail(400, "Validation Error", "config applies to V2 and V3 voices")
+                rules = C.LEGACY_CONFIG
+            problems = C.setting_problems(body, rules)
             if problems:
                 return _answer(
                     400,
@@ -227,6 +239,8 @@ class VoiceAPI:
                         "errors": [{"error": "Validation Error", "message": p} for p in problems],
                     },
                 )
+            if request.method == "PATCH":
+                body = _from_legacy(v.service, body)
             extras(st).settings.setdefault(v.id, {}).update(body)
             return _envelope(200, self._settings_answer(v))
 
@@ -238,9 +252,12 @@ class VoiceAPI:
         if (
             not isinstance(rating, int)
             or isinstance(rating, bool)
-            or not limits.RATING_MIN <= rating <= limits.RATING_MAX
+            or not C.RATING_MIN <= rating <= C.RATING_MAX
         ):
-            return _fail(400, "Validation Error", limits.RATING_INVALID)
+            return _fail(400, "Validation Error", C.RATING_INVALID)
+        limited = self._limited("ratings", C.RATINGS_PER_MINUTE)
+        if limited is not None:
+            return limited
         st = self.state
         with st.lock:
             v = st.find(ref)
@@ -263,8 +280,8 @@ class VoiceAPI:
             offset = int(args.get("offset", "0"))
         except ValueError:
             limit, offset = -1, -1
-        if not 1 <= limit <= limits.SHARED_LIMIT_MAX or offset < 0:
-            msg = f"limit must be from 1 to {limits.SHARED_LIMIT_MAX}, offset 0 or more"
+        if not 1 <= limit <= C.SHARED_LIMIT_MAX or offset < 0:
+            msg = f"limit must be from 1 to {C.SHARED_LIMIT_MAX}, offset 0 or more"
             return _fail(400, "Validation Error", msg)
         search = (args.get("search") or "").casefold()
         language = (args.get("language") or "").casefold()
@@ -284,13 +301,16 @@ class VoiceAPI:
         from .server import VoiceRecord
 
         st = self.state
+        limited = self._limited("library adds", C.LIBRARY_ADDS_PER_MINUTE)
+        if limited is not None:
+            return limited
         with st.lock:
             shared = next((v for v in extras(st).shared if v["id"] == ref), None)
             if shared is None:
                 return _not_found()
             have = st.voices.get(ref)
             if have is not None and not have.deleted:
-                return _fail(400, "Validation Error", limits.ALREADY_IN_LIBRARY)
+                return _fail(400, "Validation Error", C.ALREADY_IN_LIBRARY)
             v = VoiceRecord(
                 ref,
                 shared["name"],
@@ -308,7 +328,7 @@ class VoiceAPI:
 
     def on_sample(self, request: Request, ref: str, sample_id: str) -> Response:
         fmt = request.args.get("format", "json")
-        if fmt not in limits.SAMPLE_FORMATS:
+        if fmt not in ("audio", "json"):
             return _fail(400, "Validation Error", "format must be audio or json")
         with self.state.lock:
             v = self.state.find(ref)
@@ -323,7 +343,7 @@ class VoiceAPI:
         body = request.get_json(silent=True)
         ids = body.get("sample_ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            return _fail(400, "Validation Error", limits.SAMPLE_IDS_REQUIRED)
+            return _fail(400, "Validation Error", C.SAMPLE_IDS_REQUIRED)
         with self.state.lock:
             v = self.state.find(ref)
             if v is None:
@@ -350,10 +370,10 @@ class VoiceAPI:
             return _fail(400, "Validation Error", "Request body must be JSON")
         text, ref = body.get("text"), body.get("voice_id") or body.get("voice")
         fmt = body.get("output_format") or "pcm_24000"
-        problem = _text_problem(text)
+        problem = self._text_problem(text)
         if problem:
             return _fail(400, "Validation Error", problem)
-        if fmt not in limits.SPEAK_OUTPUT_FORMATS:
+        if fmt not in C.V1_FORMATS:
             return _fail(400, "Validation Error", f"Invalid output_format: {fmt}")
         language = body.get("language")
         if language is not None and not _language_ok(language):
@@ -363,8 +383,8 @@ class VoiceAPI:
         if v is None:
             return _not_found()
         rate = int(fmt.split("_")[1])
-        encoding = "pcm_mulaw" if fmt.startswith("ulaw") else "pcm_s16le"
-        audio = encode(render(v, str(text), rate), rate, encoding, "wav")
+        encoding = "mulaw" if fmt.startswith("ulaw") else "pcm_s16le"
+        audio = encode(render(v, str(text), rate, self.state), rate, encoding, "wav")
         cost = f"{0.0001 * len(str(text)):.4f}"
         self._store(v, str(text), fmt, language, float(cost), "/v1/speak")
         resp = Response(audio, status=200, content_type="audio/wav")
@@ -416,56 +436,65 @@ class VoiceAPI:
             g = next((dict(g) for g in extras(self.state).generations if g["id"] == gen_id), None)
         return _envelope(200, g) if g else _not_found("Sample")
 
-    def on_models_v2(self, request: Request) -> Response:
-        with self.state.lock:
-            return _answer(200, copy.deepcopy(extras(self.state).models))
-
-    def on_models_v1(self, request: Request) -> Response:
-        with self.state.lock:
-            models = copy.deepcopy(extras(self.state).models["models"])
-        return _envelope(200, {"models": models})
-
     def on_tts(self, request: Request) -> Response:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _v2_fail(400, "invalid_request", "Request body must be a JSON object")
         text, ref = body.get("text"), body.get("voice")
-        problem = _text_problem(text)
+        problem = self._text_problem(text)
         if problem:
             return _v2_fail(400, "invalid_request", problem)
         with self.state.lock:
-            offered = copy.deepcopy(extras(self.state).models)
+            v = self.state.find(str(ref or ""))
+            wanted = "btts-2" if v is not None and v.service == "BTTS_V2" else "btts-3"
+            models = extras(self.state).models
+            offered = copy.deepcopy(next((m for m in models if m["id"] == wanted), models[0]))
         audio = body.get("audio") if body.get("audio") is not None else {}
         if not isinstance(audio, dict):
             return _v2_fail(400, "invalid_request", "audio must be an object")
-        spec = {**offered["defaults"], **audio}
-        for key, allowed in (
-            ("encoding", offered["encodings"]),
-            ("sample_rate", offered["sample_rates"]),
-            ("container", offered["containers"]),
-        ):
-            if spec[key] not in allowed:
-                listing = ", ".join(str(a) for a in allowed)
-                return _v2_fail(400, "invalid_request", f"audio.{key} must be one of {listing}")
+        spec = {**C.DEFAULT_AUDIO, **audio}
+        problem = C.audio_problem(spec)
+        if problem is None:
+            for key, allowed in (
+                ("encoding", offered["encodings"]),
+                ("sample_rate", offered["sample_rates"]),
+                ("container", offered["containers"]),
+            ):
+                if spec[key] not in allowed:
+                    listing = ", ".join(str(a) for a in allowed)
+                    problem = f"audio.{key} must be one of {listing}"
+                    break
+        if problem is not None:
+            return _v2_fail(400, "invalid_request", problem)
         for name, rule in offered["controls"].items():
             if name in body:
-                bad = voice_settings.check(None, {name: body[name]}, {name: rule})
+                bad = C.setting_problems({name: body[name]}, {name: rule})
                 if bad:
                     return _v2_fail(400, "invalid_request", bad[0])
-        with self.state.lock:
-            v = self.state.find(str(ref or ""))
         if v is None:
             return _v2_fail(404, "not_found", "Voice not found")
         rate = int(spec["sample_rate"])
-        data = encode(render(v, str(text), rate), rate, spec["encoding"], spec["container"])
+        data = encode(
+            render(v, str(text), rate, self.state), rate, spec["encoding"], spec["container"]
+        )
         fmt = f"{spec['encoding']}_{rate}_{spec['container']}"
         self._store(v, str(text), fmt, body.get("language"), None, "/v2/tts")
         ctype = "audio/wav" if spec["container"] == "wav" else "application/octet-stream"
         resp = Response(data, status=200, content_type=ctype)
-        resp.headers["x-model"] = {"BTTS_V2": "btts-v2", "BTTS": "btts-v1"}.get(
-            v.service, "btts-v3"
-        )
+        resp.headers["x-model"] = "btts-2" if v.service == "BTTS_V2" else "btts-3"
         return resp
+
+
+def _from_legacy(service: str, body: JSON) -> JSON:
+    """The legacy config's names as the settings page names them (boost 0/1 for V3)."""
+    out = dict(body)
+    if "boost" in out:
+        boost = out.pop("boost")
+        if service == "BTTS_V3":
+            out["boost_language_consistency"] = bool(boost)
+    if service == "BTTS_V3":
+        out.pop("consistency", None)
+    return out
 
 
 def _now() -> str:
@@ -478,15 +507,6 @@ def _v2_fail(status: int, code: str, message: str) -> Response:
     return _answer(status, {"error": {"code": code, "message": message}})
 
 
-def _text_problem(text: Any) -> str | None:
-    if not isinstance(text, str) or not text.strip():
-        return "Text is required"
-    if len(text) > limits.SPEAK_TEXT_MAX_CHARS:
-        return limits.speak_text_too_long(len(text))
-    _, problems = speech.pauses(text)
-    return problems[0] if problems else None
-
-
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -497,40 +517,48 @@ def _language_ok(code: Any) -> bool:
 # -- synthetic speech ---------------------------------------------------------------------------
 
 
-def render(v: VoiceRecord, text: str, rate: int) -> Any:
-    """Float samples at ``rate``: the voice's own first sample, pitched up a fifth and looped to
-    the text's length (a tone for voices without one), with the silences <|N|> asks for."""
+#: The longest speech the sandbox renders for one request (5,000 characters spoken are about
+#: 5 minutes); what the text asks beyond it is cut.
+MAX_SPEECH_S = 300.0
+
+
+def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
+    """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
+    (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
     import numpy as np
 
-    base = _voice_audio(v, rate)
+    base = _voice_audio(v, rate, state)
     parts = []
-    for piece in speech.split(text):
+    left = int(MAX_SPEECH_S * rate)  # 833 pauses of 10 s would be 2.3 hours: cut, not rendered
+    for piece in C.speech_pieces(text):
+        if left <= 0:
+            break
         if isinstance(piece, float):
-            parts.append(np.zeros(int(piece * rate), dtype=np.float32))
+            n = min(left, int(piece * rate))
+            parts.append(np.zeros(n, dtype=np.float32))
+            left -= n
             continue
         seconds = min(30.0, max(0.5, 0.06 * len(piece)))
-        n = int(seconds * rate)
+        n = min(left, int(seconds * rate))
         reps = -(-n // max(1, len(base)))
         parts.append(np.tile(base, reps)[:n])
+        left -= n
     return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
 
 
-def _voice_audio(v: VoiceRecord, rate: int) -> Any:
+def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
     import numpy as np
 
-    if v.samples:
-        import soundfile as sf
+    from . import previews
 
-        try:
-            data, sr = sf.read(io.BytesIO(v.samples[0].audio), dtype="float32", always_2d=True)
-        except (RuntimeError, ValueError, TypeError):
-            data, sr = None, 0
-        if data is not None and len(data):
-            mono = data.mean(axis=1)
-            # Read 1.5x faster than written and land on `rate`: a fifth higher, re-timed.
-            step = 1.5 * sr / rate
-            idx = np.arange(0, len(mono) - 1, step)
-            return np.interp(idx, np.arange(len(mono)), mono).astype(np.float32)
+    with state.lock:
+        own = [s.audio for s in v.samples]
+        newest = next((x.samples[0].audio for x in reversed(state.live()) if x.samples), None)
+        stock = [x.name for x in state.live() if not x.is_custom]
+    speak_as = previews.stand_in(stock) if state.clone_previews == "other" and v.is_custom else None
+    base = previews.passage(v.name, own, newest, rate, speak_as=speak_as)
+    if base is not None and len(base):
+        return base
     t = np.arange(int(0.5 * rate)) / rate
     return (0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 330 * t)).astype(
         np.float32
@@ -543,7 +571,7 @@ def encode(samples: Any, rate: int, encoding: str, container: str) -> bytes:
 
     clipped = np.clip(samples, -1.0, 1.0)
     pcm = (clipped * 32767).astype("<i2")
-    if encoding == "pcm_mulaw":
+    if encoding == "mulaw":
         frames = _mulaw(pcm.astype(np.int32))
         if container == "raw":
             return frames

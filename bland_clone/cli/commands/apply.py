@@ -1,11 +1,11 @@
 """bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
-import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
+from ..common import confirm
 from ..options import (
     AnnotationsOpt,
     Connection,
@@ -19,9 +19,8 @@ from ..output import Output
 from ..plans import show_voice_reports
 
 if TYPE_CHECKING:
-    from ...ops.applying import Applied, ToApply
-    from ...ops.workflow import Planned
-    from ...plan import Step
+    from ...ops.applying import Applied
+    from ...plan import VoicePlan
 
 
 class Interrupted(BlandCloneError):
@@ -36,79 +35,77 @@ def _exit_code(codes: list[int]) -> ExitCode:
     return ExitCode.INPUT
 
 
-def _confirm(steps: list["Step"], yes: bool) -> None:
+def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
-    from ...plan import DESTRUCTIVE
+    from ...plan import Action
 
-    risky = [s for s in steps if s.action in DESTRUCTIVE]
+    risky = [v for v in voices if v.action.destructive]
     if not risky or yes:
         return
     what = " and ".join(
         f"{verb} {n} voice(s)"
         for verb, n in (
-            ("replace", sum(1 for s in risky if s.action == "replace")),
-            ("delete", sum(1 for s in risky if s.action == "delete")),
+            ("replace", sum(1 for v in risky if v.action is Action.REPLACE)),
+            ("delete", sum(1 for v in risky if v.action is Action.DELETE)),
         )
         if n
     )
-    if not sys.stdin.isatty():
-        raise UsageError(
-            f"Refusing to {what} without --yes: standard input is not a terminal to confirm on."
-        )
-    listing = ", ".join(f"{s.name!r} ({s.action})" for s in risky)
-    if not typer.confirm(f"Apply will {what}: {listing}. Go on?", default=False, err=True):
+    listing = ", ".join(f"{v.name!r} ({v.action})" for v in risky)
+    if not confirm(f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
         raise Declined("Nothing was changed.")
 
 
-def _human_table(out: Output, rows: list[dict[str, Any]]) -> None:
+COLUMNS = ["Name", "Status", "Voice id", "Detail"]
+
+
+def _rows(done: "Applied") -> list[list[str]]:
+    return [
+        [
+            v.name,
+            str(v.outcome.status if v.outcome else ""),
+            v.shown_voice_id or "-",
+            v.shown_message or "",
+        ]
+        for v in done.voices
+    ]
+
+
+def _human_table(out: Output, done: "Applied") -> None:
     from ..plans import COLOURS
 
-    out.table(
-        ["Name", "Status", "Voice id", "Detail"],
-        [[r["name"], r["status"], r["voice_id"] or "-", r.get("message") or ""] for r in rows],
-        colours=COLOURS,
-    )
+    out.table(COLUMNS, _rows(done), colours=COLOURS)
 
 
-def _job_summary(p: "Planned", rows: list[dict[str, Any]]) -> None:
+def _job_summary(done: "Applied") -> None:
     from ..plans import job_summary
 
-    job_summary(
-        f"bland-clone apply {p.manifest}",
-        ["Name", "Status", "Voice id", "Detail"],
-        [[r["name"], r["status"], r["voice_id"] or "-", r.get("message") or ""] for r in rows],
-    )
+    job_summary(f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
 
 
-def _render(out: Output, t: "ToApply", done: "Applied") -> None:
+def _render(out: Output, done: "Applied") -> None:
     """The table (or JSON), GitHub's job summary, and the exit code of what apply did."""
-    rows = done.rows
     if done.interrupted is not None:
-        _human_table(out, rows)
-        _job_summary(t.planned, rows)
+        _human_table(out, done)
+        _job_summary(done)
         raise Interrupted(done.interrupted, payload=done.to_dict() | {"ok": False})
     result = done.to_dict()
     failed = done.failed
     if not done.dry_run:
-        _job_summary(t.planned, rows)
+        _job_summary(done)
     if failed:
         if out.mode == "human":
-            _human_table(out, rows)
+            _human_table(out, done)
         exc = InputError(
-            f"{len(failed)} of {len(rows)} voice(s) not applied.",
+            f"{len(failed)} of {len(done.voices)} voice(s) not applied.",
             errors=[
-                {
-                    "error": "Apply Error",
-                    "message": f"{r['name']}: {r.get('message')}",
-                    "voice": r["name"],
-                }
-                for r in failed
+                {"error": "Apply Error", "message": f"{v.name}: {v.shown_message}", "voice": v.name}
+                for v in failed
             ],
             payload={k: v for k, v in result.items() if k not in ("ok", "errors")},
         )
-        exc.exit_code = _exit_code([r.get("exit_code", 1) for r in failed])
+        exc.exit_code = _exit_code([v.outcome.exit_code or 1 if v.outcome else 1 for v in failed])
         raise exc
-    out.result(result, lambda: _human_table(out, rows))
+    out.result(result, lambda: _human_table(out, done))
 
 
 def apply_manifest(
@@ -146,18 +143,18 @@ def _apply(
     from ...ops import applying
 
     try:
-        t = applying.plan_apply(
+        p = applying.plan_apply(
             out, path, dry_run=dry_run, keep_going=keep_going, prune=prune, conn=conn
         )
     except applying.InvalidVoices as exc:
         show_voice_reports(out, exc.checked, only_bad=True)
         raise
     if dry_run:
-        done = applying.dry_run(t)
+        done = applying.dry_run(p)
     else:
-        _confirm(t.planned.steps, yes)
-        done = applying.execute(out, t, jobs=jobs)
-    _render(out, t, done)
+        _confirm(p.voices, yes)
+        done = applying.execute(out, p, jobs=jobs)
+    _render(out, done)
 
 
 @with_connection

@@ -6,6 +6,7 @@ import typer
 
 from ...ops.cloning import clone_voice, show_preview
 from ...safetext import quoted
+from ..common import show_verification
 from ..options import (
     Connection,
     DescriptionOpt,
@@ -58,6 +59,14 @@ def clone(
         bool,
         typer.Option("--prepare", help="Run 'prepare' on each file first (in a temporary folder)."),
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="After cloning, compare the voice with the uploaded samples, as 'verify' does "
+            "(charged). The voice is kept whatever the verdict; the exit code stays 0.",
+        ),
+    ] = False,
     *,
     conn: Connection,
 ) -> None:
@@ -74,6 +83,8 @@ def clone(
       bland-clone clone --name "Narrator" sample.wav --preview "Hello." -o hello.wav
 
       bland-clone clone --name "Narrator" long-interview.mp3 --prepare
+
+      bland-clone clone --name "Narrator" sample.wav --verify
     """
     out = conn.output()
     result = clone_voice(
@@ -94,6 +105,7 @@ def clone(
         },
         force=force,
         prepare=prepare,
+        verify=verify,
     )
     if result.dry_run:
         out.result(result.to_dict())
@@ -103,3 +115,8 @@ def clone(
     verb = "Found existing voice" if result.recovered else "Cloned voice"
     out.result(result.to_dict(), f"{verb} {quoted(result.name)}: {result.voice_id}")
     show_preview(out, result.voice_id, result.preview)
+    outcome = result.verification
+    if outcome is not None and outcome.error is not None:
+        out.warn(f"The voice {result.voice_id} was created, but verify failed: {outcome.error}")
+    elif outcome is not None:
+        show_verification(out, outcome.result)

@@ -88,6 +88,7 @@ def set_(
             raise UsageError("No API key on standard input.")
     elif value is None:
         raise UsageError(f"config set {key} needs a value.")
+    _check_setting(key, value)
     path = config_path()
     setting: str = value
 
@@ -106,6 +107,23 @@ def set_(
     from ...safetext import clean
 
     print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=sys.stderr)
+
+
+def _check_setting(key: str, value: str) -> None:
+    """A value is checked when it is set, not at the next run: a key a header cannot carry, a
+    URL that is not one, a command with a line break are refused (exit 2), nothing written."""
+    from ...api.transport import check_key, check_url
+    from ...errors import AuthError
+
+    if key == "api_key":
+        try:
+            check_key(value)
+        except AuthError as exc:
+            raise UsageError(exc.message.split(";")[0] + "; nothing was written.") from None
+    elif key == "api_url":
+        check_url(value, allow_insecure=True)  # plain http to a remote host is refused at use
+    elif any(c in value for c in "\r\n\x00"):
+        raise UsageError(f"{key} must be one line; nothing was written.")
 
 
 @app.command("use")

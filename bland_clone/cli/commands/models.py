@@ -1,6 +1,8 @@
 """bland-clone models: what the service can speak (GET /v2/models; no key needed)."""
 
-from typing import Any
+from typing import Annotated, Any, Optional
+
+import typer
 
 from ...ops import session
 from ...safetext import one_line
@@ -8,26 +10,39 @@ from ..options import Connection, with_connection
 
 
 @with_connection
-def models(*, conn: Connection) -> None:
+def models(
+    model: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[MODEL]",
+            help="One model's manifest (GET /v2/tts/models/MODEL; needs the key).",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    conn: Connection,
+) -> None:
     """Show what the service can speak: models, encodings, sample rates, containers and
     controls (GET /v2/models, which needs no key; /v1/models where there is no /v2).
 
-    Example:
+    Examples:
 
       bland-clone models --json
+
+      bland-clone models btts-3
     """
     from ...api.client import Client
     from ...ops.voices import models as read_models
 
     out = conn.output()
     settings = session.get_settings(out, conn)
-    if settings.has_key:
+    if settings.has_key or model is not None:
         client = session.make_client(settings, conn)
     else:
         client = Client.keyless(
             settings.api_url, timeout=conn.timeout, allow_insecure=conn.allow_insecure
         )
-    got = read_models(client)
+    got = read_models(client, model)
 
     def human() -> None:
         out.line(f"Source:\t{got.source}")
@@ -41,12 +56,12 @@ def models(*, conn: Connection) -> None:
             out.line(f"Control:\t{one_line(_control(name, rule))}")
         if got.models:
             out.table(
-                ["Model", "Name", "Engines"],
+                ["Model", "Name", "Max characters"],
                 [
                     [
-                        str(m.get("model_id") or m.get("id") or ""),
-                        str(m.get("display_name") or m.get("name") or ""),
-                        ", ".join(map(str, m.get("engines") or [])),
+                        one_line(str(m.get("model_id") or m.get("id") or "")),
+                        one_line(str(m.get("display_name") or m.get("name") or "")),
+                        one_line(str(m.get("max_characters") or "-")),
                     ]
                     for m in got.models
                 ],

@@ -7,7 +7,7 @@ import typer
 
 from ...ops.preparing import prepare_files
 from .. import common
-from ..options import FilesArg, JsonOpt, QuietOpt
+from ..options import FilesArg, JsonOpt, QuietOpt, ReportLinkOpt, ReportOpt
 
 
 def prepare(
@@ -61,6 +61,8 @@ def prepare(
         ),
     ] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite outputs.")] = False,
+    report_page: ReportOpt = None,
+    report_link: ReportLinkOpt = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -80,8 +82,11 @@ def prepare(
       bland-clone prepare takes/ -o prepared/
 
       bland-clone prepare takes/ --best -o best.wav
+
+      bland-clone prepare interview.mp3 -o sample.wav --report sample.html
     """
     out = common.make_output(json_, quiet)
+    page = common.report_target(report_page, report_link)
     if seconds is not None and not 1.0 <= seconds <= 60.0:  # NaN passes Typer's range check
         from ...errors import UsageError
 
@@ -109,6 +114,18 @@ def prepare(
     if done.report is not None:
         out.report(done.report)
     result = done.doc
+    if page is not None and done.kept is not None:
+        common.write_report(
+            out,
+            page,
+            done.kept,
+            command="prepare",
+            paths=inputs,
+            notes={o["output"]: _made(o) for o in result["outputs"]},
+            sources={m.output: m for m in done.made},
+            summary=f"{len(result['outputs'])} prepared: "
+            + ("accepted." if result["ok"] else "some would still be refused."),
+        )
     if not result["ok"]:
         from ...errors import InputError
 
@@ -125,3 +142,12 @@ def prepare(
             "The prepared files would still be refused.", errors=result["errors"], payload=result
         )
     out.result(result)
+
+
+def _made(o: dict[str, object]) -> list[str]:
+    """How prepare made one output, for the report page: its source, gain and notes."""
+    made = (
+        f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), level {o['gain_db']:+.1f} dB."
+    )
+    notes = o.get("notes")
+    return [made, *(notes if isinstance(notes, list) else [])]

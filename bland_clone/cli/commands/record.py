@@ -21,6 +21,7 @@ from ...ops.recording import (
     record_takes,
     too_loud_advice,
 )
+from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
 from ..output import terminal_width
 
@@ -241,7 +242,7 @@ class _Screen:
     def microphone(self, dev: "Device") -> None:
         from rich.markup import escape
 
-        self.console.print(f"Microphone: {escape(dev.name)} ({dev.rate} Hz)")
+        self.console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
         self.console.print("Room check: stay quiet for 2 seconds...")
 
     def room(self, room: "Room") -> None:
@@ -353,7 +354,7 @@ class _Lines:
         self.out = out
 
     def microphone(self, dev: "Device") -> None:
-        self.out.info(f"Microphone: {dev.name} ({dev.rate} Hz)")
+        self.out.info(f"Microphone: {one_line(dev.name)} ({dev.rate} Hz)")
 
     def room(self, room: "Room") -> None:
         self.out.info(_room_line(room))

@@ -1,21 +1,31 @@
 """bland-clone samples: list a voice's samples and download one."""
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from ...errors import UsageError
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
 
-app = typer.Typer(help="See a voice's samples: list, get, delete.", no_args_is_help=True)
+app = typer.Typer(help="See a voice's samples: list, get, set-text, delete.", no_args_is_help=True)
 
 
 @app.command("list")
 @with_connection
 def list_(
     voice: VoiceArg,
+    save_audio: Annotated[
+        Optional[str],
+        typer.Option(
+            "--save-audio",
+            metavar="DIR",
+            help="Also fetch each sample's audio in the same request (?include_audio=true) and "
+            "write it to DIR/<sample id>.wav.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
     *,
     conn: Connection,
 ) -> None:
@@ -23,12 +33,15 @@ def list_(
     from ...ops.samples import list_samples
 
     out = conn.output()
-    got = list_samples(out, voice, conn=conn)
+    got = list_samples(out, voice, save_audio=save_audio, force=force, conn=conn)
     v = got.voice
 
     def human() -> None:
         if got.samples:
             common.samples_table(out, got.samples)
+            if save_audio is not None:
+                saved = sum(1 for s in got.samples if s.get("path"))
+                out.info(f"Wrote {saved} sample(s) to {one_line(save_audio)}.")
         else:
             out.info(
                 f"{v.name!r} has no samples the service exposes ({v.service or 'unknown'} voice)."
@@ -64,6 +77,32 @@ def get(
     )
 
 
+@app.command("set-text", short_help="Correct a sample's transcription.")
+@with_connection
+def set_text(
+    voice: VoiceArg,
+    sample_id: Annotated[
+        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+    ],
+    text: Annotated[
+        str, typer.Argument(help="The words the sample really says.", show_default=False)
+    ],
+    *,
+    conn: Connection,
+) -> None:
+    """Correct what the service heard in a sample (PATCH /v1/voices/{id}/samples).
+
+    Example:
+
+      bland-clone samples set-text "Legacy Narrator" 1f2e... "Hello, and welcome."
+    """
+    from ...ops.samples import set_text as set_sample_text
+
+    out = conn.output()
+    got = set_sample_text(out, voice, sample_id, text, conn=conn)
+    out.result(got.to_dict(), f"Set the transcription of sample {one_line(sample_id)}.")
+
+
 @app.command("delete", short_help="Delete samples from a voice.")
 @with_connection
 def delete(
@@ -83,26 +122,21 @@ def delete(
 
       bland-clone samples delete "Legacy Narrator" 1f2e... --yes
     """
-    import sys
-
     from ...ops.samples import delete_samples
     from ...ops.voices import SamplesToDelete
 
     out = conn.output()
-    if not yes and not sys.stdin.isatty():
-        raise UsageError(
-            "Refusing to delete without --yes: standard input is not a terminal to confirm on."
-        )
+    common.can_confirm("delete", yes=yes)
 
-    def confirm(plan: SamplesToDelete) -> bool:
+    def ask(plan: SamplesToDelete) -> bool:
         v = plan.voice
         n = len(plan.sample_ids)
-        ask = one_line(
+        prompt = one_line(
             f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
         )
-        return bool(typer.confirm(ask, default=False, err=True))
+        return common.confirm(prompt, yes=yes, what="delete")
 
-    got = delete_samples(out, voice, sample_ids, confirm=None if yes else confirm, conn=conn)
+    got = delete_samples(out, voice, sample_ids, confirm=None if yes else ask, conn=conn)
     remaining = got.remaining
     out.result(
         got.to_dict(),

@@ -24,11 +24,22 @@ def sandbox(
         ),
     ] = None,
     log: Annotated[bool, typer.Option("--log/--no-log", help="Log each request.")] = True,
+    clone_previews: Annotated[
+        str,
+        typer.Option(
+            "--clone-previews",
+            metavar="own|other",
+            help="How a clone's previews sound: 'own' (its sample's voice) or 'other' (a stock "
+            "voice's, as a clone that came out as someone else: verify says 'different').",
+        ),
+    ] = "own",
 ) -> None:
     """Serve the voice endpoints on 127.0.0.1, with voices in memory. No account, no network.
 
     It enforces the same limits with the same messages as the service and accepts one key,
-    printed at start. Stop it with Ctrl-C.
+    printed at start. Previews are cut from the speech uploaded to it: a clone speaks in its
+    sample's voice, a stock voice as another person made from the newest voice's sample. Stop
+    it with Ctrl-C.
 
     Example:
 
@@ -38,8 +49,13 @@ def sandbox(
     import socket
 
     from ...sandbox import Sandbox, SandboxState, make_server
+    from ...sandbox.previews import CLONE_PREVIEWS
 
-    state = SandboxState(api_key=key or os.environ.get("BLAND_SANDBOX_KEY") or None)
+    if clone_previews not in CLONE_PREVIEWS:
+        raise UsageError(f"--clone-previews must be own or other, not {clone_previews!r}")
+    state = SandboxState(
+        api_key=key or os.environ.get("BLAND_SANDBOX_KEY") or None, clone_previews=clone_previews
+    )
     if port:  # Werkzeug would print its own message and exit 1: say it our way, exit 2
         probe = socket.socket()
         try:

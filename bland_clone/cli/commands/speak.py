@@ -29,12 +29,15 @@ FormatOpt = Annotated[
 
 
 def preview_line(p: Any, voice_name: str) -> str:
-    """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-v3); cost 0.01.'"""
+    """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-3); cost 0.01.'"""
     model = f" (model {p.model})" if p.model else ""
     cost = f"; cost {p.cost:g}" if p.cost is not None else ""
+    if p.path is None:
+        return f"Played the voice {voice_name!r} via {p.endpoint}{model}{cost}."
+    played = " and played it" if p.played else ""
     return (
-        f"Wrote {p.path} ({p.bytes} bytes, {p.file_format}) in the voice {voice_name!r} "
-        f"via {p.endpoint}{model}{cost}."
+        f"Wrote {p.path} ({p.bytes} bytes, {p.file_format}){played} in the voice "
+        f"{voice_name!r} via {p.endpoint}{model}{cost}."
     )
 
 
@@ -47,7 +50,8 @@ def speak(
     text: Annotated[
         Optional[str],
         typer.Argument(
-            help=f"Text (at most {limits.SPEAK_TEXT_MAX_CHARS} characters; <|N|> pauses N "
+            help="Text (at most the max_characters GET /v1/models reports, else "
+            f"{limits.SPEAK_TEXT_MAX_CHARS:,}; <|N|> pauses N "
             f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
             "generation's id.",
             show_default=False,
@@ -69,6 +73,22 @@ def speak(
     expressiveness: ExpressivenessOpt = None,
     stability: StabilityOpt = None,
     force: ForceOpt = False,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Write the audio as it arrives: /v2/tts with container raw, or "
+            "/v1/speak/stream where there is no /v2 (a WAV's sizes are filled in at the end).",
+        ),
+    ] = False,
+    play: Annotated[
+        bool,
+        typer.Option(
+            "--play",
+            help="Play the speech as it arrives on this machine's default output device "
+            "(with -o, also write it). Needs a terminal.",
+        ),
+    ] = False,
     for_voice: Annotated[
         Optional[str],
         typer.Option(
@@ -98,6 +118,8 @@ def speak(
 
       bland-clone speak Narrator "Hola." --language es -o hola.mp3
 
+      bland-clone speak Narrator "Is this me?" --play
+
       bland-clone speak history --voice Narrator --json
     """
     out = conn.output()
@@ -106,8 +128,17 @@ def speak(
         return
     if text is None:
         raise UsageError("Missing argument 'TEXT': the text to speak.")
-    if output is None:
-        raise UsageError("Missing option '--output' / '-o': the audio file to write ('-': stdout).")
+    if play and not sys.stdout.isatty():
+        raise UsageError(
+            "speak --play plays on this machine's speakers, and standard output is not a "
+            "terminal; write a file with -o FILE instead."
+        )
+    if output is None and not play:
+        raise UsageError(
+            "Missing option '--output' / '-o': the audio file to write ('-': stdout), or --play."
+        )
+    if play and output == "-":
+        raise UsageError("--play and '-o -' both want this terminal: write a file with -o FILE.")
     if output == "-" and conn.json:
         raise UsageError(
             "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
@@ -121,7 +152,9 @@ def speak(
     from ...ops import preview, speaking
 
     req = preview.Request(text, fmt, language, expressiveness, stability)
-    spoken = speaking.speak_text(out, voice, req, output, force=force, conn=conn)
+    spoken = speaking.speak_text(
+        out, voice, req, output, force=force, conn=conn, stream=stream, play=play
+    )
     out.result(
         spoken.to_dict(),
         None if output == "-" else preview_line(spoken.preview, spoken.name),

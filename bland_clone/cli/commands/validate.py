@@ -17,6 +17,8 @@ from ..options import (
     GenderOpt,
     JsonOpt,
     QuietOpt,
+    ReportLinkOpt,
+    ReportOpt,
     annotations_style,
 )
 from ..output import Output
@@ -50,6 +52,8 @@ def validate(
             help="Judge every file as its own upload (a folder of takes) and name the best.",
         ),
     ] = False,
+    report_page: ReportOpt = None,
+    report_link: ReportLinkOpt = False,
     annotations: AnnotationsOpt = None,
     fmt: FormatAliasOpt = None,
     json_: JsonOpt = False,
@@ -69,22 +73,40 @@ def validate(
 
       bland-clone validate takes/ --each
 
+      bland-clone validate takes/ --each --report takes.html
+
       bland-clone validate voices.toml --annotations github
     """
     from ...manifest import is_manifest
 
     out = common.make_output(json_, quiet, annotations_style(annotations, fmt))
+    page = common.report_target(report_page, report_link)
     if is_manifest(paths):
+        if page is not None:
+            from ...errors import UsageError
+
+            raise UsageError("--report shows takes: give the audio files, not a manifest")
         validate_manifest(out, paths[0], quality=quality, strict=strict)
         return
     if each:
-        validate_takes(out, paths, engine=engine, quality=quality, strict=strict)
+        validate_takes(out, paths, engine=engine, quality=quality, strict=strict, page=page)
         return
     report = validate_files(
         paths, name=name, gender=gender, engine=engine, quality=quality, strict=strict
     )
     out.report(report)
     out.annotate_report(report)
+    if page is not None:
+        n = len(report.files)
+        said = "would be refused" if not report.ok else "would be accepted"
+        common.write_report(
+            out,
+            page,
+            report,
+            command="validate",
+            paths=paths,
+            summary=f"{n} file{'s' if n != 1 else ''} checked as one upload: {said}.",
+        )
     if not report.ok:
         raise inputs.refuse(report, what="these files would be refused")
     out.result(report.to_dict())
@@ -105,6 +127,7 @@ def validate_takes(
     engine: str = "v3",
     quality: bool = True,
     strict: bool = False,
+    page: common.Page | None = None,
 ) -> None:
     """validate --each: every file judged as its own upload; the best take named."""
     from ...errors import InputError
@@ -114,6 +137,19 @@ def validate_takes(
     report, best = takes.report, takes.best
     out.report(report)
     out.annotate_report(report)
+    n, good = len(report.files), sum(1 for f in report.files if report.verdict(f) != "error")
+    said = f"{good} of {n} take{'s' if n != 1 else ''} would be accepted."
+    if page is not None:
+        common.write_report(
+            out,
+            page,
+            report,
+            command="validate --each",
+            paths=paths,
+            ranked=takes.ranked,
+            best=best,
+            summary=said + (f" Best: {best.path}" if best else ""),
+        )
     result = report.to_dict() | {"ok": best is not None, "best": best.path if best else None}
     if best is None:
         raise InputError(
@@ -123,8 +159,7 @@ def validate_takes(
         )
     out.result(result)
     if out.mode == "human":
-        n, good = len(report.files), sum(1 for f in report.files if report.verdict(f) != "error")
-        out.info(f"{good} of {n} take{'s' if n != 1 else ''} would be accepted. Best: {best.path}")
+        out.info(f"{said} Best: {best.path}")
 
 
 def validate_manifest(

@@ -1,7 +1,6 @@
 """bland-clone voices: list, show, rename and delete voices."""
 
-import sys
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -10,6 +9,9 @@ from ...safetext import one_line
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
 from ..output import Output
+
+if TYPE_CHECKING:
+    from ...api.client import Voice
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -124,18 +126,14 @@ def delete(
     from ...ops.voices import delete_voices
 
     out = conn.output()
-    if not yes and not sys.stdin.isatty():
-        raise UsageError(
-            "Refusing to delete without --yes: standard input is not a terminal to confirm on."
-        )
+    common.can_confirm("delete", yes=yes)
 
-    def confirm(found: list[Any]) -> bool:
+    def ask(found: list["Voice"]) -> bool:
         listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
-        return bool(
-            typer.confirm(f"Delete {len(found)} voice(s): {listing}?", default=False, err=True)
-        )
+        prompt = f"Delete {len(found)} voice(s): {listing}?"
+        return common.confirm(prompt, yes=yes, what="delete")
 
-    got = delete_voices(out, voices, confirm=None if yes else confirm, conn=conn)
+    got = delete_voices(out, voices, confirm=None if yes else ask, conn=conn)
     out.result(got.to_dict())
 
 
@@ -257,18 +255,34 @@ def set_(
     )
 
 
-@app.command("rate", short_help="Rate a voice from 1 to 5.")
+@app.command("rate", short_help="Rate a voice from 1 to 5, or clear your rating.")
 @with_connection
 def rate(
     voice: VoiceArg,
-    rating: Annotated[int, typer.Argument(help="1 to 5.", show_default=False, metavar="1-5")],
+    rating: Annotated[
+        Optional[int], typer.Argument(help="1 to 5.", show_default=False, metavar="[1-5]")
+    ] = None,
+    clear: Annotated[
+        bool,
+        typer.Option("--clear", help="Clear your rating (DELETE /v1/voices/{id}/rate)."),
+    ] = False,
     *,
     conn: Connection,
 ) -> None:
-    """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate)."""
-    from ...ops.voices import rate_voice
+    """Rate a voice from 1 to 5 (POST /v1/voices/{id}/rate), or clear your rating with --clear.
 
+    Bland allows 20 ratings a minute per organisation: past that the service answers 429 and
+    bland-clone waits as long as its Retry-After asks (at most 60 s in all), then tries again.
+    """
+    from ...ops.voices import clear_rating, rate_voice
+
+    if clear == (rating is not None):
+        raise UsageError("Give a rating from 1 to 5, or --clear (not both).")
     out = conn.output()
+    if rating is None:
+        cleared = clear_rating(out, voice, conn=conn)
+        out.result(cleared.to_dict(), f"Cleared your rating of {cleared.name!r}.")
+        return
     got = rate_voice(out, voice, rating, conn=conn)
     avg = got.stats.get("average_rating")
     tail = (

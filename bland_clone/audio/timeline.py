@@ -1,0 +1,263 @@
+"""Where things happen in a take: the picture the analysis already computed, kept small.
+
+The quality analysis (:func:`bland_clone.audio.quality.analyse`) finds the speech frame by
+frame, the clipped frames, the silence at the edges and a spectrogram; this module keeps where
+they sit, in seconds, with a waveform envelope and a coarse spectrogram picture (about 25 KB a
+take, however long it is). The terminal's waveform and the HTML report draw from the same
+:class:`Timeline`, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Columns of the waveform envelope (a min and a max each).
+ENVELOPE_COLUMNS = 600
+#: Spectrogram picture: at most this many time columns, this many frequency rows (mel scale).
+SPECTRUM_COLUMNS = 360
+SPECTRUM_ROWS = 64
+#: Levels shown in the spectrogram picture: this many dB under its loudest cell are black.
+SPECTRUM_RANGE_DB = 80.0
+#: Speech runs closer than this (seconds) are one phrase when judging a too-quiet stretch.
+PHRASE_GAP_S = 0.5
+
+Kind = Literal["speech", "clipped", "quiet", "edge_silence"]
+
+#: Each fault place and the quality warning (problem code) it belongs to.
+FAULT_CODES: dict[Kind, str] = {
+    "clipped": "quality_clipped",
+    "quiet": "quality_too_quiet",
+    "edge_silence": "quality_edge_silence",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """One marked stretch of a take, in seconds from its start."""
+
+    kind: Kind
+    start_s: float
+    end_s: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """A coarse spectrogram: ``rows`` x ``columns`` cells, row 0 the highest frequency, each a
+    byte (0: ``SPECTRUM_RANGE_DB`` or more under the loudest cell, 255: the loudest)."""
+
+    columns: int
+    rows: int
+    top_hz: float
+    cells: bytes
+
+    def row_hz(self, row: int) -> float:
+        """The frequency at the bottom edge of ``row`` (mel scale, as the rows were made)."""
+        return _hz((1 - (row + 1) / self.rows) * _mel(self.top_hz))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One character of the terminal's waveform (or one column of any narrow picture)."""
+
+    #: the loudest sample's magnitude in this column, 0..1
+    peak: float
+    #: what the column mostly is: "clipped" and "quiet" win over "speech"; "" is a pause
+    kind: str
+    #: the column lies in the window prepare would keep
+    kept: bool
+    #: the column lies in an edge silence long enough to be warned about
+    edge: bool
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A take's picture: its length, a waveform envelope, the marked spans and the window
+    prepare would keep."""
+
+    seconds: float
+    #: the envelope: a (min, max) pair of signed bytes (-127..127 of full scale) per column
+    envelope: bytes
+    spans: tuple[Span, ...]
+    #: (start, end) seconds of the window ``prepare`` would keep; None: no speech
+    window: tuple[float, float] | None
+    spectrum: Spectrum | None = None
+
+    @property
+    def columns(self) -> int:
+        return len(self.envelope) // 2
+
+    def column(self, i: int) -> tuple[float, float]:
+        lo, hi = self.envelope[2 * i], self.envelope[2 * i + 1]
+        return _signed(lo) / 127, _signed(hi) / 127
+
+    def of(self, kind: Kind) -> list[Span]:
+        return [s for s in self.spans if s.kind == kind]
+
+    @property
+    def faults(self) -> list[Span]:
+        return [s for s in self.spans if s.kind != "speech"]
+
+    def cells(self, width: int) -> list[Cell]:
+        """The take in ``width`` columns: each column's peak and what it mostly holds."""
+        width = max(1, width)
+        out = []
+        n = self.columns
+        for c in range(width):
+            t0, t1 = self.seconds * c / width, self.seconds * (c + 1) / width
+            a, b = int(n * c / width), max(int(n * c / width) + 1, int(n * (c + 1) / width))
+            peak = max(
+                (max(abs(lo), abs(hi)) for lo, hi in map(self.column, range(a, min(b, n)))),
+                default=0.0,
+            )
+            covered = {k: 0.0 for k in ("speech", "clipped", "quiet", "edge_silence")}
+            for s in self.spans:
+                overlap = min(t1, s.end_s) - max(t0, s.start_s)
+                if overlap > 0:
+                    covered[s.kind] += overlap
+            half = (t1 - t0) / 2
+            kind = ""
+            if covered["clipped"] > 0:
+                kind = "clipped"
+            elif covered["quiet"] >= half:
+                kind = "quiet"
+            elif covered["speech"] >= half:
+                kind = "speech"
+            kept = self.window is not None and self.window[0] < t1 and t0 < self.window[1]
+            out.append(Cell(peak, kind, kept, covered["edge_silence"] >= half))
+        return out
+
+
+def _signed(b: int) -> int:
+    return b - 256 if b > 127 else b
+
+
+def _mel(hz: float) -> float:
+    return 2595.0 * math.log10(1 + hz / 700.0)
+
+
+def _hz(mel: float) -> float:
+    return 700.0 * (10 ** (mel / 2595.0) - 1)
+
+
+def runs(mask: np.ndarray, frame_s: float, kind: Kind, gap_s: float = 0.0) -> list[Span]:
+    """The runs of True in a per-frame mask, as spans; runs closer than ``gap_s`` are joined."""
+    import numpy as np
+
+    if not len(mask):
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    out: list[Span] = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        start, end = round(float(a) * frame_s, 3), round(float(b) * frame_s, 3)
+        if out and start - out[-1].end_s < gap_s:
+            out[-1] = Span(kind, out[-1].start_s, end)
+        else:
+            out.append(Span(kind, start, end))
+    return out
+
+
+def envelope(mono: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> bytes:
+    """(min, max) of each of ``columns`` equal stretches, as signed bytes."""
+    import numpy as np
+
+    if not len(mono):
+        return b""
+    columns = min(columns, len(mono))
+    starts = (np.arange(columns) * len(mono)) // columns
+    lo = np.minimum.reduceat(mono, starts)
+    hi = np.maximum.reduceat(mono, starts)
+    pairs = np.stack([lo, hi], axis=1).astype(np.float64)
+    return (np.clip(np.rint(pairs * 127), -127, 127).astype(np.int8)).tobytes()
+
+
+def level_overview(levels: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple[float, ...]:
+    """The loudest of each of at most ``columns`` equal spans of frame levels (dBFS)."""
+    import numpy as np
+
+    if not len(levels):
+        return ()
+    columns = min(columns, len(levels))
+    starts = (np.arange(columns) * len(levels)) // columns
+    return tuple(round(float(x), 1) for x in np.maximum.reduceat(levels, starts))
+
+
+def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
+    """The spectrogram (frames x bins of power, as :func:`acoustics.spectrogram` makes it)
+    pooled to at most SPECTRUM_COLUMNS x SPECTRUM_ROWS cells on a mel scale, in bytes."""
+    import numpy as np
+
+    if not len(spec) or spec.shape[1] < 2:
+        return None
+    columns = min(SPECTRUM_COLUMNS, len(spec))
+    t_starts = (np.arange(columns) * len(spec)) // columns
+    pooled = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
+    pooled /= np.diff(np.append(t_starts, len(spec)))[:, None]
+    top_hz = bin_hz * (spec.shape[1] - 1)
+    edges_hz = [_hz(_mel(top_hz) * k / SPECTRUM_ROWS) for k in range(SPECTRUM_ROWS + 1)]
+    edges = np.array([min(spec.shape[1] - 1, round(h / bin_hz)) for h in edges_hz])
+    rows = []
+    for k in range(SPECTRUM_ROWS):  # a row's power: the mean of its bins (at least one)
+        a, b = int(edges[k]), max(int(edges[k]) + 1, int(edges[k + 1]))
+        rows.append(pooled[:, a:b].mean(axis=1))
+    grid = 10 * np.log10(np.maximum(np.stack(rows[::-1]), 1e-20))  # highest frequency first
+    top = float(grid.max())
+    scaled = np.clip((grid - (top - SPECTRUM_RANGE_DB)) / SPECTRUM_RANGE_DB, 0.0, 1.0)
+    cells = np.rint(scaled * 255).astype(np.uint8)
+    return Spectrum(columns, SPECTRUM_ROWS, top_hz, cells.tobytes())
+
+
+def build(
+    mono: np.ndarray,
+    rate: int,
+    levels: np.ndarray,
+    voiced: np.ndarray,
+    clipped: np.ndarray | None,
+    lead_s: float,
+    trail_s: float,
+    spectrum: Spectrum | None = None,
+) -> Timeline:
+    """The timeline of an analysed take, from what the analysis measured: frame levels (dBFS),
+    the speech frames, the clipped frames, the edge silences."""
+    import numpy as np
+
+    from ..errors import InputError
+    from .quality import FRAME_S, THRESHOLDS
+
+    t = THRESHOLDS
+    seconds = len(mono) / rate if rate else 0.0
+    spans: list[Span] = runs(voiced, FRAME_S, "speech")
+    if clipped is not None:
+        spans += runs(clipped, FRAME_S, "clipped")
+    for phrase in runs(voiced, FRAME_S, "speech", gap_s=PHRASE_GAP_S):
+        a, b = round(phrase.start_s / FRAME_S), round(phrase.end_s / FRAME_S)
+        mine = levels[a:b][voiced[a:b]]
+        level = float(10 * np.log10(np.mean(10 ** (mine / 10)))) if len(mine) else -200.0
+        if level < t.too_quiet_dbfs:
+            spans.append(Span("quiet", phrase.start_s, phrase.end_s))
+    if voiced.any():
+        if lead_s > t.edge_silence_s:
+            spans.append(Span("edge_silence", 0.0, min(seconds, lead_s)))
+        if trail_s > t.edge_silence_s:
+            spans.append(Span("edge_silence", max(0.0, seconds - trail_s), seconds))
+    window = None
+    if voiced.any() and len(levels):
+        from .prepare import window_frames
+
+        try:  # the window prepare keeps, chosen as prepare chooses it (the detector's
+            # verdicts are the speech frames found here)
+            first, last = window_frames(levels, lambda a, b: voiced[a:b])
+        except InputError:  # no speech by prepare's measure
+            pass
+        else:
+            end = seconds if last >= len(levels) else min(seconds, last * FRAME_S)
+            window = (round(first * FRAME_S, 3), round(end, 3))
+    return Timeline(seconds, envelope(mono), tuple(spans), window, spectrum)

@@ -1,0 +1,409 @@
+"""A voiceprint: a 256-number summary of a voice, to compare two recordings' speakers.
+
+The model is the GE2E speaker encoder (Wan et al., 2018) trained by Resemble AI and shipped in
+the Resemblyzer 0.1.4 wheel (Apache-2.0; see models/NOTICE). Its weights were converted once
+to numpy (scripts/convert_ge2e.py) and ship in this package as models/ge2e.npz: nothing is
+downloaded, and no torch is needed. Inference is numpy: a 3-layer 256-unit LSTM over 40 mel
+bands, run on all the 1.6 s partials of a recording at once.
+
+The preprocessing is the reference's (resemblyzer/audio.py and hparams.py): 16 kHz, the level
+brought to -30 dBFS (the reference only raises it; see TARGET_DBFS), silences longer than ~0.2
+s cut by WebRTC's voice-activity detector (30 ms frames, aggressiveness 3, smoothed over 8
+frames, dilated by 6), a mel power spectrogram (25 ms Hann window, 10 ms hop, 40 Slaney mel
+bands), partials of 160 frames every 77 frames (1.3 a second), the mean of the partials'
+embeddings L2-normalised.
+scripts/check_ge2e.py compares this module with the reference implementation.
+
+What a similarity means: two takes of one person usually score well above two people of the
+same sex (bench/verify.py measures both on real speech). It is a margin over other voices, not
+proof of identity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: The encoder's rate, window and hop (hparams.py).
+RATE = 16000
+MEL_WINDOW = 400
+MEL_HOP = 160
+MEL_BANDS = 40
+#: One partial: 160 frames, 1.6 s.
+PARTIAL_FRAMES = 160
+#: Partials a second (the reference's embed_utterance default: a new one every 77 frames).
+PARTIAL_RATE = 1.3
+#: The last partial is kept (zero-padded) when it holds at least this much of its frames.
+MIN_COVERAGE = 0.75
+#: Every recording is brought to this RMS level. The reference only raises quiet audio; lowering
+#: loud audio too makes the voiceprint blind to level (the encoder hears mel power, not its log:
+#: the same take 20 dB louder scored 0.94 against itself, and 1.00 with this).
+TARGET_DBFS = -30.0
+#: The detector's settings in the reference's silence trimming.
+VAD_FRAME_S = 0.03
+VAD_AVERAGE = 8
+VAD_MAX_SILENCE = 6
+#: Less speech than this (after the silences are cut) gives no voiceprint worth comparing.
+MIN_SPEECH_S = 1.0
+#: Where the model's weights ship.
+MODEL = Path(__file__).resolve().parent / "models" / "ge2e.npz"
+
+#: Verdict thresholds on the cosine similarity of two voiceprints, calibrated on the real-speech
+#: corpus (tests/data/speech, 14 people) by bench/verify.py: at or above SIMILAR_AT the two are
+#: likely one speaker; below DIFFERENT_BELOW likely two; in between, unclear. There, same-speaker
+#: pairs of different sentences scored 0.66-0.99 (median 0.89, 20 of 24 at 0.83 or more; the
+#: lowest are one man's affected voice against his plain one), different people of the same
+#: sex 0.30-0.745 (median 0.55); the equal error rate is 6% (5% on clean speech) near 0.67.
+SIMILAR_AT = 0.80
+DIFFERENT_BELOW = 0.65
+
+
+#: A take stands apart from the other takes of a folder (another person's) when it scores under
+#: this against their mean voiceprint (two takes or more besides it). On the corpus, a take
+#: against the mean of two others of the same person scored 0.70-0.95 (0.70: an affected voice
+#: against the plain one), against another man's or woman's takes 0.77 at most, under 0.68 in 95%
+#: of 801 trials. With only two takes, they are compared pair to pair: DIFFERENT_BELOW.
+OTHER_TAKES_BELOW = 0.68
+
+#: Telling speakers apart (:func:`speakers`): windows of speech 1.6 s long (one partial),
+#: every 0.8 s. The verdict's thresholds are quality.THRESHOLDS'.
+SPEAKER_WINDOW_S = 1.6
+SPEAKER_HOP_S = 0.8
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """Speech windows split in the two groups most unlike each other."""
+
+    #: mean similarity of a window of one group to a window of the other
+    between: float
+    #: mean similarity of two windows of the same group
+    within: float
+    #: windows in each group
+    sizes: tuple[int, int]
+    #: the start (s) of each window in the recording, and its group (0 or 1)
+    starts: tuple[float, ...]
+    groups: tuple[int, ...]
+
+
+class NoSpeech(ValueError):
+    """Too little speech is left, once silences are cut, to take a voiceprint."""
+
+
+def embed(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The voiceprint of mono float samples at any rate: 256 float32, L2-normalised. Raises
+    :class:`NoSpeech` when under ``MIN_SPEECH_S`` of speech remains."""
+    import numpy as np
+
+    wav = speech(samples, rate)
+    mels = _partials(wav)
+    raw: np.ndarray = _encode(mels).mean(axis=0)
+    out: np.ndarray = (raw / np.linalg.norm(raw)).astype(np.float32)
+    return out
+
+
+def embed_windows(
+    samples: np.ndarray, rate: int, window_s: float = 1.6, hop_s: float = 0.4
+) -> tuple[np.ndarray, np.ndarray]:
+    """(voiceprints of windows of speech, one a row; their start times in seconds in
+    ``samples``). The windows are cut from the speech left once silences are removed, every
+    ``hop_s``; each is ``window_s`` long (the last one may hold less). For telling speakers
+    apart. Raises :class:`NoSpeech` like :func:`embed`."""
+    import numpy as np
+
+    wav, kept = _trimmed(_prepared(samples, rate))
+    if len(wav) < MIN_SPEECH_S * RATE:
+        raise NoSpeech(_too_little(len(wav)))
+    frames = max(1, round(window_s * RATE / MEL_HOP))
+    step = max(1, round(hop_s * RATE / MEL_HOP))
+    n_frames = 1 + len(wav) // MEL_HOP
+    starts = list(range(0, max(1, n_frames - frames + 1), step))
+    if starts[-1] + frames < n_frames - step // 2:
+        starts.append(max(0, n_frames - frames))
+    pad = (starts[-1] + frames) * MEL_HOP - len(wav)
+    mel = mel_spectrogram(np.pad(wav, (0, max(0, pad))))
+    mels = np.stack([mel[s : s + frames] for s in starts])
+    times = np.array([kept[min(s * MEL_HOP, len(kept) - 1)] / RATE for s in starts])
+    return _encode(mels), times
+
+
+def speakers(samples: np.ndarray, rate: int) -> Speakers | None:
+    """The recording's speech windows split in two groups by their voiceprints (2-means on
+    the cosine, started from the two windows least alike); None with under two windows'
+    worth of speech. Whether the groups are two people is quality.problems' call."""
+    import numpy as np
+
+    try:
+        w, starts = embed_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
+    except NoSpeech:
+        return None
+    n = len(w)
+    if n < 2:
+        return None
+    sim = w @ w.T
+    i, j = np.unravel_index(int(np.argmin(sim)), sim.shape)
+    centres = w[[i, j]]
+    groups = np.zeros(n, np.int64)
+    for _ in range(20):
+        new = np.argmax(w @ centres.T, axis=1)
+        if new.min() == new.max():
+            break
+        done = np.array_equal(new, groups)
+        groups = new
+        if done:
+            break
+        centres = np.stack([w[groups == k].mean(axis=0) for k in (0, 1)])
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    same = groups[:, None] == groups[None, :]
+    off = ~np.eye(n, dtype=bool)
+    between = float(sim[~same].mean()) if (~same).any() else 1.0
+    within = float(sim[same & off].mean()) if (same & off).any() else 1.0
+    sizes = np.bincount(groups, minlength=2)
+    return Speakers(
+        between=between,
+        within=within,
+        sizes=(int(sizes[0]), int(sizes[1])),
+        starts=tuple(round(float(t), 2) for t in starts),
+        groups=tuple(int(g) for g in groups),
+    )
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """The cosine similarity of two voiceprints (1 for the same direction)."""
+    import numpy as np
+
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0 or nb == 0:
+        return 0.0
+    return float(np.dot(a, b) / (na * nb))
+
+
+def embed_file(path: str) -> np.ndarray:
+    """The voiceprint of a file, decoded by the project's own decoder (its first 65 s at
+    most, channels mixed down). Raises DecodeError or :class:`NoSpeech`."""
+    from . import decode as dec
+    from .inspection import inspect
+
+    info = inspect(path)
+    if info.error:
+        raise dec.DecodeError(info.error)
+    data, rate = dec.excerpt(path, info)
+    return embed(data.mean(axis=1) if data.ndim == 2 else data, rate)
+
+
+def speech(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The samples at 16 kHz, the level brought to -30 dBFS, the silences cut: what the
+    encoder hears. Raises :class:`NoSpeech` when under ``MIN_SPEECH_S`` remains."""
+    wav, _ = _trimmed(_prepared(samples, rate))
+    if len(wav) < MIN_SPEECH_S * RATE:
+        raise NoSpeech(_too_little(len(wav)))
+    return wav
+
+
+def _too_little(n: int) -> str:
+    return f"{n / RATE:.1f} s of speech; a voiceprint needs {MIN_SPEECH_S:g} s at least"
+
+
+def _prepared(samples: np.ndarray, rate: int) -> np.ndarray:
+    import numpy as np
+
+    x = np.asarray(samples, np.float32)
+    if x.ndim != 1:
+        raise ValueError("embed() takes mono samples (one dimension)")
+    if rate != RATE and len(x):
+        import soxr
+
+        x = soxr.resample(x, rate, RATE).astype(np.float32)
+    x = np.nan_to_num(x)
+    rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+    if rms <= 0:
+        return x
+    change = TARGET_DBFS - 20 * np.log10(rms)
+    out: np.ndarray = x * np.float32(10 ** (change / 20))
+    return out
+
+
+def _trimmed(wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wav without its long silences, the index in ``wav`` of each sample kept): the
+    reference's trim_long_silences."""
+    import numpy as np
+
+    from . import vad
+
+    per = round(VAD_FRAME_S * RATE)
+    wav = wav[: len(wav) - len(wav) % per]
+    if not len(wav):
+        return wav, np.zeros(0, np.int64)
+    flags = vad.frames_16k(wav, VAD_FRAME_S).astype(np.float64)
+    w = VAD_AVERAGE
+    padded = np.concatenate([np.zeros((w - 1) // 2), flags, np.zeros(w // 2)])
+    ret = np.cumsum(padded)
+    ret[w:] = ret[w:] - ret[:-w]
+    mask = np.round(ret[w - 1 :] / w).astype(bool)
+    # binary dilation by a run of VAD_MAX_SILENCE + 1 frames, centred
+    k = VAD_MAX_SILENCE + 1
+    mask = np.convolve(mask.astype(np.int32), np.ones(k, np.int32))[k // 2 : k // 2 + len(mask)] > 0
+    keep = np.repeat(mask, per)
+    return wav[keep], np.flatnonzero(keep)
+
+
+@functools.lru_cache(maxsize=1)
+def _mel_basis() -> np.ndarray:
+    """librosa.filters.mel(sr=16000, n_fft=400, n_mels=40): Slaney's mel scale and area norm."""
+    import numpy as np
+
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+
+    def hz_to_mel(f: float) -> float:
+        return f / f_sp if f < min_log_hz else min_log_mel + float(np.log(f / min_log_hz)) / logstep
+
+    mels = np.linspace(hz_to_mel(0.0), hz_to_mel(RATE / 2), MEL_BANDS + 2)
+    hz = np.where(
+        mels >= min_log_mel, min_log_hz * np.exp(logstep * (mels - min_log_mel)), f_sp * mels
+    )
+    fft_hz = np.linspace(0, RATE / 2, 1 + MEL_WINDOW // 2)
+    fdiff = np.diff(hz)
+    ramps = hz[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (hz[2:] - hz[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
+def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
+    """(frames, 40) mel power spectrogram (not log), as librosa.feature.melspectrogram with
+    n_fft=400, hop_length=160, a periodic Hann window and centred zero-padded frames."""
+    import numpy as np
+
+    x = np.pad(np.asarray(wav, np.float32), MEL_WINDOW // 2)
+    n = 1 + (len(x) - MEL_WINDOW) // MEL_HOP
+    frames = np.lib.stride_tricks.as_strided(
+        x, (n, MEL_WINDOW), (x.strides[0] * MEL_HOP, x.strides[0]), writeable=False
+    )
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(MEL_WINDOW) / MEL_WINDOW)).astype(np.float32)
+    spec = np.fft.rfft(frames * window, axis=1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    return np.asarray(power @ _mel_basis().T, np.float32)
+
+
+def _partials(wav: np.ndarray) -> np.ndarray:
+    """(partials, 160, 40): the reference's compute_partial_slices at 1.3 partials a second."""
+    import numpy as np
+
+    n_frames = int(np.ceil((len(wav) + 1) / MEL_HOP))
+    step = round((RATE / PARTIAL_RATE) / MEL_HOP)
+    starts = list(range(0, max(1, n_frames - PARTIAL_FRAMES + step + 1), step))
+    coverage = (len(wav) - starts[-1] * MEL_HOP) / (PARTIAL_FRAMES * MEL_HOP)
+    if coverage < MIN_COVERAGE and len(starts) > 1:
+        starts.pop()
+    end = (starts[-1] + PARTIAL_FRAMES) * MEL_HOP
+    if end >= len(wav):
+        wav = np.pad(wav, (0, end - len(wav)))
+    mel = mel_spectrogram(wav)
+    return np.stack([mel[s : s + PARTIAL_FRAMES] for s in starts])
+
+
+@functools.lru_cache(maxsize=1)
+def _weights() -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """([(W_ih^T, W_hh^T, bias) per LSTM layer], linear W^T, linear bias), float32."""
+    import numpy as np
+
+    with np.load(MODEL) as z:
+        w = {k: z[k].astype(np.float32) for k in z.files}
+    # PyTorch stores the gates as input, forget, cell, output; reordered here to input,
+    # forget, output, cell so that one slice takes the three sigmoids.
+    h = w["lstm_weight_hh_l0"].shape[1]
+    order = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]
+    layers = [
+        (
+            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T),
+            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T),
+            (w[f"lstm_bias_ih_l{i}"] + w[f"lstm_bias_hh_l{i}"])[order],
+        )
+        for i in range(3)
+    ]
+    return layers, np.ascontiguousarray(w["linear_weight"].T), w["linear_bias"]
+
+
+def _encode(mels: np.ndarray) -> np.ndarray:
+    """(batch, frames, 40) mel spectrograms -> (batch, 256) L2-normalised embeddings: the LSTM's
+    last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
+    thread meanwhile: its threads cost more than they give on 480 small products in a row, and
+    on a busy machine 15 times more (bench/verify.py)."""
+    with _lstm_lock, one_blas_thread():
+        return _lstm(mels)
+
+
+#: One LSTM at a time: its 480 steps are small numpy calls that gain nothing from running
+#: side by side with another's.
+_lstm_lock = threading.Lock()
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS held to one thread while any caller, on any thread, is inside; the original
+    limits come back when the last one leaves. The LSTM's small products gain nothing from
+    BLAS's threads, and lose much when other threads call BLAS meanwhile: OpenBLAS's threads
+    spin between calls, so 12 takes checked on 8 threads (quality.check_many) took 60 s with
+    them and 6 s without (3 s of it the voiceprint's)."""
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            from threadpoolctl import threadpool_limits
+
+            _blas_limit = threadpool_limits(1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def _lstm(mels: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    layers, lin_w, lin_b = _weights()
+    batch, steps, _ = mels.shape
+    seq = np.ascontiguousarray(mels.transpose(1, 0, 2), np.float32)  # time-major
+    h: np.ndarray = np.zeros((batch, 0), np.float32)
+    c: np.ndarray
+    for n, (w_ih, w_hh, bias) in enumerate(layers):
+        hidden = w_hh.shape[0]
+        x = (seq.reshape(steps * batch, -1) @ w_ih + bias).reshape(steps, batch, 4 * hidden)
+        h = np.zeros((batch, hidden), np.float32)
+        c = np.zeros((batch, hidden), np.float32)
+        last = n == len(layers) - 1
+        out = None if last else np.empty((steps, batch, hidden), np.float32)
+        g = np.empty((batch, 4 * hidden), np.float32)
+        for t in range(steps):
+            np.matmul(h, w_hh, out=g)
+            g += x[t]
+            # gates input, forget, output (sigmoid(z) = (1 + tanh(z/2)) / 2), then cell
+            ifo = 0.5 + 0.5 * np.tanh(0.5 * g[:, : 3 * hidden])
+            c = ifo[:, hidden : 2 * hidden] * c + ifo[:, :hidden] * np.tanh(g[:, 3 * hidden :])
+            h = ifo[:, 2 * hidden :] * np.tanh(c)
+            if out is not None:
+                out[t] = h
+        if out is not None:
+            seq = out
+    raw = np.maximum(h @ lin_w + lin_b, 0)
+    norm = np.linalg.norm(raw, axis=1, keepdims=True)
+    unit: np.ndarray = (raw / np.maximum(norm, 1e-12)).astype(np.float32)
+    return unit

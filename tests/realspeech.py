@@ -1,0 +1,66 @@
+"""The real-speech corpus in tests/data/speech/: short clips of 14 people, cut from recordings
+that ship in Debian and PyPI packages (scripts/make_speech_corpus.py; licenses in
+tests/data/speech/ATTRIBUTION). Used by tests/test_speakers.py and bench/verify.py.
+
+    clips = load()                 # [Clip], in corpus.json's order
+    same, different = pairs(clips)  # same speaker / different speakers of the same sex
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent / "data" / "speech"
+
+
+@dataclass(frozen=True)
+class Clip:
+    file: str
+    speaker: str
+    sex: str
+    clean: bool
+    path: Path
+
+    def samples(self) -> tuple[np.ndarray, int]:
+        x, rate = sf.read(self.path, dtype="float32")
+        return x, rate
+
+
+def load() -> list[Clip]:
+    rows = json.loads((HERE / "corpus.json").read_text())
+    return [Clip(r["file"], r["speaker"], r["sex"], r["clean"], HERE / r["file"]) for r in rows]
+
+
+def pairs(
+    clips: list[Clip], clean_only: bool = False
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(same-speaker pairs, different-speaker pairs of the same sex) as indexes into clips."""
+    same, different = [], []
+    for i, j in itertools.combinations(range(len(clips)), 2):
+        a, b = clips[i], clips[j]
+        if clean_only and not (a.clean and b.clean):
+            continue
+        if a.speaker == b.speaker:
+            same.append((i, j))
+        elif a.sex == b.sex:
+            different.append((i, j))
+    return same, different
+
+
+def eer(same: list[float], different: list[float]) -> tuple[float, float]:
+    """(equal error rate, the threshold where it is reached): the threshold at which the share
+    of same-speaker scores below it equals the share of different-speaker scores at or above."""
+    best = (1.0, 0.0)
+    for t in sorted({*same, *different}):
+        miss = sum(s < t for s in same) / len(same)
+        false = sum(d >= t for d in different) / len(different)
+        rate = max(miss, false)
+        if rate < best[0]:
+            best = (rate, t)
+    return best
