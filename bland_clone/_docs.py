@@ -1,8 +1,10 @@
-"""Keep README's command reference generated from the code, so it cannot drift.
+"""Keep the command reference and the exit-code tables generated from the code, so they cannot
+drift.
 
-``python -m bland_clone._docs`` rewrites the parts of README.md between the markers: every
-command's ``--help`` (the commands of bland_clone.cli.app.COMMANDS) and the exit-code table
-(EXIT_CODES); a test fails when README.md is stale.
+``python -m bland_clone._docs`` rewrites the parts of the pages in ``PAGES`` between the
+markers: every command's ``--help`` (the commands of bland_clone.cli.app.COMMANDS, in
+docs/reference.md) and the exit-code table (EXIT_CODES, in README.md and docs/scripting.md);
+a test fails when a page is stale.
 """
 
 from __future__ import annotations
@@ -80,11 +82,19 @@ def exit_codes() -> str:
     return "\n".join([EXIT_BEGIN, "", "| code | meaning |", "|---|---|", *rows, "", EXIT_END])
 
 
-def render(readme: str) -> str:
-    start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    readme = readme[:start] + section() + readme[end:]
-    start, end = readme.index(EXIT_BEGIN), readme.index(EXIT_END) + len(EXIT_END)
-    return readme[:start] + exit_codes() + readme[end:]
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The pages that hold generated parts, relative to the repository's root.
+PAGES = ("README.md", "docs/reference.md", "docs/scripting.md")
+
+
+def render(page: str) -> str:
+    """``page`` with each generated part it holds (between its markers) made anew."""
+    for begin, end, make in ((BEGIN, END, section), (EXIT_BEGIN, EXIT_END, exit_codes)):
+        if begin in page:
+            start, stop = page.index(begin), page.index(end) + len(end)
+            page = page[:start] + make() + page[stop:]
+    return page
 
 
 HELP_DATA = Path(__file__).resolve().parent / "_helpdata.py"
@@ -226,9 +236,10 @@ def help_module() -> str:
 
 
 def main() -> int:
-    path = Path(__file__).resolve().parents[1] / "README.md"
-    path.write_text(render(path.read_text()))
-    print(f"updated {path}")
+    for name in PAGES:
+        path = ROOT / name
+        path.write_text(render(path.read_text()))
+        print(f"updated {path}")
     HELP_DATA.write_text(help_module())
     print(f"updated {HELP_DATA}")
     return 0

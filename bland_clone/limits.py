@@ -41,7 +41,8 @@ class EngineRule:
 #: audio file" (and "mismatched files will return a Validation Error"), V2 "exactly 1 WAV file";
 #: the older limits (5 files per upload) now apply to V1 (BTTS) voices, whose samples are added
 #: with POST /v1/voices/samples ("WAV files to append"). The seed's older page said V3 ignores
-#: files after the first; the newer page is followed (README: where Bland's docs disagree).
+#: files after the first; the newer page is followed (docs/commands.md: where Bland's docs
+#: disagree).
 ENGINE_RULES: Final = {
     "v3": EngineRule(1, False, "audio file"),
     "v2": EngineRule(1, True, "WAV file"),

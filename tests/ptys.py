@@ -30,11 +30,14 @@ def run_on_pty(
     stdin: bool = True,
     controlling: bool = False,
     timeout: float = 30,
+    pause: float = 0.0,
 ) -> tuple[int, str, bool]:
     """``python ARGV`` with stdout and stderr (and stdin, unless ``stdin`` is false) on a
     pseudo-terminal. ``answer`` is typed once ``prompt`` appears; ``controlling`` makes the
     terminal the process's own, so that a typed \\x03 is Ctrl-C. Returns (exit code, screen,
-    whether the answer was typed)."""
+    whether the answer was typed). ``pause`` waits that long after the prompt before typing, as a
+    person would: a Ctrl-C sent in the microseconds between the prompt's last byte and the read
+    that follows it is seen by no reader (Python's handler runs only once the read returns)."""
     primary, secondary = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, *argv],
@@ -58,6 +61,7 @@ def run_on_pty(
                 break
             seen += chunk
             if answer is not None and not answered and prompt in seen:
+                time.sleep(pause)
                 os.write(primary, answer)
                 answered = True
         elif proc.poll() is not None:

@@ -104,7 +104,8 @@ def test_zsh_script_parses() -> None:
 
 
 def test_readme_command_reference_is_generated_from_the_code() -> None:
-    from bland_clone._docs import render
+    from bland_clone._docs import PAGES, render
 
-    readme = (COMPLETIONS.parent / "README.md").read_text()
-    assert readme == render(readme), "README.md is stale: run python -m bland_clone._docs"
+    for name in PAGES:
+        page = (COMPLETIONS.parent / name).read_text()
+        assert page == render(page), f"{name} is stale: run python -m bland_clone._docs"

@@ -8,6 +8,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 
 from .audiofiles import write_wav
@@ -17,14 +18,17 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 V2_TWO = "The v2 engine takes exactly 1 WAV file; 2 were given. To choose the best take: "
 
 
-def _readme_manifest() -> str:
-    text = README.read_text()
-    section = text[text.index("## Voices as code") :]
+def _readme_manifest(page: Path) -> str:
+    text = page.read_text()
+    section = text[re.search(r"^#+ Voices as code", text, re.M).start() :]  # type: ignore[union-attr]
     return re.search(r"```toml\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
 
 
-def test_the_readme_example_manifest_passes_plan(cli, service: Service, tmp_path: Path) -> None:
-    body = _readme_manifest()
+@pytest.mark.parametrize("page", [README, README.parent / "docs" / "voices-as-code.md"])
+def test_the_readme_example_manifest_passes_plan(
+    cli, service: Service, tmp_path: Path, page: Path
+) -> None:
+    body = _readme_manifest(page)
     for sample in re.findall(r'"(samples/[^"]+)"', body):
         (tmp_path / sample).parent.mkdir(exist_ok=True)
         write_wav(tmp_path / sample, 12.0)

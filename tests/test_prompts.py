@@ -10,7 +10,12 @@ def test_ctrl_c_at_a_prompt_is_interrupted_130(service: Service) -> None:
     v = service.state.add_voice("Asked")
     env = dict(service_env(service), TERM="xterm")
     code, screen, sent = run_on_pty(
-        ["-m", "bland_clone", "voices", "delete", "Asked"], env, answer=b"\x03", controlling=True
+        ["-m", "bland_clone", "voices", "delete", "Asked"],
+        env,
+        answer=b"\x03",
+        prompt=b"[y/N]: ",
+        pause=0.3,
+        controlling=True,
     )
     assert sent, screen
     assert code == 130, screen

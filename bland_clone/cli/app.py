@@ -32,7 +32,7 @@ _EPILOG = (
 )
 
 #: Every command: (name, module under bland_clone.cli.commands, attribute, short help). The short
-#: help is what the root --help lists; a test checks it against each command's own help. README's
+#: help is what the root --help lists; a test checks it against each command's own help. The
 #: command reference and the completions are generated from this list (python -m bland_clone._docs).
 COMMANDS = [
     ("validate", "validate", "validate", "Check audio files as one upload would be checked."),

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 JsonOpt = Annotated[
     bool,
-    typer.Option("--json", help="Print exactly one JSON object on stdout (schema in README)."),
+    typer.Option(
+        "--json", help="Print exactly one JSON object on stdout (schema in docs/scripting.md)."
+    ),
 ]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors; rely on the exit code.")
