@@ -451,6 +451,7 @@ def other_speakers(report: Report) -> list[Problem]:
     left out."""
     from .audio import voiceprint as vp
     from .audio.decode import DecodeError
+    from .audio.quality import past
 
     prints: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -481,7 +482,8 @@ def other_speakers(report: Report) -> list[Problem]:
             what = f"sounds like another person than the other {len(paths) - 1} takes"
         found.append(
             Problem(
-                f'File "{names[path]}": {what} (voiceprint {alike:.2f} alike, under '
+                f'File "{names[path]}": {what} (voiceprint {past(alike, limit, 2)}'
+                f" alike, under "
                 f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
                 "cloned from one person's takes only.",
                 "quality_other_speaker",

@@ -131,7 +131,7 @@ def test_unusable_files_get_one_clear_line(
 def test_paths_that_are_not_files(tmp_path: Path) -> None:
     assert "no such file" in (inspect(tmp_path / "missing.wav").error or "")
     # a folder is named as such (validate reports it among the other inputs' problems)
-    assert inspect(tmp_path).error == f"Folder {tmp_path} holds no audio files."
+    assert inspect(tmp_path).error == f'Folder "{tmp_path}" holds no audio files.'
     (tmp_path / "a.wav").write_bytes(b"")
     assert "is a directory" in (inspect(tmp_path).error or "")
     fifo = tmp_path / "x.wav"

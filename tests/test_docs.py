@@ -46,3 +46,26 @@ def test_every_link_leads_somewhere(page: Path) -> None:
         assert dest.exists(), f"{page.name}: {target} leads nowhere"
         if anchor and dest.suffix == ".md":
             assert anchor in anchors(dest), f"{page.name}: no heading for #{anchor} in {dest.name}"
+
+
+def test_the_readme_validate_example_is_what_validate_prints(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it showed only the too-long error: a folder of two takes also gets the v3 one-file
+    # error, and the too-long error its prepare hint
+    from .audiofiles import write_wav
+
+    blocks = {
+        page.name: block.splitlines()
+        for page in PAGES
+        for block in re.findall(r"\$ bland-clone validate takes/\n(.*?)```", page.read_text(), re.S)
+    }
+    assert "README.md" in blocks and "checks.md" in blocks, list(blocks)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "takes").mkdir()
+    write_wav(tmp_path / "takes" / "long.wav", 75.3, 8000)
+    write_wav(tmp_path / "takes" / "sample.wav", 12.0)
+    r = cli("validate", "takes/")
+    assert r.code == 1
+    for page, shown in blocks.items():
+        assert shown == (r.out + r.err).splitlines(), page

@@ -285,10 +285,11 @@ def test_an_empty_folder_is_named(cli, tmp_path: Path) -> None:
     empty.mkdir()
     (empty / ".DS_Store").write_bytes(b"x")
     r = cli("prepare", empty, "-o", tmp_path / "o")
-    assert (r.code, r.err) == (1, f"error: Folder {empty} holds no audio files.\n")
+    # quoted, as files are: "Folder takes holds..." misread a folder named "empty" or "takes"
+    assert (r.code, r.err) == (1, f'error: Folder "{empty}" holds no audio files.\n')
     # validate reports it as one problem among the others'
     r = cli("validate", empty)
-    assert r.code == 1 and f"error: Folder {empty} holds no audio files.\n" in r.out
+    assert r.code == 1 and f'error: Folder "{empty}" holds no audio files.\n' in r.out
 
 
 def test_validate_each_judges_take_by_take_and_names_the_best(cli, tmp_path: Path) -> None:

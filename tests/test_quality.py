@@ -512,3 +512,58 @@ def test_a_quiet_take_in_a_quiet_room_is_not_called_noisy(cli, tmp_path: Path) -
     assert q["noise_floor_dbfs"] < -95 and q["snr_db"] > 40
     r = cli("prepare", take, "-o", tmp_path / "p.wav")
     assert r.code == 0 and "background noise" not in r.err
+
+
+def test_a_measure_just_past_its_limit_never_reads_as_the_limit() -> None:
+    # each measure a hair past its threshold: rounded to the nearest, "-32.04 dBFS" printed as
+    # "-32.0 dBFS, below -32" and "0.578 alike" as "0.58 alike (warns under 0.58)"
+    import re
+
+    from bland_clone.audio import quality
+    from bland_clone.audio.inspection import AudioInfo
+
+    t = quality.THRESHOLDS
+    q = quality.Quality(
+        clipped_ratio=0.0,
+        speech_level_dbfs=t.too_quiet_dbfs - 0.04,
+        peak_dbfs=-20.0,
+        noise_floor_dbfs=-50.0,
+        snr_db=t.min_snr_db - 0.04,
+        leading_silence_s=0.1,
+        trailing_silence_s=0.1,
+        silent_ratio=0.1,
+        speech_seconds=12.0,
+        samplerate=44100,
+        channels=1,
+        take_seconds=12.0,
+        decay_time_s=t.max_decay_s + 0.004,
+        tonal_ratio=t.max_tonal_ratio + 0.004,
+        hum_hz=50.0,
+        hum_below_speech_db=t.hum_below_speech_db - 0.04,
+        bandwidth_hz=t.min_bandwidth_hz - 40.0,
+        bit_depth=8,
+        speaker_similarity=t.two_speakers_similarity - 0.004,
+    )
+    info = AudioInfo(path="take.wav", samplerate=44100, channels=1, duration=12.0)
+    messages = {p.code: p.message for p in quality.problems(info, q)}
+    shown = {
+        "quality_too_quiet": r"\((-?[0-9.]+) dBFS, below (-?[0-9.]+)\)",
+        "quality_reverb": r"decay time ([0-9.]+)s after each word \(above ([0-9.]+)s\)",
+        "quality_music": r"tones: ([0-9]+)% of the time holds steady notes \(above ([0-9]+)%\)",
+        "quality_band_limited": r"stops at ([0-9.]+) kHz \(below ([0-9.]+) kHz\)",
+        "quality_two_speakers": r"sound ([0-9.]+) alike by voiceprint \(warns under ([0-9.]+);",
+    }
+    for code, pattern in shown.items():
+        m = re.search(pattern, messages[code])
+        assert m, messages[code]
+        assert m[1] != m[2] and float(m[1]) != float(m[2]), messages[code]
+    q2 = quality.Quality(
+        **{**q.__dict__, "tonal_ratio": 0.0, "hum_below_speech_db": None, "bit_depth": None}
+    )
+    noisy = {p.code: p.message for p in quality.problems(info, q2)}["quality_noisy"]
+    assert "signal-to-noise 24.9 dB, below 25" in noisy, noisy
+    q3 = quality.Quality(**{**q.__dict__, "speech_level_dbfs": t.too_loud_dbfs + 0.04})
+    loud = {p.code: p.message for p in quality.problems(info, q3)}["quality_too_loud"]
+    assert "(-7.9 dBFS, above -8)" in loud, loud
+    hum = {p.code: p.message for p in quality.problems(info, q3)}["quality_hum"]
+    assert "44.9 dB under the speech (warns within 45 dB)" in hum, hum

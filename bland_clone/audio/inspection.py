@@ -401,7 +401,7 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
             return _unreadable(info, f"the folder cannot be read ({os.strerror(exc.errno or 0)})")
         if any(Path(n).suffix.lower() in limits.AUDIO_EXTENSIONS for n in names):
             return _unreadable(info, "it is a directory")
-        info.error = f"Folder {p} holds no audio files."
+        info.error = f'Folder "{p}" holds no audio files.'
         return info
     if not stat.S_ISREG(st.st_mode):
         return _unreadable(info, "it is not a regular file (a pipe, socket or device)")

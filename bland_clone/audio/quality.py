@@ -564,6 +564,20 @@ def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     return mono
 
 
+def past(value: float, limit: float, places: int) -> str:
+    """`value` with `places` decimals, rounded to the nearest unless that reads as the limit or
+    beyond it: a measure on one side of its limit then shows the last step on its side ("0.67
+    alike, under 0.68" for 0.6799, not "0.68 ... under 0.68"; "-32.1 dBFS, below -32" for
+    -32.04), while 3.96 kHz under 7 still reads 4.0."""
+    shown = round(round(value * 10.0**places, 6))  # 0.57 * 100 is 56.99999999999999
+    edge = round(limit * 10.0**places, 6)
+    if value < limit and shown >= edge:
+        shown = math.ceil(edge) - 1
+    elif value > limit and shown <= edge:
+        shown = math.floor(edge) + 1
+    return f"{shown / 10.0**places:.{places}f}"
+
+
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
     from ..validation import Problem
@@ -586,14 +600,14 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     if q.speech_level_dbfs < t.too_quiet_dbfs:
         warn(
             "too_quiet",
-            f"speech is quiet ({q.speech_level_dbfs:.1f} dBFS, below "
+            f"speech is quiet ({past(q.speech_level_dbfs, t.too_quiet_dbfs, 1)} dBFS, below "
             f"{t.too_quiet_dbfs:g}); move closer to the microphone or raise the gain "
             "(prepare normalises the level).",
         )
     elif q.speech_level_dbfs > t.too_loud_dbfs:
         warn(
             "too_loud",
-            f"speech is very loud ({q.speech_level_dbfs:.1f} dBFS, above "
+            f"speech is very loud ({past(q.speech_level_dbfs, t.too_loud_dbfs, 1)} dBFS, above "
             f"{t.too_loud_dbfs:g}); lower the gain (prepare normalises the level).",
         )
     edges = max(q.leading_silence_s, q.trailing_silence_s)
@@ -634,26 +648,30 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         warn(
             "noisy",
             f"background noise is high (noise floor {q.noise_floor_dbfs:.1f} dBFS, "
-            f"signal-to-noise {q.snr_db:.1f} dB, below {t.min_snr_db:g}); record in a quieter "
-            "room, away from fans and computers.",
+            f"signal-to-noise {past(q.snr_db, t.min_snr_db, 1)} dB, below {t.min_snr_db:g}); "
+            "record in a quieter room, away from fans and computers.",
         )
     if hum:
         warn(
             "hum",
-            f"mains hum at {q.hum_hz:g} Hz and its harmonics, {q.hum_below_speech_db:.1f} dB "
+            f"mains hum at {q.hum_hz:g} Hz and its harmonics, "
+            f"{past(q.hum_below_speech_db or 0.0, t.hum_below_speech_db, 1)} dB "
             f"under the speech (warns within {t.hum_below_speech_db:g} dB); move away from "
             "power supplies and lights, or use a battery-powered or balanced microphone.",
         )
     if music:
         warn(
             "music",
-            f"background music or tones: {q.tonal_ratio:.0%} of the time holds steady notes "
+            "background music or tones: "
+            f"{past(q.tonal_ratio * 100, t.max_tonal_ratio * 100, 0)}% of the time holds steady "
+            "notes "
             f"(above {t.max_tonal_ratio:.0%}); record with no music playing: the clone learns it.",
         )
     if q.decay_time_s is not None and q.decay_time_s > t.max_decay_s:
         warn(
             "reverb",
-            f"the room echoes: estimated decay time {q.decay_time_s:.2f}s after each word "
+            "the room echoes: estimated decay time "
+            f"{past(q.decay_time_s, t.max_decay_s, 2)}s after each word "
             f"(above {t.max_decay_s:g}s); record in a smaller, furnished room, closer to the "
             "microphone (soft furnishings, not bare walls).",
         )
@@ -664,7 +682,8 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     ):
         warn(
             "band_limited",
-            f"the sound stops at {q.bandwidth_hz / 1000:.1f} kHz (below "
+            "the sound stops at "
+            f"{past(q.bandwidth_hz / 1000, t.min_bandwidth_hz / 1000, 1)} kHz (below "
             f"{t.min_bandwidth_hz / 1000:g} kHz): a phone line or a low-bitrate (lossy) "
             "encoding cut the upper formants; use the original recording, or export WAV or "
             "MP3 at 128 kbit/s or more.",
@@ -673,7 +692,8 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         warn(
             "low_bit_depth",
             f"{q.bit_depth}-bit samples: their quantisation noise is "
-            f"{q.speech_level_dbfs - quantisation_db(q.bit_depth):.1f} dB under the speech "
+            + past(q.speech_level_dbfs - quantisation_db(q.bit_depth), t.min_quantisation_snr_db, 1)
+            + " dB under the speech "
             f"(below {t.min_quantisation_snr_db:g}); export 16-bit or more (this noise is the "
             "file's, not the room's).",
         )
@@ -684,7 +704,8 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     if alike is not None and alike < t.two_speakers_similarity:
         warn(
             "two_speakers",
-            f"more than one speaker: two groups of speech sound {alike:.2f} alike by voiceprint "
+            f"more than one speaker: two groups of speech sound "
+            f"{past(alike, t.two_speakers_similarity, 2)} alike by voiceprint "
             f"(warns under {t.two_speakers_similarity:g}; one person scores about 0.7-0.85)"
             + (f", and {pitches}" if pitches else "")
             + "; a sample must hold one voice only.",
