@@ -192,19 +192,31 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 class HashCache:
-    """sha256 of files, remembered beside the lock under (size, mtime_ns)."""
+    """sha256 of files, remembered beside the lock under (size, mtime_ns); and the quality
+    verdict of each sample, under its sha256 and the analysis' version (``verdicts``), so a
+    second apply does not analyse an unchanged sample again."""
 
     def __init__(self, lock: Path) -> None:
         self.path = lock.with_name("." + lock.name + ".cache")
         self._lock = threading.Lock()
         self._changed = False
         self._entries: dict[str, list[Any]] = {}
+        self._verdicts: dict[str, Any] = {}
+        self._used: set[str] = set()  # verdicts read or written by this run
+        self._entries, self._verdicts = self._load()
+
+    def _load(self) -> tuple[dict[str, list[Any]], dict[str, Any]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("files"), dict):
-                self._entries = data["files"]
         except (OSError, ValueError):
-            pass
+            return {}, {}
+        if not isinstance(data, dict):
+            return {}, {}
+        files, verdicts = data.get("files"), data.get("verdicts")
+        return (
+            files if isinstance(files, dict) else {},
+            verdicts if isinstance(verdicts, dict) else {},
+        )
 
     def sha256(self, path: str) -> str:
         full = os.path.abspath(path)
@@ -220,15 +232,46 @@ class HashCache:
             self._changed = True
         return digest
 
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None:
+        """The verdict remembered for these bytes by this version of the analysis, or None."""
+        key = f"{version}:{self.sha256(path)}"
+        with self._lock:
+            hit = self._verdicts.get(key)
+            if isinstance(hit, dict):
+                self._used.add(key)
+                return hit
+        return None
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None:
+        key = f"{version}:{self.sha256(path)}"
+        with self._lock:
+            self._verdicts[key] = verdict
+            self._used.add(key)
+            self._changed = True
+
     def save(self) -> None:
-        if not self._changed:
-            return
-        live = {k: v for k, v in self._entries.items() if os.path.exists(k)}
-        try:
-            _atomic_write(self.path, json.dumps({"files": live}, sort_keys=True).encode())
-        except OSError:
-            pass  # only a cache
-        self._changed = False
+        """Write the cache, merged with what another run (or another cache object of this one)
+        saved meanwhile. Kept: the files that still exist, and the verdicts of their contents or
+        used by this run."""
+        with self._lock:
+            if not self._changed:
+                return
+            files, verdicts = self._load()
+            files.update(self._entries)
+            verdicts.update(self._verdicts)
+            live = {k: v for k, v in files.items() if os.path.exists(k)}
+            hashes = {str(v[2]) for v in live.values() if isinstance(v, list) and len(v) == 3}
+            kept = {
+                k: v
+                for k, v in verdicts.items()
+                if k in self._used or k.partition(":")[2] in hashes
+            }
+            text = json.dumps({"files": live, "verdicts": kept}, sort_keys=True)
+            try:
+                _atomic_write(self.path, text.encode())
+            except OSError:
+                pass  # only a cache
+            self._changed = False
 
 
 def file_sha256(path: str) -> str:

@@ -152,7 +152,15 @@ def bit_depth(data: np.ndarray) -> int | None:
     x = x.astype(np.float64)
     if not np.any(x):
         return None
-    probe = x[np.nonzero(x)[0][:4000]]  # a cheap first look; the full check confirms
+    # a cheap first look at the first 4000 non-zero samples (found in a prefix, not by
+    # listing every non-zero sample); the full check confirms
+    n = 8192
+    while True:
+        at = np.flatnonzero(x[:n])
+        if len(at) >= 4000 or n >= len(x):
+            break
+        n *= 4
+    probe = x[at[:4000]]
     for bits in range(8, 17):
         for sample in (probe, x):
             q = sample * 2 ** (bits - 1)
@@ -296,14 +304,8 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     return f0, hop / 8000
 
 
-def speaker_split(f0: np.ndarray, hop_s: float, silent: np.ndarray, frame_s: float) -> float | None:
-    """Distance in semitones between two groups of speech turns told apart by pitch. A turn is
-    speech between pauses of 0.25 s or more; its pitch is the median over its voiced frames
-    (at least 0.4 s of them). The turns are split in two at the largest gap of their sorted
-    pitches. None with under four such turns, or when a group would hold a single turn."""
-    import numpy as np
-
-    # turns from the 20 ms silence mask
+def speech_turns(silent: np.ndarray, frame_s: float) -> list[tuple[int, int]]:
+    """Speech between pauses of 0.25 s or more: (first frame, end frame) of the silence mask."""
     gap = round(0.25 / frame_s)
     turns: list[tuple[int, int]] = []
     start = None
@@ -320,6 +322,30 @@ def speaker_split(f0: np.ndarray, hop_s: float, silent: np.ndarray, frame_s: flo
                 start, quiet = None, 0
     if start is not None:
         turns.append((start, len(silent) - quiet))
+    return turns
+
+
+def may_split(turns: list[tuple[int, int]], frame_s: float) -> bool:
+    """Whether :func:`speaker_split` can find two groups in these turns at all: four turns
+    long enough to hold 0.4 s of voiced frames. When not, the pitch track is not needed."""
+    return sum(1 for a, b in turns if (b - a + 1) * frame_s >= 0.4) >= 4
+
+
+def speaker_split(
+    f0: np.ndarray,
+    hop_s: float,
+    silent: np.ndarray,
+    frame_s: float,
+    turns: list[tuple[int, int]] | None = None,
+) -> float | None:
+    """Distance in semitones between two groups of speech turns told apart by pitch. A turn is
+    speech between pauses of 0.25 s or more; its pitch is the median over its voiced frames
+    (at least 0.4 s of them). The turns are split in two at the largest gap of their sorted
+    pitches. None with under four such turns, or when a group would hold a single turn."""
+    import numpy as np
+
+    if turns is None:
+        turns = speech_turns(silent, frame_s)
     pitches: list[float] = []
     for a, b in turns:
         seg = f0[int(a * frame_s / hop_s) : int(b * frame_s / hop_s)]

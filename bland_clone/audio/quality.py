@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
 from ..validation import EDGE_SILENCE_S
@@ -99,6 +100,8 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
+T = TypeVar("T")
+R = TypeVar("R")
 FRAME_S = 0.02  # 20 ms analysis frames
 STRIP_WIDTH = 60  # characters in a level strip: the values kept per file for it
 
@@ -224,6 +227,8 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
+    from . import vad
+
     channels = data.shape[1]
     diff_db = corr = None
     if channels >= 2 and len(data):
@@ -245,7 +250,10 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
     noise = noise_floor(levels, t)
-    voiced = _voiced(mono, rate, silent, speech)
+    # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
+    at16 = vad.at_rate(mono, rate) if not silent.all() else mono
+    at16_rate = rate if at16 is mono else vad.RATE
+    voiced = _voiced(at16, at16_rate, silent, speech)
     lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
     n = max(1, int(rate * FRAME_S))
@@ -257,9 +265,10 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    extra = _acoustics(data, mono, rate, silent, speech, noise) if voiced.any() else {}
+    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
     if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
-        extra["speaker_similarity"] = speaker_similarity(mono, rate)
+        # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
+        extra["speaker_similarity"] = speaker_similarity(at16, at16_rate)
     from .timeline import build
 
     spectrum = extra.pop("spectrum", None)
@@ -303,38 +312,55 @@ class FlatTops:
         self.bottom = [0.0] * channels
         self.full_scale = 0
         self.runs: list[dict[float, int]] = [{} for _ in range(channels)]
-        self._last: Any = None
+        self._last: list[float] | None = None
 
     @property
     def peak(self) -> float:
         return max([*self.top, *(-b for b in self.bottom), 0.0])
 
     def feed(self, block: np.ndarray) -> None:
+        """Count a block's full-scale samples and its loud runs. No copy of the block: a block
+        whose peak is under the clip level has no full-scale sample to count, one with no two
+        equal neighbours no run, and only the equal pairs are then tested for loudness (an
+        hour of audio was 385,000 page faults of whole-block temporaries)."""
         import numpy as np
 
         if not len(block):
             return
-        self.full_scale += int(np.count_nonzero(np.abs(block) >= self.t.clip_level))
-        x = block if self._last is None else np.concatenate([self._last, block])
-        first = 0 if self._last is None else 1  # the carried sample was counted already
-        self._last = block[-1:]
-        for c in range(x.shape[1]):
-            col = x[:, c]
-            self.top[c] = max(self.top[c], float(col.max()))
-            self.bottom[c] = min(self.bottom[c], float(col.min()))
-            same = col[1:] == col[:-1]
-            if not same.any():
+        clip, loud = self.t.clip_level, self.LOUD
+        last = self._last
+        self._last = [float(v) for v in block[-1]]
+        # the block's own extremes, over its contiguous samples (a channel's is a strided read)
+        whole = block.reshape(-1) if block.flags.c_contiguous else block
+        top, bottom = float(whole.max()), float(whole.min())
+        for c in range(block.shape[1]):
+            col = block[:, c]
+            # a channel's own extremes only when the block's could move them
+            hi = float(col.max()) if not top <= self.top[c] else top
+            lo = float(col.min()) if not bottom >= self.bottom[c] else bottom
+            self.top[c] = max(self.top[c], hi)
+            self.bottom[c] = min(self.bottom[c], lo)
+            if not (hi < clip and lo > -clip):  # (NaN too: counted as before)
+                self.full_scale += int(np.count_nonzero(np.abs(col) >= clip))
+            if hi < loud and lo > -loud:
+                continue  # quiet: no run here counts (the carried sample was counted already)
+            # a run's first sample may continue the previous block's last one
+            joins = last is not None and col[0] == last[c] and abs(float(col[0])) >= loud
+            tail = col[1:]
+            same = tail == col[:-1]
+            pairs = np.flatnonzero(same)
+            if len(pairs):
+                at = col[pairs]
+                pairs = pairs[(at >= loud) | (at <= -loud)]  # equal pairs are loud together
+            if not len(pairs) and not joins:
                 continue
-            member = np.zeros(len(col), dtype=bool)
-            member[1:] |= same
-            member[:-1] |= same
-            member[:first] = False
-            values = col[member & (np.abs(col) >= self.LOUD)]
-            if len(values):
-                found, counts = np.unique(values, return_counts=True)
-                runs = self.runs[c]
-                for v, k in zip(found.tolist(), counts.tolist(), strict=True):
-                    runs[v] = runs.get(v, 0) + k
+            at = np.union1d(pairs, pairs + 1)  # each sample of a run once
+            if joins and (not len(at) or at[0] != 0):
+                at = np.concatenate([[0], at])
+            found, counts = np.unique(col[at], return_counts=True)
+            runs = self.runs[c]
+            for v, k in zip(found.tolist(), counts.tolist(), strict=True):
+                runs[v] = runs.get(v, 0) + k
 
     def _flat(self, c: int, v: float) -> bool:
         tol = self.t.flat_top_tolerance
@@ -428,7 +454,8 @@ def voiced_from(loud: np.ndarray, heard: np.ndarray | None) -> np.ndarray:
 
 def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
     """sum a, sum b, sum a*a, sum b*b, sum a*b in float64, a block at a time (no float64
-    copy of the whole recording; BLAS dot products are fast)."""
+    copy of the whole recording). Not BLAS's dot product: OpenBLAS wakes its threads for each
+    one, and on a busy machine that cost 30-120 ms a stereo file (a third of its analysis)."""
     import numpy as np
 
     out = [0.0] * 5
@@ -437,9 +464,9 @@ def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float
         y = b[i : i + (1 << 16)].astype(np.float64)
         out[0] += float(x.sum())
         out[1] += float(y.sum())
-        out[2] += float(x @ x)
-        out[3] += float(y @ y)
-        out[4] += float(x @ y)
+        out[2] += float(np.einsum("i,i->", x, x))
+        out[3] += float(np.einsum("i,i->", y, y))
+        out[4] += float(np.einsum("i,i->", x, y))
     return out[0], out[1], out[2], out[3], out[4]
 
 
@@ -450,19 +477,28 @@ def _acoustics(
     silent: np.ndarray,
     speech_db: float,
     noise_db: float,
+    at16: np.ndarray,
 ) -> dict[str, Any]:
-    """The measurements of acoustics.py, as Quality fields."""
+    """The measurements of acoustics.py, as Quality fields. ``at16``: ``mono`` at the voice
+    detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
     import numpy as np
 
     from . import acoustics as a
+    from . import vad
     from .timeline import spectrum_picture
 
     spec, bin_hz = a.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
-    hum = a.hum(mono, rate, speech_db)
+    at16_rate = rate if at16 is mono else vad.RATE
+    hum = a.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
-    f0, f0_hop = a.pitch_track(mono, rate)
+    # the pitch track only where two speakers can be told apart at all (four long turns)
+    turns = a.speech_turns(silent, FRAME_S)
+    split = None
+    if a.may_split(turns, FRAME_S):
+        f0, f0_hop = a.pitch_track(at16, at16_rate)
+        split = a.speaker_split(f0, f0_hop, silent, FRAME_S, turns)
     return {
         "decay_time_s": a.decay_time(mono, rate, noise_db),
         "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
@@ -470,7 +506,7 @@ def _acoustics(
         "hum_below_speech_db": hum[1] if hum else None,
         "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
         "bit_depth": a.bit_depth(data),
-        "speaker_pitch_gap_st": a.speaker_split(f0, f0_hop, silent, FRAME_S),
+        "speaker_pitch_gap_st": split,
         "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
     }
 
@@ -716,31 +752,186 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     return out
 
 
-def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
+#: The analysis' version: raise it with any change that can change a Quality. Verdicts are
+#: cached (beside voices.lock) under the sample's sha256 and this version.
+ANALYSIS_VERSION = 1
+
+
+class Verdicts(Protocol):
+    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (by the file's hash)."""
+
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None: ...
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None: ...
+
+
+def measure(info: AudioInfo) -> Quality | None:
     """Decode and analyse one inspected file; None when it cannot be decoded."""
     if info.error or not info.duration:
-        return None, []
+        return None
     try:
         data, rate = decode(info.path, info)
     except Exception:  # the decoder refuses: the header check already reported what it could
-        return None, []
+        return None
     if not data.size:
-        return None, []
-    q = analyse(data, rate)
-    return q, problems(info, q)
+        return None
+    return analyse(data, rate)
 
 
-def check_many(infos: list[AudioInfo]) -> list[tuple[Quality | None, list[Problem]]]:
-    if len(infos) < 8:
-        return [check(i) for i in infos]
-    from concurrent.futures import ThreadPoolExecutor
+def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
+    """Decode and analyse one inspected file; None when it cannot be decoded."""
+    q = measure(info)
+    return (q, problems(info, q)) if q is not None else (None, [])
 
-    from .voiceprint import one_blas_thread
 
-    # BLAS's threads spin between calls: beside the voiceprint's many small products on the
-    # other threads they made a folder's check 10 times slower
-    with one_blas_thread(), ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2))) as pool:
-        return list(pool.map(check, infos))
+def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> list[Quality | None]:
+    """:func:`measure` of each file, in order: from ``cache`` where it holds the verdict of the
+    same bytes and analysis, the rest in worker processes (:func:`pool_map`)."""
+    out: list[Quality | None] = [None] * len(infos)
+    todo: list[int] = []
+    for i, info in enumerate(infos):
+        hit = _cached(cache, info)
+        if hit is None:
+            todo.append(i)
+        else:
+            out[i] = hit
+    if len(todo) >= POOL_FROM:
+        _preload()  # once here, not once in each forked worker
+    for i, q in zip(todo, pool_map(measure, [infos[i] for i in todo]), strict=True):
+        out[i] = q
+        if q is not None and cache is not None:
+            try:
+                cache.remember(infos[i].path, ANALYSIS_VERSION, to_verdict(q))
+            except OSError:
+                pass  # only a cache
+    return out
+
+
+def _preload() -> None:
+    """Import what every analysis uses, so forked workers start with it."""
+    import numpy  # noqa: F401
+    import soundfile  # noqa: F401
+    import soxr  # noqa: F401
+
+    from . import acoustics, decode, vad  # noqa: F401
+
+    vad.available()
+
+
+def to_verdict(q: Quality) -> dict[str, Any]:
+    """A Quality as JSON values, every field, exactly (the timeline's bytes as hex)."""
+    d = {f.name: getattr(q, f.name) for f in fields(q)}
+    tl = q.timeline
+    if tl is not None:
+        sp = tl.spectrum
+        d["timeline"] = {
+            "seconds": tl.seconds,
+            "envelope": tl.envelope.hex(),
+            "spans": [[x.kind, x.start_s, x.end_s] for x in tl.spans],
+            "window": list(tl.window) if tl.window is not None else None,
+            "spectrum": None
+            if sp is None
+            else {
+                "columns": sp.columns,
+                "rows": sp.rows,
+                "top_hz": sp.top_hz,
+                "cells": sp.cells.hex(),
+            },
+        }
+    return d
+
+
+def from_verdict(d: dict[str, Any]) -> Quality:
+    """:func:`to_verdict` read back (TypeError, ValueError or KeyError: not a verdict)."""
+    from .timeline import Span, Spectrum, Timeline
+
+    d = dict(d)
+    tl = d.get("timeline")
+    if tl is not None:
+        sp = tl["spectrum"]
+        d["timeline"] = Timeline(
+            seconds=float(tl["seconds"]),
+            envelope=bytes.fromhex(tl["envelope"]),
+            spans=tuple(Span(k, float(a), float(b)) for k, a, b in tl["spans"]),
+            window=(float(tl["window"][0]), float(tl["window"][1])) if tl["window"] else None,
+            spectrum=None
+            if sp is None
+            else Spectrum(
+                int(sp["columns"]), int(sp["rows"]), float(sp["top_hz"]), bytes.fromhex(sp["cells"])
+            ),
+        )
+    return Quality(**d)
+
+
+def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
+    if cache is None or info.error or not info.duration:
+        return None
+    try:
+        hit = cache.verdict(info.path, ANALYSIS_VERSION)
+        return from_verdict(hit) if hit is not None else None
+    except (OSError, TypeError, ValueError, KeyError):  # unreadable, or not a verdict: measure
+        return None
+
+
+def check_many(
+    infos: Sequence[AudioInfo],
+    cache: Verdicts | None = None,
+    known: Mapping[str, Quality | None] | None = None,
+) -> list[tuple[Quality | None, list[Problem]]]:
+    """:func:`check` of each file, in order; ``known``: files measured already, by path."""
+    known = known or {}
+    todo = [i for i in infos if i.path not in known]
+    found = dict(zip([i.path for i in todo], measure_many(todo, cache), strict=True))
+    out: list[tuple[Quality | None, list[Problem]]] = []
+    for info in infos:
+        q = known[info.path] if info.path in known else found[info.path]
+        out.append((q, problems(info, q)) if q is not None else (None, []))
+    return out
+
+
+#: Fewer files than this are analysed in this process: a worker's start costs more.
+POOL_FROM = 8
+
+
+def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[fn(x) for x in items]`` in order, in one worker process a core once there are
+    POOL_FROM items (threads only contend for the interpreter: slower than one). Workers ignore
+    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error), so an
+    interrupted folder stops at once and prints one message, not one a worker. Forked when this
+    process runs no other thread (numpy is then already imported), else from a fork server."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(items) // (POOL_FROM // 2))
+    if len(items) < POOL_FROM or workers < 2:
+        return [fn(x) for x in items]
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":  # the server imports the analysis once, not the caller's script
+        ctx.set_forkserver_preload([__name__])
+    chunk = max(1, len(items) // (workers * 8))
+    with ctx.Pool(workers, initializer=_worker_start) as pool:
+        return pool.map(fn, items, chunksize=chunk)
+
+
+def _worker_start() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the pool on Ctrl-C
+    for name in ("SIGTERM", "SIGHUP"):  # the CLI's handlers (stop as Ctrl-C does) are the
+        signum = getattr(signal, name, None)  # parent's: the pool ends a worker by SIGTERM
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+    # one BLAS thread a worker: there is a worker a core already, and OpenBLAS's threads spin
+    # between the voiceprint's many small products (see voiceprint.one_blas_thread)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 SPARK = " ▁▂▃▄▅▆▇█"

@@ -42,12 +42,21 @@ def speech_frames(mono: np.ndarray, rate: int, speech_db: float) -> np.ndarray |
 
     if not available():
         return None
-    import soxr
-
-    x = soxr.resample(mono.astype(np.float32), rate, RATE) if rate != RATE else mono
+    x = at_rate(mono, rate)
     gain = _gain(speech_db)
     pcm = (np.clip(np.asarray(x, np.float64) * gain, -1.0, 1.0) * 32767).astype("<i2").tobytes()
     return _detect(pcm)
+
+
+def at_rate(mono: np.ndarray, rate: int) -> np.ndarray:
+    """``mono`` at the detector's 16 kHz (itself when it is at 16 kHz already)."""
+    if rate == RATE:
+        return mono
+    import numpy as np
+    import soxr
+
+    out: np.ndarray = soxr.resample(mono.astype(np.float32), rate, RATE)
+    return out
 
 
 def frames_16k(x: np.ndarray, frame_s: float) -> np.ndarray:

@@ -8,7 +8,7 @@ It lives in the audio layer because it decodes and judges audio: the core's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,11 +93,13 @@ def validate_upload(
     existing_samples: int | None = None,
     quality: bool = False,
     strict: bool = False,
+    analysed: Mapping[str, Quality | None] | None = None,
 ) -> Report:
     """Check one upload as the service would, reporting every problem at once.
 
     ``quality`` also decodes each file and adds the quality warnings of
-    :mod:`bland_clone.audio.quality`; ``strict`` turns every warning into an error.
+    :mod:`bland_clone.audio.quality` (``analysed``: files whose analysis is known, by path);
+    ``strict`` turns every warning into an error.
     """
     problems: list[Problem] = []
     if require_name or name is not None:
@@ -112,7 +114,7 @@ def validate_upload(
         fine = [
             f for f in files if f.ok and f.path not in refused
         ]  # a refused file's quality is moot
-        for info, (measure, found) in zip(fine, q.check_many(fine), strict=True):
+        for info, (measure, found) in zip(fine, q.check_many(fine, known=analysed), strict=True):
             if measure is not None:
                 measured[info.path] = measure
             problems += found
@@ -202,8 +204,24 @@ def validate_each(
     files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Report:
     """Judge every file as its own upload (take by take): no count limit across takes. With
-    ``quality``, a take whose voiceprint stands apart from the others' is named too."""
-    report = merge_reports([validate_upload([f], engine=engine, quality=quality) for f in files])
+    ``quality``, a take whose voiceprint stands apart from the others' is named too. The files
+    the service would take are analysed together first (worker processes, in
+    ``quality.measure_many``), not one by one."""
+    analysed = None
+    if quality:
+        fine = [
+            f
+            for f in files
+            if f.ok
+            and not any(
+                p.severity == "error" and p.file
+                for p in check_files([f], engine=engine, recommend=False)
+            )
+        ]
+        analysed = dict(zip([f.path for f in fine], q.measure_many(fine), strict=True))
+    report = merge_reports(
+        [validate_upload([f], engine=engine, quality=quality, analysed=analysed) for f in files]
+    )
     if quality:  # among the takes the service would accept, warnings or not
         report.problems += other_speakers(report)
     if strict:

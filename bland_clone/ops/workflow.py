@@ -16,6 +16,8 @@ from . import inputs, session
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
+    from ..audio.inspection import AudioInfo
+    from ..audio.quality import Quality
     from ..audio.verdict import Report
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
@@ -52,25 +54,33 @@ def check_specs(
 ) -> list[tuple[VoiceSpec, Report]]:
     """Each voice checked as its own upload, voices in parallel: [(VoiceSpec, Report)].
     ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
-    of the same voices annotates the rest)."""
+    of the same voices annotates the rest). With ``quality``, the samples of every voice are
+    analysed together in the worker processes of ``quality.measure_many``, and each verdict is
+    remembered in the lock's cache under the sample's hash (a second run reads it back)."""
     from ..audio.inspection import expand_paths, inspect
     from ..audio.verdict import validate_upload
 
-    def one(spec: VoiceSpec) -> tuple[VoiceSpec, Report]:
+    def files(spec: VoiceSpec) -> list[AudioInfo]:
         # what is sent: formats the service does not read are converted to WAV first
-        infos = inputs.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
+        return inputs.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
+
+    infos = pmap(files, specs, LOCAL_WORKERS)
+    analysed = _analyse(path, [i for each in infos for i in each if i.ok]) if quality else None
+
+    def one(spec: VoiceSpec, files: list[AudioInfo]) -> tuple[VoiceSpec, Report]:
         report = validate_upload(
-            infos,
+            files,
             name=spec.name,
             require_name=True,
             gender=spec.gender,
             engine=spec.engine,
             quality=quality,
             strict=strict,
+            analysed=analysed,
         )
         return spec, report
 
-    checked = pmap(one, specs, LOCAL_WORKERS)
+    checked = [one(spec, files) for spec, files in zip(specs, infos, strict=True)]
     for spec, report in checked:
         for p in report.problems if annotate == "all" else report.errors:
             out.annotate(
@@ -80,6 +90,21 @@ def check_specs(
                 None if p.file else spec.line,
             )
     return checked
+
+
+def _analyse(path: str, infos: list[AudioInfo]) -> dict[str, Quality | None]:
+    """The quality analysis of these files, by path: read from the lock's cache where it holds
+    the same bytes' verdict, the others measured (in worker processes) and remembered."""
+    from .. import lockfile
+    from ..audio import quality
+
+    cache = lockfile.HashCache(lockfile.lock_path(path))
+    unique = list({i.path: i for i in infos}.values())
+    try:
+        found = quality.measure_many(unique, cache)
+    finally:
+        cache.save()
+    return {i.path: q for i, q in zip(unique, found, strict=True)}
 
 
 def check_manifest(

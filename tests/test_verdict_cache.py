@@ -1,0 +1,113 @@
+"""The quality verdicts of a manifest's samples: analysed in worker processes, remembered in the
+lock's cache under each sample's hash and the analysis' version, and read back by the next run;
+a failing check still stops every upload."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from bland_clone.audio import quality
+
+from .audiofiles import write_wav
+from .manifests import manifest
+from .servers import Service
+
+
+def _cache(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / ".voices.lock.cache").read_text())
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _clipped(doc: dict) -> set[str]:
+    """The files a validate --json of a manifest warns are clipped."""
+    return {
+        Path(w["file"]).name
+        for voice in doc["voices"]
+        for w in voice["warnings"]
+        if w["code"] == "quality_clipped"
+    }
+
+
+def test_a_second_check_reads_each_verdict_back_until_the_sample_changes(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = manifest(tmp_path)
+    r = cli("validate", m, "--json")
+    assert r.code == 0, r.err
+    assert "quality_clipped" not in r.out
+    verdicts = _cache(tmp_path)["verdicts"]
+    samples = [tmp_path / "samples" / f"{n}.wav" for n in "abd"]  # the manifest's
+    v = quality.ANALYSIS_VERSION
+    assert sorted(verdicts) == sorted(f"{v}:{_sha(p)}" for p in samples)
+
+    # A remembered verdict is what the next run reports: no second analysis.
+    for d in verdicts.values():
+        d["clipped_ratio"] = 0.25
+    doc = _cache(tmp_path)
+    doc["verdicts"] = verdicts
+    (tmp_path / ".voices.lock.cache").write_text(json.dumps(doc))
+    r = cli("validate", m, "--json")
+    assert _clipped(r.json()) == {"a.wav", "b.wav", "d.wav"}
+
+    # New bytes are analysed again; the others keep their verdicts.
+    write_wav(tmp_path / "samples" / "a.wav", 11.5, level=0.25)
+    r = cli("validate", m, "--json")
+    assert _clipped(r.json()) == {"b.wav", "d.wav"}
+
+    # Another version of the analysis does not trust them.
+    monkeypatch.setattr(quality, "ANALYSIS_VERSION", v + 1)
+    r = cli("validate", m, "--json")
+    assert "quality_clipped" not in r.out
+
+
+NAMES = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota"]
+
+
+def _nine(tmp_path: Path) -> Path:
+    """Nine voices of one sample each (what v3 takes), of different lengths (different bytes)."""
+    (tmp_path / "samples").mkdir()
+    body = []
+    for i, name in enumerate(NAMES):
+        write_wav(tmp_path / "samples" / f"s{i}.wav", 4.0 + i / 10)
+        body.append(f'[[voice]]\nname = "{name}"\nsamples = ["samples/s{i}.wav"]\n')
+    p = tmp_path / "voices.toml"
+    p.write_text("\n".join(body))
+    return p
+
+
+def test_apply_checks_nine_samples_in_workers_and_still_uploads_nothing_on_a_failure(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    m = _nine(tmp_path)
+    write_wav(tmp_path / "samples" / "s8.wav", 4.8, level=0.0)  # silent: no speech
+    r = cli("apply", m)
+    assert r.code == 1
+    assert 'error: File "s8.wav": no speech found (the recording is silent)' in r.out
+    assert r.err.startswith("error: 1 voice(s) fail validation; nothing was uploaded")
+    assert service.posts("/v1/voices/clone") == 0
+
+    write_wav(tmp_path / "samples" / "s8.wav", 4.8)
+    r = cli("apply", m, "--json")
+    assert r.code == 0, r.err
+    assert {v["name"]: v["status"] for v in r.json()["voices"]} == dict.fromkeys(NAMES, "created")
+    # one verdict a sample; the silent take's, whose bytes are gone, is not kept
+    samples = (tmp_path / "samples").glob("*.wav")
+    v = quality.ANALYSIS_VERSION
+    assert sorted(_cache(tmp_path)["verdicts"]) == sorted(f"{v}:{_sha(p)}" for p in samples)
+
+
+def test_a_cached_verdict_is_the_analysis_itself_pictures_included(tmp_path: Path) -> None:
+    from bland_clone.audio.inspection import inspect
+
+    take = write_wav(tmp_path / "take.wav", 11.0)
+    q = quality.measure(inspect(str(take)))
+    assert q is not None and q.timeline is not None and q.timeline.spectrum is not None
+    again = quality.from_verdict(json.loads(json.dumps(quality.to_verdict(q))))
+    assert again == q
