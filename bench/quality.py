@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from corpus import Item, build, default_dir  # noqa: E402
 
 from bland_clone.audio.inspection import inspect  # noqa: E402
-from bland_clone.validation import validate_upload  # noqa: E402
+from bland_clone.audio.verdict import validate_upload  # noqa: E402
 
 
 def verdicts(items: list[Item]) -> tuple[dict[str, set[str]], list[float]]:

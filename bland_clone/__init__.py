@@ -37,11 +37,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AudioInfo": "audio.inspection",
+    "AudioInfo": "audioinfo",
     "inspect": "audio.inspection",
     "inspect_many": "audio.inspection",
-    "Report": "validation",
-    "validate_upload": "validation",
+    "Report": "audio.verdict",
+    "validate_upload": "audio.verdict",
     "Client": "api.client",
     "CloneResult": "api.client",
     "Voice": "api.client",
@@ -58,7 +58,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .api.client import Client, CloneResult, Voice
-    from .audio.inspection import AudioInfo, inspect, inspect_many
+    from .audio.inspection import inspect, inspect_many
+    from .audio.verdict import Report, validate_upload
+    from .audioinfo import AudioInfo
     from .errors import (
         APIError,
         AuthError,
@@ -68,7 +70,6 @@ if TYPE_CHECKING:
         NotFoundError,
         ServiceError,
     )
-    from .validation import Report, validate_upload
 
 
 def __getattr__(name: str) -> Any:

@@ -28,6 +28,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ from .names import name_key
 
 VERSION = 1
 HEADER = "# voices.lock: written by bland-clone; commit it with voices.toml. Do not edit by hand.\n"
+
+
+def now() -> str:
+    """The time as a lock's ``created`` says it: UTC, to the second, ``Z``."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

@@ -22,19 +22,34 @@ Nothing here prints or talks to the service: the caller passes what it read.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .lockfile import LockedSample, LockedVoice
 from .names import name_key
 
 if TYPE_CHECKING:
-    from .api.client import Voice
-    from .audio.inspection import AudioInfo
+    from .audioinfo import AudioInfo
     from .manifest import VoiceSpec
+
+
+class LiveVoice(Protocol):
+    """A voice on the service, as the plan reads it (:class:`bland_clone.api.answers.Voice` is
+    one; the core does not import the API client)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def raw(self) -> dict[str, Any]: ...
+    @property
+    def is_cloned(self) -> bool: ...
 
 
 class _Named(str, Enum):
@@ -153,7 +168,7 @@ class VoicePlan:
     detail: str = ""
     spec: VoiceSpec | None = None
     locked: LockedVoice | None = None
-    live: Voice | None = None
+    live: LiveVoice | None = None
     samples: list[LockedSample] = field(default_factory=list)
     #: setting -> (on the service, in the manifest), for the settings that differ
     drift: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -237,7 +252,7 @@ def compute(
     specs: list[VoiceSpec],
     invalid: dict[str, str],
     lock: list[LockedVoice],
-    live: list[Voice] | None,
+    live: Sequence[LiveVoice] | None,
     samples: dict[str, list[LockedSample]],
     settings_of: Callable[[str], dict[str, Any] | None],
     *,
@@ -267,7 +282,7 @@ class _Sides:
     def __init__(
         self,
         lock: list[LockedVoice],
-        live: list[Voice] | None,
+        live: Sequence[LiveVoice] | None,
         settings_of: Callable[[str], dict[str, Any] | None],
     ) -> None:
         self.locked_by_key: dict[str, LockedVoice] = {}
@@ -275,7 +290,7 @@ class _Sides:
             self.locked_by_key.setdefault(name_key(entry.name), entry)
         self.live = live
         self.live_by_id = {v.id: v for v in live or []}
-        self.live_by_key: dict[str, Voice] = {}
+        self.live_by_key: dict[str, LiveVoice] = {}
         for voice in live or []:
             if voice.is_cloned:
                 self.live_by_key.setdefault(name_key(voice.name), voice)
@@ -327,7 +342,7 @@ class _Sides:
             )
         return replace(base, action=Action.CREATE)
 
-    def _live(self, base: VoicePlan, spec: VoiceSpec, lv: LockedVoice, v: Voice) -> VoicePlan:
+    def _live(self, base: VoicePlan, spec: VoiceSpec, lv: LockedVoice, v: LiveVoice) -> VoicePlan:
         """The lock's voice is on the service: replace, update, rename, or nothing."""
         reasons = _replace_reasons(spec, lv, base.samples)
         if reasons:

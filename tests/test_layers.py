@@ -1,19 +1,26 @@
 """The layers a newcomer sees in the tree are the layers the imports follow.
 
-cli -> ops -> core/audio/api/sandbox, never back up; audio does not talk to the service; a
-command never imports another command (what two commands share lives in ops or the core).
-Every import counts, including those under ``if TYPE_CHECKING`` and inside functions.
+cli -> ops -> audio/api -> core, never back up: audio and api never import each other, the core
+(every module at bland_clone/*.py) imports nothing but the core, report (the HTML pages) reads
+audio and the core, the sandbox imports only the core modules in SANDBOX_READS, and a command
+never imports another command (what two commands share lives in ops or the core). No two
+modules import each other, however long the way round. Every import counts, including those
+under ``if TYPE_CHECKING`` and inside functions.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bland_clone"
 
-#: The program's entry points sit above every layer.
+#: The program's entry points sit above every layer. ``bland_clone`` (the package itself) is the
+#: Python API's front door: it names what it offers under TYPE_CHECKING and imports it only when
+#: a name is first used (its ``__getattr__``), so loading it loads nothing else.
 ENTRY = {
+    "bland_clone",
     "bland_clone.__main__",
     "bland_clone._completions",
     "bland_clone._docs",
@@ -57,32 +64,70 @@ def layer(mod: str) -> str:
     if mod in ENTRY:
         return "entry"
     parts = mod.split(".")
-    if len(parts) >= 2 and parts[1] in ("cli", "ops", "audio", "api", "sandbox"):
+    if len(parts) >= 2 and parts[1] in ("cli", "ops", "report", "audio", "api", "sandbox"):
         return parts[1]
     return "core"
 
 
-#: What each layer must never import.
-FORBIDDEN = {
-    "core": {"cli", "ops"},
-    "audio": {"cli", "ops", "api"},
-    "api": {"cli", "ops"},
-    "sandbox": {"cli", "ops"},
-    "ops": {"cli"},
+#: What each layer may import besides itself.
+ALLOWED = {
+    "entry": {"cli", "ops", "report", "audio", "api", "sandbox", "core"},
+    "cli": {"ops", "report", "audio", "api", "sandbox", "core"},
+    "ops": {"audio", "api", "core"},
+    "report": {"audio", "core"},
+    "audio": {"core"},
+    "api": {"core"},
+    "sandbox": {"core"},
+    "core": set(),
 }
+
+#: The core modules the sandbox may read: how the service compares names, never the client's
+#: judgement of an upload (see CLIENT_JUDGEMENT below; limits and validation stay out).
+SANDBOX_READS = {"bland_clone.names"}
+
+#: Imports that break the rules above, each with why it stays for now. Kept exact: the test
+#: fails when one of them is gone, so that the entry goes with it. (None today: the sandbox's
+#: own reader in sandbox/contract.py replaced its use of audio.inspection.)
+EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+#: Import loops still there, each with why; kept exact like EXCEPTIONS, so that an entry goes
+#: as soon as its loop is broken, and no new loop can hide behind an old one.
+KNOWN_LOOPS = {
+    ("bland_clone.audio.prepare", "bland_clone.audio.quality", "bland_clone.audio.timeline"): (
+        "grown on main after this test's rules were written: quality.analyse builds the take's "
+        "timeline (timeline.build), build reads quality's THRESHOLDS and prepare's window_frames, "
+        "and prepare reads quality and timeline.level_overview; untangling it means moving "
+        "build out of timeline while audio/quality.py is being reworked on another branch"
+    ),
+}
+
+
+@functools.cache
+def graph() -> dict[str, set[str]]:
+    """Every module of the package and the modules of the package it imports. A module's own
+    packages are left out as targets: ``from . import contract`` names the package only on the
+    way to the module, Python loads a module's packages before it anyway, and the layers below
+    read ``__version__`` from ``bland_clone`` (loading it loads nothing)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        mod = module_name(path)
+        found[mod] = {t for t in imports(path) if t != mod and not mod.startswith(t + ".")}
+    return found
+
+
+def breaks(mod: str, target: str) -> bool:
+    mine, theirs = layer(mod), layer(target)
+    if mine == "sandbox" and theirs == "core":
+        return target not in SANDBOX_READS
+    return mine != theirs and theirs not in ALLOWED[mine]
 
 
 def violations() -> list[str]:
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        mod = module_name(path)
-        mine = layer(mod)
-        for target in sorted(imports(path)):
-            if target == "bland_clone":
-                continue
-            theirs = layer(target)
-            if theirs in FORBIDDEN.get(mine, set()):
-                found.append(f"{mod} ({mine}) imports {target} ({theirs})")
+    for mod, targets in graph().items():
+        for target in sorted(targets):
+            if breaks(mod, target) and (mod, target) not in EXCEPTIONS:
+                found.append(f"{mod} ({layer(mod)}) imports {target} ({layer(target)})")
             if (
                 mod.startswith("bland_clone.cli.commands.")
                 and target.startswith("bland_clone.cli.commands.")
@@ -90,6 +135,44 @@ def violations() -> list[str]:
             ):
                 found.append(f"command {mod} imports command {target}")
     return found
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The import loops: each group of modules that reach one another (Tarjan's strongly
+    connected components), sorted; a module importing itself is a loop too."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in edges:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1 or v in edges[v]:
+                found.append(sorted(group))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return sorted(found)
 
 
 def test_no_lower_layer_imports_a_higher_one() -> None:
@@ -148,3 +231,48 @@ def test_the_reach_check_sees_indirect_imports() -> None:
     reach = reached_from("bland_clone.ops.cloning")
     assert "bland_clone.validation" in reach and "bland_clone.limits" in reach
     assert "bland_clone.audio.inspection" in reach
+
+
+def test_every_layer_imports_only_what_it_is_allowed() -> None:
+    """The rules are whole: every module falls in a layer the table names, and every layer's
+    allowed imports are only lower layers (nothing allowed both ways)."""
+    layers = {layer(m) for m in graph()}
+    assert layers == set(ALLOWED)
+    for a, below in ALLOWED.items():
+        for b in below:
+            assert a not in ALLOWED[b], f"{a} and {b} may import each other"
+    assert not [m for m in SANDBOX_READS if layer(m) != "core" or m not in graph()]
+    # the core takes nothing from audio or api, and they take nothing from each other
+    assert breaks("bland_clone.validation", "bland_clone.audio.quality")
+    assert breaks("bland_clone.plan", "bland_clone.api.client")
+    assert breaks("bland_clone.api.upload", "bland_clone.audio.inspection")
+    assert breaks("bland_clone.audio.prepare", "bland_clone.api.client")
+    assert breaks("bland_clone.sandbox.server", "bland_clone.api.answers")
+    assert breaks("bland_clone.sandbox.server", "bland_clone.lockfile")
+    assert breaks("bland_clone.sandbox.server", "bland_clone.limits")
+    assert breaks("bland_clone.ops.workflow", "bland_clone.sandbox")
+    assert breaks("bland_clone.report.media", "bland_clone.api.client")
+    assert breaks("bland_clone.ops.workflow", "bland_clone.report")
+    assert not breaks("bland_clone.sandbox.state", "bland_clone.names")
+
+
+def test_each_exception_is_still_needed() -> None:
+    edges = graph()
+    assert [pair for pair in EXCEPTIONS if pair[1] not in edges[pair[0]]] == []
+
+
+def test_no_module_imports_itself_back() -> None:
+    assert [tuple(loop) for loop in cycles(graph())] == sorted(KNOWN_LOOPS)
+
+
+def test_the_loop_check_finds_loops() -> None:
+    """Guards the test above: a loop through three modules, one to itself, none in a chain; and
+    the graph holds the imports that once made loops (in functions and under TYPE_CHECKING)."""
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"a"}, "b": set()}) == [["a"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    edges = graph()
+    assert "bland_clone.api.voice_endpoints" in edges["bland_clone.api.client"]
+    assert "bland_clone.api.transport" in edges["bland_clone.api.voice_endpoints"]
+    assert "bland_clone.audio.decode" in edges["bland_clone.audio.inspection"]  # in a function
+    assert "bland_clone.audioinfo" in edges["bland_clone.audio.decode"]  # under TYPE_CHECKING

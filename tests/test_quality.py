@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from bland_clone.audio.inspection import inspect
-from bland_clone.validation import validate_upload
+from bland_clone.audio.verdict import validate_upload
 
 from .audiofiles import speech_like
 

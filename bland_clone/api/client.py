@@ -17,7 +17,6 @@ import time
 import unicodedata
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import requests
 
@@ -35,7 +34,16 @@ from ..safetext import quoted
 from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from . import answers, transport
 from .answers import CloneResult, Voice, dig, ident, is_id, own_voices_named, text
-from .transport import MAX_AUDIO_BODY, MAX_ERROR_BODY, MAX_JSON_BODY, Ambiguous, is_loopback, mask
+from .transport import (
+    MAX_AUDIO_BODY,
+    MAX_ERROR_BODY,
+    MAX_JSON_BODY,
+    Ambiguous,
+    is_loopback,
+    mask,
+    segment,
+    utf8,
+)
 from .upload import Body, Progress, UploadPlan
 from .voice_endpoints import VoiceEndpoints
 
@@ -52,30 +60,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ..audio.inspection import AudioInfo
+    from ..audioinfo import AudioInfo
 
 Trace = Callable[[str], None]
 #: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.
 MAX_WITH_AUDIO = 5 * 10 * 1024 * 1024 * 4 // 3 + MAX_JSON_BODY
-
-
-def segment(value: str, what: str = "id") -> str:
-    """An id as one path segment, or an InputError before anything is sent: ``.``, ``..``, an
-    empty id or one holding a control character would change the request's path."""
-    if value in ("", ".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        shown = value.encode("unicode_escape").decode("ascii")
-        raise InputError(f"Refusing {what} '{shown}': it is not a usable {what}.")
-    return quote(utf8(value, what), safe="")
-
-
-def utf8(value: str, what: str) -> str:
-    """``value`` when it can be sent as UTF-8; an InputError before anything is sent when it
-    holds bytes that are not UTF-8 (argv decoded with surrogate escapes)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"Refusing {what} {quoted(value)}: it is not valid UTF-8 text.") from None
-    return value
 
 
 def _utf8_body(value: Any, what: str = "text") -> None:
@@ -88,18 +77,6 @@ def _utf8_body(value: Any, what: str = "text") -> None:
     elif isinstance(value, list):
         for v in value:
             _utf8_body(v, what)
-
-
-def query(params: dict[str, Any]) -> str:
-    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
-    from urllib.parse import urlencode
-
-    return urlencode(
-        {
-            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
-            for k, v in params.items()
-        }
-    )
 
 
 def _legacy_config(settings: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 import requests.auth
@@ -30,7 +31,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
-from ..errors import AuthError, ServiceError, UsageError
+from ..errors import AuthError, InputError, ServiceError, UsageError
+from ..safetext import quoted
 
 if TYPE_CHECKING:
     from .upload import Body
@@ -116,6 +118,37 @@ def check_key(api_key: str | None) -> str:
             "(it must print the key alone, on one line)."
         )
     return api_key
+
+
+def segment(value: str, what: str = "id") -> str:
+    """An id as one path segment, or an InputError before anything is sent: ``.``, ``..``, an
+    empty id or one holding a control character would change the request's path."""
+    if value in ("", ".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        shown = value.encode("unicode_escape").decode("ascii")
+        raise InputError(f"Refusing {what} '{shown}': it is not a usable {what}.")
+    return quote(utf8(value, what), safe="")
+
+
+def utf8(value: str, what: str) -> str:
+    """``value`` when it can be sent as UTF-8; an InputError before anything is sent when it
+    holds bytes that are not UTF-8 (argv decoded with surrogate escapes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"Refusing {what} {quoted(value)}: it is not valid UTF-8 text.") from None
+    return value
+
+
+def query(params: dict[str, Any]) -> str:
+    """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
+    from urllib.parse import urlencode
+
+    return urlencode(
+        {
+            k: utf8(v, f"--{k.replace('_', '-')}") if isinstance(v, str) else v
+            for k, v in params.items()
+        }
+    )
 
 
 # -- deadlines ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 
 if TYPE_CHECKING:
-    from ..audio.inspection import AudioInfo
+    from ..audioinfo import AudioInfo
 
 Progress = Callable[[int, int], None]  # (bytes sent, total bytes)
 

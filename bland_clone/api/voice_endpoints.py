@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BlandCloneError, ServiceError
+from ..wavsizes import backfilled
 from .answers import generation, number, ratings
+from .transport import query, segment
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     import requests
 
 
@@ -21,7 +25,7 @@ class Speech:
     """An answer with audio, not read yet, and what the service said about it. Read it once:
     :meth:`read` into memory, or :meth:`save` streamed into a file."""
 
-    client: Any
+    client: VoiceEndpoints
     resp: requests.Response
     endpoint: str  # "/v2/tts" or "/v1/speak"
     content_type: str
@@ -29,7 +33,7 @@ class Speech:
     cost: float | None = None  # x-cost
 
     @classmethod
-    def of(cls, client: Any, resp: requests.Response, endpoint: str) -> Speech:
+    def of(cls, client: VoiceEndpoints, resp: requests.Response, endpoint: str) -> Speech:
         h = resp.headers
         return cls(
             client,
@@ -50,7 +54,6 @@ class Speech:
             return int(self.client.download(self.resp, path, what="the speech"))
         import os
 
-        from ..audio.speechout import backfilled
         from ..files import AtomicWriter
 
         chunks = self.chunks()
@@ -73,14 +76,10 @@ class Speech:
 
 def _q(part: str, what: str = "voice id") -> str:
     """One path segment (refused before sending when it would change the path)."""
-    from .client import segment
-
     return segment(part, what)
 
 
 def _query(params: dict[str, Any]) -> str:
-    from .client import query
-
     return query(params)
 
 
@@ -135,6 +134,9 @@ class VoiceEndpoints:
             self, resp_or_request: Any, dest_path: str, cap: int = ..., what: str = ...
         ) -> int: ...
         def sample_to_file(self, voice_id: str, sample_id: str, path: str) -> int: ...
+        def audio_chunks(
+            self, resp: requests.Response, what: str = ..., cap: int | None = ...
+        ) -> Generator[bytes, None, None]: ...
 
     # -- speech --------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from .inspection import AudioInfo
+    from ..audioinfo import AudioInfo
 
 #: Rates above this are resampled down: no verdict or upload gains anything from them.
 MAX_RATE = 48000
@@ -110,7 +110,7 @@ def _mpg123_agrees(path: str, info: AudioInfo) -> bool:
     a VBR file without a Xing header, which it cuts short)."""
     import soundfile as sf
 
-    from .inspection import quiet_stderr
+    from .quiet import quiet_stderr
 
     try:
         with quiet_stderr():
@@ -186,7 +186,7 @@ def _wav_blocks(
 def _sf_blocks(path: str, first: int, last: int | None, block: int = BLOCK) -> Iterator[np.ndarray]:
     import soundfile as sf
 
-    from .inspection import quiet_stderr
+    from .quiet import quiet_stderr
 
     try:
         with quiet_stderr():

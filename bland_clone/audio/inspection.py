@@ -12,63 +12,18 @@ imported only when a file needs them.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import struct
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import limits
+from ..audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
 from . import mp3
-
-
-@dataclass
-class AudioInfo:
-    """What bland-clone knows about one file. ``error`` is set when it cannot be read as audio."""
-
-    path: str
-    size: int | None = None
-    format: str | None = None
-    subtype: str | None = None
-    duration: float | None = None
-    samplerate: int | None = None
-    channels: int | None = None
-    error: str | None = None
-    #: (device, inode, size, mtime_ns) when inspected, to notice a file that changes before upload.
-    fingerprint: tuple[int, int, int, int] | None = field(default=None, repr=False)
-    #: where a WAV's samples are: (offset, bytes, format tag, bits), for decoding without libsndfile
-    pcm: tuple[int, int, int, int] | None = field(default=None, repr=False)
-    #: the original file, when this is the WAV it was converted to for an upload (what is sent)
-    source: AudioInfo | None = field(default=None, repr=False)
-    #: a WAV whose header does not state its data's length (0 or 0xFFFFFFFF: a recorder that
-    #: never finished writing): measured from the data here, but a decoder that believes the
-    #: header reads 0 samples, so an upload sends a repaired copy
-    unstated_length: bool = field(default=False, repr=False)
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path) or self.path
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("fingerprint")
-        d.pop("pcm")
-        d.pop("source")
-        d.pop("unstated_length")
-        d["name"] = self.name
-        d["duration"] = None if self.duration is None else round(self.duration, 3)
-        if self.source is not None:
-            d["source"] = self.source.to_dict()
-        return d
+from .quiet import quiet_stderr
 
 
 def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -100,42 +55,6 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         else:
             out.append(s)
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# Keeping C libraries' messages (libsndfile, mpg123) off the terminal.
-
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_saved_fd: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null while C code runs (re-entrant, thread-safe)."""
-    global _quiet_depth, _saved_fd
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            try:
-                _saved_fd = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
-            except OSError:
-                _saved_fd = None
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _saved_fd is not None:
-                os.dup2(_saved_fd, 2)
-                os.close(_saved_fd)
-                _saved_fd = None
-
-
-# ---------------------------------------------------------------------------------------
 
 
 def _unreadable(info: AudioInfo, why: str) -> AudioInfo:

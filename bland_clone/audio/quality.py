@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
+from ..validation import EDGE_SILENCE_S
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,7 +46,7 @@ class Thresholds:
     silence_below_peak_db: float = 35.0
     silence_floor_dbfs: float = -60.0
     #: More than 1 s of silence at either end is wasted sample time (prepare trims it).
-    edge_silence_s: float = 1.0
+    edge_silence_s: float = EDGE_SILENCE_S
     #: Natural speech pauses take 15-30% of a recording; over half silent is mostly room.
     silent_ratio: float = 0.5
     #: Signal-to-noise ratio (speech level over the noise floor). Under 25 dB, room noise

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..audio.quality import Quality
-    from ..validation import Problem, Report
+    from ..validation import Problem
+    from .verdict import Report
 
 #: The service gains nothing above 48 kHz (decoding and prepare resample down to it); below, the
 #: device's own rate is kept, so nothing is resampled on the way in.
@@ -544,9 +545,9 @@ class Verdict:
 def judge(take: str, prepared: str) -> Verdict:
     """Quality checks on the take, then prepare it into ``prepared`` and validate that.
     This is the one place that calls the quality checks and prepare (re-point it here)."""
-    from ..validation import validate_upload
     from .inspection import inspect
     from .prepare import prepare_file
+    from .verdict import validate_upload
 
     report = validate_upload([inspect(take)], quality=True, engine="v2")
     try:

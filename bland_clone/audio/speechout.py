@@ -14,11 +14,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..wavsizes import PLACEHOLDER
+
 #: The longest speech written or played: 1,000 characters take about two minutes to say.
 MAX_SECONDS = 15 * 60
 #: A WAV header longer than this is not a speech answer.
 MAX_HEADER = 64 * 1024
-PLACEHOLDER = 0xFFFFFFFF
 
 
 class SpeechError(Exception):
@@ -260,17 +261,3 @@ class Tee(Sink):
     def close(self) -> None:
         for s in self.sinks:
             s.close()
-
-
-def backfilled(head: bytes, size: int) -> list[tuple[int, bytes]]:
-    """The writes that make a complete streamed WAV of ``size`` bytes valid: its RIFF and data
-    sizes in place of 0xFFFFFFFF placeholders (a canonical 44-byte header, as the stream page
-    sends); nothing when the header has no placeholders."""
-    if len(head) < 44 or head[:4] != b"RIFF" or head[36:40] != b"data":
-        return []
-    out = []
-    if struct.unpack("<I", head[4:8])[0] == PLACEHOLDER:
-        out.append((4, struct.pack("<I", size - 8)))
-    if struct.unpack("<I", head[40:44])[0] == PLACEHOLDER:
-        out.append((40, struct.pack("<I", size - 44)))
-    return out

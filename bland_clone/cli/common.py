@@ -15,7 +15,7 @@ from .output import Mode, Output
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
-    from ..validation import Report
+    from ..audio.verdict import Report
 
 
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:

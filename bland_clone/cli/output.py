@@ -23,7 +23,7 @@ from ..units import fmt_duration, fmt_size
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..validation import Report
+    from ..audio.verdict import Report
 
 Mode = Literal["human", "json", "quiet"]
 

@@ -11,11 +11,11 @@ from ..errors import InputError
 from ..plan import Action, Status
 
 if TYPE_CHECKING:
+    from ..audio.verdict import Report
     from ..manifest import VoiceSpec
     from ..ops.session import Connection
     from ..ops.workflow import Planned
     from ..plan import VoicePlan
-    from ..validation import Report
     from .output import Output
 
 #: A table cell's colour by its text: the actions of a plan and the statuses of apply.

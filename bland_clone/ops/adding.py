@@ -61,9 +61,9 @@ def add_samples_to_voice(
     """Check the files, look the voice up (its engine, its samples), then add the samples. A dry
     run with a key does the look-up too; without one it stays offline."""
     from ..api.upload import UploadPlan
+    from ..audio.verdict import validate_upload
     from ..errors import InputError
     from ..limits import SAMPLES_ONLY_BTTS
-    from ..validation import validate_upload
 
     conn = conn or Connection()
     infos = inputs.inspect_files(files, send_engine=SAMPLES_ENGINE)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .. import limits
 from ..api.answers import ident, is_id
 from ..errors import BlandCloneError, InputError
-from ..lockfile import LockedSample, LockedVoice, _str, file_sha256
+from ..lockfile import LockedSample, LockedVoice, _str, file_sha256, now
 from ..manifest import SERVICE_ENGINE, SETTINGS
 from ..safetext import one_line
 
@@ -128,8 +128,6 @@ def export_voice(
 
 
 def lock_entries(exported: list[Exported], base: Path) -> list[LockedVoice]:
-    from .sync import now
-
     out = []
     for ex in exported:
         if not ex.managed:

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..api.client import Client
+    from ..audio.verdict import Report
     from ..journal import Journal
     from ..lockfile import LockedSample, LockedVoice
     from ..manifest import VoiceSpec
-    from ..validation import Report
     from .notes import Notes
     from .session import Connection
     from .workflow import Planned

@@ -117,8 +117,8 @@ def clone_voice(
     voiceprint is taken before the upload, so samples it cannot compare stop everything."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
+        from ..audio.verdict import validate_upload
         from ..files import check_writable
-        from ..validation import validate_upload
         from . import preview as previews
 
         inputs.check_engine(engine)

@@ -9,7 +9,7 @@ from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
-    from ..validation import Report
+    from ..audio.verdict import Report
     from .notes import Notes
 
 

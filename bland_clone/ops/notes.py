@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..validation import Report
+    from ..audio.verdict import Report
 
 
 class Notes(Protocol):

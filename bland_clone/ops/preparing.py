@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..validation import Report
+    from ..audio.verdict import Report
     from .notes import Notes
 
 
@@ -96,8 +96,8 @@ def prepare_files(
     ``best`` prepares every take, judges the outputs and keeps the best one, as ``output``."""
     from ..audio.inspection import expand_paths, inspect
     from ..audio.prepare import output_paths
+    from ..audio.verdict import validate_upload
     from ..errors import InputError
-    from ..validation import validate_upload
 
     files = expand_paths(inputs)
     if not files:
@@ -181,8 +181,9 @@ def _prepare_best(
     from pathlib import Path
 
     from ..audio.inspection import inspect
+    from ..audio.verdict import Report, best_take, validate_upload
     from ..errors import InputError
-    from ..validation import Problem, Report, best_take, validate_upload
+    from ..validation import Problem
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise InputError("--best writes one file: give --output a file name (OUT.wav).")
@@ -205,7 +206,7 @@ def _prepare_best(
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
         reports = [validate_upload([t], quality=True, engine=None) for t in takes]
-        from ..validation import merge_reports, other_speakers
+        from ..audio.verdict import merge_reports, other_speakers
 
         merged = merge_reports(reports)
         # another person's take in the folder is named, and not chosen before a take of the

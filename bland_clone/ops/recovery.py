@@ -106,8 +106,7 @@ def decide(e: Entry, live: list[Voice], *, undo: bool = False) -> Fix:
 
 
 def _locked(e: Entry, new_id: str, lock: list[LockedVoice]) -> list[LockedVoice]:
-    from ..lockfile import LockedVoice
-    from .sync import now
+    from ..lockfile import LockedVoice, now
 
     key = name_key(e.name)
     kept = [lv for lv in lock if name_key(lv.name) != key and lv.voice_id not in (e.old_id, new_id)]

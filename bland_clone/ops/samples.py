@@ -54,7 +54,7 @@ def _save_audio(samples: list[dict[str, Any]], folder: str, force: bool) -> list
     import base64
     import binascii
 
-    from ..api.client import segment
+    from ..api.transport import segment
     from ..files import check_writable, write_file
 
     os.makedirs(folder, exist_ok=True)

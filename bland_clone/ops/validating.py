@@ -11,7 +11,7 @@ from . import inputs
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
-    from ..validation import Report
+    from ..audio.verdict import Report
 
 
 def validate_files(
@@ -24,7 +24,7 @@ def validate_files(
     strict: bool = False,
 ) -> Report:
     """Inspect and check files as one upload."""
-    from ..validation import validate_upload
+    from ..audio.verdict import validate_upload
 
     inputs.check_engine(engine)
     return validate_upload(
@@ -50,7 +50,7 @@ class Takes:
 def judge_takes(
     paths: Sequence[str], *, engine: str = "v3", quality: bool = True, strict: bool = False
 ) -> Takes:
-    from ..validation import best_take, rank_takes, validate_each
+    from ..audio.verdict import best_take, rank_takes, validate_each
 
     inputs.check_engine(engine)
     report = validate_each(

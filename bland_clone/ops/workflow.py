@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from ..api.client import Client, Voice
     from ..audio.inspection import AudioInfo
     from ..audio.quality import Quality
+    from ..audio.verdict import Report
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
     from ..plan import VoicePlan
-    from ..validation import Report
     from .notes import Notes
     from .session import Connection
 
@@ -58,7 +58,7 @@ def check_specs(
     analysed together in the worker processes of ``quality.measure_many``, and each verdict is
     remembered in the lock's cache under the sample's hash (a second run reads it back)."""
     from ..audio.inspection import expand_paths, inspect
-    from ..validation import validate_upload
+    from ..audio.verdict import validate_upload
 
     def files(spec: VoiceSpec) -> list[AudioInfo]:
         # what is sent: formats the service does not read are converted to WAV first

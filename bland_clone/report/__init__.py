@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.quality import Quality
     from ..audio.timeline import Timeline
-    from ..validation import Report
+    from ..audio.verdict import Report
 
 #: The picture's coordinates (SVG viewBox units): its width, and the bands top to bottom.
 WIDTH = 1000

@@ -24,7 +24,7 @@ from . import contract as C
 from .voice_api import _answer, _envelope, _fail, _not_found, _v2_fail, encode, extras, render
 
 if TYPE_CHECKING:
-    from .server import SandboxState
+    from .state import SandboxState
 
 JSON = dict[str, Any]
 #: GET /v2/models' "created" (a fixed time: the models do not change while the sandbox runs).

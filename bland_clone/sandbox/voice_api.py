@@ -36,9 +36,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from . import contract as C
-
-if TYPE_CHECKING:
-    from .server import SandboxState, VoiceRecord
+from .state import SandboxState, VoiceRecord, _now
 
 JSON = dict[str, Any]
 
@@ -298,8 +296,6 @@ class VoiceAPI:
         )
 
     def on_add_shared(self, request: Request, ref: str) -> Response:
-        from .server import VoiceRecord
-
         st = self.state
         limited = self._limited("library adds", C.LIBRARY_ADDS_PER_MINUTE)
         if limited is not None:
@@ -495,12 +491,6 @@ def _from_legacy(service: str, body: JSON) -> JSON:
     if service == "BTTS_V3":
         out.pop("consistency", None)
     return out
-
-
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat()
 
 
 def _v2_fail(status: int, code: str, message: str) -> Response:
