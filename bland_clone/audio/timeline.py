@@ -59,10 +59,6 @@ class Spectrum:
     top_hz: float
     cells: bytes
 
-    def row_hz(self, row: int) -> float:
-        """The frequency at the bottom edge of ``row`` (mel scale, as the rows were made)."""
-        return _hz((1 - (row + 1) / self.rows) * _mel(self.top_hz))
-
 
 @dataclass(frozen=True)
 class Cell:
