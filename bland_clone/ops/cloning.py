@@ -216,7 +216,7 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         # the prepared files' report is not shown: clone checks what it sends right after
-        prepared = prepare_files(out, list(files), tmp + "/")
+        prepared = prepare_files(out, list(files), tmp + "/", temporary=True)
         yield [o["output"] for o in prepared.doc["outputs"]]
 
 

@@ -88,8 +88,12 @@ def prepare_files(
     best: bool = False,
     force: bool = False,
     keep_going: bool = False,
+    temporary: bool = False,
 ) -> Prepared:
     """Prepare each input, then validate what was written.
+
+    ``temporary``: the outputs go to a folder that is deleted after use (clone's prepare), so
+    the notes name the inputs only, never a path that will not exist.
 
     With ``keep_going``, an input that cannot be read or prepared is reported and the others
     are still written (``result["failed"]`` lists them); without it, the first one stops all.
@@ -128,7 +132,8 @@ def prepare_files(
             continue
         results.append(done)
         if out.mode == "human":
-            out.info(f"{info.path} -> {dst}: {done.output_seconds:.1f}s, {done.gain_db:+.1f} dB")
+            where = f"{info.path}: prepared" if temporary else f"{info.path} -> {dst}"
+            out.info(f"{where}: {done.output_seconds:.1f}s, gain {done.gain_db:+.1f} dB")
             for note in done.notes:
                 out.info(f"  {note}")
     if not results:

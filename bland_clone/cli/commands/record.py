@@ -121,7 +121,7 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
     if v.prepare is not None and v.prepared:
         console.print(
             f"Prepared: {escape(v.prepared)}  {v.prepare['output_seconds']:.1f} s, "
-            f"{v.prepare['gain_db']:+.1f} dB",
+            f"gain {v.prepare['gain_db']:+.1f} dB",
             highlight=False,
         )
         for note in v.prepare.get("notes", []):
