@@ -170,7 +170,7 @@ def render_manifest(exported: list[Exported]) -> str:
         if ex.managed:
             parts.append("\n" + "\n".join(lines) + "\n")
         else:
-            note = f"# {one_line(v.id)}: no retrievable sample: {one_line(ex.reason or '')}."
+            note = f"# {one_line(v.id)}: {one_line(ex.reason or 'no retrievable sample')}."
             parts.append(
                 f"\n{note} Add samples to manage it.\n" + "\n".join("# " + x for x in lines) + "\n"
             )
