@@ -92,7 +92,7 @@ def choose_window(
 
     active = quality.voiced_from(~quality.silent_mask(levels), heard)
     if not active.any():
-        raise InputError("no speech found (the recording is silent)")
+        raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
     frame = quality.FRAME_S
     if seconds is not None:
         window = max(1, int(seconds / frame))
@@ -450,7 +450,7 @@ def _prepare_scanned(
         raise InputError("no speech found (the recording is too short)")
     loudest = quality.percentile(levels, 95)
     if loudest < -80.0:
-        raise InputError("no speech found (the recording is silent)")
+        raise InputError(quality.no_speech(float(levels.max()), peak=False))
     lift = WORKING_DBFS - loudest
     n = max(1, int(rate * quality.FRAME_S))
 

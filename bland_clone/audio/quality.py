@@ -579,6 +579,29 @@ def past(value: float, limit: float, places: int) -> str:
     return f"{shown / 10.0**places:.{places}f}"
 
 
+#: A peak at or under this is silence: 16-bit's last step is -90.3 dBFS, so nothing louder than
+#: dither or a muted input. Above it, a take without speech is a voice too quiet to tell apart.
+SILENCE_PEAK_DBFS = -90.0
+
+
+def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False) -> str:
+    """Why no speech was found, said alike by validate and prepare: silence, or sound too quiet
+    to tell speech from noise (a faint voice is not called a silent recording). ``peak``: the
+    level is the sample peak (validate), else the loudest 20 ms frame (prepare's scan)."""
+    if loudest_dbfs <= SILENCE_PEAK_DBFS:
+        return "no speech found (the recording is silent)"
+    level = (
+        f"it peaks at {loudest_dbfs:.0f} dBFS"
+        if peak
+        else (f"its loudest moment is at {loudest_dbfs:.0f} dBFS")
+    )
+    also = " (prepare lifts a quiet voice: try it)" if suggest_prepare else ""
+    return (
+        f"no speech found: {level}, too quiet to tell speech from noise; "
+        f"record with more gain{also}"
+    )
+
+
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
     from ..validation import Problem
@@ -590,7 +613,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
     if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
-        message = f'File "{name}": no speech found (the recording is silent)'  # as prepare says
+        message = f'File "{name}": {no_speech(q.peak_dbfs, peak=True, suggest_prepare=True)}'
         return [Problem(message, "quality_no_speech", "error", info.path)]
     if q.clipped_ratio > t.clipped_ratio:
         warn(

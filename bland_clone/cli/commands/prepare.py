@@ -146,8 +146,6 @@ def prepare(
 
 def _made(o: dict[str, object]) -> list[str]:
     """How prepare made one output, for the report page: its source, gain and notes."""
-    made = (
-        f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), gain {o['gain_db']:+.1f} dB."
-    )
+    made = f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), gain {o['gain_db']:+.1f} dB."
     notes = o.get("notes")
     return [made, *(notes if isinstance(notes, list) else [])]
