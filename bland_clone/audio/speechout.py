@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -110,6 +111,15 @@ class Writer(Protocol):
     def write(self, data: bytes) -> None: ...
 
 
+class OutputStream(Protocol):
+    """A started output stream (sounddevice's RawOutputStream): takes 16-bit frames."""
+
+    def start(self) -> None: ...
+    def write(self, data: bytes) -> object: ...
+    def stop(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class Sink:
     """Where samples go, bounded to MAX_SECONDS; ``close`` finishes the file."""
 
@@ -170,7 +180,9 @@ class WavSink(RawSink):
     once the stream is complete, so the finished file is valid; without ``patch`` (stdout) the
     placeholders stay, as the stream page shows them."""
 
-    def __init__(self, fmt: Format, out: Writer, patch: Any = None) -> None:
+    def __init__(
+        self, fmt: Format, out: Writer, patch: Callable[[int, bytes], None] | None = None
+    ) -> None:
         super().__init__(fmt, out)
         self.patch = patch
         out.write(wav_header(fmt, PLACEHOLDER))
@@ -234,7 +246,7 @@ class EncodedSink(Sink):
 class PlaySink(Sink):
     """Played through sounddevice as it arrives (16-bit; mu-law decoded first)."""
 
-    def __init__(self, fmt: Format, stream: Any) -> None:
+    def __init__(self, fmt: Format, stream: OutputStream) -> None:
         super().__init__(fmt)
         self.stream = stream
 
