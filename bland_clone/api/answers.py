@@ -216,7 +216,7 @@ def dig(data: object, key: str) -> Any:
     return None
 
 
-def errors_of(data: object) -> list[dict[str, Any]]:
+def errors_of(data: object) -> list[dict[str, str]]:
     if not isinstance(data, dict):
         return []
     errs = data.get("errors")

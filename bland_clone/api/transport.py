@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -462,7 +462,7 @@ def _expired(resp: requests.Response) -> bool:
     return bool(ex is not None and ex.expired)
 
 
-def iter_body(resp: requests.Response, timeout: float | None = None) -> Any:
+def iter_body(resp: requests.Response, timeout: float | None = None) -> Iterator[bytes]:
     """The answer's body in chunks; a cut-off or overdue body is a ServiceError."""
     try:
         yield from resp.iter_content(65536)

@@ -13,9 +13,13 @@ import functools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..wavsizes import PLACEHOLDER
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: The longest speech written or played: 1,000 characters take about two minutes to say.
 MAX_SECONDS = 15 * 60
@@ -194,7 +198,7 @@ class WavSink(RawSink):
             self.patch(40, struct.pack("<I", size))
 
 
-def _floats(data: bytes, fmt: Format) -> Any:
+def _floats(data: bytes, fmt: Format) -> NDArray[np.float32]:
     import numpy as np
 
     if fmt.encoding == "mulaw":
@@ -205,7 +209,7 @@ def _floats(data: bytes, fmt: Format) -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def _ulaw_table() -> Any:
+def _ulaw_table() -> NDArray[np.float32]:
     """G.711 mu-law byte -> float sample."""
     import numpy as np
 

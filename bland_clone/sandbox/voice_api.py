@@ -518,7 +518,7 @@ def _language_ok(code: object) -> bool:
 MAX_SPEECH_S = 300.0
 
 
-def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
+def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> NDArray[np.float32]:
     """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
     (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
     import numpy as np
@@ -542,7 +542,7 @@ def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
     return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
 
 
-def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
+def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> NDArray[np.float32]:
     import numpy as np
 
     from . import previews
