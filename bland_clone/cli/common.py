@@ -16,6 +16,7 @@ from .output import Mode, Output
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.verdict import Report
+    from ..ops.verifying import Verification
 
 
 def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
@@ -123,7 +124,7 @@ def write_report(
     out.info(f"Report: {page.path}")
 
 
-def write_verification_report(out: Output, page: Page, v: Any) -> None:
+def write_verification_report(out: Output, page: Page, v: Verification) -> None:
     """verify's --report page (bland_clone.ops.verifying.Verification): the first sample and
     the voice's preview side by side, with the numbers and the verdict."""
     from ..audio import decode
@@ -162,7 +163,7 @@ VERDICT_MEANING = {
 }
 
 
-def show_verification(out: Output, v: Any) -> None:
+def show_verification(out: Output, v: Verification) -> None:
     """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
     clone --verify."""
     out.line(

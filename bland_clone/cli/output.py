@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from ..safetext import clean, json_text, one_line
 from ..units import fmt_duration, fmt_size
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 Mode = Literal["human", "json", "quiet"]
 
 
-def _isatty(stream: Any) -> bool:
+def _isatty(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
@@ -66,7 +66,7 @@ class Terminal:
 FALLBACK_COLUMNS = 80
 
 
-def terminal_width(stream: Any) -> int:
+def terminal_width(stream: TextIO) -> int:
     """The terminal's width in cells: COLUMNS when set (as Rich and Click read it), else the
     terminal's own size; 80 when neither is known or either is under one column (a pty made
     with no size reports 0: a table drawn that narrow is one character a line)."""
@@ -295,7 +295,7 @@ class Output:
             yield update
 
 
-def dump_json(obj: Any) -> str:
+def dump_json(obj: object) -> str:
     """Valid JSON, always: a NaN or an infinity (a service's "x-cost: nan") is written as null,
     which JSON has, never as NaN or Infinity, which it has not. Done on the text, token by
     token, so a value nested however deep costs no recursion; a value nested too deep to be

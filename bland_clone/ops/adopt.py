@@ -45,7 +45,7 @@ class Exported:
 _MAX_STEM = 64
 
 
-def _scalar(value: Any) -> bool:
+def _scalar(value: object) -> bool:
     """A setting the manifest and the lock can hold: true/false, a finite number, text."""
     if isinstance(value, float):
         return math.isfinite(value)
@@ -110,13 +110,8 @@ def export_voice(
             raise InputError(f"{full} exists; use --force to overwrite it.")
         full.parent.mkdir(parents=True, exist_ok=True)
         try:
-            stream = getattr(client, "sample_to_file", None)
-            if stream is not None:  # streamed to disk, the file appears only when complete
-                stream(voice.id, sid, str(full))
-            else:
-                from ..files import write_file
-
-                write_file(str(full), client.sample_audio(voice.id, sid))
+            # streamed to disk, the file appears only when complete
+            client.sample_to_file(voice.id, sid, str(full))
         except BlandCloneError as exc:
             ex.files = []
             ex.reason = f"sample {sid} could not be downloaded ({exc.message})"
@@ -177,7 +172,7 @@ def render_manifest(exported: list[Exported]) -> str:
     return "".join(parts)
 
 
-def _toml(value: Any) -> str:
+def _toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

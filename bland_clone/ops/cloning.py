@@ -8,13 +8,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UsageError
 from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
 from .session import Connection
+
+if TYPE_CHECKING:
+    from ..api.client import Client, Voice
+    from ..settings import Settings
+    from .preview import Request, Target
+    from .verifying import SamplesPrint
 
 
 @dataclass
@@ -220,7 +226,7 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
         yield [o["output"] for o in prepared.doc["outputs"]]
 
 
-def _preview(client: Any, voice: Any, req: Any, target: Any) -> PreviewOutcome:
+def _preview(client: Client, voice: Voice, req: Request, target: Target) -> PreviewOutcome:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
     from . import preview as previews
@@ -239,7 +245,7 @@ def _why(exc: Exception) -> str:
 
 
 def _verify(
-    out: Notes, client: Any, voice: Any, prints: Any, req: Any, api_url: str
+    out: Notes, client: Client, voice: Voice, prints: SamplesPrint, req: Request, api_url: str
 ) -> VerifyOutcome:
     """verify the new voice. It exists by now: a failure is reported with its id, never an
     exit code that would make a script clone again."""
@@ -265,7 +271,7 @@ def show_preview(notes: Notes, voice_id: str | None, outcome: PreviewOutcome | N
     notes.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
 
 
-def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool | None:
+def _name_check(out: Notes, settings: Settings, name: str, conn: Connection) -> bool | None:
     """With a key, ask the service whether the name is free; without one, stay offline."""
     if not settings.has_key:
         out.info("Name not checked with the service (no API key; the dry run stays offline).")

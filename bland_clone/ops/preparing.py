@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
+    from ..audio.prepare import Prepared as PreparedFile
     from ..audio.verdict import Report
     from .notes import Notes
 
@@ -62,12 +64,12 @@ def lazy_progress(out: Notes, label: str, size: int) -> Iterator[Callable[[float
 
 def _prepare_one(
     out: Notes,
-    info: Any,
+    info: AudioInfo,
     dst: str,
     seconds: float | None,
     start: float | None,
     end: float | None,
-) -> Any:
+) -> PreparedFile:
     """Prepare one inspected input into ``dst``, with a progress bar when it takes a while."""
     from ..audio.prepare import prepare_file
 

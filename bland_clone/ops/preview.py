@@ -18,7 +18,9 @@ from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..audio.speechout import Format
+    from ..api.voice_endpoints import Speech
+    from ..audio.speechout import Format, OutputStream, Sink
+    from ..files import AtomicWriter
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -243,7 +245,7 @@ def speak(
 class Player(Protocol):
     """Opens an output stream for a format (see :func:`open_player`)."""
 
-    def __call__(self, fmt: Format) -> Any: ...
+    def __call__(self, fmt: Format) -> OutputStream: ...
 
 
 def open_player() -> Player:
@@ -259,8 +261,10 @@ def open_player() -> Player:
             f"Cannot play here: no audio output device ({why}). Write a file with -o FILE."
         ) from None
 
-    def start(fmt: Format) -> Any:
-        stream = sd.RawOutputStream(samplerate=fmt.rate, channels=fmt.channels, dtype="int16")
+    def start(fmt: Format) -> OutputStream:
+        stream: OutputStream = sd.RawOutputStream(
+            samplerate=fmt.rate, channels=fmt.channels, dtype="int16"
+        )
         stream.start()
         return stream
 
@@ -268,7 +272,7 @@ def open_player() -> Player:
 
 
 def write_speech(
-    got: Any, container: str, asked: Format, target: Target | None, player: Player | None
+    got: Speech, container: str, asked: Format, target: Target | None, player: Player | None
 ) -> int:
     """Write (and/or play) the speech as it arrives: raw frames in ``asked``'s format, or a
     WAV whose header (placeholder sizes included) is read as it comes. The file is complete or
@@ -280,7 +284,7 @@ def write_speech(
 
     reader = speechout.WavReader() if container == "wav" else None
     chunks = got.chunks()
-    playing: list[Any] = []
+    playing: list[OutputStream] = []
     writer = AtomicWriter(target.path) if target is not None else None
     try:
         with writer if writer is not None else _nothing():
@@ -308,19 +312,23 @@ def write_speech(
             stream.close()
 
 
-def _size(writer: Any) -> int:
+def _size(writer: AtomicWriter | None) -> int:
     if writer is None:
         return 0
     return int(os.fstat(writer.fd).st_size)
 
 
 def _sink(
-    fmt: Any, target: Target | None, writer: Any, player: Player | None, playing: list[Any]
-) -> Any:
+    fmt: Format,
+    target: Target | None,
+    writer: AtomicWriter | None,
+    player: Player | None,
+    playing: list[OutputStream],
+) -> Sink:
     from ..audio import speechout
 
     sinks: list[speechout.Sink] = []
-    if target is not None:
+    if target is not None and writer is not None:  # a target has its writer
         if target.convert is not None:
             sinks.append(speechout.EncodedSink(fmt, writer.fd, target.convert))
         elif target.container == "wav":

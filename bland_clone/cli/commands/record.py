@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from ...audio.recording import Device, Meter, Room, Verdict
+    from ...validation import Problem
     from ..output import Output
 
 
@@ -141,7 +142,7 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
     console.print(f"Verdict: [{style}]{word}[/]")
 
 
-def _problem(console: "Console", p: Any) -> None:
+def _problem(console: "Console", p: "Problem") -> None:
     from rich.markup import escape
 
     style, label = ("bold red", "error:") if p.severity == "error" else ("yellow", "warning:")

@@ -2,7 +2,7 @@
 ``speak history``: the generations the service stored."""
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -18,6 +18,10 @@ from ..options import (
     with_connection,
 )
 
+if TYPE_CHECKING:
+    from ...ops.preview import Preview
+    from ..output import Output
+
 FormatOpt = Annotated[
     str,
     typer.Option(
@@ -28,7 +32,7 @@ FormatOpt = Annotated[
 ]
 
 
-def preview_line(p: Any, voice_name: str) -> str:
+def preview_line(p: "Preview", voice_name: str) -> str:
     """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-3); cost 0.01.'"""
     model = f" (model {p.model})" if p.model else ""
     cost = f"; cost {p.cost:g}" if p.cost is not None else ""
@@ -162,7 +166,12 @@ def speak(
 
 
 def _history(
-    out: Any, conn: Connection, gen_id: Optional[str], voice: Optional[str], limit: int, offset: int
+    out: "Output",
+    conn: Connection,
+    gen_id: Optional[str],
+    voice: Optional[str],
+    limit: int,
+    offset: int,
 ) -> None:
     from ...ops import speaking
 

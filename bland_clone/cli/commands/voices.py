@@ -12,6 +12,7 @@ from ..output import Output
 
 if TYPE_CHECKING:
     from ...api.client import Voice
+    from ...ops.voices import VoiceSettings
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -137,7 +138,7 @@ def delete(
     out.result(got.to_dict())
 
 
-def _settings_table(out: Output, view: Any) -> None:
+def _settings_table(out: Output, view: "VoiceSettings") -> None:
     from ...voice_settings import applies_to, describe_limit
 
     out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
@@ -163,7 +164,7 @@ def _settings_table(out: Output, view: Any) -> None:
         out.info(f"{view.voice.name!r} has no settings ({view.service or 'unknown'} voice).")
 
 
-def _fmt_setting(value: Any) -> str:
+def _fmt_setting(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "-" if value is None else str(value)
