@@ -18,6 +18,7 @@ complete -c bland-clone -n "__fish_use_subcommand" -a validate -d "Check audio f
 complete -c bland-clone -n "__fish_use_subcommand" -a verify -d "Compare a voice's preview with the samples it should sound like."
 complete -c bland-clone -n "__fish_use_subcommand" -a voices -d "See and manage voices: list, show, settings, shared library, rate, rename, delete."
 complete -c bland-clone -n "__fish_use_subcommand" -l version -s V -d "Show the version."
+complete -c bland-clone -n "__fish_use_subcommand" -l verbose -s v -d "Trace HTTP requests on stderr (the key is masked), as --verbose after the command does."
 complete -c bland-clone -n "__fish_use_subcommand" -l help -s h -d "Show help and exit."
 complete -c bland-clone -n "__fish_seen_subcommand_from add-samples" -l dry-run -d "Run every local check, print what would be sent, and stop. Needs no key."
 complete -c bland-clone -n "__fish_seen_subcommand_from add-samples" -l json -d "Print exactly one JSON object on stdout (schema in docs/scripting.md)."

@@ -74,6 +74,15 @@ def _root(
         Optional[bool],
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Trace HTTP requests on stderr (the key is masked), as --verbose after the "
+            "command does.",
+        ),
+    ] = False,
 ) -> None:
     """Check voice samples locally, then clone voices with Bland's voice API."""
 

@@ -35,7 +35,7 @@ def _exit_code(codes: list[int]) -> ExitCode:
     return ExitCode.INPUT
 
 
-def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
+def _confirm(out: Output, voices: list["VoicePlan"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
     from ...plan import Action
 
@@ -51,7 +51,7 @@ def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
         if n
     )
     listing = ", ".join(f"{v.name!r} ({v.action})" for v in risky)
-    if not confirm(f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
+    if not confirm(out.env, f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
         raise Declined("Nothing was changed.")
 
 
@@ -152,7 +152,7 @@ def _apply(
     if dry_run:
         done = applying.dry_run(p)
     else:
-        _confirm(p.voices, yes)
+        _confirm(out, p.voices, yes)
         done = applying.execute(out, p, jobs=jobs)
     _render(out, done)
 

@@ -126,7 +126,7 @@ def delete(
     from ...ops.voices import SamplesToDelete
 
     out = conn.output()
-    common.can_confirm("delete", yes=yes)
+    common.can_confirm(out.env, "delete", yes=yes)
 
     def ask(plan: SamplesToDelete) -> bool:
         v = plan.voice
@@ -134,7 +134,7 @@ def delete(
         prompt = one_line(
             f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
         )
-        return common.confirm(prompt, yes=yes, what="delete")
+        return common.confirm(out.env, prompt, yes=yes, what="delete")
 
     got = delete_samples(out, voice, sample_ids, confirm=None if yes else ask, conn=conn)
     remaining = got.remaining

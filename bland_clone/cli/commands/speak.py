@@ -1,7 +1,6 @@
 """bland-clone speak: hear a voice (/v2/tts where offered, /v1/speak otherwise), and
 ``speak history``: the generations the service stored."""
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -128,7 +127,7 @@ def speak(
         return
     if text is None:
         raise UsageError("Missing argument 'TEXT': the text to speak.")
-    if play and not sys.stdout.isatty():
+    if play and not out.env.stdout_isatty:
         raise UsageError(
             "speak --play plays on this machine's speakers, and standard output is not a "
             "terminal; write a file with -o FILE instead."
@@ -144,7 +143,7 @@ def speak(
             "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
             "or leave out --json."
         )
-    if output == "-" and sys.stdout.isatty():
+    if output == "-" and out.env.stdout_isatty:
         raise UsageError(
             "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
             "or give a file (-o FILE)."

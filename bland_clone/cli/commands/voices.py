@@ -126,12 +126,12 @@ def delete(
     from ...ops.voices import delete_voices
 
     out = conn.output()
-    common.can_confirm("delete", yes=yes)
+    common.can_confirm(out.env, "delete", yes=yes)
 
     def ask(found: list["Voice"]) -> bool:
         listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
         prompt = f"Delete {len(found)} voice(s): {listing}?"
-        return common.confirm(prompt, yes=yes, what="delete")
+        return common.confirm(out.env, prompt, yes=yes, what="delete")
 
     got = delete_voices(out, voices, confirm=None if yes else ask, conn=conn)
     out.result(got.to_dict())
