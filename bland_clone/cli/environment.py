@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..audio.quiet import dup_stderr
 from ..settings import config_path
 
 #: The width when the terminal does not say (a pipe, a file) or says nonsense (0 columns).
@@ -88,13 +89,13 @@ class Environment:
 def started() -> Iterator[Environment]:
     """The Environment of one run of ``main``.
 
-    When sys.stderr writes to file descriptor 2, the run's stderr is a duplicate of it taken
-    here: audio.quiet points descriptor 2 at /dev/null while a C library decodes (libsndfile
-    and FFmpeg print there), and other threads go on meanwhile, so the command line's own
-    messages must not depend on descriptor 2. sys.stderr is pointed at the duplicate for the
-    run too, so what Typer's prompts, Python's warnings and the --verbose trace write arrives
-    as well. Both are given back when the run ends. Elsewhere (a test capturing sys.stderr)
-    the streams are used as they are."""
+    When sys.stderr writes to file descriptor 2, the run's stderr is a duplicate of the real
+    one taken here (audio.quiet.dup_stderr): quiet_stderr points descriptor 2 at /dev/null
+    while a C library decodes (libsndfile and FFmpeg print there), and other threads go on
+    meanwhile, so the command line's own messages must not depend on descriptor 2. sys.stderr
+    is pointed at the duplicate for the run too, so what Typer's prompts, Python's warnings and
+    the --verbose trace write arrives as well. Both are given back when the run ends. Elsewhere
+    (a test capturing sys.stderr) the streams are used as they are."""
     stream = sys.stderr
     try:
         own = stream.fileno() == 2
@@ -104,7 +105,7 @@ def started() -> Iterator[Environment]:
     if own:
         try:
             dup = open(  # noqa: SIM115 - closed below, when the run ends
-                os.dup(2), "w", buffering=1, encoding=stream.encoding, errors="backslashreplace"
+                dup_stderr(), "w", buffering=1, encoding=stream.encoding, errors="backslashreplace"
             )
         except OSError:
             dup = None
