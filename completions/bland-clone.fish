@@ -191,7 +191,7 @@ complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l expressiveness
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l stability -x -d "0-1 (/v2/tts only; calibrated for V3 voices)."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l force -s f -d "Overwrite an existing file."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l stream -d "Write the audio as it arrives: /v2/tts with container raw, or /v1/speak/stream where there is no /v2 (a WAV's sizes are filled in at the end)."
-complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l play -d "Play the speech as it arrives on this machine's default output device (with -o, also write it). Needs a terminal."
+complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l play -d "Play the speech as it arrives on this machine's default output device (with -o, also write it). Needs a terminal; exit 5 without an output device."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l voice -x -d "history: only this voice's."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l limit -x -d "history: how many."
 complete -c bland-clone -n "__fish_seen_subcommand_from speak" -l offset -x -d "history: skip this many."

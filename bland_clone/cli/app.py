@@ -17,7 +17,8 @@ EXIT_CODES = {
     3: "authentication: no API key, or the service answered 401/403",
     4: "the service could not be reached or failed (network, timeout, 5xx, 429 after retries, "
     "a malformed answer)",
-    5: "record: no microphone, no PortAudio, or the audio device could not be opened",
+    5: "record, speak --play: no microphone or speaker, no PortAudio, or the audio device "
+    "could not be opened",
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     75: "apply: another apply of the same manifest holds its lock (it names the holder)",
     130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",

@@ -172,7 +172,9 @@ StabilityOpt = Annotated[
         show_default=False,
     ),
 ]
-VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
+VoiceArg = Annotated[
+    str, typer.Argument(help="Voice id or name.", show_default=False, metavar="VOICE")
+]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
 ]

@@ -160,7 +160,10 @@ def _apply(
 @with_connection
 def apply(
     manifest: Annotated[
-        str, typer.Argument(help="The manifest, e.g. voices.toml.", show_default=False)
+        str,
+        typer.Argument(
+            help="The manifest, e.g. voices.toml.", show_default=False, metavar="MANIFEST"
+        ),
     ],
     dry_run: DryRunOpt = False,
     plan: Annotated[

@@ -49,12 +49,18 @@ def show(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTABLE)}.", show_default=False)],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help=f"One of: {', '.join(SETTABLE)}.", show_default=False, metavar="SETTING"
+        ),
+    ],
     value: Annotated[
         Optional[str],
         typer.Argument(
             help="The value; for api_key it is read from standard input instead.",
             show_default=False,
+            metavar="[VALUE]",
         ),
     ] = None,
     profile: Annotated[
@@ -131,7 +137,10 @@ def _check_setting(key: str, value: str) -> None:
 def use(
     ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(help="The profile to use from now on.", show_default=False)
+        str,
+        typer.Argument(
+            help="The profile to use from now on.", show_default=False, metavar="PROFILE"
+        ),
     ],
     json_: JsonOpt = False,
 ) -> None:

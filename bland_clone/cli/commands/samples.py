@@ -55,7 +55,10 @@ def list_(
 def get(
     voice: VoiceArg,
     sample_id: Annotated[
-        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+        str,
+        typer.Argument(
+            help="Sample id (from 'samples list').", show_default=False, metavar="SAMPLE_ID"
+        ),
     ],
     output: WavOutOpt,
     force: ForceOpt = False,
@@ -82,10 +85,16 @@ def get(
 def set_text(
     voice: VoiceArg,
     sample_id: Annotated[
-        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+        str,
+        typer.Argument(
+            help="Sample id (from 'samples list').", show_default=False, metavar="SAMPLE_ID"
+        ),
     ],
     text: Annotated[
-        str, typer.Argument(help="The words the sample really says.", show_default=False)
+        str,
+        typer.Argument(
+            help="The words the sample really says.", show_default=False, metavar="TEXT"
+        ),
     ],
     *,
     conn: Connection,
@@ -109,7 +118,9 @@ def delete(
     voice: VoiceArg,
     sample_ids: Annotated[
         list[str],
-        typer.Argument(help="Sample ids (from 'samples list').", show_default=False),
+        typer.Argument(
+            help="Sample ids (from 'samples list').", show_default=False, metavar="SAMPLE_ID..."
+        ),
     ],
     yes: YesOpt = False,
     *,

@@ -44,7 +44,7 @@ def preview_line(p: Any, voice_name: str) -> str:
 def speak(
     voice: Annotated[
         str,
-        typer.Argument(help="Voice id or name; or 'history'.", show_default=False),
+        typer.Argument(help="Voice id or name; or 'history'.", show_default=False, metavar="VOICE"),
     ],
     text: Annotated[
         Optional[str],
@@ -54,6 +54,7 @@ def speak(
             f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
             "generation's id.",
             show_default=False,
+            metavar="[TEXT]",
         ),
     ] = None,
     output: Annotated[
@@ -85,7 +86,7 @@ def speak(
         typer.Option(
             "--play",
             help="Play the speech as it arrives on this machine's default output device "
-            "(with -o, also write it). Needs a terminal.",
+            "(with -o, also write it). Needs a terminal; exit 5 without an output device.",
         ),
     ] = False,
     for_voice: Annotated[

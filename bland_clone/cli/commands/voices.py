@@ -95,7 +95,9 @@ def show(
 @with_connection
 def rename(
     voice: VoiceArg,
-    new_name: Annotated[str, typer.Argument(help="The new name.", show_default=False)],
+    new_name: Annotated[
+        str, typer.Argument(help="The new name.", show_default=False, metavar="NEW_NAME")
+    ],
     *,
     conn: Connection,
 ) -> None:
@@ -110,7 +112,10 @@ def rename(
 @app.command("delete")
 @with_connection
 def delete(
-    voices: Annotated[list[str], typer.Argument(help="Voice ids or names.", show_default=False)],
+    voices: Annotated[
+        list[str],
+        typer.Argument(help="Voice ids or names.", show_default=False, metavar="VOICE..."),
+    ],
     yes: YesOpt = False,
     *,
     conn: Connection,
@@ -368,7 +373,9 @@ def add_shared(
 @app.command("check-name", short_help="Check a name: local rules, then the service.")
 @with_connection
 def check_name_(
-    name: Annotated[str, typer.Argument(help="A voice name to check.", show_default=False)],
+    name: Annotated[
+        str, typer.Argument(help="A voice name to check.", show_default=False, metavar="NAME")
+    ],
     *,
     conn: Connection,
 ) -> None:
