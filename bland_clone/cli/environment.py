@@ -3,7 +3,8 @@ are terminals, colour, the terminal's width and the config file.
 
 Made once by the entry point (:func:`started`) and passed down to every command through Typer's
 context, as httpie's ``Environment`` is: the one place that asks ``isatty``, NO_COLOR, TERM,
-COLUMNS and GITHUB_ACTIONS. A test or a script makes its own with other streams.
+COLUMNS, GITHUB_ACTIONS and GITHUB_STEP_SUMMARY. A test or a script makes its own with other
+streams.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Environment:
     colour: bool = True
     #: running under GitHub Actions: problems are printed as workflow annotations too
     github: bool = False
+    #: the file GitHub Actions shows as the job summary (GITHUB_STEP_SUMMARY, under Actions)
+    step_summary: str | None = None
     #: the config file (BLAND_CLONE_CONFIG, else the user config folder's config.toml)
     config_file: Path = Path("config.toml")
 
@@ -66,6 +69,7 @@ class Environment:
         """The process's environment now; ``stderr`` instead of sys.stderr when given."""
         env = os.environ
         err = sys.stderr if stderr is None else stderr
+        github = env.get("GITHUB_ACTIONS") == "true"
         return cls(
             stdin=sys.stdin,
             stdout=sys.stdout,
@@ -75,7 +79,8 @@ class Environment:
             stderr_isatty=_isatty(err),
             # no-color.org: only a NO_COLOR that is set and not empty turns colour off
             colour=not env.get("NO_COLOR") and env.get("TERM") != "dumb",
-            github=env.get("GITHUB_ACTIONS") == "true",
+            github=github,
+            step_summary=(env.get("GITHUB_STEP_SUMMARY") or None) if github else None,
             config_file=config_path(env),
         )
 

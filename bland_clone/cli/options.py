@@ -3,7 +3,7 @@
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -205,7 +205,8 @@ class Connection(session.Connection):
     """The options every command that talks to the service shares (json and quiet choose the
     output; the rest say where and how to reach the service), and the run's context."""
 
-    ctx: Optional[typer.Context] = None
+    #: the command's context, whose obj is the run's Output (see common.run_output)
+    ctx: Optional[typer.Context] = field(default=None, repr=False, compare=False)
 
     def output(self, fmt: Optional[str] = None) -> "Output":
         from .common import make_output

@@ -76,22 +76,22 @@ def _human_table(out: Output, done: "Applied") -> None:
     out.table(COLUMNS, _rows(done), colours=COLOURS)
 
 
-def _job_summary(done: "Applied") -> None:
+def _job_summary(out: Output, done: "Applied") -> None:
     from ..plans import job_summary
 
-    job_summary(f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
+    job_summary(out.env, f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
 
 
 def _render(out: Output, done: "Applied") -> None:
     """The table (or JSON), GitHub's job summary, and the exit code of what apply did."""
     if done.interrupted is not None:
         _human_table(out, done)
-        _job_summary(done)
+        _job_summary(out, done)
         raise Interrupted(done.interrupted, payload=done.to_dict() | {"ok": False})
     result = done.to_dict()
     failed = done.failed
     if not done.dry_run:
-        _job_summary(done)
+        _job_summary(out, done)
     if failed:
         if out.mode == "human":
             _human_table(out, done)
