@@ -3,9 +3,13 @@ library is silenced in another thread, and options of the whole run go before th
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import bland_clone.cli
 
 from .servers import Service
 
@@ -62,3 +66,21 @@ def test_verbose_goes_before_the_command_as_after_it(cli, service: Service) -> N
     assert "> GET " not in plain.err
     # a command that talks to no service takes it and has nothing to trace
     assert cli("-v", "config", "show").code == 0
+
+
+def test_only_the_environment_asks_the_process() -> None:
+    """Commands read streams, terminals and the variables that shape output from the run's
+    Environment, and keep no module state: a grep, so a new command cannot slip back."""
+    cli_dir = Path(bland_clone.cli.__file__).parent
+    asked = re.compile(
+        r"\.isatty\(|sys\.std(?:in|out|err)\b|^global |"
+        r"environ(?:\.get\(|\[)[\"'](?:GITHUB_|NO_COLOR|TERM|COLUMNS)"
+    )
+    found = [
+        f"{path.relative_to(cli_dir)}:{n}: {line.strip()}"
+        for path in sorted(cli_dir.rglob("*.py"))
+        if path.name != "environment.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if asked.search(line.strip())
+    ]
+    assert found == []
