@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..audio.quiet import dup_stderr
 from ..settings import config_path
 
 #: The width when the terminal does not say (a pipe, a file) or says nonsense (0 columns).
@@ -90,6 +89,15 @@ class Environment:
         return terminal_width(self.stderr if stderr else self.stdout)
 
 
+def _dup_stderr() -> int:
+    """A new descriptor for the process's real stderr. While audio.quiet has descriptor 2 at
+    /dev/null (main called again in a process that is decoding) it knows the real one; when
+    audio.quiet was never imported nothing has moved descriptor 2, and importing it here would
+    load the audio package for commands that have no audio (voices list)."""
+    quiet = sys.modules.get("bland_clone.audio.quiet")
+    return int(quiet.dup_stderr()) if quiet is not None else os.dup(2)
+
+
 @contextlib.contextmanager
 def started() -> Iterator[Environment]:
     """The Environment of one run of ``main``.
@@ -110,7 +118,7 @@ def started() -> Iterator[Environment]:
     if own:
         try:
             dup = open(  # noqa: SIM115 - closed below, when the run ends
-                dup_stderr(), "w", buffering=1, encoding=stream.encoding, errors="backslashreplace"
+                _dup_stderr(), "w", buffering=1, encoding=stream.encoding, errors="backslashreplace"
             )
         except OSError:
             dup = None
