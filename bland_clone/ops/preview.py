@@ -249,26 +249,48 @@ class Player(Protocol):
 
 
 def open_player() -> Player:
-    """The default output device, checked before anything is asked of the service; an
-    InputError naming why when there is none (no device, no PortAudio)."""
+    """The default output device, checked before anything is asked of the service; a
+    DeviceError (exit 5, as record's) naming why when there is none (no PortAudio, no
+    device) or it cannot be opened."""
+    from ..errors import DeviceError
+
+    instead = "Write a file with -o FILE."
     try:
         import sounddevice as sd
-
+    except OSError:  # the Python package is there, the PortAudio library is not
+        raise DeviceError(
+            "Cannot play here: PortAudio is not installed (Debian/Ubuntu: apt-get install "
+            f"libportaudio2; macOS: brew install portaudio). {instead}"
+        ) from None
+    except Exception as exc:  # no sounddevice package; PortAudio failed to start
+        raise DeviceError(f"Cannot play here: {_said(exc)}. {instead}") from None
+    try:
         sd.query_devices(kind="output")
-    except Exception as exc:  # OSError without PortAudio, sd.PortAudioError without a device
-        why = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(
-            f"Cannot play here: no audio output device ({why}). Write a file with -o FILE."
+    except sd.PortAudioError:  # "Error querying device -1": there is no default output
+        raise DeviceError(f"Cannot play here: no audio output device. {instead}") from None
+    except Exception as exc:
+        raise DeviceError(
+            f"Cannot play here: no audio output device ({_said(exc)}). {instead}"
         ) from None
 
     def start(fmt: Format) -> OutputStream:
-        stream: OutputStream = sd.RawOutputStream(
-            samplerate=fmt.rate, channels=fmt.channels, dtype="int16"
-        )
-        stream.start()
+        try:
+            stream: OutputStream = sd.RawOutputStream(
+                samplerate=fmt.rate, channels=fmt.channels, dtype="int16"
+            )
+            stream.start()
+        except Exception as exc:  # sd.PortAudioError: the device is busy or takes no such rate
+            raise DeviceError(
+                f"Cannot play on the audio output device: {_said(exc)}. {instead}"
+            ) from None
         return stream
 
     return start
+
+
+def _said(exc: Exception) -> str:
+    """An exception's text on one line (its type's name when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def write_speech(

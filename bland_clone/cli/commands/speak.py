@@ -1,7 +1,6 @@
 """bland-clone speak: hear a voice (/v2/tts where offered, /v1/speak otherwise), and
 ``speak history``: the generations the service stored."""
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -49,7 +48,7 @@ def preview_line(p: "Preview", voice_name: str) -> str:
 def speak(
     voice: Annotated[
         str,
-        typer.Argument(help="Voice id or name; or 'history'.", show_default=False),
+        typer.Argument(help="Voice id or name; or 'history'.", show_default=False, metavar="VOICE"),
     ],
     text: Annotated[
         Optional[str],
@@ -59,6 +58,7 @@ def speak(
             f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
             "generation's id.",
             show_default=False,
+            metavar="[TEXT]",
         ),
     ] = None,
     output: Annotated[
@@ -90,7 +90,7 @@ def speak(
         typer.Option(
             "--play",
             help="Play the speech as it arrives on this machine's default output device "
-            "(with -o, also write it). Needs a terminal.",
+            "(with -o, also write it). Needs a terminal; exit 5 without an output device.",
         ),
     ] = False,
     for_voice: Annotated[
@@ -132,7 +132,7 @@ def speak(
         return
     if text is None:
         raise UsageError("Missing argument 'TEXT': the text to speak.")
-    if play and not sys.stdout.isatty():
+    if play and not out.env.stdout_isatty:
         raise UsageError(
             "speak --play plays on this machine's speakers, and standard output is not a "
             "terminal; write a file with -o FILE instead."
@@ -148,7 +148,7 @@ def speak(
             "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
             "or leave out --json."
         )
-    if output == "-" and sys.stdout.isatty():
+    if output == "-" and out.env.stdout_isatty:
         raise UsageError(
             "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
             "or give a file (-o FILE)."
