@@ -1,6 +1,7 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
     python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--minutes M] [--no-install]
+                        [--mp3-only]
 
 First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
 the load average while it ran: every help and the bare command against `python -c pass`;
@@ -216,6 +217,36 @@ def install_size(tmp: Path) -> list[str]:
     )
 
 
+def mp3_row(tmp: Path, quick: bool, minutes: float, env: dict[str, str]) -> list[str]:
+    """`prepare` of a long MP3 against FFmpeg's own decode of it (`ffmpeg -f null`), runs
+    interleaved: wall and CPU seconds, with the load average."""
+    before = load()
+    mp3 = long_mp3(tmp, minutes)
+    walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+    cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+    out = tmp / "prepared.wav"
+    cmds = {
+        "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
+        "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
+    }
+    for _ in range(1 if quick else 3):
+        for k, cmd in cmds.items():
+            w, code, _, c = timed(cmd, env)
+            if code != 0:
+                raise SystemExit(f"{k} of the long MP3 exited {code}")
+            walls[k].append(w)
+            cpus[k].append(c)
+    wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
+    cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
+    return row(
+        f"prepare of a {minutes:g}-min MP3 [load {before}]",
+        f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
+        f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
+        wp / wf,
+        "<= 1.3",
+    )
+
+
 def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, str]) -> None:
     """Issue 22's table: every row as a ratio against a baseline measured in the same run,
     commands interleaved run by run, with the load average (1/5 min) while it ran."""
@@ -319,33 +350,7 @@ def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, 
         )
 
         # 5. prepare of a long MP3 against FFmpeg's own decode of it
-        before = load()
-        mp3 = long_mp3(tmp, minutes)
-        walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        out = tmp / "prepared.wav"
-        cmds = {
-            "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
-            "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
-        }
-        for _ in range(1 if quick else 3):
-            for k, cmd in cmds.items():
-                w, code, _, c = timed(cmd, env)
-                if code != 0:
-                    raise SystemExit(f"{k} of the long MP3 exited {code}")
-                walls[k].append(w)
-                cpus[k].append(c)
-        wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
-        cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
-        rows.append(
-            row(
-                f"prepare of a {minutes:g}-min MP3 [load {before}]",
-                f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
-                f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
-                wp / wf,
-                "<= 1.3",
-            )
-        )
+        rows.append(mp3_row(tmp, quick, minutes, env))
 
         # 6. install size
         if install:
@@ -367,6 +372,10 @@ def main() -> int:
     )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
+    ap.add_argument(
+        "--mp3-only", action="store_true",
+        help="only the goal row of prepare of the long MP3 against ffmpeg (--minutes, --quick)",
+    )  # fmt: skip
     args = ap.parse_args()
     runs = 5 if args.quick else args.runs
     if not BIN.exists():
@@ -381,6 +390,14 @@ def main() -> int:
     subprocess.run(
         [PY, "-m", "compileall", "-q", str(Path(bland_clone.__file__).parent)], check=True
     )
+    if args.mp3_only:
+        tmp = Path(tempfile.mkdtemp(prefix="bland-bench-mp3-"))
+        try:
+            rows = [mp3_row(tmp, args.quick, args.minutes, env)]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print_table(rows, f"issue 22's MP3 row; load average (1/5 min) now {load()}")
+        return 0
     if args.goals != "skip":
         goals(runs, args.quick, args.minutes, not args.no_install, env)
         if args.goals == "only":
