@@ -10,6 +10,7 @@ numbers into warnings live in quality.Thresholds.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,17 @@ def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _hann(size: int) -> tuple[np.ndarray, float]:
+    """A Hann window of ``size`` points and the scale that makes a frame's bins sum to its
+    mean square: the same for every take at a rate, so made once."""
+    import numpy as np
+
+    win = np.hanning(size)
+    win.flags.writeable = False
+    return win, 1.0 / (float((win**2).sum()) * size / 2)
+
+
 def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[np.ndarray, float]:
     """Power spectra (frames x bins) of Hann windows about `window_s` long, half-overlapped,
     and the bin width in Hz. Scaled so a frame's bins sum to its mean square: a steady tone's
@@ -53,9 +65,8 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     import numpy as np
 
     size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
-    win = np.hanning(size)
-    scale = 1.0 / (float((win**2).sum()) * size / 2)
-    f = _frames(mono.astype(np.float32), size, size // 2)
+    win, scale = _hann(size)
+    f = _frames(np.ascontiguousarray(mono, np.float32), size, size // 2)
     spec = np.empty((len(f), size // 2 + 1), np.float32)
     for i in range(0, len(f), 128):  # a block of frames at a time: memory stays flat
         # float64: numpy's float32 FFT is slower
@@ -79,6 +90,8 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
 
     # 1 s windows (1 Hz bins) at a 1 kHz rate: the lines of interest are under 400 Hz
     r = 1000
+    if len(mono) * r < (2 * r - 2) * rate:  # surely under the two windows needed (soxr's
+        return None  # length is within a sample of the ratio's)
     x = soxr.resample(mono.astype(np.float32), rate, r, quality="LQ").astype(np.float64)
     size = r
     if len(x) < size * 2:
@@ -149,9 +162,12 @@ def bit_depth(data: np.ndarray) -> int | None:
     x = data.reshape(-1)
     if len(x) > 200_000:
         x = x[:: len(x) // 200_000 + 1]
-    x = x.astype(np.float64)
     if not np.any(x):
         return None
+    grid = _grid16(x)
+    if grid is not None:
+        return grid
+    x = x.astype(np.float64)
     # a cheap first look at the first 4000 non-zero samples (found in a prefix, not by
     # listing every non-zero sample); the full check confirms
     n = 8192
@@ -169,6 +185,24 @@ def bit_depth(data: np.ndarray) -> int | None:
         else:
             return bits
     return None
+
+
+def _grid16(x: np.ndarray) -> int | None:
+    """:func:`bit_depth` of samples that all lie exactly on the 16-bit grid (what a 16-bit
+    or coarser PCM file decodes to), or None for any other. On that grid a sample is on the
+    ``bits``-bit grid exactly when its 16-bit integer is a multiple of 2 ** (16 - bits), and
+    off it by at least 1/256 of a step (over bit_depth's 1e-3 tolerance) when not: the
+    answer is 16 less the trailing zero bits of all the integers OR-ed together."""
+    import numpy as np
+
+    if x.dtype != np.float32:
+        return None
+    v = x * np.float32(32768)  # exact: a power of two
+    if not (v.min() >= -32768 and v.max() <= 32767 and np.array_equal(v, np.rint(v))):
+        return None  # (NaN fails every test)
+    both = int(np.bitwise_or.reduce(v.astype(np.int32) & 0xFFFF))
+    zeros = (both & -both).bit_length() - 1 if both else 16
+    return max(8, 16 - zeros)
 
 
 # -- reverb --------------------------------------------------------------------------------------
@@ -194,6 +228,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     if len(lv) < horizon + 2:
         return None
     windows = np.lib.stride_tricks.sliding_window_view(lv, horizon)
+    nan = bool(np.isnan(lv).any())
     found: list[np.ndarray] = []
     for c in range(0, len(windows), 2048):  # a block of start frames at a time
         w = windows[c : c + 2048]
@@ -205,9 +240,13 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
         down = w[:, 1:] <= start[:, None] - 20.0
         reached = down.any(axis=1)
         j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
-        peak_before = np.maximum.accumulate(w[:, 1:], axis=1)
-        rises = peak_before[np.arange(len(j)), np.maximum(j - 1, 0)] > start
-        ok = reached & ~(rises & (j > 0))
+        # the level rose over the start before the fall: a frame above it before frame j
+        up = w[:, 1:] > start[:, None]
+        rises = up.any(axis=1) & (np.argmax(up, axis=1) < j)
+        if nan:  # a running maximum is NaN from a NaN on: no rise is seen past one
+            bad = np.isnan(w[:, 1:])
+            rises &= ~(bad.any(axis=1) & (np.argmax(bad, axis=1) < j))
+        ok = reached & ~rises
         found.append((j[ok] + 1) * 0.005)
     falls = np.concatenate(found) if found else np.zeros(0)
     if len(falls) < 10:
@@ -259,10 +298,8 @@ def tonal_ratio(
     # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
     # (or a melody over a bass) are not all multiples of the lowest one.
     musical = 0
-    for row in steady:
+    for row in steady[np.count_nonzero(steady, axis=1) >= 2]:
         bins = np.nonzero(row)[0]
-        if len(bins) < 2:
-            continue
         freqs = (bins + lo) * bin_hz
         n = np.maximum(1, np.round(freqs / freqs[0]))
         f0 = float(np.sum(freqs * n) / np.sum(n * n))  # least-squares fundamental
