@@ -227,7 +227,9 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
-    from . import vad
+    from . import heap, vad
+
+    heap.keep()  # the temporaries' pages stay mapped from one take to the next
 
     channels = data.shape[1]
     diff_db = corr = None
