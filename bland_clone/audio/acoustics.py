@@ -314,7 +314,11 @@ def tonal_ratio(
             b = round(f / bin_hz) - lo
             is_peak[:, max(0, b - 1) : b + 2] = False
     # a peak within one bin counts as the same tone
-    held = is_peak | np.roll(is_peak, 1, axis=1) | np.roll(is_peak, -1, axis=1)
+    held = is_peak.copy()  # or either neighbour's (wrapping round, as np.roll did)
+    held[:, 1:] |= is_peak[:, :-1]
+    held[:, :1] |= is_peak[:, -1:]
+    held[:, :-1] |= is_peak[:, 1:]
+    held[:, -1:] |= is_peak[:, :1]
     need = max(2, round(HOLD_S / hop_s))
     if len(held) < need:
         return 0.0
