@@ -227,7 +227,9 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
-    from . import vad
+    from . import heap, vad
+
+    heap.keep()  # the temporaries' pages stay mapped from one take to the next
 
     channels = data.shape[1]
     diff_db = corr = None
@@ -454,9 +456,13 @@ def voiced_from(loud: np.ndarray, heard: np.ndarray | None) -> np.ndarray:
     both = loud & heard[: len(loud)]
     # runs under 100 ms are the detector settling (it starts by calling noise speech) or clicks
     edges = np.flatnonzero(np.diff(np.concatenate([[0], both.astype(np.int8), [0]])))
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if end - start < 5:
-            both[start:end] = False
+    starts, ends = edges[::2], edges[1::2]
+    short = ends - starts < 5
+    if short.any():  # runs are apart: their starts and ends are all different frames
+        mark = np.zeros(len(both) + 1, np.int8)
+        mark[starts[short]] = 1
+        mark[ends[short]] = -1
+        both &= np.cumsum(mark[:-1]) == 0
     return both if both.sum() * 3 >= loud.sum() else loud
 
 
