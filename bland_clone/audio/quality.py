@@ -147,8 +147,8 @@ class Quality:
     #: pitch gap (semitones) between two groups of speech turns; None with under 4 turns
     speaker_pitch_gap_st: float | None = None
     #: voiceprint similarity between the two groups of speech windows most unlike each other;
-    #: None when the speech is too short for two groups of 3 windows (3.2 s each). On a take
-    #: the screen finds plainly one voice, measured on the windows end to end only
+    #: None when the speech is too short for two groups of 3 windows. On a take the screen
+    #: finds plainly one voice, measured on the windows end to end only
     speaker_similarity: float | None = None
     #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
     #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
@@ -527,16 +527,17 @@ def speaker_similarity(
     mono: np.ndarray, rate: int, pitch_gap: float | None = None, t: Thresholds = THRESHOLDS
 ) -> float | None:
     """How alike the two groups of speech windows most unlike each other sound, by voiceprint
-    (see voiceprint.speakers); None when either group holds under 3.2 s of speech (3 windows
-    every 0.8 s, or 2 end to end). The costliest check here (about as long as a voiceprint of
-    the take), so analyse() runs it only on takes with speech enough to hold turns, and
-    screens it (half the windows first) unless ``pitch_gap`` shows turns at two pitches."""
+    (see voiceprint.speakers); None when either group has under 3 windows, unless the screen
+    found the windows end to end plainly one voice (their own split is then the answer). The
+    costliest check here (about as long as a voiceprint of the take), so analyse() runs it
+    only on takes with speech enough to hold turns, and screens it (half the windows first)
+    unless ``pitch_gap`` shows turns at two pitches."""
     from . import voiceprint
 
     two_pitches = pitch_gap is not None and pitch_gap >= t.speaker_pitch_gap_st
     screen = None if two_pitches else (t.speaker_screen_pairs, t.speaker_screen_groups)
     split = voiceprint.speakers(mono, rate, screen)
-    if split is None or min(split.sizes) < (2 if split.screened else 3):
+    if split is None or (min(split.sizes) < 3 and not split.screened):
         return None
     return split.between
 
