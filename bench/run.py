@@ -228,11 +228,11 @@ def goals(
     install: bool,
     env: dict[str, str],
     only: tuple[str, ...] = GOAL_ROWS,
-    against: str | None = None,
+    against: tuple[str, ...] = (),
 ) -> None:
     """Issue 22's table: every row as a ratio against a baseline measured in the same run,
     commands interleaved run by run, with the load average (1/5 min) while it ran; ``only``:
-    the rows to run (GOAL_ROWS' names); ``against``: another build's bland-clone, run beside
+    the rows to run (GOAL_ROWS' names); ``against``: other builds' bland-clone, run beside
     this one's in the validate row."""
     from apply import bench_jobs  # bench/apply.py
 
@@ -283,10 +283,10 @@ def goals(
                 "sf": [PY, "-c", "import soundfile"],
                 "validate": [str(BIN), "validate", *map(str, five)],
             }
-            if against:
-                cmds["against"] = [against, "validate", *map(str, five)]
+            for other in against:
+                cmds[other] = [other, "validate", *map(str, five)]
             r = median_of(cmds, runs, env)
-            for k, label in (("validate", ""), ("against", f" ({against})")):
+            for k, label in (("validate", ""), *((o, f" ({o})") for o in against)):
                 if k in r:
                     rows.append(
                         row(
@@ -391,9 +391,9 @@ def main() -> int:
         help="run only this row of issue 22's table (repeatable; with --goals only)",
     )  # fmt: skip
     ap.add_argument(
-        "--against", metavar="BLAND_CLONE",
+        "--against", metavar="BLAND_CLONE", action="append", default=[],
         help="another build's bland-clone executable (e.g. main's, in its own venv): the "
-        "validate row runs it too, interleaved, for a before/after in the same run",
+        "validate row runs it too, interleaved, for a before/after in the same run (repeatable)",
     )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
@@ -413,7 +413,7 @@ def main() -> int:
     )
     if args.goals != "skip":
         only = tuple(args.row) or GOAL_ROWS
-        goals(runs, args.quick, args.minutes, not args.no_install, env, only, args.against)
+        goals(runs, args.quick, args.minutes, not args.no_install, env, only, tuple(args.against))
         if args.goals == "only":
             return 0
     rows: list[list[str]] = []
