@@ -10,7 +10,8 @@ quality analysis of a folder of 1-3 s takes in ms per file; `apply -j4` against 
 voices, 200 ms a clone: bench/apply.py); `prepare` of a 60-minute MP3 against
 `ffmpeg -f null` (wall, and CPU); a fresh venv's `pip install .`: seconds and megabytes.
 The package is compiled first (as pip does), so no run pays for compiling it. `--row NAME`
-(help, validate, folder, apply, prepare, install; repeatable) runs only those goal rows.
+(help, validate, folder, apply, prepare, install; repeatable) runs only those goal rows;
+`--against BLAND_CLONE` (repeatable) runs other builds beside this one in the validate row.
 
 Then the earlier rows:
  1. `bland-clone --version` and `--help` against `python -c pass`;
