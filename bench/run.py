@@ -1,6 +1,6 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
-    python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--row NAME]...
+    python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--row NAME]... [--against BIN]...
                         [--minutes M] [--no-install]
 
 First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
