@@ -86,8 +86,10 @@ def cases(quick: bool) -> Iterator[tuple[str, str, np.ndarray]]:
         yield speaker, "one", x
         yield f"{speaker}, one channel", "one", channel(x)
         if len(clips) > 2:
-            yield f"{speaker} reversed", "one", np.concatenate(
-                [p for c in clips[::-1] for p in (c, gap(0.4))]
+            yield (
+                f"{speaker} reversed",
+                "one",
+                np.concatenate([p for c in clips[::-1] for p in (c, gap(0.4))]),
             )
     for item in build(default_dir()):
         y, rate = sf.read(item.path, dtype="float32", always_2d=True)
