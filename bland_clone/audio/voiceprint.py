@@ -81,9 +81,10 @@ SPEAKER_HOP_S = 0.8
 
 @dataclass
 class Work:
-    """What this process's speaker checks cost (each worker process counts its own): windows
-    embedded by the encoder (its cost grows with them), takes cleared by the screen on the
-    windows end to end, takes whose every window was embedded. Read by tests and bench/."""
+    """What this process's voiceprints cost (each worker process counts its own): windows and
+    partials run through the encoder (its cost grows with them); speaker checks the screen
+    cleared on the windows end to end; speaker checks that embedded every window. Read by
+    tests and bench/."""
 
     windows: int = 0
     cleared: int = 0
@@ -192,7 +193,8 @@ def speakers(
         work.cleared += 1
         return split
     work.full += 1
-    rest = [i for i in range(n) if i not in set(ends)]
+    taken = set(ends)
+    rest = [i for i in range(n) if i not in taken]
     w = np.empty((n, first.shape[1]), np.float32)
     w[ends] = first
     w[rest] = _encode(mels[rest])
@@ -398,8 +400,8 @@ def _encode(mels: np.ndarray) -> np.ndarray:
     last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
     thread meanwhile: its threads cost more than they give on 480 small products in a row, and
     on a busy machine 15 times more (bench/verify.py)."""
-    work.windows += len(mels)
     with _lstm_lock, one_blas_thread():
+        work.windows += len(mels)
         return _lstm(mels)
 
 
