@@ -1,7 +1,7 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
     python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--goal ROW ...]
-                        [--minutes M] [--no-install]
+                        [--against BIN ...] [--minutes M] [--no-install]
 
 First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
 the load average while it ran: every help and the bare command against `python -c pass`;
@@ -229,6 +229,7 @@ def goals(
     install: bool,
     env: dict[str, str],
     only: Sequence[str] = GOAL_ROWS,
+    against: Sequence[str] = (),
 ) -> None:
     """Issue 22's table: every row (of ``only``) as a ratio against a baseline measured in the
     same run, commands interleaved run by run, with the load average (1/5 min) while it ran."""
@@ -238,7 +239,7 @@ def goals(
         if "help" in only:
             goal_help(rows, runs, env)
         if "validate" in only:
-            goal_validate(rows, runs, env, tmp)
+            goal_validate(rows, runs, env, tmp, against)
         if "folder" in only:
             goal_folder(rows, runs, quick, env, tmp)
         if "apply" in only:
@@ -289,27 +290,30 @@ def goal_help(rows: list[list[str]], runs: int, env: dict[str, str]) -> None:
     rows[-4][0] += f" [load {before}]"
 
 
-def goal_validate(rows: list[list[str]], runs: int, env: dict[str, str], tmp: Path) -> None:
-    """2. validate of 5 takes of 12.5 s, with the quality analysis."""
+def goal_validate(
+    rows: list[list[str]], runs: int, env: dict[str, str], tmp: Path, against: Sequence[str] = ()
+) -> None:
+    """2. validate of 5 takes of 12.5 s, with the quality analysis; ``against``: other builds'
+    bland-clone, run interleaved in the same run (a before/after)."""
     before = load()
     five = make_audio(tmp / "five", 5, seconds=12.5)
-    r = median_of(
-        {
-            "sf": [PY, "-c", "import soundfile"],
-            "validate": [str(BIN), "validate", *map(str, five)],
-        },
-        runs,
-        env,
-    )
-    rows.append(
-        row(
-            f"validate 5 takes of 12.5 s, quality [load {before}]",
-            f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
-            f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
-            r["validate"][0] / r["sf"][0],
-            "<= 1.6x",
+    cmds = {
+        "sf": [PY, "-c", "import soundfile"],
+        "validate": [str(BIN), "validate", *map(str, five)],
+    }
+    for other in against:
+        cmds[other] = [other, "validate", *map(str, five)]
+    r = median_of(cmds, runs, env)
+    for k, label in (("validate", ""), *((o, f" ({o})") for o in against)):
+        rows.append(
+            row(
+                f"validate 5 takes of 12.5 s, quality{label} [load {before}]",
+                f"{r[k][0] * 1000:.0f} ms (CPU {r[k][2] / r['sf'][2]:.2f}x)",
+                f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
+                r[k][0] / r["sf"][0],
+                "<= 1.6x",
+            )
         )
-    )
 
 
 def goal_folder(
@@ -407,6 +411,10 @@ def main() -> int:
         "--goal", action="append", choices=GOAL_ROWS, default=None,
         help="run only this row of issue 22's table (repeatable; implies --goals only)",
     )  # fmt: skip
+    ap.add_argument(
+        "--against", metavar="BLAND_CLONE", action="append", default=[],
+        help="another build's bland-clone: the validate row runs it too, interleaved (repeatable)",
+    )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
     args = ap.parse_args()
@@ -426,7 +434,15 @@ def main() -> int:
     if args.goal:
         args.goals = "only"
     if args.goals != "skip":
-        goals(runs, args.quick, args.minutes, not args.no_install, env, args.goal or GOAL_ROWS)
+        goals(
+            runs,
+            args.quick,
+            args.minutes,
+            not args.no_install,
+            env,
+            args.goal or GOAL_ROWS,
+            args.against,
+        )
         if args.goals == "only":
             return 0
     rows: list[list[str]] = []

@@ -11,6 +11,7 @@ cut from recordings that ship in Debian and PyPI packages; see its ATTRIBUTION).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,58 @@ def test_the_woman_and_man_the_pitch_rule_missed_are_told_apart_by_voiceprint(
         p.message for p in quality.problems(inspect(path), q) if p.code == "quality_two_speakers"
     )
     assert "by voiceprint" in message and "one voice only" in message
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # a woman and a man (the issue's case), and two men, the pitch rule blind to both
+        (("allison-1.flac", "allison-2.flac"), ("mfa-author-1.flac", "mfa-author-2.flac")),
+        (("hts1-1.flac", "hts1-2.flac"), ("david-1.flac", "david-2.flac")),
+    ],
+)
+def test_the_screen_sends_two_people_to_the_whole_voiceprint(
+    clips: list[Clip], tmp_path: Path, a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    """The screen (voiceprint.speakers) never clears two people taking turns: every window is
+    embedded, and the warning is given."""
+    path = tmp_path / "dialogue.wav"
+    sf.write(path, turns(clips, a, b), RATE, subtype="PCM_16")
+    before = dataclasses.replace(vp.work)
+    q, found = verdicts(path)
+    assert "two_speakers" in found
+    assert q.speaker_pitch_gap_st is None  # the voiceprint's call alone
+    assert (vp.work.cleared, vp.work.full) == (before.cleared, before.full + 1)
+
+
+def test_the_screen_clears_one_plain_voice_with_half_the_windows(clips: list[Clip]) -> None:
+    """A plain take of one person: the windows end to end (half of them) are embedded, they
+    agree, and the answer is one voice, close to what every window says."""
+    x = np.concatenate([by_name(clips, f"allison-{i}.flac") for i in (1, 2, 3, 4)])
+    counts = []
+    alike = []
+    for t in (
+        dataclasses.replace(quality.THRESHOLDS, speaker_screen_pairs=2.0),
+        quality.THRESHOLDS,
+    ):
+        before = dataclasses.replace(vp.work)
+        alike.append(quality.speaker_similarity(x, RATE, None, t))
+        counts.append((vp.work.windows - before.windows, vp.work.cleared - before.cleared))
+    (every, not_cleared), (screened, cleared) = counts
+    assert (not_cleared, cleared) == (0, 1)
+    assert every >= 15 and screened <= every // 2 + 1
+    assert alike[0] is not None and alike[1] is not None
+    assert alike[1] >= quality.THRESHOLDS.speaker_screen_groups
+    assert abs(alike[1] - alike[0]) < 0.05
+
+
+def test_turns_at_two_pitches_are_never_screened(clips: list[Clip]) -> None:
+    """Where the pitch rule sees turns at two pitches, its warning depends on the voiceprint's
+    full answer: the screen is not used, even on a take it would clear."""
+    x = np.concatenate([by_name(clips, f"allison-{i}.flac") for i in (1, 2, 3, 4)])
+    before = dataclasses.replace(vp.work)
+    quality.speaker_similarity(x, RATE, pitch_gap=12.0)
+    assert (vp.work.cleared, vp.work.full) == (before.cleared, before.full + 1)
 
 
 def test_one_persons_takes_are_one_speaker(clips: list[Clip], tmp_path: Path) -> None:

@@ -79,6 +79,21 @@ SPEAKER_WINDOW_S = 1.6
 SPEAKER_HOP_S = 0.8
 
 
+@dataclass
+class Work:
+    """What this process's voiceprints cost (each worker process counts its own): windows and
+    partials run through the encoder (its cost grows with them); speaker checks the screen
+    cleared on the windows end to end; speaker checks that embedded every window. Read by
+    tests and bench/."""
+
+    windows: int = 0
+    cleared: int = 0
+    full: int = 0
+
+
+work = Work()
+
+
 @dataclass(frozen=True)
 class Speakers:
     """Speech windows split in the two groups most unlike each other."""
@@ -92,6 +107,9 @@ class Speakers:
     #: the start (s) of each window in the recording, and its group (0 or 1)
     starts: tuple[float, ...]
     groups: tuple[int, ...]
+    #: only the windows end to end were embedded (every other one, 1.6 s apart): the screen
+    #: found them plainly one voice (see :func:`speakers`)
+    screened: bool = False
 
 
 class NoSpeech(ValueError):
@@ -117,6 +135,15 @@ def embed_windows(
     ``samples``). The windows are cut from the speech left once silences are removed, every
     ``hop_s``; each is ``window_s`` long (the last one may hold less). For telling speakers
     apart. Raises :class:`NoSpeech` like :func:`embed`."""
+    mels, times = _speech_windows(samples, rate, window_s, hop_s)
+    return _encode(mels), times
+
+
+def _speech_windows(
+    samples: np.ndarray, rate: int, window_s: float, hop_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mel spectrograms of :func:`embed_windows`' windows, (windows, frames, 40); their start
+    times in seconds in ``samples``)."""
     import numpy as np
 
     wav, kept = _trimmed(_prepared(samples, rate))
@@ -132,22 +159,54 @@ def embed_windows(
     mel = mel_spectrogram(np.pad(wav, (0, max(0, pad))))
     mels = np.stack([mel[s : s + frames] for s in starts])
     times = np.array([kept[min(s * MEL_HOP, len(kept) - 1)] / RATE for s in starts])
-    return _encode(mels), times
+    return mels, times
 
 
-def speakers(samples: np.ndarray, rate: int) -> Speakers | None:
+def speakers(
+    samples: np.ndarray, rate: int, screen: tuple[float, float] | None = None
+) -> Speakers | None:
     """The recording's speech windows split in two groups by their voiceprints (2-means on
     the cosine, started from the two windows least alike); None with under two windows'
-    worth of speech. Whether the groups are two people is quality.problems' call."""
+    worth of speech. Whether the groups are two people is quality.problems' call.
+
+    ``screen`` (pairs, groups): first embed only the windows end to end (every other one, and
+    the last: each moment of the speech is in one of them), half the encoder's work. When
+    every two of them score ``pairs`` or more alike and their own split's groups ``groups``
+    or more, that split is the answer (``screened``): the speech is plainly one voice. Else
+    the windows between them are embedded too, and the answer is the one without a screen."""
     import numpy as np
 
     try:
-        w, starts = embed_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
+        mels, starts = _speech_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
     except NoSpeech:
         return None
-    n = len(w)
+    n = len(mels)
     if n < 2:
         return None
+    ends = sorted({*range(0, n, 2), n - 1})
+    if screen is None or len(ends) < 3:
+        work.full += 1
+        return _split(_encode(mels), starts)
+    first = _encode(mels[ends])
+    split = _split(first, starts[ends], screened=True)
+    if float((first @ first.T).min()) >= screen[0] and split.between >= screen[1]:
+        work.cleared += 1
+        return split
+    work.full += 1
+    taken = set(ends)
+    rest = [i for i in range(n) if i not in taken]
+    w = np.empty((n, first.shape[1]), np.float32)
+    w[ends] = first
+    w[rest] = _encode(mels[rest])
+    return _split(w, starts)
+
+
+def _split(w: np.ndarray, starts: np.ndarray, screened: bool = False) -> Speakers:
+    """Windows' voiceprints (one a row, two or more) in the two groups most unlike each
+    other."""
+    import numpy as np
+
+    n = len(w)
     sim = w @ w.T
     i, j = np.unravel_index(int(np.argmin(sim)), sim.shape)
     centres = w[[i, j]]
@@ -173,6 +232,7 @@ def speakers(samples: np.ndarray, rate: int) -> Speakers | None:
         sizes=(int(sizes[0]), int(sizes[1])),
         starts=tuple(round(float(t), 2) for t in starts),
         groups=tuple(int(g) for g in groups),
+        screened=screened,
     )
 
 
@@ -341,6 +401,7 @@ def _encode(mels: np.ndarray) -> np.ndarray:
     thread meanwhile: its threads cost more than they give on 480 small products in a row, and
     on a busy machine 15 times more (bench/verify.py)."""
     with _lstm_lock, one_blas_thread():
+        work.windows += len(mels)
         return _lstm(mels)
 
 
