@@ -1,6 +1,7 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
     python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--minutes M] [--no-install]
+                        [--goal help|validate|folder|apply|prepare|install]
 
 First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
 the load average while it ran: every help and the bare command against `python -c pass`;
@@ -216,139 +217,158 @@ def install_size(tmp: Path) -> list[str]:
     )
 
 
-def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, str]) -> None:
-    """Issue 22's table: every row as a ratio against a baseline measured in the same run,
-    commands interleaved run by run, with the load average (1/5 min) while it ran."""
+GOALS = ("help", "validate", "folder", "apply", "prepare", "install")
+
+
+def goals(
+    runs: int,
+    quick: bool,
+    minutes: float,
+    install: bool,
+    env: dict[str, str],
+    only: str | None = None,
+) -> None:
+    """Issue 22's table: every row (or the ``only`` one) as a ratio against a baseline measured
+    in the same run, commands interleaved run by run, with the load average (1/5 min) while it
+    ran."""
     from apply import bench_jobs  # bench/apply.py
+
+    def want(name: str) -> bool:
+        return only in (None, name)
 
     rows: list[list[str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="bland-bench-goals-"))
     try:
         # 1. every help: the bare command, a command's help, the root's at 60 columns
-        before = load()
-        r = median_of(
-            {
-                "pass": [PY, "-c", "pass"],
-                "validate --help": [str(BIN), "validate", "--help"],
-                "bland-clone (no arguments)": [str(BIN)],
-                "voices list --help": [str(BIN), "voices", "list", "--help"],
-            },
-            runs,
-            env,
-        )
-        r60 = median_of(
-            {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
-            runs,
-            dict(env, COLUMNS="60"),
-        )
-        for name, res, k in (
-            ("validate --help", r, "validate --help"),
-            ("bland-clone (no arguments)", r, "bland-clone (no arguments)"),
-            ("voices list --help", r, "voices list --help"),
-            ("--help at 60 columns", r60, "--help"),
-        ):
-            (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
-            rows.append(
-                row(
-                    name,
-                    f"{wall * 1000:.1f} ms (CPU {cpu / base_cpu:.2f}x)",
-                    f"python -c pass {base * 1000:.1f} ms",
-                    wall / base,
-                    "<= 2x",
-                )
+        if want("help"):
+            before = load()
+            r = median_of(
+                {
+                    "pass": [PY, "-c", "pass"],
+                    "validate --help": [str(BIN), "validate", "--help"],
+                    "bland-clone (no arguments)": [str(BIN)],
+                    "voices list --help": [str(BIN), "voices", "list", "--help"],
+                },
+                runs,
+                env,
             )
-        rows[-4][0] += f" [load {before}]"
+            r60 = median_of(
+                {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
+                runs,
+                dict(env, COLUMNS="60"),
+            )
+            for name, res, k in (
+                ("validate --help", r, "validate --help"),
+                ("bland-clone (no arguments)", r, "bland-clone (no arguments)"),
+                ("voices list --help", r, "voices list --help"),
+                ("--help at 60 columns", r60, "--help"),
+            ):
+                (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
+                rows.append(
+                    row(
+                        name,
+                        f"{wall * 1000:.1f} ms (CPU {cpu / base_cpu:.2f}x)",
+                        f"python -c pass {base * 1000:.1f} ms",
+                        wall / base,
+                        "<= 2x",
+                    )
+                )
+            rows[-4][0] += f" [load {before}]"
 
         # 2. validate of 5 takes of 12.5 s, with the quality analysis
-        before = load()
-        five = make_audio(tmp / "five", 5, seconds=12.5)
-        r = median_of(
-            {
-                "sf": [PY, "-c", "import soundfile"],
-                "validate": [str(BIN), "validate", *map(str, five)],
-            },
-            runs,
-            env,
-        )
-        rows.append(
-            row(
-                f"validate 5 takes of 12.5 s, quality [load {before}]",
-                f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
-                f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
-                r["validate"][0] / r["sf"][0],
-                "<= 1.6x",
+        if want("validate"):
+            before = load()
+            five = make_audio(tmp / "five", 5, seconds=12.5)
+            r = median_of(
+                {
+                    "sf": [PY, "-c", "import soundfile"],
+                    "validate": [str(BIN), "validate", *map(str, five)],
+                },
+                runs,
+                env,
             )
-        )
+            rows.append(
+                row(
+                    f"validate 5 takes of 12.5 s, quality [load {before}]",
+                    f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
+                    f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
+                    r["validate"][0] / r["sf"][0],
+                    "<= 1.6x",
+                )
+            )
 
         # 3. quality analysis of a folder of 1-3 s takes: wall ms per file beyond one file
-        before = load()
-        count = 100 if quick else 500
-        folder = tmp / "short"
-        for i, seconds in enumerate((1.0, 2.0, 3.0)):
-            make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
-        one = make_audio(tmp / "one", 1, seconds=2.0)[0]
-        subs = [str(folder / str(i)) for i in range(3)]
-        r = median_of(
-            {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
-            max(3, runs // 5),
-            env,
-            warmup=1,
-        )
-        per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
-        rows.append(
-            row(
-                f"quality of a folder of {count} takes of 1-3 s [load {before}]",
-                f"{per_file:.2f} ms/file",
-                f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
-                per_file / 1.0,
-                "<= 1 ms/file (ratio to 1 ms)",
+        if want("folder"):
+            before = load()
+            count = 100 if quick else 500
+            folder = tmp / "short"
+            for i, seconds in enumerate((1.0, 2.0, 3.0)):
+                make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
+            one = make_audio(tmp / "one", 1, seconds=2.0)[0]
+            subs = [str(folder / str(i)) for i in range(3)]
+            r = median_of(
+                {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
+                max(3, runs // 5),
+                env,
+                warmup=1,
             )
-        )
+            per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
+            rows.append(
+                row(
+                    f"quality of a folder of {count} takes of 1-3 s [load {before}]",
+                    f"{per_file:.2f} ms/file",
+                    f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
+                    per_file / 1.0,
+                    "<= 1 ms/file (ratio to 1 ms)",
+                )
+            )
 
         # 4. apply --jobs 4 against --jobs 1: 50 voices, 200 ms per clone (bench/apply.py)
-        before = load()
-        jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 3)
-        rows.append(
-            row(
-                f"apply -j4, 50 voices, 200 ms a clone [load {before}]",
-                f"{jobs[4]:.2f} s",
-                f"apply -j1 {jobs[1]:.2f} s",
-                jobs[4] / jobs[1],
-                "<= 0.30",
+        if want("apply"):
+            jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 5)
+            j1, j4, pairs = statistics.median(jobs.j1), statistics.median(jobs.j4), jobs.pairs
+            rows.append(
+                row(
+                    f"apply -j4, 50 voices, 200 ms a clone, verdicts cached [load {jobs.load}]",
+                    f"{j4:.2f} s (rounds {pairs[0]:.2f}-{pairs[-1]:.2f}x)",
+                    f"apply -j1 {j1:.2f} s",
+                    jobs.ratio,
+                    "<= 0.30",
+                )
             )
-        )
 
         # 5. prepare of a long MP3 against FFmpeg's own decode of it
-        before = load()
-        mp3 = long_mp3(tmp, minutes)
-        walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        out = tmp / "prepared.wav"
-        cmds = {
-            "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
-            "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
-        }
-        for _ in range(1 if quick else 3):
-            for k, cmd in cmds.items():
-                w, code, _, c = timed(cmd, env)
-                if code != 0:
-                    raise SystemExit(f"{k} of the long MP3 exited {code}")
-                walls[k].append(w)
-                cpus[k].append(c)
-        wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
-        cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
-        rows.append(
-            row(
-                f"prepare of a {minutes:g}-min MP3 [load {before}]",
-                f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
-                f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
-                wp / wf,
-                "<= 1.3",
+        if want("prepare"):
+            before = load()
+            mp3 = long_mp3(tmp, minutes)
+            walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+            cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+            out = tmp / "prepared.wav"
+            cmds = {
+                "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
+                "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
+            }
+            for _ in range(1 if quick else 3):
+                for k, cmd in cmds.items():
+                    w, code, _, c = timed(cmd, env)
+                    if code != 0:
+                        raise SystemExit(f"{k} of the long MP3 exited {code}")
+                    walls[k].append(w)
+                    cpus[k].append(c)
+            wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
+            cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
+            rows.append(
+                row(
+                    f"prepare of a {minutes:g}-min MP3 [load {before}]",
+                    f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
+                    f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
+                    wp / wf,
+                    "<= 1.3",
+                )
             )
-        )
 
         # 6. install size
-        if install:
+        if want("install") and install:
             rows.append(install_size(tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -367,6 +387,7 @@ def main() -> int:
     )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
+    ap.add_argument("--goal", choices=GOALS, help="only this row of issue 22's table")
     args = ap.parse_args()
     runs = 5 if args.quick else args.runs
     if not BIN.exists():
@@ -382,8 +403,8 @@ def main() -> int:
         [PY, "-m", "compileall", "-q", str(Path(bland_clone.__file__).parent)], check=True
     )
     if args.goals != "skip":
-        goals(runs, args.quick, args.minutes, not args.no_install, env)
-        if args.goals == "only":
+        goals(runs, args.quick, args.minutes, not args.no_install, env, args.goal)
+        if args.goals == "only" or args.goal:
             return 0
     rows: list[list[str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="bland-bench-"))
