@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,8 @@ class Jobs:
     j1: list[float]
     j4: list[float]
     load: str
+    #: CPU seconds of a run (median): the CLI's, and the stand-in service's (this process)
+    cpu: dict[int, tuple[float, float]]
 
     @property
     def ratio(self) -> float:
@@ -132,7 +135,10 @@ class Jobs:
         return (
             f"--jobs 1: {statistics.median(self.j1):.2f} s   --jobs 4: "
             f"{statistics.median(self.j4):.2f} s   ratio {self.ratio:.3f} "
-            f"(rounds {p[0]:.3f}-{p[-1]:.3f}, {len(p)} rounds, load {self.load})"
+            f"(rounds {p[0]:.3f}-{p[-1]:.3f}, {len(p)} rounds, load {self.load}); CPU a run, "
+            + ", ".join(
+                f"-j{j}: CLI {c:.2f} s, service {s:.2f} s" for j, (c, s) in self.cpu.items()
+            )
         )
 
 
@@ -155,6 +161,7 @@ def bench_jobs(tmp: Path, voices: int, runs: int, *, warm: bool = True) -> Jobs:
         if code != 0:
             raise SystemExit(f"validate failed ({code}): {err}")
     times: dict[int, list[float]] = {1: [], 4: []}
+    cpus: dict[int, list[tuple[float, float]]] = {1: [], 4: []}
     before = load()
     for r in range(runs):
         for jobs in (1, 4) if r % 2 == 0 else (4, 1):
@@ -162,8 +169,16 @@ def bench_jobs(tmp: Path, voices: int, runs: int, *, warm: bool = True) -> Jobs:
             (folder / "voices.lock").unlink(missing_ok=True)
             if not warm:
                 cache.unlink(missing_ok=True)
+            child, here = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
             try:
                 wall, code, err = cli(["apply", str(m), "--jobs", str(jobs), "-q"], server.url)
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus[jobs].append(
+                    (
+                        used.ru_utime + used.ru_stime - child.ru_utime - child.ru_stime,
+                        time.process_time() - here,
+                    )
+                )
                 if code != 0:
                     raise SystemExit(f"apply --jobs {jobs} failed ({code}): {err}")
                 made = sum(1 for v in server.state.live() if v.name.startswith("J0"))
@@ -171,7 +186,11 @@ def bench_jobs(tmp: Path, voices: int, runs: int, *, warm: bool = True) -> Jobs:
             finally:
                 server.close()
             times[jobs].append(wall)
-    return Jobs(times[1], times[4], f"{before} -> {load()}")
+    cpu = {
+        j: (statistics.median(c for c, _ in v), statistics.median(s for _, s in v))
+        for j, v in cpus.items()
+    }
+    return Jobs(times[1], times[4], f"{before} -> {load()}", cpu)
 
 
 def bench_plan(tmp: Path, count: int, runs: int) -> dict[str, float]:
