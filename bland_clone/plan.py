@@ -156,25 +156,57 @@ class Outcome:
     adopted: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class CheckedVoice:
+    """One voice of the manifest as its local checks saw it, made once per entry and carried
+    through the plan, apply and its result: the entry (``spec``), the files it sends (as the
+    last check saw them: the header check, then the full one for a voice that uploads), its
+    samples hashed as the lock names them, and why it fails its checks (None: it passes).
+    Compared by identity: each stands for one entry of the manifest."""
+
+    spec: VoiceSpec
+    files: tuple[AudioInfo, ...] = ()
+    samples: list[LockedSample] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def hashes(self) -> list[str]:
+        return [s.sha256 for s in self.samples]
+
+
 @dataclass(frozen=True)
 class VoicePlan:
-    """One voice from the plan to the result: its manifest entry (``spec``), what the lock and
-    the service hold of it, the action, the files it uploads (as checked in full) and, once
-    apply ran, its ``outcome``."""
+    """One voice from the plan to the result: its manifest entry as checked (``checked``),
+    what the lock and the service hold of it, the action and, once apply ran, its
+    ``outcome``."""
 
     name: str
     action: Action
     voice_id: str | None = None
     detail: str = ""
-    spec: VoiceSpec | None = None
+    checked: CheckedVoice | None = None
     locked: LockedVoice | None = None
     live: LiveVoice | None = None
-    samples: list[LockedSample] = field(default_factory=list)
     #: setting -> (on the service, in the manifest), for the settings that differ
     drift: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
-    #: the files sent, as the full check saw them (set for the voices that upload)
-    files: tuple[AudioInfo, ...] = ()
     outcome: Outcome | None = None
+
+    @property
+    def spec(self) -> VoiceSpec | None:
+        return self.checked.spec if self.checked is not None else None
+
+    @property
+    def samples(self) -> list[LockedSample]:
+        """Its files as the lock names them, hashed (none for a voice that fails its checks)."""
+        return self.checked.samples if self.checked is not None else []
 
     @property
     def changes(self) -> bool:
@@ -249,23 +281,21 @@ def sample_files(paths: list[str], base: Path, sha256: Callable[[str], str]) -> 
 
 
 def compute(
-    specs: list[VoiceSpec],
-    invalid: dict[str, str],
+    voices: list[CheckedVoice],
     lock: list[LockedVoice],
     live: Sequence[LiveVoice] | None,
-    samples: dict[str, list[LockedSample]],
     settings_of: Callable[[str], dict[str, Any] | None],
     *,
     prune: bool = False,
 ) -> list[VoicePlan]:
     """Every voice's plan, in manifest order, then the lock's other voices, then unmanaged ones.
 
-    ``invalid`` maps a spec's name to why it fails its checks; ``samples`` a valid spec's name to
-    its hashed files; ``live`` is the service's voice list (None: not known, no key);
-    ``settings_of(voice_id)`` the service's settings of a voice (None when it cannot tell).
+    ``voices`` are the manifest's, checked (headers) and hashed; ``live`` is the service's
+    voice list (None: not known, no key); ``settings_of(voice_id)`` the service's settings of a
+    voice (None when it cannot tell).
     """
     sides = _Sides(lock, live, settings_of)
-    plans = [sides.plan_spec(s, invalid.get(s.name), samples.get(s.name, [])) for s in specs]
+    plans = [sides.plan_voice(c) for c in voices]
     plans += [sides.plan_dropped(lv, prune) for lv in list(sides.locked_by_key.values())]
     plans += [
         VoicePlan(v.name, Action.UNMANAGED, v.id, "in neither file", live=v)
@@ -297,18 +327,16 @@ class _Sides:
         self.settings_of = settings_of
         self.claimed: set[str] = set()
 
-    def plan_spec(
-        self, spec: VoiceSpec, why_invalid: str | None, samples: list[LockedSample]
-    ) -> VoicePlan:
+    def plan_voice(self, checked: CheckedVoice) -> VoicePlan:
+        spec = checked.spec
         lv = self.locked_by_key.pop(name_key(spec.name), None)
         if lv is not None:
             self.claimed.add(lv.voice_id)
         base = VoicePlan(
-            spec.name, Action.NOTHING, lv.voice_id if lv else None, spec=spec, locked=lv
+            spec.name, Action.NOTHING, lv.voice_id if lv else None, checked=checked, locked=lv
         )
-        if why_invalid is not None:
-            return replace(base, action=Action.INVALID, detail=why_invalid)
-        base = replace(base, samples=samples)
+        if checked.problem is not None:
+            return replace(base, action=Action.INVALID, detail=checked.problem)
         if self.live is None:
             return replace(
                 base, action=Action.UNKNOWN, detail="no API key: the service was not asked"

@@ -162,8 +162,8 @@ def run_plan(
         raise InputError(
             f"{len(p.invalid)} voice(s) fail validation; fix them before applying.",
             errors=[
-                {"error": "Validation Error", "message": f"{name}: {why}", "voice": name}
-                for name, why in p.invalid.items()
+                {"error": "Validation Error", "message": f"{v.name}: {v.detail}", "voice": v.name}
+                for v in p.invalid
             ],
             payload={k: v for k, v in doc.items() if k not in ("ok", "errors")},
         )

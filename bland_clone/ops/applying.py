@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..plan import Action, Outcome, Status, VoicePlan
+from ..plan import Action, CheckedVoice, Outcome, Status, VoicePlan
 
 if TYPE_CHECKING:
     import threading
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..api.client import Client
     from ..audio.verdict import Report
     from ..journal import Journal
-    from ..lockfile import LockedSample, LockedVoice
+    from ..lockfile import LockedVoice
     from ..manifest import VoiceSpec
     from .notes import Notes
     from .session import Connection
@@ -148,17 +148,13 @@ def plan_apply(
     # while the service is asked for its voices; the others only needed their headers.
     early: dict[str, Any] = {}
 
-    def start_checks(
-        valid: list[VoiceSpec], samples: dict[str, list[LockedSample]], lock: list[LockedVoice]
-    ) -> None:
+    def start_checks(voices: list[CheckedVoice], lock: list[LockedVoice]) -> None:
         locked = {name_key(lv.name): lv.hashes for lv in lock}
-        likely = [
-            s for s in valid if locked.get(name_key(s.name)) != [x.sha256 for x in samples[s.name]]
-        ]
+        likely = [c for c in voices if c.ok and locked.get(name_key(c.name)) != c.hashes]
 
         def check() -> None:
             try:
-                early["result"] = workflow.check_specs(out, path, likely)
+                early["result"] = _full_checks(out, path, likely)
             except BaseException as exc:  # handed to the main thread
                 early["error"] = exc
 
@@ -177,30 +173,43 @@ def plan_apply(
         annotate="errors",
         settle=not dry_run,
     )
-    uploading = [v.spec for v in p.voices if v.uploads and v.spec is not None]
-    reports: dict[str, Report] = {}
+    uploading = [v.checked for v in p.voices if v.uploads and v.checked is not None]
+    # each voice's full check, by the voice itself (its object, not its name)
+    reports: dict[CheckedVoice, Report] = {}
     if "thread" in early:
         while early["thread"].is_alive():
             early["thread"].join(0.1)  # a short wait at a time, so Ctrl-C is seen at once
         if "error" in early:
             raise early["error"]
-        reports.update((spec.name, r) for spec, r in early["result"])
-    late = [spec for spec in uploading if spec.name not in reports]
-    if late:
-        reports.update((spec.name, r) for spec, r in workflow.check_specs(out, path, late))
+        reports.update(early["result"])
+    reports.update(_full_checks(out, path, [c for c in uploading if c not in reports]))
     if uploading:
-        stop_if_invalid([(spec, reports[spec.name]) for spec in uploading])
+        stop_if_invalid([(c.spec, reports[c]) for c in uploading])
     return replace(p, voices=[_checked(v, reports) for v in p.voices])
 
 
-def _checked(v: VoicePlan, reports: dict[str, Report]) -> VoicePlan:
+def _full_checks(
+    out: Notes, path: str, voices: list[CheckedVoice]
+) -> list[tuple[CheckedVoice, Report]]:
+    """Each voice's full check (quality included), beside the voice."""
+    from . import workflow
+
+    if not voices:
+        return []
+    checked = workflow.check_specs(out, path, [c.spec for c in voices])
+    return [(c, r) for c, (_, r) in zip(voices, checked, strict=True)]
+
+
+def _checked(v: VoicePlan, reports: dict[CheckedVoice, Report]) -> VoicePlan:
     """An uploading voice with the files its full check passed, or invalid."""
-    if not v.uploads or v.spec is None:
+    if not v.uploads or v.checked is None:
         return v
-    report = reports[v.spec.name]
+    report = reports[v.checked]
     if not report.ok:
-        return replace(v, action=Action.INVALID, detail="; ".join(x.message for x in report.errors))
-    return replace(v, files=tuple(report.files))
+        why = "; ".join(x.message for x in report.errors)
+        failed = replace(v.checked, problem=why)
+        return replace(v, action=Action.INVALID, detail=why, checked=failed)
+    return replace(v, checked=replace(v.checked, files=tuple(report.files)))
 
 
 @contextmanager
@@ -278,18 +287,18 @@ def _carry_out(client: Client, v: VoicePlan, stop: threading.Event, journal: Jou
     """One voice's work on the service (in a worker thread)."""
     from . import sync
 
-    spec = v.spec
     if v.action is Action.DELETE:
         assert v.voice_id is not None
         return sync.delete(client, v.voice_id, stop)
-    assert spec is not None
+    checked = v.checked
+    assert checked is not None
     if v.action in (Action.CREATE, Action.MISSING):
-        return sync.create(client, spec, v.files, stop)
+        return sync.create(client, checked, stop)
     if v.action is Action.REPLACE:
         assert v.live is not None
-        old = (v.live.id, v.live.name)
-        return sync.replace(client, spec, v.files, old, stop, journal, v.samples)
+        return sync.replace(client, checked, (v.live.id, v.live.name), stop, journal)
     assert v.voice_id is not None
+    spec = checked.spec
     if v.action is Action.RENAME:
         return sync.rename(client, v.voice_id, spec.name, spec.settings if v.drift else None)
     updated = sync.update_settings(client, v.voice_id, spec.settings)

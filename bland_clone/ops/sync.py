@@ -28,10 +28,8 @@ from ..plan import Outcome, Status
 
 if TYPE_CHECKING:
     from ..api.client import Client, CloneResult
-    from ..audio.inspection import AudioInfo
     from ..journal import Journal
-    from ..lockfile import LockedSample
-    from ..manifest import VoiceSpec
+    from ..plan import CheckedVoice
 
 #: Seconds a step already running may take to finish after Ctrl-C before the command exits.
 GRACE_AFTER_INTERRUPT = 1.0
@@ -147,16 +145,16 @@ def run_parallel(
 # -- the steps ------------------------------------------------------------------------------
 
 
-def _clone(client: Client, spec: VoiceSpec, name: str, files: Sequence[AudioInfo]) -> CloneResult:
-    """The manifest voice's samples cloned under ``name``."""
+def _clone(client: Client, voice: CheckedVoice, name: str) -> CloneResult:
+    """The manifest voice's checked files cloned under ``name``."""
+    spec = voice.spec
     return client.clone(
-        name, files, gender=spec.gender, description=spec.description, engine=spec.engine
+        name, voice.files, gender=spec.gender, description=spec.description, engine=spec.engine
     )
 
 
-def create(
-    client: Client, spec: VoiceSpec, files: Sequence[AudioInfo], stop: threading.Event
-) -> Outcome:
+def create(client: Client, voice: CheckedVoice, stop: threading.Event) -> Outcome:
+    spec = voice.spec
     if spec.engine not in limits.ENGINES:
         return Outcome(
             Status.FAILED,
@@ -167,7 +165,7 @@ def create(
     if stop.is_set():
         raise Stopped
     try:
-        res = _clone(client, spec, spec.name, files)
+        res = _clone(client, voice, spec.name)
     except NameTaken:  # created meanwhile: present, not a failure
         for v in client.list_voices():
             if v.is_cloned and name_key(v.name) == name_key(spec.name):
@@ -185,12 +183,10 @@ def create(
 
 def replace(
     client: Client,
-    spec: VoiceSpec,
-    files: Sequence[AudioInfo],
+    voice: CheckedVoice,
     old: tuple[str, str],
     stop: threading.Event,
     journal: Journal,
-    samples: Sequence[LockedSample],
 ) -> Outcome:
     """A new voice under the name, the old one (``old``: its id and name) deleted; the name
     always has a voice but for the moment between two renames. Each step is written to the
@@ -199,6 +195,7 @@ def replace(
     from ..journal import Entry, Step
     from . import recovery
 
+    spec = voice.spec
     if spec.engine not in limits.ENGINES:
         return Outcome(
             Status.FAILED,
@@ -216,13 +213,13 @@ def replace(
         side_name(spec.name, "new"),
         side_name(spec.name, "old"),
         spec.engine,
-        list(samples),
+        list(voice.samples),
         dict(spec.settings or {}),
         now(),
     )
     journal.begin(entry)
     try:
-        res = _clone(client, spec, entry.temp_new, files)
+        res = _clone(client, voice, entry.temp_new)
         new_id = res.voice_id
         journal.advance(entry, Step.SETTINGS, new_id=new_id)
         if stop.is_set():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..audio.verdict import Report
     from ..lockfile import HashCache, LockedVoice
     from ..manifest import VoiceSpec
-    from ..plan import VoicePlan
+    from ..plan import CheckedVoice, VoicePlan
     from .notes import Notes
     from .session import Connection
 
@@ -128,18 +128,23 @@ def voice_report_json(spec: VoiceSpec, report: Report) -> dict[str, Any]:
 class Planned:
     manifest: str
     lock_path: Path
-    specs: list[VoiceSpec]
     lock: list[LockedVoice]
     #: one per voice, from the plan to apply's result
     voices: list[VoicePlan]
     client: Client | None
     cache: HashCache
     live: list[Voice] | None = None
-    invalid: dict[str, str] = field(default_factory=dict)
 
     @property
     def changes(self) -> bool:
         return any(v.changes for v in self.voices)
+
+    @property
+    def invalid(self) -> list[VoicePlan]:
+        """The voices that fail their checks (the reasons are their details)."""
+        from ..plan import Action
+
+        return [v for v in self.voices if v.action is Action.INVALID]
 
 
 def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
@@ -164,40 +169,41 @@ def build_plan(
     prune: bool = False,
     need_service: bool = True,
     on_invalid: Callable[[list[tuple[VoiceSpec, Report]]], None] | None = None,
-    on_hashed: Callable[[list[VoiceSpec], dict[str, list[Any]], list[LockedVoice]], None]
-    | None = None,
+    on_hashed: Callable[[list[CheckedVoice], list[LockedVoice]], None] | None = None,
     annotate: str = "all",
     settle: bool = False,
 ) -> Planned:
     """Check every voice's files (headers), read the lock and the service, hash the samples and
     compare: the plan. ``on_invalid`` sees the checks before the service is asked (and may stop
-    there); ``on_hashed`` sees the valid voices, their hashed samples and the lock before the
-    service is asked. Without a key and with ``need_service`` False the service's side is
-    unknown. Replacements a killed apply left under way (its journal) are settled first when
-    ``settle`` (apply, holding the apply lock), else shown as the plan's first rows and planned
-    as if settled."""
+    there); ``on_hashed`` sees every voice (one :class:`~bland_clone.plan.CheckedVoice` each,
+    its samples hashed) and the lock before the service is asked. Without a key and with
+    ``need_service`` False the service's side is unknown. Replacements a killed apply left
+    under way (its journal) are settled first when ``settle`` (apply, holding the apply lock),
+    else shown as the plan's first rows and planned as if settled."""
     from .. import journal, lockfile, plan
 
     specs = load_manifest(out, path)
     checked = check_specs(out, path, specs, quality=False, annotate=annotate)
-    invalid = {s.name: "; ".join(p.message for p in r.errors) for s, r in checked if not r.ok}
     if on_invalid is not None:
         on_invalid(checked)
     lock_path = lockfile.lock_path(path)
     lock = lockfile.read(lock_path)
     cache = lockfile.HashCache(lock_path)
     base = Path(path).parent
-    valid = [s for s, r in checked if r.ok]
-    # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
-    files = {s.name: [(f.source or f).path for f in r.files] for s, r in checked}
 
-    def hashed(spec: VoiceSpec) -> tuple[str, list[Any]]:
-        return spec.name, plan.sample_files(files[spec.name], base, cache.sha256)
+    def voice(pair: tuple[VoiceSpec, Report]) -> CheckedVoice:
+        spec, r = pair
+        files = tuple(r.files)
+        if not r.ok:
+            return plan.CheckedVoice(spec, files, problem="; ".join(p.message for p in r.errors))
+        # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
+        sources = [(f.source or f).path for f in files]
+        return plan.CheckedVoice(spec, files, plan.sample_files(sources, base, cache.sha256))
 
-    samples = dict(pmap(hashed, valid, LOCAL_WORKERS))
+    voices = pmap(voice, checked, LOCAL_WORKERS)
     cache.save()
     if on_hashed is not None:  # local work that can overlap with the service's answers
-        on_hashed(valid, samples, lock)
+        on_hashed(voices, lock)
     settings = session.get_settings(out, conn)
     client = None
     live = None
@@ -221,9 +227,9 @@ def build_plan(
         ids_by_key = {name_key(lv.name): lv.voice_id for lv in lock}
         live_ids = {v.id for v in live}
         want = [
-            ids_by_key[name_key(s.name)]
-            for s in valid
-            if s.settings and ids_by_key.get(name_key(s.name)) in live_ids
+            ids_by_key[name_key(c.name)]
+            for c in voices
+            if c.ok and c.spec.settings and ids_by_key.get(name_key(c.name)) in live_ids
         ]
         if want:
             c = client
@@ -235,18 +241,8 @@ def build_plan(
             known[voice_id] = live_settings(client, voice_id)
         return known.get(voice_id)
 
-    voices = settled + plan.compute(specs, invalid, lock, live, samples, settings_of, prune=prune)
-    return Planned(
-        path,
-        lock_path,
-        specs,
-        lock,
-        voices,
-        client,
-        cache,
-        live,
-        invalid,
-    )
+    planned = settled + plan.compute(voices, lock, live, settings_of, prune=prune)
+    return Planned(path, lock_path, lock, planned, client, cache, live)
 
 
 def _settle_journal(
