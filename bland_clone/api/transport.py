@@ -335,7 +335,9 @@ class Transport:
         self.backoff = backoff
         self._trace = trace
         self.session = requests.Session()
-        adapter = _Adapter()
+        # as many pooled connections as apply runs uploads at once (--jobs at most 16), so none
+        # is closed and opened again between them (requests' default keeps 10)
+        adapter = _Adapter(pool_maxsize=16)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         # Plain http (loopback, or --allow-insecure) never goes through a proxy: the key would
