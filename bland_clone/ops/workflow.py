@@ -209,7 +209,6 @@ def build_plan(
     live = None
     if settings.has_key or need_service:
         client = session.make_client(settings, conn)
-        _share_connections(client)
         live = client.list_voices()
     settled: list[VoicePlan] = []
     if client is not None and live is not None:
@@ -269,18 +268,3 @@ def _settle_journal(
         out.warn(f"An apply of this manifest is running ({who}); this plan may be out of date.")
         return [], lock, live
     return recovery.preview(entries, lock, live)
-
-
-def _share_connections(client: Client) -> None:
-    """Keep up to 16 connections to the service alive (apply's --jobs), not requests' 10, when
-    the client uses requests' plain adapters (a client with its own transport is left alone)."""
-    session = client.session
-    from requests.adapters import HTTPAdapter
-
-    for prefix in ("http://", "https://"):
-        old = session.adapters.get(prefix)
-        if type(old) is HTTPAdapter:
-            session.mount(
-                prefix,
-                HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=old.max_retries),
-            )
