@@ -72,7 +72,7 @@ _bland_clone() {
         "samples set-text") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "sandbox") opts="--port -p --key --log --no-log --clone-previews --help -h"; cmds=""; files=0 ;;
         "speak") opts="--output -o --format --language --expressiveness --stability --force -f --stream --play --voice --limit --offset --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
-        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --each --report --report-link --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
+        "validate") opts="--name -n --gender -g --engine -e --quality --no-quality --strict --cache --no-cache --each --report --report-link --annotations --json --quiet -q --help -h"; cmds=""; files=1 ;;
         "verify") opts="--text --language --output -o --force -f --report --report-link --dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "voices") opts="--help -h"; cmds="add-shared check-name delete list rate rename set settings shared show"; files=0 ;;
         "voices add-shared") opts="--json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;

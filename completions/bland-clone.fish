@@ -208,6 +208,7 @@ complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l gender -s g
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l engine -s e -x -a "v3 v2" -d "Cloning engine: v3 (default) or v2 (isBTTS_V2=true); each takes exactly 1 file."
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l quality -l no-quality -d "Decode the audio and check its quality (clipping, level, silence, noise, channels, speech length); --no-quality reads headers only."
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l strict -d "Fail (exit 1) on warnings too."
+complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l cache -l no-cache -d "Reuse each file's quality verdict from the user cache folder while its bytes are unchanged; --no-cache analyses every file again."
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l each -d "Judge every file as its own upload (a folder of takes) and name the best."
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l report -x -d "Also write one offline HTML page: each take's waveform and spectrogram with its speech and faults marked, its verdict and causes, and a player."
 complete -c bland-clone -n "__fish_seen_subcommand_from validate" -l report-link -d "In the --report page, link each take's file (relative to the page) instead of embedding it."

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from bland_clone import __version__
 from bland_clone.audio import quality
 
 from .audiofiles import write_wav
@@ -111,3 +113,54 @@ def test_a_cached_verdict_is_the_analysis_itself_pictures_included(tmp_path: Pat
     assert q is not None and q.timeline is not None and q.timeline.spectrum is not None
     again = quality.from_verdict(json.loads(json.dumps(quality.to_verdict(q))))
     assert again == q
+
+
+# -- validate of plain files: the user cache folder ------------------------------------------
+
+
+def _user_verdict(home: Path, take: Path) -> Path:
+    return (
+        home
+        / ".cache"
+        / "bland-clone"
+        / "verdicts"
+        / f"{__version__}-{quality.ANALYSIS_VERSION}-{_sha(take)}.json"
+    )
+
+
+def test_validate_reuses_a_takes_verdict_until_its_bytes_change(cli, tmp_path: Path) -> None:
+    """validate remembers each take's measurements under its sha256 in the user cache folder:
+    the next run reads them instead of analysing again (shown here by a remembered level the
+    audio does not have), --no-cache analyses again, and changed bytes are a new key."""
+    home = Path(os.environ["HOME"])
+    take = write_wav(tmp_path / "take.wav", 12.0, level=0.3)
+    first = cli("validate", take, "--json")
+    assert first.code == 0, first.err
+    entry = _user_verdict(home, take)
+    assert entry.is_file()
+    again = cli("validate", take, "--json")
+    assert again.out == first.out  # the same report, from the cache
+
+    doc = json.loads(entry.read_text())
+    doc["speech_level_dbfs"] = -50.0  # a level this take does not have
+    entry.write_text(json.dumps(doc))
+    cached = cli("validate", take, "--json").json()["files"][0]["quality"]
+    assert cached["speech_level_dbfs"] == -50.0  # read, not measured
+    fresh = cli("validate", take, "--json", "--no-cache").json()["files"][0]["quality"]
+    assert fresh == first.json()["files"][0]["quality"]
+    each = cli("validate", take, "--each", "--json").json()
+    assert each["files"][0]["quality"]["speech_level_dbfs"] == -50.0  # --each reads it too
+
+    write_wav(take, 12.0, level=0.1)  # new bytes: a new verdict, measured
+    changed = cli("validate", take, "--json").json()["files"][0]["quality"]
+    assert changed["speech_level_dbfs"] < first.json()["files"][0]["quality"]["speech_level_dbfs"]
+
+
+def test_validate_works_when_the_cache_folder_cannot_be_written(cli, tmp_path: Path) -> None:
+    home = Path(os.environ["HOME"])
+    (home / ".cache").mkdir(parents=True, exist_ok=True)
+    (home / ".cache" / "bland-clone").write_text("not a folder")
+    take = write_wav(tmp_path / "take.wav", 12.0)
+    r = cli("validate", take, "--json")
+    assert r.code == 0, r.err
+    assert r.json()["files"][0]["quality"]["speech_seconds"] > 5

@@ -94,11 +94,13 @@ def validate_upload(
     quality: bool = False,
     strict: bool = False,
     analysed: Mapping[str, Quality | None] | None = None,
+    cache: q.Verdicts | None = None,
 ) -> Report:
     """Check one upload as the service would, reporting every problem at once.
 
     ``quality`` also decodes each file and adds the quality warnings of
-    :mod:`bland_clone.audio.quality` (``analysed``: files whose analysis is known, by path);
+    :mod:`bland_clone.audio.quality` (``analysed``: files whose analysis is known, by path;
+    ``cache``: verdicts remembered by content, read before and written after the analysis);
     ``strict`` turns every warning into an error.
     """
     problems: list[Problem] = []
@@ -114,7 +116,9 @@ def validate_upload(
         fine = [
             f for f in files if f.ok and f.path not in refused
         ]  # a refused file's quality is moot
-        for info, (measure, found) in zip(fine, q.check_many(fine, known=analysed), strict=True):
+        for info, (measure, found) in zip(
+            fine, q.check_many(fine, cache, known=analysed), strict=True
+        ):
             if measure is not None:
                 measured[info.path] = measure
             problems += found
@@ -201,7 +205,12 @@ def lossless(f: AudioInfo) -> bool:
 
 
 def validate_each(
-    files: Sequence[AudioInfo], *, engine: str = "v3", quality: bool = True, strict: bool = False
+    files: Sequence[AudioInfo],
+    *,
+    engine: str = "v3",
+    quality: bool = True,
+    strict: bool = False,
+    cache: q.Verdicts | None = None,
 ) -> Report:
     """Judge every file as its own upload (take by take): no count limit across takes. With
     ``quality``, a take whose voiceprint stands apart from the others' is named too. The files
@@ -218,7 +227,7 @@ def validate_each(
                 for p in check_files([f], engine=engine, recommend=False)
             )
         ]
-        analysed = dict(zip([f.path for f in fine], q.measure_many(fine), strict=True))
+        analysed = dict(zip([f.path for f in fine], q.measure_many(fine, cache), strict=True))
     report = merge_reports(
         [validate_upload([f], engine=engine, quality=quality, analysed=analysed) for f in files]
     )

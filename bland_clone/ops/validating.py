@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..verdicts import VerdictStore
 from . import inputs
 
 if TYPE_CHECKING:
@@ -22,19 +23,26 @@ def validate_files(
     engine: str = "v3",
     quality: bool = True,
     strict: bool = False,
+    cache: bool = True,
 ) -> Report:
-    """Inspect and check files as one upload."""
+    """Inspect and check files as one upload; ``cache``: quality verdicts remembered in the
+    user cache folder by the files' contents (:mod:`bland_clone.verdicts`)."""
     from ..audio.verdict import validate_upload
 
     inputs.check_engine(engine)
-    return validate_upload(
+    store = VerdictStore() if cache and quality else None
+    report = validate_upload(
         inputs.inspect_files(paths),
         name=name,
         gender=gender,
         engine=engine,
         quality=quality,
         strict=strict,
+        cache=store,
     )
+    if store is not None:
+        store.prune()
+    return report
 
 
 @dataclass
@@ -48,12 +56,20 @@ class Takes:
 
 
 def judge_takes(
-    paths: Sequence[str], *, engine: str = "v3", quality: bool = True, strict: bool = False
+    paths: Sequence[str],
+    *,
+    engine: str = "v3",
+    quality: bool = True,
+    strict: bool = False,
+    cache: bool = True,
 ) -> Takes:
     from ..audio.verdict import best_take, rank_takes, validate_each
 
     inputs.check_engine(engine)
+    store = VerdictStore() if cache and quality else None
     report = validate_each(
-        inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict
+        inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict, cache=store
     )
+    if store is not None:
+        store.prune()
     return Takes(report, best_take(report), rank_takes(report))

@@ -46,6 +46,14 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
     ] = False,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse each file's quality verdict from the user cache folder while its "
+            "bytes are unchanged; --no-cache analyses every file again.",
+        ),
+    ] = True,
     each: Annotated[
         bool,
         typer.Option(
@@ -90,10 +98,18 @@ def validate(
         validate_manifest(out, paths[0], quality=quality, strict=strict)
         return
     if each:
-        validate_takes(out, paths, engine=engine, quality=quality, strict=strict, page=page)
+        validate_takes(
+            out, paths, engine=engine, quality=quality, strict=strict, page=page, cache=cache
+        )
         return
     report = validate_files(
-        paths, name=name, gender=gender, engine=engine, quality=quality, strict=strict
+        paths,
+        name=name,
+        gender=gender,
+        engine=engine,
+        quality=quality,
+        strict=strict,
+        cache=cache,
     )
     out.report(report)
     out.annotate_report(report)
@@ -129,12 +145,13 @@ def validate_takes(
     quality: bool = True,
     strict: bool = False,
     page: common.Page | None = None,
+    cache: bool = True,
 ) -> None:
     """validate --each: every file judged as its own upload; the best take named."""
     from ...errors import InputError
     from ...ops.validating import judge_takes
 
-    takes = judge_takes(paths, engine=engine, quality=quality, strict=strict)
+    takes = judge_takes(paths, engine=engine, quality=quality, strict=strict, cache=cache)
     report, best = takes.report, takes.best
     out.report(report)
     out.annotate_report(report)

@@ -1,0 +1,105 @@
+"""Quality verdicts remembered in the user's cache folder, under the file's sha256 and the
+analysis' version: a take validated once is not decoded and analysed again until its bytes
+(or the analysis) change.
+
+One small JSON file per verdict, ``<package version>-<analysis version>-<sha256>.json`` (a
+release never reads another's, even where a change forgot to raise the analysis' version),
+written atomically, so runs at once never see half a file and need no lock. A verdict read is
+touched, and once the folder holds more than :data:`MAX_ENTRIES` the least recently used are
+removed. Everything here is only a cache: a folder that cannot be read or written means the
+analysis runs, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .lockfile import file_sha256
+
+#: Verdicts kept (a few KB each); past it, the least recently used go down to KEEP_AFTER_PRUNE.
+MAX_ENTRIES = 20000
+KEEP_AFTER_PRUNE = 15000
+
+
+def default_root() -> Path:
+    """The user's cache folder for bland-clone (platformdirs: ~/.cache on Linux, ~/Library/Caches
+    on macOS, %LOCALAPPDATA% on Windows), ``verdicts`` under it."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("bland-clone", appauthor=False)) / "verdicts"
+
+
+class VerdictStore:
+    """The quality module's ``Verdicts`` protocol over a folder of verdict files."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else default_root()
+        self._lock = threading.Lock()
+        self._hashes: dict[tuple[str, int, int], str] = {}
+        self._wrote = False
+
+    def _key(self, path: str, version: int) -> Path:
+        st = os.stat(path)
+        seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            digest = self._hashes.get(seen)
+        if digest is None:
+            digest = file_sha256(path)
+            with self._lock:
+                self._hashes[seen] = digest
+        return self.root / f"{__version__}-{int(version)}-{digest}.json"
+
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None:
+        """The verdict remembered for these bytes by this version of the analysis, or None."""
+        try:
+            entry = self._key(path, version)
+            data = json.loads(entry.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        try:
+            os.utime(entry)  # recently used: kept when the folder is pruned
+        except OSError:
+            pass
+        return data
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None:
+        try:
+            entry = self._key(path, version)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(json.dumps(verdict, sort_keys=True, allow_nan=False).encode())
+                os.replace(tmp, entry)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except (OSError, ValueError):
+            return  # only a cache
+        with self._lock:
+            self._wrote = True
+
+    def prune(self) -> None:
+        """Keep the folder under MAX_ENTRIES verdicts (only after a run that added some)."""
+        if not self._wrote:
+            return
+        try:
+            entries = [e for e in os.scandir(self.root) if e.name.endswith(".json")]
+            if len(entries) <= MAX_ENTRIES:
+                return
+            entries.sort(key=lambda e: e.stat().st_mtime_ns)
+            for e in entries[: len(entries) - KEEP_AFTER_PRUNE]:
+                with contextlib.suppress(OSError):
+                    os.unlink(e.path)
+        except OSError:
+            pass
