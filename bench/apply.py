@@ -235,7 +235,7 @@ def bench_plan(tmp: Path, count: int, runs: int) -> dict[str, float]:
         )
         assert lock.read_bytes() == before, "the lock changed"
         out["validate --no-quality"] = run(["validate", str(m), "--no-quality", "-q"])
-        out["validate (quality)"] = run(["validate", str(m), "-q"])
+        out["validate (quality)"] = run(["validate", str(m), "-q"])  # a manifest: the lock cache
     finally:
         server.close()
     return out

@@ -149,7 +149,7 @@ def main() -> None:
                 prep.append(w)
                 prep_cpu.append(c)
                 prep_mem.append(kib)
-                w, _c, code, kib = peak_cpu(["validate", str(path), "-q"], env, tmp)
+                w, _c, code, kib = peak_cpu(["validate", "--no-cache", str(path), "-q"], env, tmp)
                 val.append(w)
                 val_mem.append(kib)
             b, p = statistics.median(base), statistics.median(prep)

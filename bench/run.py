@@ -293,18 +293,28 @@ def goal_help(rows: list[list[str]], runs: int, env: dict[str, str]) -> None:
 def goal_validate(
     rows: list[list[str]], runs: int, env: dict[str, str], tmp: Path, against: Sequence[str] = ()
 ) -> None:
-    """2. validate of 5 takes of 12.5 s, with the quality analysis; ``against``: other builds'
-    bland-clone, run interleaved in the same run (a before/after)."""
+    """2. validate of 5 takes of 12.5 s, with the quality analysis: every run analysing again
+    (--no-cache: a take seen for the first time) and with the verdicts remembered from the
+    first run (a take validated again); ``against``: other builds' bland-clone, run
+    interleaved in the same run (a before/after, analysing every run)."""
     before = load()
     five = make_audio(tmp / "five", 5, seconds=12.5)
+    cache_home = tmp / "cache-home"
+    env = dict(env, XDG_CACHE_HOME=str(cache_home))
     cmds = {
         "sf": [PY, "-c", "import soundfile"],
-        "validate": [str(BIN), "validate", *map(str, five)],
+        "validate": [str(BIN), "validate", "--no-cache", *map(str, five)],
+        "warm": [str(BIN), "validate", *map(str, five)],
     }
     for other in against:
         cmds[other] = [other, "validate", *map(str, five)]
     r = median_of(cmds, runs, env)
-    for k, label in (("validate", ""), *((o, f" ({o})") for o in against)):
+    labels = (
+        ("validate", " (--no-cache: analysed every run)"),
+        ("warm", " (verdicts cached by the first run)"),
+        *((o, f" ({o})") for o in against),
+    )
+    for k, label in labels:
         rows.append(
             row(
                 f"validate 5 takes of 12.5 s, quality{label} [load {before}]",
@@ -329,7 +339,10 @@ def goal_folder(
     one = make_audio(tmp / "one", 1, seconds=2.0)[0]
     subs = [str(folder / str(i)) for i in range(3)]
     r = median_of(
-        {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
+        {
+            "one": [str(BIN), "validate", "--no-cache", str(one)],
+            "many": [str(BIN), "validate", "--no-cache", *subs],
+        },
         max(3, runs // 5),
         env,
         warmup=1,
@@ -516,7 +529,7 @@ def main() -> int:
         make_audio(folder, 500, seconds=11.0, mp3_every=5)
         one = tmp / "one"
         make_audio(one, 1, seconds=11.0)
-        for label, flags in (("--no-quality", ["--no-quality"]), ("with quality", [])):
+        for label, flags in (("--no-quality", ["--no-quality"]), ("with quality", ["--no-cache"])):
             r = median_of(
                 {
                     "one": [str(BIN), "validate", *flags, str(one)],
