@@ -156,16 +156,18 @@ def _report(out: object, exc: Exception) -> None:
     from .errors import BlandCloneError
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
+    from .cli._errors import describe
     from .errors import Declined
 
+    message = describe(exc)  # the error's data in the command line's words (its options)
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
             out.json({"ok": True, "declined": True, **exc.payload, "errors": []})
-        out.info(exc.message)
+        out.info(message)
         return
     if out.mode == "json":
-        out.json({"ok": False, **exc.payload, "errors": exc.errors})
-    out.error(exc.message)
+        out.json({"ok": False, **exc.payload, "errors": exc.errors_worded(message)})
+    out.error(message)
 
 
 def _silence_stdout() -> None:

@@ -3,6 +3,7 @@
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -197,9 +198,13 @@ def annotations_style(annotations: Optional[str], old: Optional[str]) -> Optiona
     return annotations if annotations is not None else old
 
 
+@dataclass
 class Connection(session.Connection):
-    """The options every command that talks to the service shares (json and quiet choose the
-    output; the rest say where and how to reach the service)."""
+    """The options every command that talks to the service shares: json and quiet choose the
+    output; the rest say where and how to reach the service (--verbose: a trace to stderr)."""
+
+    json: bool = False
+    quiet: bool = False
 
     def output(self, fmt: Optional[str] = None) -> "Output":
         from .common import make_output
@@ -223,6 +228,15 @@ _CONNECTION_PARAMS = [
 ]
 
 
+def trace_to_stderr(line: str) -> None:
+    """--verbose: each request and answer on stderr, escaped (bland_clone.safetext)."""
+    import sys
+
+    from ..safetext import clean
+
+    print(clean(line), file=sys.stderr)
+
+
 def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
     """Give a command the shared service options, declared once here.
 
@@ -239,7 +253,7 @@ def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
             api_url=kwargs.pop("api_url"),
             profile=kwargs.pop("profile"),
             timeout=kwargs.pop("timeout"),
-            verbose=kwargs.pop("verbose"),
+            trace=trace_to_stderr if kwargs.pop("verbose") else None,
             allow_insecure=kwargs.pop("allow_insecure"),
         )
         fn(*args, conn=conn, **kwargs)

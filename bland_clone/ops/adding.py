@@ -62,7 +62,7 @@ def add_samples_to_voice(
     run with a key does the look-up too; without one it stays offline."""
     from ..api.upload import UploadPlan
     from ..audio.verdict import validate_upload
-    from ..errors import InputError
+    from ..errors import SingleSampleVoice
     from ..limits import SAMPLES_ONLY_BTTS
 
     conn = conn or Connection()
@@ -89,10 +89,9 @@ def add_samples_to_voice(
     client = session.make_client(settings, conn, has_dry_run=True)
     v = client.find_voice(voice)
     if (v.service or "").upper() in SINGLE_SAMPLE_SERVICES:
-        raise InputError(
+        raise SingleSampleVoice(
             f"{SAMPLES_ONLY_BTTS}: {v.name!r} ({v.id}) is a {v.service} voice, which takes a "
-            "single sample at clone time. Clone a new voice with the new sample instead: "
-            "bland-clone clone --name NAME FILE"
+            "single sample at clone time."
         )
     existing = len(client.voice_samples(v.id))
     report = validate_upload(infos, engine=SAMPLES_ENGINE, existing_samples=existing)

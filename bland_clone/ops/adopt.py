@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..api.answers import ident, is_id
-from ..errors import BlandCloneError, InputError
+from ..errors import BlandCloneError, WouldOverwrite
 from ..lockfile import LockedSample, LockedVoice, _str, file_sha256, now
 from ..manifest import SERVICE_ENGINE, SETTINGS
 from ..safetext import one_line
@@ -107,7 +107,7 @@ def export_voice(
         rel = folder / _file_name(s, i, used)
         full = base / rel
         if full.exists() and not overwrite:
-            raise InputError(f"{full} exists; use --force to overwrite it.")
+            raise WouldOverwrite(full)
         full.parent.mkdir(parents=True, exist_ok=True)
         try:
             stream = getattr(client, "sample_to_file", None)

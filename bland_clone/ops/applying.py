@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..errors import VoicesInvalid
 from ..plan import Action, Outcome, Status, VoicePlan
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ COUNTED = {
 }
 
 
-class InvalidVoices(InputError):
+class InvalidVoices(VoicesInvalid):
     """Voices of the manifest fail validation; ``checked`` holds every (VoiceSpec, Report) for
     the caller to show."""
 
@@ -75,7 +75,8 @@ class InvalidVoices(InputError):
 
         bad = [(s, r) for s, r in checked if not r.ok]
         super().__init__(
-            f"{len(bad)} voice(s) fail validation; {what} (use --keep-going to apply the others).",
+            len(bad),
+            what,
             errors=[e for s, r in bad for e in voice_report_json(s, r)["errors"]],
             payload={
                 "voices": [

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, NeedsValue
 from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
@@ -125,7 +125,7 @@ def clone_voice(
         preview_req = preview_target = None
         if preview is not None:
             if not preview_output:
-                raise UsageError("--preview needs --output FILE for the audio.")
+                raise NeedsValue("preview_output", because="preview", purpose="for the audio")
             check_writable(preview_output, force)
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)

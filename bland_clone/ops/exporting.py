@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import InputError
+from ..errors import InputError, WouldOverwrite
 from ..safetext import one_line
 from . import session
 from .session import Connection
@@ -82,7 +82,7 @@ def export_voices(
     check_writable(output, force)
     lock_path = lockfile.lock_path(output)
     if lock_path.exists() and not force:
-        raise InputError(f"{lock_path} exists; use --force to overwrite it.")
+        raise WouldOverwrite(lock_path)
     client = session.connect(notes, conn)
     voices = [
         v

@@ -9,10 +9,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..audio.verdict import Report
+
+
+@dataclass(frozen=True)
+class Uncalibrated:
+    """A note: settings (``fields``, as the operation names them) calibrated for V3 voices
+    were asked of ``voice``, a voice of another engine (``engine``, its label). The caller words
+    it (the command line names its options); ``str()`` is the plain sentence."""
+
+    fields: tuple[str, ...]
+    voice: str
+    engine: str
+
+    def __str__(self) -> str:
+        return (
+            f"{' and '.join(self.fields)} are calibrated for V3 voices; {self.voice!r} is a "
+            f"{self.engine} voice."
+        )
 
 
 class Notes(Protocol):
@@ -24,7 +42,7 @@ class Notes(Protocol):
 
     def info(self, message: str) -> None: ...
 
-    def warn(self, message: str) -> None: ...
+    def warn(self, message: str | Uncalibrated) -> None: ...
 
     def error(self, message: str) -> None: ...
 

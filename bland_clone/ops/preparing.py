@@ -97,13 +97,13 @@ def prepare_files(
     from ..audio.inspection import expand_paths, inspect
     from ..audio.prepare import output_paths
     from ..audio.verdict import validate_upload
-    from ..errors import InputError
+    from ..errors import BadOrder, InputError
 
     files = expand_paths(inputs)
     if not files:
         raise InputError("No input files.")
     if end is not None and start is not None and end <= start:
-        raise InputError(f"--end ({end:g}s) must be after --start ({start:g}s).")
+        raise BadOrder(("start", start), ("end", end))
     infos = [inspect(f) for f in files]
     failed: list[dict[str, Any]] = []
     for info in infos:
@@ -182,11 +182,11 @@ def _prepare_best(
 
     from ..audio.inspection import inspect
     from ..audio.verdict import Report, best_take, validate_upload
-    from ..errors import InputError
+    from ..errors import InputError, NeedsFileName
     from ..validation import Problem
 
     if os.path.isdir(output) or output.endswith(os.sep):
-        raise InputError("--best writes one file: give --output a file name (OUT.wav).")
+        raise NeedsFileName("output", output, because="best")
     from ..audio.prepare import check_wav_name
     from ..files import check_writable
 

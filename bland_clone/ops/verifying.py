@@ -417,7 +417,7 @@ def _speak(
     p = preview.speak(client, voice, req, preview.target_for(path))
     if p.cost is not None:
         costs.append(p.cost)
-    notes.extend(p.notes)
+    notes.extend(str(n) for n in p.notes)
     return p
 
 
