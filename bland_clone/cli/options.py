@@ -198,7 +198,7 @@ def annotations_style(annotations: Optional[str], old: Optional[str]) -> Optiona
     return annotations if annotations is not None else old
 
 
-@dataclass
+@dataclass(frozen=True)
 class Connection(session.Connection):
     """The options every command that talks to the service shares: json and quiet choose the
     output; the rest say where and how to reach the service (--verbose: a trace to stderr)."""

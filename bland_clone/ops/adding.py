@@ -19,7 +19,7 @@ SINGLE_SAMPLE_SERVICES = ("BTTS_V2", "BTTS_V3")
 SAMPLES_ENGINE = "v1"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Added:
     """Samples added to a voice, or (dry run) the request that would add them. ``name`` and
     ``existing_samples`` are None when a dry run had no key to ask the service."""

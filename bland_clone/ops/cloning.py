@@ -17,7 +17,7 @@ from .notes import Notes
 from .session import Connection
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreviewOutcome:
     """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set).
     The voice exists either way."""
@@ -36,7 +36,7 @@ class PreviewOutcome:
         return {"ok": True, **self.preview.to_dict()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyOutcome:
     """verify after a clone: a verification (``result`` set) or a failure (``error`` set). The
     voice exists either way."""
@@ -50,7 +50,7 @@ class VerifyOutcome:
         return dict(self.result.to_dict())
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cloned:
     """What clone did: a voice created (or found after a lost answer), or for a dry run the
     request it would have sent."""

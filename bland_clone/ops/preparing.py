@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .notes import Notes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """What prepare wrote: ``doc`` is the JSON result (outputs, failed, files, warnings,
     errors); ``report`` the validation of the outputs, for the caller to show (None for --best,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .notes import Notes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Connection:
     """Where and how to reach the service: plain values every operation that talks to it
     shares. ``trace``, when given, receives each request and answer as a line (the key never in
