@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             pass
     want_json = _json_requested(args)
     from .cli.output import begin
+    from .envelope import envelope
     from .errors import BlandCloneError, ExitCode
 
     out = begin(want_json)  # this invocation's one output; the command sets its mode
@@ -80,7 +81,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         if out.mode == "json":
-            out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
+            out.json(
+                envelope({}, ok=False, errors=[{"error": "Interrupted", "message": "Interrupted."}])
+            )
         print("\nInterrupted.", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
@@ -92,7 +95,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             code, message, show = usage
             if want_json:
                 out.set_mode("json").json(
-                    {"ok": False, "errors": [{"error": "Usage Error", "message": message}]}
+                    envelope({}, ok=False, errors=[{"error": "Usage Error", "message": message}])
                 )
             else:
                 show()
@@ -157,16 +160,17 @@ def _report(out: object, exc: Exception) -> None:
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
     from .cli._errors import describe
+    from .envelope import envelope
     from .errors import Declined
 
     message = describe(exc)  # the error's data in the command line's words (its options)
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
-            out.json({"ok": True, "declined": True, **exc.payload, "errors": []})
+            out.json(envelope({"declined": True, **exc.payload}))
         out.info(message)
         return
     if out.mode == "json":
-        out.json({"ok": False, **exc.payload, "errors": exc.errors_worded(message)})
+        out.json(envelope(exc.payload, ok=False, errors=exc.errors_worded(message)))
     out.error(message)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from . import inputs, session
 from .session import Connection
 
@@ -34,7 +35,7 @@ class Added:
     samples: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"ok": True}
+        doc: dict[str, Any] = {}
         if self.dry_run:
             doc |= {"dry_run": True, "voice_id": self.voice_id}
             if self.name is not None:
@@ -47,7 +48,7 @@ class Added:
                 "samples": self.samples,
                 "existing_samples": self.existing_samples,
             }
-        return doc | {"files": self.files, "warnings": self.warnings, "errors": []}
+        return envelope(doc | {"files": self.files, "warnings": self.warnings})
 
 
 def add_samples_to_voice(

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from ..errors import VoicesInvalid
 from ..plan import Action, Outcome, Status, VoicePlan
 
@@ -112,13 +113,14 @@ class Applied:
         return [v for v in self.voices if v.outcome is not None and v.outcome.status in bad]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": not self.failed,
-            "dry_run": self.dry_run,
-            "voices": [v.result_dict() for v in self.voices],
-            **{key: self.count(status) for key, status in COUNTED.items()},
-            "errors": [],
-        }
+        return envelope(
+            {
+                "dry_run": self.dry_run,
+                "voices": [v.result_dict() for v in self.voices],
+                **{key: self.count(status) for key, status in COUNTED.items()},
+            },
+            ok=not self.failed,
+        )
 
 
 def plan_apply(

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..envelope import envelope
 from ..errors import InputError, NeedsValue
 from ..safetext import quoted
 from . import inputs, session
@@ -70,27 +71,30 @@ class Cloned:
 
     def to_dict(self) -> dict[str, Any]:
         if self.dry_run:
-            return {
-                "ok": self.name_available is not False,
-                "dry_run": True,
-                "name": self.name,
-                "name_available": self.name_available,
-                "request": self.request,
-                "files": self.files,
-                "warnings": self.warnings,
-                "errors": [],
-            }
+            return envelope(
+                {
+                    "dry_run": True,
+                    "name": self.name,
+                    "name_available": self.name_available,
+                    "request": self.request,
+                    "files": self.files,
+                    "warnings": self.warnings,
+                },
+                ok=self.name_available is not False,
+            )
         return {
             "preview": self.preview.to_dict() if self.preview is not None else None,
             "verify": self.verification.to_dict() if self.verification is not None else None,
-            "ok": True,
-            "voice_id": self.voice_id,
-            "name": self.name,
-            "engine": self.engine,
-            "recovered": self.recovered,
-            "files": self.files,
-            "warnings": self.warnings,
-            "errors": [],
+            **envelope(
+                {
+                    "voice_id": self.voice_id,
+                    "name": self.name,
+                    "engine": self.engine,
+                    "recovered": self.recovered,
+                    "files": self.files,
+                    "warnings": self.warnings,
+                }
+            ),
         }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
+from ..envelope import envelope
 from ..errors import InputError, WouldOverwrite
 from ..safetext import one_line
 from . import session
@@ -54,16 +55,17 @@ class ExportResult:
         return [v for v in self.voices if not v.managed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "manifest": self.manifest,
-            "lock": self.lock,
-            "voices": [v.to_dict() for v in self.voices],
-            "without_samples": [
-                {"name": v.name, "voice_id": v.voice_id, "reason": v.reason} for v in self.unmanaged
-            ],
-            "errors": [],
-        }
+        return envelope(
+            {
+                "manifest": self.manifest,
+                "lock": self.lock,
+                "voices": [v.to_dict() for v in self.voices],
+                "without_samples": [
+                    {"name": v.name, "voice_id": v.voice_id, "reason": v.reason}
+                    for v in self.unmanaged
+                ],
+            }
+        )
 
 
 def export_voices(

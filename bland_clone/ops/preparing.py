@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
+
 if TYPE_CHECKING:
     from ..audio.verdict import Report
     from .notes import Notes
@@ -136,18 +138,17 @@ def prepare_files(
     for f in failed:
         out.error(f["message"])
     report = validate_upload([inspect(r.output) for r in results], quality=True, engine=None)
-    result = {
-        "ok": report.ok and not failed,
+    body = {
         "outputs": [r.to_dict() for r in results],
         "failed": failed,
         "files": report.to_dict()["files"],
         "warnings": [p.to_dict() for p in report.warnings],
-        "errors": [p.to_dict() for p in report.errors]
-        + [
-            {"message": f["message"], "code": f["code"], "severity": "error", "file": f["input"]}
-            for f in failed
-        ],
     }
+    errors = [p.to_dict() for p in report.errors] + [
+        {"message": f["message"], "code": f["code"], "severity": "error", "file": f["input"]}
+        for f in failed
+    ]
+    result = envelope(body, ok=report.ok and not failed, errors=errors)
     return Prepared(result, report, report, results)
 
 
@@ -253,14 +254,14 @@ def _prepare_best(
         for p in mine
     ]
     kept = Report([inspect(output)], shown, {output: measured} if measured else {})
-    doc = {
-        "ok": True,
-        "best": prepared.input,
-        "outputs": [prepared.to_dict()],
-        "takes": rank,
-        "failed": failed,
-        "warnings": [p.to_dict() for p in mine],
-        "other_speaker": [done[p.file or ""].input for p in odd],
-        "errors": [],
-    }
+    doc = envelope(
+        {
+            "best": prepared.input,
+            "outputs": [prepared.to_dict()],
+            "takes": rank,
+            "failed": failed,
+            "warnings": [p.to_dict() for p in mine],
+            "other_speaker": [done[p.file or ""].input for p in odd],
+        }
+    )
     return Prepared(doc, kept=kept, made=[prepared])
