@@ -15,6 +15,8 @@ import pytest
 from bland_clone import errors
 from bland_clone.cli import _errors
 
+from .servers import Service
+
 OPS = Path(__file__).resolve().parents[1] / "bland_clone" / "ops"
 
 #: An option such as --name or --dry-run: two dashes and a letter, not inside a word or a rule.
@@ -174,3 +176,21 @@ def test_every_typed_error_is_worded_by_the_command_line() -> None:
         if isinstance(c, type) and issubclass(c, errors.BlandCloneError) and c not in bases
     }
     assert typed and typed == set(_errors.WORDS)
+
+
+def test_a_preview_failing_after_the_clone_names_the_option(
+    cli, service: Service, sample: Path, tmp_path: Path
+) -> None:
+    """The voice exists when the preview asks for what the service lacks: the warning names
+    the option the user typed, while the JSON keeps the operation's own words."""
+    service.faults.add("GET", "/v2/models", status=404, body=b"Not found", times=100)
+    out = tmp_path / "p.wav"
+    r = cli("clone", "--name", "Pv", sample, "--preview", "Hello.", "-o", out, "--stability", "0.5")
+    assert r.code == 0, r.err
+    (voice,) = service.voices_named("Pv")
+    assert (
+        f"warning: The voice {voice.id} was created, but the preview failed: --stability needs "
+        "/v2/tts, which this service does not offer (GET /v2/models answered 404); /v1/speak "
+        "has no stability.\n"
+    ) in r.err
+    assert not out.exists()

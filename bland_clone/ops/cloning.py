@@ -20,12 +20,13 @@ from .session import Connection
 
 @dataclass(frozen=True)
 class PreviewOutcome:
-    """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set).
-    The voice exists either way."""
+    """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set,
+    and ``failure``, the exception, for the caller to word). The voice exists either way."""
 
     path: str
     preview: Any = None  # bland_clone.ops.preview.Preview
     error: str | None = None
+    failure: Exception | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -232,7 +233,7 @@ def _preview(client: Any, voice: Any, req: Any, target: Any) -> PreviewOutcome:
     try:
         return PreviewOutcome(target.path, previews.speak(client, voice, req, target))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
-        return PreviewOutcome(target.path, error=_why(exc))
+        return PreviewOutcome(target.path, error=_why(exc), failure=exc)
 
 
 def _why(exc: Exception) -> str:
@@ -253,20 +254,6 @@ def _verify(
         return VerifyOutcome(verifying.compare(out, client, voice, prints, req, api_url))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
         return VerifyOutcome(error=_why(exc))
-
-
-def show_preview(notes: Notes, voice_id: str | None, outcome: PreviewOutcome | None) -> None:
-    """After the clone's own line: what became of the preview."""
-    if outcome is None:
-        return
-    if outcome.error is not None:
-        notes.warn(f"The voice {voice_id} was created, but the preview failed: {outcome.error}")
-        return
-    p = outcome.preview
-    for note in p.notes:
-        notes.warn(note)
-    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
-    notes.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
 
 
 def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool | None:
