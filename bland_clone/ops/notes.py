@@ -34,19 +34,22 @@ class Uncalibrated:
 
 
 class Notes(Protocol):
-    @property
-    def mode(self) -> str: ...
+    """What an operation may say on the way; where it goes (a terminal, nowhere in --json) is
+    the caller's choice, so the protocol has no output mode to ask."""
 
     @property
     def progress_ok(self) -> bool: ...
 
-    def info(self, message: str) -> None: ...
+    def info(self, message: str) -> None:
+        """A step worth telling a person (the caller says it only where one reads: an
+        operation never asks the output's mode)."""
 
     def warn(self, message: str | Uncalibrated) -> None: ...
 
     def error(self, message: str) -> None: ...
 
-    def line(self, text: str = "") -> None: ...
+    def line(self, text: str = "") -> None:
+        """A line of the result as it is made, for a person (nothing in JSON or quiet)."""
 
     def report(self, report: Report, *, to_stderr: bool = False) -> None: ...
 

@@ -129,10 +129,9 @@ def prepare_files(
             failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
             continue
         results.append(done)
-        if out.mode == "human":
-            out.info(f"{info.path} -> {dst}: {done.output_seconds:.1f}s, {done.gain_db:+.1f} dB")
-            for note in done.notes:
-                out.info(f"  {note}")
+        out.info(f"{info.path} -> {dst}: {done.output_seconds:.1f}s, {done.gain_db:+.1f} dB")
+        for note in done.notes:
+            out.info(f"  {note}")
     if not results:
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     for f in failed:

@@ -347,8 +347,7 @@ def delete_voices(
     for v in found:
         client.delete_voice(v.id)
         deleted.append({"id": v.id, "name": v.name})
-        if notes.mode == "human":
-            notes.line(f"Deleted {v.name!r} ({v.id}).")
+        notes.line(f"Deleted {v.name!r} ({v.id}).")
     return VoicesDeleted(deleted)
 
 
