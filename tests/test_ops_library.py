@@ -194,3 +194,11 @@ def test_a_preview_failing_after_the_clone_names_the_option(
         "has no stability.\n"
     ) in r.err
     assert not out.exists()
+
+
+def test_every_json_object_has_ok_first_and_errors_last() -> None:
+    from bland_clone.envelope import envelope
+
+    doc = envelope({"voice_id": "v1", "errors": ["ignored"]}, ok=False)
+    assert list(doc) == ["ok", "voice_id", "errors"] and doc["errors"] == []
+    assert envelope({}, errors=[{"message": "m"}]) == {"ok": True, "errors": [{"message": "m"}]}
