@@ -1,6 +1,7 @@
 """bland-clone benchmarks: medians, as ratios against baselines measured in the same run.
 
-    python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--minutes M] [--no-install]
+    python bench/run.py [--runs N] [--quick] [--goals only|skip|first] [--goal ROW ...]
+                        [--minutes M] [--no-install]
 
 First, issue 22's goals, each a ratio against a baseline run in the same run (interleaved), with
 the load average while it ran: every help and the bare command against `python -c pass`;
@@ -8,7 +9,8 @@ the load average while it ran: every help and the bare command against `python -
 quality analysis of a folder of 1-3 s takes in ms per file; `apply -j4` against `-j1` (50
 voices, 200 ms a clone: bench/apply.py); `prepare` of a 60-minute MP3 against
 `ffmpeg -f null` (wall, and CPU); a fresh venv's `pip install .`: seconds and megabytes.
-The package is compiled first (as pip does), so no run pays for compiling it.
+The package is compiled first (as pip does), so no run pays for compiling it. `--goal ROW`
+(help, validate, folder, apply, prepare, install; repeatable) runs only those rows of the table.
 
 Then the earlier rows:
  1. `bland-clone --version` and `--help` against `python -c pass`;
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -216,143 +219,178 @@ def install_size(tmp: Path) -> list[str]:
     )
 
 
-def goals(runs: int, quick: bool, minutes: float, install: bool, env: dict[str, str]) -> None:
-    """Issue 22's table: every row as a ratio against a baseline measured in the same run,
-    commands interleaved run by run, with the load average (1/5 min) while it ran."""
-    from apply import bench_jobs  # bench/apply.py
+GOAL_ROWS = ("help", "validate", "folder", "apply", "prepare", "install")
 
+
+def goals(
+    runs: int,
+    quick: bool,
+    minutes: float,
+    install: bool,
+    env: dict[str, str],
+    only: Sequence[str] = GOAL_ROWS,
+) -> None:
+    """Issue 22's table: every row (of ``only``) as a ratio against a baseline measured in the
+    same run, commands interleaved run by run, with the load average (1/5 min) while it ran."""
     rows: list[list[str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="bland-bench-goals-"))
     try:
-        # 1. every help: the bare command, a command's help, the root's at 60 columns
-        before = load()
-        r = median_of(
-            {
-                "pass": [PY, "-c", "pass"],
-                "validate --help": [str(BIN), "validate", "--help"],
-                "bland-clone (no arguments)": [str(BIN)],
-                "voices list --help": [str(BIN), "voices", "list", "--help"],
-            },
-            runs,
-            env,
-        )
-        r60 = median_of(
-            {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
-            runs,
-            dict(env, COLUMNS="60"),
-        )
-        for name, res, k in (
-            ("validate --help", r, "validate --help"),
-            ("bland-clone (no arguments)", r, "bland-clone (no arguments)"),
-            ("voices list --help", r, "voices list --help"),
-            ("--help at 60 columns", r60, "--help"),
-        ):
-            (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
-            rows.append(
-                row(
-                    name,
-                    f"{wall * 1000:.1f} ms (CPU {cpu / base_cpu:.2f}x)",
-                    f"python -c pass {base * 1000:.1f} ms",
-                    wall / base,
-                    "<= 2x",
-                )
-            )
-        rows[-4][0] += f" [load {before}]"
-
-        # 2. validate of 5 takes of 12.5 s, with the quality analysis
-        before = load()
-        five = make_audio(tmp / "five", 5, seconds=12.5)
-        r = median_of(
-            {
-                "sf": [PY, "-c", "import soundfile"],
-                "validate": [str(BIN), "validate", *map(str, five)],
-            },
-            runs,
-            env,
-        )
-        rows.append(
-            row(
-                f"validate 5 takes of 12.5 s, quality [load {before}]",
-                f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
-                f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
-                r["validate"][0] / r["sf"][0],
-                "<= 1.6x",
-            )
-        )
-
-        # 3. quality analysis of a folder of 1-3 s takes: wall ms per file beyond one file
-        before = load()
-        count = 100 if quick else 500
-        folder = tmp / "short"
-        for i, seconds in enumerate((1.0, 2.0, 3.0)):
-            make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
-        one = make_audio(tmp / "one", 1, seconds=2.0)[0]
-        subs = [str(folder / str(i)) for i in range(3)]
-        r = median_of(
-            {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
-            max(3, runs // 5),
-            env,
-            warmup=1,
-        )
-        per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
-        rows.append(
-            row(
-                f"quality of a folder of {count} takes of 1-3 s [load {before}]",
-                f"{per_file:.2f} ms/file",
-                f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
-                per_file / 1.0,
-                "<= 1 ms/file (ratio to 1 ms)",
-            )
-        )
-
-        # 4. apply --jobs 4 against --jobs 1: 50 voices, 200 ms per clone (bench/apply.py)
-        before = load()
-        jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 3)
-        rows.append(
-            row(
-                f"apply -j4, 50 voices, 200 ms a clone [load {before}]",
-                f"{jobs[4]:.2f} s",
-                f"apply -j1 {jobs[1]:.2f} s",
-                jobs[4] / jobs[1],
-                "<= 0.30",
-            )
-        )
-
-        # 5. prepare of a long MP3 against FFmpeg's own decode of it
-        before = load()
-        mp3 = long_mp3(tmp, minutes)
-        walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
-        out = tmp / "prepared.wav"
-        cmds = {
-            "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
-            "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
-        }
-        for _ in range(1 if quick else 3):
-            for k, cmd in cmds.items():
-                w, code, _, c = timed(cmd, env)
-                if code != 0:
-                    raise SystemExit(f"{k} of the long MP3 exited {code}")
-                walls[k].append(w)
-                cpus[k].append(c)
-        wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
-        cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
-        rows.append(
-            row(
-                f"prepare of a {minutes:g}-min MP3 [load {before}]",
-                f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
-                f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
-                wp / wf,
-                "<= 1.3",
-            )
-        )
-
-        # 6. install size
-        if install:
+        if "help" in only:
+            goal_help(rows, runs, env)
+        if "validate" in only:
+            goal_validate(rows, runs, env, tmp)
+        if "folder" in only:
+            goal_folder(rows, runs, quick, env, tmp)
+        if "apply" in only:
+            goal_apply(rows, quick, tmp)
+        if "prepare" in only:
+            goal_prepare(rows, quick, minutes, env, tmp)
+        if install and "install" in only:
             rows.append(install_size(tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print_table(rows, f"issue 22's goals; runs: {runs}; load average (1/5 min) now {load()}")
+
+
+def goal_help(rows: list[list[str]], runs: int, env: dict[str, str]) -> None:
+    """1. every help: the bare command, a command's help, the root's at 60 columns."""
+    before = load()
+    r = median_of(
+        {
+            "pass": [PY, "-c", "pass"],
+            "validate --help": [str(BIN), "validate", "--help"],
+            "bland-clone (no arguments)": [str(BIN)],
+            "voices list --help": [str(BIN), "voices", "list", "--help"],
+        },
+        runs,
+        env,
+    )
+    r60 = median_of(
+        {"pass": [PY, "-c", "pass"], "--help": [str(BIN), "--help"]},
+        runs,
+        dict(env, COLUMNS="60"),
+    )
+    for name, res, k in (
+        ("validate --help", r, "validate --help"),
+        ("bland-clone (no arguments)", r, "bland-clone (no arguments)"),
+        ("voices list --help", r, "voices list --help"),
+        ("--help at 60 columns", r60, "--help"),
+    ):
+        (wall, _, cpu), (base, _, base_cpu) = res[k], res["pass"]
+        rows.append(
+            row(
+                name,
+                f"{wall * 1000:.1f} ms (CPU {cpu / base_cpu:.2f}x)",
+                f"python -c pass {base * 1000:.1f} ms",
+                wall / base,
+                "<= 2x",
+            )
+        )
+    rows[-4][0] += f" [load {before}]"
+
+
+def goal_validate(rows: list[list[str]], runs: int, env: dict[str, str], tmp: Path) -> None:
+    """2. validate of 5 takes of 12.5 s, with the quality analysis."""
+    before = load()
+    five = make_audio(tmp / "five", 5, seconds=12.5)
+    r = median_of(
+        {
+            "sf": [PY, "-c", "import soundfile"],
+            "validate": [str(BIN), "validate", *map(str, five)],
+        },
+        runs,
+        env,
+    )
+    rows.append(
+        row(
+            f"validate 5 takes of 12.5 s, quality [load {before}]",
+            f"{r['validate'][0] * 1000:.0f} ms (CPU {r['validate'][2] / r['sf'][2]:.2f}x)",
+            f"python -c 'import soundfile' {r['sf'][0] * 1000:.0f} ms",
+            r["validate"][0] / r["sf"][0],
+            "<= 1.6x",
+        )
+    )
+
+
+def goal_folder(
+    rows: list[list[str]], runs: int, quick: bool, env: dict[str, str], tmp: Path
+) -> None:
+    """3. quality analysis of a folder of 1-3 s takes: wall (and CPU) ms per file beyond one
+    file."""
+    before = load()
+    count = 100 if quick else 500
+    folder = tmp / "short"
+    for i, seconds in enumerate((1.0, 2.0, 3.0)):
+        make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
+    one = make_audio(tmp / "one", 1, seconds=2.0)[0]
+    subs = [str(folder / str(i)) for i in range(3)]
+    r = median_of(
+        {"one": [str(BIN), "validate", str(one)], "many": [str(BIN), "validate", *subs]},
+        max(3, runs // 5),
+        env,
+        warmup=1,
+    )
+    per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
+    cpu_file = (r["many"][2] - r["one"][2]) / (count - 1) * 1000
+    rows.append(
+        row(
+            f"quality of a folder of {count} takes of 1-3 s [load {before}]",
+            f"{per_file:.2f} ms/file (CPU {cpu_file:.2f} ms/file)",
+            f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
+            per_file / 1.0,
+            "<= 1 ms/file (ratio to 1 ms)",
+        )
+    )
+
+
+def goal_apply(rows: list[list[str]], quick: bool, tmp: Path) -> None:
+    """4. apply --jobs 4 against --jobs 1: 50 voices, 200 ms per clone (bench/apply.py)."""
+    from apply import bench_jobs  # bench/apply.py
+
+    before = load()
+    jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 3)
+    rows.append(
+        row(
+            f"apply -j4, 50 voices, 200 ms a clone [load {before}]",
+            f"{jobs[4]:.2f} s",
+            f"apply -j1 {jobs[1]:.2f} s",
+            jobs[4] / jobs[1],
+            "<= 0.30",
+        )
+    )
+
+
+def goal_prepare(
+    rows: list[list[str]], quick: bool, minutes: float, env: dict[str, str], tmp: Path
+) -> None:
+    """5. prepare of a long MP3 against FFmpeg's own decode of it."""
+    before = load()
+    mp3 = long_mp3(tmp, minutes)
+    walls: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+    cpus: dict[str, list[float]] = {"ffmpeg": [], "prepare": []}
+    out = tmp / "prepared.wav"
+    cmds = {
+        "ffmpeg": ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"],
+        "prepare": [str(BIN), "prepare", str(mp3), "-o", str(out), "--force", "-q"],
+    }
+    for _ in range(1 if quick else 3):
+        for k, cmd in cmds.items():
+            w, code, _, c = timed(cmd, env)
+            if code != 0:
+                raise SystemExit(f"{k} of the long MP3 exited {code}")
+            walls[k].append(w)
+            cpus[k].append(c)
+    wf, wp = statistics.median(walls["ffmpeg"]), statistics.median(walls["prepare"])
+    cf, cp = statistics.median(cpus["ffmpeg"]), statistics.median(cpus["prepare"])
+    rows.append(
+        row(
+            f"prepare of a {minutes:g}-min MP3 [load {before}]",
+            f"{wp:.2f} s (CPU {cp:.2f} s, {cp / cf:.2f}x)",
+            f"ffmpeg -f null {wf:.2f} s (CPU {cf:.2f} s)",
+            wp / wf,
+            "<= 1.3",
+        )
+    )
 
 
 def main() -> int:
@@ -364,6 +402,10 @@ def main() -> int:
     ap.add_argument(
         "--goals", choices=("only", "skip", "first"), default="first",
         help="issue 22's table: alone, not at all, or before the other rows (default)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--goal", action="append", choices=GOAL_ROWS, default=None,
+        help="run only this row of issue 22's table (repeatable; implies --goals only)",
     )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")
@@ -381,8 +423,10 @@ def main() -> int:
     subprocess.run(
         [PY, "-m", "compileall", "-q", str(Path(bland_clone.__file__).parent)], check=True
     )
+    if args.goal:
+        args.goals = "only"
     if args.goals != "skip":
-        goals(runs, args.quick, args.minutes, not args.no_install, env)
+        goals(runs, args.quick, args.minutes, not args.no_install, env, args.goal or GOAL_ROWS)
         if args.goals == "only":
             return 0
     rows: list[list[str]] = []

@@ -9,6 +9,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from .cli.environment import Environment
+
 
 def _json_requested(args: Sequence[str]) -> bool:
     for a in args:
@@ -47,12 +49,22 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    want_json = _json_requested(args)
-    from .cli.output import begin
+    from .cli.environment import started
+
+    with started() as env:
+        return _run(args, env)
+
+
+def _run(args: list[str], env: Environment) -> int:
+    """One run in ``env``: the command's exit code, every error turned into its message."""
+    from .cli.output import Output
     from .envelope import envelope
     from .errors import BlandCloneError, ExitCode
 
-    out = begin(want_json)  # this invocation's one output; the command sets its mode
+    want_json = _json_requested(args)
+    # this run's one output, handed to the command as Typer's context object; the command
+    # sets its mode, and an error is reported here in that mode
+    out = Output(env, "json" if want_json else "human")
     previous = _stop_on_signals()
     try:
         if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
@@ -66,7 +78,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 
         app = build_app(_command_name(args))
         try:
-            rv = app(args=args, prog_name="bland-clone", standalone_mode=False)
+            rv = app(args=args, prog_name="bland-clone", standalone_mode=False, obj=out)
         except Exception as exc:  # Ctrl-C at a prompt: Typer's Abort from the KeyboardInterrupt
             import typer
 
@@ -84,13 +96,13 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             out.json(
                 envelope({}, ok=False, errors=[{"error": "Interrupted", "message": "Interrupted."}])
             )
-        print("\nInterrupted.", file=sys.stderr)
+        print("\nInterrupted.", file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()
         return 1
     except Exception as exc:
-        usage = _usage_error(exc)
+        usage = _usage_error(exc, env)
         if usage is not None:
             code, message, show = usage
             if want_json:
@@ -105,7 +117,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
         print(
             f"error: internal error ({type(exc).__name__}). This is a bug in bland-clone; "
             "run again with BLAND_CLONE_DEBUG=1 for details and report it.",
-            file=sys.stderr,
+            file=env.stderr,
         )
         return int(ExitCode.INTERNAL)
     finally:
@@ -140,7 +152,7 @@ def _restore(previous: dict[int, object]) -> None:
         signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:
+def _usage_error(exc: Exception, env: Environment) -> tuple[int, str, Callable[[], None]] | None:
     """Typer's own usage errors and aborts, recognised through Typer's public classes."""
     import typer as _typer
 
@@ -148,9 +160,10 @@ def _usage_error(exc: Exception) -> tuple[int, str, Callable[[], None]] | None:
         (c for c in _typer.BadParameter.__mro__ if c.__name__ == "ClickException"), None
     )
     if click_exception is not None and isinstance(exc, click_exception):
-        return int(getattr(exc, "exit_code", 2)), exc.format_message(), exc.show  # type: ignore[attr-defined]
+        code = int(getattr(exc, "exit_code", 2))
+        return code, exc.format_message(), lambda: exc.show(env.stderr)  # type: ignore[attr-defined]
     if isinstance(exc, _typer.Abort):
-        return 1, "Aborted.", lambda: print("Aborted.", file=sys.stderr)
+        return 1, "Aborted.", lambda: print("Aborted.", file=env.stderr)
     return None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 BEGIN = "<!-- BEGIN GENERATED HELP: python -m bland_clone._docs -->"
 END = "<!-- END GENERATED HELP -->"
@@ -111,13 +111,15 @@ def _recording() -> Iterator[list[Any]]:
     made: list[Any] = []
 
     class Recorder(original):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)
             self.ops: list[tuple[object, ...]] = []
             self.depth = 0
             made.append(self)
 
-        def _call(self, op: tuple[object, ...], method: Any, *args: Any) -> None:
+        def _call(
+            self, op: tuple[object, ...], method: Callable[..., object], *args: object
+        ) -> None:
             if self.depth == 0:  # a call made by the command, not by the formatter itself
                 self.ops.append(op)
             self.depth += 1
@@ -147,7 +149,9 @@ def _recording() -> Iterator[list[Any]]:
         def write_text(self, text: str) -> None:
             self._call(("t", text), super().write_text, text)
 
-        def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        def write_dl(
+            self, rows: Iterable[Iterable[str]], col_max: int = 30, col_spacing: int = 2
+        ) -> None:
             rows = tuple(tuple(r) for r in rows)
             self._call(
                 ("l", rows, col_max, col_spacing), super().write_dl, rows, col_max, col_spacing

@@ -90,7 +90,8 @@ class OutcomeUnknown(ServiceError):
 
 
 class DeviceError(BlandCloneError):
-    """Recording cannot start or stopped: no PortAudio, no microphone, a device that fails."""
+    """An audio device cannot be used (record, speak --play): no PortAudio, no microphone or
+    output device, a device that fails."""
 
     exit_code = ExitCode.DEVICE
     kind = "Device Error"

@@ -77,7 +77,10 @@ class Entry:
         }
 
     @classmethod
-    def from_json(cls, d: Any) -> Entry:
+    def from_json(cls, d: object) -> Entry:
+        if not isinstance(d, dict):
+            raise TypeError("entry")
+
         def s(key: str) -> str:
             v = d[key]
             if not isinstance(v, str) or not v:

@@ -112,7 +112,7 @@ def read(path: Path) -> list[LockedVoice]:
     return out
 
 
-def _settings(table: Any) -> dict[str, Any]:
+def _settings(table: object) -> dict[str, Any]:
     """A voice's settings from the lock: a table of true/false, numbers and text; a nested table,
     an array or a date is refused here, before any request, not after a voice was made."""
     if not isinstance(table, dict):
@@ -139,7 +139,7 @@ def _toml_escape(m: re.Match[str]) -> str:
     return "\\ufffd" if 0xD800 <= c <= 0xDFFF else f"\\u{c:04x}"
 
 
-def _value(v: Any) -> str:
+def _value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ def _toml_string(value: str) -> str:
     return "".join(out)
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -130,7 +130,7 @@ def _through_links(path: Path) -> Path:
     return target
 
 
-def update_config(path: Path, change: Any) -> None:
+def update_config(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
     """Read, ``change(config)`` and write the config under an exclusive lock, so concurrent
     runs each see the others' changes and none is lost."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

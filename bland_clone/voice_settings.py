@@ -60,7 +60,7 @@ def check(service: str | None, values: dict[str, Any], limits: dict[str, Any]) -
     return problems
 
 
-def _check_value(name: str, value: Any, rule: dict[str, Any]) -> list[str]:
+def _check_value(name: str, value: object, rule: dict[str, Any]) -> list[str]:
     kind = rule.get("type")
     if kind == "boolean":
         return (
@@ -68,8 +68,7 @@ def _check_value(name: str, value: Any, rule: dict[str, Any]) -> list[str]:
             if isinstance(value, bool)
             else [f"{name} must be true or false (got {show_value(value)})"]
         )
-    is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_num or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return [f"{name} must be a number (got {show_value(value)})"]
     lo, hi = rule.get("min"), rule.get("max")
     low = isinstance(lo, (int, float)) and value < lo
@@ -80,11 +79,11 @@ def _check_value(name: str, value: Any, rule: dict[str, Any]) -> list[str]:
     return []
 
 
-def _num(x: Any) -> str:
+def _num(x: object) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
 
 
-def show_value(value: Any) -> str:
+def show_value(value: object) -> str:
     """A value as JSON: quoted and escaped, so nothing a user or server sent is shown raw."""
     try:
         return json.dumps(value, ensure_ascii=True)[:80]

@@ -52,7 +52,7 @@ _bland_clone() {
         --api-url|--clone|--clone-previews|--consistency|--description|--device|--end|--expressiveness|--jobs|--key|--language|--limit|--lock-timeout|--name|--offset|--port|--preview|--profile|--report|--save-audio|--script|--search|--seconds|--stability|--start|--text|--timeout|--voice|-d|-j|-n|-p|-s) return ;;
     esac
     case "$node" in
-        "") opts="--version -V --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate verify voices"; files=0 ;;
+        "") opts="--version -V --verbose -v --help -h"; cmds="add-samples apply clone config export models plan prepare record samples sandbox speak validate verify voices"; files=0 ;;
         "add-samples") opts="--dry-run --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;
         "apply") opts="--dry-run --plan --detailed-exitcode --prune --yes -y --jobs -j --keep-going --lock-timeout --annotations --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=0 ;;
         "clone") opts="--name -n --gender -g --description -d --engine -e --dry-run --preview --output -o --language --expressiveness --stability --force -f --prepare --verify --json --quiet -q --api-url --profile --timeout --verbose -v --allow-insecure --help -h"; cmds=""; files=1 ;;

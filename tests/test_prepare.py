@@ -111,8 +111,19 @@ def test_prepare_reports_the_whole_gain_it_applied(cli, tmp_path: Path) -> None:
     after = cli("validate", tmp_path / "out.wav", "--json").json()["files"][0]["quality"]
     raised = after["speech_level_dbfs"] - before
     assert raised > 30
-    shown = float(r.err.split(" dB")[0].rsplit(" ", 1)[1])  # "... 12.0s, +36.1 dB"
+    shown = float(r.err.split(" dB")[0].rsplit(" ", 1)[1])  # "... 12.0s, gain +36.1 dB"
     assert shown == pytest.approx(raised, abs=1.0)
+    assert "gain +" in r.err  # a bare "-2.0 dB" reads as a level, not as what was done
+
+
+def test_clone_prepare_names_no_temporary_file(cli, service, tmp_path: Path) -> None:
+    """clone --prepare works in a folder it deletes: its note names the input, not a path that
+    is gone by the time the user reads it."""
+    take = write_wav(tmp_path / "faint.wav", 12.0, level=0.004)
+    r = cli("clone", "--name", "Prepared", take, "--prepare")
+    assert r.code == 0, r.err
+    assert "faint.wav: prepared: 12.0s, gain +" in r.err
+    assert "bland-clone-prepare-" not in r.out + r.err
 
 
 def _long_recording(path: Path, minutes: float) -> Path:

@@ -567,3 +567,24 @@ def test_a_measure_just_past_its_limit_never_reads_as_the_limit() -> None:
     assert "(-7.9 dBFS, above -8)" in loud, loud
     hum = {p.code: p.message for p in quality.problems(info, q3)}["quality_hum"]
     assert "44.9 dB under the speech (warns within 45 dB)" in hum, hum
+
+
+def test_a_faint_voice_is_not_called_silent(cli, tmp_path: Path) -> None:
+    """A real voice recorded far too quietly (peaks near -62 dBFS) has no speech validate can
+    measure, but it is not a silent recording: the error says how loud it is and what to do,
+    and prepare, which lifts the level first, makes a usable sample of it."""
+    from .realspeech import HERE
+
+    x, rate = sf.read(HERE / "allison-1.flac", dtype="float32")
+    x = np.concatenate([x, x, x])  # 12 s
+    faint = make(tmp_path / "faint.wav", x / np.max(np.abs(x)) * 10 ** (-62 / 20), rate)
+    r = cli("validate", faint)
+    assert r.code == 1
+    assert 'File "faint.wav": no speech found: it peaks at -62 dBFS, too quiet' in r.out
+    assert "silent" not in r.out and "prepare lifts a quiet voice" in r.out
+    r = cli("prepare", faint, "-o", tmp_path / "lifted.wav")
+    assert r.code == 0, r.err
+    assert cli("validate", tmp_path / "lifted.wav").code == 0
+
+    hush = make(tmp_path / "hush.wav", np.zeros(rate * 5, dtype=np.float32), rate)
+    assert "no speech found (the recording is silent)" in cli("validate", hush).out

@@ -156,7 +156,8 @@ def test_play_off_a_terminal_says_so_on_one_line(cli, service: Service) -> None:
 
 
 def test_play_without_an_output_device_says_so_on_one_line(service: Service) -> None:
-    """This machine has no sound card: one line, nothing spoken (a device would play)."""
+    """This machine has no sound card: one line, exit 5 (a device error, as record's), nothing
+    spoken (a device would play)."""
     import sounddevice as sd
 
     try:
@@ -169,7 +170,7 @@ def test_play_without_an_output_device_says_so_on_one_line(service: Service) -> 
     import re
 
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in screen.splitlines() if x.strip()]
-    assert code == 1
+    assert code == 5
     assert len(lines) == 1 and lines[0].startswith(
         "error: Cannot play here: no audio output device"
     )

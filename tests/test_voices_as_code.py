@@ -363,7 +363,11 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
     assert (out.parent / managed["samples"][0]).read_bytes() == legacy.samples[0].audio
     text = out.read_text()
     assert "settings = { consistency = 0.75, expressiveness = 0.5 }" in text
-    assert f"# {solo.id}: no retrievable sample" in text and '# name = "Solo"' in text
+    assert f"# {solo.id}: the service keeps no retrievable sample of it." in text
+    assert '# name = "Solo"' in text
+    assert text.count("no retrievable sample") == 1  # the reason, said once
+    said = cli("export", "--cloned", "-o", tmp_path / "again.toml")
+    assert f"Solo ({solo.id}): the service keeps no retrievable sample of it\n" in said.err
     assert cli("validate", out, "--no-quality").code == 0
 
     r = cli("plan", out, "--detailed-exitcode", "--json")

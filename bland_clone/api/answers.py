@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import requests
 
 
-def text(value: Any) -> str | None:
+def text(value: object) -> str | None:
     """A field the service should send as a string: None stays None, anything else becomes
     text (a number, a list, an object: shown, never a crash)."""
     if value is None or isinstance(value, str):
@@ -35,7 +35,7 @@ def text(value: Any) -> str | None:
         return type(value).__name__
 
 
-def number(value: Any) -> int | float | None:
+def number(value: object) -> int | float | None:
     """A field the service should send as a number: None for anything else (text, a list,
     true, NaN, infinity), so a hostile answer is shown as unknown, never a crash."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -45,7 +45,7 @@ def number(value: Any) -> int | float | None:
     return value
 
 
-def texts(value: Any) -> list[str]:
+def texts(value: object) -> list[str]:
     """A field the service should send as a list of strings: each item as :func:`text`; a lone
     value is a list of one; null is an empty list."""
     if value is None:
@@ -59,12 +59,12 @@ def texts(value: Any) -> list[str]:
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,127}")
 
 
-def is_id(value: Any) -> bool:
+def is_id(value: object) -> bool:
     """A string the service could mean as an id: not empty, not "..", not true or an object."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None and ".." not in value
 
 
-def ident(value: Any) -> str:
+def ident(value: object) -> str:
     """An id from an answer as text: a string as sent, a whole number as text, and "" for
     anything else (true, an object, a list), which is no id. Whether the text is usable as an
     id is :func:`is_id`'s to say, at the place it would be used or recorded."""
@@ -178,7 +178,7 @@ def decode(resp: requests.Response, what: str, body: bytes) -> Any:
     return data
 
 
-def raise_for(status: int, data: Any, raw: bytes, resp: requests.Response) -> None:
+def raise_for(status: int, data: object, raw: bytes, resp: requests.Response) -> None:
     errors = errors_of(data)
     if isinstance(data, dict) and type(data.get("status")) is int and status < 400:
         status = data["status"]
@@ -205,7 +205,7 @@ def raise_for(status: int, data: Any, raw: bytes, resp: requests.Response) -> No
     raise APIError(message, status=status, errors=errors)
 
 
-def dig(data: Any, key: str) -> Any:
+def dig(data: object, key: str) -> Any:
     """data[key], or data['data'][key]: Bland answers both with and without an envelope."""
     if isinstance(data, dict):
         if key in data:
@@ -216,7 +216,7 @@ def dig(data: Any, key: str) -> Any:
     return None
 
 
-def errors_of(data: Any) -> list[dict[str, Any]]:
+def errors_of(data: object) -> list[dict[str, str]]:
     if not isinstance(data, dict):
         return []
     errs = data.get("errors")
@@ -239,7 +239,7 @@ def errors_of(data: Any) -> list[dict[str, Any]]:
     return [{k: service_line(v or "") for k, v in e.items()} for e in out]
 
 
-def envelope_error(data: Any) -> bool:
+def envelope_error(data: object) -> bool:
     """A 200 whose envelope says it failed."""
     if not isinstance(data, dict):
         return False

@@ -67,7 +67,7 @@ Trace = Callable[[str], None]
 MAX_WITH_AUDIO = 5 * 10 * 1024 * 1024 * 4 // 3 + MAX_JSON_BODY
 
 
-def _utf8_body(value: Any, what: str = "text") -> None:
+def _utf8_body(value: object, what: str = "text") -> None:
     """Every string of a JSON body can be sent as UTF-8 (else an InputError naming it)."""
     if isinstance(value, str):
         utf8(value, what)
@@ -143,7 +143,7 @@ class Client(VoiceEndpoints):
         method: str,
         path: str,
         *,
-        json_body: Any = None,
+        json_body: object = None,
         body: Callable[[], Body] | None = None,
         idempotent: bool = True,
     ) -> requests.Response:
@@ -438,7 +438,7 @@ class Client(VoiceEndpoints):
         self,
         method: str,
         path: str,
-        body: Any,
+        body: object,
         what: str,
         done: Callable[[], bool],
         *,
@@ -568,7 +568,7 @@ class Client(VoiceEndpoints):
             raise
 
     @staticmethod
-    def _settings_decoded(data: Any, voice_id: str) -> dict[str, Any]:
+    def _settings_decoded(data: object, voice_id: str) -> dict[str, Any]:
         """Bland answers with or without the {data} envelope, with the settings in ``settings`` or
         at the top, and the ranges in ``limits`` (the docs) or ``ranges`` (bland-tts's types)."""
         inner = data.get("data") if isinstance(data, dict) else None
@@ -591,10 +591,16 @@ class Client(VoiceEndpoints):
         }
 
     @classmethod
-    def keyless(cls, base_url: str = DEFAULT_API_URL, **options: Any) -> Client:
+    def keyless(
+        cls,
+        base_url: str = DEFAULT_API_URL,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        allow_insecure: bool = False,
+    ) -> Client:
         """A client for the endpoints that need no key (GET /v2/models): it sends no
         Authorization header at all."""
-        client = cls("no-key-" + "0" * 16, base_url, **options)
+        client = cls("no-key-" + "0" * 16, base_url, timeout=timeout, allow_insecure=allow_insecure)
         client.session.auth = lambda r: r  # no header, and no .netrc credentials either
         client.session.headers.pop("Authorization", None)
         return client

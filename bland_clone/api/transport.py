@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -35,6 +35,10 @@ from ..errors import AuthError, InputError, ServiceError, UsageError
 from ..safetext import quoted
 
 if TYPE_CHECKING:
+    import socket
+
+    from urllib3.poolmanager import PoolManager
+
     from .upload import Body
 
 Trace = Callable[[str], None]
@@ -164,7 +168,7 @@ class Exchange:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.expired = False
-        self._socks: list[Any] = []
+        self._socks: list[socket.socket] = []
         self._queued: dict[int, int] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -173,7 +177,7 @@ class Exchange:
     def restart(self) -> None:
         self.deadline = time.monotonic() + self.seconds
 
-    def watch(self, sock: Any) -> None:
+    def watch(self, sock: socket.socket | None) -> None:
         with self._lock:
             if sock is not None and sock not in self._socks:
                 self._socks.append(sock)
@@ -232,6 +236,7 @@ class _WatchedHTTP(HTTPConnection):
         super().connect()
         _register(self)
 
+    # Any: a pass-through whose signature differs between urllib3 1.x and 2.x
     def request(self, *args: Any, **kwargs: Any) -> None:
         _register(self)
         super().request(*args, **kwargs)
@@ -262,12 +267,14 @@ class _TLSPool(HTTPSConnectionPool):
 
 
 class _Adapter(requests.adapters.HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
+    def proxy_manager_for(self, proxy: str, **kwargs: object) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **kwargs)
         manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
         return manager
 
@@ -281,7 +288,7 @@ class _KeyAuth(requests.auth.AuthBase):
     def __init__(self, key: str) -> None:
         self._key = key
 
-    def __call__(self, r: Any) -> Any:
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         from urllib.parse import urlsplit
 
         v2 = "/v2/" in urlsplit(r.url).path
@@ -346,7 +353,7 @@ class Transport:
         method: str,
         path: str,
         *,
-        json_body: Any = None,
+        json_body: object = None,
         body: Callable[[], Body] | None = None,
         idempotent: bool = True,
     ) -> requests.Response:
@@ -455,7 +462,7 @@ def _expired(resp: requests.Response) -> bool:
     return bool(ex is not None and ex.expired)
 
 
-def iter_body(resp: requests.Response, timeout: float | None = None) -> Any:
+def iter_body(resp: requests.Response, timeout: float | None = None) -> Iterator[bytes]:
     """The answer's body in chunks; a cut-off or overdue body is a ServiceError."""
     try:
         yield from resp.iter_content(65536)

@@ -231,7 +231,7 @@ class Body:
         #: True once every byte of the body was read for sending
         self.complete = False
 
-        def callback(m: Any) -> None:
+        def callback(m: MultipartEncoderMonitor) -> None:
             if progress:
                 progress(m.bytes_read, total)
             if m.bytes_read >= total:

@@ -7,7 +7,7 @@ samples. A mixin of :class:`~bland_clone.api.client.Client`, built on its ``_sen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import BlandCloneError, ServiceError
 from ..wavsizes import backfilled
@@ -15,7 +15,7 @@ from .answers import generation, number, ratings
 from .transport import query, segment
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     import requests
 
@@ -69,7 +69,7 @@ class Speech:
         finally:
             chunks.close()
 
-    def chunks(self) -> Any:
+    def chunks(self) -> Generator[bytes, None, None]:
         """The audio as it arrives (bounded; see ``Client.audio_chunks``)."""
         return self.client.audio_chunks(self.resp, "the speech")
 
@@ -83,7 +83,10 @@ def _query(params: dict[str, Any]) -> str:
     return query(params)
 
 
-def _once(fn: Any, what: str) -> Any:
+_T = TypeVar("_T")
+
+
+def _once(fn: Callable[[], _T], what: str) -> _T:
     """Run a request that must not be repeated; a lost answer is reported, never resent."""
     from .transport import Ambiguous
 
@@ -96,14 +99,14 @@ def _once(fn: Any, what: str) -> Any:
         ) from None
 
 
-def _unwrap(data: Any) -> Any:
+def _unwrap(data: object) -> Any:
     """data['data'] when the answer has the {status, data, errors} envelope, else the answer."""
     if isinstance(data, dict) and "data" in data and data["data"] is not None:
         return data["data"]
     return data
 
 
-def _model_list(data: Any, key: str, path: str) -> list[dict[str, Any]]:
+def _model_list(data: object, key: str, path: str) -> list[dict[str, Any]]:
     items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ServiceError(f"The service's {path} answer has no '{key}' list.")
@@ -124,14 +127,18 @@ class VoiceEndpoints:
     if TYPE_CHECKING:
 
         def _send(
-            self, method: str, path: str, *, json_body: Any = None, idempotent: bool = True
+            self, method: str, path: str, *, json_body: object = None, idempotent: bool = True
         ) -> requests.Response: ...
         def _json(self, resp: requests.Response, what: str) -> Any: ...
         def _json_or_nothing(self, resp: requests.Response, what: str) -> Any: ...
         def _audio(self, resp: requests.Response, what: str) -> bytes: ...
         def _log(self, text: str) -> None: ...
         def download(
-            self, resp_or_request: Any, dest_path: str, cap: int = ..., what: str = ...
+            self,
+            resp_or_request: requests.Response | tuple[str, str] | tuple[str, str, Any],
+            dest_path: str,
+            cap: int = ...,
+            what: str = ...,
         ) -> int: ...
         def sample_to_file(self, voice_id: str, sample_id: str, path: str) -> int: ...
         def audio_chunks(

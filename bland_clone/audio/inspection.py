@@ -18,7 +18,7 @@ import stat
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 from .. import limits
 from ..audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
@@ -74,7 +74,7 @@ def _wav_subtype(tag: int, bits: int) -> str:
     return _WAV_SUBTYPES[tag]
 
 
-def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
+def _read_wav(f: BinaryIO, size: int, info: AudioInfo) -> bool:
     """Parse a RIFF/WAVE header. True when done; False to hand the file to libsndfile."""
     f.seek(12)
     fmt: tuple[int, int, int, int, int] | None = None
@@ -128,7 +128,7 @@ def _read_wav(f: Any, size: int, info: AudioInfo) -> bool:
 MP3_SCAN_BYTES = 64 * 1024 * 1024
 
 
-def _read_mp3(f: Any, size: int, info: AudioInfo) -> bool:
+def _read_mp3(f: BinaryIO, size: int, info: AudioInfo) -> bool:
     f.seek(0)
     buf = f.read(MP3_SCAN_BYTES)
     stream = mp3.walk(buf)
@@ -144,7 +144,7 @@ def _read_mp3(f: Any, size: int, info: AudioInfo) -> bool:
     return True
 
 
-def _read_flac(f: Any, head: bytes, info: AudioInfo) -> bool:
+def _read_flac(f: BinaryIO, head: bytes, info: AudioInfo) -> bool:
     """STREAMINFO holds rate, channels and the exact sample count."""
     start = mp3.id3v2_size(head)
     f.seek(start)
@@ -164,7 +164,7 @@ def _read_flac(f: Any, head: bytes, info: AudioInfo) -> bool:
     return True
 
 
-def _read_ogg(f: Any, size: int, head: bytes, info: AudioInfo) -> bool:
+def _read_ogg(f: BinaryIO, size: int, head: bytes, info: AudioInfo) -> bool:
     """Vorbis or Opus in Ogg: rate from the first packet, length from the last page's granule."""
     if len(head) < 27 or len(head) < 27 + head[26] + 19:
         return False

@@ -92,7 +92,7 @@ def choose_window(
 
     active = quality.voiced_from(~quality.silent_mask(levels), heard)
     if not active.any():
-        raise InputError("no speech found (the recording is silent)")
+        raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
     frame = quality.FRAME_S
     if seconds is not None:
         window = max(1, int(seconds / frame))
@@ -216,6 +216,10 @@ def _scan(
     total = 0
     carry = np.zeros((0, channels), np.float32)
     starts = np.zeros(0, np.intp)  # where each frame of a block begins
+    # squares and the channels' sum, in buffers reused block after block: temporaries of a
+    # whole block were handed back to the system and faulted in again, every block
+    squares = np.empty((0, channels), np.float32)
+    summed = np.empty(0, np.float32)
     expected = max(1.0, ((end or info.duration or 0.0) - start) * rate)
     try:
         for block in blocks:
@@ -232,12 +236,20 @@ def _scan(
                 continue
             if len(starts) != usable // n:
                 starts = np.arange(0, usable, n)
-            power = np.add.reduceat(np.square(x), starts, axis=0)  # (frames, channels)
+            if len(squares) < usable:
+                squares = np.empty((usable, channels), np.float32)
+                summed = np.empty(usable, np.float32)
+            sq = np.square(x, out=squares[:usable])
+            power = np.add.reduceat(sq, starts, axis=0)  # (frames, channels)
             energy += power.sum(axis=0, dtype=np.float64)
             if channels == 1:
                 mix_power.append(power[:, 0])
             else:
-                mix = (x[:, 0] + x[:, 1] if channels == 2 else x.sum(axis=1)).reshape(-1, n)
+                mix = (
+                    np.add(x[:, 0], x[:, 1], out=summed[:usable])
+                    if channels == 2
+                    else x.sum(axis=1)
+                ).reshape(-1, n)
                 mix_power.append(np.einsum("ij,ij->i", mix, mix) / (channels * channels))
                 ch_power.append(power)
             if progress is not None:
@@ -450,7 +462,7 @@ def _prepare_scanned(
         raise InputError("no speech found (the recording is too short)")
     loudest = quality.percentile(levels, 95)
     if loudest < -80.0:
-        raise InputError("no speech found (the recording is silent)")
+        raise InputError(quality.no_speech(float(levels.max()), peak=False))
     lift = WORKING_DBFS - loudest
     n = max(1, int(rate * quality.FRAME_S))
 

@@ -227,7 +227,9 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     import numpy as np
 
-    from . import vad
+    from . import heap, vad
+
+    heap.keep()  # the temporaries' pages stay mapped from one take to the next
 
     channels = data.shape[1]
     diff_db = corr = None
@@ -320,19 +322,24 @@ class FlatTops:
 
     def feed(self, block: np.ndarray) -> None:
         """Count a block's full-scale samples and its loud runs. No copy of the block: a block
-        whose peak is under the clip level has no full-scale sample to count, one with no two
-        equal neighbours no run, and only the equal pairs are then tested for loudness (an
-        hour of audio was 385,000 page faults of whole-block temporaries)."""
+        whose peak is under the clip level has no full-scale sample to count, and only samples
+        that can still be on a flat top are looked at: at or beyond the channel's extremes so
+        far, less the tolerance (the extremes only grow, so a value below that now never
+        counts in :meth:`clipped`). Most blocks of speech have none; equal neighbours are
+        then tested at those samples alone (an hour of audio was 385,000 page faults of
+        whole-block temporaries, and a comparison of every neighbour cost more than decoding)."""
         import numpy as np
 
         if not len(block):
             return
         clip, loud = self.t.clip_level, self.LOUD
+        keep = 1 - self.t.flat_top_tolerance
         last = self._last
         self._last = [float(v) for v in block[-1]]
         # the block's own extremes, over its contiguous samples (a channel's is a strided read)
         whole = block.reshape(-1) if block.flags.c_contiguous else block
         top, bottom = float(whole.max()), float(whole.min())
+        size = len(block)
         for c in range(block.shape[1]):
             col = block[:, c]
             # a channel's own extremes only when the block's could move them
@@ -342,25 +349,28 @@ class FlatTops:
             self.bottom[c] = min(self.bottom[c], lo)
             if not (hi < clip and lo > -clip):  # (NaN too: counted as before)
                 self.full_scale += int(np.count_nonzero(np.abs(col) >= clip))
-            if hi < loud and lo > -loud:
-                continue  # quiet: no run here counts (the carried sample was counted already)
-            # a run's first sample may continue the previous block's last one
-            joins = last is not None and col[0] == last[c] and abs(float(col[0])) >= loud
-            tail = col[1:]
-            same = tail == col[:-1]
-            pairs = np.flatnonzero(same)
-            if len(pairs):
-                at = col[pairs]
-                pairs = pairs[(at >= loud) | (at <= -loud)]  # equal pairs are loud together
-            if not len(pairs) and not joins:
+            # loud, and near the extremes: the values clipped() can still count
+            up, down = max(loud, self.top[c] * keep), min(-loud, self.bottom[c] * keep)
+            if hi < up and lo > down:
                 continue
-            at = np.union1d(pairs, pairs + 1)  # each sample of a run once
-            if joins and (not len(at) or at[0] != 0):
-                at = np.concatenate([[0], at])
-            found, counts = np.unique(col[at], return_counts=True)
+            at = np.flatnonzero((col >= up) | (col <= down))
+            if not len(at):
+                continue
+            v = col[at]
+            # a run's samples: equal to the one before or after (a run's first sample may
+            # continue the previous block's last one, which was counted already)
+            after = np.minimum(at + 1, size - 1)
+            same = (col[after] == v) & (at + 1 < size)
+            before = np.maximum(at - 1, 0)
+            same |= (col[before] == v) & (at > 0)
+            if at[0] == 0 and last is not None and col[0] == last[c]:
+                same[0] = True
+            if not same.any():
+                continue
+            found, counts = np.unique(v[same], return_counts=True)
             runs = self.runs[c]
-            for v, k in zip(found.tolist(), counts.tolist(), strict=True):
-                runs[v] = runs.get(v, 0) + k
+            for x, k in zip(found.tolist(), counts.tolist(), strict=True):
+                runs[x] = runs.get(x, 0) + k
 
     def _flat(self, c: int, v: float) -> bool:
         tol = self.t.flat_top_tolerance
@@ -446,9 +456,13 @@ def voiced_from(loud: np.ndarray, heard: np.ndarray | None) -> np.ndarray:
     both = loud & heard[: len(loud)]
     # runs under 100 ms are the detector settling (it starts by calling noise speech) or clicks
     edges = np.flatnonzero(np.diff(np.concatenate([[0], both.astype(np.int8), [0]])))
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if end - start < 5:
-            both[start:end] = False
+    starts, ends = edges[::2], edges[1::2]
+    short = ends - starts < 5
+    if short.any():  # runs are apart: their starts and ends are all different frames
+        mark = np.zeros(len(both) + 1, np.int8)
+        mark[starts[short]] = 1
+        mark[ends[short]] = -1
+        both &= np.cumsum(mark[:-1]) == 0
     return both if both.sum() * 3 >= loud.sum() else loud
 
 
@@ -579,6 +593,29 @@ def past(value: float, limit: float, places: int) -> str:
     return f"{shown / 10.0**places:.{places}f}"
 
 
+#: A peak at or under this is silence: 16-bit's last step is -90.3 dBFS, so nothing louder than
+#: dither or a muted input. Above it, a take without speech is a voice too quiet to tell apart.
+SILENCE_PEAK_DBFS = -90.0
+
+
+def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False) -> str:
+    """Why no speech was found, said alike by validate and prepare: silence, or sound too quiet
+    to tell speech from noise (a faint voice is not called a silent recording). ``peak``: the
+    level is the sample peak (validate), else the loudest 20 ms frame (prepare's scan)."""
+    if loudest_dbfs <= SILENCE_PEAK_DBFS:
+        return "no speech found (the recording is silent)"
+    level = (
+        f"it peaks at {loudest_dbfs:.0f} dBFS"
+        if peak
+        else (f"its loudest moment is at {loudest_dbfs:.0f} dBFS")
+    )
+    also = " (prepare lifts a quiet voice: try it)" if suggest_prepare else ""
+    return (
+        f"no speech found: {level}, too quiet to tell speech from noise; "
+        f"record with more gain{also}"
+    )
+
+
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
     from ..validation import Problem
@@ -590,7 +627,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
     if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
-        message = f'File "{name}": no speech found (the recording is silent)'  # as prepare says
+        message = f'File "{name}": {no_speech(q.peak_dbfs, peak=True, suggest_prepare=True)}'
         return [Problem(message, "quality_no_speech", "error", info.path)]
     if q.clipped_ratio > t.clipped_ratio:
         warn(

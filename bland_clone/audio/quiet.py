@@ -2,6 +2,11 @@
 
 Its own module so that both :mod:`.inspection` and :mod:`.decode` use it without importing
 each other.
+
+Descriptor 2 is the whole process's: while it points at /dev/null, whatever any thread writes
+there is lost. The command line therefore writes its own messages to a duplicate of the real
+stderr taken when it starts (:func:`dup_stderr`; bland_clone.cli.environment), so that only the
+C libraries are silenced.
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ from collections.abc import Iterator
 _quiet_lock = threading.Lock()
 _quiet_depth = 0
 _saved_fd: int | None = None
+
+
+def dup_stderr() -> int:
+    """A new descriptor for the process's real stderr: descriptor 2, or, while quiet_stderr
+    points it at /dev/null, the one it will be given back from."""
+    with _quiet_lock:
+        return os.dup(2 if _saved_fd is None else _saved_fd)
 
 
 @contextlib.contextmanager

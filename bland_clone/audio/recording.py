@@ -20,7 +20,11 @@ from ..errors import DeviceError, InputError
 from . import decode
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import numpy as np
+    from numpy.typing import NDArray
+    from sounddevice import CallbackFlags
 
     from ..audio.quality import Quality
     from ..validation import Problem
@@ -115,7 +119,7 @@ class Device:
         }
 
 
-def _query(sd: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+def _query(sd: ModuleType) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     try:
         devices = list(sd.query_devices())
         apis = list(sd.query_hostapis())
@@ -176,7 +180,9 @@ class Microphone:
     def __enter__(self) -> Microphone:
         sd = _sounddevice()
 
-        def callback(indata: Any, frames: int, time: Any, status: Any) -> None:
+        def callback(
+            indata: NDArray[np.int16], frames: int, time: object, status: CallbackFlags
+        ) -> None:
             if status and status.input_overflow:
                 self.overflows += 1
             self._queue.put(indata.copy())

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import functools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..wavsizes import PLACEHOLDER
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: The longest speech written or played: 1,000 characters take about two minutes to say.
 MAX_SECONDS = 15 * 60
@@ -110,6 +115,15 @@ class Writer(Protocol):
     def write(self, data: bytes) -> None: ...
 
 
+class OutputStream(Protocol):
+    """A started output stream (sounddevice's RawOutputStream): takes 16-bit frames."""
+
+    def start(self) -> None: ...
+    def write(self, data: bytes) -> object: ...
+    def stop(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class Sink:
     """Where samples go, bounded to MAX_SECONDS; ``close`` finishes the file."""
 
@@ -170,7 +184,9 @@ class WavSink(RawSink):
     once the stream is complete, so the finished file is valid; without ``patch`` (stdout) the
     placeholders stay, as the stream page shows them."""
 
-    def __init__(self, fmt: Format, out: Writer, patch: Any = None) -> None:
+    def __init__(
+        self, fmt: Format, out: Writer, patch: Callable[[int, bytes], None] | None = None
+    ) -> None:
         super().__init__(fmt, out)
         self.patch = patch
         out.write(wav_header(fmt, PLACEHOLDER))
@@ -182,7 +198,7 @@ class WavSink(RawSink):
             self.patch(40, struct.pack("<I", size))
 
 
-def _floats(data: bytes, fmt: Format) -> Any:
+def _floats(data: bytes, fmt: Format) -> NDArray[np.float32]:
     import numpy as np
 
     if fmt.encoding == "mulaw":
@@ -193,7 +209,7 @@ def _floats(data: bytes, fmt: Format) -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def _ulaw_table() -> Any:
+def _ulaw_table() -> NDArray[np.float32]:
     """G.711 mu-law byte -> float sample."""
     import numpy as np
 
@@ -234,7 +250,7 @@ class EncodedSink(Sink):
 class PlaySink(Sink):
     """Played through sounddevice as it arrives (16-bit; mu-law decoded first)."""
 
-    def __init__(self, fmt: Format, stream: Any) -> None:
+    def __init__(self, fmt: Format, stream: OutputStream) -> None:
         super().__init__(fmt)
         self.stream = stream
 

@@ -9,6 +9,7 @@ take, however long it is). The terminal's waveform and the HTML report draw from
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -186,6 +187,26 @@ def level_overview(levels: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple
     return tuple(round(float(x), 1) for x in np.maximum.reduceat(levels, starts))
 
 
+@functools.lru_cache(maxsize=16)
+def _mel_rows(bins: int, bin_hz: float) -> tuple[tuple[list[int], np.ndarray], ...]:
+    """The picture's rows (0: the lowest) on a mel scale over ``bins`` bins, grouped by width:
+    (rows, their bins: rows x width). A row is the bins from its lower edge up to the next
+    row's (at least one). The same for every take at a rate: computed once."""
+    import numpy as np
+
+    top_mel = _mel(bin_hz * (bins - 1))
+    edges = [
+        min(bins - 1, round(_hz(top_mel * k / SPECTRUM_ROWS) / bin_hz))
+        for k in range(SPECTRUM_ROWS + 1)
+    ]
+    widths = [max(1, edges[k + 1] - edges[k]) for k in range(SPECTRUM_ROWS)]
+    out = []
+    for w in sorted(set(widths)):
+        rows = [k for k in range(SPECTRUM_ROWS) if widths[k] == w]
+        out.append((rows, np.array([edges[k] for k in rows])[:, None] + np.arange(w)))
+    return tuple(out)
+
+
 def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
     """The spectrogram (frames x bins of power, as :func:`acoustics.spectrogram` makes it)
     pooled to at most SPECTRUM_COLUMNS x SPECTRUM_ROWS cells on a mel scale, in bytes."""
@@ -194,17 +215,18 @@ def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
     if not len(spec) or spec.shape[1] < 2:
         return None
     columns = min(SPECTRUM_COLUMNS, len(spec))
-    t_starts = (np.arange(columns) * len(spec)) // columns
-    pooled = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
-    pooled /= np.diff(np.append(t_starts, len(spec)))[:, None]
+    if columns == len(spec):  # a column a frame (a take under 23 s): its mean is the frame
+        pooled = spec.astype(np.float64)
+    else:
+        t_starts = (np.arange(columns) * len(spec)) // columns
+        pooled = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
+        pooled /= np.diff(np.append(t_starts, len(spec)))[:, None]
     top_hz = bin_hz * (spec.shape[1] - 1)
-    edges_hz = [_hz(_mel(top_hz) * k / SPECTRUM_ROWS) for k in range(SPECTRUM_ROWS + 1)]
-    edges = np.array([min(spec.shape[1] - 1, round(h / bin_hz)) for h in edges_hz])
-    rows = []
-    for k in range(SPECTRUM_ROWS):  # a row's power: the mean of its bins (at least one)
-        a, b = int(edges[k]), max(int(edges[k]) + 1, int(edges[k + 1]))
-        rows.append(pooled[:, a:b].mean(axis=1))
-    grid = 10 * np.log10(np.maximum(np.stack(rows[::-1]), 1e-20))  # highest frequency first
+    power = np.empty((columns, SPECTRUM_ROWS))
+    for rows, at in _mel_rows(spec.shape[1], bin_hz):
+        # a row's power: the mean of its bins, summed in C order as numpy's mean sums them
+        power[:, rows] = np.add.reduce(pooled.take(at, axis=1), axis=2) / at.shape[1]
+    grid = 10 * np.log10(np.maximum(power[:, ::-1].T, 1e-20))  # highest frequency first
     top = float(grid.max())
     scaled = np.clip((grid - (top - SPECTRUM_RANGE_DB)) / SPECTRUM_RANGE_DB, 0.0, 1.0)
     cells = np.rint(scaled * 255).astype(np.uint8)

@@ -84,7 +84,8 @@ def _detect(pcm: bytes, frame_s: float = FRAME_S) -> np.ndarray:
     process = c.process  # Vad.is_speech(frame, RATE): the frame's samples are its bytes / 2
     n = round(RATE * frame_s) * 2  # bytes per frame
     half = n // 2
+    view = memoryview(pcm)  # each frame a view of the bytes, not a copy
     return np.array(
-        [process(vad, RATE, pcm[i : i + n], half) for i in range(0, len(pcm) - n + 1, n)],
+        [process(vad, RATE, view[i : i + n], half) for i in range(0, len(pcm) - n + 1, n)],
         dtype=bool,
     )

@@ -17,7 +17,8 @@ EXIT_CODES = {
     3: "authentication: no API key, or the service answered 401/403",
     4: "the service could not be reached or failed (network, timeout, 5xx, 429 after retries, "
     "a malformed answer)",
-    5: "record: no microphone, no PortAudio, or the audio device could not be opened",
+    5: "record, speak --play: no microphone or speaker, no PortAudio, or the audio device "
+    "could not be opened",
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     75: "apply: another apply of the same manifest holds its lock (it names the holder)",
     130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
@@ -74,6 +75,15 @@ def _root(
         Optional[bool],
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Trace HTTP requests on stderr (the key is masked), as --verbose after the "
+            "command does.",
+        ),
+    ] = False,
 ) -> None:
     """Check voice samples locally, then clone voices with Bland's voice API."""
 

@@ -1,55 +1,66 @@
-"""Helpers the commands share: the output mode, the confirmation before a destructive change,
-and the samples table. (Settings, clients and
-the checks of an upload's files are operations: bland_clone.ops.session and ops.inputs.)"""
+"""Helpers the commands share: the run's output and its mode, the confirmation before a
+destructive change, and the samples table. (Settings, clients and the checks of an upload's
+files are operations: bland_clone.ops.session and ops.inputs.)"""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import typer
+
 from ..errors import UsageError
 from ..safetext import quoted
+from .environment import Environment
 from .output import Mode, Output
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.verdict import Report
+    from ..ops.verifying import Verification
 
 
-def make_output(json_: bool = False, quiet: bool = False, fmt: str | None = None) -> Output:
+def run_output(ctx: typer.Context) -> Output:
+    """The run's one Output, which the entry point hands down as the context's ``obj``; one
+    made from the process's environment when the app runs without it (Typer's CliRunner)."""
+    out = ctx.obj
+    if not isinstance(out, Output):
+        out = ctx.obj = Output(Environment.detect())
+    return out
+
+
+def make_output(
+    ctx: typer.Context, json_: bool = False, quiet: bool = False, fmt: str | None = None
+) -> Output:
+    """The run's Output in the mode the command's options ask for."""
     if json_ and quiet:
         raise UsageError("--json and --quiet cannot be used together")
     if fmt not in (None, "text", "github"):
         raise UsageError(f"--annotations must be text or github, not {fmt!r}")
     mode: Mode = "json" if json_ else "quiet" if quiet else "human"
-    from .output import current
-
-    out = current().set_mode(mode)  # the invocation's one output, made by the entry point
+    out = run_output(ctx).set_mode(mode)
     if fmt is not None:
         out.github = fmt == "github"
     return out
 
 
-def can_confirm(what: str, *, yes: bool) -> None:
+def can_confirm(env: Environment, what: str, *, yes: bool) -> None:
     """A destructive command goes on with --yes, or with a terminal to ask on; off a terminal
     without --yes it stops here (exit 2), before anything is looked up or sent."""
-    if not yes and not sys.stdin.isatty():
+    if not yes and not env.stdin_isatty:
         raise UsageError(
             f"Refusing to {what} without --yes: standard input is not a terminal to confirm on."
         )
 
 
-def confirm(prompt: str, *, yes: bool, what: str) -> bool:
+def confirm(env: Environment, prompt: str, *, yes: bool, what: str) -> bool:
     """Ask before ``what`` (to delete, to replace...): yes with --yes, else the person's answer
     on the terminal (no by default); off a terminal without --yes, a UsageError (exit 2). The
     one confirmation every destructive command uses."""
     if yes:
         return True
-    can_confirm(what, yes=yes)
-    import typer  # only when asking: --help is served without Typer
-
+    can_confirm(env, what, yes=yes)
     return bool(typer.confirm(prompt, default=False, err=True))
 
 
@@ -123,7 +134,7 @@ def write_report(
     out.info(f"Report: {page.path}")
 
 
-def write_verification_report(out: Output, page: Page, v: Any) -> None:
+def write_verification_report(out: Output, page: Page, v: Verification) -> None:
     """verify's --report page (bland_clone.ops.verifying.Verification): the first sample and
     the voice's preview side by side, with the numbers and the verdict."""
     from ..audio import decode
@@ -162,7 +173,7 @@ VERDICT_MEANING = {
 }
 
 
-def show_verification(out: Output, v: Any) -> None:
+def show_verification(out: Output, v: Verification) -> None:
     """verify's result (bland_clone.ops.verifying.Verification), as lines: shared by verify and
     clone --verify."""
     out.line(

@@ -3,7 +3,7 @@
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -172,7 +172,9 @@ StabilityOpt = Annotated[
         show_default=False,
     ),
 ]
-VoiceArg = Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)]
+VoiceArg = Annotated[
+    str, typer.Argument(help="Voice id or name.", show_default=False, metavar="VOICE")
+]
 YesOpt = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required off a terminal).")
 ]
@@ -201,15 +203,19 @@ def annotations_style(annotations: Optional[str], old: Optional[str]) -> Optiona
 @dataclass(frozen=True)
 class Connection(session.Connection):
     """The options every command that talks to the service shares: json and quiet choose the
-    output; the rest say where and how to reach the service (--verbose: a trace to stderr)."""
+    output; the rest say where and how to reach the service (--verbose: a trace to stderr);
+    and the run's context."""
 
     json: bool = False
     quiet: bool = False
+    #: the command's context, whose obj is the run's Output (see common.run_output)
+    ctx: Optional[typer.Context] = field(default=None, repr=False, compare=False)
 
     def output(self, fmt: Optional[str] = None) -> "Output":
         from .common import make_output
 
-        return make_output(self.json, self.quiet, fmt)
+        assert self.ctx is not None, "a command's Connection is made by with_connection"
+        return make_output(self.ctx, self.json, self.quiet, fmt)
 
     def client(self, out: "Output") -> "Client":
         """Settings resolved (flag > environment > profile > default) and a client made."""
@@ -225,6 +231,7 @@ _CONNECTION_PARAMS = [
     inspect.Parameter("timeout", _KW, default=DEFAULT_TIMEOUT, annotation=TimeoutOpt),
     inspect.Parameter("verbose", _KW, default=False, annotation=VerboseOpt),
     inspect.Parameter("allow_insecure", _KW, default=False, annotation=InsecureOpt),
+    inspect.Parameter("ctx", _KW, annotation=typer.Context),  # the run's Output is its obj
 ]
 
 
@@ -247,14 +254,18 @@ def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> None:
+        ctx: typer.Context = kwargs.pop("ctx")
+        verbose = kwargs.pop("verbose") or bool(ctx.find_root().params.get("verbose"))
         conn = Connection(
             json=kwargs.pop("json_"),
             quiet=kwargs.pop("quiet"),
             api_url=kwargs.pop("api_url"),
             profile=kwargs.pop("profile"),
             timeout=kwargs.pop("timeout"),
-            trace=trace_to_stderr if kwargs.pop("verbose") else None,
+            # --verbose after the command, or before it (the root's option)
+            trace=trace_to_stderr if verbose else None,
             allow_insecure=kwargs.pop("allow_insecure"),
+            ctx=ctx,
         )
         fn(*args, conn=conn, **kwargs)
 

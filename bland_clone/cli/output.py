@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..safetext import clean, json_text, one_line
 from ..units import fmt_duration, fmt_size
+from .environment import Environment
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,75 +27,27 @@ if TYPE_CHECKING:
 Mode = Literal["human", "json", "quiet"]
 
 
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-@dataclass(frozen=True)
-class Terminal:
-    """What the process writes to. The one place that looks at isatty, NO_COLOR, TERM and
-    GITHUB_ACTIONS; everything else asks an :class:`Output`."""
-
-    #: stdout / stderr are terminals that take colour and box drawing
-    stdout: bool = False
-    stderr: bool = False
-    #: stderr is a terminal (a progress bar redraws in place; a CI log is not one)
-    interactive: bool = False
-    #: running under GitHub Actions: print workflow annotations too
-    github: bool = False
-
-    @classmethod
-    def detect(cls) -> Terminal:
-        env = os.environ
-        # no-color.org: only a NO_COLOR that is set and not empty turns colour off
-        colour = not env.get("NO_COLOR") and env.get("TERM") != "dumb"
-        err_tty = _isatty(sys.stderr)
-        return cls(
-            stdout=colour and _isatty(sys.stdout),
-            stderr=colour and err_tty,
-            interactive=err_tty,
-            github=env.get("GITHUB_ACTIONS") == "true",
-        )
-
-
-#: The width when the terminal does not say (a pipe, a file) or says nonsense (0 columns).
-FALLBACK_COLUMNS = 80
-
-
-def terminal_width(stream: Any) -> int:
-    """The terminal's width in cells: COLUMNS when set (as Rich and Click read it), else the
-    terminal's own size; 80 when neither is known or either is under one column (a pty made
-    with no size reports 0: a table drawn that narrow is one character a line)."""
-    try:
-        width = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        try:
-            width = os.get_terminal_size(stream.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            width = FALLBACK_COLUMNS
-    return width if width >= 1 else FALLBACK_COLUMNS
-
-
 class Output:
-    """The output of one invocation: made once by the entry point (:func:`begin`), given its
-    mode by the command's options (:meth:`set_mode`), reused for everything printed."""
+    """The output of one invocation: made once by the entry point with the run's
+    :class:`Environment`, handed to the command through Typer's context, given its mode by the
+    command's options (:meth:`set_mode`) and reused for everything printed; the entry point
+    reports an error through it in the mode the command chose."""
 
-    def __init__(self, mode: Mode = "human", terminal: Terminal | None = None) -> None:
-        self.terminal = terminal if terminal is not None else Terminal.detect()
+    def __init__(self, env: Environment, mode: Mode = "human") -> None:
+        self.env = env
         self._json_done = False
         self._consoles: dict[bool, Console] = {}
-        #: print GitHub workflow annotations too (--format github, or under GitHub Actions)
-        self.github = self.terminal.github
+        #: print GitHub workflow annotations too (--annotations github, or under GitHub Actions)
+        self.github = env.github
         self.set_mode(mode)
 
     def set_mode(self, mode: Mode) -> Output:
+        env = self.env
         self.mode: Mode = mode
-        self.rich = mode == "human" and self.terminal.stdout
-        self.rich_err = mode != "json" and self.terminal.stderr
-        self.progress_ok = mode == "human" and self.terminal.interactive
+        self.rich = mode == "human" and env.colour and env.stdout_isatty
+        self.rich_err = mode != "json" and env.colour and env.stderr_isatty
+        #: a progress bar redraws in place on a terminal's stderr (a CI log is not one)
+        self.progress_ok = mode == "human" and env.stderr_isatty
         return self
 
     def console(self, stderr: bool = False) -> Console:
@@ -108,26 +58,24 @@ class Output:
             from rich.console import Console
 
             c = self._consoles[stderr] = Console(
-                stderr=stderr, highlight=False, width=self._width(stderr)
+                file=self.env.stderr if stderr else self.env.stdout,
+                highlight=False,
+                width=self.env.width(stderr=stderr),
             )
         return c
-
-    def _width(self, to_stderr: bool) -> int:
-        return terminal_width(sys.stderr if to_stderr else sys.stdout)
 
     # -- diagnostics: stderr -------------------------------------------------------------
 
     def _err(self, prefix: str, style: str, message: str) -> None:
         message = clean(message)
         if self.rich_err:
-            sys.stderr.write(f"{_sgr(prefix, style)} {message}\n")
-            sys.stderr.flush()
-        else:
-            print(f"{prefix} {message}", file=sys.stderr)
+            prefix = _sgr(prefix, style)
+        self.env.stderr.write(f"{prefix} {message}\n")
+        self.env.stderr.flush()
 
     def info(self, message: str) -> None:
         if self.mode == "human":
-            print(clean(message), file=sys.stderr)
+            print(clean(message), file=self.env.stderr)
 
     def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
@@ -146,12 +94,12 @@ class Output:
             return
         text = dump_json(obj)  # may raise: then the error's own object is written instead
         self._json_done = True
-        sys.stdout.write(json_text(text) + "\n")
-        sys.stdout.flush()
+        self.env.stdout.write(json_text(text) + "\n")
+        self.env.stdout.flush()
 
     def line(self, text: str = "") -> None:
         if self.mode == "human":
-            print(clean(text))
+            print(clean(text), file=self.env.stdout)
 
     def result(self, obj: dict[str, Any], human: Callable[[], None] | str | None = None) -> None:
         """Emit a command's result: JSON in json mode, ``human`` otherwise, nothing when quiet."""
@@ -159,7 +107,7 @@ class Output:
             self.json(obj)
         elif self.mode == "human" and human is not None:
             if isinstance(human, str):
-                print(clean(human))
+                print(clean(human), file=self.env.stdout)
             else:
                 human()
 
@@ -181,10 +129,10 @@ class Output:
             return
         rows = [[one_line(x) for x in r] for r in rows]
         rich_ok = self.rich_err if to_stderr else self.rich
-        stream = sys.stderr if to_stderr else sys.stdout
+        stream = self.env.stderr if to_stderr else self.env.stdout
         if rich_ok:
             text = draw_table(
-                columns, rows, self._width(to_stderr), title=title, colours=colours or {}
+                columns, rows, self.env.width(stderr=to_stderr), title=title, colours=colours or {}
             )
         else:
             lines = ["\t".join(c.upper() for c in columns)]
@@ -227,12 +175,13 @@ class Output:
                 to_stderr=to_stderr,
                 colours={"ok": "green", "warning": "yellow", "error": "red"},
             )
-        stream = sys.stderr if to_stderr else sys.stdout
+        stream = self.env.stderr if to_stderr else self.env.stdout
         rich_ok = self.rich_err if to_stderr else self.rich
         lines: list[str] = []
         if rich_ok and report.quality:
             one = len(report.files) == 1
-            lines += _waveform(report, self._width(to_stderr)) if one else _level_strips(report)
+            width = self.env.width(stderr=to_stderr)
+            lines += _waveform(report, width) if one else _level_strips(report)
         for p in report.problems:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
@@ -259,7 +208,7 @@ class Output:
             props.append(f"line={line}")
         props.append("title=bland-clone")
         kind = "error" if severity == "error" else "warning"
-        sys.stdout.write(f"::{kind} {','.join(props)}::{_gh_escape(clean(message))}\n")
+        self.env.stdout.write(f"::{kind} {','.join(props)}::{_gh_escape(clean(message))}\n")
 
     def annotate_report(self, report: Report) -> None:
         for p in report.problems:
@@ -298,7 +247,7 @@ class Output:
             yield update
 
 
-def dump_json(obj: Any) -> str:
+def dump_json(obj: object) -> str:
     """Valid JSON, always: a NaN or an infinity (a service's "x-cost: nan") is written as null,
     which JSON has, never as NaN or Infinity, which it has not. Done on the text, token by
     token, so a value nested however deep costs no recursion; a value nested too deep to be
@@ -326,24 +275,6 @@ def _gh_escape(text: str, *, prop: bool = False) -> str:
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
-
-
-# -- the process's one output --------------------------------------------------------------
-
-_process: Output | None = None
-
-
-def begin(json_requested: bool = False) -> Output:
-    """The output of a new invocation (the entry point calls this once per run: a script or
-    test that calls ``main`` again gets a fresh one, no module state is reset by hand)."""
-    global _process
-    _process = Output("json" if json_requested else "human")
-    return _process
-
-
-def current() -> Output:
-    """The invocation's output (one is made on first use when no entry point made it)."""
-    return _process if _process is not None else begin()
 
 
 # -- terminal rendering: plain strings and SGR codes, written at once -----------------------

@@ -3,7 +3,6 @@ job summary. (The checks and the plan themselves are bland_clone.ops.workflow.)"
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from ..ops.session import Connection
     from ..ops.workflow import Planned
     from ..plan import VoicePlan
+    from .environment import Environment
     from .output import Output
 
 #: A table cell's colour by its text: the actions of a plan and the statuses of apply.
@@ -112,11 +112,11 @@ def show_plan(out: Output, p: Planned) -> None:
     out.line(summary_line(p.voices))
 
 
-def job_summary(title: str, columns: list[str], rows: list[list[str]], footer: str = "") -> None:
+def job_summary(
+    env: Environment, title: str, columns: list[str], rows: list[list[str]], footer: str = ""
+) -> None:
     """A Markdown table on the GitHub Actions job summary page ($GITHUB_STEP_SUMMARY)."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    target = env.step_summary
     if not target:
         return
 
@@ -152,6 +152,7 @@ def run_plan(
 
     p = build_plan(out, path, conn, prune=prune)
     job_summary(
+        out.env,
         f"bland-clone plan {path}",
         ["Name", "Action", "Voice id", "Detail"],
         plan_rows(p),

@@ -11,6 +11,7 @@ from . import inputs, session
 from .session import Connection
 
 if TYPE_CHECKING:
+    from ..audio.verdict import Report
     from .notes import Notes
 
 #: Engines that take a single sample at clone time and refuse added samples.
@@ -108,5 +109,5 @@ def add_samples_to_voice(
     return Added(v.id, files_doc, warnings, v.name, existing, samples=samples)
 
 
-def _warnings(report: Any) -> list[dict[str, Any]]:
+def _warnings(report: Report) -> list[dict[str, Any]]:
     return [p.to_dict() for p in report.warnings]

@@ -47,7 +47,7 @@ NO_SAMPLE = "the service keeps no retrievable sample of it"
 _MAX_STEM = 64
 
 
-def _scalar(value: Any) -> bool:
+def _scalar(value: object) -> bool:
     """A setting the manifest and the lock can hold: true/false, a finite number, text."""
     if isinstance(value, float):
         return math.isfinite(value)
@@ -114,13 +114,8 @@ def export_voice(
             raise WouldOverwrite(full)
         full.parent.mkdir(parents=True, exist_ok=True)
         try:
-            stream = getattr(client, "sample_to_file", None)
-            if stream is not None:  # streamed to disk, the file appears only when complete
-                stream(voice.id, sid, str(full))
-            else:
-                from ..files import write_file
-
-                write_file(str(full), client.sample_audio(voice.id, sid))
+            # streamed to disk, the file appears only when complete
+            client.sample_to_file(voice.id, sid, str(full))
         except BlandCloneError as exc:
             return unmanaged(f"sample {sid} could not be downloaded ({exc.message})", count)
         files.append(rel.as_posix())
@@ -172,14 +167,14 @@ def render_manifest(exported: list[Exported]) -> str:
         if ex.managed:
             parts.append("\n" + "\n".join(lines) + "\n")
         else:
-            note = f"# {one_line(v.id)}: no retrievable sample: {one_line(ex.reason or '')}."
+            note = f"# {one_line(v.id)}: {one_line(ex.reason or 'no retrievable sample')}."
             parts.append(
                 f"\n{note} Add samples to manage it.\n" + "\n".join("# " + x for x in lines) + "\n"
             )
     return "".join(parts)
 
 
-def _toml(value: Any) -> str:
+def _toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

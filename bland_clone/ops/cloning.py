@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..envelope import envelope
 from ..errors import InputError, NeedsValue
@@ -16,6 +16,12 @@ from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
 from .session import Connection
+
+if TYPE_CHECKING:
+    from ..api.client import Client, Voice
+    from ..settings import Settings
+    from .preview import Request, Target
+    from .verifying import SamplesPrint
 
 
 @dataclass(frozen=True)
@@ -221,11 +227,11 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         # the prepared files' report is not shown: clone checks what it sends right after
-        prepared = prepare_files(out, list(files), tmp + "/")
+        prepared = prepare_files(out, list(files), tmp + "/", temporary=True)
         yield [o["output"] for o in prepared.doc["outputs"]]
 
 
-def _preview(client: Any, voice: Any, req: Any, target: Any) -> PreviewOutcome:
+def _preview(client: Client, voice: Voice, req: Request, target: Target) -> PreviewOutcome:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
     from . import preview as previews
@@ -244,7 +250,7 @@ def _why(exc: Exception) -> str:
 
 
 def _verify(
-    out: Notes, client: Any, voice: Any, prints: Any, req: Any, api_url: str
+    out: Notes, client: Client, voice: Voice, prints: SamplesPrint, req: Request, api_url: str
 ) -> VerifyOutcome:
     """verify the new voice. It exists by now: a failure is reported with its id, never an
     exit code that would make a script clone again."""
@@ -256,7 +262,7 @@ def _verify(
         return VerifyOutcome(error=_why(exc))
 
 
-def _name_check(out: Notes, settings: Any, name: str, conn: Connection) -> bool | None:
+def _name_check(out: Notes, settings: Settings, name: str, conn: Connection) -> bool | None:
     """With a key, ask the service whether the name is free; without one, stay offline."""
     if not settings.has_key:
         out.info("Name not checked with the service (no API key; the dry run stays offline).")

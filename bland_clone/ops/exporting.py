@@ -103,10 +103,9 @@ def export_voices(
             if ex.listed > limits.MAX_SAMPLES_PER_VOICE
             else ""
         )
-        said = f"{len(ex.files)} sample(s){capped}" if ex.managed else "no retrievable sample"
-        notes.info(
-            one_line(f"{v.name} ({v.id}): {said}" + ("" if ex.managed else f": {ex.reason}"))
-        )
+        # a voice left out says why in its own words (each reason names what is missing)
+        said = f"{len(ex.files)} sample(s){capped}" if ex.managed else ex.reason
+        notes.info(one_line(f"{v.name} ({v.id}): {said or 'no retrievable sample'}"))
     entries = adopt.lock_entries(exported, base)
     write_file(output, adopt.render_manifest(exported).encode("utf-8"))
     lockfile.write(lock_path, entries)

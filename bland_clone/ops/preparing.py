@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ..envelope import envelope
 
 if TYPE_CHECKING:
+    from ..audio.inspection import AudioInfo
+    from ..audio.prepare import Prepared as PreparedFile
     from ..audio.verdict import Report
     from .notes import Notes
 
@@ -64,12 +66,12 @@ def lazy_progress(out: Notes, label: str, size: int) -> Iterator[Callable[[float
 
 def _prepare_one(
     out: Notes,
-    info: Any,
+    info: AudioInfo,
     dst: str,
     seconds: float | None,
     start: float | None,
     end: float | None,
-) -> Any:
+) -> PreparedFile:
     """Prepare one inspected input into ``dst``, with a progress bar when it takes a while."""
     from ..audio.prepare import prepare_file
 
@@ -90,8 +92,12 @@ def prepare_files(
     best: bool = False,
     force: bool = False,
     keep_going: bool = False,
+    temporary: bool = False,
 ) -> Prepared:
     """Prepare each input, then validate what was written.
+
+    ``temporary``: the outputs go to a folder that is deleted after use (clone's prepare), so
+    the notes name the inputs only, never a path that will not exist.
 
     With ``keep_going``, an input that cannot be read or prepared is reported and the others
     are still written (``result["failed"]`` lists them); without it, the first one stops all.
@@ -129,7 +135,8 @@ def prepare_files(
             failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
             continue
         results.append(done)
-        out.info(f"{info.path} -> {dst}: {done.output_seconds:.1f}s, {done.gain_db:+.1f} dB")
+        where = f"{info.path}: prepared" if temporary else f"{info.path} -> {dst}"
+        out.info(f"{where}: {done.output_seconds:.1f}s, gain {done.gain_db:+.1f} dB")
         for note in done.notes:
             out.info(f"  {note}")
     if not results:

@@ -19,7 +19,9 @@ from .notes import Uncalibrated
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..audio.speechout import Format
+    from ..api.voice_endpoints import Speech
+    from ..audio.speechout import Format, OutputStream, Sink
+    from ..files import AtomicWriter
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -245,32 +247,56 @@ def speak(
 class Player(Protocol):
     """Opens an output stream for a format (see :func:`open_player`)."""
 
-    def __call__(self, fmt: Format) -> Any: ...
+    def __call__(self, fmt: Format) -> OutputStream: ...
 
 
 def open_player() -> Player:
-    """The default output device, checked before anything is asked of the service; an
-    InputError naming why when there is none (no device, no PortAudio)."""
+    """The default output device, checked before anything is asked of the service; a
+    DeviceError (exit 5, as record's) naming why when there is none (no PortAudio, no
+    device) or it cannot be opened."""
+    from ..errors import DeviceError
+
+    instead = "Write a file with -o FILE."
     try:
         import sounddevice as sd
-
+    except OSError:  # the Python package is there, the PortAudio library is not
+        raise DeviceError(
+            "Cannot play here: PortAudio is not installed (Debian/Ubuntu: apt-get install "
+            f"libportaudio2; macOS: brew install portaudio). {instead}"
+        ) from None
+    except Exception as exc:  # no sounddevice package; PortAudio failed to start
+        raise DeviceError(f"Cannot play here: {_said(exc)}. {instead}") from None
+    try:
         sd.query_devices(kind="output")
-    except Exception as exc:  # OSError without PortAudio, sd.PortAudioError without a device
-        why = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(
-            f"Cannot play here: no audio output device ({why}). Write a file with -o FILE."
+    except sd.PortAudioError:  # "Error querying device -1": there is no default output
+        raise DeviceError(f"Cannot play here: no audio output device. {instead}") from None
+    except Exception as exc:
+        raise DeviceError(
+            f"Cannot play here: no audio output device ({_said(exc)}). {instead}"
         ) from None
 
-    def start(fmt: Format) -> Any:
-        stream = sd.RawOutputStream(samplerate=fmt.rate, channels=fmt.channels, dtype="int16")
-        stream.start()
+    def start(fmt: Format) -> OutputStream:
+        try:
+            stream: OutputStream = sd.RawOutputStream(
+                samplerate=fmt.rate, channels=fmt.channels, dtype="int16"
+            )
+            stream.start()
+        except Exception as exc:  # sd.PortAudioError: the device is busy or takes no such rate
+            raise DeviceError(
+                f"Cannot play on the audio output device: {_said(exc)}. {instead}"
+            ) from None
         return stream
 
     return start
 
 
+def _said(exc: Exception) -> str:
+    """An exception's text on one line (its type's name when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def write_speech(
-    got: Any, container: str, asked: Format, target: Target | None, player: Player | None
+    got: Speech, container: str, asked: Format, target: Target | None, player: Player | None
 ) -> int:
     """Write (and/or play) the speech as it arrives: raw frames in ``asked``'s format, or a
     WAV whose header (placeholder sizes included) is read as it comes. The file is complete or
@@ -282,7 +308,7 @@ def write_speech(
 
     reader = speechout.WavReader() if container == "wav" else None
     chunks = got.chunks()
-    playing: list[Any] = []
+    playing: list[OutputStream] = []
     writer = AtomicWriter(target.path) if target is not None else None
     try:
         with writer if writer is not None else _nothing():
@@ -310,19 +336,23 @@ def write_speech(
             stream.close()
 
 
-def _size(writer: Any) -> int:
+def _size(writer: AtomicWriter | None) -> int:
     if writer is None:
         return 0
     return int(os.fstat(writer.fd).st_size)
 
 
 def _sink(
-    fmt: Any, target: Target | None, writer: Any, player: Player | None, playing: list[Any]
-) -> Any:
+    fmt: Format,
+    target: Target | None,
+    writer: AtomicWriter | None,
+    player: Player | None,
+    playing: list[OutputStream],
+) -> Sink:
     from ..audio import speechout
 
     sinks: list[speechout.Sink] = []
-    if target is not None:
+    if target is not None and writer is not None:  # a target has its writer
         if target.convert is not None:
             sinks.append(speechout.EncodedSink(fmt, writer.fd, target.convert))
         elif target.container == "wav":

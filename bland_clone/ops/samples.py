@@ -17,7 +17,7 @@ from . import session
 from .session import Connection
 
 if TYPE_CHECKING:
-    from ..api.client import Voice
+    from ..api.client import Client, Voice
     from .notes import Notes
     from .voices import SamplesToDelete
 
@@ -112,7 +112,7 @@ def set_text(
     return SampleText(v.id, sample_id, transcription)
 
 
-def _known_sample(client: Any, v: Voice, sample_id: str) -> None:
+def _known_sample(client: Client, v: Voice, sample_id: str) -> None:
     ids = [str(s.get("id")) for s in client.voice_samples(v.id)]
     if sample_id not in ids:
         known = ", ".join(ids) or "none"

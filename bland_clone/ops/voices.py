@@ -71,7 +71,7 @@ def change_settings(client: Client, ref: str, values: dict[str, Any]) -> VoiceSe
     )
 
 
-def _as_limit_type(value: Any, rule: Any) -> Any:
+def _as_limit_type(value: object, rule: object) -> object:
     """2.0 is sent as 2 where the service wants an integer."""
     if (
         isinstance(rule, dict)

@@ -146,11 +146,8 @@ def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
     """The service's settings of a voice, or None when this client or service cannot tell."""
     from ..errors import BlandCloneError
 
-    get = getattr(client, "get_voice_settings", None)
-    if get is None:
-        return None
     try:
-        d = get(voice_id)
+        d = client.get_voice_settings(voice_id)
     except BlandCloneError:
         return None
     inner = d.get("settings") if isinstance(d, dict) else None
@@ -281,9 +278,7 @@ def _settle_journal(
 def _share_connections(client: Client) -> None:
     """Keep up to 16 connections to the service alive (apply's --jobs), not requests' 10, when
     the client uses requests' plain adapters (a client with its own transport is left alone)."""
-    session = getattr(client, "session", None)
-    if session is None:
-        return
+    session = client.session
     from requests.adapters import HTTPAdapter
 
     for prefix in ("http://", "https://"):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..audio.inspection import AudioInfo
+    from ..audio.prepare import Prepared
     from ..audio.quality import Quality
     from ..audio.timeline import Timeline
     from ..audio.verdict import Report
@@ -92,7 +93,7 @@ class Source:
     keep: Mark
 
 
-def source_of(prepared: Any) -> Source | None:
+def source_of(prepared: Prepared) -> Source | None:
     """The source strip of a take prepare made (bland_clone.audio.prepare.Prepared)."""
     levels = prepared.overview
     seconds = prepared.source_seconds
@@ -297,7 +298,7 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def render(template: str, *, linked: bool = False, **context: Any) -> str:
+def render(template: str, *, linked: bool = False, **context: object) -> str:
     """A page from ``template``, with its style and script inline and a policy that lets the
     page load nothing but its own data: URIs (and, when ``linked``, audio beside it)."""
     from importlib.resources import files

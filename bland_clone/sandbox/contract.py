@@ -95,7 +95,7 @@ def too_many_samples(adding: int, existing: int) -> str:
     )
 
 
-def name_problem(name: Any) -> str | None:
+def name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not name.strip():
         return NAME_REQUIRED
     if len(name.encode("utf-16-le", "surrogatepass")) // 2 > NAME_MAX:
@@ -151,7 +151,7 @@ CONTROLS = {
 }
 
 
-def text_problem(text: Any, limit: int = TEXT_MAX) -> str | None:
+def text_problem(text: object, limit: int = TEXT_MAX) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return "Text is required"
     if len(text) > limit:
@@ -216,7 +216,7 @@ LEGACY_CONFIG = {
 }
 
 
-def setting_problems(values: Any, rules: dict[str, Any]) -> list[str]:
+def setting_problems(values: object, rules: dict[str, Any]) -> list[str]:
     if not isinstance(values, dict) or not values:
         return ["No settings given"]
     out = []

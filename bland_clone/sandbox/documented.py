@@ -24,7 +24,7 @@ from . import contract as C
 from .voice_api import _answer, _envelope, _fail, _not_found, _v2_fail, encode, extras, render
 
 if TYPE_CHECKING:
-    from .state import SandboxState
+    from .state import Sample, SandboxState
 
 JSON = dict[str, Any]
 #: GET /v2/models' "created" (a fixed time: the models do not change while the sandbox runs).
@@ -58,7 +58,7 @@ class Documented:
 
     # -- what the sandbox checks the same way for every speech endpoint ---------------------------
 
-    def _text_problem(self, text: Any) -> str | None:
+    def _text_problem(self, text: object) -> str | None:
         with self.state.lock:
             limit = extras(self.state).max_characters
         return C.text_problem(text, limit)
@@ -169,7 +169,7 @@ class Documented:
         return _envelope(200, {"voice_id": v.id, "samples": samples})
 
     @staticmethod
-    def with_audio(sample: Any) -> JSON:
+    def with_audio(sample: Sample) -> JSON:
         """A sample as listed with ?include_audio=true: its audio as base64 WAV."""
         return {**sample.to_api(), "audio": base64.b64encode(sample.audio).decode("ascii")}
 

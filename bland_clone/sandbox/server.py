@@ -17,7 +17,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import ClientDisconnected, HTTPException
@@ -33,6 +33,18 @@ from .state import VoiceRecord as VoiceRecord
 from .state import tone_wav as tone_wav
 from .voice_api import CLONE_ENGINE_INVALID, PUBLIC, VoiceAPI, clone_service
 from .voice_api import rules as voice_api_rules
+
+if TYPE_CHECKING:
+    import io
+    import socket
+    from collections.abc import Iterable
+
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+    # what socketserver hands a TCP server's process_request (a datagram server: the tuple)
+    _Request = socket.socket | tuple[bytes, socket.socket]
+    _Address = tuple[str, int]
 
 JSON = dict[str, Any]
 
@@ -50,7 +62,7 @@ HEADER_DEADLINE = 10.0
 # -- answers ---------------------------------------------------------------------------------
 
 
-def envelope(status: int, data: Any = None, errors: list[JSON] | None = None) -> Response:
+def envelope(status: int, data: object = None, errors: list[JSON] | None = None) -> Response:
     return Response(
         _dumps({"status": status, "data": data, "errors": errors}),
         status=status,
@@ -66,7 +78,7 @@ def plain(status: int, body: JSON) -> Response:
     return Response(_dumps(body), status=status, content_type="application/json")
 
 
-def _dumps(obj: Any) -> str:
+def _dumps(obj: object) -> str:
     import json
 
     return json.dumps(obj)
@@ -97,7 +109,7 @@ class Sandbox(VoiceAPI, Documented):
             ]
         )
 
-    def __call__(self, environ: Any, start_response: Any) -> Any:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         # Bounded while reading: a larger body is refused (413) before it is held in memory.
         request.max_content_length = MAX_REQUEST_BYTES
@@ -377,7 +389,7 @@ class _Deadline:
     connection is dropped. (Before the first byte, an idle kept-alive connection waits as any
     silent one does, CONNECTION_TIMEOUT.)"""
 
-    def __init__(self, plain: Any, sock: Any, seconds: float) -> None:
+    def __init__(self, plain: io.BufferedReader, sock: socket.socket, seconds: float) -> None:
         self.plain, self.sock, self.seconds = plain, sock, seconds
         self.until: float | None = None
 
@@ -397,7 +409,9 @@ class _Deadline:
         return getattr(self.plain, name)
 
 
-def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Any:
+def make_server(
+    app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True
+) -> ThreadedWSGIServer:
     """A threaded Werkzeug server; ``server.server_port`` tells the port when 0 was asked.
 
     At most MAX_CONNECTIONS connections are served at once (each a thread); a connection silent
@@ -412,7 +426,9 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
             # the request line and headers must all arrive by the deadline: each read of them
             # may wait only for what is left of it (no thread per connection to watch it)
             plain = self.rfile
-            self.rfile = _Deadline(plain, self.connection, HEADER_DEADLINE)  # type: ignore[assignment]
+            # a socket's makefile("rb"): a BufferedReader, which can peek
+            reader = cast("io.BufferedReader", plain)
+            self.rfile = _Deadline(reader, self.connection, HEADER_DEADLINE)  # type: ignore[assignment]
             try:
                 super().handle_one_request()
             finally:
@@ -438,14 +454,17 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
     class Server(ThreadedWSGIServer):
         request_queue_size = 64
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
+        def __init__(
+            self, host: str, port: int, app: WSGIApplication, handler: type[WSGIRequestHandler]
+        ) -> None:
+            super().__init__(host, port, app, handler=handler)
             self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
-        def process_request(self, request: Any, client_address: Any) -> None:
+        def process_request(self, request: _Request, client_address: _Address) -> None:
             if not self.slots.acquire(timeout=5.0):
+                sock = request[1] if isinstance(request, tuple) else request
                 try:
-                    request.sendall(
+                    sock.sendall(
                         b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                         b"Connection: close\r\n\r\n"
                     )
@@ -459,7 +478,7 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool
                 self.slots.release()
                 raise
 
-        def process_request_thread(self, request: Any, client_address: Any) -> None:
+        def process_request_thread(self, request: _Request, client_address: _Address) -> None:
             try:
                 super().process_request_thread(request, client_address)
             finally:

@@ -38,6 +38,12 @@ from werkzeug.wrappers import Request, Response
 from . import contract as C
 from .state import SandboxState, VoiceRecord, _now
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
+    from numpy.typing import NDArray
+
 JSON = dict[str, Any]
 
 
@@ -63,7 +69,7 @@ def rules() -> list[Rule]:
     ]
 
 
-def clone_service(form: Any) -> str | None:
+def clone_service(form: Mapping[str, str]) -> str | None:
     """The engine a clone form asks for, in either style: the docs' isBTTS_V2/isBTTS_V3 = "true",
     or bland-tts's engine = BTTS_V2/BTTS_V3 (v2/v3 too). None when they conflict or are unknown."""
     wanted = set()
@@ -170,7 +176,7 @@ def _answer(status: int, body: JSON) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
-def _envelope(status: int, data: Any) -> Response:
+def _envelope(status: int, data: object) -> Response:
     return _answer(status, {"status": status, "data": data, "errors": None})
 
 
@@ -191,7 +197,7 @@ class VoiceAPI:
 
     if TYPE_CHECKING:  # from documented.Documented, mixed in beside this class
 
-        def _text_problem(self, text: Any) -> str | None: ...
+        def _text_problem(self, text: object) -> str | None: ...
         def _limited(self, what: str, per_window: int) -> Response | None: ...
 
     def _settings_of(self, v: VoiceRecord) -> JSON:
@@ -393,7 +399,7 @@ class VoiceAPI:
         v: VoiceRecord,
         text: str,
         fmt: str,
-        language: Any,
+        language: object,
         cost: float | None,
         endpoint: str,
     ) -> None:
@@ -500,7 +506,7 @@ def _v2_fail(status: int, code: str, message: str) -> Response:
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-def _language_ok(code: Any) -> bool:
+def _language_ok(code: object) -> bool:
     return isinstance(code, str) and bool(_LANGUAGE.match(code))
 
 
@@ -512,7 +518,7 @@ def _language_ok(code: Any) -> bool:
 MAX_SPEECH_S = 300.0
 
 
-def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
+def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> NDArray[np.float32]:
     """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
     (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
     import numpy as np
@@ -536,7 +542,7 @@ def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> Any:
     return np.concatenate(parts) if parts else np.zeros(int(0.5 * rate), dtype=np.float32)
 
 
-def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
+def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> NDArray[np.float32]:
     import numpy as np
 
     from . import previews
@@ -555,7 +561,7 @@ def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> Any:
     )
 
 
-def encode(samples: Any, rate: int, encoding: str, container: str) -> bytes:
+def encode(samples: NDArray[np.floating[Any]], rate: int, encoding: str, container: str) -> bytes:
     """16-bit PCM or mu-law, in a WAV file or raw (no header at all)."""
     import numpy as np
 
@@ -580,7 +586,7 @@ def encode(samples: Any, rate: int, encoding: str, container: str) -> bytes:
     return buf.getvalue()
 
 
-def _mulaw(x: Any) -> bytes:
+def _mulaw(x: NDArray[np.int32]) -> bytes:
     import numpy as np
 
     sign = np.where(x < 0, 0x80, 0)

@@ -1,22 +1,19 @@
 """bland-clone add-samples: add samples to an existing (BTTS V1) voice (the work:
 bland_clone.ops.adding)."""
 
-from typing import Annotated
-
-import typer
-
 from ...ops.adding import add_samples_to_voice
 from ..options import (
     Connection,
     DryRunOpt,
     FilesArg,
+    VoiceArg,
     with_connection,
 )
 
 
 @with_connection
 def add_samples(
-    voice: Annotated[str, typer.Argument(help="Voice id or name.", show_default=False)],
+    voice: VoiceArg,
     files: FilesArg,
     dry_run: DryRunOpt = False,
     *,

@@ -35,7 +35,7 @@ def _exit_code(codes: list[int]) -> ExitCode:
     return ExitCode.INPUT
 
 
-def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
+def _confirm(out: Output, voices: list["VoicePlan"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
     from ...plan import Action
 
@@ -51,7 +51,7 @@ def _confirm(voices: list["VoicePlan"], yes: bool) -> None:
         if n
     )
     listing = ", ".join(f"{v.name!r} ({v.action})" for v in risky)
-    if not confirm(f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
+    if not confirm(out.env, f"Apply will {what}: {listing}. Go on?", yes=yes, what=what):
         raise Declined("Nothing was changed.")
 
 
@@ -76,22 +76,22 @@ def _human_table(out: Output, done: "Applied") -> None:
     out.table(COLUMNS, _rows(done), colours=COLOURS)
 
 
-def _job_summary(done: "Applied") -> None:
+def _job_summary(out: Output, done: "Applied") -> None:
     from ..plans import job_summary
 
-    job_summary(f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
+    job_summary(out.env, f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
 
 
 def _render(out: Output, done: "Applied") -> None:
     """The table (or JSON), GitHub's job summary, and the exit code of what apply did."""
     if done.interrupted is not None:
         _human_table(out, done)
-        _job_summary(done)
+        _job_summary(out, done)
         raise Interrupted(done.interrupted, payload=done.to_dict() | {"ok": False})
     result = done.to_dict()
     failed = done.failed
     if not done.dry_run:
-        _job_summary(done)
+        _job_summary(out, done)
     if failed:
         if out.mode == "human":
             _human_table(out, done)
@@ -152,7 +152,7 @@ def _apply(
     if dry_run:
         done = applying.dry_run(p)
     else:
-        _confirm(p.voices, yes)
+        _confirm(out, p.voices, yes)
         done = applying.execute(out, p, jobs=jobs)
     _render(out, done)
 
@@ -160,7 +160,10 @@ def _apply(
 @with_connection
 def apply(
     manifest: Annotated[
-        str, typer.Argument(help="The manifest, e.g. voices.toml.", show_default=False)
+        str,
+        typer.Argument(
+            help="The manifest, e.g. voices.toml.", show_default=False, metavar="MANIFEST"
+        ),
     ],
     dry_run: DryRunOpt = False,
     plan: Annotated[

@@ -1,6 +1,5 @@
 """bland-clone config: see where each setting comes from, and write profiles."""
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -18,6 +17,7 @@ SETTABLE = ("api_url", "api_key_command", "api_key")
 
 @app.command("show")
 def show(
+    ctx: typer.Context,
     api_url: ApiUrlOpt = None,
     profile: ProfileOpt = None,
     json_: JsonOpt = False,
@@ -27,14 +27,13 @@ def show(
     The API key is masked; an api_key_command is not run.
     """
     from ...api.client import mask
-    from ...settings import config_path
 
-    out = common.make_output(json_)
+    out = common.make_output(ctx, json_)
     s = session.get_settings(out, Connection(api_url=api_url, profile=profile))
     key = s._key  # an api_key_command is not run just to show the settings
     shown_key = mask(key) if key else ("(from api_key_command)" if s.has_key else None)
     rows = [
-        ("config_file", str(config_path()), "exists" if s.config_file else "not found"),
+        ("config_file", str(out.env.config_file), "exists" if s.config_file else "not found"),
         ("profile", s.profile, s.sources["profile"]),
         ("api_url", s.api_url, s.sources["api_url"]),
         ("api_key", shown_key or "(not set)", s.sources["api_key"]),
@@ -50,12 +49,19 @@ def show(
 
 @app.command("set")
 def set_(
-    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTABLE)}.", show_default=False)],
+    ctx: typer.Context,
+    key: Annotated[
+        str,
+        typer.Argument(
+            help=f"One of: {', '.join(SETTABLE)}.", show_default=False, metavar="SETTING"
+        ),
+    ],
     value: Annotated[
         Optional[str],
         typer.Argument(
             help="The value; for api_key it is read from standard input instead.",
             show_default=False,
+            metavar="[VALUE]",
         ),
     ] = None,
     profile: Annotated[
@@ -74,23 +80,24 @@ def set_(
 
       bland-clone config set api_key_command "pass show bland/api-key"
     """
-    from ...settings import config_path, update_config
+    from ...settings import update_config
 
+    env = common.run_output(ctx).env
     if key not in SETTABLE:
         raise UsageError(f"Unknown setting {key!r}; settable: {', '.join(SETTABLE)}")
     if key == "api_key":
         if value is not None:
             raise UsageError("The API key is not taken on the command line; pipe it to stdin.")
-        if sys.stdin.isatty():
+        if env.stdin_isatty:
             value = typer.prompt("API key", hide_input=True, err=True)
         else:
-            value = sys.stdin.read().strip()
+            value = env.stdin.read().strip()
         if not value:
             raise UsageError("No API key on standard input.")
     elif value is None:
         raise UsageError(f"config set {key} needs a value.")
     _check_setting(key, value)
-    path = config_path()
+    path = env.config_file
     setting: str = value
 
     def change(config: dict[str, Any]) -> None:
@@ -107,7 +114,7 @@ def set_(
     shown = "(hidden)" if key == "api_key" else value
     from ...safetext import clean
 
-    print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=sys.stderr)
+    print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=env.stderr)
 
 
 def _check_setting(key: str, value: str) -> None:
@@ -129,8 +136,12 @@ def _check_setting(key: str, value: str) -> None:
 
 @app.command("use")
 def use(
+    ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(help="The profile to use from now on.", show_default=False)
+        str,
+        typer.Argument(
+            help="The profile to use from now on.", show_default=False, metavar="PROFILE"
+        ),
     ],
     json_: JsonOpt = False,
 ) -> None:
@@ -143,10 +154,10 @@ def use(
       bland-clone config use default
     """
     from ...safetext import clean
-    from ...settings import config_path, load_config, update_config
+    from ...settings import load_config, update_config
 
-    out = common.make_output(json_)
-    path = config_path()
+    out = common.make_output(ctx, json_)
+    path = out.env.config_file
     profiles = load_config(path).get("profiles", {})
     if name != "default" and (not isinstance(profiles, dict) or name not in profiles):
         known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"

@@ -1,6 +1,6 @@
 """bland-clone models: what the service can speak (GET /v2/models; no key needed)."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -71,7 +71,7 @@ def models(
     out.result(envelope({**got.to_dict()}), human)
 
 
-def _control(name: str, rule: Any) -> str:
+def _control(name: str, rule: object) -> str:
     lo, hi = (rule.get("min"), rule.get("max")) if isinstance(rule, dict) else (None, None)
     if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (lo, hi)):
         return f"{name} {lo:g}-{hi:g}"

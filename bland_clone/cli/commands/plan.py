@@ -10,7 +10,10 @@ from ..options import AnnotationsOpt, Connection, FormatAliasOpt, annotations_st
 @with_connection
 def plan(
     manifest: Annotated[
-        str, typer.Argument(help="The manifest, e.g. voices.toml.", show_default=False)
+        str,
+        typer.Argument(
+            help="The manifest, e.g. voices.toml.", show_default=False, metavar="MANIFEST"
+        ),
     ],
     prune: Annotated[
         bool,

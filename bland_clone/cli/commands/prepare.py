@@ -11,6 +11,7 @@ from ..options import FilesArg, JsonOpt, QuietOpt, ReportLinkOpt, ReportOpt
 
 
 def prepare(
+    ctx: typer.Context,
     inputs: FilesArg,
     output: Annotated[
         str,
@@ -85,7 +86,7 @@ def prepare(
 
       bland-clone prepare interview.mp3 -o sample.wav --report sample.html
     """
-    out = common.make_output(json_, quiet)
+    out = common.make_output(ctx, json_, quiet)
     page = common.report_target(report_page, report_link)
     if seconds is not None and not 1.0 <= seconds <= 60.0:  # NaN passes Typer's range check
         from ...errors import UsageError
@@ -146,8 +147,6 @@ def prepare(
 
 def _made(o: dict[str, object]) -> list[str]:
     """How prepare made one output, for the report page: its source, gain and notes."""
-    made = (
-        f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), level {o['gain_db']:+.1f} dB."
-    )
+    made = f"Prepared from {o['input']} ({o['source_seconds']:.1f} s), gain {o['gain_db']:+.1f} dB."
     notes = o.get("notes")
     return [made, *(notes if isinstance(notes, list) else [])]

@@ -2,10 +2,9 @@
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -23,7 +22,6 @@ from ...ops.recording import (
 )
 from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
-from ..output import terminal_width
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from ...audio.recording import Device, Meter, Room, Verdict
+    from ...validation import Problem
     from ..output import Output
 
 
@@ -121,7 +120,7 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
     if v.prepare is not None and v.prepared:
         console.print(
             f"Prepared: {escape(v.prepared)}  {v.prepare['output_seconds']:.1f} s, "
-            f"{v.prepare['gain_db']:+.1f} dB",
+            f"gain {v.prepare['gain_db']:+.1f} dB",
             highlight=False,
         )
         for note in v.prepare.get("notes", []):
@@ -141,14 +140,14 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
     console.print(f"Verdict: [{style}]{word}[/]")
 
 
-def _problem(console: "Console", p: Any) -> None:
+def _problem(console: "Console", p: "Problem") -> None:
     from rich.markup import escape
 
     style, label = ("bold red", "error:") if p.severity == "error" else ("yellow", "warning:")
     console.print(f"[{style}]{label}[/] {escape(p.message)}")
 
 
-def _enter_pressed() -> Callable[[], bool]:
+def _enter_pressed(stdin: IO[str]) -> Callable[[], bool]:
     """A non-blocking check for a line typed on the terminal (Enter)."""
     if os.name == "nt":  # pragma: no cover - Windows consoles have no select() on stdin
         import msvcrt
@@ -163,21 +162,21 @@ def _enter_pressed() -> Callable[[], bool]:
     import select
 
     def check() -> bool:
-        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        ready, _, _ = select.select([stdin], [], [], 0)
         if ready:
-            sys.stdin.readline()
+            stdin.readline()
             return True
         return False
 
     return check
 
 
-def _flush_input() -> None:
+def _flush_input(stdin: IO[str]) -> None:
     """Forget keys typed before the meter started (an early Enter must not stop the take)."""
     try:
         import termios
 
-        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+        termios.tcflush(stdin.fileno(), termios.TCIFLUSH)
     except (ImportError, OSError, ValueError):
         pass
 
@@ -209,10 +208,10 @@ _QUESTIONS: dict[tuple[Choice, ...], tuple[str, dict[str, str]]] = {
 class _LiveTake:
     """One take's live meter on the terminal, and Enter to stop it."""
 
-    def __init__(self, live: "Live", name: str) -> None:
+    def __init__(self, live: "Live", name: str, stdin: IO[str]) -> None:
         self.live, self.name = live, name
         self.shown = 0.0
-        self.enter = _enter_pressed()
+        self.enter = _enter_pressed(stdin)
 
     def level(self, meter: "Meter") -> None:  # at most ten frames a second, whatever the block size
         now = time.monotonic()
@@ -236,8 +235,9 @@ class _LiveTake:
 class _Screen:
     """The session on a terminal: what record_takes shows and asks."""
 
-    def __init__(self, console: "Console") -> None:
+    def __init__(self, console: "Console", stdin: IO[str]) -> None:
         self.console = console
+        self.stdin = stdin
 
     def microphone(self, dev: "Device") -> None:
         from rich.markup import escape
@@ -263,14 +263,14 @@ class _Screen:
             f"{rec.SPEECH_TARGET_S:g} s of speech and a pause."
         )
         name = os.path.basename(take)
-        _flush_input()
+        _flush_input(self.stdin)
         with Live(
             _meter_view(meter, name, rec.SPEECH_TARGET_S),
             console=console,
             refresh_per_second=10,
             auto_refresh=False,
         ) as live:
-            yield _LiveTake(live, name)
+            yield _LiveTake(live, name, self.stdin)
 
     def checking(self, take: str) -> None:
         self.console.print("Checking the take...")
@@ -294,9 +294,10 @@ def _interactive(
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False, width=terminal_width(sys.stdout))
+    env = out.env
+    console = Console(file=env.stdout, highlight=False, width=env.width())
     done = record_takes(
-        dev, script, output, clone_when_ok=clone_name is not None, view=_Screen(console)
+        dev, script, output, clone_when_ok=clone_name is not None, view=_Screen(console, env.stdin)
     )
     verdict, takes, take = done.verdict, list(done.takes), done.take
     result = done.to_dict()
@@ -393,7 +394,7 @@ def _unattended(
     result = done.to_dict()
     if out.mode == "human":
         _show_verdict(
-            Console(highlight=False, soft_wrap=True, width=terminal_width(sys.stdout)),
+            Console(file=out.env.stdout, highlight=False, soft_wrap=True, width=out.env.width()),
             verdict,
             "Take",
         )
@@ -406,7 +407,8 @@ def _unattended(
             payload=result,
         )
     if done.choice is Choice.CLONE:
-        result["clone"] = _clone(out, conn, Console(highlight=False), verdict, clone_name)
+        console = Console(file=out.env.stdout, highlight=False)
+        result["clone"] = _clone(out, conn, console, verdict, clone_name)
     return result
 
 
@@ -511,7 +513,7 @@ def record(
     if list_devices:
         _list_devices(out)
         return
-    interactive = seconds is None and sys.stdin.isatty() and out.mode == "human"
+    interactive = seconds is None and out.env.stdin_isatty and out.mode == "human"
     if seconds is None and not interactive:
         raise UsageError(
             "Off a terminal (or with --json/--quiet) say how long to record: --seconds N."

@@ -55,7 +55,10 @@ def list_(
 def get(
     voice: VoiceArg,
     sample_id: Annotated[
-        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+        str,
+        typer.Argument(
+            help="Sample id (from 'samples list').", show_default=False, metavar="SAMPLE_ID"
+        ),
     ],
     output: WavOutOpt,
     force: ForceOpt = False,
@@ -82,10 +85,16 @@ def get(
 def set_text(
     voice: VoiceArg,
     sample_id: Annotated[
-        str, typer.Argument(help="Sample id (from 'samples list').", show_default=False)
+        str,
+        typer.Argument(
+            help="Sample id (from 'samples list').", show_default=False, metavar="SAMPLE_ID"
+        ),
     ],
     text: Annotated[
-        str, typer.Argument(help="The words the sample really says.", show_default=False)
+        str,
+        typer.Argument(
+            help="The words the sample really says.", show_default=False, metavar="TEXT"
+        ),
     ],
     *,
     conn: Connection,
@@ -109,7 +118,9 @@ def delete(
     voice: VoiceArg,
     sample_ids: Annotated[
         list[str],
-        typer.Argument(help="Sample ids (from 'samples list').", show_default=False),
+        typer.Argument(
+            help="Sample ids (from 'samples list').", show_default=False, metavar="SAMPLE_ID..."
+        ),
     ],
     yes: YesOpt = False,
     *,
@@ -126,7 +137,7 @@ def delete(
     from ...ops.voices import SamplesToDelete
 
     out = conn.output()
-    common.can_confirm("delete", yes=yes)
+    common.can_confirm(out.env, "delete", yes=yes)
 
     def ask(plan: SamplesToDelete) -> bool:
         v = plan.voice
@@ -134,7 +145,7 @@ def delete(
         prompt = one_line(
             f"Delete {n} sample(s) of {v.name!r} ({v.id}): {', '.join(plan.sample_ids)}?"
         )
-        return common.confirm(prompt, yes=yes, what="delete")
+        return common.confirm(out.env, prompt, yes=yes, what="delete")
 
     got = delete_samples(out, voice, sample_ids, confirm=None if yes else ask, conn=conn)
     remaining = got.remaining

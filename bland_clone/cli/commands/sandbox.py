@@ -1,14 +1,15 @@
 """bland-clone sandbox: serve a local stand-in of Bland's voice API on 127.0.0.1."""
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from ...errors import UsageError
+from ..common import run_output
 
 
 def sandbox(
+    ctx: typer.Context,
     port: Annotated[
         int,
         typer.Option("--port", "-p", min=0, max=65535, metavar="N", help="Port (0: any free one)."),
@@ -69,10 +70,15 @@ def sandbox(
     except (OSError, SystemExit):
         raise UsageError(f"Cannot listen on 127.0.0.1:{port}") from None
     url = f"http://127.0.0.1:{server.server_port}"
-    print(f"Sandbox of Bland's voice API listening on {url}", flush=True)
-    print(f"API key: {state.api_key}", flush=True)
-    print(f"Try: export BLAND_API_URL={url} BLAND_API_KEY={state.api_key}", flush=True)
-    print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    env = run_output(ctx).env
+    print(f"Sandbox of Bland's voice API listening on {url}", file=env.stdout, flush=True)
+    print(f"API key: {state.api_key}", file=env.stdout, flush=True)
+    print(
+        f"Try: export BLAND_API_URL={url} BLAND_API_KEY={state.api_key}",
+        file=env.stdout,
+        flush=True,
+    )
+    print("Press Ctrl-C to stop.", file=env.stderr, flush=True)
     try:
         server.serve_forever()
     finally:

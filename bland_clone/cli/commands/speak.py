@@ -1,8 +1,7 @@
 """bland-clone speak: hear a voice (/v2/tts where offered, /v1/speak otherwise), and
 ``speak history``: the generations the service stored."""
 
-import sys
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -18,6 +17,10 @@ from ..options import (
     with_connection,
 )
 
+if TYPE_CHECKING:
+    from ...ops.preview import Preview
+    from ..output import Output
+
 FormatOpt = Annotated[
     str,
     typer.Option(
@@ -28,7 +31,7 @@ FormatOpt = Annotated[
 ]
 
 
-def preview_line(p: Any, voice_name: str) -> str:
+def preview_line(p: "Preview", voice_name: str) -> str:
     """'Wrote x.wav (N bytes, WAV) in the voice 'Maya' via /v2/tts (model btts-3); cost 0.01.'"""
     model = f" (model {p.model})" if p.model else ""
     cost = f"; cost {p.cost:g}" if p.cost is not None else ""
@@ -45,7 +48,7 @@ def preview_line(p: Any, voice_name: str) -> str:
 def speak(
     voice: Annotated[
         str,
-        typer.Argument(help="Voice id or name; or 'history'.", show_default=False),
+        typer.Argument(help="Voice id or name; or 'history'.", show_default=False, metavar="VOICE"),
     ],
     text: Annotated[
         Optional[str],
@@ -55,6 +58,7 @@ def speak(
             f"seconds, {limits.PAUSE_MIN_S:g}-{limits.PAUSE_MAX_S:g}). After 'history': a "
             "generation's id.",
             show_default=False,
+            metavar="[TEXT]",
         ),
     ] = None,
     output: Annotated[
@@ -86,7 +90,7 @@ def speak(
         typer.Option(
             "--play",
             help="Play the speech as it arrives on this machine's default output device "
-            "(with -o, also write it). Needs a terminal.",
+            "(with -o, also write it). Needs a terminal; exit 5 without an output device.",
         ),
     ] = False,
     for_voice: Annotated[
@@ -128,7 +132,7 @@ def speak(
         return
     if text is None:
         raise UsageError("Missing argument 'TEXT': the text to speak.")
-    if play and not sys.stdout.isatty():
+    if play and not out.env.stdout_isatty:
         raise UsageError(
             "speak --play plays on this machine's speakers, and standard output is not a "
             "terminal; write a file with -o FILE instead."
@@ -144,7 +148,7 @@ def speak(
             "--json and '-o -' both want stdout: write the audio to a file (-o FILE), "
             "or leave out --json."
         )
-    if output == "-" and sys.stdout.isatty():
+    if output == "-" and out.env.stdout_isatty:
         raise UsageError(
             "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
             "or give a file (-o FILE)."
@@ -162,7 +166,12 @@ def speak(
 
 
 def _history(
-    out: Any, conn: Connection, gen_id: Optional[str], voice: Optional[str], limit: int, offset: int
+    out: "Output",
+    conn: Connection,
+    gen_id: Optional[str],
+    voice: Optional[str],
+    limit: int,
+    offset: int,
 ) -> None:
     from ...ops import speaking
 

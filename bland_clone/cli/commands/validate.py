@@ -26,6 +26,7 @@ from ..output import Output
 
 
 def validate(
+    ctx: typer.Context,
     paths: FilesArg,
     name: Annotated[
         Optional[str],
@@ -80,7 +81,7 @@ def validate(
     """
     from ...manifest import is_manifest
 
-    out = common.make_output(json_, quiet, annotations_style(annotations, fmt))
+    out = common.make_output(ctx, json_, quiet, annotations_style(annotations, fmt))
     page = common.report_target(report_page, report_link)
     if is_manifest(paths):
         if page is not None:

@@ -13,6 +13,7 @@ from ..output import Output
 
 if TYPE_CHECKING:
     from ...api.client import Voice
+    from ...ops.voices import VoiceSettings
 
 app = typer.Typer(
     help="See and manage voices: list, show, settings, shared library, rate, rename, delete.",
@@ -96,7 +97,9 @@ def show(
 @with_connection
 def rename(
     voice: VoiceArg,
-    new_name: Annotated[str, typer.Argument(help="The new name.", show_default=False)],
+    new_name: Annotated[
+        str, typer.Argument(help="The new name.", show_default=False, metavar="NEW_NAME")
+    ],
     *,
     conn: Connection,
 ) -> None:
@@ -111,7 +114,10 @@ def rename(
 @app.command("delete")
 @with_connection
 def delete(
-    voices: Annotated[list[str], typer.Argument(help="Voice ids or names.", show_default=False)],
+    voices: Annotated[
+        list[str],
+        typer.Argument(help="Voice ids or names.", show_default=False, metavar="VOICE..."),
+    ],
     yes: YesOpt = False,
     *,
     conn: Connection,
@@ -127,18 +133,18 @@ def delete(
     from ...ops.voices import delete_voices
 
     out = conn.output()
-    common.can_confirm("delete", yes=yes)
+    common.can_confirm(out.env, "delete", yes=yes)
 
     def ask(found: list["Voice"]) -> bool:
         listing = one_line(", ".join(f"{v.name!r} ({v.id})" for v in found))
         prompt = f"Delete {len(found)} voice(s): {listing}?"
-        return common.confirm(prompt, yes=yes, what="delete")
+        return common.confirm(out.env, prompt, yes=yes, what="delete")
 
     got = delete_voices(out, voices, confirm=None if yes else ask, conn=conn)
     out.result(got.to_dict())
 
 
-def _settings_table(out: Output, view: Any) -> None:
+def _settings_table(out: Output, view: "VoiceSettings") -> None:
     from ...voice_settings import applies_to, describe_limit
 
     out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
@@ -164,7 +170,7 @@ def _settings_table(out: Output, view: Any) -> None:
         out.info(f"{view.voice.name!r} has no settings ({view.service or 'unknown'} voice).")
 
 
-def _fmt_setting(value: Any) -> str:
+def _fmt_setting(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "-" if value is None else str(value)
@@ -369,7 +375,9 @@ def add_shared(
 @app.command("check-name", short_help="Check a name: local rules, then the service.")
 @with_connection
 def check_name_(
-    name: Annotated[str, typer.Argument(help="A voice name to check.", show_default=False)],
+    name: Annotated[
+        str, typer.Argument(help="A voice name to check.", show_default=False, metavar="NAME")
+    ],
     *,
     conn: Connection,
 ) -> None:
