@@ -235,13 +235,17 @@ _CONNECTION_PARAMS = [
 ]
 
 
-def trace_to_stderr(line: str) -> None:
-    """--verbose: each request and answer on stderr, escaped (bland_clone.safetext)."""
-    import sys
-
+def trace_to_stderr(ctx: typer.Context) -> Callable[[str], None]:
+    """--verbose: each request and answer on the run's stderr, escaped (bland_clone.safetext)."""
     from ..safetext import clean
+    from .common import run_output
 
-    print(clean(line), file=sys.stderr)
+    stderr = run_output(ctx).env.stderr
+
+    def trace(line: str) -> None:
+        print(clean(line), file=stderr)
+
+    return trace
 
 
 def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
@@ -263,7 +267,7 @@ def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
             profile=kwargs.pop("profile"),
             timeout=kwargs.pop("timeout"),
             # --verbose after the command, or before it (the root's option)
-            trace=trace_to_stderr if verbose else None,
+            trace=trace_to_stderr(ctx) if verbose else None,
             allow_insecure=kwargs.pop("allow_insecure"),
             ctx=ctx,
         )
