@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 def _run(args: list[str], env: Environment) -> int:
     """One run in ``env``: the command's exit code, every error turned into its message."""
     from .cli.output import Output
+    from .envelope import envelope
     from .errors import BlandCloneError, ExitCode
 
     want_json = _json_requested(args)
@@ -92,7 +93,9 @@ def _run(args: list[str], env: Environment) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         if out.mode == "json":
-            out.json({"ok": False, "errors": [{"error": "Interrupted", "message": "Interrupted."}]})
+            out.json(
+                envelope({}, ok=False, errors=[{"error": "Interrupted", "message": "Interrupted."}])
+            )
         print("\nInterrupted.", file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
@@ -104,7 +107,7 @@ def _run(args: list[str], env: Environment) -> int:
             code, message, show = usage
             if want_json:
                 out.set_mode("json").json(
-                    {"ok": False, "errors": [{"error": "Usage Error", "message": message}]}
+                    envelope({}, ok=False, errors=[{"error": "Usage Error", "message": message}])
                 )
             else:
                 show()
@@ -169,16 +172,19 @@ def _report(out: object, exc: Exception) -> None:
     from .errors import BlandCloneError
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
+    from .cli._errors import describe
+    from .envelope import envelope
     from .errors import Declined
 
+    message = describe(exc)  # the error's data in the command line's words (its options)
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
-            out.json({"ok": True, "declined": True, **exc.payload, "errors": []})
-        out.info(exc.message)
+            out.json(envelope({"declined": True, **exc.payload}))
+        out.info(message)
         return
     if out.mode == "json":
-        out.json({"ok": False, **exc.payload, "errors": exc.errors})
-    out.error(exc.message)
+        out.json(envelope(exc.payload, ok=False, errors=exc.errors_worded(message)))
+    out.error(message)
 
 
 def _silence_stdout() -> None:

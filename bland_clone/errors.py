@@ -2,6 +2,11 @@
 
 ``bland_clone.__main__`` turns any of these into a message and that exit code, in one place.
 No message built here ever contains the API key: the client never passes it in.
+
+The typed errors below the base classes carry data (the parameter, the value, the choices, the
+remedy) and a plain message in the operation's own terms: a parameter is named as the function
+names it (``engine``, ``preview_output``). The command line words them with its option names
+and hints (bland_clone.cli._errors); library callers read the fields.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from enum import IntEnum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 
@@ -47,9 +53,13 @@ class BlandCloneError(Exception):
     @property
     def errors(self) -> list[dict[str, Any]]:
         """The error objects for ``--json``: each has at least ``message``."""
+        return self.errors_worded(self.message)
+
+    def errors_worded(self, message: str) -> list[dict[str, Any]]:
+        """The error objects, this error's own one said as ``message`` (the caller's words)."""
         if self._errors:
             return self._errors
-        return [{"error": self.kind, "message": self.message}]
+        return [{"error": self.kind, "message": message}]
 
 
 class InputError(BlandCloneError):
@@ -118,3 +128,106 @@ class NameTaken(APIError):
     """The service refused a name another of the caller's voices has (its words are
     ``limits.NAME_TAKEN``). Decoded from the answer in one place (bland_clone.api.answers), so
     callers catch the type and never read the message."""
+
+
+# -- typed errors: data first, words for the command line in bland_clone.cli._errors ------------
+
+
+class BadChoice(UsageError):
+    """``field`` was given ``value``, which is not one of ``choices``."""
+
+    def __init__(self, field: str, value: object, choices: Sequence[str]) -> None:
+        self.field, self.value, self.choices = field, value, tuple(choices)
+        super().__init__(f"{field} must be one of {', '.join(choices)}, not {value!r}")
+
+
+class BadForm(UsageError):
+    """``field`` was given a value not of the form it takes: ``expected`` says which form;
+    ``shown`` is the value quoted and escaped for a message."""
+
+    def __init__(self, field: str, value: object, *, expected: str, shown: str) -> None:
+        self.field, self.value, self.expected, self.shown = field, value, expected, shown
+        super().__init__(f"{field} must be {expected}, not {shown}")
+
+
+class NeedsValue(UsageError):
+    """``field`` is needed when ``because`` is given (``purpose`` says what for)."""
+
+    def __init__(self, field: str, *, because: str, purpose: str) -> None:
+        self.field, self.because, self.purpose = field, because, purpose
+        super().__init__(f"{because} needs {field} {purpose}.")
+
+
+class NeedsFileName(InputError):
+    """``field`` names a folder (``value``) where ``because`` writes one file."""
+
+    def __init__(self, field: str, value: str, *, because: str) -> None:
+        self.field, self.value, self.because = field, value, because
+        super().__init__(f"{because} writes one file: {field} must be a file name (OUT.wav).")
+
+
+class BadOrder(InputError):
+    """``later`` (seconds) is not after ``earlier``: the fields name them."""
+
+    def __init__(self, earlier: tuple[str, float], later: tuple[str, float]) -> None:
+        self.earlier, self.later = earlier, later
+        (first, a), (second, b) = earlier, later
+        super().__init__(f"{second} ({b:g}s) must be after {first} ({a:g}s).")
+
+
+class WouldOverwrite(InputError):
+    """``path`` exists and overwriting was not asked for (the remedy: ask for it)."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path} exists; it is overwritten only when asked (force).")
+
+
+class NoKey(AuthError):
+    """No API key. ``dry_run``: the operation has a dry run, which needs none (the remedy)."""
+
+    def __init__(self, message: str, *, dry_run: bool = False) -> None:
+        self.reason, self.dry_run = message, dry_run
+        remedy = ", or ask for a dry run (dry_run) to check files without one" if dry_run else ""
+        super().__init__(message + remedy + ".")
+
+
+class NotOffered(InputError):
+    """``field`` needs ``endpoint``, which the service does not offer (``why``: how that was
+    known); ``fallback``, used instead, has no such setting."""
+
+    def __init__(self, field: str, *, endpoint: str, why: str, fallback: str) -> None:
+        self.field, self.endpoint, self.why, self.fallback = field, endpoint, why, fallback
+        super().__init__(
+            f"{field} needs {endpoint}, which this service does not offer ({why}); "
+            f"{fallback} has no {field}."
+        )
+
+
+class SingleSampleVoice(InputError):
+    """Samples cannot be added to the voice: its engine takes one sample, at clone time.
+    ``reason`` says so in full; the remedy is to clone a new voice."""
+
+    REMEDY = "Clone a new voice with the new sample instead"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{reason} {self.REMEDY}.")
+
+
+class VoicesInvalid(InputError):
+    """``invalid`` voices of a manifest fail validation, so ``consequence`` (what was not
+    done); the remedy is to apply the others and leave those out."""
+
+    def __init__(
+        self,
+        invalid: int,
+        consequence: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.invalid, self.consequence = invalid, consequence
+        super().__init__(
+            f"{invalid} voice(s) fail validation; {consequence}.", errors=errors, payload=payload
+        )

@@ -13,7 +13,7 @@ import stat
 import sys
 from types import TracebackType
 
-from .errors import InputError
+from .errors import InputError, WouldOverwrite
 
 
 def refuse_special(path: str) -> None:
@@ -37,7 +37,7 @@ def check_writable(path: str, force: bool) -> None:
         return
     refuse_special(path)
     if os.path.lexists(path) and not force:
-        raise InputError(f"{path} exists; use --force to overwrite it.")
+        raise WouldOverwrite(path)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise InputError(f"Cannot write {path}: folder {parent} does not exist.")

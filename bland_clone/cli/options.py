@@ -200,11 +200,14 @@ def annotations_style(annotations: Optional[str], old: Optional[str]) -> Optiona
     return annotations if annotations is not None else old
 
 
-@dataclass
+@dataclass(frozen=True)
 class Connection(session.Connection):
-    """The options every command that talks to the service shares (json and quiet choose the
-    output; the rest say where and how to reach the service), and the run's context."""
+    """The options every command that talks to the service shares: json and quiet choose the
+    output; the rest say where and how to reach the service (--verbose: a trace to stderr);
+    and the run's context."""
 
+    json: bool = False
+    quiet: bool = False
     #: the command's context, whose obj is the run's Output (see common.run_output)
     ctx: Optional[typer.Context] = field(default=None, repr=False, compare=False)
 
@@ -232,6 +235,19 @@ _CONNECTION_PARAMS = [
 ]
 
 
+def trace_to_stderr(ctx: typer.Context) -> Callable[[str], None]:
+    """--verbose: each request and answer on the run's stderr, escaped (bland_clone.safetext)."""
+    from ..safetext import clean
+    from .common import run_output
+
+    stderr = run_output(ctx).env.stderr
+
+    def trace(line: str) -> None:
+        print(clean(line), file=stderr)
+
+    return trace
+
+
 def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
     """Give a command the shared service options, declared once here.
 
@@ -243,6 +259,7 @@ def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> None:
         ctx: typer.Context = kwargs.pop("ctx")
+        verbose = kwargs.pop("verbose") or bool(ctx.find_root().params.get("verbose"))
         conn = Connection(
             json=kwargs.pop("json_"),
             quiet=kwargs.pop("quiet"),
@@ -250,7 +267,7 @@ def with_connection(fn: Callable[..., None]) -> Callable[..., None]:
             profile=kwargs.pop("profile"),
             timeout=kwargs.pop("timeout"),
             # --verbose after the command, or before it (the root's option)
-            verbose=kwargs.pop("verbose") or bool(ctx.find_root().params.get("verbose")),
+            trace=trace_to_stderr(ctx) if verbose else None,
             allow_insecure=kwargs.pop("allow_insecure"),
             ctx=ctx,
         )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..audio.verdict import Report
+    from ..ops.notes import Uncalibrated
 
 Mode = Literal["human", "json", "quiet"]
 
@@ -76,9 +77,11 @@ class Output:
         if self.mode == "human":
             print(clean(message), file=self.env.stderr)
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
-            self._err("warning:", "yellow", message)
+            from ._errors import note  # an operation's note, in the command line's words
+
+            self._err("warning:", "yellow", note(message))
 
     def error(self, message: str) -> None:
         self._err("error:", "bold red", message)

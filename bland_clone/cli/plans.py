@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from ..errors import InputError
 from ..plan import Action, Status
 
@@ -89,15 +90,16 @@ def summary_line(voices: list[VoicePlan]) -> str:
 def plan_json(p: Planned) -> dict[str, Any]:
     from ..plan import summary
 
-    return {
-        "ok": not p.invalid,
-        "manifest": p.manifest,
-        "lock": str(p.lock_path),
-        "changes": p.changes,
-        "summary": summary(p.voices),
-        "voices": [v.to_dict() for v in p.voices],
-        "errors": [],
-    }
+    return envelope(
+        {
+            "manifest": p.manifest,
+            "lock": str(p.lock_path),
+            "changes": p.changes,
+            "summary": summary(p.voices),
+            "voices": [v.to_dict() for v in p.voices],
+        },
+        ok=not p.invalid,
+    )
 
 
 def plan_rows(p: Planned) -> list[list[str]]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from . import inputs, session
 from .session import Connection
 
@@ -20,7 +21,7 @@ SINGLE_SAMPLE_SERVICES = ("BTTS_V2", "BTTS_V3")
 SAMPLES_ENGINE = "v1"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Added:
     """Samples added to a voice, or (dry run) the request that would add them. ``name`` and
     ``existing_samples`` are None when a dry run had no key to ask the service."""
@@ -35,7 +36,7 @@ class Added:
     samples: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"ok": True}
+        doc: dict[str, Any] = {}
         if self.dry_run:
             doc |= {"dry_run": True, "voice_id": self.voice_id}
             if self.name is not None:
@@ -48,7 +49,7 @@ class Added:
                 "samples": self.samples,
                 "existing_samples": self.existing_samples,
             }
-        return doc | {"files": self.files, "warnings": self.warnings, "errors": []}
+        return envelope(doc | {"files": self.files, "warnings": self.warnings})
 
 
 def add_samples_to_voice(
@@ -63,7 +64,7 @@ def add_samples_to_voice(
     run with a key does the look-up too; without one it stays offline."""
     from ..api.upload import UploadPlan
     from ..audio.verdict import validate_upload
-    from ..errors import InputError
+    from ..errors import SingleSampleVoice
     from ..limits import SAMPLES_ONLY_BTTS
 
     conn = conn or Connection()
@@ -90,10 +91,9 @@ def add_samples_to_voice(
     client = session.make_client(settings, conn, has_dry_run=True)
     v = client.find_voice(voice)
     if (v.service or "").upper() in SINGLE_SAMPLE_SERVICES:
-        raise InputError(
+        raise SingleSampleVoice(
             f"{SAMPLES_ONLY_BTTS}: {v.name!r} ({v.id}) is a {v.service} voice, which takes a "
-            "single sample at clone time. Clone a new voice with the new sample instead: "
-            "bland-clone clone --name NAME FILE"
+            "single sample at clone time."
         )
     existing = len(client.voice_samples(v.id))
     report = validate_upload(infos, engine=SAMPLES_ENGINE, existing_samples=existing)

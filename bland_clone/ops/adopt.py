@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..api.answers import ident, is_id
-from ..errors import BlandCloneError, InputError
+from ..errors import BlandCloneError, WouldOverwrite
 from ..lockfile import LockedSample, LockedVoice, _str, file_sha256, now
 from ..manifest import SERVICE_ENGINE, SETTINGS
 from ..safetext import one_line
@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from ..api.client import Client, Voice
 
 
-@dataclass
+@dataclass(frozen=True)
 class Exported:
     voice: Voice
     engine: str
-    files: list[str] = field(default_factory=list)  # as the manifest names them
+    files: tuple[str, ...] = ()  # as the manifest names them
     settings: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None  # why it has no retrievable sample
     listed: int = 0  # samples the service listed (more than a voice holds are not downloaded)
@@ -39,6 +39,8 @@ class Exported:
     def managed(self) -> bool:
         return self.reason is None
 
+
+NO_SAMPLE = "the service keeps no retrievable sample of it"
 
 #: The longest folder or file stem made from a name the service sent (a file name holds 255
 #: bytes at most; a voice name may be longer).
@@ -87,19 +89,21 @@ def export_voice(
     engine = SERVICE_ENGINE.get(str(voice.service), "v3")
     allowed = SETTINGS.get(engine, {})
     kept = {k: v for k, v in (settings or {}).items() if k in allowed and _scalar(v)}
-    ex = Exported(voice, engine, settings=kept)
+
+    def unmanaged(reason: str, listed: int = 0) -> Exported:
+        return Exported(voice, engine, settings=kept, reason=reason, listed=listed)
+
     try:
         listed = client.voice_samples(voice.id)
     except BlandCloneError as exc:
-        ex.reason = f"the service does not list its samples ({exc.message})"
-        return ex
+        return unmanaged(f"the service does not list its samples ({exc.message})")
     if not listed:
-        ex.reason = "the service keeps no retrievable sample of it"
-        return ex
-    ex.listed = len(listed)
+        return unmanaged(NO_SAMPLE)
+    count = len(listed)
     listed = listed[: limits.MAX_SAMPLES_PER_VOICE]  # a voice holds no more; a manifest neither
     folder = Path(samples_dir) / folder_name(voice.name, taken)
     used: set[str] = set()
+    files: list[str] = []
     for i, s in enumerate(listed):
         sid = ident(s.get("id"))
         if not is_id(sid):
@@ -107,19 +111,17 @@ def export_voice(
         rel = folder / _file_name(s, i, used)
         full = base / rel
         if full.exists() and not overwrite:
-            raise InputError(f"{full} exists; use --force to overwrite it.")
+            raise WouldOverwrite(full)
         full.parent.mkdir(parents=True, exist_ok=True)
         try:
             # streamed to disk, the file appears only when complete
             client.sample_to_file(voice.id, sid, str(full))
         except BlandCloneError as exc:
-            ex.files = []
-            ex.reason = f"sample {sid} could not be downloaded ({exc.message})"
-            return ex
-        ex.files.append(rel.as_posix())
-    if not ex.files:
-        ex.reason = "the service keeps no retrievable sample of it"
-    return ex
+            return unmanaged(f"sample {sid} could not be downloaded ({exc.message})", count)
+        files.append(rel.as_posix())
+    if not files:
+        return unmanaged(NO_SAMPLE, count)
+    return Exported(voice, engine, tuple(files), kept, listed=count)
 
 
 def lock_entries(exported: list[Exported], base: Path) -> list[LockedVoice]:

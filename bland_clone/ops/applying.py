@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..envelope import envelope
+from ..errors import VoicesInvalid
 from ..plan import Action, CheckedVoice, Outcome, Status, VoicePlan
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ COUNTED = {
 }
 
 
-class InvalidVoices(InputError):
+class InvalidVoices(VoicesInvalid):
     """Voices of the manifest fail validation; ``checked`` holds every (VoiceSpec, Report) for
     the caller to show."""
 
@@ -75,7 +76,8 @@ class InvalidVoices(InputError):
 
         bad = [(s, r) for s, r in checked if not r.ok]
         super().__init__(
-            f"{len(bad)} voice(s) fail validation; {what} (use --keep-going to apply the others).",
+            len(bad),
+            what,
             errors=[e for s, r in bad for e in voice_report_json(s, r)["errors"]],
             payload={
                 "voices": [
@@ -111,13 +113,14 @@ class Applied:
         return [v for v in self.voices if v.outcome is not None and v.outcome.status in bad]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": not self.failed,
-            "dry_run": self.dry_run,
-            "voices": [v.result_dict() for v in self.voices],
-            **{key: self.count(status) for key, status in COUNTED.items()},
-            "errors": [],
-        }
+        return envelope(
+            {
+                "dry_run": self.dry_run,
+                "voices": [v.result_dict() for v in self.voices],
+                **{key: self.count(status) for key, status in COUNTED.items()},
+            },
+            ok=not self.failed,
+        )
 
 
 def plan_apply(

@@ -10,7 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, UsageError
+from ..envelope import envelope
+from ..errors import InputError, NeedsValue
 from ..safetext import quoted
 from . import inputs, session
 from .notes import Notes
@@ -23,14 +24,15 @@ if TYPE_CHECKING:
     from .verifying import SamplesPrint
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreviewOutcome:
-    """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set).
-    The voice exists either way."""
+    """The preview spoken after a clone: written (``preview`` set) or failed (``error`` set,
+    and ``failure``, the exception, for the caller to word). The voice exists either way."""
 
     path: str
     preview: Any = None  # bland_clone.ops.preview.Preview
     error: str | None = None
+    failure: Exception | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -42,7 +44,7 @@ class PreviewOutcome:
         return {"ok": True, **self.preview.to_dict()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyOutcome:
     """verify after a clone: a verification (``result`` set) or a failure (``error`` set). The
     voice exists either way."""
@@ -56,7 +58,7 @@ class VerifyOutcome:
         return dict(self.result.to_dict())
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cloned:
     """What clone did: a voice created (or found after a lost answer), or for a dry run the
     request it would have sent."""
@@ -76,27 +78,30 @@ class Cloned:
 
     def to_dict(self) -> dict[str, Any]:
         if self.dry_run:
-            return {
-                "ok": self.name_available is not False,
-                "dry_run": True,
-                "name": self.name,
-                "name_available": self.name_available,
-                "request": self.request,
-                "files": self.files,
-                "warnings": self.warnings,
-                "errors": [],
-            }
+            return envelope(
+                {
+                    "dry_run": True,
+                    "name": self.name,
+                    "name_available": self.name_available,
+                    "request": self.request,
+                    "files": self.files,
+                    "warnings": self.warnings,
+                },
+                ok=self.name_available is not False,
+            )
         return {
             "preview": self.preview.to_dict() if self.preview is not None else None,
             "verify": self.verification.to_dict() if self.verification is not None else None,
-            "ok": True,
-            "voice_id": self.voice_id,
-            "name": self.name,
-            "engine": self.engine,
-            "recovered": self.recovered,
-            "files": self.files,
-            "warnings": self.warnings,
-            "errors": [],
+            **envelope(
+                {
+                    "voice_id": self.voice_id,
+                    "name": self.name,
+                    "engine": self.engine,
+                    "recovered": self.recovered,
+                    "files": self.files,
+                    "warnings": self.warnings,
+                }
+            ),
         }
 
 
@@ -131,7 +136,7 @@ def clone_voice(
         preview_req = preview_target = None
         if preview is not None:
             if not preview_output:
-                raise UsageError("--preview needs --output FILE for the audio.")
+                raise NeedsValue("preview_output", because="preview", purpose="for the audio")
             check_writable(preview_output, force)
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
@@ -234,7 +239,7 @@ def _preview(client: Client, voice: Voice, req: Request, target: Target) -> Prev
     try:
         return PreviewOutcome(target.path, previews.speak(client, voice, req, target))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
-        return PreviewOutcome(target.path, error=_why(exc))
+        return PreviewOutcome(target.path, error=_why(exc), failure=exc)
 
 
 def _why(exc: Exception) -> str:
@@ -255,20 +260,6 @@ def _verify(
         return VerifyOutcome(verifying.compare(out, client, voice, prints, req, api_url))
     except Exception as exc:  # the voice exists: whatever failed, report it and its id
         return VerifyOutcome(error=_why(exc))
-
-
-def show_preview(notes: Notes, voice_id: str | None, outcome: PreviewOutcome | None) -> None:
-    """After the clone's own line: what became of the preview."""
-    if outcome is None:
-        return
-    if outcome.error is not None:
-        notes.warn(f"The voice {voice_id} was created, but the preview failed: {outcome.error}")
-        return
-    p = outcome.preview
-    for note in p.notes:
-        notes.warn(note)
-    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
-    notes.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")
 
 
 def _name_check(out: Notes, settings: Settings, name: str, conn: Connection) -> bool | None:

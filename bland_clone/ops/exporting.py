@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import InputError
+from ..envelope import envelope
+from ..errors import InputError, WouldOverwrite
 from ..safetext import one_line
 from . import session
 from .session import Connection
@@ -54,16 +55,17 @@ class ExportResult:
         return [v for v in self.voices if not v.managed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "manifest": self.manifest,
-            "lock": self.lock,
-            "voices": [v.to_dict() for v in self.voices],
-            "without_samples": [
-                {"name": v.name, "voice_id": v.voice_id, "reason": v.reason} for v in self.unmanaged
-            ],
-            "errors": [],
-        }
+        return envelope(
+            {
+                "manifest": self.manifest,
+                "lock": self.lock,
+                "voices": [v.to_dict() for v in self.voices],
+                "without_samples": [
+                    {"name": v.name, "voice_id": v.voice_id, "reason": v.reason}
+                    for v in self.unmanaged
+                ],
+            }
+        )
 
 
 def export_voices(
@@ -82,7 +84,7 @@ def export_voices(
     check_writable(output, force)
     lock_path = lockfile.lock_path(output)
     if lock_path.exists() and not force:
-        raise InputError(f"{lock_path} exists; use --force to overwrite it.")
+        raise WouldOverwrite(lock_path)
     client = session.connect(notes, conn)
     voices = [
         v

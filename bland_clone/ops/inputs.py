@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, UsageError
+from ..errors import BadChoice, InputError
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
@@ -17,7 +17,7 @@ def check_engine(engine: str) -> None:
     from .. import limits
 
     if engine not in limits.ENGINES:
-        raise UsageError(f"--engine must be one of {', '.join(limits.ENGINES)}, not {engine!r}")
+        raise BadChoice("engine", engine, limits.ENGINES)
 
 
 def inspect_files(files: Sequence[str], *, send_engine: str | None = None) -> list[AudioInfo]:

@@ -9,26 +9,47 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..audio.verdict import Report
 
 
+@dataclass(frozen=True)
+class Uncalibrated:
+    """A note: settings (``fields``, as the operation names them) calibrated for V3 voices
+    were asked of ``voice``, a voice of another engine (``engine``, its label). The caller words
+    it (the command line names its options); ``str()`` is the plain sentence."""
+
+    fields: tuple[str, ...]
+    voice: str
+    engine: str
+
+    def __str__(self) -> str:
+        return (
+            f"{' and '.join(self.fields)} are calibrated for V3 voices; {self.voice!r} is a "
+            f"{self.engine} voice."
+        )
+
+
 class Notes(Protocol):
-    @property
-    def mode(self) -> str: ...
+    """What an operation may say on the way; where it goes (a terminal, nowhere in --json) is
+    the caller's choice, so the protocol has no output mode to ask."""
 
     @property
     def progress_ok(self) -> bool: ...
 
-    def info(self, message: str) -> None: ...
+    def info(self, message: str) -> None:
+        """A step worth telling a person (the caller says it only where one reads: an
+        operation never asks the output's mode)."""
 
-    def warn(self, message: str) -> None: ...
+    def warn(self, message: str | Uncalibrated) -> None: ...
 
     def error(self, message: str) -> None: ...
 
-    def line(self, text: str = "") -> None: ...
+    def line(self, text: str = "") -> None:
+        """A line of the result as it is made, for a person (nothing in JSON or quiet)."""
 
     def report(self, report: Report, *, to_stderr: bool = False) -> None: ...
 

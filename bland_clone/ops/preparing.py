@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
+
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.prepare import Prepared as PreparedFile
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from .notes import Notes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """What prepare wrote: ``doc`` is the JSON result (outputs, failed, files, warnings,
     errors); ``report`` the validation of the outputs, for the caller to show (None for --best,
@@ -103,13 +105,13 @@ def prepare_files(
     from ..audio.inspection import expand_paths, inspect
     from ..audio.prepare import output_paths
     from ..audio.verdict import validate_upload
-    from ..errors import InputError
+    from ..errors import BadOrder, InputError
 
     files = expand_paths(inputs)
     if not files:
         raise InputError("No input files.")
     if end is not None and start is not None and end <= start:
-        raise InputError(f"--end ({end:g}s) must be after --start ({start:g}s).")
+        raise BadOrder(("start", start), ("end", end))
     infos = [inspect(f) for f in files]
     failed: list[dict[str, Any]] = []
     for info in infos:
@@ -133,28 +135,26 @@ def prepare_files(
             failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
             continue
         results.append(done)
-        if out.mode == "human":
-            where = f"{info.path}: prepared" if temporary else f"{info.path} -> {dst}"
-            out.info(f"{where}: {done.output_seconds:.1f}s, gain {done.gain_db:+.1f} dB")
-            for note in done.notes:
-                out.info(f"  {note}")
+        where = f"{info.path}: prepared" if temporary else f"{info.path} -> {dst}"
+        out.info(f"{where}: {done.output_seconds:.1f}s, gain {done.gain_db:+.1f} dB")
+        for note in done.notes:
+            out.info(f"  {note}")
     if not results:
         _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
     for f in failed:
         out.error(f["message"])
     report = validate_upload([inspect(r.output) for r in results], quality=True, engine=None)
-    result = {
-        "ok": report.ok and not failed,
+    body = {
         "outputs": [r.to_dict() for r in results],
         "failed": failed,
         "files": report.to_dict()["files"],
         "warnings": [p.to_dict() for p in report.warnings],
-        "errors": [p.to_dict() for p in report.errors]
-        + [
-            {"message": f["message"], "code": f["code"], "severity": "error", "file": f["input"]}
-            for f in failed
-        ],
     }
+    errors = [p.to_dict() for p in report.errors] + [
+        {"message": f["message"], "code": f["code"], "severity": "error", "file": f["input"]}
+        for f in failed
+    ]
+    result = envelope(body, ok=report.ok and not failed, errors=errors)
     return Prepared(result, report, report, results)
 
 
@@ -189,11 +189,11 @@ def _prepare_best(
 
     from ..audio.inspection import inspect
     from ..audio.verdict import Report, best_take, validate_upload
-    from ..errors import InputError
+    from ..errors import InputError, NeedsFileName
     from ..validation import Problem
 
     if os.path.isdir(output) or output.endswith(os.sep):
-        raise InputError("--best writes one file: give --output a file name (OUT.wav).")
+        raise NeedsFileName("output", output, because="best")
     from ..audio.prepare import check_wav_name
     from ..files import check_writable
 
@@ -260,14 +260,14 @@ def _prepare_best(
         for p in mine
     ]
     kept = Report([inspect(output)], shown, {output: measured} if measured else {})
-    doc = {
-        "ok": True,
-        "best": prepared.input,
-        "outputs": [prepared.to_dict()],
-        "takes": rank,
-        "failed": failed,
-        "warnings": [p.to_dict() for p in mine],
-        "other_speaker": [done[p.file or ""].input for p in odd],
-        "errors": [],
-    }
+    doc = envelope(
+        {
+            "best": prepared.input,
+            "outputs": [prepared.to_dict()],
+            "takes": rank,
+            "failed": failed,
+            "warnings": [p.to_dict() for p in mine],
+            "other_speaker": [done[p.file or ""].input for p in odd],
+        }
+    )
     return Prepared(doc, kept=kept, made=[prepared])

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import limits, speech, voice_settings
-from ..errors import InputError, UsageError
+from ..errors import BadChoice, BadForm, InputError, NotOffered, UsageError
+from .notes import Uncalibrated
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
@@ -65,7 +66,7 @@ class Preview:
     fmt: str
     model: str | None = None
     cost: float | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Uncalibrated] = field(default_factory=list)
     played: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,10 +104,11 @@ def check(req: Request, output: str, *, limit: int | None = limits.SPEAK_TEXT_MA
     ``limit``; None when the caller asks the service's own limit first)."""
     check_text(req.text, limit)
     if req.fmt not in limits.SPEAK_OUTPUT_FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(limits.SPEAK_OUTPUT_FORMATS)}")
+        raise BadChoice("fmt", req.fmt, limits.SPEAK_OUTPUT_FORMATS)
     if req.language is not None and not _LANGUAGE.match(req.language):
         shown = voice_settings.show_value(req.language)
-        raise UsageError(f"--language must be a language code such as en or pt-BR, not {shown}")
+        expected = "a language code such as en or pt-BR"
+        raise BadForm("language", req.language, expected=expected, shown=shown)
     check_controls(req, limits.TTS_CONTROLS)
     return target_for(output)
 
@@ -174,14 +176,12 @@ def speak(
     raw container and the audio is written or played as it arrives."""
     from ..audio.speechout import Format
 
-    notes = []
+    notes: list[str | Uncalibrated] = []
     if (req.expressiveness is not None or req.stability is not None) and (
         voice.service not in (None, "BTTS_V3")
     ):
-        notes.append(
-            f"--expressiveness and --stability are calibrated for V3 voices; {voice.name!r} is "
-            f"a {limits.engine_label(voice.service)} voice."
-        )
+        label = limits.engine_label(voice.service)
+        notes.append(Uncalibrated(("expressiveness", "stability"), voice.name, label))
     from ..errors import ServiceError
 
     try:
@@ -209,9 +209,11 @@ def speak(
         )
     else:
         if req.stability is not None:
-            raise InputError(
-                "--stability needs /v2/tts, which this service does not offer "
-                "(GET /v2/models answered 404); /v1/speak has no stability."
+            raise NotOffered(
+                "stability",
+                endpoint="/v2/tts",
+                why="GET /v2/models answered 404",
+                fallback="/v1/speak",
             )
         container = "wav"
         if live:

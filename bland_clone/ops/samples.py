@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from ..errors import Declined, InputError, ServiceError
 from . import session
 from .session import Connection
@@ -27,7 +28,7 @@ class SampleList:
     samples: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "voice_id": self.voice.id, "samples": self.samples, "errors": []}
+        return envelope({"voice_id": self.voice.id, "samples": self.samples})
 
 
 def list_samples(
@@ -88,13 +89,13 @@ class SampleText:
     transcription: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice_id,
-            "sample_id": self.sample_id,
-            "transcription": self.transcription,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "sample_id": self.sample_id,
+                "transcription": self.transcription,
+            }
+        )
 
 
 def set_text(
@@ -127,15 +128,15 @@ class SampleFile:
     source: Any
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice_id,
-            "sample_id": self.sample_id,
-            "path": self.path,
-            "bytes": self.bytes,
-            "source": self.source,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "sample_id": self.sample_id,
+                "path": self.path,
+                "bytes": self.bytes,
+                "source": self.source,
+            }
+        )
 
 
 def get_sample(
@@ -179,13 +180,13 @@ class SamplesDeleted:
     remaining: Any
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice.id,
-            "deleted": self.deleted,
-            "remaining": self.remaining,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice.id,
+                "deleted": self.deleted,
+                "remaining": self.remaining,
+            }
+        )
 
 
 def delete_samples(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
@@ -14,17 +14,16 @@ if TYPE_CHECKING:
     from .notes import Notes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Connection:
-    """Where and how to reach the service: the options every command that talks to it shares
-    (plain values; the command line's Connection adds the output mode)."""
+    """Where and how to reach the service: plain values every operation that talks to it
+    shares. ``trace``, when given, receives each request and answer as a line (the key never in
+    it); the caller chooses where the lines go (the command line's --verbose: stderr)."""
 
-    json: bool = False
-    quiet: bool = False
     api_url: Optional[str] = None
     profile: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
-    verbose: bool = False
+    trace: Optional[Callable[[str], None]] = None
     allow_insecure: bool = False
 
 
@@ -45,21 +44,15 @@ def make_client(settings: Settings, conn: Connection, *, has_dry_run: bool = Fal
 
     if has_dry_run and not settings.has_key:
         from ..api.transport import NO_KEY
-        from ..errors import AuthError
+        from ..errors import NoKey
 
-        raise AuthError(NO_KEY + ", or use --dry-run to check files without one.")
-
-    def trace(line: str) -> None:
-        from ..safetext import clean
-
-        print(clean(line), file=sys.stderr)
-
+        raise NoKey(NO_KEY, dry_run=True)
     return Client(
         settings.api_key(),
         settings.api_url,
         timeout=conn.timeout,
         allow_insecure=conn.allow_insecure,
-        trace=trace if conn.verbose else None,
+        trace=conn.trace,
         key_origin=settings.key_origin,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from . import session
 from .session import Connection
 
@@ -26,13 +27,13 @@ class Spoken:
     preview: Preview
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice_id,
-            "name": self.name,
-            **self.preview.to_dict(),
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "name": self.name,
+                **self.preview.to_dict(),
+            }
+        )
 
 
 def speak_text(
@@ -75,7 +76,7 @@ class Generation:
     fields: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "generation": self.fields, "errors": []}
+        return envelope({"generation": self.fields})
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class History:
     generations: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "generations": self.generations, "errors": []}
+        return envelope({"generations": self.generations})
 
 
 def generation(notes: Notes, gen_id: str, *, conn: Connection) -> Generation:

@@ -45,7 +45,7 @@ def validate_files(
     return report
 
 
-@dataclass
+@dataclass(frozen=True)
 class Takes:
     """Every file judged as its own upload; ``best`` the take to keep (None: none would pass),
     ``ranked`` every take, best first."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..envelope import envelope
 from ..errors import InputError
 from ..safetext import quoted
 from . import session
@@ -96,24 +97,25 @@ class Verification:
     heard: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.verdict == "similar",
-            "voice_id": self.voice_id,
-            "name": self.name,
-            "verdict": self.verdict,
-            "similarity": round(self.similarity, 4),
-            "baseline": None if self.baseline is None else round(self.baseline, 4),
-            "margin": None if self.margin is None else round(self.margin, 4),
-            "stock_voices": [s.to_dict() for s in self.stock],
-            "text": self.text,
-            "language": self.language,
-            "samples": list(self.samples),
-            "speech_seconds": round(self.speech_seconds, 2),
-            "previews_requested": self.requests,
-            "cost": self.cost,
-            "preview": self.kept,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "name": self.name,
+                "verdict": self.verdict,
+                "similarity": round(self.similarity, 4),
+                "baseline": None if self.baseline is None else round(self.baseline, 4),
+                "margin": None if self.margin is None else round(self.margin, 4),
+                "stock_voices": [s.to_dict() for s in self.stock],
+                "text": self.text,
+                "language": self.language,
+                "samples": list(self.samples),
+                "speech_seconds": round(self.speech_seconds, 2),
+                "previews_requested": self.requests,
+                "cost": self.cost,
+                "preview": self.kept,
+            },
+            ok=self.verdict == "similar",
+        )
 
 
 @dataclass(frozen=True)
@@ -137,22 +139,22 @@ class VerifyPlan:
         return 1 + sum(1 for _, _, cached in self.stock if not cached)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "dry_run": True,
-            "voice": self.voice,
-            "voice_id": self.voice_id,
-            "text": self.text,
-            "language": self.language,
-            "samples": list(self.samples),
-            "speech_seconds": round(self.speech_seconds, 2),
-            "api_url": self.api_url,
-            "stock_voices": None
-            if self.stock is None
-            else [{"voice_id": i, "name": n, "cached": c} for i, n, c in self.stock],
-            "previews_requested": self.requests,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "dry_run": True,
+                "voice": self.voice,
+                "voice_id": self.voice_id,
+                "text": self.text,
+                "language": self.language,
+                "samples": list(self.samples),
+                "speech_seconds": round(self.speech_seconds, 2),
+                "api_url": self.api_url,
+                "stock_voices": None
+                if self.stock is None
+                else [{"voice_id": i, "name": n, "cached": c} for i, n, c in self.stock],
+                "previews_requested": self.requests,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -417,7 +419,7 @@ def _speak(
     p = preview.speak(client, voice, req, preview.target_for(path))
     if p.cost is not None:
         costs.append(p.cost)
-    notes.extend(p.notes)
+    notes.extend(str(n) for n in p.notes)
     return p
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import voice_settings
 from ..api.answers import texts
+from ..envelope import envelope
 from ..errors import Declined, InputError
 from . import session
 from .session import Connection
@@ -106,14 +107,14 @@ class SharedPage:
     offset: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voices": self.voices,
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voices": self.voices,
+                "total": self.total,
+                "limit": self.limit,
+                "offset": self.offset,
+            }
+        )
 
 
 def shared(
@@ -237,7 +238,7 @@ class VoiceList:
     filtered: bool  # --cloned or --language narrowed the list
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "voices": [v.to_dict() for v in self.voices], "errors": []}
+        return envelope({"voices": [v.to_dict() for v in self.voices]})
 
 
 def list_voices(
@@ -264,7 +265,7 @@ class VoiceDetail:
     samples: list[dict[str, Any]]  # always [] for V2/V3 voices (the service lists none)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "voice": self.voice.to_dict(), "samples": self.samples, "errors": []}
+        return envelope({"voice": self.voice.to_dict(), "samples": self.samples})
 
 
 def show_voice(notes: Notes, ref: str, *, conn: Connection) -> VoiceDetail:
@@ -280,13 +281,13 @@ class Renamed:
     old_name: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice_id,
-            "name": self.name,
-            "old_name": self.old_name,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "name": self.name,
+                "old_name": self.old_name,
+            }
+        )
 
 
 def rename_voice(notes: Notes, ref: str, new_name: str, *, conn: Connection) -> Renamed:
@@ -322,7 +323,7 @@ class VoicesDeleted:
     deleted: list[dict[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "deleted": self.deleted, "errors": []}
+        return envelope({"deleted": self.deleted})
 
 
 def delete_voices(
@@ -346,8 +347,7 @@ def delete_voices(
     for v in found:
         client.delete_voice(v.id)
         deleted.append({"id": v.id, "name": v.name})
-        if notes.mode == "human":
-            notes.line(f"Deleted {v.name!r} ({v.id}).")
+        notes.line(f"Deleted {v.name!r} ({v.id}).")
     return VoicesDeleted(deleted)
 
 
@@ -361,7 +361,7 @@ class SettingsChanged:
     changed: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, **self.view.to_dict(), "changed": self.changed, "errors": []}
+        return envelope({**self.view.to_dict(), "changed": self.changed})
 
 
 def set_voice_settings(
@@ -379,14 +379,14 @@ class Rated:
     stats: dict[str, Any]  # average_rating, total_ratings: where the service sent them
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "voice_id": self.voice_id,
-            "name": self.name,
-            "rating": self.rating,
-            **self.stats,
-            "errors": [],
-        }
+        return envelope(
+            {
+                "voice_id": self.voice_id,
+                "name": self.name,
+                "rating": self.rating,
+                **self.stats,
+            }
+        )
 
 
 def clear_rating(notes: Notes, ref: str, *, conn: Connection) -> Rated:
@@ -432,7 +432,7 @@ class SharedAdded:
         return str(self.voice.get("name") or self.voice_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": True, "voice": self.voice, "errors": []}
+        return envelope({"voice": self.voice})
 
 
 def add_shared_voice(notes: Notes, voice_id: str, *, conn: Connection) -> SharedAdded:
@@ -454,13 +454,13 @@ class NameChecked:
     warnings: list[Any]  # the local rules' problems (all warnings when the name passes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "name": self.name,
-            "available": self.available,
-            "warnings": [p.to_dict() for p in self.warnings],
-            "errors": [],
-        }
+        return envelope(
+            {
+                "name": self.name,
+                "available": self.available,
+                "warnings": [p.to_dict() for p in self.warnings],
+            }
+        )
 
 
 def check_new_name(notes: Notes, name: str, *, conn: Connection) -> NameChecked:

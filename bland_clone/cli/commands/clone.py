@@ -4,8 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...ops.cloning import clone_voice, show_preview
+from ...errors import BlandCloneError
+from ...ops.cloning import PreviewOutcome, clone_voice
 from ...safetext import quoted
+from .._errors import describe
 from ..common import show_verification
 from ..options import (
     Connection,
@@ -20,6 +22,7 @@ from ..options import (
     StabilityOpt,
     with_connection,
 )
+from ..output import Output
 
 
 @with_connection
@@ -120,3 +123,19 @@ def clone(
         out.warn(f"The voice {result.voice_id} was created, but verify failed: {outcome.error}")
     elif outcome is not None:
         show_verification(out, outcome.result)
+
+
+def show_preview(out: Output, voice_id: str | None, outcome: PreviewOutcome | None) -> None:
+    """After the clone's own line: what became of the preview."""
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        failure = outcome.failure
+        why = describe(failure) if isinstance(failure, BlandCloneError) else outcome.error
+        out.warn(f"The voice {voice_id} was created, but the preview failed: {why}")
+        return
+    p = outcome.preview
+    for note in p.notes:
+        out.warn(note)
+    cost = f"; cost {p.cost:g}" if p.cost is not None else ""
+    out.info(f"Preview written to {p.path} ({p.bytes} bytes, {p.file_format}{cost}).")

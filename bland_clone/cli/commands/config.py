@@ -4,6 +4,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ...envelope import envelope
 from ...errors import UsageError
 from ...ops import session
 from .. import common
@@ -37,12 +38,12 @@ def show(
         ("api_url", s.api_url, s.sources["api_url"]),
         ("api_key", shown_key or "(not set)", s.sources["api_key"]),
     ]
-    result = {
-        "ok": True,
-        "settings": {name: {"value": value, "source": source} for name, value, source in rows},
-        "warnings": s.warnings,
-        "errors": [],
-    }
+    result = envelope(
+        {
+            "settings": {name: {"value": value, "source": source} for name, value, source in rows},
+            "warnings": s.warnings,
+        }
+    )
     out.result(result, lambda: out.table(["Setting", "Value", "Source"], [list(r) for r in rows]))
 
 
@@ -173,6 +174,6 @@ def use(
 
     update_config(path, change)
     out.result(
-        {"ok": True, "profile": name, "config_file": str(path), "warnings": [], "errors": []},
+        envelope({"profile": name, "config_file": str(path), "warnings": []}),
         f"Using profile {clean(name)!r} from now on ({clean(str(path))}).",
     )

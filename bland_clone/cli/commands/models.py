@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...envelope import envelope
 from ...ops import session
 from ...safetext import one_line
 from ..options import Connection, with_connection
@@ -67,7 +68,7 @@ def models(
                 ],
             )
 
-    out.result({"ok": True, **got.to_dict(), "errors": []}, human)
+    out.result(envelope({**got.to_dict()}), human)
 
 
 def _control(name: str, rule: object) -> str:

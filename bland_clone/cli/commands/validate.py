@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...envelope import envelope
 from ...ops import inputs
 from ...ops.validating import validate_files
 from .. import common
@@ -198,5 +199,5 @@ def validate_manifest(
             errors=errors,
             payload={"manifest": path, "voices": voices},
         )
-    out.result({"ok": True, "manifest": path, "voices": voices, "errors": []})
+    out.result(envelope({"manifest": path, "voices": voices}))
     out.info(f"{len(voices)} voice(s) OK.")

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ...envelope import envelope
 from ...errors import UsageError
 from ...safetext import one_line
 from .. import common
@@ -195,7 +196,7 @@ def settings(
 
     out = conn.output()
     view = voice_settings_of(out, voice, conn=conn)
-    out.result({"ok": True, **view.to_dict(), "errors": []}, lambda: _settings_table(out, view))
+    out.result(envelope({**view.to_dict()}), lambda: _settings_table(out, view))
 
 
 @app.command("set", short_help="Change a voice's settings (checked first).")

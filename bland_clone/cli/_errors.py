@@ -1,0 +1,99 @@
+"""The command line's words for the typed errors and notes of the operations.
+
+Operations (bland_clone.ops) raise errors that carry data: the parameter, the value, the
+choices, the remedy (bland_clone.errors). They never name an option. Here each type is said as a
+user of the command line reads it: parameters become the options that set them, and a remedy
+becomes the option or command that applies it. ``bland_clone.__main__`` reports every error
+through :func:`describe`; an error of no type listed here is said as its own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import (
+    BadChoice,
+    BadForm,
+    BadOrder,
+    BlandCloneError,
+    NeedsFileName,
+    NeedsValue,
+    NoKey,
+    NotOffered,
+    SingleSampleVoice,
+    VoicesInvalid,
+    WouldOverwrite,
+)
+from ..ops.notes import Uncalibrated
+
+#: An operation's parameter -> the option that sets it.
+FLAGS = {
+    "best": "--best",
+    "end": "--end",
+    "engine": "--engine",
+    "expressiveness": "--expressiveness",
+    "fmt": "--format",
+    "language": "--language",
+    "output": "--output",
+    "preview": "--preview",
+    "preview_output": "--output FILE",
+    "stability": "--stability",
+    "start": "--start",
+}
+
+
+def flag(field: str) -> str:
+    """The option for a parameter (a parameter no option sets is named as it is)."""
+    return FLAGS.get(field, field)
+
+
+def _bad_order(e: BadOrder) -> str:
+    (first, a), (second, b) = e.earlier, e.later
+    return f"{flag(second)} ({b:g}s) must be after {flag(first)} ({a:g}s)."
+
+
+def _no_key(e: NoKey) -> str:
+    return e.reason + (", or use --dry-run to check files without one." if e.dry_run else ".")
+
+
+#: Each typed error, said for the command line (the first type that matches wins).
+WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
+    BadChoice: lambda e: f"{flag(e.field)} must be one of {', '.join(e.choices)}, not {e.value!r}",
+    BadForm: lambda e: f"{flag(e.field)} must be {e.expected}, not {e.shown}",
+    NeedsValue: lambda e: f"{flag(e.because)} needs {flag(e.field)} {e.purpose}.",
+    NeedsFileName: lambda e: (
+        f"{flag(e.because)} writes one file: give {flag(e.field)} a file name (OUT.wav)."
+    ),
+    BadOrder: _bad_order,
+    WouldOverwrite: lambda e: f"{e.path} exists; use --force to overwrite it.",
+    NoKey: _no_key,
+    NotOffered: lambda e: (
+        f"{flag(e.field)} needs {e.endpoint}, which this service does not offer ({e.why}); "
+        f"{e.fallback} has no {e.field}."
+    ),
+    SingleSampleVoice: lambda e: f"{e.reason} {e.REMEDY}: bland-clone clone --name NAME FILE",
+    VoicesInvalid: lambda e: (
+        f"{e.invalid} voice(s) fail validation; {e.consequence} "
+        "(use --keep-going to apply the others)."
+    ),
+}
+
+
+def describe(exc: BlandCloneError) -> str:
+    """The error's one line, in the command line's words."""
+    for kind, words in WORDS.items():
+        if isinstance(exc, kind):
+            return words(exc)
+    return exc.message
+
+
+def note(message: str | Uncalibrated) -> str:
+    """An operation's note (a warning on the way), in the command line's words."""
+    if isinstance(message, Uncalibrated):
+        settings = " and ".join(flag(f) for f in message.fields)
+        return (
+            f"{settings} are calibrated for V3 voices; {message.voice!r} is a "
+            f"{message.engine} voice."
+        )
+    return message
