@@ -90,18 +90,6 @@ SANDBOX_READS = {"bland_clone.names"}
 #: own reader in sandbox/contract.py replaced its use of audio.inspection.)
 EXCEPTIONS: dict[tuple[str, str], str] = {}
 
-#: Import loops still there, each with why; kept exact like EXCEPTIONS, so that an entry goes
-#: as soon as its loop is broken, and no new loop can hide behind an old one.
-KNOWN_LOOPS = {
-    ("bland_clone.audio.prepare", "bland_clone.audio.quality", "bland_clone.audio.timeline"): (
-        "grown on main after this test's rules were written: quality.analyse builds the take's "
-        "timeline (timeline.build), build reads quality's THRESHOLDS and prepare's window_frames, "
-        "and prepare reads quality and timeline.level_overview; untangling it means moving "
-        "build out of timeline while audio/quality.py is being reworked on another branch"
-    ),
-}
-
-
 @functools.cache
 def graph() -> dict[str, set[str]]:
     """Every module of the package and the modules of the package it imports. A module's own
@@ -262,7 +250,7 @@ def test_each_exception_is_still_needed() -> None:
 
 
 def test_no_module_imports_itself_back() -> None:
-    assert [tuple(loop) for loop in cycles(graph())] == sorted(KNOWN_LOOPS)
+    assert cycles(graph()) == []
 
 
 def test_the_loop_check_finds_loops() -> None:

@@ -31,21 +31,6 @@ MAX_RATE = decode.MAX_RATE
 TARGET_DBFS = -20.0
 #: The loudest sample is kept below this (dBFS), so normalising never clips.
 PEAK_CEILING_DBFS = -1.0
-#: Aim for this much actual speech: inside the service's recommended 10-15 seconds.
-TARGET_SPEECH_S = 12.5
-#: Never longer than this, even when pauses are long: with its margins the output stays
-#: inside the service's recommended 10-15 seconds, natural pauses included.
-MAX_WINDOW_S = 14.5
-#: Silence kept before the first and after the last word, and the fades, in seconds.
-MARGIN_S = 0.25
-#: Loud frames just before the first word the detector hears, or after the last, kept as the
-#: word's onset or decay (seconds): with the margin, never near the 1 s edge_silence warns at.
-ONSET_S = 0.3
-#: Seconds read back on each side of the loudest window, for the voice detector to choose in.
-REFINE_S = 20.0
-#: The loudest frames (95th percentile) are brought to this level before speech and silence
-#: are told apart (the window is chosen on those levels; the output is normalised after).
-WORKING_DBFS = -15.0
 FADE_S = 0.01
 
 
@@ -70,83 +55,6 @@ class Prepared:
         d = asdict(self)
         del d["overview"], d["overview_start_s"]
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
-
-
-def _best_window(active: np.ndarray, window: int) -> int:
-    """Start frame of the `window`-frame span with the most active frames."""
-    import numpy as np
-
-    if window >= len(active):
-        return 0
-    c = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
-    return int(np.argmax(c[window:] - c[:-window]))
-
-
-def choose_window(
-    levels: np.ndarray, seconds: float | None, heard: np.ndarray | None = None
-) -> tuple[int, int]:
-    """(first, last+1) frame of the chosen span, trimmed to its speech: frames loud enough and
-    heard as a voice by the detector (``heard``, one verdict a frame; None: loudness alone),
-    so room noise before the first word or after the last is not kept as speech."""
-    import numpy as np
-
-    active = quality.voiced_from(~quality.silent_mask(levels), heard)
-    if not active.any():
-        raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
-    frame = quality.FRAME_S
-    if seconds is not None:
-        window = max(1, int(seconds / frame))
-        start = _best_window(active, window)
-    else:
-        window = int(TARGET_SPEECH_S / frame)
-        start = _best_window(active, window)
-        # grow the window until it holds the target speech, or reaches the cap
-        while window < MAX_WINDOW_S / frame and window < len(active):
-            if int(active[start : start + window].sum()) * frame >= TARGET_SPEECH_S:
-                break
-            window += int(0.5 / frame)
-            start = _best_window(active, window)
-    end = min(len(active), start + window)
-    span = np.nonzero(active[start:end])[0]
-    first, last = start + int(span[0]), start + int(span[-1]) + 1
-    if heard is not None:
-        # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
-        # loud frames that run on from the first and last word, up to ONSET_S
-        loud = ~quality.silent_mask(levels)
-        reach = int(ONSET_S / frame)
-        for _ in range(reach):
-            if first == 0 or not loud[first - 1]:
-                break
-            first -= 1
-        for _ in range(reach):
-            if last >= len(loud) or not loud[last]:
-                break
-            last += 1
-    margin = int(MARGIN_S / frame)
-    return max(0, first - margin), min(len(active), last + margin)
-
-
-def window_frames(
-    levels: np.ndarray,
-    heard_in: Callable[[int, int], np.ndarray | None],
-    seconds: float | None = None,
-) -> tuple[int, int]:
-    """(first, last+1) frame of the window prepare keeps, from the recording's frame levels
-    (dBFS): chosen by loudness over the whole recording first (cheap), then again, and
-    trimmed, by the frames the voice detector hears as speech within REFINE_S around it
-    (``heard_in(a, b)``: its verdicts on frames [a, b), None without a detector), so room
-    noise before the first word is not kept as speech. Speech and silence are judged on the
-    levels brought to WORKING_DBFS, so a quiet recording's soft syllables are not taken for
-    silence by the check's absolute floor."""
-    lift = WORKING_DBFS - quality.percentile(levels, 95)
-    first, last = choose_window(levels + lift, seconds)
-    reach = int(REFINE_S / quality.FRAME_S)
-    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
-    heard = heard_in(r0, r1)
-    if heard is not None:
-        f, g = choose_window(levels[r0:r1] + lift, seconds, heard)
-        first, last = r0 + f, r0 + g
-    return first, last
 
 
 @dataclass
@@ -463,7 +371,7 @@ def _prepare_scanned(
     loudest = quality.percentile(levels, 95)
     if loudest < -80.0:
         raise InputError(quality.no_speech(float(levels.max()), peak=False))
-    lift = WORKING_DBFS - loudest
+    lift = quality.WORKING_DBFS - loudest
     n = max(1, int(rate * quality.FRAME_S))
 
     def span(a: int, b: int) -> tuple[int, int]:
@@ -481,7 +389,7 @@ def _prepare_scanned(
         speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
         return vad.speech_frames(read["region"], rate, speech_db)
 
-    first, last = window_frames(levels, heard_in, seconds)
+    first, last = quality.window_frames(levels, heard_in, seconds)
     region, lo = read["region"], read["lo"]
     a, b = span(first, last)
     out = region[a - lo : b - lo]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
+from ..errors import InputError
 from ..validation import EDGE_SILENCE_S
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from ..validation import Problem
     from .inspection import AudioInfo
-    from .timeline import Timeline
+    from .timeline import Spectrum, Timeline
 
 
 @dataclass(frozen=True)
@@ -283,11 +284,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
         gap = extra.get("speaker_pitch_gap_st")
         extra["speaker_similarity"] = speaker_similarity(at16, at16_rate, gap, t)
-    from .timeline import build
-
     spectrum = extra.pop("spectrum", None)
     return Quality(
-        timeline=build(
+        timeline=take_timeline(
             mono, rate, levels, voiced, clipped_frames, lead * FRAME_S, trail * FRAME_S, spectrum
         ),
         take_seconds=max(0.0, take) if voiced.any() else 0.0,
@@ -1016,3 +1015,145 @@ def level_strip(q: Quality, width: int = STRIP_WIDTH) -> list[tuple[str, str]]:
             frac = (level - floor) / max(1e-9, top - floor)
             out.append((SPARK[max(1, min(8, round(frac * 8)))], "green"))
     return out
+
+
+# The window prepare keeps: chosen here, below prepare, because the analysis marks it on the
+# take's timeline (take_timeline below) and prepare cuts by it; one choice, imported one way.
+
+#: Aim for this much actual speech: inside the service's recommended 10-15 seconds.
+TARGET_SPEECH_S = 12.5
+#: Never longer than this, even when pauses are long: with its margins the output stays
+#: inside the service's recommended 10-15 seconds, natural pauses included.
+MAX_WINDOW_S = 14.5
+#: Silence kept before the first and after the last word, and the fades, in seconds.
+MARGIN_S = 0.25
+#: Loud frames just before the first word the detector hears, or after the last, kept as the
+#: word's onset or decay (seconds): with the margin, never near the 1 s edge_silence warns at.
+ONSET_S = 0.3
+#: Seconds read back on each side of the loudest window, for the voice detector to choose in.
+REFINE_S = 20.0
+#: The loudest frames (95th percentile) are brought to this level before speech and silence
+#: are told apart (the window is chosen on those levels; the output is normalised after).
+WORKING_DBFS = -15.0
+
+
+def _best_window(active: np.ndarray, window: int) -> int:
+    """Start frame of the `window`-frame span with the most active frames."""
+    import numpy as np
+
+    if window >= len(active):
+        return 0
+    c = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
+    return int(np.argmax(c[window:] - c[:-window]))
+
+
+def choose_window(
+    levels: np.ndarray, seconds: float | None, heard: np.ndarray | None = None
+) -> tuple[int, int]:
+    """(first, last+1) frame of the chosen span, trimmed to its speech: frames loud enough and
+    heard as a voice by the detector (``heard``, one verdict a frame; None: loudness alone),
+    so room noise before the first word or after the last is not kept as speech."""
+    import numpy as np
+
+    active = voiced_from(~silent_mask(levels), heard)
+    if not active.any():
+        raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
+    frame = FRAME_S
+    if seconds is not None:
+        window = max(1, int(seconds / frame))
+        start = _best_window(active, window)
+    else:
+        window = int(TARGET_SPEECH_S / frame)
+        start = _best_window(active, window)
+        # grow the window until it holds the target speech, or reaches the cap
+        while window < MAX_WINDOW_S / frame and window < len(active):
+            if int(active[start : start + window].sum()) * frame >= TARGET_SPEECH_S:
+                break
+            window += int(0.5 / frame)
+            start = _best_window(active, window)
+    end = min(len(active), start + window)
+    span = np.nonzero(active[start:end])[0]
+    first, last = start + int(span[0]), start + int(span[-1]) + 1
+    if heard is not None:
+        # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
+        # loud frames that run on from the first and last word, up to ONSET_S
+        loud = ~silent_mask(levels)
+        reach = int(ONSET_S / frame)
+        for _ in range(reach):
+            if first == 0 or not loud[first - 1]:
+                break
+            first -= 1
+        for _ in range(reach):
+            if last >= len(loud) or not loud[last]:
+                break
+            last += 1
+    margin = int(MARGIN_S / frame)
+    return max(0, first - margin), min(len(active), last + margin)
+
+
+def window_frames(
+    levels: np.ndarray,
+    heard_in: Callable[[int, int], np.ndarray | None],
+    seconds: float | None = None,
+) -> tuple[int, int]:
+    """(first, last+1) frame of the window prepare keeps, from the recording's frame levels
+    (dBFS): chosen by loudness over the whole recording first (cheap), then again, and
+    trimmed, by the frames the voice detector hears as speech within REFINE_S around it
+    (``heard_in(a, b)``: its verdicts on frames [a, b), None without a detector), so room
+    noise before the first word is not kept as speech. Speech and silence are judged on the
+    levels brought to WORKING_DBFS, so a quiet recording's soft syllables are not taken for
+    silence by the check's absolute floor."""
+    lift = WORKING_DBFS - percentile(levels, 95)
+    first, last = choose_window(levels + lift, seconds)
+    reach = int(REFINE_S / FRAME_S)
+    r0, r1 = max(0, first - reach), min(len(levels), last + reach)
+    heard = heard_in(r0, r1)
+    if heard is not None:
+        f, g = choose_window(levels[r0:r1] + lift, seconds, heard)
+        first, last = r0 + f, r0 + g
+    return first, last
+
+
+def take_timeline(
+    mono: np.ndarray,
+    rate: int,
+    levels: np.ndarray,
+    voiced: np.ndarray,
+    clipped: np.ndarray | None,
+    lead_s: float,
+    trail_s: float,
+    spectrum: Spectrum | None = None,
+) -> Timeline:
+    """The timeline of an analysed take, from what the analysis measured: frame levels (dBFS),
+    the speech frames, the clipped frames, the edge silences."""
+    import numpy as np
+
+    from .timeline import PHRASE_GAP_S, Span, Timeline, envelope, runs
+
+    t = THRESHOLDS
+    seconds = len(mono) / rate if rate else 0.0
+    spans: list[Span] = runs(voiced, FRAME_S, "speech")
+    if clipped is not None:
+        spans += runs(clipped, FRAME_S, "clipped")
+    for phrase in runs(voiced, FRAME_S, "speech", gap_s=PHRASE_GAP_S):
+        a, b = round(phrase.start_s / FRAME_S), round(phrase.end_s / FRAME_S)
+        mine = levels[a:b][voiced[a:b]]
+        level = float(10 * np.log10(np.mean(10 ** (mine / 10)))) if len(mine) else -200.0
+        if level < t.too_quiet_dbfs:
+            spans.append(Span("quiet", phrase.start_s, phrase.end_s))
+    if voiced.any():
+        if lead_s > t.edge_silence_s:
+            spans.append(Span("edge_silence", 0.0, min(seconds, lead_s)))
+        if trail_s > t.edge_silence_s:
+            spans.append(Span("edge_silence", max(0.0, seconds - trail_s), seconds))
+    window = None
+    if voiced.any() and len(levels):
+        try:  # the window prepare keeps, chosen as prepare chooses it (the detector's
+            # verdicts are the speech frames found here)
+            first, last = window_frames(levels, lambda a, b: voiced[a:b])
+        except InputError:  # no speech by prepare's measure
+            pass
+        else:
+            end = seconds if last >= len(levels) else min(seconds, last * FRAME_S)
+            window = (round(first * FRAME_S, 3), round(end, 3))
+    return Timeline(seconds, envelope(mono), tuple(spans), window, spectrum)
