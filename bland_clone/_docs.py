@@ -46,14 +46,14 @@ def commands() -> list[list[str]]:
 def run(argv: list[str], columns: int, *, fast: bool = False) -> tuple[int, str, str]:
     """The exit code, stdout and stderr of ``bland-clone ARGV`` at ``columns``: through Typer,
     or with ``fast`` as a user's run goes (the recorded help where it serves)."""
-    from .__main__ import main
+    from .__main__ import main as cli_main
 
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(columns)
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(argv, fast=fast)
+            code = cli_main(argv, fast=fast)
     finally:
         if old is None:
             del os.environ["COLUMNS"]
@@ -170,7 +170,8 @@ def help_entries() -> dict[str, str]:
     _help.MIN_WIDTH to MAX_WIDTH (-1: none reproduces Typer's text there; Typer answers)."""
     import typer
 
-    from ._help import MAX_WIDTH, MIN_WIDTH, SEPARATORS, decode, encode, render
+    from ._help import MAX_WIDTH, MIN_WIDTH, SEPARATORS, decode, encode
+    from ._help import render as render_help
     from .cli.app import build_app
 
     root = typer.main.get_command(build_app(full=True))
@@ -192,7 +193,7 @@ def help_entries() -> dict[str, str]:
                 or made[0].width != width
                 or made[0].indent_increment != 2
                 or any(c in text for text in _strings(ops) for c in ("\x1b", *SEPARATORS))
-                or render(decode(encode(ops)), width) != out
+                or render_help(decode(encode(ops)), width) != out
             ):
                 index.append(-1)
                 print(f"  help of {argv} at {width} columns is left to Typer", file=sys.stderr)

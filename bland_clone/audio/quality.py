@@ -867,7 +867,7 @@ def _preload() -> None:
     import soundfile  # noqa: F401
     import soxr  # noqa: F401
 
-    from . import acoustics, decode, vad  # noqa: F401
+    from . import acoustics, vad  # noqa: F401 (decode: imported by quality itself)
 
     vad.available()
 
