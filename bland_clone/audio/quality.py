@@ -393,9 +393,9 @@ class FlatTops:
     def clipped(self) -> int:
         """Clipped samples: on a flat top at the extreme, or at full scale (counted once)."""
         flat = 0
-        for c, runs in enumerate(self.runs):
+        for c, counts in enumerate(self.runs):
             flat += sum(
-                k for v, k in runs.items() if self._flat(c, v) and abs(v) < self.t.clip_level
+                k for v, k in counts.items() if self._flat(c, v) and abs(v) < self.t.clip_level
             )
         return flat + self.full_scale
 
@@ -508,29 +508,29 @@ def _acoustics(
     detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
     import numpy as np
 
-    from . import acoustics as a
+    from . import acoustics
     from . import vad
     from .timeline import spectrum_picture
 
-    spec, bin_hz = a.spectrogram(mono, rate)
+    spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
     at16_rate = rate if at16 is mono else vad.RATE
-    hum = a.hum(at16, at16_rate, speech_db)
+    hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
     # the pitch track only where two speakers can be told apart at all (four long turns)
-    turns = a.speech_turns(silent, FRAME_S)
+    turns = acoustics.speech_turns(silent, FRAME_S)
     split = None
-    if a.may_split(turns, FRAME_S):
-        f0, f0_hop = a.pitch_track(at16, at16_rate)
-        split = a.speaker_split(f0, f0_hop, silent, FRAME_S, turns)
+    if acoustics.may_split(turns, FRAME_S):
+        f0, f0_hop = acoustics.pitch_track(at16, at16_rate)
+        split = acoustics.speaker_split(f0, f0_hop, silent, FRAME_S, turns)
     return {
-        "decay_time_s": a.decay_time(mono, rate, noise_db),
-        "tonal_ratio": a.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
+        "decay_time_s": acoustics.decay_time(mono, rate, noise_db),
+        "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
-        "bandwidth_hz": a.bandwidth(spec, bin_hz, ~silent[which]),
-        "bit_depth": a.bit_depth(data),
+        "bandwidth_hz": acoustics.bandwidth(spec, bin_hz, ~silent[which]),
+        "bit_depth": acoustics.bit_depth(data),
         "speaker_pitch_gap_st": split,
         "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
     }
