@@ -451,6 +451,13 @@ def plan(project: Project | None = None, startup: set[str] | None = None) -> lis
             by_module[f.module.name].append(f)
     for name, moving in by_module.items():
         bound = module_bindings(project.modules[name])
+        loops = {
+            n.id
+            for node in ast.walk(project.modules[name].tree)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
+            for n in ast.walk(node.target)
+            if isinstance(n, ast.Name)
+        }
         wanted: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         for f in moving:
             for n, key in f.bindings().items():
@@ -460,6 +467,9 @@ def plan(project: Project | None = None, startup: set[str] | None = None) -> lis
                 others = {k for k in bound.get(n, set()) if k != ("typing",)} - {key}
                 if others or len(wanted[n]) > 1:
                     f.reason = f"the name {n} means something else at module level"
+                    break
+                if n in loops:
+                    f.reason = f"the name {n} is a loop variable elsewhere in the module"
                     break
                 if n in BUILTINS:
                     f.reason = f"the name {n} would hide the builtin"
