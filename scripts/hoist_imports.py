@@ -20,13 +20,15 @@ The rules, in the order they are applied to each import statement inside a funct
    (measured by running them) takes at its top only what those runs already load, so that they
    stay as fast as they are (tests/test_cli_basics.py and tests/test_help.py check them).
 4. Commands: a command's module (``bland_clone.cli.commands.*``) is loaded only for that command.
-5. Kept where it is for correctness: inside ``try`` with an ``except`` (an optional module), under
-   ``if TYPE_CHECKING``, a name that would clash with another at module level or with a local of
-   its function, a ``from M import name`` of a variable M rebinds at run time or tests replace, or
-   an import that would make a loop at import time. Each says why.
+5. Kept where it is for correctness: a module only some platforms have (PLATFORM_ONLY), one
+   inside ``try`` with an ``except`` that takes ImportError (an optional module), under ``if
+   TYPE_CHECKING``, a name that would clash with another at module level, with a loop variable
+   or a builtin, or with a local of its function, a ``from M import name`` of a variable M
+   rebinds at run time or tests replace, or an import that would make a loop at import time.
 6. Everything else (light project modules, light third-party modules, fast standard library) moves
    to the top of its module: deduplicated, then sorted by ``ruff check --select I --fix`` and
-   formatted by ``ruff format``. A comment on the moved line goes with it.
+   formatted by ``ruff format``. A comment on the moved line (about it being inside its
+   function) is dropped.
 
 A statement that stays gets a trailing ``# lazy: <reason>`` (or the same comment on its own line
 just above it when the line would be too long); an existing ``# lazy`` comment is kept as written.
@@ -97,6 +99,25 @@ SLOW_STDLIB = {
     "inspect",
     "zipfile",
     "xml",
+}
+
+#: Modules only some platforms have: imported where the code has checked the platform.
+PLATFORM_ONLY = {
+    "msvcrt",
+    "winreg",
+    "winsound",
+    "_winapi",
+    "nt",
+    "fcntl",
+    "termios",
+    "tty",
+    "pty",
+    "grp",
+    "pwd",
+    "resource",
+    "posix",
+    "readline",
+    "curses",
 }
 
 STARTUP_RUNS = (["--version"], ["--help"], ["voices", "list", "--help"])
@@ -503,6 +524,9 @@ def verdict(
     for t in f.targets:
         loads |= project.closure(t) if is_project(t) else {t}
     own = [t for t in f.targets if not is_project(t)]
+    platform = [t for t in own if t.split(".")[0] in PLATFORM_ONLY]
+    if platform:
+        return f"{platform[0]} is not on every platform"
     heavy = sorted({t.split(".")[0] for t in own if is_heavy(t, importer)})
     if heavy:
         return ", ".join(heavy) + (" (outside the CLI)" if heavy == ["typer"] else "")
@@ -564,7 +588,8 @@ def rewrite(mod: Module, moving: list[Found], staying: list[Found]) -> str:
         keys = f.bindings()
         already = all(key in bound.get(n, set()) for n, key in keys.items())
         first_indent = len(lines[f.node.lineno - 1]) - len(lines[f.node.lineno - 1].lstrip())
-        block = textwrap.dedent(f.source())
+        # a comment on the moved line spoke of it inside its function: it does not go along
+        block = "\n".join(split_comment(x)[0] for x in textwrap.dedent(f.source()).splitlines())
         if not already and block not in seen:
             seen.add(block)
             added.append(block)
