@@ -303,20 +303,23 @@ def heavy_in(mods: set[str], importer: str) -> list[str]:
     return sorted(found)
 
 
-def startup_modules() -> set[str]:
-    """The modules ``--version``, ``--help`` and a command's ``--help`` load, measured."""
-    code = (
-        "import contextlib, io, json, sys\n"
-        "from bland_clone.__main__ import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    for argv in {[list(a) for a in STARTUP_RUNS]!r}:\n"
-        "        main(argv)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    return set(json.loads(proc.stdout.splitlines()[-1]))
+def startup_modules() -> list[set[str]]:
+    """The modules each of ``--version``, ``--help`` and a command's ``--help`` loads, each
+    measured in a fresh interpreter."""
+    found = []
+    for argv in STARTUP_RUNS:
+        code = (
+            "import contextlib, io, json, sys\n"
+            "from bland_clone.__main__ import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main({list(argv)!r})\n"
+            "print(json.dumps(sorted(sys.modules)))\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        found.append(set(json.loads(proc.stdout.splitlines()[-1])))
+    return found
 
 
 def function_imports(mod: Module) -> Iterator[Found]:
@@ -457,7 +460,7 @@ def rebound(project: Project) -> set[tuple[str, str]]:
     return out
 
 
-def plan(project: Project | None = None, startup: set[str] | None = None) -> list[Found]:
+def plan(project: Project | None = None, startup: list[set[str]] | None = None) -> list[Found]:
     """Every function-level import of the package, each with its verdict."""
     project = project or Project()
     startup = startup if startup is not None else startup_modules()
@@ -517,7 +520,7 @@ def plan(project: Project | None = None, startup: set[str] | None = None) -> lis
 
 
 def verdict(
-    f: Found, project: Project, startup: set[str], replaced: set[tuple[str, str]]
+    f: Found, project: Project, startup: list[set[str]], replaced: set[tuple[str, str]]
 ) -> str | None:
     importer = f.module.name
     loads: set[str] = set()
@@ -540,8 +543,9 @@ def verdict(
         return "for type checking only"
     if f.context == "try":
         return "optional: its absence is handled"
-    if importer in startup:
-        extra = sorted(m for m in loads if m not in startup)
+    runs = [loaded for loaded in startup if importer in loaded]
+    if runs:  # every start-up run that loads the importer already loads what it would add
+        extra = loads - set.intersection(*runs)
         if extra:
             return "start-up: --help and --version load this module"
     commands = [t for t in f.targets if t.startswith("bland_clone.cli.commands.")]
@@ -614,16 +618,20 @@ def rewrite(mod: Module, moving: list[Found], staying: list[Found]) -> str:
             edits[i] = [indent + note, lines[i]]
     out: list[str] = []
     at = insertion_line(mod.tree)
+    dropped = False  # the line before was a moved import
     for i, line in enumerate(lines):
         if i == at and added:
             out.extend(added)
         if i in edits:
-            if edits[i] is None:
-                # a blank line left at the top of a block goes with the import
-                continue
-            out.extend(edits[i])
-        else:
-            out.append(line)
+            replacement = edits[i]
+            dropped = replacement is None
+            out.extend(replacement or [])
+            continue
+        kept = out[-1].strip() if out else ""
+        if dropped and not line.strip() and (kept.startswith("#") or kept.endswith(":")):
+            continue  # no blank line left between a comment (or a block's start) and its code
+        dropped = False
+        out.append(line)
     if at >= len(lines) and added:
         out.extend(added)
     return "\n".join(out) + "\n"
