@@ -547,7 +547,7 @@ def verdict(
     if runs:  # every start-up run that loads the importer already loads what it would add
         extra = loads - set.intersection(*runs)
         if extra:
-            return "start-up: --help and --version load this module"
+            return "start-up (--help, --version)"
     commands = [t for t in f.targets if t.startswith("bland_clone.cli.commands.")]
     if commands and not importer.startswith("bland_clone.cli.commands."):
         return "a command's module is loaded only for that command"
