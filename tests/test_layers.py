@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bland_clone"
 
@@ -89,6 +92,7 @@ SANDBOX_READS = {"bland_clone.names"}
 #: fails when one of them is gone, so that the entry goes with it. (None today: the sandbox's
 #: own reader in sandbox/contract.py replaced its use of audio.inspection.)
 EXCEPTIONS: dict[tuple[str, str], str] = {}
+
 
 @functools.cache
 def graph() -> dict[str, set[str]]:
@@ -264,3 +268,73 @@ def test_the_loop_check_finds_loops() -> None:
     assert "bland_clone.api.transport" in edges["bland_clone.api.voice_endpoints"]
     assert "bland_clone.audio.decode" in edges["bland_clone.audio.inspection"]  # in a function
     assert "bland_clone.audioinfo" in edges["bland_clone.audio.decode"]  # under TYPE_CHECKING
+
+
+@functools.cache
+def hoister() -> ModuleType:
+    """scripts/hoist_imports.py, whose rules decide which imports may stay in a function."""
+    path = PACKAGE.parent / "scripts" / "hoist_imports.py"
+    spec = importlib.util.spec_from_file_location("hoist_imports", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def startup() -> list[set[str]]:
+    return hoister().startup_modules()  # type: ignore[no-any-return]
+
+
+def test_imports_inside_functions_are_heavy_and_say_why() -> None:
+    """Only heavy modules are imported inside functions (numpy, rich, requests...: see
+    scripts/hoist_imports.py for the rules), each with a '# lazy: <reason>' comment; the
+    project's light modules and the fast standard library are imported at the top. Run
+    ``python scripts/hoist_imports.py`` to move what this finds."""
+    found = hoister().plan(startup=startup())
+    moving = [f"{f.where}: {f.source().strip()}" for f in found if f.reason is None]
+    assert moving == []
+    lines = {f.module.path: f.module.text.splitlines() for f in found}
+    unexplained = [
+        f.where
+        for f in found
+        if not any(
+            "# lazy" in line for line in lines[f.module.path][f.node.lineno - 2 : f.node.end_lineno]
+        )
+    ]
+    assert unexplained == []
+
+
+def test_the_import_rules_tell_light_from_heavy() -> None:
+    """Guards the test above: it would see a light module imported in a function."""
+    h = hoister()
+    project = h.Project()
+
+    def verdicts(module: str, code: str) -> list[str | None]:
+        real = project.modules[module]
+        mod = h.Module(module, real.path, code, ast.parse(code))
+        return [h.verdict(f, project, startup(), set()) for f in h.function_imports(mod)]
+
+    code = (
+        "def f():\n"
+        "    from ..errors import UsageError\n"  # light, project: to the top
+        "    import json\n"  # fast stdlib: to the top
+        "    import numpy as np\n"
+        "    from ..api.client import Client\n"  # loads requests at import
+        "    import subprocess\n"  # slow stdlib
+        "    import typer\n"  # outside the CLI
+    )
+    assert verdicts("bland_clone.ops.cloning", code) == [
+        None,
+        None,
+        "numpy",
+        "pulls in requests, urllib3",
+        "subprocess is slow to import",
+        "typer (outside the CLI)",
+    ]
+    assert verdicts("bland_clone.cli.common", "def f():\n    import typer\n") == [None]
+    # --version and --help load __main__: it takes at its top only what they load
+    assert verdicts("bland_clone.__main__", "def f():\n    from .errors import UsageError\n") == [
+        "start-up (--version)"
+    ]
