@@ -267,10 +267,11 @@ class Project:
                     mod.direct.update(p for p in parents(target) if is_project(p))
             mod.direct -= {mod.name, *parents(mod.name)}
 
-    def closure(self, start: str) -> set[str]:
-        """Every module loading ``start`` loads (itself and its packages included)."""
+    def closure(self, start: str, loading: frozenset[str] = frozenset()) -> set[str]:
+        """Every module loading ``start`` loads (itself and its packages included, but for
+        the packages in ``loading``, which are being loaded already)."""
         seen: set[str] = set()
-        todo = [start, *(p for p in parents(start) if is_project(p))]
+        todo = [start, *(p for p in parents(start) if is_project(p) and p not in loading)]
         while todo:
             m = todo.pop()
             if m in seen:
@@ -281,21 +282,8 @@ class Project:
         return seen
 
     def reaches(self, start: str, goal: str) -> bool:
-        """Whether loading ``start`` from ``goal`` loads ``goal`` (its packages, already
-        loading when ``goal`` runs, left out)."""
-        seen: set[str] = set()
-        todo = [start, *(p for p in parents(start) if is_project(p))]
-        todo = [m for m in todo if m == start or m not in [goal, *parents(goal)]]
-        while todo:
-            m = todo.pop()
-            if m == goal:
-                return True
-            if m in seen:
-                continue
-            seen.add(m)
-            if m in self.modules:
-                todo.extend(self.modules[m].direct)
-        return False
+        """Whether loading ``start`` from ``goal`` loads ``goal`` (a loop at load time)."""
+        return goal in self.closure(start, frozenset([goal, *parents(goal)]))
 
 
 def is_heavy(mod: str, importer: str) -> bool:
