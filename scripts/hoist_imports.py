@@ -29,7 +29,8 @@ The rules, in the order they are applied to each import statement inside a funct
 6. Everything else (light project modules, light third-party modules, fast standard library) moves
    to the top of its module: deduplicated, then sorted by ``ruff check --select I --fix`` and
    formatted by ``ruff format``. A comment on the moved line (about it being inside its
-   function) is dropped.
+   function) is dropped, and so is an ``if TYPE_CHECKING`` import of a name now imported at run
+   time.
 
 A statement that stays gets a trailing ``# lazy: <reason>`` (or the same comment on its own line
 just above it when the line would be too long); an existing ``# lazy`` comment is kept as written.
@@ -651,6 +652,62 @@ def parent_body(f: Found) -> list[ast.stmt]:
     return [f.node]
 
 
+def alias_key(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> tuple[object, ...]:
+    if isinstance(node, ast.Import):
+        return ("import", alias.name, alias.asname)
+    return ("from", node.level, node.module, alias.name, alias.asname)
+
+
+def without_typing_duplicates(text: str) -> str:
+    """``text`` without the ``if TYPE_CHECKING`` imports of names the module imports at run
+    time anyway (left over when an import moved to the top); an emptied block goes too."""
+    tree = ast.parse(text)
+    runtime = {
+        alias_key(node, a)
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for a in node.names
+    }
+    lines = text.splitlines()
+    edits: dict[int, str | None] = {}  # 0-based line -> its replacement (None: drop)
+    for node in tree.body:
+        if not (isinstance(node, ast.If) and is_type_checking(node.test)) or node.orelse:
+            continue
+        changes: dict[int, str | None] = {}
+        left = 0
+        for sub in node.body:
+            if not isinstance(sub, (ast.Import, ast.ImportFrom)):
+                left += 1
+                continue
+            keep = [a for a in sub.names if alias_key(sub, a) not in runtime]
+            if len(keep) == len(sub.names):
+                left += 1
+                continue
+            indent = lines[sub.lineno - 1][: sub.col_offset]
+            new = None
+            if keep:
+                left += 1
+                sub.names = keep
+                new = indent + ast.unparse(sub)
+            changes[sub.lineno - 1] = new
+            for i in range(sub.lineno, sub.end_lineno or sub.lineno):
+                changes[i] = None
+        if not changes:
+            continue
+        if left == 0:
+            changes = dict.fromkeys(range(node.lineno - 1, node.end_lineno or node.lineno))
+        edits.update(changes)
+    if not edits:
+        return text
+    out = []
+    for i, line in enumerate(lines):
+        if i not in edits:
+            out.append(line)
+        elif edits[i] is not None:
+            out.append(edits[i] or "")
+    return "\n".join(out) + "\n"
+
+
 def run(check: bool, show: bool) -> int:
     found = plan()
     moving = [f for f in found if f.reason is None]
@@ -675,12 +732,20 @@ def run(check: bool, show: bool) -> int:
     )
     for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
         print(f"  {n:4}  {reason}")
+    untidy = [
+        p
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if without_typing_duplicates(p.read_text()) != p.read_text()
+    ]
+    print(f"modules importing a name both at run time and under TYPE_CHECKING: {len(untidy)}")
     if check or show:
+        for p in untidy:
+            print(f"  TYPE_CHECKING duplicate: {p.relative_to(ROOT)}")
         for f in moving:
             print(f"  would move: {f.where}: {f.source().strip().splitlines()[0]}")
         for f in unmarked:
             print(f"  no reason: {f.where}: {f.source().strip().splitlines()[0]}")
-        return 1 if check and (moving or unmarked) else 0
+        return 1 if check and (moving or unmarked or untidy) else 0
     changed = []
     by_module: dict[str, tuple[list[Found], list[Found]]] = defaultdict(lambda: ([], []))
     for f in moving:
@@ -691,9 +756,18 @@ def run(check: bool, show: bool) -> int:
         mod = next(f.module for f in mv + st)
         mod.path.write_text(rewrite(mod, mv, st))
         changed.append(str(mod.path))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        tidy = without_typing_duplicates(text)
+        if tidy != text:
+            path.write_text(tidy)
+            if str(path) not in changed:
+                changed.append(str(path))
     if changed:
         ruff = [sys.executable, "-m", "ruff"]
-        subprocess.run([*ruff, "check", "--select", "I", "--fix", "-q", *changed], cwd=ROOT)
+        # F401: a TYPE_CHECKING flag left unused when its block went
+        fix = ["check", "--select", "I,F401", "--fix", "-q"]
+        subprocess.run([*ruff, *fix, *changed], cwd=ROOT)
         subprocess.run([*ruff, "format", "-q", *changed], cwd=ROOT, check=True)
         print(f"rewrote {len(changed)} files")
     return 0
