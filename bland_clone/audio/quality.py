@@ -867,7 +867,8 @@ def _preload() -> None:
     import soundfile  # noqa: F401
     import soxr  # noqa: F401
 
-    from . import acoustics, vad  # noqa: F401 (decode: imported by quality itself)
+    from . import acoustics, vad  # noqa: F401
+    from . import decode as dec  # noqa: F401
 
     vad.available()
 
