@@ -76,6 +76,6 @@ def __getattr__(name: str) -> Any:
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'bland_clone' has no attribute {name!r}")
-    import importlib
+    import importlib  # lazy: start-up (--version)
 
     return getattr(importlib.import_module(f".{mod}", __name__), name)

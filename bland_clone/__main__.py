@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import __version__
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -29,13 +31,11 @@ def _command_name(args: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if fast and args in (["--version"], ["-V"]):  # the fast paths: import nothing
-        from . import __version__
-
         sys.stdout.write(f"bland-clone {__version__}\n")
         return 0
     if fast and (len(args) <= 1 or args[-1] in ("--help", "-h")):
         # every help, recorded from Typer; tests/test_help.py keeps it identical
-        from ._help import show as show_help
+        from ._help import show as show_help  # lazy: start-up (--version)
 
         try:
             shown = show_help(args)
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    from .cli.environment import started
+    from .cli.environment import started  # lazy: start-up (--version)
 
     with started() as env:
         return _run(args, env)
@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 
 def _run(args: list[str], env: Environment) -> int:
     """One run in ``env``: the command's exit code, every error turned into its message."""
-    from .cli.output import Output
-    from .envelope import envelope
-    from .errors import BlandCloneError, ExitCode
+    from .cli.output import Output  # lazy: start-up (--version)
+    from .envelope import envelope  # lazy: start-up (--version)
+    from .errors import BlandCloneError, ExitCode  # lazy: start-up (--version)
 
     want_json = _json_requested(args)
     # this run's one output, handed to the command as Typer's context object; the command
@@ -68,19 +68,19 @@ def _run(args: list[str], env: Environment) -> int:
     previous = _stop_on_signals()
     try:
         if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
-            from .errors import UsageError
+            from .errors import UsageError  # lazy: start-up (--version)
 
             raise UsageError(
                 "The API key is never taken on the command line (other users' ps shows it): "
                 "set BLAND_API_KEY, or pipe it to 'bland-clone config set api_key'."
             )
-        from .cli.app import build_app
+        from .cli.app import build_app  # lazy: pulls in typer
 
         app = build_app(_command_name(args))
         try:
             rv = app(args=args, prog_name="bland-clone", standalone_mode=False, obj=out)
         except Exception as exc:  # Ctrl-C at a prompt: Typer's Abort from the KeyboardInterrupt
-            import typer
+            import typer  # lazy: typer (outside the CLI)
 
             if isinstance(exc, typer.Abort) and isinstance(exc.__context__, KeyboardInterrupt):
                 raise KeyboardInterrupt from None
@@ -132,8 +132,8 @@ def _stop_on_signals() -> dict[int, object]:
     """SIGTERM and SIGHUP (a closed terminal, a CI job cancelled) stop the run as Ctrl-C does:
     a download's .part file is removed, a voice being made is reported, exit 130. The handlers
     of before are given back when the run ends."""
-    import signal
-    import threading
+    import signal  # lazy: start-up (--version)
+    import threading  # lazy: start-up (--version)
 
     previous: dict[int, object] = {}
     if threading.current_thread() is not threading.main_thread():
@@ -146,7 +146,7 @@ def _stop_on_signals() -> dict[int, object]:
 
 
 def _restore(previous: dict[int, object]) -> None:
-    import signal
+    import signal  # lazy: start-up (--version)
 
     for signum, handler in previous.items():
         signal.signal(signum, handler)  # type: ignore[arg-type]
@@ -154,7 +154,7 @@ def _restore(previous: dict[int, object]) -> None:
 
 def _usage_error(exc: Exception, env: Environment) -> tuple[int, str, Callable[[], None]] | None:
     """Typer's own usage errors and aborts, recognised through Typer's public classes."""
-    import typer as _typer
+    import typer as _typer  # lazy: typer (outside the CLI)
 
     click_exception = next(
         (c for c in _typer.BadParameter.__mro__ if c.__name__ == "ClickException"), None
@@ -168,13 +168,13 @@ def _usage_error(exc: Exception, env: Environment) -> tuple[int, str, Callable[[
 
 
 def _report(out: object, exc: Exception) -> None:
-    from .cli.output import Output
-    from .errors import BlandCloneError
+    from .cli.output import Output  # lazy: start-up (--version)
+    from .errors import BlandCloneError  # lazy: start-up (--version)
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
-    from .cli._errors import describe
-    from .envelope import envelope
-    from .errors import Declined
+    from .cli._errors import describe  # lazy: start-up (--version)
+    from .envelope import envelope  # lazy: start-up (--version)
+    from .errors import Declined  # lazy: start-up (--version)
 
     message = describe(exc)  # the error's data in the command line's words (its options)
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error

@@ -60,9 +60,9 @@ def _first_line(text: str | None) -> str:
 
 def tree() -> Node:
     """The command tree, read from Typer's command objects (attributes only, no Click import)."""
-    import typer
+    import typer  # lazy: typer (outside the CLI)
 
-    from .cli.app import build_app
+    from .cli.app import build_app  # lazy: pulls in typer
 
     app = build_app(full=True)
 

@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .__main__ import main as cli_main
+from ._help import FIELDS, MAX_WIDTH, MIN_WIDTH, SEPARATORS, VARIANTS, decode, encode
+from ._help import render as render_help
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -30,9 +34,9 @@ EXIT_END = "<!-- END GENERATED EXIT CODES -->"
 def commands() -> list[list[str]]:
     """Every command of the registry (bland_clone.cli.app.COMMANDS), in its order; a group
     (voices, samples, config) with each of its subcommands."""
-    import typer
+    import typer  # lazy: typer (outside the CLI)
 
-    from .cli.app import COMMANDS, build_app
+    from .cli.app import COMMANDS, build_app  # lazy: pulls in typer
 
     root = typer.main.get_command(build_app(full=True))
     out: list[list[str]] = [[]]
@@ -46,7 +50,6 @@ def commands() -> list[list[str]]:
 def run(argv: list[str], columns: int, *, fast: bool = False) -> tuple[int, str, str]:
     """The exit code, stdout and stderr of ``bland-clone ARGV`` at ``columns``: through Typer,
     or with ``fast`` as a user's run goes (the recorded help where it serves)."""
-    from .__main__ import main as cli_main
 
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(columns)
@@ -76,7 +79,7 @@ def section() -> str:
 
 
 def exit_codes() -> str:
-    from .cli.app import EXIT_CODES
+    from .cli.app import EXIT_CODES  # lazy: pulls in typer
 
     rows = [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
     return "\n".join([EXIT_BEGIN, "", "| code | meaning |", "|---|---|", *rows, "", EXIT_END])
@@ -104,7 +107,7 @@ HELP_DATA = Path(__file__).resolve().parent / "_helpdata.py"
 def _recording() -> Iterator[list[Any]]:
     """While open, every help formatter Click makes records the calls it receives (the
     primitives of bland_clone._help.render); the formatters made are listed in the yield."""
-    import typer
+    import typer  # lazy: typer (outside the CLI)
 
     base: Any = next(k for k in typer.Context.__mro__ if "formatter_class" in vars(k))
     original = base.formatter_class
@@ -168,11 +171,9 @@ def help_entries() -> dict[str, str]:
     """For every command of the registry: whether a bare invocation prints its help (on stderr,
     exit 2), the distinct recordings of its help, and which recording serves each width from
     _help.MIN_WIDTH to MAX_WIDTH (-1: none reproduces Typer's text there; Typer answers)."""
-    import typer
+    import typer  # lazy: typer (outside the CLI)
 
-    from ._help import MAX_WIDTH, MIN_WIDTH, SEPARATORS, decode, encode
-    from ._help import render as render_help
-    from .cli.app import build_app
+    from .cli.app import build_app  # lazy: pulls in typer
 
     root = typer.main.get_command(build_app(full=True))
     entries: dict[str, str] = {}
@@ -219,7 +220,6 @@ def _help_entry(
     bare: bool, variants: list[tuple[tuple[object, ...], ...]], index: list[int]
 ) -> str:
     """One command's line of bland_clone/_helpdata.py (its format: bland_clone._help)."""
-    from ._help import FIELDS, VARIANTS, encode
 
     head = FIELDS.join(["1" if bare else "0", ",".join(map(str, index))])
     return VARIANTS.join([head, *map(encode, variants)])

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
+
+from ._helpdata import HELP
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +62,6 @@ def wrap_text(
     """Click's wrap_text: TextWrapper without whitespace replacement, long words cut where the
     line ends; with ``paragraphs``, blank-line separated paragraphs keep their own indent and a
     paragraph opening with a lone "\\b" line is indented but not re-wrapped."""
-    import textwrap
 
     class Wrapper(textwrap.TextWrapper):
         def _handle_long_word(
@@ -203,7 +205,6 @@ def lookup(args: Sequence[str]) -> tuple[str, bool] | None:
         return None
     if any(w.startswith("-") for w in words):
         return None
-    from ._helpdata import HELP
 
     raw = HELP.get(" ".join(words))
     if raw is None:

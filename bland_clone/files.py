@@ -43,7 +43,7 @@ def check_writable(path: str, force: bool) -> None:
         raise InputError(f"Cannot write {path}: folder {parent} does not exist.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"Cannot write {path}: folder {parent} is not writable.")
-    import secrets
+    import secrets  # lazy: secrets is slow to import
 
     # access() says yes to root, and knows nothing of /proc or a read-only mount: create the
     # kind of temporary file the write will, so a charged request is never sent for nothing
@@ -76,7 +76,7 @@ class AtomicWriter:
     def __enter__(self) -> AtomicWriter:
         if self.path == "-":
             return self
-        import secrets
+        import secrets  # lazy: secrets is slow to import
 
         folder = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)

@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .errors import BlandCloneError, ExitCode, InputError
+from .files import write_file
 from .lockfile import LockedSample
 
 VERSION = 1
@@ -178,7 +180,6 @@ class Journal:
                 raise InputError(f"Cannot remove {self.path}: {exc.strerror}.") from None
             _sync_dir(self.path.parent)
             return
-        from .files import write_file
 
         doc = {"version": VERSION, "replacements": [e.to_json() for e in entries]}
         write_file(str(self.path), json.dumps(doc, indent=1).encode(), fsync=True)
@@ -216,7 +217,7 @@ def apply_lock_path(lock_path: Path) -> Path:
 def holder(lock_path: Path) -> str | None:
     """Who holds the apply lock ("pid 123 on host, since ..."), or None when nobody does."""
     try:
-        import fcntl
+        import fcntl  # lazy: fcntl is not on every platform
     except ImportError:  # no flock (Windows): apply runs unlocked
         return None
     path = apply_lock_path(lock_path)
@@ -252,7 +253,7 @@ def apply_lock(
     """Hold the apply lock of ``lock_path`` for the block, waiting up to ``wait`` seconds for
     another apply to end; Busy (exit 75) names the holder when it does not."""
     try:
-        import fcntl
+        import fcntl  # lazy: fcntl is not on every platform
     except ImportError:
         yield
         return
@@ -280,7 +281,6 @@ def apply_lock(
                     on_wait(f"Waiting up to {wait:g}s for another apply to end ({who}).")
                     told = True
                 time.sleep(0.1)
-        from datetime import datetime, timezone
 
         since = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         info = json.dumps(

@@ -72,7 +72,7 @@ def lock_path(manifest: str | os.PathLike[str]) -> Path:
 
 def read(path: Path) -> list[LockedVoice]:
     """The lock's voices; no file is an empty lock."""
-    from .tomlfile import InvalidToml, read_toml
+    from .tomlfile import InvalidToml, read_toml  # lazy: start-up (validate --no-quality)
 
     try:
         data = read_toml(path)
@@ -185,7 +185,7 @@ def write(path: Path, voices: list[LockedVoice]) -> bool:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from .files import write_file
+    from .files import write_file  # lazy: start-up (validate --no-quality)
 
     # an existing lock keeps its permissions; a new one gets the umask's
     write_file(str(path), data, keep_mode=True, fsync=True)

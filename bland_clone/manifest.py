@@ -56,7 +56,7 @@ class VoiceSpec:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    from .tomlfile import InvalidToml, read_toml
+    from .tomlfile import InvalidToml, read_toml  # lazy: start-up (validate --no-quality)
 
     try:
         return read_toml(path)

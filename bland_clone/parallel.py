@@ -16,7 +16,7 @@ def pmap(
     ``serial_below`` items or more (fewer are not worth a pool's start-up)."""
     if len(items) < serial_below:
         return [fn(x) for x in items]
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # lazy: concurrent.futures is slow to import
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, items))

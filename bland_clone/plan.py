@@ -21,6 +21,8 @@ Nothing here prints or talks to the service: the caller passes what it read.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -434,8 +436,6 @@ def _replace_reasons(spec: VoiceSpec, lv: LockedVoice, samples: list[LockedSampl
 def toml_value(value: object) -> str:
     """A setting's value as the manifest spells it (TOML): true/false, "text", 0.5, [1, 2];
     "unset" for a setting the service does not hold. Never Python's False, None or 'text'."""
-    import json
-    import math
 
     if value is None:
         return "unset"

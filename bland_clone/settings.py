@@ -10,8 +10,11 @@ named profiles as ``[profiles.NAME]`` tables holding ``api_url`` and ``api_key``
 from __future__ import annotations
 
 import os
+import re
+import selectors
 import stat
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +46,7 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     if sys.platform.startswith("linux") or not sys.platform.startswith(("darwin", "win")):
         base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         return Path(base) / "bland-clone" / "config.toml"
-    from platformdirs import user_config_dir
+    from platformdirs import user_config_dir  # lazy: platformdirs
 
     return Path(user_config_dir("bland-clone", appauthor=False)) / "config.toml"
 
@@ -51,7 +54,7 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
 def load_config(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    from .tomlfile import InvalidToml, read_toml
+    from .tomlfile import InvalidToml, read_toml  # lazy: start-up (voices list)
 
     try:
         return read_toml(path)
@@ -90,8 +93,6 @@ def _toml_value(value: object) -> str:
 
 
 def _render_config(config: dict[str, Any]) -> str:
-    import re
-
     lines = ["# bland-clone settings: see 'bland-clone config show'", ""]
     if config.get("profile"):  # chosen by 'bland-clone config use NAME'
         lines += [f"profile = {_toml_string(str(config['profile']))}", ""]
@@ -109,7 +110,7 @@ def write_config(path: Path, config: dict[str, Any]) -> None:
     Through bland_clone.files: a new temporary file (an unpredictable name, created exclusively,
     mode 600) beside the config, then renamed over it. Comments and layout are not kept.
     """
-    from .files import write_file
+    from .files import write_file  # lazy: start-up (voices list)
 
     path = _through_links(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -137,7 +138,7 @@ def update_config(path: Path, change: Callable[[dict[str, Any]], object]) -> Non
     lock = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            import fcntl
+            import fcntl  # lazy: fcntl is not on every platform
 
             fcntl.flock(lock, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - Windows: no advisory locks here
@@ -190,10 +191,8 @@ KEY_COMMAND_TIMEOUT = 30.0
 
 
 def _run_key_command(command: str) -> str:
-    import selectors
-    import shlex
-    import subprocess
-    import time
+    import shlex  # lazy: start-up (voices list)
+    import subprocess  # lazy: subprocess is slow to import
 
     try:
         proc = subprocess.Popen(

@@ -14,9 +14,9 @@ class InvalidToml(ValueError):
 def read_toml(path: Path) -> dict[str, Any]:
     """The parsed file. Raises OSError (FileNotFoundError when absent) and InvalidToml."""
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # lazy: tomllib is slow to import
     else:  # pragma: no cover
-        import tomli as tomllib
+        import tomli as tomllib  # lazy: tomli
     with open(path, "rb") as f:
         try:
             data: dict[str, Any] = tomllib.load(f)

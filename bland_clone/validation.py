@@ -5,6 +5,7 @@ Messages come from :mod:`bland_clone.limits`, word for word as the service says 
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -12,6 +13,7 @@ from typing import Any, Literal
 
 from . import limits
 from .audioinfo import AudioInfo
+from .units import fmt_size
 
 Severity = Literal["error", "warning"]
 
@@ -64,15 +66,14 @@ def check_gender(gender: str | None) -> list[Problem]:
 
 def _prepare_hint(f: AudioInfo) -> str:
     """The way out of a too-long or too-big file: the service's words, then prepare."""
-    import shlex
+    import shlex  # lazy: start-up (validate --no-quality)
 
     return f" Keep its best 10-15 s with: bland-clone prepare {shlex.quote(f.path)} -o sample.wav"
 
 
 def _choose_hint(files: Sequence[AudioInfo]) -> str:
     """More takes than one upload holds: how to find the best one and prepare it."""
-    import os
-    import shlex
+    import shlex  # lazy: start-up (validate --no-quality)
 
     folders = {os.path.dirname(f.source.path if f.source else f.path) for f in files}
     where = shlex.quote(os.path.join(folders.pop(), "")) if len(folders) == 1 else "FILES..."
@@ -86,7 +87,6 @@ def _choose_hint(files: Sequence[AudioInfo]) -> str:
 
 def _converted(f: AudioInfo) -> str:
     """For a file converted for the upload: its size is the WAV's, not the file given."""
-    from .units import fmt_size
 
     if f.source is None:
         return ""
@@ -97,9 +97,7 @@ def _converted(f: AudioInfo) -> str:
 
 def _total_way_out(files: Sequence[AudioInfo]) -> str:
     """After the service's words: what the total is made of, and how to bring it down."""
-    import shlex
-
-    from .units import fmt_size
+    import shlex  # lazy: start-up (validate --no-quality)
 
     said = ""
     converted = [f for f in files if f.source is not None and not f.error]
@@ -175,7 +173,6 @@ def check_files(
 
 def _duplicates(files: Sequence[AudioInfo]) -> list[Problem]:
     """The same file given more than once: the service would receive (and count) it each time."""
-    import os
 
     def where(f: AudioInfo) -> str:  # a converted file is the same file as its original
         return os.path.realpath(f.source.path if f.source is not None else f.path)

@@ -31,7 +31,7 @@ KEEP_AFTER_PRUNE = 15000
 def default_root() -> Path:
     """The user's cache folder for bland-clone (platformdirs: ~/.cache on Linux, ~/Library/Caches
     on macOS, %LOCALAPPDATA% on Windows), ``verdicts`` under it."""
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # lazy: platformdirs
 
     return Path(user_cache_dir("bland-clone", appauthor=False)) / "verdicts"
 

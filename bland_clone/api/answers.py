@@ -253,8 +253,6 @@ def snippet(raw: bytes, resp: requests.Response) -> str:
     ctype = resp.headers.get("Content-Type", "")
     txt = raw[:2000].decode("utf-8", "replace")
     if "html" in ctype or txt.lstrip().lower().startswith(("<!doctype", "<html")):
-        import re
-
         title = re.search(r"<title>(.*?)</title>", txt, re.I | re.S)
         return f"an HTML page: {title.group(1).strip()}" if title else "an HTML page"
     flat = " ".join(txt.split())

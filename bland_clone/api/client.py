@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from .. import safetext
 from ..errors import (
     APIError,
     AuthError,
@@ -129,7 +130,6 @@ class Client(VoiceEndpoints):
         self.session = self.transport.session
         #: seconds a lost clone answer waits for the voice to appear in the list
         self.recovery_wait = min(30.0, max(2.0, self.timeout))
-        from .. import safetext
 
         safetext.add_secret(self.transport._key)
 
@@ -198,7 +198,7 @@ class Client(VoiceEndpoints):
             resp = self._send(method, path, json_body=rest[0] if rest else None)
         else:
             resp = resp_or_request
-        from ..files import AtomicWriter
+        from ..files import AtomicWriter  # lazy: start-up (voices list)
 
         chunks = self.audio_chunks(resp, what, cap)
         try:

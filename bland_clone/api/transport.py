@@ -18,12 +18,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import requests.auth
@@ -31,12 +35,10 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
-from ..errors import AuthError, InputError, ServiceError, UsageError
+from ..errors import AuthError, BlandCloneError, InputError, ServiceError, UsageError
 from ..safetext import quoted
 
 if TYPE_CHECKING:
-    import socket
-
     from urllib3.poolmanager import PoolManager
 
     from .upload import Body
@@ -63,7 +65,6 @@ def mask(secret: str) -> str:
 def is_loopback(host: str) -> bool:
     """True for a literal loopback address and ``localhost`` (which resolves from the hosts file);
     other names, ``*.localhost`` included, may be answered by DNS with any address."""
-    import ipaddress
 
     host = host.strip("[]").lower().rstrip(".")
     if host == "localhost":
@@ -92,8 +93,6 @@ def check_url(base_url: str, *, allow_insecure: bool = False) -> str:
         raise UsageError(f"Invalid API URL {base_url!r}: port {port} is not between 1 and 65535")
     host = m.group("host")
     if host.startswith("["):
-        import ipaddress
-
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
@@ -145,7 +144,6 @@ def utf8(value: str, what: str) -> str:
 
 def query(params: dict[str, Any]) -> str:
     """A URL's query string; text that is not UTF-8 is refused before anything is sent."""
-    from urllib.parse import urlencode
 
     return urlencode(
         {
@@ -186,9 +184,9 @@ class Exchange:
         """True while a socket's send queue is still shrinking: the upload is moving through
         the network (Linux tells the queue's size; elsewhere this is never claimed)."""
         try:
-            import fcntl
-            import struct
-            import termios
+            import fcntl  # lazy: fcntl is not on every platform
+            import struct  # lazy: optional: its absence is handled
+            import termios  # lazy: termios is not on every platform
 
             outq = termios.TIOCOUTQ
         except (ImportError, AttributeError):
@@ -215,7 +213,6 @@ class Exchange:
                     if self._done.is_set():
                         return
                     self.expired = True
-                    import socket
 
                     for s in self._socks:
                         try:
@@ -289,8 +286,6 @@ class _KeyAuth(requests.auth.AuthBase):
         self._key = key
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        from urllib.parse import urlsplit
-
         v2 = "/v2/" in urlsplit(r.url).path
         r.headers["Authorization"] = f"Bearer {self._key}" if v2 else self._key
         return r
@@ -319,8 +314,6 @@ class Transport:
         allow_insecure: bool = False,
         trace: Trace | None = None,
     ) -> None:
-        import math
-
         self.base_url = check_url(base_url, allow_insecure=allow_insecure)
         self._key = check_key(api_key)
         if not (isinstance(timeout, (int, float)) and math.isfinite(timeout)) or not (
@@ -428,7 +421,6 @@ class Transport:
                 raise Ambiguous(f"the service answered {code}")
             if 300 <= code < 400:
                 finish(resp)
-                from urllib.parse import urlsplit
 
                 try:
                     where = urlsplit(resp.headers.get("Location", "")).hostname or "elsewhere"
@@ -499,7 +491,6 @@ def retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    from datetime import datetime, timezone
 
     try:  # IMF-fixdate, the only form a server may send: "Sun, 06 Nov 1994 08:49:37 GMT"
         when = datetime.strptime(value.strip(), "%a, %d %b %Y %H:%M:%S GMT")
@@ -510,7 +501,7 @@ def retry_after(value: str | None) -> float | None:
 
 def maybe_sent(exc: BaseException) -> bool:
     """False only when the request certainly never left: the connection was never made."""
-    import urllib3.exceptions as u3
+    import urllib3.exceptions as u3  # lazy: urllib3
 
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return False
@@ -547,7 +538,6 @@ def describe(exc: BaseException, timeout: float | None, expired: bool = False) -
         return "the connection closed before the whole answer arrived"
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return "its compressed body could not be decoded"
-    from ..errors import BlandCloneError
 
     if isinstance(exc, BlandCloneError):
         return exc.message

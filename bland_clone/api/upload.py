@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..units import fmt_duration, fmt_size
 
 if TYPE_CHECKING:
     from ..audioinfo import AudioInfo
@@ -132,7 +133,6 @@ class UploadPlan:
 
     def lines(self, api_url: str) -> list[str]:
         """The request as a dry run prints it."""
-        from ..units import fmt_duration, fmt_size
 
         out = [
             f"{self.method} {api_url.rstrip('/')}{self.path}",
@@ -212,6 +212,7 @@ class Body:
     def __init__(
         self, fields: list[tuple[str, str]], files: Sequence[AudioInfo], progress: Progress | None
     ):
+        # lazy: requests_toolbelt
         from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
         self._handles: list[CheckedFile] = []

@@ -6,6 +6,7 @@ samples. A mixin of :class:`~bland_clone.api.client.Client`, built on its ``_sen
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,9 +53,8 @@ class Speech:
         placeholder sizes (0xFFFFFFFF) are backfilled before the file takes its name."""
         if self.endpoint != "/v1/speak/stream" or path == "-":
             return int(self.client.download(self.resp, path, what="the speech"))
-        import os
 
-        from ..files import AtomicWriter
+        from ..files import AtomicWriter  # lazy: start-up (voices list)
 
         chunks = self.chunks()
         try:
@@ -88,7 +88,7 @@ _T = TypeVar("_T")
 
 def _once(fn: Callable[[], _T], what: str) -> _T:
     """Run a request that must not be repeated; a lost answer is reported, never resent."""
-    from .transport import Ambiguous
+    from .transport import Ambiguous  # lazy: pulls in requests, urllib3
 
     try:
         return fn()

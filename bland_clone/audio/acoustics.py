@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _db(p: np.ndarray | float) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     return 10 * np.log10(np.maximum(p, 1e-20))
 
@@ -27,7 +27,7 @@ def _db(p: np.ndarray | float) -> np.ndarray:
 def _pct(values: np.ndarray, q: float = 50.0) -> float:
     """The q-th percentile (nearest rank), without np.median/np.percentile, which import
     numpy.ma (slower to import than a short file's whole analysis)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     v = np.asarray(values).reshape(-1)
     if not len(v):
@@ -37,7 +37,7 @@ def _pct(values: np.ndarray, q: float = 50.0) -> float:
 
 
 def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if len(x) < size:
         x = np.concatenate([x, np.zeros(size - len(x), x.dtype)])
@@ -51,7 +51,7 @@ def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
 def _hann(size: int) -> tuple[np.ndarray, float]:
     """A Hann window of ``size`` points and what a frame's power spectrum is divided by for
     its bins to sum to the frame's mean square: the same for every take at a rate."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     win = np.hanning(size)
     win.flags.writeable = False
@@ -61,7 +61,7 @@ def _hann(size: int) -> tuple[np.ndarray, float]:
 def _edge_pad(x: np.ndarray, before: int, after: int) -> np.ndarray:
     """``np.pad(x, ..., mode="edge")`` along the last axis only, without np.pad's Python
     set-up (a tenth of a short take's music scan)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     return np.concatenate(
         [np.repeat(x[..., :1], before, axis=-1), x, np.repeat(x[..., -1:], after, axis=-1)],
@@ -73,7 +73,7 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     """Power spectra (frames x bins) of Hann windows about `window_s` long, half-overlapped,
     and the bin width in Hz. Scaled so a frame's bins sum to its mean square: a steady tone's
     peak bin reads about its level in dBFS, whatever the rate."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
     win, power_sum = _hann(size)
@@ -94,7 +94,7 @@ def _hum_bins() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The 1 Hz bins of 1..6 x 50 Hz, then of 1..6 x 60 Hz (a column); and about each: the
     bins a line's peak is read from, the neighbours (+-3..12 Hz) its floor is the median of,
     the bins its power sums."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     lines = np.array([round(m * k) for m in (50.0, 60.0) for k in range(1, 7)])[:, None]
     floor = np.concatenate([np.arange(-12, -3), np.arange(4, 13)])
@@ -109,8 +109,8 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
     voice never reaches down to 50-60 Hz. Hum is the fundamental 10 dB or more over its
     neighbours (a voice that lingers at 120 Hz makes lines at 2, 4, 6 x 60 Hz, not at 60);
     its level sums the lines 6 dB or more over theirs."""
-    import numpy as np
-    import soxr
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
 
     # 1 s windows (1 Hz bins) at a 1 kHz rate: the lines of interest are under 400 Hz
     r = 1000
@@ -159,7 +159,7 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     noise is within 30 dB of its own level at 300-3000 Hz. A microphone hears its own noise
     floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate MP3's cut-off
     there is nothing at all (-70 dB and lower on the corpus)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     k = max(1, int(200 / bin_hz))
 
@@ -185,7 +185,7 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
 def bit_depth(data: np.ndarray) -> int | None:
     """The smallest bit depth (8-16) whose grid holds every sample, or None: 24-bit or float
     audio, or a file re-encoded since (lossy, resampled)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     x = data.reshape(-1)
     if len(x) > 200_000:
@@ -221,7 +221,7 @@ def _grid16(x: np.ndarray) -> int | None:
     ``bits``-bit grid exactly when its 16-bit integer is a multiple of 2 ** (16 - bits), and
     off it by at least 1/256 of a step (over bit_depth's 1e-3 tolerance) when not: the
     answer is 16 less the trailing zero bits of all the integers OR-ed together."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if x.dtype != np.float32:
         return None
@@ -243,7 +243,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     frame 30 dB or more over the noise floor that starts a fall (nothing louder until the
     level is 20 dB down, within 1 s) gives one fall time; the 10th percentile is the room's.
     None with under 30 dB of range over the floor or under 10 falls."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     hop = max(1, int(rate * 0.005))
     blocks = mono[: len(mono) // hop * hop].reshape(-1, hop)
@@ -296,7 +296,7 @@ def tonal_ratio(
     50 dB of the speech level) that keep their frequency (+-1 bin) for 0.4 s or more. Played
     notes hold; speech glides from syllable to syllable, and a held vowel is one harmonic
     series. Frequencies in `skip` (mains hum lines) are ignored."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     lo, hi = int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
     if hi <= lo + 4:
@@ -346,8 +346,8 @@ def tonal_ratio(
 def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     """Fundamental frequency per 20 ms frame (0 where unvoiced), by normalised autocorrelation
     of 40 ms frames at 8 kHz, 60-400 Hz; and the hop in seconds."""
-    import numpy as np
-    import soxr
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
 
     x = soxr.resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
     size, hop = 320, 160
@@ -411,7 +411,7 @@ def speaker_split(
     speech between pauses of 0.25 s or more; its pitch is the median over its voiced frames
     (at least 0.4 s of them). The turns are split in two at the largest gap of their sorted
     pitches. None with under four such turns, or when a group would hold a single turn."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if turns is None:
         turns = speech_turns(silent, frame_s)

@@ -14,13 +14,11 @@ from __future__ import annotations
 import os
 import wave
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import limits
 from . import decode
-
-if TYPE_CHECKING:
-    from .inspection import AudioInfo
+from .inspection import AudioInfo, inspect
+from .quality import live_channel
 
 
 def needs_conversion(info: AudioInfo, engine: str = "v3") -> bool:
@@ -39,9 +37,7 @@ def needs_conversion(info: AudioInfo, engine: str = "v3") -> bool:
 def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
     """Convert one inspected file into ``folder``/<stem>.wav; the result's ``source`` is
     ``info``. A file that cannot be decoded comes back with ``error`` set."""
-    import numpy as np
-
-    from .inspection import AudioInfo, inspect
+    import numpy as np  # lazy: numpy
 
     dst = os.path.join(folder, Path(info.path).stem + ".wav")
     n = 1
@@ -79,9 +75,7 @@ def _live_channel(info: AudioInfo) -> int | None:
     """The channel to keep when the others are dead (a video with the voice on one side),
     as prepare keeps it: averaging would make the voice 6 dB quieter. A first pass over the
     file (at most a minute long here) measures each channel."""
-    import numpy as np
-
-    from .quality import live_channel
+    import numpy as np  # lazy: numpy
 
     if (info.channels or 1) < 2:
         return None

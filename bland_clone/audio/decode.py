@@ -17,8 +17,11 @@ more than its 48 kHz equivalent.
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from .quiet import quiet_stderr
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,7 +89,7 @@ def excerpt(
     path: str, info: AudioInfo, *, seconds: float = 65.0, max_rate: int = MAX_RATE
 ) -> tuple[np.ndarray, int]:
     """The first ``seconds`` of a file, as one array: what a verdict needs, never more."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     # a short MP3 libsndfile opens and decodes in a third of FFmpeg's time, which counts in a
     # folder of hundreds of takes
@@ -108,9 +111,7 @@ def sndfile_reads(path: str, info: AudioInfo) -> bool:
 def _mpg123_agrees(path: str, info: AudioInfo) -> bool:
     """libsndfile's length of an MP3 is the frame count's, within two frames (not the case for
     a VBR file without a Xing header, which it cuts short)."""
-    import soundfile as sf
-
-    from .quiet import quiet_stderr
+    import soundfile as sf  # lazy: soundfile
 
     try:
         with quiet_stderr():
@@ -128,7 +129,7 @@ _WAV_KINDS = {(1, 8), (1, 16), (1, 24), (1, 32), (3, 32), (3, 64)}
 def _pcm_to_float(raw: bytes, tag: int, bits: int, channels: int = 1) -> np.ndarray:
     """Interleaved little-endian samples as (frames, channels) float32 in -1..1, stored
     planar (the transpose of a C-contiguous channels x frames array: analysis reads rows)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if tag == 1 and bits == 24:
         b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.int32)
@@ -187,9 +188,7 @@ def _sf_blocks(
     path: str, first: int, last: int | None, block: int = BLOCK, *, straight: bool = False
 ) -> Iterator[np.ndarray]:
     """Blocks through libsndfile; ``straight`` (MP3): see :func:`_sf_reader`."""
-    import soundfile as sf
-
-    from .quiet import quiet_stderr
+    import soundfile as sf  # lazy: soundfile
 
     try:
         with quiet_stderr():
@@ -226,7 +225,7 @@ def _sf_reader(f: Any, straight: bool) -> Callable[[int], np.ndarray]:
     against 1.2e-6 read straight on), and costs a tell and a seek a block. Other formats keep
     ``SoundFile.read``: a FLAC whose data does not match its header fails at that seek, and
     is judged by its header alone."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     def plain(n: int) -> np.ndarray:
         out: np.ndarray = f.read(n, dtype="float32", always_2d=True)
@@ -235,7 +234,7 @@ def _sf_reader(f: Any, straight: bool) -> Callable[[int], np.ndarray]:
     if not straight:
         return plain
     try:
-        from soundfile import LibsndfileError, _ffi, _snd
+        from soundfile import LibsndfileError, _ffi, _snd  # lazy: soundfile
 
         handle, readf, error = f._file, _snd.sf_readf_float, _snd.sf_error
         cast, channels = _ffi.cast, f.channels
@@ -263,7 +262,7 @@ def _sf_reader(f: Any, straight: bool) -> Callable[[int], np.ndarray]:
 
 
 def open_container(path: str) -> Any:
-    import av
+    import av  # lazy: av
 
     try:
         return av.open(path, metadata_errors="ignore")
@@ -280,7 +279,7 @@ def _av_reason(path: str, exc: BaseException) -> str:
 def _frame_arrays(frame: Any, channels: int, resampler: Any) -> Iterator[np.ndarray]:
     """A decoded frame as (n, channels) float32 or (channels, n) planes, without copies where
     the decoder already gives float32 (MP3, AAC, Opus and Vorbis decoders do)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     name = frame.format.name
     if name == "fltp" and len(frame.planes) >= channels:
@@ -305,8 +304,6 @@ class Seeker:
     PREROLL_S = 1.0
 
     def __init__(self) -> None:
-        from array import array
-
         self.pts = array("q")
         self.pos = array("q")
         self.usable = True
@@ -327,7 +324,7 @@ def window(
     """Samples [lo, hi) of a file decoded before with ``seeker``, decoding only from a second
     before ``lo``: packets before that are read (cheap), not decoded. None when the file's
     timestamps do not allow it; the caller then decodes from the start."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if seeker is None or not seeker.usable or not seeker.pos or not seeker.time_base:
         return None
@@ -342,7 +339,7 @@ def window(
     out = np.zeros((hi - lo, channels), np.float32)
     filled = 0
     scale = float(seeker.time_base) * rate
-    import av
+    import av  # lazy: av
 
     container = open_container(path)
     try:
@@ -398,8 +395,8 @@ _INTERLEAVED_OK = frozenset({"mp3float", "mp2float", "mp1float"})
 def _pyav_blocks(
     path: str, first: int, last: int | None, seeker: Seeker | None = None, block: int = BLOCK
 ) -> Iterator[np.ndarray]:
-    import av
-    import numpy as np
+    import av  # lazy: av
+    import numpy as np  # lazy: numpy
 
     container = open_container(path)
     try:
@@ -512,8 +509,8 @@ def _pyav_blocks(
 def _resampled(
     blocks: Iterator[np.ndarray], rate: int, to: int, channels: int
 ) -> Iterator[np.ndarray]:
-    import numpy as np
-    import soxr
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
 
     rs = soxr.ResampleStream(rate, to, channels, dtype="float32")
     for x in blocks:

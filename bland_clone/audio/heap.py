@@ -12,6 +12,8 @@ glibc (macOS, Windows, musl) nothing changes.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
 
 #: mallopt's parameters (glibc's malloc.h).
@@ -37,9 +39,6 @@ def keep() -> None:
 
 
 def _set() -> None:
-    import ctypes
-    import sys
-
     if not sys.platform.startswith("linux"):
         return
     try:

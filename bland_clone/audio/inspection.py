@@ -234,7 +234,7 @@ _COUNT_PACKETS = frozenset({"aac", "amr", "amrnb", "amrwb", "mp3"})
 
 def _read_av(path: str, info: AudioInfo, kind: str) -> None:
     """Phone, browser and video recordings, through FFmpeg (PyAV): headers and packets only."""
-    from .decode import DecodeError, open_container
+    from .decode import DecodeError, open_container  # lazy: start-up (validate --no-quality)
 
     try:
         container = open_container(path)
@@ -279,6 +279,7 @@ def _read_av(path: str, info: AudioInfo, kind: str) -> None:
 
 
 def _read_soundfile(path: str, info: AudioInfo) -> None:
+    # lazy: soundfile
     import soundfile  # numpy comes with it: only for files the header readers leave
 
     try:
@@ -363,7 +364,7 @@ def inspect_many(
     """Inspect files in order; in parallel threads when there are many."""
     if len(paths) < 16 or jobs == 1:
         return [inspect(p) for p in paths]
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # lazy: concurrent.futures is slow to import
 
     workers = jobs or min(8, (os.cpu_count() or 2) * 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:

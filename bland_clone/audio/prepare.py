@@ -10,14 +10,19 @@ sources that cannot seek, the samples in a temporary file); the window is read b
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import InputError
+from ..errors import InputError, UsageError
+from ..files import check_writable, refuse_special
 from . import decode, quality, vad
+from .inspection import inspect
 from .timeline import level_overview
+from .wavout import write_wav16
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,9 +92,8 @@ def _scan(
     channel energy. A source that cannot seek to a sample (FFmpeg's formats, resampled audio)
     is kept in a temporary file of float32 samples, so the window is read back without a
     second decode; memory stays flat in the recording's length."""
-    import tempfile
 
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     # an MP3 libsndfile reads right is decoded by it (a --start is left to FFmpeg, which
     # decodes from the start: mpg123's seek alone is off by up to 6e-4 for a frame or two)
@@ -188,7 +192,7 @@ def _scan(
 
 def _levels(power: np.ndarray, n: int) -> np.ndarray:
     """dBFS of each frame from its summed power over n samples (as quality.frame_levels)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     return 10 * np.log10(np.maximum(power.astype(np.float64) / n, 1e-20))
 
@@ -196,7 +200,7 @@ def _levels(power: np.ndarray, n: int) -> np.ndarray:
 def _agrees(x: np.ndarray, scan: _Scan, first: int) -> bool:
     """The window decoded again has the levels the first pass measured there (within 1 dB on
     the frames that matter), so it is the same audio."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     n = max(1, int(scan.rate * quality.FRAME_S))
     if first % n:
@@ -222,7 +226,7 @@ def _read_window(
     src: str, info: AudioInfo, scan: _Scan, start: float, first: int, last: int
 ) -> np.ndarray:
     """Samples [first, last) of the scanned span, mixed to mono as the scan decided."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     ch = scan.channels
     x = None
@@ -263,7 +267,6 @@ def prepare_file(
     progress: Callable[[float], None] | None = None,
 ) -> Prepared:
     """Prepare one recording into ``dst`` (16-bit mono WAV), in bounded memory."""
-    from .inspection import inspect
 
     name = os.path.basename(src)
     info = info or inspect(src)
@@ -271,8 +274,6 @@ def prepare_file(
         raise InputError(info.error)
     begin = max(0.0, start or 0.0)
     if end is not None and end <= begin:  # the arguments contradict each other: a usage error
-        from ..errors import UsageError
-
         raise UsageError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
     if info.duration is not None and begin >= info.duration:
         raise InputError(
@@ -312,9 +313,7 @@ def prepare_file(
 
 
 def _write_wav16(path: str, mono: np.ndarray, rate: int) -> None:
-    import numpy as np
-
-    from .wavout import write_wav16
+    import numpy as np  # lazy: numpy
 
     write_wav16(path, np.clip(np.rint(mono * 32767.0), -32768, 32767), rate)
 
@@ -330,7 +329,7 @@ def _prepare_scanned(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The window chosen, trimmed and levelled; ``windowed``: only part of the recording
     (from ``begin``, to an end) was asked for, so a short result speaks of that part."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     t = quality.THRESHOLDS
     rate = scan.rate
@@ -444,7 +443,6 @@ def output_paths(
     inputs: list[str], output: str, force: bool, *, several: bool = False
 ) -> list[str]:
     """One output per input: OUT.wav for one input, DIR/<name>.wav for several (or a folder)."""
-    from pathlib import Path
 
     several = several or len(inputs) > 1 or os.path.isdir(output) or output.endswith(os.sep)
     if several:
@@ -452,8 +450,6 @@ def output_paths(
         first: dict[str, str] = {}
         for i, p in zip(inputs, paths, strict=True):
             if p in first:  # before the folder is made: a refused run creates nothing
-                from ..errors import UsageError
-
                 raise UsageError(
                     f"Two inputs have the same name: {first[p]} and {i} would both write {p}; "
                     "rename one, or prepare them separately."
@@ -463,13 +459,11 @@ def output_paths(
     else:
         paths = [output]
         check_wav_name(output)
-        from ..files import check_writable
 
         check_writable(output, force)  # before decoding: the folder exists and can be written
     for p in paths:
         if os.path.abspath(p) in {os.path.abspath(i) for i in inputs}:
             raise InputError(f"{p} is an input; choose another output.")
-        from ..files import refuse_special
 
         refuse_special(p)  # a device, a pipe or a folder is never replaced, --force or not
         if os.path.lexists(p) and not force:
@@ -481,7 +475,5 @@ def check_wav_name(output: str) -> None:
     """prepare writes WAV: an output named .mp3 (or any other extension) would be mislabelled."""
     ext = os.path.splitext(output)[1]
     if ext and ext.lower() != ".wav":
-        from ..errors import UsageError
-
         stem = output[: -len(ext)]
         raise UsageError(f"prepare writes WAV: name the output {stem}.wav, not {ext}.")

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import limits
 from ..errors import InputError
-from ..validation import EDGE_SILENCE_S
+from ..validation import EDGE_SILENCE_S, Problem
+from .inspection import inspect
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..validation import Problem
     from .inspection import AudioInfo
     from .timeline import Spectrum, Timeline
 
@@ -177,8 +179,7 @@ def _db(x: float) -> float:
 def decode(path: str, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
     """(frames x channels float32 in -1..1, rate) of the part of a file a verdict needs: at most
     its first ``VERDICT_SECONDS``, at most 48 kHz. See :mod:`bland_clone.audio.decode`."""
-    from . import decode as dec
-    from .inspection import inspect
+    from . import decode as dec  # lazy: start-up (validate --no-quality)
 
     if info is None:
         info = inspect(path)
@@ -194,7 +195,7 @@ VERDICT_SECONDS = limits.MAX_DURATION_S + 5.0
 def percentile(values: np.ndarray, q: float) -> float:
     """The q-th percentile (nearest rank). np.percentile and np.median import numpy.ma, which
     costs more start-up time than the whole analysis of a short file."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if len(values) == 0:
         return -200.0
@@ -204,7 +205,7 @@ def percentile(values: np.ndarray, q: float) -> float:
 
 def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
     """RMS level of each 20 ms frame, in dBFS."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     n = max(1, int(rate * FRAME_S))
     usable = len(mono) // n * n
@@ -237,9 +238,9 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
 
 
 def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
-    from . import heap, vad
+    from . import heap, vad  # lazy: start-up (validate --no-quality)
 
     heap.keep()  # the temporaries' pages stay mapped from one take to the next
 
@@ -339,7 +340,7 @@ class FlatTops:
         counts in :meth:`clipped`). Most blocks of speech have none; equal neighbours are
         then tested at those samples alone (an hour of audio was 385,000 page faults of
         whole-block temporaries, and a comparison of every neighbour cost more than decoding)."""
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         if not len(block):
             return
@@ -401,7 +402,7 @@ class FlatTops:
 
     def clipped_frames(self, frames: np.ndarray) -> np.ndarray:
         """Which mono frames (frames x samples) reach a flat top or full scale."""
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         limit = self.t.clip_level
         if self.clipped() > self.full_scale:  # flat tops below full scale: they reach the peak
@@ -414,7 +415,7 @@ def _strip_spans(
     levels: np.ndarray, clipped: np.ndarray | None, width: int = STRIP_WIDTH
 ) -> tuple[list[float], list[bool]]:
     """The loudest level and any clipping in each of at most ``width`` equal spans of frames."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not len(levels):
         return [], []
@@ -433,7 +434,7 @@ def _strip_spans(
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """One bool per 20 ms frame: speech (loud enough and heard as a voice). What prepare should
     choose its window by, so that room noise before the first word is not kept as speech."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     levels = frame_levels(mono, rate)
     silent = silent_mask(levels, t)
@@ -447,7 +448,7 @@ def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -
     activity detector. In a noisy room, under hum or music, the gate alone counts every pause
     as speech. When the detector hears a voice in under a third of the loud frames (a sound it
     was not trained on, such as a synthetic tone), or is not installed, the gate decides."""
-    from . import vad
+    from . import vad  # lazy: start-up (validate --no-quality)
 
     loud = ~silent
     heard = vad.speech_frames(mono, rate, speech_db) if loud.any() else None
@@ -458,7 +459,7 @@ def voiced_from(loud: np.ndarray, heard: np.ndarray | None) -> np.ndarray:
     """Frames both loud (the energy gate) and heard as a voice (the detector's verdicts, one a
     20 ms frame), without runs under 100 ms; the gate alone when the detector hears a voice in
     under a third of the loud frames, or is not installed."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if heard is None or not len(heard):
         return loud
@@ -481,7 +482,7 @@ def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float
     """sum a, sum b, sum a*a, sum b*b, sum a*b in float64, a block at a time (no float64
     copy of the whole recording). Not BLAS's dot product: OpenBLAS wakes its threads for each
     one, and on a busy machine that cost 30-120 ms a stereo file (a third of its analysis)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     out = [0.0] * 5
     for i in range(0, len(a), 1 << 16):
@@ -506,11 +507,13 @@ def _acoustics(
 ) -> dict[str, Any]:
     """The measurements of acoustics.py, as Quality fields. ``at16``: ``mono`` at the voice
     detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
-    from . import acoustics
-    from . import vad
-    from .timeline import spectrum_picture
+    from . import (
+        acoustics,  # lazy: start-up (validate --no-quality)
+        vad,  # lazy: start-up (validate --no-quality)
+    )
+    from .timeline import spectrum_picture  # lazy: start-up (validate --no-quality)
 
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
@@ -545,7 +548,7 @@ def speaker_similarity(
     costliest check here (about as long as a voiceprint of the take), so analyse() runs it
     only on takes with speech enough to hold turns, and screens it (half the windows first)
     unless ``pitch_gap`` shows turns at two pitches."""
-    from . import voiceprint
+    from . import voiceprint  # lazy: start-up (validate --no-quality)
 
     two_pitches = pitch_gap is not None and pitch_gap >= t.speaker_pitch_gap_st
     screen = None if two_pitches else (t.speaker_screen_pairs, t.speaker_screen_groups)
@@ -576,7 +579,7 @@ def live_channel(rms: list[float], t: Thresholds = THRESHOLDS) -> int | None:
 
 def mixdown(data: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """Mono: the mean of the channels, or the live one when another is dead."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if data.shape[1] == 1:
         return data[:, 0]
@@ -635,7 +638,6 @@ def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False)
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
-    from ..validation import Problem
 
     name = info.name
     out: list[Problem] = []
@@ -863,12 +865,12 @@ def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> l
 
 def _preload() -> None:
     """Import what every analysis uses, so forked workers start with it."""
-    import numpy  # noqa: F401
-    import soundfile  # noqa: F401
-    import soxr  # noqa: F401
+    import numpy  # lazy: numpy  # noqa: F401
+    import soundfile  # lazy: soundfile  # noqa: F401
+    import soxr  # lazy: soxr  # noqa: F401
 
-    from . import acoustics, vad  # noqa: F401
-    from . import decode as dec  # noqa: F401
+    from . import acoustics, vad  # lazy: start-up (validate --no-quality)  # noqa: F401
+    from . import decode as dec  # lazy: start-up (validate --no-quality)  # noqa: F401
 
     vad.available()
 
@@ -898,7 +900,7 @@ def to_verdict(q: Quality) -> dict[str, Any]:
 
 def from_verdict(d: dict[str, Any]) -> Quality:
     """:func:`to_verdict` read back (TypeError, ValueError or KeyError: not a verdict)."""
-    from .timeline import Span, Spectrum, Timeline
+    from .timeline import Span, Spectrum, Timeline  # lazy: start-up (validate --no-quality)
 
     d = dict(d)
     tl = d.get("timeline")
@@ -958,8 +960,7 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     workers = min(cores or 1, len(items) // (POOL_FROM // 2))
     if len(items) < POOL_FROM or workers < 2:
         return [fn(x) for x in items]
-    import multiprocessing
-    import threading
+    import multiprocessing  # lazy: multiprocessing is slow to import
 
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
@@ -975,8 +976,6 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 
 def _worker_start() -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends the pool on Ctrl-C
     for name in ("SIGTERM", "SIGHUP"):  # the CLI's handlers (stop as Ctrl-C does) are the
         signum = getattr(signal, name, None)  # parent's: the pool ends a worker by SIGTERM
@@ -984,7 +983,7 @@ def _worker_start() -> None:
             signal.signal(signum, signal.SIG_DFL)
     # one BLAS thread a worker: there is a worker a core already, and OpenBLAS's threads spin
     # between the voiceprint's many small products (see voiceprint.one_blas_thread)
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # lazy: threadpoolctl
 
     threadpool_limits(1, user_api="blas")
 
@@ -1040,7 +1039,7 @@ WORKING_DBFS = -15.0
 
 def _best_window(active: np.ndarray, window: int) -> int:
     """Start frame of the `window`-frame span with the most active frames."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if window >= len(active):
         return 0
@@ -1054,7 +1053,7 @@ def choose_window(
     """(first, last+1) frame of the chosen span, trimmed to its speech: frames loud enough and
     heard as a voice by the detector (``heard``, one verdict a frame; None: loudness alone),
     so room noise before the first word or after the last is not kept as speech."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     active = voiced_from(~silent_mask(levels), heard)
     if not active.any():
@@ -1127,8 +1126,9 @@ def take_timeline(
 ) -> Timeline:
     """The timeline of an analysed take, from what the analysis measured: frame levels (dBFS),
     the speech frames, the clipped frames, the edge silences."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
+    # lazy: start-up (validate --no-quality)
     from .timeline import PHRASE_GAP_S, Span, Timeline, envelope, runs
 
     t = THRESHOLDS

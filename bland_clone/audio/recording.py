@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..errors import DeviceError, InputError
-from . import decode
+from . import decode, quality, vad
+from .inspection import inspect
+from .prepare import prepare_file
+from .quality import THRESHOLDS
+from .verdict import validate_upload
+from .wavout import write_wav16
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -78,7 +83,7 @@ DEFAULT_SCRIPT = (
 def _sounddevice() -> Any:
     """The sounddevice module, or one clear DeviceError when PortAudio is missing."""
     try:
-        import sounddevice
+        import sounddevice  # lazy: sounddevice
     except OSError:  # the Python package is there, the PortAudio library is not
         raise DeviceError(
             "PortAudio is not installed, so nothing can be recorded "
@@ -279,9 +284,7 @@ def analyse_room(samples: np.ndarray, rate: int) -> Room:
     above the spectrum around them) of what should be a stretch of silence. When the voice
     detector hears someone talking in it, the floor is the quietest part of what it did not
     hear as a voice: speech is not the room."""
-    import numpy as np
-
-    from . import quality
+    import numpy as np  # lazy: numpy
 
     x = samples.astype(np.float32) / 32768.0
     levels = quality.frame_levels(x, rate)
@@ -319,9 +322,7 @@ def analyse_room(samples: np.ndarray, rate: int) -> Room:
 def _room_speech(x: np.ndarray, rate: int, levels: np.ndarray) -> np.ndarray:
     """Frames of the room check the voice detector hears as a voice (runs of 100 ms and more,
     louder than the quietest part by 10 dB): a fan, traffic or hum is not speech."""
-    import numpy as np
-
-    from . import quality, vad
+    import numpy as np  # lazy: numpy
 
     out = np.zeros(len(levels), dtype=bool)
     if not len(levels):
@@ -374,7 +375,7 @@ class Meter:
         return max(self.floor_dbfs + SPEECH_ABOVE_FLOOR_DB, SPEECH_MIN_DBFS)
 
     def feed(self, block: np.ndarray) -> None:
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         self.chunks.append(block)
         self.samples += len(block)
@@ -407,7 +408,6 @@ class Meter:
     def cue(self) -> tuple[str, str]:
         """(code, advice) for what the person should change now: clipping, too_far, too_quiet,
         waiting (no speech yet), pause, or good."""
-        from .quality import THRESHOLDS
 
         if any(c for _, _, c in self.recent):
             return "clipping", "Clipping: lower the input gain or lean back a little."
@@ -424,7 +424,7 @@ class Meter:
         return "good", "Good level."
 
     def audio(self) -> np.ndarray:
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         if not self.chunks:
             return np.zeros(0, dtype=np.int16)
@@ -433,7 +433,7 @@ class Meter:
 
 def measure_room(mic: Microphone, seconds: float = ROOM_SECONDS) -> Room:
     """Listen to the room for ``seconds``."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     want = int(seconds * mic.rate)
     got: list[np.ndarray] = []
@@ -471,7 +471,6 @@ def capture(
 
 def write_wav(path: str, samples: np.ndarray, rate: int) -> None:
     """16-bit mono WAV, written complete or not at all (a crash never leaves half a take)."""
-    from .wavout import write_wav16
 
     write_wav16(path, samples, rate)
 
@@ -551,9 +550,6 @@ class Verdict:
 def judge(take: str, prepared: str) -> Verdict:
     """Quality checks on the take, then prepare it into ``prepared`` and validate that.
     This is the one place that calls the quality checks and prepare (re-point it here)."""
-    from .inspection import inspect
-    from .prepare import prepare_file
-    from .verdict import validate_upload
 
     report = validate_upload([inspect(take)], quality=True, engine="v2")
     try:

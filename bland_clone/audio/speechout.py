@@ -199,7 +199,7 @@ class WavSink(RawSink):
 
 
 def _floats(data: bytes, fmt: Format) -> NDArray[np.float32]:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if fmt.encoding == "mulaw":
         x = _ulaw_table()[np.frombuffer(data, dtype=np.uint8)]
@@ -211,7 +211,7 @@ def _floats(data: bytes, fmt: Format) -> NDArray[np.float32]:
 @functools.lru_cache(maxsize=1)
 def _ulaw_table() -> NDArray[np.float32]:
     """G.711 mu-law byte -> float sample."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     u = ~np.arange(256, dtype=np.int32) & 0xFF
     sign, exponent, mantissa = u & 0x80, (u >> 4) & 0x07, u & 0x0F
@@ -228,7 +228,7 @@ class EncodedSink(Sink):
 
     def __init__(self, fmt: Format, fd: int, kind: str) -> None:
         super().__init__(fmt)
-        import soundfile as sf
+        import soundfile as sf  # lazy: soundfile
 
         self._sf = sf.SoundFile(
             fd,
@@ -255,7 +255,7 @@ class PlaySink(Sink):
         self.stream = stream
 
     def _put(self, data: bytes) -> None:
-        import numpy as np
+        import numpy as np  # lazy: numpy
 
         pcm = data
         if self.fmt.encoding == "mulaw":

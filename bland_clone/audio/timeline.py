@@ -147,7 +147,7 @@ def _hz(mel: float) -> float:
 
 def runs(mask: np.ndarray, frame_s: float, kind: Kind, gap_s: float = 0.0) -> list[Span]:
     """The runs of True in a per-frame mask, as spans; runs closer than ``gap_s`` are joined."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not len(mask):
         return []
@@ -164,7 +164,7 @@ def runs(mask: np.ndarray, frame_s: float, kind: Kind, gap_s: float = 0.0) -> li
 
 def envelope(mono: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> bytes:
     """(min, max) of each of ``columns`` equal stretches, as signed bytes."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not len(mono):
         return b""
@@ -178,7 +178,7 @@ def envelope(mono: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> bytes:
 
 def level_overview(levels: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple[float, ...]:
     """The loudest of each of at most ``columns`` equal spans of frame levels (dBFS)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not len(levels):
         return ()
@@ -192,7 +192,7 @@ def _mel_rows(bins: int, bin_hz: float) -> tuple[tuple[list[int], np.ndarray], .
     """The picture's rows (0: the lowest) on a mel scale over ``bins`` bins, grouped by width:
     (rows, their bins: rows x width). A row is the bins from its lower edge up to the next
     row's (at least one). The same for every take at a rate: computed once."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     top_mel = _mel(bin_hz * (bins - 1))
     edges = [
@@ -210,7 +210,7 @@ def _mel_rows(bins: int, bin_hz: float) -> tuple[tuple[list[int], np.ndarray], .
 def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
     """The spectrogram (frames x bins of power, as :func:`acoustics.spectrogram` makes it)
     pooled to at most SPECTRUM_COLUMNS x SPECTRUM_ROWS cells on a mel scale, in bytes."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not len(spec) or spec.shape[1] < 2:
         return None

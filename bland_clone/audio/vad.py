@@ -24,7 +24,7 @@ def _c_module() -> Any:
     ``webrtcvad``, is three lines around it, but importing it asks importlib.metadata for the
     package's own version: about 35 ms of every analysis, spent before the first frame."""
     try:
-        import _webrtcvad
+        import _webrtcvad  # lazy: _webrtcvad
     except ImportError:  # pragma: no cover - the wheel exists for every platform we support
         return None
     return _webrtcvad
@@ -38,7 +38,7 @@ def speech_frames(mono: np.ndarray, rate: int, speech_db: float) -> np.ndarray |
     """One bool per 20 ms frame: does the detector hear a voice? None when webrtcvad is not
     installed. The signal is brought to a speech level of -20 dBFS first, so a quiet take is
     judged like a normal one."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if not available():
         return None
@@ -52,8 +52,8 @@ def at_rate(mono: np.ndarray, rate: int) -> np.ndarray:
     """``mono`` at the detector's 16 kHz (itself when it is at 16 kHz already)."""
     if rate == RATE:
         return mono
-    import numpy as np
-    import soxr
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
 
     out: np.ndarray = soxr.resample(mono.astype(np.float32), rate, RATE)
     return out
@@ -62,7 +62,7 @@ def at_rate(mono: np.ndarray, rate: int) -> np.ndarray:
 def frames_16k(x: np.ndarray, frame_s: float) -> np.ndarray:
     """The detector's verdict on each whole ``frame_s`` frame (0.01, 0.02 or 0.03 s) of float
     samples already at 16 kHz and at the level the caller wants judged."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     pcm = (np.clip(np.round(x * 32767), -32768, 32767)).astype("<i2").tobytes()
     return _detect(pcm, frame_s)
@@ -75,7 +75,7 @@ def _gain(speech_db: float) -> float:
 def _detect(pcm: bytes, frame_s: float = FRAME_S) -> np.ndarray:
     """The detector's verdict on each whole frame (10, 20 or 30 ms) of 16 kHz 16-bit mono
     samples."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     c = _c_module()
     vad = c.create()  # what webrtcvad.Vad(MODE) does

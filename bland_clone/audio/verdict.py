@@ -8,6 +8,7 @@ It lives in the audio layer because it decodes and judges audio: the core's
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from .. import limits
 from ..audioinfo import AudioInfo
 from ..validation import Problem, check_files, check_gender, check_name_rules
 from . import quality as q
-from .quality import Quality
+from .quality import Quality, past
 
 
 @dataclass
@@ -157,7 +158,6 @@ def rank_takes(report: Report) -> list[AudioInfo]:
     as clean: among them a lossless file (the original) is preferred to a lossy copy, whose
     codec may even have smoothed the noise."""
     middle = (limits.RECOMMENDED_MIN_S + limits.RECOMMENDED_MAX_S) / 2
-    from collections import Counter
 
     warned = Counter(p.file for p in report.warnings)
 
@@ -245,9 +245,8 @@ def other_speakers(report: Report) -> list[Problem]:
     score about 0.7-0.95 there). With two takes, both are named when they score under
     voiceprint.DIFFERENT_BELOW. Takes refused, undecodable or without a second of speech are
     left out."""
-    from . import voiceprint as vp
-    from .decode import DecodeError
-    from .quality import past
+    from . import voiceprint as vp  # lazy: start-up (validate --no-quality)
+    from .decode import DecodeError  # lazy: start-up (validate --no-quality)
 
     prints: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -261,7 +260,7 @@ def other_speakers(report: Report) -> list[Problem]:
         names[f.path] = f.name
     if len(prints) < 2:
         return []
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     paths = list(prints)
     found = []

@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import decode as dec
+from . import vad
+from .inspection import inspect
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -119,7 +123,7 @@ class NoSpeech(ValueError):
 def embed(samples: np.ndarray, rate: int) -> np.ndarray:
     """The voiceprint of mono float samples at any rate: 256 float32, L2-normalised. Raises
     :class:`NoSpeech` when under ``MIN_SPEECH_S`` of speech remains."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     wav = speech(samples, rate)
     mels = _partials(wav)
@@ -144,7 +148,7 @@ def _speech_windows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mel spectrograms of :func:`embed_windows`' windows, (windows, frames, 40); their start
     times in seconds in ``samples``)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     wav, kept = _trimmed(_prepared(samples, rate))
     if len(wav) < MIN_SPEECH_S * RATE:
@@ -174,7 +178,7 @@ def speakers(
     every two of them score ``pairs`` or more alike and their own split's groups ``groups``
     or more, that split is the answer (``screened``): the speech is plainly one voice. Else
     the windows between them are embedded too, and the answer is the one without a screen."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     try:
         mels, starts = _speech_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
@@ -204,7 +208,7 @@ def speakers(
 def _split(w: np.ndarray, starts: np.ndarray, screened: bool = False) -> Speakers:
     """Windows' voiceprints (one a row, two or more) in the two groups most unlike each
     other."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     n = len(w)
     sim = w @ w.T
@@ -238,7 +242,7 @@ def _split(w: np.ndarray, starts: np.ndarray, screened: bool = False) -> Speaker
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The cosine similarity of two voiceprints (1 for the same direction)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     if na == 0 or nb == 0:
@@ -249,8 +253,6 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 def embed_file(path: str) -> np.ndarray:
     """The voiceprint of a file, decoded by the project's own decoder (its first 65 s at
     most, channels mixed down). Raises DecodeError or :class:`NoSpeech`."""
-    from . import decode as dec
-    from .inspection import inspect
 
     info = inspect(path)
     if info.error:
@@ -273,13 +275,13 @@ def _too_little(n: int) -> str:
 
 
 def _prepared(samples: np.ndarray, rate: int) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     x = np.asarray(samples, np.float32)
     if x.ndim != 1:
         raise ValueError("embed() takes mono samples (one dimension)")
     if rate != RATE and len(x):
-        import soxr
+        import soxr  # lazy: soxr
 
         x = soxr.resample(x, rate, RATE).astype(np.float32)
     x = np.nan_to_num(x)
@@ -294,9 +296,7 @@ def _prepared(samples: np.ndarray, rate: int) -> np.ndarray:
 def _trimmed(wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(wav without its long silences, the index in ``wav`` of each sample kept): the
     reference's trim_long_silences."""
-    import numpy as np
-
-    from . import vad
+    import numpy as np  # lazy: numpy
 
     per = round(VAD_FRAME_S * RATE)
     wav = wav[: len(wav) - len(wav) % per]
@@ -318,7 +318,7 @@ def _trimmed(wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
     """librosa.filters.mel(sr=16000, n_fft=400, n_mels=40): Slaney's mel scale and area norm."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     f_sp, min_log_hz = 200.0 / 3, 1000.0
     min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
@@ -343,7 +343,7 @@ def _mel_basis() -> np.ndarray:
 def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
     """(frames, 40) mel power spectrogram (not log), as librosa.feature.melspectrogram with
     n_fft=400, hop_length=160, a periodic Hann window and centred zero-padded frames."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     x = np.pad(np.asarray(wav, np.float32), MEL_WINDOW // 2)
     n = 1 + (len(x) - MEL_WINDOW) // MEL_HOP
@@ -358,7 +358,7 @@ def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
 
 def _partials(wav: np.ndarray) -> np.ndarray:
     """(partials, 160, 40): the reference's compute_partial_slices at 1.3 partials a second."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     n_frames = int(np.ceil((len(wav) + 1) / MEL_HOP))
     step = round((RATE / PARTIAL_RATE) / MEL_HOP)
@@ -376,7 +376,7 @@ def _partials(wav: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _weights() -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
     """([(W_ih^T, W_hh^T, bias) per LSTM layer], linear W^T, linear bias), float32."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     with np.load(MODEL) as z:
         w = {k: z[k].astype(np.float32) for k in z.files}
@@ -423,7 +423,7 @@ def one_blas_thread() -> Iterator[None]:
     global _blas_users, _blas_limit
     with _blas_lock:
         if _blas_users == 0:
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import threadpool_limits  # lazy: threadpoolctl
 
             _blas_limit = threadpool_limits(1, user_api="blas")
         _blas_users += 1
@@ -438,7 +438,7 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def _lstm(mels: np.ndarray) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     layers, lin_w, lin_b = _weights()
     batch, steps, _ = mels.shape

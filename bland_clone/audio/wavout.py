@@ -4,7 +4,11 @@ unpredictable temporary name, nothing left behind on failure)."""
 
 from __future__ import annotations
 
+import io
+import wave
 from typing import TYPE_CHECKING
+
+from ..files import write_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -12,8 +16,6 @@ if TYPE_CHECKING:
 
 def wav16_bytes(pcm: np.ndarray, rate: int) -> bytes:
     """A whole WAV file of 16-bit mono samples (at most 60 s here: about 5.5 MB at 48 kHz)."""
-    import io
-    import wave
 
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -26,6 +28,5 @@ def wav16_bytes(pcm: np.ndarray, rate: int) -> bytes:
 
 def write_wav16(path: str, pcm: np.ndarray, rate: int) -> None:
     """Write 16-bit mono ``pcm`` (integers) as ``path``."""
-    from ..files import write_file
 
     write_file(path, wav16_bytes(pcm, rate))

@@ -95,7 +95,7 @@ def report_target(path: str | None, link: bool) -> Page | None:
         if link:
             raise UsageError("--report-link goes with --report PAGE.html")
         return None
-    from ..report import check_target
+    from ..report import check_target  # lazy: start-up (voices list)
 
     check_target(path)
     return Page(path, link)
@@ -116,7 +116,7 @@ def write_report(
     sources: dict[str, Any] | None = None,
 ) -> None:
     """The --report page of checked takes (Jinja2 and the encoders load only here)."""
-    from ..report import takes_page, title_of, write
+    from ..report import takes_page, title_of, write  # lazy: start-up (voices list)
 
     html = takes_page(
         report,
@@ -137,10 +137,10 @@ def write_report(
 def write_verification_report(out: Output, page: Page, v: Verification) -> None:
     """verify's --report page (bland_clone.ops.verifying.Verification): the first sample and
     the voice's preview side by side, with the numbers and the verdict."""
-    from ..audio import decode
-    from ..audio.inspection import inspect
-    from ..audio.quality import mixdown
-    from ..report import verify_page, write
+    from ..audio import decode  # lazy: start-up (voices list)
+    from ..audio.inspection import inspect  # lazy: start-up (voices list)
+    from ..audio.quality import mixdown  # lazy: start-up (voices list)
+    from ..report import verify_page, write  # lazy: start-up (voices list)
 
     info = inspect(v.samples[0])
     data, rate = decode.excerpt(info.path, info)

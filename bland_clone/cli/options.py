@@ -10,7 +10,9 @@ import typer
 
 from .. import limits
 from ..ops import session
+from ..safetext import clean
 from ..settings import DEFAULT_TIMEOUT
+from .common import make_output, run_output
 
 if TYPE_CHECKING:
     from ..api.client import Client
@@ -212,8 +214,6 @@ class Connection(session.Connection):
     ctx: Optional[typer.Context] = field(default=None, repr=False, compare=False)
 
     def output(self, fmt: Optional[str] = None) -> "Output":
-        from .common import make_output
-
         assert self.ctx is not None, "a command's Connection is made by with_connection"
         return make_output(self.ctx, self.json, self.quiet, fmt)
 
@@ -237,8 +237,6 @@ _CONNECTION_PARAMS = [
 
 def trace_to_stderr(ctx: typer.Context) -> Callable[[str], None]:
     """--verbose: each request and answer on the run's stderr, escaped (bland_clone.safetext)."""
-    from ..safetext import clean
-    from .common import run_output
 
     stderr = run_output(ctx).env.stderr
 

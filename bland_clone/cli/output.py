@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import ServiceError
 from ..safetext import clean, json_text, one_line
 from ..units import fmt_duration, fmt_size
 from .environment import Environment
@@ -55,7 +57,7 @@ class Output:
         made when first needed."""
         c = self._consoles.get(stderr)
         if c is None:
-            from rich.console import Console
+            from rich.console import Console  # lazy: rich
 
             c = self._consoles[stderr] = Console(
                 file=self.env.stderr if stderr else self.env.stdout,
@@ -79,6 +81,7 @@ class Output:
 
     def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
+            # lazy: start-up (validate --no-quality)
             from ._errors import note  # an operation's note, in the command line's words
 
             self._err("warning:", "yellow", note(message))
@@ -222,7 +225,7 @@ class Output:
         if not self.progress_ok:
             yield None
             return
-        from rich.progress import (
+        from rich.progress import (  # lazy: rich
             BarColumn,
             DownloadColumn,
             Progress,
@@ -252,7 +255,6 @@ def dump_json(obj: object) -> str:
     which JSON has, never as NaN or Infinity, which it has not. Done on the text, token by
     token, so a value nested however deep costs no recursion; a value nested too deep to be
     written at all is a ServiceError (exit 4), never a crash."""
-    from ..errors import ServiceError
 
     try:
         text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
@@ -306,7 +308,7 @@ def draw_table(
     """A boxed table (Rich's default look: heavy head, light body) fitted to ``width`` cells;
     a cell too wide for its column folds onto more lines. Drawn directly rather than through a
     Rich Table, whose layout costs about 0.6 ms a row (3 s for 5,000 voices)."""
-    from rich.cells import cell_len, chop_cells
+    from rich.cells import cell_len, chop_cells  # lazy: rich
 
     def cells(x: str) -> int:
         return len(x) if x.isascii() else cell_len(x)  # ASCII: one cell a character
@@ -366,7 +368,7 @@ def draw_table(
 
 def _level_strips(report: Report) -> list[str]:
     """One line per file: loudness over time; silence dotted, clipping red."""
-    from ..audio.quality import level_strip
+    from ..audio.quality import level_strip  # lazy: start-up (voices list)
 
     width = max(len(one_line(f.name)) for f in report.files)
     lines = []
@@ -394,7 +396,7 @@ def _waveform(report: Report, width: int) -> list[str]:
     """One take as a waveform in the terminal's width: speech green, pauses dotted, clipping
     red, too-quiet speech yellow; under it, where the faults sit and the window prepare would
     keep, then a legend. Drawn from the take's Timeline, as the --report page is."""
-    from ..audio.quality import SPARK
+    from ..audio.quality import SPARK  # lazy: start-up (voices list)
 
     f = report.files[0]
     q = report.quality.get(f.path)
@@ -410,7 +412,6 @@ def _waveform(report: Report, width: int) -> list[str]:
     else:
         head = []
     cells = tl.cells(max(8, min(240, room - pad)))
-    import math
 
     top = max((c.peak for c in cells), default=0.0)
     wave: list[tuple[str, str]] = []

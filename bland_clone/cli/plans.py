@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..envelope import envelope
 from ..errors import InputError
-from ..plan import Action, Status
+from ..ops.workflow import build_plan
+from ..plan import Action, Status, summary
 
 if TYPE_CHECKING:
     from ..audio.verdict import Report
@@ -88,8 +89,6 @@ def summary_line(voices: list[VoicePlan]) -> str:
 
 
 def plan_json(p: Planned) -> dict[str, Any]:
-    from ..plan import summary
-
     return envelope(
         {
             "manifest": p.manifest,
@@ -148,7 +147,6 @@ def run_plan(
     detailed_exitcode: bool = False,
 ) -> int:
     """`plan` and `apply --plan`: show the plan; the exit code --detailed-exitcode asks for."""
-    from ..ops.workflow import build_plan
 
     p = build_plan(out, path, conn, prune=prune)
     job_summary(

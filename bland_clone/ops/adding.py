@@ -6,7 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..api.upload import UploadPlan
+from ..audio.verdict import validate_upload
 from ..envelope import envelope
+from ..errors import SingleSampleVoice
+from ..limits import SAMPLES_ONLY_BTTS
 from . import inputs, session
 from .session import Connection
 
@@ -62,10 +66,6 @@ def add_samples_to_voice(
 ) -> Added:
     """Check the files, look the voice up (its engine, its samples), then add the samples. A dry
     run with a key does the look-up too; without one it stays offline."""
-    from ..api.upload import UploadPlan
-    from ..audio.verdict import validate_upload
-    from ..errors import SingleSampleVoice
-    from ..limits import SAMPLES_ONLY_BTTS
 
     conn = conn or Connection()
     infos = inputs.inspect_files(files, send_engine=SAMPLES_ENGINE)

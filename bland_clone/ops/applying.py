@@ -3,23 +3,28 @@ write the lock). Showing the result and asking before replacing or deleting are 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .. import journal, lockfile
 from ..envelope import envelope
 from ..errors import VoicesInvalid
+from ..journal import Journal
+from ..lockfile import LockedVoice
+from ..manifest import SERVICE_ENGINE
+from ..names import name_key
 from ..plan import Action, CheckedVoice, Outcome, Status, VoicePlan
+from . import workflow
+from .workflow import voice_report_json
 
 if TYPE_CHECKING:
-    import threading
     from pathlib import Path
 
     from ..api.client import Client
     from ..audio.verdict import Report
-    from ..journal import Journal
-    from ..lockfile import LockedVoice
     from ..manifest import VoiceSpec
     from .notes import Notes
     from .session import Connection
@@ -72,8 +77,6 @@ class InvalidVoices(VoicesInvalid):
     the caller to show."""
 
     def __init__(self, checked: list[tuple[VoiceSpec, Report]], what: str) -> None:
-        from .workflow import voice_report_json
-
         bad = [(s, r) for s, r in checked if not r.ok]
         super().__init__(
             len(bad),
@@ -134,17 +137,12 @@ def plan_apply(
 ) -> Planned:
     """The plan, its uploading voices checked in full (quality included): each carries the
     files it sends, or is invalid."""
-    from . import workflow
 
     conn = conn or Connection()
 
     def stop_if_invalid(checked: list[tuple[VoiceSpec, Report]]) -> None:
         if not keep_going and any(not r.ok for _, r in checked):
             raise InvalidVoices(checked, "nothing was uploaded")
-
-    import threading
-
-    from ..names import name_key
 
     # The voices that will upload get the full check (quality). Those the lock does not know,
     # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
@@ -195,7 +193,6 @@ def _full_checks(
     out: Notes, path: str, voices: list[CheckedVoice]
 ) -> list[tuple[CheckedVoice, Report]]:
     """Each voice's full check (quality included), beside the voice."""
-    from . import workflow
 
     if not voices:
         return []
@@ -219,7 +216,6 @@ def _checked(v: VoicePlan, reports: dict[CheckedVoice, Report]) -> VoicePlan:
 def exclusive(out: Notes, path: str, *, wait: float) -> Iterator[None]:
     """Hold the manifest's apply lock for the block (waiting up to ``wait`` seconds for another
     apply to end): two applies never plan from the same state."""
-    from .. import journal, lockfile
 
     with journal.apply_lock(lockfile.lock_path(path), wait=wait, on_wait=out.info):
         yield
@@ -240,10 +236,8 @@ def dry_run(p: Planned) -> Applied:
 def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     """Carry out the plan, ``jobs`` voices at a time, and write the lock. Ctrl-C stops the
     work: the result says what was done (``interrupted``) rather than raising."""
-    import threading
 
-    from ..journal import Journal
-    from . import sync
+    from . import sync  # lazy: pulls in secrets
 
     client = p.client
     assert client is not None
@@ -288,7 +282,7 @@ def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
 
 def _carry_out(client: Client, v: VoicePlan, stop: threading.Event, journal: Journal) -> Outcome:
     """One voice's work on the service (in a worker thread)."""
-    from . import sync
+    from . import sync  # lazy: pulls in secrets
 
     if v.action is Action.DELETE:
         assert v.voice_id is not None
@@ -339,8 +333,6 @@ def _interrupted(voices: tuple[VoicePlan, ...]) -> str:
 
 
 def _write_lock(out: Notes, lock_path: Path, voices: tuple[VoicePlan, ...]) -> None:
-    from .. import lockfile
-
     entries = [lv for lv in map(_locked, voices) if lv is not None]
     try:
         if lockfile.write(lock_path, entries):
@@ -354,9 +346,7 @@ def _write_lock(out: Notes, lock_path: Path, voices: tuple[VoicePlan, ...]) -> N
 
 def _locked(v: VoicePlan) -> LockedVoice | None:
     """What the lock records of a voice after apply (None: nothing)."""
-    from ..lockfile import LockedVoice
-    from ..manifest import SERVICE_ENGINE
-    from . import sync
+    from . import sync  # lazy: pulls in secrets
 
     o, lv, spec = v.outcome, v.locked, v.spec
     assert o is not None

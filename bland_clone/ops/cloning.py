@@ -6,15 +6,22 @@ The command renders the typed result (Cloned); nothing here imports the command 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..api.upload import UploadPlan
+from ..audio.verdict import validate_upload
 from ..envelope import envelope
-from ..errors import InputError, NeedsValue
+from ..errors import BlandCloneError, InputError, NeedsValue
+from ..files import check_writable
+from ..limits import NAME_TAKEN
 from ..safetext import quoted
-from . import inputs, session
+from . import inputs, session, verifying
+from . import preview as previews
 from .notes import Notes
+from .preparing import prepare_files
 from .session import Connection
 
 if TYPE_CHECKING:
@@ -128,10 +135,6 @@ def clone_voice(
     voiceprint is taken before the upload, so samples it cannot compare stop everything."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as files:
-        from ..audio.verdict import validate_upload
-        from ..files import check_writable
-        from . import preview as previews
-
         inputs.check_engine(engine)
         preview_req = preview_target = None
         if preview is not None:
@@ -147,13 +150,10 @@ def clone_voice(
         inputs.enforce(out, report, show=dry_run)
         verify_req = prints = None
         if verify:
-            from . import verifying
-
             options = preview_options or {}
             verify_req = verifying.check_request(verifying.DEFAULT_TEXT, options.get("language"))
             prints = verifying.samples_print([i.path for i in infos])
         settings = session.get_settings(out, conn)
-        from ..api.upload import UploadPlan
 
         plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
         warnings = [p.to_dict() for p in report.warnings]
@@ -171,8 +171,6 @@ def clone_voice(
                 request=plan.describe(settings.api_url),
             )
             if available is False:
-                from ..limits import NAME_TAKEN
-
                 raise InputError(NAME_TAKEN, payload=result.to_dict())
             for line in plan.lines(settings.api_url):
                 out.line(line)
@@ -195,7 +193,7 @@ def clone_voice(
                 "and was not uploaded again."
             )
         preview_result = verification = None
-        from ..api.client import Voice
+        from ..api.client import Voice  # lazy: pulls in requests, urllib3
 
         voice = Voice(res.voice_id, res.name, "BTTS_V2" if engine == "v2" else "BTTS_V3")
         if preview_req is not None and preview_target is not None:
@@ -221,9 +219,6 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
     if not prepare:
         yield files
         return
-    import tempfile
-
-    from .preparing import prepare_files
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         # the prepared files' report is not shown: clone checks what it sends right after
@@ -234,7 +229,6 @@ def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Seque
 def _preview(client: Client, voice: Voice, req: Request, target: Target) -> PreviewOutcome:
     """Speak the preview. The voice exists by now, so a failure here is a warning, not an exit
     code that would make a script clone again."""
-    from . import preview as previews
 
     try:
         return PreviewOutcome(target.path, previews.speak(client, voice, req, target))
@@ -244,7 +238,6 @@ def _preview(client: Client, voice: Voice, req: Request, target: Target) -> Prev
 
 def _why(exc: Exception) -> str:
     """What failed after the voice was created, in one line."""
-    from ..errors import BlandCloneError
 
     return exc.message if isinstance(exc, BlandCloneError) else f"{type(exc).__name__}: {exc}"
 
@@ -254,7 +247,6 @@ def _verify(
 ) -> VerifyOutcome:
     """verify the new voice. It exists by now: a failure is reported with its id, never an
     exit code that would make a script clone again."""
-    from . import verifying
 
     try:
         return VerifyOutcome(verifying.compare(out, client, voice, prints, req, api_url))

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
+from .. import limits, lockfile
 from ..envelope import envelope
 from ..errors import InputError, WouldOverwrite
+from ..files import check_writable, write_file
 from ..safetext import one_line
-from . import session
+from . import adopt, session
 from .session import Connection
+from .workflow import live_settings
 
 if TYPE_CHECKING:
     from .notes import Notes
@@ -74,10 +76,6 @@ def export_voices(
     """Check the manifest and lock paths (nothing asked of the service when one is refused),
     download each voice's samples next to the manifest, then write the manifest and its lock.
     Public stock voices are never exported; ``cloned`` keeps only cloned ones."""
-    from .. import lockfile
-    from ..files import check_writable, write_file
-    from . import adopt
-    from .workflow import live_settings
 
     if not output.endswith(".toml"):
         raise InputError(f"{output}: a manifest's name ends in .toml (e.g. voices.toml).")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import limits
+from ..audio.inspection import expand_paths, inspect_many
 from ..errors import BadChoice, InputError
 
 if TYPE_CHECKING:
@@ -14,8 +18,6 @@ if TYPE_CHECKING:
 
 
 def check_engine(engine: str) -> None:
-    from .. import limits
-
     if engine not in limits.ENGINES:
         raise BadChoice("engine", engine, limits.ENGINES)
 
@@ -24,7 +26,6 @@ def inspect_files(files: Sequence[str], *, send_engine: str | None = None) -> li
     """The files (folders expanded) read and described. With ``send_engine`` (an upload to that
     engine), files the service does not read are converted to WAV first: the list holds what is
     sent, each converted file with its original in ``source``."""
-    from ..audio.inspection import expand_paths, inspect_many
 
     infos = inspect_many(expand_paths(files))
     if send_engine is None:
@@ -35,13 +36,11 @@ def inspect_files(files: Sequence[str], *, send_engine: str | None = None) -> li
 def sendable(infos: list[Any], engine: str) -> list[Any]:
     """Convert what the service does not read (see :mod:`bland_clone.audio.convert`) into a
     temporary folder removed when the program exits."""
-    from ..audio.convert import needs_conversion, to_wav
+    from ..audio.convert import needs_conversion, to_wav  # lazy: start-up (validate --no-quality)
 
     if not any(needs_conversion(i, engine) for i in infos):
         return infos
-    import atexit
-    import shutil
-    import tempfile
+    import atexit  # lazy: start-up (validate --no-quality)
 
     folder = tempfile.mkdtemp(prefix="bland-clone-send-")
     atexit.register(shutil.rmtree, folder, True)

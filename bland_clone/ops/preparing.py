@@ -4,16 +4,25 @@ validated (or, with ``best``, every take judged and the best one kept)."""
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..audio.inspection import expand_paths, inspect
+from ..audio.prepare import check_wav_name, output_paths, prepare_file
+from ..audio.verdict import Report, best_take, merge_reports, other_speakers, validate_upload
 from ..envelope import envelope
+from ..errors import BadOrder, InputError, NeedsFileName
+from ..files import check_writable, write_file
+from ..validation import Problem
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.prepare import Prepared as PreparedFile
-    from ..audio.verdict import Report
     from .notes import Notes
 
 
@@ -43,7 +52,6 @@ PROGRESS_AFTER_S = 2.0
 def lazy_progress(out: Notes, label: str, size: int) -> Iterator[Callable[[float], None]]:
     """A progress callback (fraction done) that shows a bar on a terminal only once the work has
     taken longer than PROGRESS_AFTER_S; nothing off a terminal, in --json or --quiet."""
-    import time
 
     began = time.monotonic()
     stack = contextlib.ExitStack()
@@ -73,7 +81,6 @@ def _prepare_one(
     end: float | None,
 ) -> PreparedFile:
     """Prepare one inspected input into ``dst``, with a progress bar when it takes a while."""
-    from ..audio.prepare import prepare_file
 
     with lazy_progress(out, f"Preparing {info.name}", info.size or 0) as progress:
         return prepare_file(
@@ -102,10 +109,6 @@ def prepare_files(
     With ``keep_going``, an input that cannot be read or prepared is reported and the others
     are still written (``result["failed"]`` lists them); without it, the first one stops all.
     ``best`` prepares every take, judges the outputs and keeps the best one, as ``output``."""
-    from ..audio.inspection import expand_paths, inspect
-    from ..audio.prepare import output_paths
-    from ..audio.verdict import validate_upload
-    from ..errors import BadOrder, InputError
 
     files = expand_paths(inputs)
     if not files:
@@ -159,8 +162,6 @@ def prepare_files(
 
 
 def _raise_failed(out: Notes, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
-    from ..errors import InputError
-
     if len(failed) == 1:
         raise InputError(failed[0]["message"], payload=payload)
     for f in failed:
@@ -183,19 +184,9 @@ def _prepare_best(
     force: bool,
 ) -> Prepared:
     """Prepare every take into a temporary folder, judge the results, keep the best one."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from ..audio.inspection import inspect
-    from ..audio.verdict import Report, best_take, validate_upload
-    from ..errors import InputError, NeedsFileName
-    from ..validation import Problem
 
     if os.path.isdir(output) or output.endswith(os.sep):
         raise NeedsFileName("output", output, because="best")
-    from ..audio.prepare import check_wav_name
-    from ..files import check_writable
 
     check_wav_name(output)
     check_writable(output, force)
@@ -213,7 +204,6 @@ def _prepare_best(
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
         reports = [validate_upload([t], quality=True, engine=None) for t in takes]
-        from ..audio.verdict import merge_reports, other_speakers
 
         merged = merge_reports(reports)
         # another person's take in the folder is named, and not chosen before a take of the
@@ -234,7 +224,6 @@ def _prepare_best(
                 payload={"ok": False, "failed": failed} | merged.to_dict(),
             )
         prepared = done[chosen.path]
-        from ..files import write_file
 
         with open(chosen.path, "rb") as f:
             write_file(output, f.read())

@@ -14,14 +14,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import limits, speech, voice_settings
-from ..errors import BadChoice, BadForm, InputError, NotOffered, UsageError
+from ..audio import speechout
+from ..audio.speechout import Format
+from ..errors import (
+    BadChoice,
+    BadForm,
+    DeviceError,
+    InputError,
+    NotOffered,
+    ServiceError,
+    UsageError,
+)
+from ..files import AtomicWriter
 from .notes import Uncalibrated
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
     from ..api.voice_endpoints import Speech
-    from ..audio.speechout import Format, OutputStream, Sink
-    from ..files import AtomicWriter
+    from ..audio.speechout import OutputStream, Sink
 
 #: Extension -> (container asked of the service, format converted to locally or None).
 EXTENSIONS = {
@@ -137,7 +147,7 @@ def target_for(output: str) -> Target:
         )
     container, convert = EXTENSIONS[ext]
     if convert:
-        import soundfile as sf
+        import soundfile as sf  # lazy: soundfile
 
         if convert not in sf.available_formats():
             raise InputError(
@@ -174,7 +184,6 @@ def speak(
     ``stream``). Raises before anything is written when the service's offer (GET /v2/models)
     does not include what was asked. With ``stream`` or a player, /v2/tts is asked for the
     raw container and the audio is written or played as it arrives."""
-    from ..audio.speechout import Format
 
     notes: list[str | Uncalibrated] = []
     if (req.expressiveness is not None or req.stability is not None) and (
@@ -182,7 +191,6 @@ def speak(
     ):
         label = limits.engine_label(voice.service)
         notes.append(Uncalibrated(("expressiveness", "stability"), voice.name, label))
-    from ..errors import ServiceError
 
     try:
         listed = client.tts_models()
@@ -254,11 +262,10 @@ def open_player() -> Player:
     """The default output device, checked before anything is asked of the service; a
     DeviceError (exit 5, as record's) naming why when there is none (no PortAudio, no
     device) or it cannot be opened."""
-    from ..errors import DeviceError
 
     instead = "Write a file with -o FILE."
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # lazy: sounddevice
     except OSError:  # the Python package is there, the PortAudio library is not
         raise DeviceError(
             "Cannot play here: PortAudio is not installed (Debian/Ubuntu: apt-get install "
@@ -302,9 +309,6 @@ def write_speech(
     WAV whose header (placeholder sizes included) is read as it comes. The file is complete or
     absent; a WAV's sizes are backfilled once the stream ends. Only 16-bit PCM and mu-law are
     taken, and at most speechout.MAX_SECONDS of it."""
-    from ..audio import speechout
-    from ..errors import ServiceError
-    from ..files import AtomicWriter
 
     reader = speechout.WavReader() if container == "wav" else None
     chunks = got.chunks()
@@ -349,8 +353,6 @@ def _sink(
     player: Player | None,
     playing: list[OutputStream],
 ) -> Sink:
-    from ..audio import speechout
-
     sinks: list[speechout.Sink] = []
     if target is not None and writer is not None:  # a target has its writer
         if target.convert is not None:

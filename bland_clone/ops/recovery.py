@@ -15,15 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
+from .. import lockfile
+from ..errors import BlandCloneError, NotFoundError, ServiceError
 from ..journal import Entry, Journal
+from ..lockfile import LockedVoice, now
 from ..names import name_key
+from ..plan import Action, VoicePlan
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ..api.client import Client, Voice
-    from ..lockfile import LockedVoice
-    from ..plan import VoicePlan
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,6 @@ class Fix:
 
     def plan(self, done: bool) -> VoicePlan:
         """The plan's row: to settle, or (``done``) settled before apply planned."""
-        from ..plan import Action, VoicePlan
 
         if done:
             action = Action.FINISHED_REPLACEMENT if self.forward else Action.UNDID_REPLACEMENT
@@ -106,8 +107,6 @@ def decide(e: Entry, live: list[Voice], *, undo: bool = False) -> Fix:
 
 
 def _locked(e: Entry, new_id: str, lock: list[LockedVoice]) -> list[LockedVoice]:
-    from ..lockfile import LockedVoice, now
-
     key = name_key(e.name)
     kept = [lv for lv in lock if name_key(lv.name) != key and lv.voice_id not in (e.old_id, new_id)]
     made = LockedVoice(e.name, new_id, e.engine, e.started or now(), e.samples, e.settings)
@@ -139,7 +138,6 @@ def settle(
     """Read the voices, make the moves and clear the entry. A failure leaves the entry for the
     next run (it raises). ``unsure``: the clone's outcome is unknown (its answer was lost), so
     when no temporary voice shows yet the entry stays, for the next run to look again."""
-    from ..errors import NotFoundError
 
     fix = decide(e, client.list_voices(), undo=undo)
     if unsure and e.new_id is None and not fix.moves:
@@ -154,8 +152,6 @@ def settle(
             except NotFoundError:
                 pass  # gone already: what was wanted
     if fix.forward and fix.new_id is not None:
-        from .. import lockfile
-
         lock_path = journal.lock_path
         lockfile.write(lock_path, _locked(e, fix.new_id, lockfile.read(lock_path)))
     journal.end(e)
@@ -165,7 +161,6 @@ def settle(
 def settle_all(client: Client, lock_path: Path) -> list[VoicePlan]:
     """Settle every replacement the lock's journal holds (apply, under the apply lock): the
     rows to show. A failure raises, naming the voice; the journal keeps it."""
-    from ..errors import BlandCloneError, ServiceError
 
     journal = Journal(lock_path)
     rows = []

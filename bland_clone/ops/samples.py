@@ -6,6 +6,8 @@ nothing here prints or imports the command line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..envelope import envelope
 from ..errors import Declined, InputError, ServiceError
+from ..files import check_writable, write_file
 from . import session
 from .session import Connection
+from .voices import samples_to_delete
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
@@ -52,11 +56,7 @@ def list_samples(
 
 
 def _save_audio(samples: list[dict[str, Any]], folder: str, force: bool) -> list[dict[str, Any]]:
-    import base64
-    import binascii
-
-    from ..api.transport import segment
-    from ..files import check_writable, write_file
+    from ..api.transport import segment  # lazy: pulls in requests, urllib3
 
     os.makedirs(folder, exist_ok=True)
     out, writes = [], []
@@ -144,7 +144,6 @@ def get_sample(
 ) -> SampleFile:
     """Download one sample to ``output`` (refused when it exists, unless ``force``); a warning
     when the file's name says another format than what the service sent."""
-    from ..files import check_writable
 
     check_writable(output, force)
     client = session.connect(notes, conn)
@@ -199,7 +198,6 @@ def delete_samples(
 ) -> SamplesDeleted:
     """Look the voice and every id up, ask ``confirm`` (when given), then delete. A refusal
     deletes nothing (InputError)."""
-    from .voices import samples_to_delete
 
     client = session.connect(notes, conn)
     plan = samples_to_delete(client, voice, sample_ids)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from ..settings import DEFAULT_TIMEOUT
+from ..errors import NoKey
+from ..settings import DEFAULT_TIMEOUT, resolve
 
 if TYPE_CHECKING:
     from ..api.client import Client
@@ -29,7 +30,6 @@ class Connection:
 
 def get_settings(notes: Notes, conn: Connection) -> Settings:
     """Settings resolved (flag > environment > profile > default); their warnings noted."""
-    from ..settings import resolve
 
     s = resolve(api_url=conn.api_url, profile=conn.profile)
     for w in s.warnings:
@@ -40,11 +40,10 @@ def get_settings(notes: Notes, conn: Connection) -> Settings:
 def make_client(settings: Settings, conn: Connection, *, has_dry_run: bool = False) -> Client:
     """A client for the service. Without a key: exit 3, and a command that has a dry run says
     it needs none (others do not suggest an option they lack)."""
-    from ..api.client import Client
+    from ..api.client import Client  # lazy: pulls in requests, urllib3
 
     if has_dry_run and not settings.has_key:
-        from ..api.transport import NO_KEY
-        from ..errors import NoKey
+        from ..api.transport import NO_KEY  # lazy: pulls in requests, urllib3
 
         raise NoKey(NO_KEY, dry_run=True)
     return Client(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..envelope import envelope
-from . import session
+from ..files import check_writable
+from . import preview, session
 from .session import Connection
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ def speak_text(
     """Check the text, options, file and (``play``) the output device locally, look the voice
     up, then speak: written to ``output`` and/or played as it arrives. The preview's notes
     (calibration, fallback) go to ``notes.warn``."""
-    from ..files import check_writable
-    from . import preview
 
     if output is not None:
         check_writable(output, force)

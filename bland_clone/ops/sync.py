@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .. import limits
 from ..errors import BlandCloneError, NameTaken, OutcomeUnknown
+from ..journal import Entry, Step
 from ..lockfile import now as now  # its home is the lock's module; kept here for callers
 from ..names import name_key
 from ..plan import Outcome, Status
+from . import recovery
 
 if TYPE_CHECKING:
     from ..api.client import Client, CloneResult
@@ -192,8 +194,6 @@ def replace(
     always has a voice but for the moment between two renames. Each step is written to the
     journal before it is taken: a run killed at any point is settled by the next one
     (bland_clone.ops.recovery); a step that fails here is rolled back at once."""
-    from ..journal import Entry, Step
-    from . import recovery
 
     spec = voice.spec
     if spec.engine not in limits.ENGINES:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..audio.verdict import best_take, rank_takes, validate_each, validate_upload
 from ..verdicts import VerdictStore
 from . import inputs
 
@@ -27,7 +28,6 @@ def validate_files(
 ) -> Report:
     """Inspect and check files as one upload; ``cache``: quality verdicts remembered in the
     user cache folder by the files' contents (:mod:`bland_clone.verdicts`)."""
-    from ..audio.verdict import validate_upload
 
     inputs.check_engine(engine)
     store = VerdictStore() if cache and quality else None
@@ -63,8 +63,6 @@ def judge_takes(
     strict: bool = False,
     cache: bool = True,
 ) -> Takes:
-    from ..audio.verdict import best_take, rank_takes, validate_each
-
     inputs.check_engine(engine)
     store = VerdictStore() if cache and quality else None
     report = validate_each(

@@ -18,15 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..audio import decode, voiceprint
 from ..envelope import envelope
-from ..errors import InputError
+from ..errors import BlandCloneError, InputError, UsageError
+from ..files import check_writable
 from ..safetext import quoted
-from . import session
+from . import inputs, preview, session
 from .session import Connection
 
 if TYPE_CHECKING:
@@ -169,7 +172,6 @@ class SamplesPrint:
 def verdict(similarity: float, baseline: float | None) -> str:
     """``similar``, ``unclear`` or ``different``: the voiceprint module's thresholds on the
     similarity, and the margin over the baseline (without a baseline, never ``similar``)."""
-    from ..audio import voiceprint
 
     margin = None if baseline is None else similarity - baseline
     if similarity < voiceprint.DIFFERENT_BELOW or (
@@ -183,7 +185,6 @@ def verdict(similarity: float, baseline: float | None) -> str:
 
 def check_request(text: str, language: str | None) -> Request:
     """The preview request, checked as ``speak`` checks it, before anything is sent."""
-    from . import preview
 
     req = preview.Request(text, language=language)
     preview.check(req, "preview.wav")
@@ -192,8 +193,6 @@ def check_request(text: str, language: str | None) -> Request:
 
 def check_keep(path: str, force: bool) -> None:
     """Where the voice's preview is to be kept: a .wav file that can be written."""
-    from ..errors import UsageError
-    from ..files import check_writable
 
     if path == "-" or os.path.splitext(path)[1].lower() not in (".wav", ".wave"):
         raise UsageError(f"The preview is kept as WAV: name the file .wav, not {quoted(path)}.")
@@ -204,10 +203,7 @@ def samples_print(paths: Sequence[str]) -> SamplesPrint:
     """The samples' voiceprint: each file's (speech only, 16 kHz, -30 dBFS), averaged weighted
     by its speech, as GE2E enrols a speaker. A file that cannot be decoded, or holds too little
     speech, is an InputError naming it: found before anything is charged."""
-    import numpy as np
-
-    from ..audio import decode, voiceprint
-    from . import inputs
+    import numpy as np  # lazy: numpy
 
     vectors, seconds = [], []
     infos = inputs.inspect_files(paths)
@@ -234,14 +230,13 @@ def samples_print(paths: Sequence[str]) -> SamplesPrint:
 
 def _file_print(path: str) -> Any:
     """The voiceprint of a preview the service wrote (a WAV file): NoSpeech when it is silent."""
-    from ..audio import voiceprint
 
     return voiceprint.embed(*_read(path))
 
 
 def _read(path: str) -> tuple[Any, int]:
     """A preview the service wrote (a WAV file): its samples, mono, and its rate."""
-    import soundfile as sf
+    import soundfile as sf  # lazy: soundfile
 
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     return data.mean(axis=1), int(rate)
@@ -249,7 +244,7 @@ def _read(path: str) -> tuple[Any, int]:
 
 def cache_dir() -> Path:
     """Where stock voices' previews are kept: the user cache folder."""
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # lazy: platformdirs
 
     return Path(user_cache_dir("bland-clone", appauthor=False)) / "previews"
 
@@ -336,9 +331,6 @@ def compare(
     """Ask for the voice's preview (written to ``keep`` when given) and the stock voices'
     (those not cached), and compare each with the samples' voiceprint. Said up front: the
     previews are charged."""
-    import tempfile
-
-    from ..audio import voiceprint
 
     stock = stock_voices(client.list_voices(), target)
     cached = {v.id: cache_path(api_url, v.id, req) for v in stock}
@@ -373,8 +365,6 @@ def compare(
                 _speak_cached(client, v, req, path, costs, out_notes)
             vec = _file_print(str(path))
         except Exception as exc:  # a stock voice is a baseline: one failing is a note
-            from ..errors import BlandCloneError
-
             path.unlink(missing_ok=True)  # not kept: the next run asks again
             why = exc.message if isinstance(exc, BlandCloneError) else str(exc)
             out_notes.append(
@@ -414,7 +404,6 @@ def _speak(
     client: Client, voice: Voice, req: Request, path: str, costs: list[float], notes: list[str]
 ) -> Preview:
     """One preview, written to ``path`` as WAV: the request ``speak`` makes."""
-    from . import preview
 
     p = preview.speak(client, voice, req, preview.target_for(path))
     if p.cost is not None:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import voice_settings
+from .. import limits, voice_settings
+from .. import limits as L
 from ..api.answers import texts
 from ..envelope import envelope
-from ..errors import Declined, InputError
+from ..errors import Declined, InputError, NotFoundError
+from ..voice_settings import show_value
 from . import session
 from .session import Connection
 
@@ -48,7 +50,6 @@ def read_settings(client: Client, ref: str) -> VoiceSettings:
 def change_settings(client: Client, ref: str, values: dict[str, Any]) -> VoiceSettings:
     """Check ``values`` against the voice's engine and the service's limits, then send them.
     Nothing is sent when a check fails (an InputError naming every problem)."""
-    from .. import limits as L
 
     current = read_settings(client, ref)
     # No `limits` in the answer: the documented ranges (V2's widest), and the service decides.
@@ -88,7 +89,6 @@ def _as_limit_type(value: object, rule: object) -> object:
 
 def rate(client: Client, ref: str, rating: int) -> dict[str, Any]:
     """Rate a voice 1-5 (checked here first); the service's answer, with the voice's name."""
-    from .. import limits
 
     if not limits.RATING_MIN <= rating <= limits.RATING_MAX:
         raise InputError(limits.RATING_INVALID)
@@ -144,7 +144,7 @@ class NameCheck:
 
 def check_name(client: Client | None, name: str) -> NameCheck:
     """The local rules first; the service is asked only when they pass and a client is given."""
-    from ..validation import check_name_rules as local_rules
+    from ..validation import check_name_rules as local_rules  # lazy: start-up (voices list)
 
     problems = local_rules(name)
     if any(p.severity == "error" for p in problems) or client is None:
@@ -165,8 +165,6 @@ def samples_to_delete(client: Client, ref: str, sample_ids: list[str]) -> Sample
     wanted = list(dict.fromkeys(sample_ids))
     missing = [s for s in wanted if s not in have]
     if missing:
-        from ..voice_settings import show_value
-
         listing = ", ".join(show_value(m) for m in missing)
         known = ", ".join(have) or "none"
         raise InputError(f"Voice {v.name!r} has no sample {listing} (samples: {known}).")
@@ -203,7 +201,7 @@ def _model(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def models(client: Client, model_id: str | None = None) -> Models:
-    from .preview import pick_model
+    from .preview import pick_model  # lazy: start-up (voices list)
 
     if model_id is not None:
         one = client.tts_model(model_id)
@@ -302,7 +300,7 @@ def rename_voice(notes: Notes, ref: str, new_name: str, *, conn: Connection) -> 
 def _enforce_name_rules(
     notes: Notes, name: str, payload: dict[str, Any] | None = None
 ) -> list[Any]:
-    from ..validation import check_name_rules
+    from ..validation import check_name_rules  # lazy: start-up (voices list)
 
     problems = check_name_rules(name)
     errors = [p for p in problems if p.severity == "error"]
@@ -399,7 +397,6 @@ def clear_rating(notes: Notes, ref: str, *, conn: Connection) -> Rated:
 
 def rate_voice(notes: Notes, ref: str, rating: int, *, conn: Connection) -> Rated:
     """Checked locally first (1-5): a bad rating needs no key and sends nothing."""
-    from .. import limits
 
     if not limits.RATING_MIN <= rating <= limits.RATING_MAX:
         raise InputError(limits.RATING_INVALID)
@@ -436,8 +433,6 @@ class SharedAdded:
 
 
 def add_shared_voice(notes: Notes, voice_id: str, *, conn: Connection) -> SharedAdded:
-    from ..errors import NotFoundError
-
     client = session.connect(notes, conn)
     try:
         got = client.add_shared_voice(voice_id)
@@ -466,7 +461,6 @@ class NameChecked:
 def check_new_name(notes: Notes, name: str, *, conn: Connection) -> NameChecked:
     """The local rules (errors raise), then the service when there is a key; a taken name
     raises InputError with the service's message."""
-    from .. import limits
 
     problems = _enforce_name_rules(notes, name, payload={"name": name, "available": None})
     settings = session.get_settings(notes, conn)

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from .. import journal, lockfile, manifest, plan
+from ..audio import quality
+from ..audio.inspection import expand_paths, inspect
+from ..audio.verdict import validate_upload
+from ..errors import BlandCloneError, InputError
+from ..names import name_key
 from ..parallel import pmap
-from . import inputs, session
+from ..plan import Action
+from . import inputs, recovery, session
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
@@ -33,7 +39,6 @@ READ_WORKERS = 8
 
 def load_manifest(out: Notes, path: str) -> list[VoiceSpec]:
     """Parse the manifest; on problems, annotate each with its line and re-raise."""
-    from .. import manifest
 
     try:
         return manifest.load(path)
@@ -57,8 +62,6 @@ def check_specs(
     of the same voices annotates the rest). With ``quality``, the samples of every voice are
     analysed together in the worker processes of ``quality.measure_many``, and each verdict is
     remembered in the lock's cache under the sample's hash (a second run reads it back)."""
-    from ..audio.inspection import expand_paths, inspect
-    from ..audio.verdict import validate_upload
 
     def files(spec: VoiceSpec) -> list[AudioInfo]:
         # what is sent: formats the service does not read are converted to WAV first
@@ -95,8 +98,6 @@ def check_specs(
 def _analyse(path: str, infos: list[AudioInfo]) -> dict[str, Quality | None]:
     """The quality analysis of these files, by path: read from the lock's cache where it holds
     the same bytes' verdict, the others measured (in worker processes) and remembered."""
-    from .. import lockfile
-    from ..audio import quality
 
     cache = lockfile.HashCache(lockfile.lock_path(path))
     unique = list({i.path: i for i in infos}.values())
@@ -142,14 +143,12 @@ class Planned:
     @property
     def invalid(self) -> list[VoicePlan]:
         """The voices that fail their checks (the reasons are their details)."""
-        from ..plan import Action
 
         return [v for v in self.voices if v.action is Action.INVALID]
 
 
 def live_settings(client: Client, voice_id: str) -> dict[str, Any] | None:
     """The service's settings of a voice, or None when this client or service cannot tell."""
-    from ..errors import BlandCloneError
 
     try:
         d = client.get_voice_settings(voice_id)
@@ -180,7 +179,6 @@ def build_plan(
     ``need_service`` False the service's side is unknown. Replacements a killed apply left
     under way (its journal) are settled first when ``settle`` (apply, holding the apply lock),
     else shown as the plan's first rows and planned as if settled."""
-    from .. import journal, lockfile, plan
 
     specs = load_manifest(out, path)
     checked = check_specs(out, path, specs, quality=False, annotate=annotate)
@@ -221,8 +219,6 @@ def build_plan(
     known: dict[str, dict[str, Any] | None] = {}
     if client is not None and live is not None:
         # read the settings the plan compares, several at a time
-        from ..names import name_key
-
         ids_by_key = {name_key(lv.name): lv.voice_id for lv in lock}
         live_ids = {v.id for v in live}
         want = [
@@ -254,8 +250,6 @@ def _settle_journal(
 ) -> tuple[list[VoicePlan], list[LockedVoice], list[Voice]]:
     """The journal's replacements settled (``settle``) or previewed: their rows, and the lock
     and the voices to plan from."""
-    from .. import journal, lockfile
-    from . import recovery
 
     entries = journal.Journal(lock_path).read()
     if not entries:

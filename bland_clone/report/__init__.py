@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
+from ..audio.quality import analyse
+from ..audio.timeline import FAULT_CODES
+from ..errors import UsageError
+from ..files import check_writable, write_file
 from ..safetext import clean, one_line
-from . import media
+from ..units import fmt_duration, fmt_size
+from . import media, png
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,7 +154,6 @@ def _fmt_s(t: float) -> str:
 
 def picture(tl: Timeline, name: str, *, keep: bool = True) -> Picture:
     """The drawing of a timeline: an envelope path, the marked spans, the spectrogram PNG."""
-    from . import png
 
     seconds = max(tl.seconds, 1e-6)
     n = tl.columns
@@ -194,8 +200,6 @@ def picture(tl: Timeline, name: str, *, keep: bool = True) -> Picture:
 
 
 def _facts(info: AudioInfo | None, q: Quality | None) -> list[tuple[str, str]]:
-    from ..units import fmt_duration, fmt_size
-
     out: list[tuple[str, str]] = []
     if info is not None:
         fmt = " ".join(x for x in (info.format, info.subtype) if x) or "-"
@@ -216,8 +220,6 @@ def _facts(info: AudioInfo | None, q: Quality | None) -> list[tuple[str, str]]:
 
 
 def _causes(problems: Sequence[Any], tl: Timeline | None) -> list[Cause]:
-    from ..audio.timeline import FAULT_CODES
-
     kinds = {code: kind for kind, code in FAULT_CODES.items()}
     out = []
     for p in problems:
@@ -261,9 +263,7 @@ def sound_of_file(
 def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int) -> Sound:
     """Audio in memory (a verification's sample and preview): analysed and drawn (its player
     is added by :func:`_fitted`)."""
-    import numpy as np
-
-    from ..audio.quality import analyse
+    import numpy as np  # lazy: numpy
 
     x = np.asarray(mono, np.float32)
     q = analyse(x[:, None], rate) if len(x) else None
@@ -283,7 +283,7 @@ def sound_of_samples(key: str, name: str, mono: np.ndarray, rate: int) -> Sound:
 
 
 def _environment() -> Any:
-    import jinja2
+    import jinja2  # lazy: jinja2
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("bland_clone.report", "templates"),
@@ -301,7 +301,7 @@ def _csp_hash(text: str) -> str:
 def render(template: str, *, linked: bool = False, **context: object) -> str:
     """A page from ``template``, with its style and script inline and a policy that lets the
     page load nothing but its own data: URIs (and, when ``linked``, audio beside it)."""
-    from importlib.resources import files
+    from importlib.resources import files  # lazy: importlib.resources is slow to import
 
     here = files("bland_clone.report") / "templates"
     script = (here / "page.js").read_text(encoding="utf-8")
@@ -312,7 +312,6 @@ def render(template: str, *, linked: bool = False, **context: object) -> str:
         f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; base-uri 'none'; "
         "form-action 'none'"
     )
-    from .. import __version__
 
     env = _environment()
     return str(
@@ -452,10 +451,6 @@ def title_of(command: str, paths: Sequence[str]) -> str:
 def check_target(path: str) -> None:
     """Before any work: the page can be written at ``path``, and its name says it is a page
     (so a slip such as ``--report take.wav`` never replaces a recording)."""
-    import os
-
-    from ..errors import UsageError
-    from ..files import check_writable
 
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
         raise UsageError(f"--report writes an HTML page: name it .html, not {one_line(path)}")
@@ -464,7 +459,6 @@ def check_target(path: str) -> None:
 
 def write(path: str, page: str) -> None:
     """Write the page, whole or not at all."""
-    from ..files import write_file
 
     # every name and message was escaped for display (an undecodable byte reads \udcff); a
     # lone surrogate left anywhere is written the same way rather than failing the write

@@ -5,10 +5,15 @@ relative to the report. What was embedded is always said."""
 from __future__ import annotations
 
 import base64
+import io
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+from ..audio import decode
+from ..audio.quality import VERDICT_SECONDS, mixdown
 from ..units import fmt_size
 
 if TYPE_CHECKING:
@@ -50,8 +55,6 @@ def _data_uri(mime: str, data: bytes) -> str:
 
 def link(path: str, report: str) -> Audio:
     """The file, linked relative to the report's folder."""
-    from pathlib import Path
-    from urllib.parse import quote
 
     target = os.path.abspath(path)
     try:
@@ -71,8 +74,6 @@ def embed_file(info: AudioInfo, budget: int) -> Audio:
     if mime and size and size * 4 // 3 + 4 <= budget:
         with open(info.path, "rb") as f:
             return Audio(_data_uri(mime, f.read()), "Embedded: the file itself.", True)
-    from ..audio import decode
-    from ..audio.quality import VERDICT_SECONDS, mixdown
 
     if (info.duration or 0.0) > VERDICT_SECONDS:  # refused as too long: never decoded whole
         return Audio("", "Not embedded: the file is too long; --report-link plays it.", False)
@@ -114,14 +115,13 @@ def embed_samples(
 
 def opus_webm(mono: np.ndarray, rate: int, bps: int) -> bytes:
     """Mono samples encoded as Opus in a WebM file (PyAV's libopus)."""
-    import io
 
-    import av
-    import numpy as np
+    import av  # lazy: av
+    import numpy as np  # lazy: numpy
 
     x = np.asarray(mono, np.float32)
     if rate != OPUS_RATE:
-        import soxr
+        import soxr  # lazy: soxr
 
         x = soxr.resample(x, rate, OPUS_RATE).astype(np.float32)
     x = np.clip(x, -1.0, 1.0)

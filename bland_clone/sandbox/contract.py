@@ -108,7 +108,7 @@ def name_problem(name: object) -> str | None:
 def audio_seconds(data: bytes, filename: str) -> float | None:
     """The length of an uploaded file, read with soundfile, else PyAV (FFmpeg); None when it is
     not audio either can read."""
-    import soundfile as sf
+    import soundfile as sf  # lazy: soundfile
 
     try:
         info = sf.info(io.BytesIO(data))
@@ -117,7 +117,7 @@ def audio_seconds(data: bytes, filename: str) -> float | None:
     except Exception:
         pass
     try:
-        import av
+        import av  # lazy: av
 
         with av.open(io.BytesIO(data)) as c:
             if c.duration:

@@ -19,6 +19,7 @@ Only numpy, soundfile and soxr: the sandbox stands apart from bland-clone's own 
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,8 @@ _FADE_S = 0.01
 
 def decode(audio: bytes) -> tuple[np.ndarray, int] | None:
     """A WAV/FLAC/Ogg sample's audio, mixed to mono float32; None when unreadable or empty."""
-    import numpy as np
-    import soundfile as sf
+    import numpy as np  # lazy: numpy
+    import soundfile as sf  # lazy: soundfile
 
     try:
         data, rate = sf.read(io.BytesIO(audio), dtype="float32", always_2d=True)
@@ -54,11 +55,11 @@ def decode(audio: bytes) -> tuple[np.ndarray, int] | None:
 
 
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     if rate_in == rate_out or not len(x):
         return np.asarray(x, np.float32)
-    import soxr
+    import soxr  # lazy: soxr
 
     return np.asarray(soxr.resample(x, rate_in, rate_out), np.float32)
 
@@ -73,7 +74,7 @@ def respliced(x: np.ndarray, rate: int) -> np.ndarray:
     """The recording cut at its quietest moments into pieces of 0.35-1.2 s, put back in another
     order (every second piece first, then the others), cross-faded: the same voice saying
     something else."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     hop = max(1, round(_FRAME_S * rate))
     n = len(x) // hop
@@ -93,7 +94,7 @@ def respliced(x: np.ndarray, rate: int) -> np.ndarray:
 
 
 def _joined(pieces: list[np.ndarray], fade: int) -> np.ndarray:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     out = np.asarray(pieces[0], np.float32)
     for p in pieces[1:]:
@@ -115,7 +116,6 @@ def factor_for(name: str) -> float:
 def stand_in(names: list[str]) -> str:
     """Of the voices without samples, the one a clone speaks as with clone_previews="other": the
     one whose factor moves a voice furthest (then by name)."""
-    import math
 
     return min(names, key=lambda n: (-abs(math.log(factor_for(n))), n), default="someone else")
 

@@ -12,7 +12,9 @@ endpoints (settings, /v2/tts, /v1/speak, models, ratings, the shared library) ar
 from __future__ import annotations
 
 import hmac
+import json
 import os
+import sys
 import threading
 import time
 import unicodedata
@@ -79,8 +81,6 @@ def plain(status: int, body: JSON) -> Response:
 
 
 def _dumps(obj: object) -> str:
-    import json
-
     return json.dumps(obj)
 
 
@@ -373,8 +373,6 @@ def key_accepted(header: str, key: str) -> bool:
 
 
 def _colour_ok() -> bool:
-    import sys
-
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     try:
@@ -417,7 +415,7 @@ def make_server(
     At most MAX_CONNECTIONS connections are served at once (each a thread); a connection silent
     for CONNECTION_TIMEOUT seconds is dropped, so slow clients cannot hold threads for ever.
     """
-    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler  # lazy: werkzeug
 
     class Handler(WSGIRequestHandler):
         timeout = CONNECTION_TIMEOUT

@@ -521,7 +521,7 @@ MAX_SPEECH_S = 300.0
 def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> NDArray[np.float32]:
     """Float samples at ``rate``: the voice's passage (previews.py) looped to the text's length
     (a two-tone hum when the sandbox holds no speech), with the silences <|N|> asks for."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     base = _voice_audio(v, rate, state)
     parts = []
@@ -543,9 +543,9 @@ def render(v: VoiceRecord, text: str, rate: int, state: SandboxState) -> NDArray
 
 
 def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> NDArray[np.float32]:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
-    from . import previews
+    from . import previews  # lazy: pulls in secrets, werkzeug
 
     with state.lock:
         own = [s.audio for s in v.samples]
@@ -563,7 +563,7 @@ def _voice_audio(v: VoiceRecord, rate: int, state: SandboxState) -> NDArray[np.f
 
 def encode(samples: NDArray[np.floating[Any]], rate: int, encoding: str, container: str) -> bytes:
     """16-bit PCM or mu-law, in a WAV file or raw (no header at all)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     clipped = np.clip(samples, -1.0, 1.0)
     pcm = (clipped * 32767).astype("<i2")
@@ -587,7 +587,7 @@ def encode(samples: NDArray[np.floating[Any]], rate: int, encoding: str, contain
 
 
 def _mulaw(x: NDArray[np.int32]) -> bytes:
-    import numpy as np
+    import numpy as np  # lazy: numpy
 
     sign = np.where(x < 0, 0x80, 0)
     mag = np.minimum(np.abs(x), 32635) + 0x84

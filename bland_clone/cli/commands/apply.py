@@ -1,10 +1,13 @@
 """bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
+from ...ops import applying
+from ...plan import Action
 from ..common import confirm
 from ..options import (
     AnnotationsOpt,
@@ -16,7 +19,7 @@ from ..options import (
     with_connection,
 )
 from ..output import Output
-from ..plans import show_voice_reports
+from ..plans import COLOURS, job_summary, run_plan, show_voice_reports
 
 if TYPE_CHECKING:
     from ...ops.applying import Applied
@@ -37,7 +40,6 @@ def _exit_code(codes: list[int]) -> ExitCode:
 
 def _confirm(out: Output, voices: list["VoicePlan"], yes: bool) -> None:
     """Replacing and deleting ask on a terminal and need --yes off one."""
-    from ...plan import Action
 
     risky = [v for v in voices if v.action.destructive]
     if not risky or yes:
@@ -71,14 +73,10 @@ def _rows(done: "Applied") -> list[list[str]]:
 
 
 def _human_table(out: Output, done: "Applied") -> None:
-    from ..plans import COLOURS
-
     out.table(COLUMNS, _rows(done), colours=COLOURS)
 
 
 def _job_summary(out: Output, done: "Applied") -> None:
-    from ..plans import job_summary
-
     job_summary(out.env, f"bland-clone apply {done.manifest}", COLUMNS, _rows(done))
 
 
@@ -122,9 +120,6 @@ def apply_manifest(
 ) -> None:
     """Plan, confirm what replaces or deletes, carry out the plan in parallel, show it. All but
     a dry run hold the manifest's apply lock throughout."""
-    from contextlib import nullcontext
-
-    from ...ops import applying
 
     with nullcontext() if dry_run else applying.exclusive(out, path, wait=lock_timeout):
         _apply(out, path, dry_run, jobs, keep_going, prune, yes, conn)
@@ -140,8 +135,6 @@ def _apply(
     yes: bool,
     conn: Connection | None,
 ) -> None:
-    from ...ops import applying
-
     try:
         p = applying.plan_apply(
             out, path, dry_run=dry_run, keep_going=keep_going, prune=prune, conn=conn
@@ -232,8 +225,6 @@ def apply(
     if detailed_exitcode and not plan:
         raise UsageError("--detailed-exitcode goes with --plan (or use 'bland-clone plan').")
     if plan:
-        from ..plans import run_plan
-
         code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)
         if code:
             raise typer.Exit(code)

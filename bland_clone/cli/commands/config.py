@@ -5,8 +5,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ...envelope import envelope
-from ...errors import UsageError
+from ...errors import AuthError, UsageError
 from ...ops import session
+from ...safetext import clean
+from ...settings import load_config, update_config
 from .. import common
 from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 
@@ -26,7 +28,7 @@ def show(
 
     The API key is masked; an api_key_command is not run.
     """
-    from ...api.client import mask
+    from ...api.client import mask  # lazy: pulls in requests, urllib3
 
     out = common.make_output(ctx, json_)
     s = session.get_settings(out, Connection(api_url=api_url, profile=profile))
@@ -80,7 +82,6 @@ def set_(
 
       bland-clone config set api_key_command "pass show bland/api-key"
     """
-    from ...settings import update_config
 
     env = common.run_output(ctx).env
     if key not in SETTABLE:
@@ -112,7 +113,6 @@ def set_(
 
     update_config(path, change)
     shown = "(hidden)" if key == "api_key" else value
-    from ...safetext import clean
 
     print(clean(f"Set {key} = {shown} in profile {profile!r} of {path}"), file=env.stderr)
 
@@ -120,8 +120,7 @@ def set_(
 def _check_setting(key: str, value: str) -> None:
     """A value is checked when it is set, not at the next run: a key a header cannot carry, a
     URL that is not one, a command with a line break are refused (exit 2), nothing written."""
-    from ...api.transport import check_key, check_url
-    from ...errors import AuthError
+    from ...api.transport import check_key, check_url  # lazy: pulls in requests, urllib3
 
     if key == "api_key":
         try:
@@ -153,8 +152,6 @@ def use(
 
       bland-clone config use default
     """
-    from ...safetext import clean
-    from ...settings import load_config, update_config
 
     out = common.make_output(ctx, json_)
     path = out.env.config_file

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from ...ops.exporting import export_voices
 from ..options import Connection, ForceOpt, with_connection
 
 
@@ -42,7 +43,6 @@ def export(
 
       bland-clone export -o voices.toml --json
     """
-    from ...ops.exporting import export_voices
 
     out = conn.output()
     got = export_voices(out, output, cloned=cloned, force=force, conn=conn)

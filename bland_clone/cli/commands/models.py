@@ -6,6 +6,7 @@ import typer
 
 from ...envelope import envelope
 from ...ops import session
+from ...ops.voices import models as read_models
 from ...safetext import one_line
 from ..options import Connection, with_connection
 
@@ -32,8 +33,7 @@ def models(
 
       bland-clone models btts-3
     """
-    from ...api.client import Client
-    from ...ops.voices import models as read_models
+    from ...api.client import Client  # lazy: pulls in requests, urllib3
 
     out = conn.output()
     settings = session.get_settings(out, conn)

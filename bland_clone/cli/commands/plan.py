@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from ..options import AnnotationsOpt, Connection, FormatAliasOpt, annotations_style, with_connection
+from ..plans import run_plan
 
 
 @with_connection
@@ -44,7 +45,6 @@ def plan(
 
       bland-clone plan voices.toml --detailed-exitcode --json
     """
-    from ..plans import run_plan
 
     out = conn.output(annotations_style(annotations, fmt))
     code = run_plan(out, manifest, conn, prune=prune, detailed_exitcode=detailed_exitcode)

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...errors import InputError, UsageError
 from ...ops.preparing import prepare_files
 from .. import common
 from ..options import FilesArg, JsonOpt, QuietOpt, ReportLinkOpt, ReportOpt
@@ -89,17 +90,11 @@ def prepare(
     out = common.make_output(ctx, json_, quiet)
     page = common.report_target(report_page, report_link)
     if seconds is not None and not 1.0 <= seconds <= 60.0:  # NaN passes Typer's range check
-        from ...errors import UsageError
-
         raise UsageError(f"--seconds must be a number from 1 to 60, not {seconds}")
     for flag, value in (("--start", start), ("--end", end)):
         if value is not None and not 0.0 <= value < float("inf"):  # NaN and inf pass Typer's
-            from ...errors import UsageError
-
             raise UsageError(f"{flag} must be a time in seconds (a finite number), not {value}")
     if start is not None and end is not None and end <= start:  # before any file is read
-        from ...errors import UsageError
-
         raise UsageError(f"--end ({end:g}s) must be after --start ({start:g}s).")
     done = prepare_files(
         out,
@@ -128,8 +123,6 @@ def prepare(
             + ("accepted." if result["ok"] else "some would still be refused."),
         )
     if not result["ok"]:
-        from ...errors import InputError
-
         refused = [e for e in result["errors"] if e["code"] not in ("unreadable", "not_prepared")]
         if result.get("failed") and not refused:
             n = len(result["failed"])

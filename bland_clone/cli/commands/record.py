@@ -2,6 +2,8 @@
 
 import contextlib
 import os
+import select
+import shlex
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
@@ -9,7 +11,9 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ...audio import recording as rec
+from ...audio.quality import THRESHOLDS, level_strip
 from ...errors import InputError, UsageError
+from ...ops.cloning import clone_voice
 from ...ops.recording import (
     AFTER_A_GOOD_TAKE,
     AFTER_A_REFUSED_TAKE,
@@ -56,9 +60,7 @@ _CUE_STYLE = {
 
 
 def _meter_view(meter: "Meter", take: str, target_s: float, final: Optional[str] = None) -> "Text":
-    from rich.text import Text
-
-    from ...audio.quality import THRESHOLDS
+    from rich.text import Text  # lazy: rich
 
     width = 40
     level = max(-60.0, min(0.0, meter.level_dbfs))
@@ -93,10 +95,8 @@ def _meter_view(meter: "Meter", take: str, target_s: float, final: Optional[str]
 
 
 def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
-    from rich.markup import escape
-    from rich.text import Text
-
-    from ...audio.quality import level_strip
+    from rich.markup import escape  # lazy: rich
+    from rich.text import Text  # lazy: rich
 
     q = v.quality
     info = v.report.files[0] if v.report.files else None
@@ -141,7 +141,7 @@ def _show_verdict(console: "Console", v: "Verdict", label: str) -> None:
 
 
 def _problem(console: "Console", p: "Problem") -> None:
-    from rich.markup import escape
+    from rich.markup import escape  # lazy: rich
 
     style, label = ("bold red", "error:") if p.severity == "error" else ("yellow", "warning:")
     console.print(f"[{style}]{label}[/] {escape(p.message)}")
@@ -150,7 +150,7 @@ def _problem(console: "Console", p: "Problem") -> None:
 def _enter_pressed(stdin: IO[str]) -> Callable[[], bool]:
     """A non-blocking check for a line typed on the terminal (Enter)."""
     if os.name == "nt":  # pragma: no cover - Windows consoles have no select() on stdin
-        import msvcrt
+        import msvcrt  # lazy: msvcrt is not on every platform
 
         def check_nt() -> bool:
             while msvcrt.kbhit():  # type: ignore[attr-defined]
@@ -159,7 +159,6 @@ def _enter_pressed(stdin: IO[str]) -> Callable[[], bool]:
             return False
 
         return check_nt
-    import select
 
     def check() -> bool:
         ready, _, _ = select.select([stdin], [], [], 0)
@@ -174,7 +173,7 @@ def _enter_pressed(stdin: IO[str]) -> Callable[[], bool]:
 def _flush_input(stdin: IO[str]) -> None:
     """Forget keys typed before the meter started (an early Enter must not stop the take)."""
     try:
-        import termios
+        import termios  # lazy: termios is not on every platform
 
         termios.tcflush(stdin.fileno(), termios.TCIFLUSH)
     except (ImportError, OSError, ValueError):
@@ -240,7 +239,7 @@ class _Screen:
         self.stdin = stdin
 
     def microphone(self, dev: "Device") -> None:
-        from rich.markup import escape
+        from rich.markup import escape  # lazy: rich
 
         self.console.print(f"Microphone: {escape(one_line(dev.name))} ({dev.rate} Hz)")
         self.console.print("Room check: stay quiet for 2 seconds...")
@@ -251,9 +250,9 @@ class _Screen:
     @contextlib.contextmanager
     def take(self, number: int, take: str, script: str, meter: "Meter") -> Iterator[_LiveTake]:
         """Show the script and the live meter while one take is captured."""
-        from rich.live import Live
-        from rich.markup import escape
-        from rich.panel import Panel
+        from rich.live import Live  # lazy: rich
+        from rich.markup import escape  # lazy: rich
+        from rich.panel import Panel  # lazy: rich
 
         console = self.console
         console.print()
@@ -291,8 +290,8 @@ def _interactive(
     output: str,
     clone_name: str | None,
 ) -> dict[str, Any]:
-    from rich.console import Console
-    from rich.markup import escape
+    from rich.console import Console  # lazy: rich
+    from rich.markup import escape  # lazy: rich
 
     env = out.env
     console = Console(file=env.stdout, highlight=False, width=env.width())
@@ -316,8 +315,6 @@ def _interactive(
 
 
 def _shell_quote(path: str) -> str:
-    import shlex
-
     return shlex.quote(path)
 
 
@@ -329,9 +326,7 @@ def _others(takes: list[str], *, all_: bool = False) -> str:
 def _clone(
     out: "Output", conn: Connection, console: "Console", v: "Verdict", name: str | None
 ) -> dict[str, Any]:
-    from rich.markup import escape
-
-    from ...ops.cloning import clone_voice
+    from rich.markup import escape  # lazy: rich
 
     while not name:
         try:
@@ -380,7 +375,7 @@ def _unattended(
     force: bool,
     clone_name: str | None,
 ) -> dict[str, Any]:
-    from rich.console import Console
+    from rich.console import Console  # lazy: rich
 
     done = record_seconds(
         dev,

@@ -4,6 +4,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...ops.samples import delete_samples, get_sample, list_samples
+from ...ops.samples import set_text as set_sample_text
+from ...ops.voices import SamplesToDelete
 from ...safetext import one_line
 from .. import common
 from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
@@ -30,7 +33,6 @@ def list_(
     conn: Connection,
 ) -> None:
     """List a voice's samples (V2/V3 voices expose none)."""
-    from ...ops.samples import list_samples
 
     out = conn.output()
     got = list_samples(out, voice, save_audio=save_audio, force=force, conn=conn)
@@ -70,7 +72,6 @@ def get(
     Asks GET /v1/voices/{id}/samples/{sample_id}?format=audio (the documented path), and the
     older .../{sample_id}/audio when a service does not know it.
     """
-    from ...ops.samples import get_sample
 
     out = conn.output()
     got = get_sample(out, voice, sample_id, output, force=force, conn=conn)
@@ -105,7 +106,6 @@ def set_text(
 
       bland-clone samples set-text "Legacy Narrator" 1f2e... "Hello, and welcome."
     """
-    from ...ops.samples import set_text as set_sample_text
 
     out = conn.output()
     got = set_sample_text(out, voice, sample_id, text, conn=conn)
@@ -133,8 +133,6 @@ def delete(
 
       bland-clone samples delete "Legacy Narrator" 1f2e... --yes
     """
-    from ...ops.samples import delete_samples
-    from ...ops.voices import SamplesToDelete
 
     out = conn.output()
     common.can_confirm(out.env, "delete", yes=yes)

@@ -1,5 +1,7 @@
 """bland-clone sandbox: serve a local stand-in of Bland's voice API on 127.0.0.1."""
 
+import os
+import socket
 from typing import Annotated, Optional
 
 import typer
@@ -46,11 +48,9 @@ def sandbox(
 
       bland-clone sandbox --port 8765
     """
-    import os
-    import socket
 
-    from ...sandbox import Sandbox, SandboxState, make_server
-    from ...sandbox.previews import CLONE_PREVIEWS
+    from ...sandbox import Sandbox, SandboxState, make_server  # lazy: pulls in secrets, werkzeug
+    from ...sandbox.previews import CLONE_PREVIEWS  # lazy: pulls in secrets, werkzeug
 
     if clone_previews not in CLONE_PREVIEWS:
         raise UsageError(f"--clone-previews must be own or other, not {clone_previews!r}")

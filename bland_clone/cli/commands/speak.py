@@ -7,6 +7,7 @@ import typer
 
 from ... import limits
 from ...errors import UsageError
+from ...ops import preview, speaking
 from ...safetext import one_line
 from ..options import (
     Connection,
@@ -153,7 +154,6 @@ def speak(
             "Refusing to write audio to a terminal: redirect it (-o - > voice.wav) "
             "or give a file (-o FILE)."
         )
-    from ...ops import preview, speaking
 
     req = preview.Request(text, fmt, language, expressiveness, stability)
     spoken = speaking.speak_text(
@@ -173,8 +173,6 @@ def _history(
     limit: int,
     offset: int,
 ) -> None:
-    from ...ops import speaking
-
     if gen_id is not None:
         g = speaking.generation(out, gen_id, conn=conn)
 

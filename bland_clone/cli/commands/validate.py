@@ -7,8 +7,10 @@ from typing import Annotated, Optional
 import typer
 
 from ...envelope import envelope
+from ...errors import InputError, UsageError
+from ...manifest import is_manifest
 from ...ops import inputs
-from ...ops.validating import validate_files
+from ...ops.validating import judge_takes, validate_files
 from .. import common
 from ..options import (
     AnnotationsOpt,
@@ -87,14 +89,11 @@ def validate(
 
       bland-clone validate voices.toml --annotations github
     """
-    from ...manifest import is_manifest
 
     out = common.make_output(ctx, json_, quiet, annotations_style(annotations, fmt))
     page = common.report_target(report_page, report_link)
     if is_manifest(paths):
         if page is not None:
-            from ...errors import UsageError
-
             raise UsageError("--report shows takes: give the audio files, not a manifest")
         validate_manifest(out, paths[0], quality=quality, strict=strict)
         return
@@ -149,8 +148,6 @@ def validate_takes(
     cache: bool = True,
 ) -> None:
     """validate --each: every file judged as its own upload; the best take named."""
-    from ...errors import InputError
-    from ...ops.validating import judge_takes
 
     takes = judge_takes(paths, engine=engine, quality=quality, strict=strict, cache=cache)
     report, best = takes.report, takes.best
@@ -184,9 +181,9 @@ def validate_takes(
 def validate_manifest(
     out: Output, path: str, *, quality: bool = True, strict: bool = False
 ) -> None:
-    from ...errors import InputError
+    # lazy: start-up (validate --no-quality)
     from ...ops.workflow import check_manifest, voice_report_json
-    from ..plans import show_voice_reports
+    from ..plans import show_voice_reports  # lazy: start-up (validate --no-quality)
 
     checked = check_manifest(out, path, quality=quality, strict=strict)
     show_voice_reports(out, checked)

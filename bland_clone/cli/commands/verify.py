@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...ops import verifying
 from ...safetext import quoted
 from ..common import report_target, show_verification, write_verification_report
 from ..options import (
@@ -74,7 +75,6 @@ def verify(
 
       bland-clone verify Narrator sample.wav --dry-run
     """
-    from ...ops import verifying
 
     out = conn.output()
     page = report_target(report_page, report_link)  # checked before anything is charged

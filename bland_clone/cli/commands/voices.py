@@ -6,7 +6,21 @@ import typer
 
 from ...envelope import envelope
 from ...errors import UsageError
+from ...ops.voices import (
+    add_shared_voice,
+    check_new_name,
+    clear_rating,
+    delete_voices,
+    list_voices,
+    rate_voice,
+    rename_voice,
+    set_voice_settings,
+    shared_voices,
+    show_voice,
+    voice_settings_of,
+)
 from ...safetext import one_line
+from ...voice_settings import applies_to, describe_limit
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
 from ..output import Output
@@ -43,7 +57,6 @@ def list_(
 
       bland-clone voices list --cloned
     """
-    from ...ops.voices import list_voices
 
     out = conn.output()
     got = list_voices(out, cloned=cloned, language=language, conn=conn)
@@ -69,7 +82,6 @@ def show(
     conn: Connection,
 ) -> None:
     """Show one voice, by id or name, with its samples where the service exposes them."""
-    from ...ops.voices import show_voice
 
     out = conn.output()
     got = show_voice(out, voice, conn=conn)
@@ -104,7 +116,6 @@ def rename(
     conn: Connection,
 ) -> None:
     """Rename a voice. The new name is checked locally first, by the same rules as clone."""
-    from ...ops.voices import rename_voice
 
     out = conn.output()
     got = rename_voice(out, voice, new_name, conn=conn)
@@ -130,7 +141,6 @@ def delete(
 
       bland-clone voices delete "Old narrator" --yes
     """
-    from ...ops.voices import delete_voices
 
     out = conn.output()
     common.can_confirm(out.env, "delete", yes=yes)
@@ -145,8 +155,6 @@ def delete(
 
 
 def _settings_table(out: Output, view: "VoiceSettings") -> None:
-    from ...voice_settings import applies_to, describe_limit
-
     out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
     out.line(f"Engine:\t{one_line(str(view.service or '-'))}")
     rows = [
@@ -192,7 +200,6 @@ def settings(
 
       bland-clone voices settings Narrator --json
     """
-    from ...ops.voices import voice_settings_of
 
     out = conn.output()
     view = voice_settings_of(out, voice, conn=conn)
@@ -236,7 +243,6 @@ def set_(
 
       bland-clone voices set Narrator --consistency 0.8 --expressiveness 0.3
     """
-    from ...ops.voices import set_voice_settings
 
     values: dict[str, Any] = {
         k: v
@@ -281,7 +287,6 @@ def rate(
     Bland allows 20 ratings a minute per organisation: past that the service answers 429 and
     bland-clone waits as long as its Retry-After asks (at most 60 s in all), then tries again.
     """
-    from ...ops.voices import clear_rating, rate_voice
 
     if clear == (rating is not None):
         raise UsageError("Give a rating from 1 to 5, or --clear (not both).")
@@ -322,7 +327,6 @@ def shared(
 
       bland-clone voices shared --search narrator --language en
     """
-    from ...ops.voices import shared_voices
 
     out = conn.output()
     page = shared_voices(
@@ -362,7 +366,6 @@ def add_shared(
     conn: Connection,
 ) -> None:
     """Add a shared library voice to your voices (POST /v1/voices/library/add/{id})."""
-    from ...ops.voices import add_shared_voice
 
     out = conn.output()
     got = add_shared_voice(out, voice_id, conn=conn)
@@ -385,7 +388,6 @@ def check_name_(
 
     Exit 0 when the name can be used, 1 when it cannot.
     """
-    from ...ops.voices import check_new_name
 
     out = conn.output()
     got = check_new_name(out, name, conn=conn)
