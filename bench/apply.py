@@ -36,7 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bland_clone import lockfile  # noqa: E402
+from bland_clone.core import lockfile  # noqa: E402
 from bland_clone.sandbox import Sandbox, SandboxState, make_server  # noqa: E402
 
 KEY = "sk-bench-0123456789abcdef"

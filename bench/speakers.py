@@ -36,7 +36,7 @@ from realspeech import load  # noqa: E402
 
 from bland_clone.audio import quality  # noqa: E402
 from bland_clone.audio import voiceprint as vp  # noqa: E402
-from bland_clone.audioinfo import AudioInfo  # noqa: E402
+from bland_clone.core.audioinfo import AudioInfo  # noqa: E402
 
 RATE = 16000
 #: the check without its screen: nothing ever scores this alike

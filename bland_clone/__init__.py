@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AudioInfo": "audioinfo",
+    "AudioInfo": "core.audioinfo",
     "inspect": "audio.inspection",
     "inspect_many": "audio.inspection",
     "Report": "audio.verdict",
@@ -45,13 +45,13 @@ _LAZY = {
     "Client": "api.client",
     "CloneResult": "api.client",
     "Voice": "api.client",
-    "APIError": "errors",
-    "AuthError": "errors",
-    "BlandCloneError": "errors",
-    "InputError": "errors",
-    "NameTaken": "errors",
-    "NotFoundError": "errors",
-    "ServiceError": "errors",
+    "APIError": "core.errors",
+    "AuthError": "core.errors",
+    "BlandCloneError": "core.errors",
+    "InputError": "core.errors",
+    "NameTaken": "core.errors",
+    "NotFoundError": "core.errors",
+    "ServiceError": "core.errors",
 }
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
     from .api.client import Client, CloneResult, Voice
     from .audio.inspection import inspect, inspect_many
     from .audio.verdict import Report, validate_upload
-    from .audioinfo import AudioInfo
-    from .errors import (
+    from .core.audioinfo import AudioInfo
+    from .core.errors import (
         APIError,
         AuthError,
         BlandCloneError,

@@ -58,8 +58,8 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
 def _run(args: list[str], env: Environment) -> int:
     """One run in ``env``: the command's exit code, every error turned into its message."""
     from .cli.output import Output  # lazy: start-up (--version)
-    from .envelope import envelope  # lazy: start-up (--version)
-    from .errors import BlandCloneError, ExitCode  # lazy: start-up (--version)
+    from .core.envelope import envelope  # lazy: start-up (--version)
+    from .core.errors import BlandCloneError, ExitCode  # lazy: start-up (--version)
 
     want_json = _json_requested(args)
     # this run's one output, handed to the command as Typer's context object; the command
@@ -68,7 +68,7 @@ def _run(args: list[str], env: Environment) -> int:
     previous = _stop_on_signals()
     try:
         if any(a == "--api-key" or a.startswith("--api-key=") for a in args):
-            from .errors import UsageError  # lazy: start-up (--version)
+            from .core.errors import UsageError  # lazy: start-up (--version)
 
             raise UsageError(
                 "The API key is never taken on the command line (other users' ps shows it): "
@@ -169,12 +169,12 @@ def _usage_error(exc: Exception, env: Environment) -> tuple[int, str, Callable[[
 
 def _report(out: object, exc: Exception) -> None:
     from .cli.output import Output  # lazy: start-up (--version)
-    from .errors import BlandCloneError  # lazy: start-up (--version)
+    from .core.errors import BlandCloneError  # lazy: start-up (--version)
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
     from .cli._errors import describe  # lazy: start-up (--version)
-    from .envelope import envelope  # lazy: start-up (--version)
-    from .errors import Declined  # lazy: start-up (--version)
+    from .core.envelope import envelope  # lazy: start-up (--version)
+    from .core.errors import Declined  # lazy: start-up (--version)
 
     message = describe(exc)  # the error's data in the command line's words (its options)
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import limits
+from .core import limits
 
 #: Values offered for options that take a fixed set of them.
 CHOICES = {

@@ -33,6 +33,7 @@ PACKAGE = ROOT / "bland_clone"
 #: The core (tests/test_layers.py: every module at bland_clone/*.py but the entry points).
 CORE = (
     "audioinfo",
+    "envelope",
     "errors",
     "files",
     "journal",
@@ -48,6 +49,7 @@ CORE = (
     "tomlfile",
     "units",
     "validation",
+    "verdicts",
     "voice_settings",
     "wavsizes",
 )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bland_clone.names import name_key
+from bland_clone.core.names import name_key
 from bland_clone.sandbox.voice_api import extras
 
 from .audiofiles import write_wav

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from bland_clone.api.client import Client
-from bland_clone.errors import APIError
+from bland_clone.core.errors import APIError
 from bland_clone.sandbox.voice_api import extras
 
 from .audiofiles import write_wav

@@ -1,7 +1,7 @@
 """The layers a newcomer sees in the tree are the layers the imports follow.
 
 cli -> ops -> audio/api -> core, never back up: audio and api never import each other, the core
-(every module at bland_clone/*.py) imports nothing but the core, report (the HTML pages) reads
+(bland_clone/core/) imports nothing but the core, report (the HTML pages) reads
 audio and the core, the sandbox imports only the core modules in SANDBOX_READS, and a command
 never imports another command (what two commands share lives in ops or the core). No two
 modules import each other, however long the way round. Every import counts, including those
@@ -86,7 +86,7 @@ ALLOWED = {
 
 #: The core modules the sandbox may read: how the service compares names, never the client's
 #: judgement of an upload (see CLIENT_JUDGEMENT below; limits and validation stay out).
-SANDBOX_READS = {"bland_clone.names"}
+SANDBOX_READS = {"bland_clone.core.names"}
 
 #: Imports that break the rules above, each with why it stays for now. Kept exact: the test
 #: fails when one of them is gone, so that the entry goes with it. (None today: the sandbox's
@@ -174,7 +174,7 @@ def test_no_lower_layer_imports_a_higher_one() -> None:
 def test_the_check_sees_every_kind_of_import() -> None:
     """Guards the test above from passing on nothing: relative imports at every depth, imports
     inside functions and under TYPE_CHECKING, and ``from . import module`` are all seen."""
-    assert "bland_clone.settings" in imports(PACKAGE / "cli" / "app.py")  # top level, ..
+    assert "bland_clone.core.settings" in imports(PACKAGE / "cli" / "app.py")  # top level, ..
     # inside a function: the terminal's level strip (lazy, so that voices list loads no audio)
     assert "bland_clone.audio.quality" in imports(PACKAGE / "cli" / "output.py")
     # under TYPE_CHECKING
@@ -182,13 +182,13 @@ def test_the_check_sees_every_kind_of_import() -> None:
     # from .. import common (a module, not a name)
     assert "bland_clone.cli.common" in imports(PACKAGE / "cli" / "commands" / "voices.py")
     assert layer("bland_clone.cli.commands.apply") == "cli"
-    assert layer("bland_clone.validation") == "core"
+    assert layer("bland_clone.core.validation") == "core"
 
 
 #: What the sandbox must never import, directly or through another module: it judges with its
 #: own reading of the documented limits (bland_clone/sandbox/contract.py), so a mistake the
 #: client makes cannot be made by the sandbox at the same time and go unseen.
-CLIENT_JUDGEMENT = ("bland_clone.audio", "bland_clone.validation", "bland_clone.limits")
+CLIENT_JUDGEMENT = ("bland_clone.audio", "bland_clone.core.validation", "bland_clone.core.limits")
 
 
 def reached_from(start: str) -> dict[str, str]:
@@ -221,7 +221,7 @@ def test_the_sandbox_does_not_share_the_clients_judgement() -> None:
 def test_the_reach_check_sees_indirect_imports() -> None:
     """Guards the test above: the client's clone operation reaches limits through validation."""
     reach = reached_from("bland_clone.ops.cloning")
-    assert "bland_clone.validation" in reach and "bland_clone.limits" in reach
+    assert "bland_clone.core.validation" in reach and "bland_clone.core.limits" in reach
     assert "bland_clone.audio.inspection" in reach
 
 
@@ -235,17 +235,17 @@ def test_every_layer_imports_only_what_it_is_allowed() -> None:
             assert a not in ALLOWED[b], f"{a} and {b} may import each other"
     assert not [m for m in SANDBOX_READS if layer(m) != "core" or m not in graph()]
     # the core takes nothing from audio or api, and they take nothing from each other
-    assert breaks("bland_clone.validation", "bland_clone.audio.quality")
-    assert breaks("bland_clone.plan", "bland_clone.api.client")
+    assert breaks("bland_clone.core.validation", "bland_clone.audio.quality")
+    assert breaks("bland_clone.core.plan", "bland_clone.api.client")
     assert breaks("bland_clone.api.upload", "bland_clone.audio.inspection")
     assert breaks("bland_clone.audio.prepare", "bland_clone.api.client")
     assert breaks("bland_clone.sandbox.server", "bland_clone.api.answers")
-    assert breaks("bland_clone.sandbox.server", "bland_clone.lockfile")
-    assert breaks("bland_clone.sandbox.server", "bland_clone.limits")
+    assert breaks("bland_clone.sandbox.server", "bland_clone.core.lockfile")
+    assert breaks("bland_clone.sandbox.server", "bland_clone.core.limits")
     assert breaks("bland_clone.ops.workflow", "bland_clone.sandbox")
     assert breaks("bland_clone.report.media", "bland_clone.api.client")
     assert breaks("bland_clone.ops.workflow", "bland_clone.report")
-    assert not breaks("bland_clone.sandbox.state", "bland_clone.names")
+    assert not breaks("bland_clone.sandbox.state", "bland_clone.core.names")
 
 
 def test_each_exception_is_still_needed() -> None:
@@ -267,7 +267,7 @@ def test_the_loop_check_finds_loops() -> None:
     assert "bland_clone.api.voice_endpoints" in edges["bland_clone.api.client"]
     assert "bland_clone.api.transport" in edges["bland_clone.api.voice_endpoints"]
     assert "bland_clone.audio.decode" in edges["bland_clone.audio.inspection"]  # in a function
-    assert "bland_clone.audioinfo" in edges["bland_clone.audio.decode"]  # under TYPE_CHECKING
+    assert "bland_clone.core.audioinfo" in edges["bland_clone.audio.decode"]  # under TYPE_CHECKING
 
 
 @functools.cache

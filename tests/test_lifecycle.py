@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bland_clone import limits
+from bland_clone.core import limits
 
 from .audiofiles import write_wav
 from .servers import Service

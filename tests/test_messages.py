@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bland_clone import limits
+from bland_clone.core import limits
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "bland-voices-clone.md"
 MB = 1024 * 1024

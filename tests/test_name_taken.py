@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bland_clone import APIError, Client, NameTaken, inspect, limits
-from bland_clone.errors import ExitCode
+from bland_clone import APIError, Client, NameTaken, inspect
+from bland_clone.core import limits
+from bland_clone.core.errors import ExitCode
 
 from .servers import Service
 

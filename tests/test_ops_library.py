@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bland_clone import errors
 from bland_clone.cli import _errors
+from bland_clone.core import errors
 
 from .servers import Service
 
@@ -197,7 +197,7 @@ def test_a_preview_failing_after_the_clone_names_the_option(
 
 
 def test_every_json_object_has_ok_first_and_errors_last() -> None:
-    from bland_clone.envelope import envelope
+    from bland_clone.core.envelope import envelope
 
     doc = envelope({"voice_id": "v1", "errors": ["ignored"]}, ok=False)
     assert list(doc) == ["ok", "voice_id", "errors"] and doc["errors"] == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bland_clone.plan import toml_value
+from bland_clone.core.plan import toml_value
 
 from .audiofiles import write_wav
 from .manifests import THREE, live_id, manifest

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bland_clone.audio import mp3
 from bland_clone.audio.inspection import inspect
-from bland_clone.validation import check_files
+from bland_clone.core.validation import check_files
 
 settings.register_profile(
     "ci", max_examples=200, deadline=3000, suppress_health_check=[HealthCheck.too_slow]

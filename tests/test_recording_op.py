@@ -24,7 +24,7 @@ RATE = 44100  # PortAudio's default rate for an ALSA plugin device
 SESSION = r"""
 import contextlib, json, sys
 from bland_clone.audio.recording import find_device
-from bland_clone.errors import InputError
+from bland_clone.core.errors import InputError
 from bland_clone.ops.recording import Choice, record_takes
 
 stop_after = [None if s == "-" else int(s) for s in sys.argv[1].split(",")]

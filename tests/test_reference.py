@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bland_clone.cli.app import COMMANDS, EXIT_CODES
-from bland_clone.errors import ExitCode
+from bland_clone.core.errors import ExitCode
 
 
 def test_one_registry_drives_help_readme_and_exit_codes(cli) -> None:

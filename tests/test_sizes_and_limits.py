@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from bland_clone.units import fmt_size
+from bland_clone.core.units import fmt_size
 
 from .audiofiles import speech_like, write_wav
 from .servers import Service

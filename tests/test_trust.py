@@ -285,7 +285,7 @@ def test_a_body_cut_short_leaves_no_file(cli, service: Service, tmp_path: Path) 
 def test_a_path_swapped_for_a_fifo_cannot_hang_the_upload(service: Service, sample: Path) -> None:
     from bland_clone.api.client import Client
     from bland_clone.audio.inspection import inspect
-    from bland_clone.errors import InputError
+    from bland_clone.core.errors import InputError
 
     info = inspect(str(sample))
     sample.unlink()
@@ -410,7 +410,7 @@ def test_concurrent_config_sets_lose_nothing(isolated: Path) -> None:
         for i in range(12)
     ]
     assert all(p.wait(60) == 0 for p in procs)
-    from bland_clone.settings import config_path, load_config
+    from bland_clone.core.settings import config_path, load_config
 
     profiles = load_config(config_path(env))["profiles"]
     assert sorted(profiles) == sorted(f"p{i}" for i in range(12))

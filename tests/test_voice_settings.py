@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bland_clone.api.client import Client
-from bland_clone.errors import APIError
+from bland_clone.core.errors import APIError
 from bland_clone.sandbox.voice_api import extras
 
 from .servers import Service

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import APIError, AuthError, NameTaken, NotFoundError, ServiceError
-from ..limits import NAME_TAKEN
-from ..names import name_key
-from ..safetext import one_line
+from ..core.errors import APIError, AuthError, NameTaken, NotFoundError, ServiceError
+from ..core.limits import NAME_TAKEN
+from ..core.names import name_key
+from ..core.safetext import one_line
 
 if TYPE_CHECKING:
     import requests

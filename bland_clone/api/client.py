@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from .. import safetext
-from ..errors import (
+from ..core import safetext
+from ..core.errors import (
     APIError,
     AuthError,
     BlandCloneError,
@@ -30,9 +30,9 @@ from ..errors import (
     OutcomeUnknown,
     ServiceError,
 )
-from ..names import name_key
-from ..safetext import quoted
-from ..settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from ..core.names import name_key
+from ..core.safetext import quoted
+from ..core.settings import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from . import answers, transport
 from .answers import CloneResult, Voice, dig, ident, is_id, own_voices_named, text
 from .transport import (
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ..audioinfo import AudioInfo
+    from ..core.audioinfo import AudioInfo
 
 Trace = Callable[[str], None]
 #: The bound of a sample list with audio: 5 samples of 10 MB, as base64, and the JSON around them.
@@ -198,7 +198,7 @@ class Client(VoiceEndpoints):
             resp = self._send(method, path, json_body=rest[0] if rest else None)
         else:
             resp = resp_or_request
-        from ..files import AtomicWriter  # lazy: start-up (voices list)
+        from ..core.files import AtomicWriter  # lazy: start-up (voices list)
 
         chunks = self.audio_chunks(resp, what, cap)
         try:

@@ -35,8 +35,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
-from ..errors import AuthError, BlandCloneError, InputError, ServiceError, UsageError
-from ..safetext import quoted
+from ..core.errors import AuthError, BlandCloneError, InputError, ServiceError, UsageError
+from ..core.safetext import quoted
 
 if TYPE_CHECKING:
     from urllib3.poolmanager import PoolManager

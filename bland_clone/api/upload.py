@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
-from ..units import fmt_duration, fmt_size
+from ..core.errors import InputError
+from ..core.units import fmt_duration, fmt_size
 
 if TYPE_CHECKING:
-    from ..audioinfo import AudioInfo
+    from ..core.audioinfo import AudioInfo
 
 Progress = Callable[[int, int], None]  # (bytes sent, total bytes)
 

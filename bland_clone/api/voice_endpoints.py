@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import BlandCloneError, ServiceError
-from ..wavsizes import backfilled
+from ..core.errors import BlandCloneError, ServiceError
+from ..core.wavsizes import backfilled
 from .answers import generation, number, ratings
 from .transport import query, segment
 
@@ -54,7 +54,7 @@ class Speech:
         if self.endpoint != "/v1/speak/stream" or path == "-":
             return int(self.client.download(self.resp, path, what="the speech"))
 
-        from ..files import AtomicWriter  # lazy: start-up (voices list)
+        from ..core.files import AtomicWriter  # lazy: start-up (voices list)
 
         chunks = self.chunks()
         try:

@@ -15,7 +15,7 @@ import os
 import wave
 from pathlib import Path
 
-from .. import limits
+from ..core import limits
 from . import decode
 from .inspection import AudioInfo, inspect
 from .quality import live_channel

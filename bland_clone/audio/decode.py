@@ -26,7 +26,7 @@ from .quiet import quiet_stderr
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..audioinfo import AudioInfo
+    from ..core.audioinfo import AudioInfo
 
 #: Rates above this are resampled down: no verdict or upload gains anything from them.
 MAX_RATE = 48000

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from .. import limits
-from ..audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
+from ..core import limits
+from ..core.audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
 from . import mp3
 from .quiet import quiet_stderr
 

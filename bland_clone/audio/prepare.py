@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
-from ..errors import InputError, UsageError
-from ..files import check_writable, refuse_special
+from ..core import limits
+from ..core.errors import InputError, UsageError
+from ..core.files import check_writable, refuse_special
 from . import decode, quality, vad
 from .inspection import inspect
 from .timeline import level_overview

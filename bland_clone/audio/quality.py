@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from .. import limits
-from ..errors import InputError
-from ..validation import EDGE_SILENCE_S, Problem
+from ..core import limits
+from ..core.errors import InputError
+from ..core.validation import EDGE_SILENCE_S, Problem
 from .inspection import inspect
 
 if TYPE_CHECKING:

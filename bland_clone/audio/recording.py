@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
-from ..errors import DeviceError, InputError
+from ..core import limits
+from ..core.errors import DeviceError, InputError
 from . import decode, quality, vad
 from .inspection import inspect
 from .prepare import prepare_file
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from sounddevice import CallbackFlags
 
-    from ..audio.quality import Quality
-    from ..validation import Problem
+    from ..core.validation import Problem
+    from .quality import Quality
     from .verdict import Report
 
 #: The service gains nothing above 48 kHz (decoding and prepare resample down to it); below, the

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ..wavsizes import PLACEHOLDER
+from ..core.wavsizes import PLACEHOLDER
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,9 +1,9 @@
 """The verdict on an upload, as one :class:`Report`: the service's limits, checked from the
-headers (:mod:`bland_clone.validation`), and on request the decoded audio's quality
+headers (:mod:`bland_clone.core.validation`), and on request the decoded audio's quality
 (:mod:`.quality`) and voiceprints (:mod:`.voiceprint`); then the takes ranked, best first.
 
 It lives in the audio layer because it decodes and judges audio: the core's
-:mod:`bland_clone.validation` keeps the header-level rules and imports no audio.
+:mod:`bland_clone.core.validation` keeps the header-level rules and imports no audio.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import limits
-from ..audioinfo import AudioInfo
-from ..validation import Problem, check_files, check_gender, check_name_rules
+from ..core import limits
+from ..core.audioinfo import AudioInfo
+from ..core.validation import Problem, check_files, check_gender, check_name_rules
 from . import quality as q
 from .quality import Quality, past
 

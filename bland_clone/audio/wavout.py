@@ -1,6 +1,6 @@
-"""The WAV files bland-clone writes (prepare's sample, record's takes): 16-bit PCM mono, written
-complete or not at all through :func:`bland_clone.files.write_file` (the umask's permissions, an
-unpredictable temporary name, nothing left behind on failure)."""
+"""The WAV files bland-clone writes (prepare's sample, record's takes): 16-bit PCM mono,
+written complete or not at all through :func:`bland_clone.core.files.write_file` (the umask's
+permissions, an unpredictable temporary name, nothing left behind on failure)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import wave
 from typing import TYPE_CHECKING
 
-from ..files import write_file
+from ..core.files import write_file
 
 if TYPE_CHECKING:
     import numpy as np

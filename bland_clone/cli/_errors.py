@@ -1,9 +1,9 @@
 """The command line's words for the typed errors and notes of the operations.
 
 Operations (bland_clone.ops) raise errors that carry data: the parameter, the value, the
-choices, the remedy (bland_clone.errors). They never name an option. Here each type is said as a
-user of the command line reads it: parameters become the options that set them, and a remedy
-becomes the option or command that applies it. ``bland_clone.__main__`` reports every error
+choices, the remedy (bland_clone.core.errors). They never name an option. Here each type is
+said as a user of the command line reads it: parameters become the options that set them, and
+a remedy becomes the option or command that applies it. ``bland_clone.__main__`` reports every error
 through :func:`describe`; an error of no type listed here is said as its own message.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import (
+from ..core.errors import (
     BadChoice,
     BadForm,
     BadOrder,

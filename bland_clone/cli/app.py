@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from ..settings import ENVIRONMENT
+from ..core.settings import ENVIRONMENT
 
 #: Every exit code and what it means: --help's epilog and README's table are made from this.
 EXIT_CODES = {

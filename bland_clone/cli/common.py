@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import UsageError
-from ..safetext import quoted
+from ..core.errors import UsageError
+from ..core.safetext import quoted
 from .environment import Environment
 from .output import Mode, Output
 

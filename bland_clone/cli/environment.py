@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..settings import config_path
+from ..core.settings import config_path
 
 #: The width when the terminal does not say (a pipe, a file) or says nonsense (0 columns).
 FALLBACK_COLUMNS = 80

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from .. import limits
+from ..core import limits
+from ..core.safetext import clean
+from ..core.settings import DEFAULT_TIMEOUT
 from ..ops import session
-from ..safetext import clean
-from ..settings import DEFAULT_TIMEOUT
 from .common import make_output, run_output
 
 if TYPE_CHECKING:
@@ -236,7 +236,8 @@ _CONNECTION_PARAMS = [
 
 
 def trace_to_stderr(ctx: typer.Context) -> Callable[[str], None]:
-    """--verbose: each request and answer on the run's stderr, escaped (bland_clone.safetext)."""
+    """--verbose: each request and answer on the run's stderr, escaped
+    (bland_clone.core.safetext)."""
 
     stderr = run_output(ctx).env.stderr
 

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import ServiceError
-from ..safetext import clean, json_text, one_line
-from ..units import fmt_duration, fmt_size
+from ..core.errors import ServiceError
+from ..core.safetext import clean, json_text, one_line
+from ..core.units import fmt_duration, fmt_size
 from .environment import Environment
 
 if TYPE_CHECKING:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ..envelope import envelope
-from ..errors import InputError
+from ..core.envelope import envelope
+from ..core.errors import InputError
+from ..core.plan import Action, Status, summary
 from ..ops.workflow import build_plan
-from ..plan import Action, Status, summary
 
 if TYPE_CHECKING:
     from ..audio.verdict import Report
-    from ..manifest import VoiceSpec
+    from ..core.manifest import VoiceSpec
+    from ..core.plan import VoicePlan
     from ..ops.session import Connection
     from ..ops.workflow import Planned
-    from ..plan import VoicePlan
     from .environment import Environment
     from .output import Output
 

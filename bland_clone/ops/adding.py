@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
 from ..audio.verdict import validate_upload
-from ..envelope import envelope
-from ..errors import SingleSampleVoice
-from ..limits import SAMPLES_ONLY_BTTS
+from ..core.envelope import envelope
+from ..core.errors import SingleSampleVoice
+from ..core.limits import SAMPLES_ONLY_BTTS
 from . import inputs, session
 from .session import Connection
 

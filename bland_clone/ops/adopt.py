@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
 from ..api.answers import ident, is_id
-from ..errors import BlandCloneError, WouldOverwrite
-from ..lockfile import LockedSample, LockedVoice, _str, file_sha256, now
-from ..manifest import SERVICE_ENGINE, SETTINGS
-from ..safetext import one_line
+from ..core import limits
+from ..core.errors import BlandCloneError, WouldOverwrite
+from ..core.lockfile import LockedSample, LockedVoice, _str, file_sha256, now
+from ..core.manifest import SERVICE_ENGINE, SETTINGS
+from ..core.safetext import one_line
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice

@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .. import journal, lockfile
-from ..envelope import envelope
-from ..errors import VoicesInvalid
-from ..journal import Journal
-from ..lockfile import LockedVoice
-from ..manifest import SERVICE_ENGINE
-from ..names import name_key
-from ..plan import Action, CheckedVoice, Outcome, Status, VoicePlan
+from ..core import journal, lockfile
+from ..core.envelope import envelope
+from ..core.errors import VoicesInvalid
+from ..core.journal import Journal
+from ..core.lockfile import LockedVoice
+from ..core.manifest import SERVICE_ENGINE
+from ..core.names import name_key
+from ..core.plan import Action, CheckedVoice, Outcome, Status, VoicePlan
 from . import workflow
 from .workflow import voice_report_json
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ..api.client import Client
     from ..audio.verdict import Report
-    from ..manifest import VoiceSpec
+    from ..core.manifest import VoiceSpec
     from .notes import Notes
     from .session import Connection
     from .workflow import Planned

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
 from ..audio.verdict import validate_upload
-from ..envelope import envelope
-from ..errors import BlandCloneError, InputError, NeedsValue
-from ..files import check_writable
-from ..limits import NAME_TAKEN
-from ..safetext import quoted
+from ..core.envelope import envelope
+from ..core.errors import BlandCloneError, InputError, NeedsValue
+from ..core.files import check_writable
+from ..core.limits import NAME_TAKEN
+from ..core.safetext import quoted
 from . import inputs, session, verifying
 from . import preview as previews
 from .notes import Notes
@@ -26,7 +26,7 @@ from .session import Connection
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..settings import Settings
+    from ..core.settings import Settings
     from .preview import Request, Target
     from .verifying import SamplesPrint
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import limits, lockfile
-from ..envelope import envelope
-from ..errors import InputError, WouldOverwrite
-from ..files import check_writable, write_file
-from ..safetext import one_line
+from ..core import limits, lockfile
+from ..core.envelope import envelope
+from ..core.errors import InputError, WouldOverwrite
+from ..core.files import check_writable, write_file
+from ..core.safetext import one_line
 from . import adopt, session
 from .session import Connection
 from .workflow import live_settings

@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import limits
 from ..audio.inspection import expand_paths, inspect_many
-from ..errors import BadChoice, InputError
+from ..core import limits
+from ..core.errors import BadChoice, InputError
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo

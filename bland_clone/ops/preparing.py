@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from ..audio.inspection import expand_paths, inspect
 from ..audio.prepare import check_wav_name, output_paths, prepare_file
 from ..audio.verdict import Report, best_take, merge_reports, other_speakers, validate_upload
-from ..envelope import envelope
-from ..errors import BadOrder, InputError, NeedsFileName
-from ..files import check_writable, write_file
-from ..validation import Problem
+from ..core.envelope import envelope
+from ..core.errors import BadOrder, InputError, NeedsFileName
+from ..core.files import check_writable, write_file
+from ..core.validation import Problem
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import limits, speech, voice_settings
 from ..audio import speechout
 from ..audio.speechout import Format
-from ..errors import (
+from ..core import limits, speech, voice_settings
+from ..core.errors import (
     BadChoice,
     BadForm,
     DeviceError,
@@ -25,7 +25,7 @@ from ..errors import (
     ServiceError,
     UsageError,
 )
-from ..files import AtomicWriter
+from ..core.files import AtomicWriter
 from .notes import Uncalibrated
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio import recording as rec
-from ..errors import InputError
-from ..files import check_writable
+from ..core.errors import InputError
+from ..core.files import check_writable
 
 if TYPE_CHECKING:
     import numpy as np

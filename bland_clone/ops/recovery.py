@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from .. import lockfile
-from ..errors import BlandCloneError, NotFoundError, ServiceError
-from ..journal import Entry, Journal
-from ..lockfile import LockedVoice, now
-from ..names import name_key
-from ..plan import Action, VoicePlan
+from ..core import lockfile
+from ..core.errors import BlandCloneError, NotFoundError, ServiceError
+from ..core.journal import Entry, Journal
+from ..core.lockfile import LockedVoice, now
+from ..core.names import name_key
+from ..core.plan import Action, VoicePlan
 
 if TYPE_CHECKING:
     from pathlib import Path

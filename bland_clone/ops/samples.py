@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..envelope import envelope
-from ..errors import Declined, InputError, ServiceError
-from ..files import check_writable, write_file
+from ..core.envelope import envelope
+from ..core.errors import Declined, InputError, ServiceError
+from ..core.files import check_writable, write_file
 from . import session
 from .session import Connection
 from .voices import samples_to_delete

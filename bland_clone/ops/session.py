@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from ..errors import NoKey
-from ..settings import DEFAULT_TIMEOUT, resolve
+from ..core.errors import NoKey
+from ..core.settings import DEFAULT_TIMEOUT, resolve
 
 if TYPE_CHECKING:
     from ..api.client import Client
-    from ..settings import Settings
+    from ..core.settings import Settings
     from .notes import Notes
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..envelope import envelope
-from ..files import check_writable
+from ..core.envelope import envelope
+from ..core.files import check_writable
 from . import preview, session
 from .session import Connection
 

@@ -20,18 +20,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace as _replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from .. import limits
-from ..errors import BlandCloneError, NameTaken, OutcomeUnknown
-from ..journal import Entry, Step
-from ..lockfile import now as now  # its home is the lock's module; kept here for callers
-from ..names import name_key
-from ..plan import Outcome, Status
+from ..core import limits
+from ..core.errors import BlandCloneError, NameTaken, OutcomeUnknown
+from ..core.journal import Entry, Step
+from ..core.lockfile import now as now  # its home is the lock's module; kept here for callers
+from ..core.names import name_key
+from ..core.plan import Outcome, Status
 from . import recovery
 
 if TYPE_CHECKING:
     from ..api.client import Client, CloneResult
-    from ..journal import Journal
-    from ..plan import CheckedVoice
+    from ..core.journal import Journal
+    from ..core.plan import CheckedVoice
 
 #: Seconds a step already running may take to finish after Ctrl-C before the command exits.
 GRACE_AFTER_INTERRUPT = 1.0

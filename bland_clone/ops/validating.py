@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..audio.verdict import best_take, rank_takes, validate_each, validate_upload
-from ..verdicts import VerdictStore
+from ..core.verdicts import VerdictStore
 from . import inputs
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def validate_files(
     cache: bool = True,
 ) -> Report:
     """Inspect and check files as one upload; ``cache``: quality verdicts remembered in the
-    user cache folder by the files' contents (:mod:`bland_clone.verdicts`)."""
+    user cache folder by the files' contents (:mod:`bland_clone.core.verdicts`)."""
 
     inputs.check_engine(engine)
     store = VerdictStore() if cache and quality else None

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..audio import decode, voiceprint
-from ..envelope import envelope
-from ..errors import BlandCloneError, InputError, UsageError
-from ..files import check_writable
-from ..safetext import quoted
+from ..core.envelope import envelope
+from ..core.errors import BlandCloneError, InputError, UsageError
+from ..core.files import check_writable
+from ..core.safetext import quoted
 from . import inputs, preview, session
 from .session import Connection
 

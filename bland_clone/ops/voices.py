@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import limits, voice_settings
-from .. import limits as L
 from ..api.answers import texts
-from ..envelope import envelope
-from ..errors import Declined, InputError, NotFoundError
-from ..voice_settings import show_value
+from ..core import limits, voice_settings
+from ..core import limits as L
+from ..core.envelope import envelope
+from ..core.errors import Declined, InputError, NotFoundError
+from ..core.voice_settings import show_value
 from . import session
 from .session import Connection
 
@@ -144,7 +144,7 @@ class NameCheck:
 
 def check_name(client: Client | None, name: str) -> NameCheck:
     """The local rules first; the service is asked only when they pass and a client is given."""
-    from ..validation import check_name_rules as local_rules  # lazy: start-up (voices list)
+    from ..core.validation import check_name_rules as local_rules  # lazy: start-up (voices list)
 
     problems = local_rules(name)
     if any(p.severity == "error" for p in problems) or client is None:
@@ -300,7 +300,7 @@ def rename_voice(notes: Notes, ref: str, new_name: str, *, conn: Connection) -> 
 def _enforce_name_rules(
     notes: Notes, name: str, payload: dict[str, Any] | None = None
 ) -> list[Any]:
-    from ..validation import check_name_rules  # lazy: start-up (voices list)
+    from ..core.validation import check_name_rules  # lazy: start-up (voices list)
 
     problems = check_name_rules(name)
     errors = [p for p in problems if p.severity == "error"]

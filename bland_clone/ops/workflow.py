@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import journal, lockfile, manifest, plan
 from ..audio import quality
 from ..audio.inspection import expand_paths, inspect
 from ..audio.verdict import validate_upload
-from ..errors import BlandCloneError, InputError
-from ..names import name_key
-from ..parallel import pmap
-from ..plan import Action
+from ..core import journal, lockfile, manifest, plan
+from ..core.errors import BlandCloneError, InputError
+from ..core.names import name_key
+from ..core.parallel import pmap
+from ..core.plan import Action
 from . import inputs, recovery, session
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
     from ..audio.quality import Quality
     from ..audio.verdict import Report
-    from ..lockfile import HashCache, LockedVoice
-    from ..manifest import VoiceSpec
-    from ..plan import CheckedVoice, VoicePlan
+    from ..core.lockfile import HashCache, LockedVoice
+    from ..core.manifest import VoiceSpec
+    from ..core.plan import CheckedVoice, VoicePlan
     from .notes import Notes
     from .session import Connection
 
@@ -174,7 +174,7 @@ def build_plan(
 ) -> Planned:
     """Check every voice's files (headers), read the lock and the service, hash the samples and
     compare: the plan. ``on_invalid`` sees the checks before the service is asked (and may stop
-    there); ``on_hashed`` sees every voice (one :class:`~bland_clone.plan.CheckedVoice` each,
+    there); ``on_hashed`` sees every voice (one :class:`~bland_clone.core.plan.CheckedVoice` each,
     its samples hashed) and the lock before the service is asked. Without a key and with
     ``need_service`` False the service's side is unknown. Replacements a killed apply left
     under way (its journal) are settled first when ``settle`` (apply, holding the apply lock),

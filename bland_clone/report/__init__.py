@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..audio.quality import analyse
 from ..audio.timeline import FAULT_CODES
-from ..errors import UsageError
-from ..files import check_writable, write_file
-from ..safetext import clean, one_line
-from ..units import fmt_duration, fmt_size
+from ..core.errors import UsageError
+from ..core.files import check_writable, write_file
+from ..core.safetext import clean, one_line
+from ..core.units import fmt_duration, fmt_size
 from . import media, png
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ..audio import decode
 from ..audio.quality import VERDICT_SECONDS, mixdown
-from ..units import fmt_size
+from ..core.units import fmt_size
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,7 +1,7 @@
 """The sandbox's own reading of Bland's documented limits, written from the pages as a server
 would, not from the client's code.
 
-The sandbox imports nothing of ``bland_clone.limits``, ``bland_clone.validation`` or
+The sandbox imports nothing of ``bland_clone.core.limits``, ``bland_clone.core.validation`` or
 ``bland_clone.audio`` (tests/test_layers.py keeps it so): when the client and this module read a
 page differently, a test fails instead of both being wrong together. Keep it small: limits,
 messages word for word from the pages, and one function per judgement.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..names import name_key
+from ..core.names import name_key
 
 JSON = dict[str, Any]
 

@@ -6,7 +6,7 @@ settings, the per-engine limits it serves) lives in :func:`extras`, one per Sand
 
 - GET /v1/voices/{id}/settings: the settings and the engine's `limits` (valid ranges).
 - POST /v1/voices/{id}/settings, and the legacy PATCH /v1/voices/{id}/config: set them, checked
-  by the same rules and messages as the CLI (bland_clone.voice_settings).
+  by the same rules and messages as the CLI (bland_clone.core.voice_settings).
 - POST /v1/voices/{id}/rate ({rating} 1-5); PATCH /v1/voices/{id} ({name}: the docs' rename).
 - GET /v1/voices/shared (limit, offset, search, language), POST /v1/voices/library/add/{id}.
 - GET /v1/voices/{id}/samples/{sample_id}?format=audio|json, DELETE /v1/voices/{id}/samples.

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ...errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
+from ...core.errors import BlandCloneError, Declined, ExitCode, InputError, UsageError
+from ...core.plan import Action
 from ...ops import applying
-from ...plan import Action
 from ..common import confirm
 from ..options import (
     AnnotationsOpt,
@@ -22,8 +22,8 @@ from ..output import Output
 from ..plans import COLOURS, job_summary, run_plan, show_voice_reports
 
 if TYPE_CHECKING:
+    from ...core.plan import VoicePlan
     from ...ops.applying import Applied
-    from ...plan import VoicePlan
 
 
 class Interrupted(BlandCloneError):

@@ -4,9 +4,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...errors import BlandCloneError
+from ...core.errors import BlandCloneError
+from ...core.safetext import quoted
 from ...ops.cloning import PreviewOutcome, clone_voice
-from ...safetext import quoted
 from .._errors import describe
 from ..common import show_verification
 from ..options import (

@@ -4,11 +4,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ...envelope import envelope
-from ...errors import AuthError, UsageError
+from ...core.envelope import envelope
+from ...core.errors import AuthError, UsageError
+from ...core.safetext import clean
+from ...core.settings import load_config, update_config
 from ...ops import session
-from ...safetext import clean
-from ...settings import load_config, update_config
 from .. import common
 from ..options import ApiUrlOpt, Connection, JsonOpt, ProfileOpt
 

@@ -4,10 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...envelope import envelope
+from ...core.envelope import envelope
+from ...core.safetext import one_line
 from ...ops import session
 from ...ops.voices import models as read_models
-from ...safetext import one_line
 from ..options import Connection, with_connection
 
 

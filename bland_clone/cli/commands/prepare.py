@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...errors import InputError, UsageError
+from ...core.errors import InputError, UsageError
 from ...ops.preparing import prepare_files
 from .. import common
 from ..options import FilesArg, JsonOpt, QuietOpt, ReportLinkOpt, ReportOpt

@@ -12,7 +12,8 @@ import typer
 
 from ...audio import recording as rec
 from ...audio.quality import THRESHOLDS, level_strip
-from ...errors import InputError, UsageError
+from ...core.errors import InputError, UsageError
+from ...core.safetext import one_line
 from ...ops.cloning import clone_voice
 from ...ops.recording import (
     AFTER_A_GOOD_TAKE,
@@ -24,7 +25,6 @@ from ...ops.recording import (
     record_takes,
     too_loud_advice,
 )
-from ...safetext import one_line
 from ..options import Connection, ForceOpt, with_connection
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from ...audio.recording import Device, Meter, Room, Verdict
-    from ...validation import Problem
+    from ...core.validation import Problem
     from ..output import Output
 
 

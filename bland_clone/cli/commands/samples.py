@@ -4,10 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...core.safetext import one_line
 from ...ops.samples import delete_samples, get_sample, list_samples
 from ...ops.samples import set_text as set_sample_text
 from ...ops.voices import SamplesToDelete
-from ...safetext import one_line
 from .. import common
 from ..options import Connection, ForceOpt, VoiceArg, WavOutOpt, YesOpt, with_connection
 

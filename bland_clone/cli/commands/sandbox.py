@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...errors import UsageError
+from ...core.errors import UsageError
 from ..common import run_output
 
 

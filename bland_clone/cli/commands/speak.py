@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ... import limits
-from ...errors import UsageError
+from ...core import limits
+from ...core.errors import UsageError
+from ...core.safetext import one_line
 from ...ops import preview, speaking
-from ...safetext import one_line
 from ..options import (
     Connection,
     ExpressivenessOpt,

@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ...envelope import envelope
-from ...errors import InputError, UsageError
-from ...manifest import is_manifest
+from ...core.envelope import envelope
+from ...core.errors import InputError, UsageError
+from ...core.manifest import is_manifest
 from ...ops import inputs
 from ...ops.validating import judge_takes, validate_files
 from .. import common

@@ -5,8 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ...core.safetext import quoted
 from ...ops import verifying
-from ...safetext import quoted
 from ..common import report_target, show_verification, write_verification_report
 from ..options import (
     Connection,

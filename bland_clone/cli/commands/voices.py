@@ -4,8 +4,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from ...envelope import envelope
-from ...errors import UsageError
+from ...core.envelope import envelope
+from ...core.errors import UsageError
+from ...core.safetext import one_line
+from ...core.voice_settings import applies_to, describe_limit
 from ...ops.voices import (
     add_shared_voice,
     check_new_name,
@@ -19,8 +21,6 @@ from ...ops.voices import (
     show_voice,
     voice_settings_of,
 )
-from ...safetext import one_line
-from ...voice_settings import applies_to, describe_limit
 from .. import common
 from ..options import Connection, VoiceArg, YesOpt, with_connection
 from ..output import Output

@@ -107,8 +107,9 @@ def _render_config(config: dict[str, Any]) -> str:
 def write_config(path: Path, config: dict[str, Any]) -> None:
     """Write the config (profiles of plain values) owner-only: it may hold a key.
 
-    Through bland_clone.files: a new temporary file (an unpredictable name, created exclusively,
-    mode 600) beside the config, then renamed over it. Comments and layout are not kept.
+    Through bland_clone.core.files: a new temporary file (an unpredictable name, created
+    exclusively, mode 600) beside the config, then renamed over it. Comments and layout are not
+    kept.
     """
     from .files import write_file  # lazy: start-up (voices list)
 

@@ -1,6 +1,6 @@
 """The local checks: every documented limit of one upload, every problem of every file at once.
 
-Messages come from :mod:`bland_clone.limits`, word for word as the service says them.
+Messages come from :mod:`bland_clone.core.limits`, word for word as the service says them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
 from .lockfile import file_sha256
 
 #: Verdicts kept (a few KB each); past it, the least recently used go down to KEEP_AFTER_PRUNE.

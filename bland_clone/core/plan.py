@@ -76,7 +76,7 @@ class Action(_Named):
     UNMANAGED = "unmanaged"
     INVALID = "invalid"
     UNKNOWN = "unknown"
-    #: a replacement a killed apply left under way (bland_clone.journal), to settle ...
+    #: a replacement a killed apply left under way (bland_clone.core.journal), to settle ...
     FINISH_REPLACEMENT = "finish replacement"
     UNDO_REPLACEMENT = "undo replacement"
     #: ... and settled by this apply before it planned

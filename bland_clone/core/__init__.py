@@ -1,0 +1,1 @@
+"""The core: the rules, records and files every layer reads; it imports nothing above."""
