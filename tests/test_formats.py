@@ -467,9 +467,9 @@ def _on_tty(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, 
 
 
 def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path: Path) -> None:
-    """prepare of a 5-minute MP3 (about a second of work, with the delay shortened to 0.3 s
-    for the test): on a terminal a progress bar names the file once the work outlasts the
-    delay; piped, only the result is printed."""
+    """prepare of a 5-minute MP3 (0.3-1 s of work, with the delay shortened to 0.05 s for the
+    test: at 0.3 s an idle machine could finish first): on a terminal a progress bar names the
+    file once the work outlasts the delay; piped, only the result is printed."""
     import os
     import sys
 
@@ -477,7 +477,7 @@ def test_prepare_shows_progress_on_a_terminal_and_nothing_else_off_one(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR", "CI"))}
     env.update(TERM="xterm-256color", COLUMNS="120")
     out = tmp_path / "sample.wav"
-    argv = ["-c", _QUICK_BAR, "0.3", "prepare", str(src), "-o", str(out)]
+    argv = ["-c", _QUICK_BAR, "0.05", "prepare", str(src), "-o", str(out)]
     code, screen = _on_tty(argv, env, timeout=120)
     assert code == 0, screen
     assert "Preparing podcast.mp3" in screen
