@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import limits
@@ -26,9 +26,9 @@ class Problem:
     file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if d["file"] is None:
-            del d["file"]
+        d: dict[str, Any] = {"message": self.message, "code": self.code, "severity": self.severity}
+        if self.file is not None:
+            d["file"] = self.file
         return d
 
 
