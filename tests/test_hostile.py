@@ -152,3 +152,17 @@ def test_a_key_no_header_can_carry_is_exit_3_with_its_cause(
     assert r.code == 3, r.err
     assert "a space, a line break or another character a header cannot carry" in r.err
     assert service.faults.seen == []
+
+
+def test_a_line_break_in_a_file_name_is_escaped_in_error_lines(cli, tmp_path: Path) -> None:
+    """An error or warning is one line: a file named with a line break shows it escaped, in
+    the report and in the error a command ends with."""
+    odd = tmp_path / "new\nline.wav"
+    odd.write_bytes(b"not audio at all")
+    for args in (("validate", odd), ("prepare", odd, "-o", tmp_path / "out.wav")):
+        r = cli(*args)
+        assert r.code == 1, r.err
+        said = [ln for ln in (r.out + r.err).splitlines() if "cannot be used" in ln]
+        assert said, r.out + r.err
+        assert all('File "new\\x0aline.wav" cannot be used' in ln for ln in said), said
+        assert not any(ln.startswith('line.wav"') for ln in (r.out + r.err).splitlines())

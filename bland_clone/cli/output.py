@@ -69,7 +69,8 @@ class Output:
     # -- diagnostics: stderr -------------------------------------------------------------
 
     def _err(self, prefix: str, style: str, message: str) -> None:
-        message = clean(message)
+        # one line each: a line break in a file name or a service's text is shown escaped
+        message = one_line(message)
         if self.rich_err:
             prefix = _sgr(prefix, style)
         self.env.stderr.write(f"{prefix} {message}\n")
@@ -189,7 +190,7 @@ class Output:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
                 label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {clean(p.message)}")
+            lines.append(f"{label} {one_line(p.message)}")
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()
