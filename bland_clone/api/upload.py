@@ -174,7 +174,7 @@ class CheckedFile:
             fd = os.open(info.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as exc:
             raise InputError(
-                f'File "{info.name}" cannot be opened for upload: {exc.strerror}'
+                f'File "{info.shown}" cannot be opened for upload: {exc.strerror}'
             ) from None
         st = os.fstat(fd)
         now = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -183,7 +183,8 @@ class CheckedFile:
         ):
             os.close(fd)
             raise InputError(
-                f'File "{info.name}" changed after it was checked; nothing was uploaded. Run again.'
+                f'File "{info.shown}" changed after it was checked; nothing was uploaded. '
+                "Run again."
             )
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
@@ -198,7 +199,7 @@ class CheckedFile:
             n = self._left
         data = self._f.read(n)
         if len(data) < n:
-            raise InputError(f'File "{self.info.name}" shrank during the upload.')
+            raise InputError(f'File "{self.info.shown}" shrank during the upload.')
         self._left -= len(data)
         return data
 

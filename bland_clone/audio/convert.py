@@ -64,7 +64,7 @@ def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
             path=info.path,
             size=info.size,
             format=info.format,
-            error=f'File "{info.name}" cannot be converted to WAV for the upload: {why}',
+            error=f'File "{info.shown}" cannot be converted to WAV for the upload: {why}',
         )
     sent = inspect(dst)
     sent.source = info

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..core.safetext import one_line
 from .quiet import quiet_stderr
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class DecodeError(Exception):
 
 
 def _name(path: str) -> str:
-    return os.path.basename(path) or path
+    return one_line(os.path.basename(path) or path)
 
 
 def out_rate(rate: int) -> int:

@@ -58,7 +58,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def _unreadable(info: AudioInfo, why: str) -> AudioInfo:
-    info.error = f'File "{info.name}" cannot be used: {why}'
+    info.error = f'File "{info.shown}" cannot be used: {why}'
     return info
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import limits
 from ..core.errors import InputError, UsageError
 from ..core.files import check_writable, refuse_special
+from ..core.safetext import one_line
 from . import decode, quality, vad
 from .inspection import inspect
 from .timeline import level_overview
@@ -268,7 +269,7 @@ def prepare_file(
 ) -> Prepared:
     """Prepare one recording into ``dst`` (16-bit mono WAV), in bounded memory."""
 
-    name = os.path.basename(src)
+    name = one_line(os.path.basename(src))
     info = info or inspect(src)
     if info.error:
         raise InputError(info.error)

@@ -639,7 +639,7 @@ def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False)
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
 
-    name = info.name
+    name = info.shown
     out: list[Problem] = []
 
     def warn(code: str, message: str) -> None:

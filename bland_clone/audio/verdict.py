@@ -257,7 +257,7 @@ def other_speakers(report: Report) -> list[Problem]:
             prints[f.path] = vp.embed_file(f.path)
         except (vp.NoSpeech, DecodeError, OSError, ValueError):
             continue
-        names[f.path] = f.name
+        names[f.path] = f.shown
     if len(prints) < 2:
         return []
     import numpy as np  # lazy: numpy

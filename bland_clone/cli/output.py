@@ -69,8 +69,7 @@ class Output:
     # -- diagnostics: stderr -------------------------------------------------------------
 
     def _err(self, prefix: str, style: str, message: str) -> None:
-        # one line each: a line break in a file name or a service's text is shown escaped
-        message = one_line(message)
+        message = clean(message)
         if self.rich_err:
             prefix = _sgr(prefix, style)
         self.env.stderr.write(f"{prefix} {message}\n")
@@ -146,7 +145,13 @@ class Output:
         stream.flush()
 
     def report(self, report: Report, *, to_stderr: bool = False) -> None:
-        """The table of files, then every problem under it."""
+        """The table of files, then every problem under it; with --quiet, only the errors
+        (each file's, on stderr: what "nothing but errors" promises)."""
+        if self.mode == "quiet":
+            for p in report.problems:
+                if p.severity == "error":
+                    self.error(p.message)
+            return
         if self.mode != "human":
             return
         rows = []
@@ -190,7 +195,7 @@ class Output:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
                 label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {one_line(p.message)}")
+            lines.append(f"{label} {clean(p.message)}")
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()

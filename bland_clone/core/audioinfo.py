@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .safetext import one_line
+
 
 @dataclass
 class AudioInfo:
@@ -35,6 +37,12 @@ class AudioInfo:
     @property
     def name(self) -> str:
         return os.path.basename(self.path) or self.path
+
+    @property
+    def shown(self) -> str:
+        """The name as messages show it: on one line, controls escaped (a file may be named
+        with a line break)."""
+        return one_line(self.name)
 
     @property
     def ok(self) -> bool:

@@ -149,17 +149,17 @@ def check_files(
         if size > limits.MAX_FILE_BYTES:
             out.append(
                 Problem(
-                    limits.file_too_large(f.name, size) + _converted(f) + _prepare_hint(f),
+                    limits.file_too_large(f.shown, size) + _converted(f) + _prepare_hint(f),
                     "file_too_large",
                     file=f.path,
                 )
             )
         d = f.duration or 0.0
         if d < limits.MIN_DURATION_S:
-            out.append(Problem(limits.too_short(f.name, d), "too_short", file=f.path))
+            out.append(Problem(limits.too_short(f.shown, d), "too_short", file=f.path))
         elif d > limits.MAX_DURATION_S:
             out.append(
-                Problem(limits.too_long(f.name, d) + _prepare_hint(f), "too_long", file=f.path)
+                Problem(limits.too_long(f.shown, d) + _prepare_hint(f), "too_long", file=f.path)
             )
         elif recommend:
             out += recommended_length(f)
@@ -186,7 +186,7 @@ def _duplicates(files: Sequence[AudioInfo]) -> list[Problem]:
         if n > 1:
             out.append(
                 Problem(
-                    f'File "{f.name}" is given {n} times; it would be uploaded {n} times.',
+                    f'File "{f.shown}" is given {n} times; it would be uploaded {n} times.',
                     "duplicate_file",
                     "warning",
                     file=f.path,
@@ -215,7 +215,7 @@ def recommended_length(f: AudioInfo) -> list[Problem]:
     hint = "" if d < limits.RECOMMENDED_MIN_S else " (prepare keeps the best part)"
     return [
         Problem(
-            f'File "{f.name}" is {d:.1f}s long; '
+            f'File "{f.shown}" is {d:.1f}s long; '
             f"{limits.RECOMMENDED_MIN_S:g}-{limits.RECOMMENDED_MAX_S:g} seconds of clear "
             f"speech is recommended{hint}.",
             "outside_recommended_length",

@@ -213,13 +213,13 @@ def samples_print(paths: Sequence[str]) -> SamplesPrint:
         try:
             data, rate = decode.excerpt(info.path, info)
         except decode.DecodeError as exc:
-            raise InputError(f'File "{info.name}" cannot be used: {exc}') from None
+            raise InputError(f'File "{info.shown}" cannot be used: {exc}') from None
         mono = data.mean(axis=1) if data.ndim == 2 else data
         try:
             seconds.append(len(voiceprint.speech(mono, rate)) / voiceprint.RATE)
             vectors.append(voiceprint.embed(mono, rate))
         except voiceprint.NoSpeech as exc:
-            raise InputError(f'File "{info.name}" cannot be compared: {exc}.') from None
+            raise InputError(f'File "{info.shown}" cannot be compared: {exc}.') from None
     centroid = np.average(np.stack(vectors), axis=0, weights=seconds)
     return SamplesPrint(
         tuple(i.path for i in infos),
