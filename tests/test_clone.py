@@ -35,8 +35,8 @@ def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     assert r.code == 1
     assert (
         "error: The v2 engine takes exactly 1 WAV file; 2 were given."
-        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
-        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best.\n" in r.err
+        f" To choose the best take: bland-clone validate {a} {b} --each ranks them, and "
+        f"bland-clone prepare {a} {b} --best -o sample.wav prepares the best.\n" in r.err
     )
     assert r.err.endswith("error: 1 problem found; nothing was uploaded.\n")
     assert service.faults.seen == [] and service.voices_named("Two") == []
@@ -60,9 +60,10 @@ def test_v3_takes_exactly_one_file_as_the_newest_clone_page_says(
     b = write_wav(tmp_path / "b.wav", 12.0)
     message = (
         "error: The v3 engine takes exactly 1 audio file; 2 were given."
-        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
-        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best."
+        f" To choose the best take: bland-clone validate {a} {b} --each ranks them, and "
+        f"bland-clone prepare {a} {b} --best -o sample.wav prepares the best."
     )
+    write_wav(tmp_path / "other.wav", 12.0)  # not given: the suggestion names a and b only
     r = cli("validate", a, b, "--no-quality")
     assert r.code == 1 and message in r.out.splitlines()
     r = cli("clone", "-n", "Three", a, b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from bland_clone.audio.inspection import inspect
 from bland_clone.audio.verdict import validate_upload
 
 from .audiofiles import speech_like
+from .ptys import run_on_tty
 
 RATE = 16000
 
@@ -588,3 +591,23 @@ def test_a_faint_voice_is_not_called_silent(cli, tmp_path: Path) -> None:
 
     hush = make(tmp_path / "hush.wav", np.zeros(rate * 5, dtype=np.float32), rate)
     assert "no speech found (the recording is silent)" in cli("validate", hush).out
+
+
+def test_a_take_without_speech_shows_its_peak_not_a_placeholder_level(cli, tmp_path: Path) -> None:
+    """Beside the picture, a take with no measurable speech shows its peak, never the -200 dBFS
+    that stands for "no level"; prepare is suggested only where it could lift the voice."""
+    from .realspeech import HERE
+
+    x, rate = sf.read(HERE / "allison-1.flac", dtype="float32")
+    x = np.concatenate([x, x, x])
+    for peak, hint in ((-62, True), (-75, False)):
+        take = make(tmp_path / f"p{-peak}.wav", x / np.max(np.abs(x)) * 10 ** (peak / 20), rate)
+        r = cli("validate", take)
+        assert r.code == 1 and "no speech" in r.out
+        assert ("prepare lifts a quiet voice" in r.out) is hint
+        # on a terminal, the line beside the take's picture
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
+        code, screen = run_on_tty(["validate", str(take)], dict(env, TERM="xterm", COLUMNS="100"))
+        assert code == 1 and re.search(rf"no speech, peak {str(peak)[:2]}\d dBFS", screen), screen
+        assert "-200" not in screen, screen
+        assert "(the take: 12.0 s)" in screen  # its length, not a length of speech

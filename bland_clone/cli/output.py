@@ -23,6 +23,7 @@ from .environment import Environment
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..audio.quality import Quality
     from ..audio.verdict import Report
     from ..ops.notes import Uncalibrated
 
@@ -383,10 +384,18 @@ def _level_strips(report: Report) -> list[str]:
         if q is None:
             continue
         strip = _runs(level_strip(q))
-        summary = f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
+        summary = _level_summary(q)
         name = _sgr(one_line(f.name).ljust(width) + "  ", "bold")
         lines.append(name + strip + _sgr(summary, "dim"))
     return lines
+
+
+def _level_summary(q: Quality) -> str:
+    """Beside a take's picture: its speech level and signal-to-noise, or (no speech found) its
+    peak, never the -200 dBFS that stands for no level."""
+    if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:
+        return f"  no speech, peak {q.peak_dbfs:.0f} dBFS"
+    return f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
 
 
 #: The waveform's marks line: (character, style, legend) for each kind of place, in priority.
@@ -410,7 +419,7 @@ def _waveform(report: Report, width: int) -> list[str]:
     if q is None or tl is None or not tl.columns:
         return _level_strips(report)
     name = one_line(f.name)
-    summary = f"  {q.speech_level_dbfs:.0f} dBFS, SNR {q.snr_db:.0f} dB"
+    summary = _level_summary(q)
     room = width - len(summary) - 1
     pad = len(name) + 2
     if room - pad < 24:  # too narrow beside the name: the name on its own line
@@ -456,7 +465,8 @@ def _waveform(report: Report, width: int) -> list[str]:
             if k == "kept" and tl.window is not None:
                 label += f" {tl.window[0]:.1f}-{tl.window[1]:.1f} s"
             legend.append((f"{_sgr(ch, style)} {label}", len(label) + 2))
-    legend.append((_sgr(f"({tl.seconds:.1f} s)", "dim"), len(f"({tl.seconds:.1f} s)")))
+    length = f"(the take: {tl.seconds:.1f} s)"  # not "speech (12.0 s)": speech is the colour
+    legend.append((_sgr(length, "dim"), len(length)))
     indent = " " * pad
     first = (_sgr(name.ljust(pad - 2) + "  ", "bold") if pad else "") + _runs(wave)
     out = [*head, first + _sgr(summary, "dim"), indent + _runs(marks).rstrip()]

@@ -75,10 +75,16 @@ def _choose_hint(files: Sequence[AudioInfo]) -> str:
     """More takes than one upload holds: how to find the best one and prepare it."""
     import shlex  # lazy: start-up (validate --no-quality)
 
-    folders = {os.path.dirname(f.source.path if f.source else f.path) for f in files}
-    where = shlex.quote(os.path.join(folders.pop(), "")) if len(folders) == 1 else "FILES..."
-    if where == "''":
-        where = "."
+    paths = [f.source.path if f.source else f.path for f in files]
+    folders = {os.path.dirname(p) for p in paths}
+    if len(paths) <= 5:  # the files given, not their folder, which may hold others
+        where = " ".join(shlex.quote(p) for p in paths)
+    elif len(folders) == 1:
+        where = shlex.quote(os.path.join(folders.pop(), "")) or "."
+        if where == "''":
+            where = "."
+    else:
+        where = "FILES..."
     return (
         f" To choose the best take: bland-clone validate {where} --each ranks them, and "
         f"bland-clone prepare {where} --best -o sample.wav prepares the best."
