@@ -143,3 +143,17 @@ def test_a_short_window_speaks_of_the_window_not_the_recording(cli, tmp_path: Pa
     notes = " ".join(r.json()["outputs"][0]["notes"])
     assert "record more" not in notes and "in the recording" not in notes
     assert "of speech between 600s and 605s" in notes and "choose a longer window" in notes
+
+
+def test_best_with_a_folder_for_output_is_a_usage_error(cli, tmp_path: Path) -> None:
+    """--best keeps one take: -o naming a folder is a wrong combination of options (exit 2,
+    one line naming both), and nothing is written."""
+    a = write_wav(tmp_path / "a.wav", 12.0)
+    b = write_wav(tmp_path / "b.wav", 11.0)
+    (tmp_path / "out").mkdir()
+    r = cli("prepare", a, b, "--best", "-o", f"{tmp_path / 'out'}/")
+    assert r.code == 2, r.err
+    assert r.err.startswith("error: --best writes one file: give --output a file name")
+    assert list((tmp_path / "out").iterdir()) == []
+    doc = cli("prepare", a, b, "--best", "-o", f"{tmp_path / 'out'}/", "--json").json()
+    assert doc["ok"] is False and doc["errors"][0]["error"] == "Usage Error"

@@ -158,7 +158,7 @@ class NeedsValue(UsageError):
         super().__init__(f"{because} needs {field} {purpose}.")
 
 
-class NeedsFileName(InputError):
+class NeedsFileName(UsageError):
     """``field`` names a folder (``value``) where ``because`` writes one file."""
 
     def __init__(self, field: str, value: str, *, because: str) -> None:
