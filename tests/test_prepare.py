@@ -157,3 +157,17 @@ def test_best_with_a_folder_for_output_is_a_usage_error(cli, tmp_path: Path) -> 
     assert list((tmp_path / "out").iterdir()) == []
     doc = cli("prepare", a, b, "--best", "-o", f"{tmp_path / 'out'}/", "--json").json()
     assert doc["ok"] is False and doc["errors"][0]["error"] == "Usage Error"
+
+
+def test_clone_prepare_dry_run_names_each_sample_by_its_input(cli, tmp_path: Path) -> None:
+    """A dry run of clone --prepare: the table shows the input and what is sent, never the
+    temporary folder, and --json gives each prepared file its input as ``source``."""
+    take = write_wav(tmp_path / "take.wav", 12.0, level=0.05)
+    env = {"BLAND_API_URL": "http://127.0.0.1:9"}  # no key, no service: a dry run needs none
+    r = cli("clone", "--name", "P", take, "--prepare", "--dry-run", env=env)
+    assert r.code == 0, r.err
+    shown = r.out + r.err
+    assert f"{take} -> take.wav" in shown and "bland-clone-prepare-" not in shown
+    doc = cli("clone", "--name", "P", take, "--prepare", "--dry-run", "--json", env=env).json()
+    assert doc["files"][0]["source"]["path"] == str(take)
+    assert doc["request"]["files"][0]["source"]["path"] == str(take)

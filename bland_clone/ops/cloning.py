@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
+from ..audio.inspection import inspect
 from ..audio.verdict import validate_upload
 from ..core.envelope import envelope
 from ..core.errors import BlandCloneError, InputError, NeedsValue
@@ -134,7 +135,7 @@ def clone_voice(
     ``verify``: then compare the new voice with the uploaded samples (ops.verifying); their
     voiceprint is taken before the upload, so samples it cannot compare stop everything."""
     conn = conn or Connection()
-    with _prepared(out, files, prepare) as files:
+    with _prepared(out, files, prepare) as (files, origins):
         inputs.check_engine(engine)
         preview_req = preview_target = None
         if preview is not None:
@@ -144,6 +145,11 @@ def clone_voice(
             preview_req = previews.Request(preview, **(preview_options or {}))
             preview_target = previews.check(preview_req, preview_output)
         infos = inputs.inspect_files(files, send_engine=engine)
+        if origins:  # prepared into a folder deleted after: each says which file it came from
+            infos = [
+                replace(i, source=inspect(origins[i.path])) if i.path in origins else i
+                for i in infos
+            ]
         # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
         # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
         report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
@@ -214,16 +220,20 @@ def clone_voice(
 
 
 @contextlib.contextmanager
-def _prepared(out: Notes, files: Sequence[str], prepare: bool) -> Iterator[Sequence[str]]:
-    """The files to upload: as given, or (--prepare) prepared into a temporary folder."""
+def _prepared(
+    out: Notes, files: Sequence[str], prepare: bool
+) -> Iterator[tuple[Sequence[str], dict[str, str]]]:
+    """The files to upload: as given, or (--prepare) prepared into a temporary folder; with
+    each prepared file's input, by its path (none when nothing was prepared)."""
     if not prepare:
-        yield files
+        yield files, {}
         return
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         # the prepared files' report is not shown: clone checks what it sends right after
         prepared = prepare_files(out, list(files), tmp + "/", temporary=True)
-        yield [o["output"] for o in prepared.doc["outputs"]]
+        outputs = prepared.doc["outputs"]
+        yield [o["output"] for o in outputs], {o["output"]: o["input"] for o in outputs}
 
 
 def _preview(client: Client, voice: Voice, req: Request, target: Target) -> PreviewOutcome:
