@@ -35,8 +35,8 @@ def test_engine_v2_sends_isbtts_v2_true_and_its_one_file(
     assert r.code == 1
     assert (
         "error: The v2 engine takes exactly 1 WAV file; 2 were given."
-        f" To choose the best take: bland-clone validate {a} {b} --each ranks them, and "
-        f"bland-clone prepare {a} {b} --best -o sample.wav prepares the best.\n" in r.err
+        f" To choose the best take: bland-clone validate {tmp_path}/ --each ranks them, and "
+        f"bland-clone prepare {tmp_path}/ --best -o sample.wav prepares the best.\n" in r.err
     )
     assert r.err.endswith("error: 1 problem found; nothing was uploaded.\n")
     assert service.faults.seen == [] and service.voices_named("Two") == []

@@ -77,18 +77,27 @@ def _choose_hint(files: Sequence[AudioInfo]) -> str:
 
     paths = [f.source.path if f.source else f.path for f in files]
     folders = {os.path.dirname(p) for p in paths}
-    if len(paths) <= 5:  # the files given, not their folder, which may hold others
+    if len(folders) == 1 and _holds_only(folders_one := next(iter(folders)), paths):
+        where = shlex.quote(os.path.join(folders_one, "")) if folders_one else "."
+    elif len(paths) <= 5:  # the files given, not their folder, which holds others too
         where = " ".join(shlex.quote(p) for p in paths)
-    elif len(folders) == 1:
-        where = shlex.quote(os.path.join(folders.pop(), "")) or "."
-        if where == "''":
-            where = "."
     else:
         where = "FILES..."
     return (
         f" To choose the best take: bland-clone validate {where} --each ranks them, and "
         f"bland-clone prepare {where} --best -o sample.wav prepares the best."
     )
+
+
+def _holds_only(folder: str, paths: Sequence[str]) -> bool:
+    """The folder holds no visible file but these (so naming the folder names only them)."""
+    try:
+        names = {
+            e.name for e in os.scandir(folder or ".") if e.is_file() and not e.name.startswith(".")
+        }
+    except OSError:
+        return False
+    return names <= {os.path.basename(p) for p in paths}
 
 
 def _converted(f: AudioInfo) -> str:
