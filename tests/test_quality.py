@@ -611,3 +611,7 @@ def test_a_take_without_speech_shows_its_peak_not_a_placeholder_level(cli, tmp_p
         assert code == 1 and re.search(rf"no speech, peak {str(peak)[:2]}\d dBFS", screen), screen
         assert "-200" not in screen, screen
         assert "(the take: 12.0 s)" in screen  # its length, not a length of speech
+    # where validate does not suggest it, prepare finds nothing either, and says how loud
+    r = cli("prepare", tmp_path / "p75.wav", "-o", tmp_path / "o.wav")
+    assert r.code == 1 and "no speech found: its loudest moment is at -8" in r.err, r.err
+    assert "silent" not in r.err and not (tmp_path / "o.wav").exists()

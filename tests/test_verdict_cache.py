@@ -164,3 +164,24 @@ def test_validate_works_when_the_cache_folder_cannot_be_written(cli, tmp_path: P
     r = cli("validate", take, "--json")
     assert r.code == 0, r.err
     assert r.json()["files"][0]["quality"]["speech_seconds"] > 5
+
+
+def test_the_user_cache_keeps_the_most_recently_used_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_ENTRIES the least recently used verdicts go, down to KEEP_AFTER_PRUNE; a
+    verdict read is used, so it stays."""
+    from bland_clone.core import verdicts
+
+    monkeypatch.setattr(verdicts, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(verdicts, "KEEP_AFTER_PRUNE", 2)
+    store = verdicts.VerdictStore(tmp_path / "cache")
+    takes = [write_wav(tmp_path / f"t{i}.wav", 1.0 + i * 0.1) for i in range(5)]
+    for i, t in enumerate(takes):
+        store.remember(str(t), 1, {"n": i})
+        entry = store._key(str(t), 1)
+        os.utime(entry, ns=(i * 10**9, i * 10**9))  # written in order, a second apart
+    assert store.verdict(str(takes[0]), 1) == {"n": 0}  # read now: the most recently used
+    store.prune()
+    kept = {n for n, t in enumerate(takes) if store.verdict(str(t), 1) is not None}
+    assert kept == {0, 4}

@@ -77,8 +77,9 @@ def _choose_hint(files: Sequence[AudioInfo]) -> str:
 
     paths = [f.source.path if f.source else f.path for f in files]
     folders = {os.path.dirname(p) for p in paths}
-    if len(folders) == 1 and _holds_only(folders_one := next(iter(folders)), paths):
-        where = shlex.quote(os.path.join(folders_one, "")) if folders_one else "."
+    folder = next(iter(folders)) if len(folders) == 1 else None
+    if folder is not None and _holds_only(folder, paths):
+        where = shlex.quote(os.path.join(folder, "")) if folder else "."
     elif len(paths) <= 5:  # the files given, not their folder, which holds others too
         where = " ".join(shlex.quote(p) for p in paths)
     else:
