@@ -52,6 +52,49 @@ def test_usage_error_with_json_is_one_json_object(cli) -> None:
     assert "--name" in doc["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("argv", "cause", "see"),
+    [
+        (["clone", "--preview"], "Option '--preview' requires an argument", "bland-clone clone -h"),
+        (["voices", "show", "--name"], "No such option: --name", "bland-clone voices show -h"),
+        (["validate"], "Missing argument 'FILE...'", "bland-clone validate -h"),
+        (["-q", "voices", "list"], "put it after the command", "bland-clone voices list -q"),
+        (["--quiet=1", "config", "show"], "put it after", "bland-clone config show --quiet"),
+        (["-q", "validate", "x.wav"], "put it after the command", "bland-clone validate -q"),
+        (["--bogus"], "No such option: --bogus", "bland-clone -h"),
+    ],
+)
+def test_a_usage_error_is_the_tools_own_line(cli, argv: list[str], cause: str, see: str) -> None:
+    """Click's usage errors (a missing value, an unknown option, an option before the command)
+    are one line of the tool's, naming the cause and where to look; exit 2."""
+    r = cli(*argv)
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith("error: ") and r.err.count("\n") == 1, r.err
+    assert cause in r.err and see in r.err, r.err
+    assert "Usage:" not in r.err and "Error:" not in r.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--json", "voices", "list"],
+        ["clone", "--preview", "--json"],
+        ["clone", "--json", "--preview"],
+        ["--json", "--bogus"],
+    ],
+)
+def test_a_usage_error_with_json_anywhere_is_one_json_object(cli, argv: list[str]) -> None:
+    r = cli(*argv)
+    assert r.code == 2
+    doc = json.loads(r.out)
+    assert list(doc) == ["ok", "errors"] and doc["ok"] is False
+    assert doc["errors"][0]["error"] == "Usage Error"
+    message = doc["errors"][0]["message"]
+    assert "Usage:" not in message
+    if argv[:2] == ["--json", "voices"]:
+        assert "bland-clone voices list --json" in message, message
+
+
 def test_bad_engine_and_conflicting_modes(cli, sample: Path) -> None:
     r = cli("validate", sample, "--engine", "v9")
     assert (r.code, r.err) == (2, "error: --engine must be one of v3, v2, not 'v9'\n")

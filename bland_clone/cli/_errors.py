@@ -9,7 +9,7 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from ..core.errors import (
@@ -78,6 +78,50 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
         "(use --keep-going to apply the others)."
     ),
 }
+
+
+#: The commands with subcommands (a group's first word names the subcommand).
+GROUPS = ("voices", "samples", "config")
+
+
+def _command_words(args: Sequence[str], commands: Collection[str]) -> list[str]:
+    """The command a line asks for (``["voices", "list"]``), or none: the first word that is
+    not an option, when it names one of ``commands``, and a group's next word."""
+    for i, word in enumerate(args):
+        if word == "--":
+            break
+        if word.startswith("-"):
+            continue
+        if word not in commands:
+            break
+        after = args[i + 1 : i + 2]
+        if word in GROUPS and after and not after[0].startswith("-"):
+            return [word, after[0]]
+        return [word]
+    return []
+
+
+def usage_line(
+    message: str,
+    args: Sequence[str],
+    *,
+    path: str | None,
+    unknown: str | None,
+    commands: Collection[str],
+) -> str:
+    """Typer's usage error as the tool's one line: its cause and the help to read. An option
+    given before the command (``bland-clone --json voices list``) is shown where it belongs."""
+    words = _command_words(args, commands)
+    at = next((i for i, a in enumerate(args) if unknown and a.startswith(unknown)), len(args))
+    if unknown and words and path == "bland-clone" and at < args.index(words[0]):
+        rest = len(args) > len(words) + 1
+        where = " ".join(["bland-clone", *words, unknown] + (["..."] if rest else []))
+        return (
+            f"{unknown} is not an option of bland-clone itself (it takes only --verbose, --version "
+            f"and --help): put it after the command: {where}"
+        )
+    path = path or " ".join(["bland-clone", *words])
+    return f"{message.rstrip('.')}; see '{path} -h'."
 
 
 def describe(exc: BlandCloneError) -> str:
