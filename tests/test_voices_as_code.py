@@ -368,6 +368,8 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
     assert text.count("no retrievable sample") == 1  # the reason, said once
     said = cli("export", "--cloned", "-o", tmp_path / "again.toml")
     assert f"Solo ({solo.id}): the service keeps no retrievable sample of it\n" in said.err
+    assert said.out.count("retrievable") == 1, said.out  # the table and the summary: said once
+    assert f"Solo\t{solo.id}\tv3\tnone\n" in said.out
     assert cli("validate", out, "--no-quality").code == 0
 
     r = cli("plan", out, "--detailed-exitcode", "--json")
