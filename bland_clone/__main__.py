@@ -192,7 +192,7 @@ def _report(out: object, exc: Exception) -> None:
     from .core.envelope import envelope  # lazy: start-up (--version)
     from .core.errors import Declined  # lazy: start-up (--version)
 
-    message = describe(exc)  # the error's data in the command line's words (its options)
+    message = describe(exc, out.given)  # the error's data in the command line's words
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
             out.json(envelope({"declined": True, **exc.payload}))

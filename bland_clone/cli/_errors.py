@@ -9,14 +9,16 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from ..core import limits
 from ..core.errors import (
     BadChoice,
     BadForm,
     BadOrder,
     BlandCloneError,
+    NameTaken,
     NeedsFileName,
     NeedsValue,
     NoKey,
@@ -26,6 +28,10 @@ from ..core.errors import (
     WouldOverwrite,
 )
 from ..ops.notes import Uncalibrated
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..core.validation import Problem
 
 #: An operation's parameter -> the option that sets it.
 FLAGS = {
@@ -124,8 +130,42 @@ def usage_line(
     return f"{message.rstrip('.')}; see '{path} -h'."
 
 
-def describe(exc: BlandCloneError) -> str:
-    """The error's one line, in the command line's words."""
+#: A local check's problem code -> the field whose value it judges.
+PROBLEM_FIELDS = {
+    "name_required": "name",
+    "name_too_long": "name",
+    "name_not_utf8": "name",
+    "name_control_chars": "name",
+    "name_spaces": "name",
+    "invalid_gender": "gender",
+}
+
+
+def problem_line(p: Problem, given: Mapping[str, tuple[str, str]]) -> str:
+    """A local check's problem: the service's words, then the option the value came from
+    (where the user gave one) and the limit."""
+    field = PROBLEM_FIELDS.get(p.code)
+    if field is None or field not in given:
+        return p.message
+    option, value = given[field]
+    if p.code == "name_required":
+        return f"{p.message}: {option} is empty."
+    if p.code == "name_too_long":
+        from ..core.validation import name_length  # lazy: start-up (voices list)
+
+        n, most = name_length(value), limits.NAME_MAX_CHARS
+        return f"{p.message}: {option} has {n} characters, at most {most}."
+    if p.code == "invalid_gender":
+        return f"{p.message}: {option} is {value!r}, not {' or '.join(limits.GENDERS)}."
+    return f"{p.message} ({option})."
+
+
+def describe(exc: BlandCloneError, given: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The error's one line, in the command line's words (``given``: the options the user
+    gave, as :attr:`Output.given`)."""
+    if isinstance(exc, NameTaken) and given and "name" in given:
+        option, value = given["name"]
+        return f"{exc.message}: {option} {value!r}."
     for kind, words in WORDS.items():
         if isinstance(exc, kind):
             return words(exc)

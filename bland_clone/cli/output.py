@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..core.errors import ServiceError
 from ..core.safetext import clean, json_text, one_line
 from ..core.units import fmt_duration, fmt_size
+from ._errors import note, problem_line
 from .environment import Environment
 
 if TYPE_CHECKING:
@@ -42,7 +43,15 @@ class Output:
         self._consoles: dict[bool, Console] = {}
         #: print GitHub workflow annotations too (--annotations github, or under GitHub Actions)
         self.github = env.github
+        #: the options the user gave, by the field a problem or an error names (``"name"``:
+        #: ``("--name", "Narrator")``): their messages then name the option (cli/_errors.py)
+        self.given: dict[str, tuple[str, str]] = {}
         self.set_mode(mode)
+
+    def gave(self, field: str, option: str, value: str | None) -> None:
+        """``option`` set ``field`` to ``value`` (not given: None, nothing to name)."""
+        if value is not None:
+            self.given[field] = (option, value)
 
     def set_mode(self, mode: Mode) -> Output:
         env = self.env
@@ -83,8 +92,6 @@ class Output:
     def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
             # lazy: start-up (validate --no-quality)
-            from ._errors import note  # an operation's note, in the command line's words
-
             self._err("warning:", "yellow", note(message))
 
     def error(self, message: str) -> None:
@@ -148,10 +155,11 @@ class Output:
     def report(self, report: Report, *, to_stderr: bool = False) -> None:
         """The table of files, then every problem under it; with --quiet, only the errors
         (each file's, on stderr: what "nothing but errors" promises)."""
+
         if self.mode == "quiet":
             for p in report.problems:
                 if p.severity == "error":
-                    self.error(p.message)
+                    self.error(problem_line(p, self.given))
             return
         if self.mode != "human":
             return
@@ -196,7 +204,7 @@ class Output:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
                 label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {clean(p.message)}")
+            lines.append(f"{label} {clean(problem_line(p, self.given))}")
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()

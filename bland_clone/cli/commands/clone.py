@@ -90,6 +90,8 @@ def clone(
       bland-clone clone --name "Narrator" sample.wav --verify
     """
     out = conn.output()
+    out.gave("name", "--name", name)
+    out.gave("gender", "--gender", gender)
     result = clone_voice(
         out,
         files,
