@@ -112,6 +112,23 @@ class Output:
         if self.mode == "human":
             print(clean(text), file=self.env.stdout)
 
+    def fields(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Labelled values: on a terminal, each value in one column after its label (the label
+        bold); otherwise ``Label:<TAB>value`` lines, stable for scripts."""
+        if self.mode != "human":
+            return
+        rows = [(one_line(label) + ":", one_line(value)) for label, value in rows]
+        if self.rich:
+            width = max(len(label) for label, _ in rows)
+            text = "".join(
+                f"{_sgr(label, 'bold')}{' ' * (width - len(label) + 1)}{value}\n"
+                for label, value in rows
+            )
+        else:
+            text = "".join(f"{label}\t{value}\n" for label, value in rows)
+        self.env.stdout.write(text)
+        self.env.stdout.flush()
+
     def result(self, obj: dict[str, Any], human: Callable[[], None] | str | None = None) -> None:
         """Emit a command's result: JSON in json mode, ``human`` otherwise, nothing when quiet."""
         if self.mode == "json":
