@@ -23,6 +23,8 @@ from ..core.errors import (
     NeedsValue,
     NoKey,
     NotOffered,
+    NotRegularFile,
+    PastTheEnd,
     SingleSampleVoice,
     VoicesInvalid,
     WouldOverwrite,
@@ -73,6 +75,13 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
     ),
     BadOrder: _bad_order,
     WouldOverwrite: lambda e: f"{e.path} exists; use --force to overwrite it.",
+    PastTheEnd: lambda e: (
+        f'File "{e.shown}": {flag(e.field)} {e.at:g}s is past its end ({e.duration:.1f}s).'
+    ),
+    NotRegularFile: lambda e: (
+        f"Cannot write {e.path}: it is not a regular file (a device or a pipe?); "
+        "it is never replaced, even with --force."
+    ),
     NoKey: _no_key,
     NotOffered: lambda e: (
         f"{flag(e.field)} needs {e.endpoint}, which this service does not offer ({e.why}); "

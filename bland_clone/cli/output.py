@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..core.errors import ServiceError
+from ..core.errors import BlandCloneError, ServiceError
 from ..core.safetext import clean, json_text, one_line
 from ..core.units import fmt_duration, fmt_size
-from ._errors import note, problem_line
+from ._errors import describe, note, problem_line
 from .environment import Environment
 
 if TYPE_CHECKING:
@@ -96,6 +96,10 @@ class Output:
 
     def error(self, message: str) -> None:
         self._err("error:", "bold red", message)
+
+    def words(self, error: BlandCloneError) -> str:
+        """``error``'s line in the command line's words (cli/_errors.py)."""
+        return describe(error, self.given)
 
     # -- data: stdout --------------------------------------------------------------------
 

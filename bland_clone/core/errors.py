@@ -166,8 +166,9 @@ class NeedsFileName(UsageError):
         super().__init__(f"{because} writes one file: {field} must be a file name (OUT.wav).")
 
 
-class BadOrder(InputError):
-    """``later`` (seconds) is not after ``earlier``: the fields name them."""
+class BadOrder(UsageError):
+    """``later`` (seconds) is not after ``earlier``: the fields name them. The arguments
+    contradict each other: a usage error."""
 
     def __init__(self, earlier: tuple[str, float], later: tuple[str, float]) -> None:
         self.earlier, self.later = earlier, later
@@ -181,6 +182,27 @@ class WouldOverwrite(InputError):
     def __init__(self, path: object) -> None:
         self.path = str(path)
         super().__init__(f"{self.path} exists; it is overwritten only when asked (force).")
+
+
+class PastTheEnd(InputError):
+    """``field`` asks for ``at`` seconds into the file ``shown`` (its name, escaped), which
+    lasts ``duration`` seconds."""
+
+    def __init__(self, shown: str, field: str, at: float, duration: float) -> None:
+        self.shown, self.field, self.at, self.duration = shown, field, at, duration
+        super().__init__(f'File "{shown}": {field} {at:g}s is past its end ({duration:.1f}s).')
+
+
+class NotRegularFile(InputError):
+    """``path`` is to be written but is a device or a pipe: never replaced, even when
+    overwriting is asked for (force)."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"Cannot write {self.path}: it is not a regular file (a device or a pipe?); "
+            "it is never replaced, even when overwriting is asked for (force)."
+        )
 
 
 class NoKey(AuthError):
