@@ -116,7 +116,7 @@ def test_an_operations_message_names_no_command(name: str) -> None:
 
 #: Below the command line, outside ops: their messages name no option either (typed errors
 #: carry the data; bland_clone.cli._errors words them).
-BELOW = ["audio/prepare.py", "core/files.py"]
+BELOW = ["audio/prepare.py", "core/files.py", "audio/recording.py", "api/transport.py"]
 
 
 @pytest.mark.parametrize("name", BELOW)
@@ -183,6 +183,29 @@ def test_the_command_line_words_a_typed_error_with_its_options() -> None:
     assert e4.errors_worded(_errors.describe(e4)) == [
         {"error": "Validation Error", "message": "a/b.wav exists; use --force to overwrite it."}
     ]
+    # the same lines as when they were written below the command line
+    said = {
+        errors.NoSuchDevice("7", several=False): "--device '7' is not an input device; "
+        "'bland-clone record --list-devices' lists them.",
+        errors.NoSuchDevice("USB", several=True): "--device 'USB' matches several input "
+        "devices; 'bland-clone record --list-devices' lists them.",
+        errors.Insecure("example.com"): "Refusing to send the API key over plain http to "
+        "example.com; use https, or --allow-insecure if you really mean it.",
+        errors.Redirected(302, "evil.example"): "The service answered 302 redirecting to "
+        "evil.example; not followed (the API key is only sent to the configured URL). Check "
+        "--api-url.",
+        errors.PastTheEnd("a.wav", "start", 50, 40): 'File "a.wav": --start 50s is past its '
+        "end (40.0s).",
+        errors.NotRegularFile("/dev/null"): "Cannot write /dev/null: it is not a regular file "
+        "(a device or a pipe?); it is never replaced, even with --force.",
+    }
+    for e, line in said.items():
+        assert not FLAG.search(e.message) and _errors.describe(e) == line, e
+    assert [errors.NoSuchDevice("7", several=False).exit_code, errors.Insecure("h").exit_code] == [
+        5,
+        2,
+    ]
+    assert errors.Redirected(302, "x").exit_code == 4
     # an error of no listed type is said as its own message
     assert _errors.describe(errors.InputError("plain")) == "plain"
 

@@ -18,13 +18,16 @@ from ..core.errors import (
     BadForm,
     BadOrder,
     BlandCloneError,
+    Insecure,
     NameTaken,
     NeedsFileName,
     NeedsValue,
     NoKey,
+    NoSuchDevice,
     NotOffered,
     NotRegularFile,
     PastTheEnd,
+    Redirected,
     SingleSampleVoice,
     VoicesInvalid,
     WouldOverwrite,
@@ -48,6 +51,7 @@ FLAGS = {
     "preview_output": "--output FILE",
     "stability": "--stability",
     "start": "--start",
+    "timeout": "--timeout",
 }
 
 
@@ -77,6 +81,19 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
     WouldOverwrite: lambda e: f"{e.path} exists; use --force to overwrite it.",
     PastTheEnd: lambda e: (
         f'File "{e.shown}": {flag(e.field)} {e.at:g}s is past its end ({e.duration:.1f}s).'
+    ),
+    NoSuchDevice: lambda e: (
+        f"--device {e.spec!r} "
+        + ("matches several input devices" if e.several else "is not an input device")
+        + "; 'bland-clone record --list-devices' lists them."
+    ),
+    Insecure: lambda e: (
+        f"Refusing to send the API key over plain http to {e.host}; "
+        "use https, or --allow-insecure if you really mean it."
+    ),
+    Redirected: lambda e: (
+        f"The service answered {e.status} redirecting to {e.where}; not followed "
+        "(the API key is only sent to the configured URL). Check --api-url."
     ),
     NotRegularFile: lambda e: (
         f"Cannot write {e.path}: it is not a regular file (a device or a pipe?); "

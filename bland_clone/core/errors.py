@@ -205,6 +205,40 @@ class NotRegularFile(InputError):
         )
 
 
+class NoSuchDevice(DeviceError):
+    """The input device asked for (``spec``: its number or part of its name) matches none of
+    the input devices, or ``several`` of them (the remedy: the listing of the devices)."""
+
+    def __init__(self, spec: str, *, several: bool) -> None:
+        self.spec, self.several = spec, several
+        what = "matches several input devices" if several else "is not an input device"
+        super().__init__(f"Device {spec!r} {what}; the listing of input devices names them.")
+
+
+class Insecure(UsageError):
+    """The API URL is plain http to ``host``, not loopback: the key would cross the network
+    unencrypted unless insecure sending is allowed (allow_insecure)."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"Refusing to send the API key over plain http to {host}; use https, or allow it "
+            "(allow_insecure) if you really mean it."
+        )
+
+
+class Redirected(ServiceError):
+    """The service answered ``status`` redirecting to ``where``: not followed, since the key is
+    only sent to the configured URL (the remedy: check the API URL, api_url)."""
+
+    def __init__(self, status: int, where: str) -> None:
+        self.status, self.where = status, where
+        super().__init__(
+            f"The service answered {status} redirecting to {where}; not followed "
+            "(the API key is only sent to the configured URL). Check the API URL (api_url)."
+        )
+
+
 class NoKey(AuthError):
     """No API key. ``dry_run``: the operation has a dry run, which needs none (the remedy)."""
 
