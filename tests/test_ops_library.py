@@ -117,6 +117,7 @@ def test_an_operations_message_names_no_command(name: str) -> None:
 #: Below the command line, outside ops: their messages name no option either (typed errors
 #: carry the data; bland_clone.cli._errors words them).
 BELOW = ["audio/prepare.py", "core/files.py", "audio/recording.py", "api/transport.py"]
+BELOW += ["core/journal.py"]
 
 
 @pytest.mark.parametrize("name", BELOW)
@@ -199,6 +200,14 @@ def test_the_command_line_words_a_typed_error_with_its_options() -> None:
         errors.NotRegularFile("/dev/null"): "Cannot write /dev/null: it is not a regular file "
         "(a device or a pipe?); it is never replaced, even with --force.",
     }
+    said[errors.Busy("pid 7 on h", "a/.v.lock.apply")] = (
+        "Another apply of this manifest is running (pid 7 on h); nothing was changed. Wait for "
+        "it to end (or --lock-timeout SECONDS), then run apply again. (a/.v.lock.apply)"
+    )
+    said[errors.JournalDamaged("a/.v.lock.journal")] = (
+        "a/.v.lock.journal: damaged; it records a replacement apply did not finish. Check "
+        "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
+    )
     for e, line in said.items():
         assert not FLAG.search(e.message) and _errors.describe(e) == line, e
     assert [errors.NoSuchDevice("7", several=False).exit_code, errors.Insecure("h").exit_code] == [

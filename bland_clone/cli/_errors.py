@@ -18,7 +18,9 @@ from ..core.errors import (
     BadForm,
     BadOrder,
     BlandCloneError,
+    Busy,
     Insecure,
+    JournalDamaged,
     NameTaken,
     NeedsFileName,
     NeedsValue,
@@ -94,6 +96,14 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
     Redirected: lambda e: (
         f"The service answered {e.status} redirecting to {e.where}; not followed "
         "(the API key is only sent to the configured URL). Check --api-url."
+    ),
+    Busy: lambda e: (
+        f"Another apply of this manifest is running ({e.holder}); nothing was changed. Wait for "
+        f"it to end (or --lock-timeout SECONDS), then run apply again. ({e.path})"
+    ),
+    JournalDamaged: lambda e: (
+        f"{e.path}: damaged; it records a replacement apply did not finish. Check "
+        "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
     ),
     NotRegularFile: lambda e: (
         f"Cannot write {e.path}: it is not a regular file (a device or a pipe?); "

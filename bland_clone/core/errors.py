@@ -239,6 +239,33 @@ class Redirected(ServiceError):
         )
 
 
+class Busy(BlandCloneError):
+    """Another apply (``holder``: who) holds the manifest's lock at ``path``; the remedy: wait
+    for it, or wait longer (lock_timeout)."""
+
+    exit_code = ExitCode.BUSY
+    kind = "Busy"
+
+    def __init__(self, holder: str, path: object) -> None:
+        self.holder, self.path = holder, str(path)
+        super().__init__(
+            f"Another apply of this manifest is running ({holder}); nothing was changed. Wait "
+            f"for it to end (or wait longer: lock_timeout), then run apply again. ({self.path})"
+        )
+
+
+class JournalDamaged(InputError):
+    """The replacement journal at ``path`` cannot be read: a replacement apply did not finish;
+    the remedy is to look at the voices for '~new' and '~old' ones, then delete the file."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"{self.path}: damaged; it records a replacement apply did not finish. Check the "
+            "voice list for voices named '~new' or '~old', then delete the file"
+        )
+
+
 class NoKey(AuthError):
     """No API key. ``dry_run``: the operation has a dry run, which needs none (the remedy)."""
 
