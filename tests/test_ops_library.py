@@ -98,7 +98,7 @@ def test_an_operation_speaks_no_command_line(path: Path) -> None:
 COMMAND = re.compile(r"'bland-clone [a-z]")
 
 
-@pytest.mark.parametrize("name", [])
+@pytest.mark.parametrize("name", ["applying.py", "voices.py"])
 def test_an_operations_message_names_no_command(name: str) -> None:
     path = OPS / name
     tree = ast.parse(path.read_text())
@@ -117,7 +117,7 @@ def test_an_operations_message_names_no_command(name: str) -> None:
 #: Below the command line, outside ops: their messages name no option either (typed errors
 #: carry the data; bland_clone.cli._errors words them).
 BELOW = ["audio/prepare.py", "core/files.py", "audio/recording.py", "api/transport.py"]
-BELOW += ["core/journal.py"]
+BELOW += ["core/journal.py", "core/plan.py"]
 
 
 @pytest.mark.parametrize("name", BELOW)
@@ -267,3 +267,20 @@ def test_every_json_object_has_ok_first_and_errors_last() -> None:
     doc = envelope({"voice_id": "v1", "errors": ["ignored"]}, ok=False)
     assert list(doc) == ["ok", "voice_id", "errors"] and doc["errors"] == []
     assert envelope({}, errors=[{"message": "m"}]) == {"ok": True, "errors": [{"message": "m"}]}
+
+
+def test_the_command_line_says_where_to_look_for_a_voice_cut_off() -> None:
+    """apply's operation says a cut-off voice's outcome is unknown; the command line adds the
+    command that shows it (and a replacement, which the next apply finishes, gets none)."""
+    from bland_clone.cli.plans import said
+    from bland_clone.core.plan import Action, VoicePlan
+    from bland_clone.ops.applying import _cut_off
+
+    made = VoicePlan("A", Action.CREATE)
+    cut = _cut_off(made)
+    assert not COMMAND.search(cut.message or "")
+    assert said(VoicePlan("A", Action.CREATE, outcome=cut)) == (
+        "cut off by Ctrl-C: its outcome is not known; check with 'bland-clone voices list'"
+    )
+    swap = VoicePlan("B", Action.REPLACE)
+    assert "bland-clone" not in (said(VoicePlan("B", Action.REPLACE, outcome=_cut_off(swap))) or "")

@@ -26,6 +26,7 @@ from ..core.errors import (
     NeedsValue,
     NoKey,
     NoSuchDevice,
+    NotAnId,
     NotOffered,
     NotRegularFile,
     PastTheEnd,
@@ -104,6 +105,9 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
     JournalDamaged: lambda e: (
         f"{e.path}: damaged; it records a replacement apply did not finish. Check "
         "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
+    ),
+    NotAnId: lambda e: (
+        f"{e.reason} (add-shared takes a voice's id, from 'bland-clone voices shared')"
     ),
     NotRegularFile: lambda e: (
         f"Cannot write {e.path}: it is not a regular file (a device or a pipe?); "

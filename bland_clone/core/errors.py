@@ -124,6 +124,20 @@ class NotFoundError(APIError):
     kind = "Not Found"
 
 
+class NotAnId(NotFoundError):
+    """The service found no shared voice by the id given (``reason``: its words); adding a
+    shared voice takes an id, which the shared library lists (the remedy)."""
+
+    def __init__(self, found: NotFoundError) -> None:
+        self.reason = found.message
+        super().__init__(
+            f"{found.message} (adding a shared voice takes its id, from the shared library)",
+            status=found.status,
+            errors=found._errors,
+            payload=found.payload,
+        )
+
+
 class NameTaken(APIError):
     """The service refused a name another of the caller's voices has (its words are
     ``limits.NAME_TAKEN``). Decoded from the answer in one place (bland_clone.api.answers), so
