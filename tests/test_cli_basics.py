@@ -24,8 +24,25 @@ def test_help_documents_environment_and_exit_codes(cli) -> None:
     assert r.code == 0
     for var in ("BLAND_API_KEY", "BLAND_API_URL", "BLAND_BASE_URL", "NO_COLOR"):
         assert var in r.out
+    flat = " ".join(r.out.split())  # the meanings wrap to the terminal
     for code, meaning in EXIT_CODES.items():
-        assert f"  {code:<4} {meaning}\n" in r.out
+        assert f" {code} {' '.join(meaning.split())}" in flat
+        assert f"\n  {code:<4} " in r.out
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_the_root_help_fits_the_terminal(cli, columns: str) -> None:
+    """The environment and exit-code sections wrap as the options do, each line within the
+    terminal, continued under its meaning."""
+    r = cli("--help", env={"COLUMNS": columns})
+    assert r.code == 0
+    too_long = [x for x in r.out.splitlines() if len(x) > int(columns)]
+    assert too_long == []
+    lines = r.out.splitlines()
+    at = lines.index("Exit codes:")
+    assert lines[at + 1].startswith("  0    success")
+    two = next(i for i, x in enumerate(lines) if x.startswith("  2    usage error"))
+    assert lines[two + 1].startswith("       ") and lines[two + 1][7] != " "  # under it
 
 
 def test_every_command_has_help_with_examples(cli) -> None:
