@@ -119,7 +119,9 @@ def build_app(command: Optional[str] = None, *, full: bool = False) -> typer.Typ
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        # Click's help stops at 80 columns; Rich's (Typer's default) takes the whole terminal.
+        # Up to 100 (98 of text): a wide terminal is used, prose still reads in one sweep.
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
     app.callback()(_root)
     for name, module, attr, short in COMMANDS:
