@@ -236,7 +236,10 @@ def _prepare_best(
             row.pop("path", None)
             row["name"] = os.path.basename(src.input)
     mine = [p for p in merged.problems if p.file == chosen.path]
-    out.info(f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s")
+    out.info(
+        f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s, "
+        f"gain {prepared.gain_db:+.1f} dB"
+    )
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
