@@ -334,5 +334,8 @@ def test_a_dry_run_with_a_taken_name_says_so_once(cli, service: Service, sample:
     r = cli("clone", "--name", "Taken", sample, "--dry-run")
     assert r.code == 1
     assert r.err.count("already taken") == 1, r.err
-    assert r.err.rstrip().endswith("error: Voice name is already taken")
+    assert r.err.endswith("error: Voice name is already taken: --name 'Taken'.\n")  # the option
+    assert cli("clone", "-n", "Taken", sample, "--dry-run", "--json").json()["errors"] == [
+        {"error": "Validation Error", "message": "Voice name is already taken"}  # the service's
+    ]
     assert service.posts("/v1/voices/clone") == 0

@@ -22,6 +22,7 @@ from ..core.errors import (
     Insecure,
     JournalDamaged,
     NameTaken,
+    NameUnavailable,
     NeedsFileName,
     NeedsValue,
     NoKey,
@@ -106,6 +107,7 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
         f"{e.path}: damaged; it records a replacement apply did not finish. Check "
         "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
     ),
+    NameUnavailable: lambda e: e.message,  # the service's words (with --name: describe)
     NotAnId: lambda e: (
         f"{e.reason} (add-shared takes a voice's id, from 'bland-clone voices shared')"
     ),
@@ -203,7 +205,7 @@ def problem_line(p: Problem, given: Mapping[str, tuple[str, str]]) -> str:
 def describe(exc: BlandCloneError, given: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The error's one line, in the command line's words (``given``: the options the user
     gave, as :attr:`Output.given`)."""
-    if isinstance(exc, NameTaken) and given and "name" in given:
+    if isinstance(exc, (NameTaken, NameUnavailable)) and given and "name" in given:
         option, value = given["name"]
         return f"{exc.message}: {option} {value!r}."
     for kind, words in WORDS.items():

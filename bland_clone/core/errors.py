@@ -147,6 +147,18 @@ class NameTaken(APIError):
 # -- typed errors: data first, words for the command line in bland_clone.cli._errors ------------
 
 
+class NameUnavailable(InputError):
+    """The service says ``name`` is taken (asked before anything is sent: a dry run); its
+    words are ``limits.NAME_TAKEN``."""
+
+    def __init__(self, name: str, message: str, *, payload: dict[str, Any] | None = None) -> None:
+        self.name = name
+        # --json keeps the service's words, whatever the line adds
+        super().__init__(
+            message, errors=[{"error": self.kind, "message": message}], payload=payload
+        )
+
+
 class BadChoice(UsageError):
     """``field`` was given ``value``, which is not one of ``choices``."""
 

@@ -15,7 +15,7 @@ from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
 from ..audio.verdict import validate_upload
 from ..core.envelope import envelope
-from ..core.errors import BlandCloneError, InputError, NeedsValue
+from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
 from ..core.safetext import quoted
@@ -180,7 +180,7 @@ def clone_voice(
                 request=plan.describe(settings.api_url),
             )
             if available is False:
-                raise InputError(NAME_TAKEN, payload=result.to_dict())
+                raise NameUnavailable(name, NAME_TAKEN, payload=result.to_dict())
             for line in plan.lines(settings.api_url):
                 out.line(line)
             if prints is not None:
