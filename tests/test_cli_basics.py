@@ -75,9 +75,13 @@ def test_usage_error_with_json_is_one_json_object(cli) -> None:
         (["clone", "--preview"], "Option '--preview' requires an argument", "bland-clone clone -h"),
         (["voices", "show", "--name"], "No such option: --name", "bland-clone voices show -h"),
         (["validate"], "Missing argument 'FILE...'", "bland-clone validate -h"),
-        (["-q", "voices", "list"], "put it after the command", "bland-clone voices list -q"),
-        (["--quiet=1", "config", "show"], "put it after", "bland-clone config show --quiet"),
-        (["-q", "validate", "x.wav"], "put it after the command", "bland-clone validate -q"),
+        (["-q", "voices", "list"], "goes after the command", "bland-clone voices list -q"),
+        (
+            ["--quiet=1", "config", "show"],
+            "goes after the command",
+            "bland-clone config show --quiet",
+        ),
+        (["-q", "validate", "x.wav"], "goes after the command", "bland-clone validate -q"),
         (["--bogus"], "No such option: --bogus", "bland-clone -h"),
     ],
 )

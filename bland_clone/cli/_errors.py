@@ -164,10 +164,7 @@ def usage_line(
     if unknown and words and path == "bland-clone" and at < args.index(words[0]):
         rest = len(args) > len(words) + 1
         where = " ".join(["bland-clone", *words, unknown] + (["..."] if rest else []))
-        return (
-            f"{unknown} is not an option of bland-clone itself (it takes only --verbose, --version "
-            f"and --help): put it after the command: {where}"
-        )
+        return f"{unknown} goes after the command: {where}"
     path = path or " ".join(["bland-clone", *words])
     return f"{message.rstrip('.')}; see '{path} -h'."
 
