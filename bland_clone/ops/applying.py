@@ -310,7 +310,7 @@ def _cut_off(v: VoicePlan) -> Outcome:
             "what finishes or undoes it"
         )
     else:
-        why = "cut off by Ctrl-C: its outcome is not known; check with 'bland-clone voices list'"
+        why = "cut off by Ctrl-C: its outcome is not known"  # the caller says where to look
     return Outcome(Status.INTERRUPTED, message=why)
 
 
