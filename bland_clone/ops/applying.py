@@ -138,7 +138,8 @@ class Checks:
         self._reports: dict[CheckedVoice, Report] = {}
         self._error: BaseException | None = None
         self._ended = False
-        self._closed = threading.Event()
+        #: set: stop checking (apply stops its work with it: Ctrl-C stops the checks too)
+        self.stopped = threading.Event()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -165,12 +166,12 @@ class Checks:
 
     def close(self) -> None:
         """Stop checking (apply ends early): the workers end after the voice under way."""
-        self._closed.set()
+        self.stopped.set()
         self._batches.put(None)
 
     def _run(self) -> None:
         try:
-            while not self._closed.is_set():
+            while not self.stopped.is_set():
                 batch = self._batches.get()
                 if batch is None:
                     break
@@ -181,7 +182,7 @@ class Checks:
                         with self._cond:
                             self._reports[c] = report
                             self._cond.notify_all()
-                        if self._closed.is_set():
+                        if self.stopped.is_set():
                             break
                 finally:
                     each.close()
@@ -332,7 +333,7 @@ def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     assert client is not None
     checks = p.checks if isinstance(p, ToApply) else None
     journal = Journal(p.lock_path)
-    stop = threading.Event()
+    stop = checks.stopped if checks is not None else threading.Event()  # Ctrl-C stops both
     at = [i for i, v in enumerate(p.voices) if v.needs_service]  # the plan's voices to work on
     work = [p.voices[i] for i in at]
     outcomes: dict[int, Outcome] = {}  # by position in ``work``
