@@ -971,9 +971,10 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 def pool_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     """``(fn(x) for x in items)`` in order, in one worker process a core once there are
     POOL_FROM items (threads only contend for the interpreter: slower than one). Workers ignore
-    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error), so an
-    interrupted folder stops at once and prints one message, not one a worker. Forked when this
-    process runs no other thread (numpy is then already imported), else from a fork server."""
+    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error, or the iterator
+    closed early), so an interrupted folder stops at once and prints one message, not one a
+    worker. Forked when this process runs no other thread (numpy is then already imported),
+    else from a fork server."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(cores or 1, len(items) // (POOL_FROM // 2))
     if len(items) < POOL_FROM or workers < 2:
