@@ -194,3 +194,45 @@ def test_without_keep_going_nothing_is_sent_until_every_check_passed(
         assert r.code == 0, r.err
         assert len(clones) == 3 and min(clones) > seen["end"]
         assert _locked(tmp_path) == ["Alpha", "Beta", "Gamma"]
+
+
+def test_a_failing_cheap_check_stops_apply_before_any_analysis(
+    cli, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = _three(tmp_path)
+    write_wav(tmp_path / "samples" / "b.wav", 0.5)  # too short: its header says so
+    analysed: list[str] = []
+    real = quality.measure
+
+    def measure(info: Any) -> Any:
+        analysed.append(Path(info.path).name)
+        return real(info)
+
+    monkeypatch.setattr(quality, "measure", measure)
+    r = cli("apply", m)
+    assert r.code == 1
+    assert r.err.startswith("error: 1 voice(s) fail validation; nothing was uploaded")
+    assert analysed == [] and service.faults.seen == []
+
+
+def test_keep_going_keeps_the_old_voice_when_its_new_sample_fails_its_analysis(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    m = _three(tmp_path)
+    assert cli("apply", m).code == 0
+    old = {n: service.voices_named(n)[0].id for n in ("Alpha", "Beta", "Gamma")}
+    lock = (tmp_path / "voices.lock").read_text()
+    write_wav(tmp_path / "samples" / "b.wav", 11.4, level=0.0)  # changed, and silent
+    r = cli("apply", m, "--keep-going", "--yes", "--json")
+    assert r.code == 1
+    rows = {v["name"]: (v["status"], v["voice_id"]) for v in r.json()["voices"]}
+    assert rows == {
+        "Alpha": ("present", old["Alpha"]),
+        "Beta": ("invalid", old["Beta"]),
+        "Gamma": ("present", old["Gamma"]),
+    }
+    assert service.posts(CLONE) == 3  # the first apply's: nothing was replaced
+    assert {n: [v.id for v in service.voices_named(n)] for n in old} == {
+        n: [i] for n, i in old.items()
+    }
+    assert (tmp_path / "voices.lock").read_text() == lock  # Beta still locked with its old sample
