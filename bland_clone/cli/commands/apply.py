@@ -151,11 +151,14 @@ def _apply(
     except applying.InvalidVoices as exc:
         show_voice_reports(out, exc.checked, only_bad=True)
         raise
-    if dry_run:
-        done = applying.dry_run(p)
-    else:
-        _confirm(out, p.voices, yes)
-        done = applying.execute(out, p, jobs=jobs)
+    try:
+        if dry_run:
+            done = applying.dry_run(p)
+        else:
+            _confirm(out, p.voices, yes)
+            done = applying.execute(out, p, jobs=jobs)
+    finally:
+        p.close()  # checks still running (--keep-going) stop when apply ends early
     _render(out, done)
 
 
@@ -216,7 +219,8 @@ def apply(
     lock manages that the manifest dropped. Writes voices.lock next to the manifest. Replacing
     and deleting ask first on a terminal; off a terminal they need --yes (exit 2 without).
 
-    Every voice is validated first: nothing is uploaded when any fails, unless --keep-going.
+    Every voice is validated first: nothing is uploaded when any fails. With --keep-going
+    each voice uploads as soon as its own check passes, and one that fails is skipped.
 
     Holds a lock beside voices.lock while it runs: a second apply waits (--lock-timeout) or
     exits 75 naming the holder. A replacement cut off (killed, Ctrl-C) is journaled step by
