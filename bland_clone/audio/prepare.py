@@ -393,6 +393,8 @@ def _prepare_scanned(
     region, lo = read["region"], read["lo"]
     a, b = span(first, last)
     out = region[a - lo : b - lo]
+    if not quality.has_voice(out, rate):  # noise or a tone: the detector takes it for speech
+        raise InputError(quality.no_voice())
     lo, hi = a, b
     out = out * np.float32(10 ** (lift / 20))
     start_s = begin + lo / rate
