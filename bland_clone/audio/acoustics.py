@@ -455,13 +455,14 @@ def _cepstrum_fit(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
 
 def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     """Share of the loud frames (``loud``, one bool a row of ``spec``) that sound like a voice:
-    harmonics of one pitch in 65-400 Hz, or a single tone at such a pitch. Read from the
-    spectrogram already made: each frame's cepstral peak prominence (the peak of the cepstrum
-    of its log spectrum under 1.5 kHz, at quefrencies of 2.5-15.4 ms, over the line fitted
-    through them; averaged over 3 frames in time, as CPPS is) is 20 or more; or, where one
-    peak (+-1 bin) holds 60% of the frame's power, that peak is in 65-400 Hz. Noise (white,
-    pink, brown, a fan) has no such comb and a tone above 400 Hz is not a voice's pitch: both
-    read 0; real speech 0.2-0.9, and 0.08 or more with as much noise as voice (0 dB SNR)."""
+    harmonics of one pitch in 65-400 Hz, or a single tone held at such a pitch. Read from the
+    spectrogram already made. A frame is a voice when its cepstral peak prominence (the peak
+    of the cepstrum of its log spectrum under 1.5 kHz, at quefrencies of 2.5-15.4 ms, over the
+    line fitted through them; averaged over 3 frames in time, as CPPS is) is 20 or more; or,
+    where one peak (+-1 bin) holds 60% of the frame's power, when that peak is in 65-400 Hz
+    and within a bin of the frame before's. Noise (white, pink, brown, a fan) has no such
+    comb, and a tone above 400 Hz is not a voice's pitch: they read 0-0.03; real speech
+    0.3-0.9, and 0.04 or more with as much noise as voice (0 dB SNR)."""
     import numpy as np  # lazy: numpy
 
     if not loud.any():
@@ -470,7 +471,9 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     band = spec[:, :top].astype(np.float64)
     n = 2 * (top - 1)
     ceps = np.fft.irfft(10 * np.log10(np.maximum(band, 1e-14)), n=n, axis=1) * math.sqrt(n)
-    if len(ceps) >= 3:  # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
+    if (
+        len(ceps) >= 3
+    ):  # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
         ceps[1:-1] = (ceps[:-2] + ceps[1:-1] + ceps[2:]) / 3
     step = 1.0 / (n * bin_hz)  # seconds per quefrency
     lo = round(1 / VOICE_F0_HZ[1] / step)
@@ -479,12 +482,15 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     seg = ceps[loud, lo:hi]
     coef = seg @ fit.T
     prominence = (seg - coef[:, :1] * q - coef[:, 1:]).max(axis=1)
-    # a frame one tone dominates: a voice only at a voice's pitch
+    # a frame one tone dominates: a voice only at a voice's pitch, and held (within a bin of
+    # the frame before: a resonance of noise, a fan's rumble, wanders from frame to frame)
     rows = spec[loud]
-    peak = rows[:, :top].argmax(axis=1)
+    peaks = band.argmax(axis=1)
+    held_pitch = np.abs(np.diff(peaks, prepend=peaks[:1])) <= 1
+    peak = peaks[loud]
     around = np.clip(peak[:, None] + np.arange(-1, 2), 0, top - 1)
     held = np.take_along_axis(rows, around, axis=1).sum(axis=1, dtype=np.float64)
     tone = held > 0.6 * rows.sum(axis=1, dtype=np.float64)
-    pitch = (peak * bin_hz >= VOICE_F0_HZ[0]) & (peak * bin_hz <= VOICE_F0_HZ[1])
+    pitch = (peak * bin_hz >= VOICE_F0_HZ[0]) & (peak * bin_hz <= VOICE_F0_HZ[1]) & held_pitch[loud]
     voiced = np.where(tone, pitch, prominence >= 20.0)
     return float(np.count_nonzero(voiced)) / len(voiced)

@@ -665,9 +665,9 @@ def no_voice(seconds: float | None = None) -> str:
 def has_voice(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> bool:
     """Whether a stretch of sound holds a voice (see :func:`acoustics.voice_share`): what
     prepare asks of the window it keeps."""
-    from . import acoustics  # lazy: start-up (validate --no-quality)
-
     import numpy as np  # lazy: numpy
+
+    from . import acoustics  # lazy: start-up (validate --no-quality)
 
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
