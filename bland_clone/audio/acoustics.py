@@ -459,10 +459,11 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     spectrogram already made. A frame is a voice when its cepstral peak prominence (the peak
     of the cepstrum of its log spectrum under 1.5 kHz, at quefrencies of 2.5-15.4 ms, over the
     line fitted through them; averaged over 3 frames in time, as CPPS is) is 20 or more; or,
-    where one peak (+-1 bin) holds 60% of the frame's power, when that peak is in 65-400 Hz
-    and within a bin of the frame before's. Noise (white, pink, brown, a fan) has no such
-    comb, and a tone above 400 Hz is not a voice's pitch: they read 0-0.03; real speech
-    0.3-0.9, and 0.04 or more with as much noise as voice (0 dB SNR)."""
+    where one peak (+-1 bin) holds 90% of the frame's power (a pure tone), when that peak is in
+    65-400 Hz and within a bin of the peaks of the frames before and after. Noise (white,
+    pink, brown, a fan) has no such comb, and a tone above 400 Hz is not a voice's pitch: they
+    read 0.006 at most; real speech 0.3 or more, and 0.05 or more with as much noise as voice
+    (0 dB SNR)."""
     import numpy as np  # lazy: numpy
 
     if not loud.any():
@@ -471,26 +472,28 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     band = spec[:, :top].astype(np.float64)
     n = 2 * (top - 1)
     ceps = np.fft.irfft(10 * np.log10(np.maximum(band, 1e-14)), n=n, axis=1) * math.sqrt(n)
-    if (
-        len(ceps) >= 3
-    ):  # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
+    # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
+    if len(ceps) >= 3:
         ceps[1:-1] = (ceps[:-2] + ceps[1:-1] + ceps[2:]) / 3
-    step = 1.0 / (n * bin_hz)  # seconds per quefrency
-    lo = round(1 / VOICE_F0_HZ[1] / step)
-    hi = min(n // 2, round(1 / VOICE_F0_HZ[0] / step) + 1)
+    per_s = n * bin_hz  # quefrencies a second
+    lo = round(per_s / VOICE_F0_HZ[1])
+    hi = min(n // 2, round(per_s / VOICE_F0_HZ[0]) + 1)
+    if hi - lo < 3:  # a rate far under a voice's band: nothing to tell, nothing said
+        return 1.0
     q, fit = _cepstrum_fit(lo, hi)
     seg = ceps[loud, lo:hi]
     coef = seg @ fit.T
     prominence = (seg - coef[:, :1] * q - coef[:, 1:]).max(axis=1)
     # a frame one tone dominates: a voice only at a voice's pitch, and held (within a bin of
-    # the frame before: a resonance of noise, a fan's rumble, wanders from frame to frame)
+    # the frames before and after: a resonance of noise, a fan's rumble, wanders)
     rows = spec[loud]
     peaks = band.argmax(axis=1)
-    held_pitch = np.abs(np.diff(peaks, prepend=peaks[:1])) <= 1
+    steady = np.abs(np.diff(peaks)) <= 1
+    held_pitch = np.concatenate([[True], steady]) & np.concatenate([steady, [True]])
     peak = peaks[loud]
     around = np.clip(peak[:, None] + np.arange(-1, 2), 0, top - 1)
     held = np.take_along_axis(rows, around, axis=1).sum(axis=1, dtype=np.float64)
-    tone = held > 0.6 * rows.sum(axis=1, dtype=np.float64)
+    tone = held > 0.9 * rows.sum(axis=1, dtype=np.float64)
     pitch = (peak * bin_hz >= VOICE_F0_HZ[0]) & (peak * bin_hz <= VOICE_F0_HZ[1]) & held_pitch[loud]
     voiced = np.where(tone, pitch, prominence >= 20.0)
     return float(np.count_nonzero(voiced)) / len(voiced)

@@ -110,11 +110,12 @@ class Thresholds:
     #: pitch rule sees turns at two pitches: the verdict then needs the full voiceprint.
     speaker_screen_pairs: float = 0.60
     speaker_screen_groups: float = 0.68
-    #: A take is a voice when 3% or more of its sound (the frames not silent) holds a voice's
-    #: harmonics (acoustics.voice_share). Real speech reads 0.2-0.9 on the corpus of 13 people
-    #: (0.08 and up with as much noise as voice, 0 dB SNR; phone band and MP3 alike), espeak-ng
-    #: 0.5 and up; white, pink and brown noise, fans and tones above 400 Hz read 0-0.04.
-    min_voice_share: float = 0.03
+    #: A take is a voice when 2% or more of its sound (the frames not silent) holds a voice's
+    #: harmonics (acoustics.voice_share). Real speech of 12 people (tests/data/speech) reads
+    #: 0.30 and up, clean, at 8 kHz, through a phone band or MP3, and 0.05 and up under white
+    #: or pink noise as loud as the voice (0 dB SNR); espeak-ng 0.5 and up; white, pink and
+    #: brown noise, fans and tones above 400 Hz (62 recordings) 0.006 at most.
+    min_voice_share: float = 0.02
 
 
 THRESHOLDS = Thresholds()
