@@ -469,31 +469,35 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     if not loud.any():
         return 0.0
     top = min(spec.shape[1], int(VOICE_BAND_HZ / bin_hz) + 1)
-    band = spec[:, :top].astype(np.float64)
+    band = spec[:, :top]
     n = 2 * (top - 1)
-    ceps = np.fft.irfft(10 * np.log10(np.maximum(band, 1e-14)), n=n, axis=1) * math.sqrt(n)
-    # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
-    if len(ceps) >= 3:
-        ceps[1:-1] = (ceps[:-2] + ceps[1:-1] + ceps[2:]) / 3
     per_s = n * bin_hz  # quefrencies a second
     lo = round(per_s / VOICE_F0_HZ[1])
     hi = min(n // 2, round(per_s / VOICE_F0_HZ[0]) + 1)
     if hi - lo < 3:  # a rate far under a voice's band: nothing to tell, nothing said
         return 1.0
+    logs = np.log10(np.maximum(band, np.float32(1e-14)))
+    seg = np.fft.irfft(logs, n=n, axis=1)[:, lo:hi] * (10 * math.sqrt(n))
+    # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
+    if len(seg) >= 3:
+        seg[1:-1] = (seg[:-2] + seg[1:-1] + seg[2:]) / 3
+    seg = seg[loud]
     q, fit = _cepstrum_fit(lo, hi)
-    seg = ceps[loud, lo:hi]
     coef = seg @ fit.T
     prominence = (seg - coef[:, :1] * q - coef[:, 1:]).max(axis=1)
-    # a frame one tone dominates: a voice only at a voice's pitch, and held (within a bin of
-    # the frames before and after: a resonance of noise, a fan's rumble, wanders)
-    rows = spec[loud]
+    # a frame one tone holds (90% of its power within a bin of its peak) is a voice only at a
+    # voice's pitch, held within a bin over three frames (a fan's resonance wanders): a tone's
+    # lone line reads as a comb to the cepstrum
     peaks = band.argmax(axis=1)
+    around = np.clip(peaks[:, None] + np.arange(-1, 2), 0, top - 1)
+    near = np.take_along_axis(band, around, axis=1).sum(axis=1, dtype=np.float64)
+    tone = near > 0.9 * band.sum(axis=1, dtype=np.float64)
     steady = np.abs(np.diff(peaks)) <= 1
-    held_pitch = np.concatenate([[True], steady]) & np.concatenate([steady, [True]])
-    peak = peaks[loud]
-    around = np.clip(peak[:, None] + np.arange(-1, 2), 0, top - 1)
-    held = np.take_along_axis(rows, around, axis=1).sum(axis=1, dtype=np.float64)
-    tone = held > 0.9 * rows.sum(axis=1, dtype=np.float64)
-    pitch = (peak * bin_hz >= VOICE_F0_HZ[0]) & (peak * bin_hz <= VOICE_F0_HZ[1]) & held_pitch[loud]
-    voiced = np.where(tone, pitch, prominence >= 20.0)
+    held = np.concatenate([[True], steady]) & np.concatenate([steady, [True]])
+    hz = peaks * bin_hz
+    maybe = np.flatnonzero(tone & held & (hz >= VOICE_F0_HZ[0]) & (hz <= VOICE_F0_HZ[1]))
+    pitched = np.zeros(len(spec), bool)
+    if len(maybe):  # and the tone holds the whole row, not only the band (these rows only)
+        pitched[maybe] = near[maybe] > 0.9 * spec[maybe].sum(axis=1, dtype=np.float64)
+    voiced = np.where(tone[loud], pitched[loud], prominence >= 20.0)
     return float(np.count_nonzero(voiced)) / len(voiced)
