@@ -654,12 +654,12 @@ def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False)
     )
 
 
-def no_voice(seconds: float | None = None) -> str:
-    """Why a take with sound but no voice in it is refused, said alike by validate and prepare."""
-    sound = f" in its {seconds:.1f}s of sound" if seconds is not None else " in it"
+def no_voice() -> str:
+    """Why a take with sound but no voice in it is refused: said alike by validate and prepare
+    (so record, which runs both, says it once)."""
     return (
-        f"no speech found: no voice heard{sound} (it sounds like noise or a tone, not "
-        "speech); record a person speaking"
+        "no speech found: no voice heard in it (it sounds like noise or a tone, not speech); "
+        "record a person speaking"
     )
 
 
@@ -689,8 +689,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
     if q.voice_share is not None and q.voice_share < t.min_voice_share:  # noise or a tone
-        sound = (1.0 - q.silent_ratio) * (q.timeline.seconds if q.timeline else info.duration or 0)
-        message = f'File "{name}": {no_voice(sound)}'
+        message = f'File "{name}": {no_voice()}'
         return [Problem(message, "quality_no_voice", "error", info.path)]
     if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
         # prepare lifted takes peaking at -62 and -65 dBFS; at -69 its scan found no speech
