@@ -393,10 +393,12 @@ def _prepare_scanned(
     region, lo = read["region"], read["lo"]
     a, b = span(first, last)
     out = region[a - lo : b - lo]
-    if not quality.has_voice(out, rate):  # noise or a tone: the detector takes it for speech
-        raise InputError(quality.no_voice())
     lo, hi = a, b
     out = out * np.float32(10 ** (lift / 20))
+    # noise or a tone, which the detector takes for speech (judged at the working level: a
+    # faint voice's syllables are not silence)
+    if not quality.has_voice(out, rate):
+        raise InputError(quality.no_voice())
     start_s = begin + lo / rate
     if lo > 0 or hi < scan.frames or begin > 0:
         notes.append(
