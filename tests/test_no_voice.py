@@ -228,3 +228,26 @@ def test_the_tones_standing_in_for_speech_are_voices(cli, tmp_path: Path) -> Non
         take = _write(tmp_path / f"{name}.wav", x)
         r = cli("validate", "--no-cache", "--json", take)
         assert not any(e["code"] == "quality_no_voice" for e in r.json()["errors"]), name
+
+
+def test_prepare_keeps_real_voices_in_noise_on_a_phone_line_and_faint(cli, tmp_path: Path) -> None:
+    """prepare's own look for a voice (on the window it keeps, at its working level) passes
+    real takes: as loud as pink noise, band-passed to a phone line at 8 kHz, peaking at -50
+    dBFS (its speech under the -60 dBFS floor of the checks' silence)."""
+    import soxr
+    from scipy.signal import butter, sosfiltfilt
+
+    for i, clip in enumerate(c for c in load() if c.speaker in ("kristoff", "mfa-author")):
+        x, rate = clip.samples()
+        x = np.concatenate([x, x, x])
+        sos = butter(8, [300, 3400], btype="bandpass", fs=rate, output="sos")
+        takes = {
+            "noisy": (_noisy(x, rate, 0, 1, i), rate),
+            "phone": (soxr.resample(sosfiltfilt(sos, x), rate, 8000), 8000),
+            "faint": (x / np.max(np.abs(x)) * 10 ** (-50 / 20), rate),
+        }
+        for kind, (y, r) in takes.items():
+            take = _write(tmp_path / f"{kind}-{clip.file}.wav", y, r)
+            out = tmp_path / f"out-{kind}-{clip.file}.wav"
+            done = cli("prepare", take, "-o", out)
+            assert done.code == 0 and out.exists(), (kind, clip.file, done.err)
