@@ -114,7 +114,7 @@ class Thresholds:
     #: harmonics (acoustics.voice_share). Real speech of 12 people (tests/data/speech) reads
     #: 0.30 and up, clean, at 8 kHz, through a phone band or MP3, and 0.05 and up under white
     #: or pink noise as loud as the voice (0 dB SNR); espeak-ng 0.5 and up; white, pink and
-    #: brown noise, fans and tones above 400 Hz (62 recordings) 0.006 at most.
+    #: brown noise, fans and tones above 400 Hz (64 recordings) 0.006 at most.
     min_voice_share: float = 0.02
 
 
