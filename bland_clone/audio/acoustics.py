@@ -462,7 +462,7 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     where one peak (+-1 bin) holds 90% of the frame's power (a pure tone), when that peak is in
     65-400 Hz and within a bin of the peaks of the frames before and after. Noise (white,
     pink, brown, a fan) has no such comb, and a tone above 400 Hz is not a voice's pitch: they
-    read 0.006 at most; real speech 0.3 or more, and 0.05 or more with as much noise as voice
+    read 0.006 at most; real speech 0.3 or more, and 0.045 or more with as much noise as voice
     (0 dB SNR)."""
     import numpy as np  # lazy: numpy
 

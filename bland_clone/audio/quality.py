@@ -112,9 +112,10 @@ class Thresholds:
     speaker_screen_groups: float = 0.68
     #: A take is a voice when 2% or more of its sound (the frames not silent) holds a voice's
     #: harmonics (acoustics.voice_share). Real speech of 12 people (tests/data/speech) reads
-    #: 0.30 and up, clean, at 8 kHz, through a phone band or MP3, and 0.05 and up under white
+    #: 0.30 and up, clean, at 8 kHz, through a phone band or MP3, and 0.045 and up under white
     #: or pink noise as loud as the voice (0 dB SNR); espeak-ng 0.5 and up; white, pink and
-    #: brown noise, fans and tones above 400 Hz (64 recordings) 0.006 at most.
+    #: brown noise, fans and tones above 400 Hz (64 recordings) 0.006 at most. bench/no_voice.py
+    #: prints the margin.
     min_voice_share: float = 0.02
 
 
