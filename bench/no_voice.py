@@ -26,33 +26,18 @@ import soxr
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from audiofiles import coloured_noise as coloured  # noqa: E402
 from audiofiles import speech_like  # noqa: E402
 from realspeech import load  # noqa: E402
 
-from bland_clone.audio import acoustics, decode, quality  # noqa: E402
+from bland_clone.audio import decode, quality  # noqa: E402
 from bland_clone.audio.inspection import inspect  # noqa: E402
 
 RATE = 16000
 
 
 def share(x: np.ndarray, rate: int) -> float:
-    mono = np.asarray(x, np.float32)
-    levels = quality.frame_levels(mono, rate)
-    silent = quality.silent_mask(levels)
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    which = np.minimum(
-        (np.arange(len(spec)) * 0.5 / bin_hz / quality.FRAME_S).astype(int), len(silent) - 1
-    )
-    return acoustics.voice_share(spec, bin_hz, ~silent[which])
-
-
-def coloured(n: int, power: float, rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / rate)
-    spec[1:] /= f[1:] ** (power / 2)
-    spec[0] = 0
-    x = np.fft.irfft(spec, n=n)
-    return x / np.max(np.abs(x))
+    return quality.voice_share_of(np.asarray(x, np.float32), rate)
 
 
 def speech_level(x: np.ndarray, rate: int) -> float:

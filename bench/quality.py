@@ -26,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from audiofiles import coloured_noise  # noqa: E402
 from corpus import Item, build, default_dir  # noqa: E402
 
 from bland_clone.audio.inspection import inspect  # noqa: E402
@@ -62,12 +63,7 @@ def no_voice(dest: Path) -> list[Item]:
     rng = np.random.default_rng(11)
 
     def coloured(power: float, level: float) -> np.ndarray:
-        spec = np.fft.rfft(rng.standard_normal(len(t)))
-        f = np.fft.rfftfreq(len(t), 1 / rate)
-        spec[1:] /= f[1:] ** (power / 2)
-        spec[0] = 0
-        x = np.fft.irfft(spec, n=len(t))
-        return level * x / np.max(np.abs(x))
+        return level * coloured_noise(len(t), power, rng, rate)
 
     made = {
         "white-noise": ("strong", "white noise at -20 dBFS", lambda: coloured(0, 0.3)),

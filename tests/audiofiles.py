@@ -28,6 +28,17 @@ def speech_like(
     return x.astype(np.float32)
 
 
+def coloured_noise(n: int, power: float, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """``n`` samples of noise whose power falls as 1/f**power (0: white, 1: pink, 2: brown),
+    peaking at full scale."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / rate)
+    spec[1:] /= f[1:] ** (power / 2)
+    spec[0] = 0
+    x = np.fft.irfft(spec, n=n)
+    return x / np.max(np.abs(x))
+
+
 def write_wav(
     path: str | os.PathLike[str],
     seconds: float = 12.0,

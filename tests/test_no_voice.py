@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bland_clone.audio import acoustics, quality
+from bland_clone.audio import quality
 from bland_clone.core.errors import InputError
 
-from .audiofiles import speech_like, write_wav
+from .audiofiles import coloured_noise, speech_like, write_wav
 from .expect import one_error_line
 from .realspeech import load
 
@@ -28,14 +28,8 @@ def _white(seconds: float, level: float, seed: int = 1) -> np.ndarray:
 
 
 def _coloured(seconds: float, level: float, power: float, seed: int = 2) -> np.ndarray:
-    """Noise whose power falls as 1/f**power (1: pink, 2: brown)."""
-    w = np.random.default_rng(seed).standard_normal(int(seconds * RATE))
-    spec = np.fft.rfft(w)
-    f = np.fft.rfftfreq(len(w), 1 / RATE)
-    spec[1:] /= f[1:] ** (power / 2)
-    spec[0] = 0
-    x = np.fft.irfft(spec, n=len(w))
-    return level * x / np.max(np.abs(x))
+    """Noise whose power falls as 1/f**power (1: pink, 2: brown), peaking at ``level``."""
+    return level * coloured_noise(int(seconds * RATE), power, np.random.default_rng(seed))
 
 
 def _tone(seconds: float, hz: float, rate: int = RATE) -> np.ndarray:
@@ -49,14 +43,7 @@ def _write(path: Path, x: np.ndarray, rate: int = RATE) -> Path:
 
 
 def _share(x: np.ndarray, rate: int) -> float:
-    mono = np.asarray(x, np.float32)
-    levels = quality.frame_levels(mono, rate)
-    silent = quality.silent_mask(levels)
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    which = np.minimum(
-        (np.arange(len(spec)) * 0.5 / bin_hz / quality.FRAME_S).astype(int), len(silent) - 1
-    )
-    return acoustics.voice_share(spec, bin_hz, ~silent[which])
+    return quality.voice_share_of(np.asarray(x, np.float32), rate)
 
 
 NO_VOICE = {
@@ -144,13 +131,7 @@ def _noisy(x: np.ndarray, rate: int, snr_db: float, power: float, seed: int) -> 
     levels = quality.frame_levels(x, rate)
     active = levels[~quality.silent_mask(levels)]
     speech = 10 * np.log10(np.mean(10 ** (active / 10)))
-    w = np.random.default_rng(seed).standard_normal(len(x))
-    if power:
-        spec = np.fft.rfft(w)
-        f = np.fft.rfftfreq(len(w), 1 / rate)
-        spec[1:] /= f[1:] ** (power / 2)
-        spec[0] = 0
-        w = np.fft.irfft(spec, n=len(w))
+    w = coloured_noise(len(x), power, np.random.default_rng(seed), rate)
     w *= 10 ** ((speech - snr_db) / 20) / np.sqrt(np.mean(w**2))
     return (x + w).astype(np.float32)
 

@@ -664,20 +664,20 @@ def no_voice() -> str:
     )
 
 
-def has_voice(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> bool:
-    """Whether a stretch of sound holds a voice (see :func:`acoustics.voice_share`): what
-    prepare asks of the window it keeps."""
+def voice_share_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> float:
+    """:func:`acoustics.voice_share` of a stretch of sound, as :func:`analyse` reads it (0: all
+    silent): what prepare asks of the window it keeps."""
     import numpy as np  # lazy: numpy
 
     from . import acoustics  # lazy: start-up (validate --no-quality)
 
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
-        return False
+        return 0.0
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
-    return acoustics.voice_share(spec, bin_hz, ~silent[which]) >= t.min_voice_share
+    return acoustics.voice_share(spec, bin_hz, ~silent[which])
 
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
