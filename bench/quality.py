@@ -3,7 +3,8 @@
     python bench/quality.py [--dir DIR] [-v]
 
 Builds (or reuses) the corpus of tests/corpus.py: clean espeak-ng takes and every fault at a
-mild and a strong strength. Each recording is validated as `bland-clone validate` does, and
+mild and a strong strength, and recordings with no voice in them at all (noise, a fan, tones:
+made here, beside the corpus). Each recording is validated as `bland-clone validate` does, and
 the warnings are compared with its labels. Prints, per cause: strong and mild recordings
 flagged and missed, and false alarms (the cause flagged where it is not the fault: on a clean
 take, or on another fault). Also the median validate time per file, and the median time of
@@ -25,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from audiofiles import coloured_noise  # noqa: E402
 from corpus import Item, build, default_dir  # noqa: E402
 
 from bland_clone.audio.inspection import inspect  # noqa: E402
@@ -38,8 +40,58 @@ def verdicts(items: list[Item]) -> tuple[dict[str, set[str]], list[float]]:
         start = time.perf_counter()
         report = validate_upload([inspect(it.path)], quality=True)
         times.append(time.perf_counter() - start)
-        found[it.name] = {p.code.removeprefix("quality_") for p in report.warnings}
+        # the quality errors too: no voice in a recording is one (a take with speech has none)
+        found[it.name] = {
+            p.code.removeprefix("quality_")
+            for p in [*report.warnings, *report.errors]
+            if p.code.startswith("quality_")
+        }
     return found, times
+
+
+def no_voice(dest: Path) -> list[Item]:
+    """Recordings with sound but no voice (cause no_voice): white, pink and brown noise and
+    tones above a voice's pitch (strong), quiet pink noise and a fan (mild). Made once."""
+    import subprocess
+
+    import numpy as np
+    import soundfile as sf
+
+    dest.mkdir(parents=True, exist_ok=True)
+    rate = 16000
+    t = np.arange(10 * rate) / rate
+    rng = np.random.default_rng(11)
+
+    def coloured(power: float, level: float) -> np.ndarray:
+        return level * coloured_noise(len(t), power, rng, rate)
+
+    made = {
+        "white-noise": ("strong", "white noise at -20 dBFS", lambda: coloured(0, 0.3)),
+        "pink-noise": ("strong", "pink noise peaking at -6 dBFS", lambda: coloured(1, 0.5)),
+        "brown-noise": ("strong", "brown noise peaking at -6 dBFS", lambda: coloured(2, 0.5)),
+        "tone-5k": ("strong", "a steady 5 kHz tone", lambda: 0.5 * np.sin(2 * np.pi * 5000 * t)),
+        "tone-1k": ("strong", "a steady 1 kHz tone", lambda: 0.5 * np.sin(2 * np.pi * 1000 * t)),
+        "pink-quiet": ("mild", "pink noise peaking at -40 dBFS", lambda: coloured(1, 0.01)),
+    }
+    items = []
+    for name, (strength, note, make) in made.items():
+        path = dest / f"no-voice-{name}.wav"
+        if not path.exists():
+            sf.write(path, make().astype(np.float32), rate, subtype="PCM_16")
+        items.append(
+            Item(f"no-voice-{name}", str(path), strength, "no_voice", ["no_voice"], [], note)
+        )
+    fan = dest / "no-voice-fan.wav"
+    graph = (
+        "anoisesrc=color=brown:amplitude=0.5:duration=10:sample_rate=44100:seed=3,"
+        "highpass=f=40,lowpass=f=1200,equalizer=f=120:t=q:w=2:g=10,tremolo=f=8:d=0.1"
+    )
+    if not fan.exists():
+        cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", graph, str(fan)]
+        subprocess.run(cmd, check=True, capture_output=True)
+    note = "a fan: brown noise under 1.2 kHz, a resonance at 120 Hz, swelling 8 times a second"
+    items.append(Item("no-voice-fan", str(fan), "mild", "no_voice", ["no_voice"], [], note))
+    return items
 
 
 def analyse_ms(items: list[Item]) -> tuple[float, float]:
@@ -117,6 +169,7 @@ def main() -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="every file and its warnings")
     args = ap.parse_args()
     items = build(args.dir)
+    items += no_voice(args.dir / "no-voice")
     found, times = verdicts(items)
     clean = sum(1 for i in items if i.strength == "clean")
     print(

@@ -28,6 +28,17 @@ def speech_like(
     return x.astype(np.float32)
 
 
+def coloured_noise(n: int, power: float, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """``n`` samples of noise whose power falls as 1/f**power (0: white, 1: pink, 2: brown),
+    peaking at full scale."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / rate)
+    spec[1:] /= f[1:] ** (power / 2)
+    spec[0] = 0
+    x = np.fft.irfft(spec, n=n)
+    return x / np.max(np.abs(x))
+
+
 def write_wav(
     path: str | os.PathLike[str],
     seconds: float = 12.0,
@@ -80,10 +91,17 @@ def _mp3_frames(data: bytes) -> bytes:
     return data[first:]
 
 
-def encode_mp3(seconds: float, rate: int = 44100, *, level: float = 0.5, tmp: Path) -> bytes:
-    path = tmp / f"seg-{seconds}-{level}.mp3"
-    rng = np.random.default_rng(1)
-    x = (rng.standard_normal(int(rate * seconds)) * 0.2).astype(np.float32)
+def encode_mp3(
+    seconds: float, rate: int = 44100, *, level: float = 0.5, tmp: Path, voice: bool = False
+) -> bytes:
+    """``seconds`` of noise (or, with ``voice``, of :func:`speech_like`) as a constant-bitrate
+    MP3 at the compression ``level``."""
+    path = tmp / f"seg-{seconds}-{level}-{voice}.mp3"
+    if voice:
+        x = speech_like(seconds, rate)
+    else:
+        rng = np.random.default_rng(1)
+        x = (rng.standard_normal(int(rate * seconds)) * 0.2).astype(np.float32)
     with sf.SoundFile(
         path, "w", rate, 1, format="MP3", compression_level=level, bitrate_mode="CONSTANT"
     ) as f:
@@ -91,10 +109,13 @@ def encode_mp3(seconds: float, rate: int = 44100, *, level: float = 0.5, tmp: Pa
     return path.read_bytes()
 
 
-def vbr_mp3_without_xing(path: Path, head_s: float = 5.0, tail_s: float = 70.0) -> Path:
+def vbr_mp3_without_xing(
+    path: Path, head_s: float = 5.0, tail_s: float = 70.0, *, voice: bool = False
+) -> Path:
     """High-bitrate frames first, then low-bitrate ones, and no Xing header: libsndfile
-    estimates the length from the first frame and reads far less than is there."""
-    hi = encode_mp3(head_s, level=0.0, tmp=path.parent)
-    lo = encode_mp3(tail_s, level=0.99, tmp=path.parent)
+    estimates the length from the first frame and reads far less than is there. Noise, or
+    with ``voice`` a voiced stand-in (what prepare keeps: it refuses noise)."""
+    hi = encode_mp3(head_s, level=0.0, tmp=path.parent, voice=voice)
+    lo = encode_mp3(tail_s, level=0.99, tmp=path.parent, voice=voice)
     path.write_bytes(_mp3_frames(hi) + _mp3_frames(lo))
     return path

@@ -252,6 +252,27 @@ def test_a_silent_microphone_is_refused_and_nothing_is_uploaded(
     )
 
 
+def test_a_microphone_hearing_only_a_fan_is_refused_once_and_nothing_is_uploaded(
+    isolated: Path, tmp_path: Path, service: Service
+) -> None:
+    """Loud noise and no voice: the checks and prepare say the same one thing (no voice heard),
+    which WebRTC's detector alone would have taken for speech."""
+    (tmp_path / "mic.raw").write_bytes(_raw(_noise(8.0, -20)))
+    _asoundrc(isolated, tmp_path / "mic.raw")
+
+    r = _run(["--seconds", "4", "--clone", "Narrator", "--json"], tmp_path, service)
+
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["verdict"] == "error"
+    assert [e["message"] for e in out["errors"]] == [
+        'File "take.wav": no speech found: no voice heard in it (it sounds like noise or a '
+        "tone, not speech); record a person speaking"
+    ]
+    assert out["errors"][0]["code"] == "quality_no_voice"
+    assert service.posts("/v1/voices/clone") == 0
+
+
 def test_no_microphone_is_one_line_and_exit_5(isolated: Path, tmp_path: Path) -> None:
     # No .asoundrc and no sound card: PortAudio lists no input device.
     r = _run(["--seconds", "3"], tmp_path)

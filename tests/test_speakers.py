@@ -200,25 +200,30 @@ def test_one_persons_takes_are_one_speaker(clips: list[Clip], tmp_path: Path) ->
         path = tmp_path / f"{speaker}.wav"
         sf.write(path, x, RATE, subtype="PCM_16")
         q, found = verdicts(path)
+        if speaker == "david":  # a modem's signal, not a voice: nothing to judge (see below)
+            assert found == {"no_voice"} and q.speaker_similarity is None
+            continue
         if "two_speakers" in found:
             flagged[speaker] = (q.speaker_similarity, q.speaker_pitch_gap_st)
         if q.speaker_similarity is not None:
             measured[speaker] = q.speaker_similarity
     assert flagged == {}
-    # the voiceprint judged most of them (two 4 s clips can be too short for two groups)
-    assert len(measured) >= 7 and min(measured.values()) >= 0.6, measured
+    # the voiceprint judged most of the 9 people (two 4 s clips can be too short for two groups)
+    assert len(measured) >= 6 and min(measured.values()) >= 0.6, measured
 
 
 #: The true faults of each real clip, checked by measurement: 8 kHz sources stop at 4 kHz
 #: (band_limited); LibriVox, LibriSpeech and pocketsphinx's leak-test carry mains lines 17-25 dB
-#: over their neighbours (hum); david4 is at 1 dB signal-to-noise and the radio takes under 25
-#: (noisy); mfa-author-2/3 and leak-test-2 speak at -36, -33 and -32.5 dBFS (too_quiet), and
-#: mfa-author-2 is 59% pauses (mostly_silent).
+#: over their neighbours (hum); the radio takes are under 25 dB signal-to-noise (noisy);
+#: codec2's david4.wav is no voice at all but a FreeDV 2020 modem's signal (codec2's own
+#: scripts run ofdm_demod on it; it sounds like hiss between 0.8 and 2.3 kHz): no_voice, and
+#: no other cause is measured in it; mfa-author-2/3 and leak-test-2 speak at -36, -33 and
+#: -32.5 dBFS (too_quiet), and mfa-author-2 is 59% pauses (mostly_silent).
 TRUE_FAULTS = {
     "allison": {"band_limited"},
     "hts1": {"band_limited"},
     "hts2": {"band_limited"},
-    "david": {"noisy", "band_limited"},
+    "david": {"no_voice"},
     "vk5qi": {"noisy", "band_limited"},
     "ve9qrp": {"noisy", "hum", "band_limited"},
     "cq-ref": {"band_limited"},

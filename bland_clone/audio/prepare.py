@@ -393,6 +393,10 @@ def _prepare_scanned(
     out = region[a - lo : b - lo]
     lo, hi = a, b
     out = out * np.float32(10 ** (lift / 20))
+    # noise or a tone, which the detector takes for speech (judged at the working level: a
+    # faint voice's syllables are not silence)
+    if quality.voice_share_of(out, rate) < t.min_voice_share:
+        raise InputError(quality.no_voice())
     start_s = begin + lo / rate
     if lo > 0 or hi < scan.frames or begin > 0:
         notes.append(

@@ -110,6 +110,13 @@ class Thresholds:
     #: pitch rule sees turns at two pitches: the verdict then needs the full voiceprint.
     speaker_screen_pairs: float = 0.60
     speaker_screen_groups: float = 0.68
+    #: A take is a voice when 2% or more of its sound (the frames not silent) holds a voice's
+    #: harmonics (acoustics.voice_share). Real speech of 12 people (tests/data/speech) reads
+    #: 0.30 and up, clean, at 8 kHz, through a phone band or MP3, and 0.045 and up under white
+    #: or pink noise as loud as the voice (0 dB SNR); espeak-ng 0.5 and up; white, pink and
+    #: brown noise, fans and tones above 400 Hz (64 recordings) 0.006 at most. bench/no_voice.py
+    #: prints the margin.
+    min_voice_share: float = 0.02
 
 
 THRESHOLDS = Thresholds()
@@ -153,6 +160,9 @@ class Quality:
     #: None when the speech is too short for two groups of 3 windows. On a take the screen
     #: finds plainly one voice, measured on the windows end to end only
     speaker_similarity: float | None = None
+    #: share of the sound (the frames not silent) that holds a voice's harmonics; under
+    #: min_voice_share it is noise or a tone, and no speech is counted. None: not measured
+    voice_share: float | None = None
     #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
     #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
     #: values per file, however long it is (the 20 ms frames themselves are not kept).
@@ -278,9 +288,12 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = tops.clipped_frames(frames)
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
+    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
+    if extra.get("voice_share", 1.0) < t.min_voice_share:  # noise or a tone: no speech in it
+        voiced = np.zeros_like(voiced)
+        lead = trail = len(voiced)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
     if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
         # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
         gap = extra.get("speaker_pitch_gap_st")
@@ -518,6 +531,7 @@ def _acoustics(
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
+    loud = ~silent[which]
     at16_rate = rate if at16 is mono else vad.RATE
     hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
@@ -532,7 +546,8 @@ def _acoustics(
         "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
-        "bandwidth_hz": acoustics.bandwidth(spec, bin_hz, ~silent[which]),
+        "bandwidth_hz": acoustics.bandwidth(spec, bin_hz, loud),
+        "voice_share": acoustics.voice_share(spec, bin_hz, loud),
         "bit_depth": acoustics.bit_depth(data),
         "speaker_pitch_gap_st": split,
         "spectrum": spectrum_picture(spec, bin_hz),  # for the timeline (the report's picture)
@@ -640,6 +655,31 @@ def no_speech(loudest_dbfs: float, *, peak: bool, suggest_prepare: bool = False)
     )
 
 
+def no_voice() -> str:
+    """Why a take with sound but no voice in it is refused: said alike by validate and prepare
+    (so record, which runs both, says it once)."""
+    return (
+        "no speech found: no voice heard in it (it sounds like noise or a tone, not speech); "
+        "record a person speaking"
+    )
+
+
+def voice_share_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> float:
+    """:func:`acoustics.voice_share` of a stretch of sound, as :func:`analyse` reads it (0: all
+    silent): what prepare asks of the window it keeps."""
+    import numpy as np  # lazy: numpy
+
+    from . import acoustics  # lazy: start-up (validate --no-quality)
+
+    silent = silent_mask(frame_levels(mono, rate), t)
+    if silent.all():
+        return 0.0
+    spec, bin_hz = acoustics.spectrogram(mono, rate)
+    hop = 0.5 / bin_hz
+    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
+    return acoustics.voice_share(spec, bin_hz, ~silent[which])
+
+
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
     """Warnings, each with its number and a plain-language hint."""
 
@@ -649,6 +689,9 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     def warn(code: str, message: str) -> None:
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
+    if q.voice_share is not None and q.voice_share < t.min_voice_share:  # noise or a tone
+        message = f'File "{name}": {no_voice()}'
+        return [Problem(message, "quality_no_voice", "error", info.path)]
     if q.speech_seconds <= 0 or q.speech_level_dbfs <= -200.0:  # nothing else to measure
         # prepare lifted takes peaking at -62 and -65 dBFS; at -69 its scan found no speech
         lift = q.peak_dbfs > PREPARE_LIFTS_FROM_PEAK_DBFS
@@ -816,7 +859,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
 
 #: The analysis' version: raise it with any change that can change a Quality. Verdicts are
 #: cached (beside voices.lock) under the sample's sha256 and this version.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 
 class Verdicts(Protocol):
@@ -1077,7 +1120,7 @@ def choose_window(
 
     active = voiced_from(~silent_mask(levels), heard)
     if not active.any():
-        raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
+        raise InputError(no_voice())  # levels here are lifted
     frame = FRAME_S
     if seconds is not None:
         window = max(1, int(seconds / frame))
