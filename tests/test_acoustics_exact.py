@@ -164,6 +164,42 @@ def test_spectrum_picture_rows_are_the_means_of_their_bins() -> None:
         assert picture.cells == np.rint(scaled * 255).astype(np.uint8).tobytes()
 
 
+def test_picture_rows_in_one_reduceat_are_each_rows_own_mean() -> None:
+    """mel_power sums every row in one np.add.reduceat (a zero first in each segment): the
+    very bits of each row's own mean, narrow rows and rows of 8, 128 bins and more alike."""
+    rng = np.random.default_rng(5)
+    for frames, size, rate in (
+        (3, 256, 8000),
+        (31, 1024, 16000),
+        (200, 2048, 22050),
+        (377, 4096, 44100),
+        (400, 4096, 48000),
+        (90, 16384, 48000),  # rows of hundreds of bins: numpy's pairwise sum recurses
+    ):
+        spec = (rng.random((frames, size // 2 + 1)) ** 4).astype(np.float32)
+        spec[:, rng.integers(0, size // 2, 5)] = 0.0
+        got = timeline.mel_power(spec, rate / size)
+        assert np.array_equal(got, plain_picture_means(spec, rate / size)), (frames, size)
+        grid = 10 * np.log10(np.maximum(got[:, ::-1].T, 1e-20))
+        assert np.array_equal(grid, plain_picture_grid(spec, rate / size)), (frames, size)
+
+
+def plain_picture_means(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """Each row's power as the mean of its bins (columns x rows), taken row by row."""
+    columns = min(timeline.SPECTRUM_COLUMNS, len(spec))
+    starts = (np.arange(columns) * len(spec)) // columns
+    pooled = np.add.reduceat(spec.astype(np.float64), starts, axis=0)
+    pooled /= np.diff(np.append(starts, len(spec)))[:, None]
+    top_mel = timeline._mel(bin_hz * (spec.shape[1] - 1))
+    rows = timeline.SPECTRUM_ROWS
+    edges = [
+        min(spec.shape[1] - 1, round(timeline._hz(top_mel * k / rows) / bin_hz))
+        for k in range(rows + 1)
+    ]
+    means = [pooled[:, e : max(e + 1, edges[k + 1])].mean(axis=1) for k, e in enumerate(edges[:-1])]
+    return np.stack(means, axis=1)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
 def test_later_takes_reuse_the_first_ones_memory() -> None:
     """The heap may still grow on the second take (the clipping scan's candidates, first-use
