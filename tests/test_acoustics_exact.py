@@ -90,6 +90,39 @@ def test_decay_time_is_the_running_maximum_rule() -> None:
     assert found > 10  # the comparison means something
 
 
+def plain_held_for(mask: np.ndarray, need: int) -> np.ndarray:
+    """held_for as first written: a window view's all, OR-ed over the window's length."""
+    run = np.asarray(np.lib.stride_tricks.sliding_window_view(mask, need, axis=0).all(axis=2))
+    steady = np.zeros_like(mask)
+    for i in range(need):
+        steady[i : i + run.shape[0]] |= run
+    return steady
+
+
+def test_held_for_is_every_frame_of_a_full_window() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        frames, need = int(rng.integers(2, 400)), int(rng.integers(2, 30))
+        if frames < need:
+            continue
+        mask = rng.random((frames, int(rng.integers(1, 70)))) < rng.uniform(0.3, 0.98)
+        got = a.held_for(mask, need)
+        assert got.dtype == bool
+        assert np.array_equal(got, plain_held_for(mask, need)), (frames, need)
+
+
+def test_tonal_ratio_finds_held_notes() -> None:
+    """The counts above in use: notes held 0.4 s are music, a glide is not."""
+    rate = 16000
+    t = np.arange(3 * rate) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)) * 0.1
+    glide = np.sin(2 * np.pi * (200 + 100 * t) * t) * 0.3
+    for x, musical in ((chord, True), (glide, False)):
+        spec, bin_hz = a.spectrogram(x.astype(np.float32), rate)
+        ratio = a.tonal_ratio(spec, bin_hz, 0.5 / bin_hz, -20.0)
+        assert (ratio > 0.5) == musical, ratio
+
+
 def plain_hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | None:
     """hum as first written: each line read on its own."""
     x = soxr.resample(mono.astype(np.float32), rate, 1000, quality="LQ").astype(np.float64)

@@ -322,11 +322,7 @@ def tonal_ratio(
     need = max(2, round(HOLD_S / hop_s))
     if len(held) < need:
         return 0.0
-    run = np.asarray(np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2))
-    steady = np.zeros_like(held)
-    for i in range(need):
-        steady[i : i + run.shape[0]] |= run
-    steady &= is_peak
+    steady = held_for(held, need) & is_peak
     # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
     # (or a melody over a bass) are not all multiples of the lowest one.
     musical = 0
@@ -338,6 +334,24 @@ def tonal_ratio(
         if np.any(np.abs(freqs - n * f0) > 1.5 * bin_hz):
             musical += 1
     return musical / len(steady)
+
+
+def held_for(mask: np.ndarray, need: int) -> np.ndarray:
+    """Where ``mask`` (frames x bins) lies in a run of ``need`` or more True frames down its
+    column: each frame of every ``need``-frame window that is all True. By counts (cumulative
+    sums of whole numbers, so exact), not a window view and a loop over its length."""
+    import numpy as np  # lazy: numpy
+
+    frames = len(mask)
+    count = np.zeros((frames + 1, mask.shape[1]), np.int32)
+    np.cumsum(mask, axis=0, out=count[1:])
+    run = count[need:] - count[:-need] == need  # the window starting at each frame is full
+    within = np.zeros((len(run) + 1, mask.shape[1]), np.int32)
+    np.cumsum(run, axis=0, out=within[1:])
+    at = np.arange(frames)
+    # a frame is held when a full window starts within the need-1 frames before it, or at it
+    out: np.ndarray = within[np.minimum(at + 1, len(run))] > within[np.maximum(at - need + 1, 0)]
+    return out
 
 
 # -- speakers ------------------------------------------------------------------------------------

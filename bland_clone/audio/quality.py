@@ -352,11 +352,13 @@ class FlatTops:
         whole = block.reshape(-1) if block.flags.c_contiguous else block
         top, bottom = float(whole.max()), float(whole.min())
         size = len(block)
+        mono = block.shape[1] == 1
         for c in range(block.shape[1]):
             col = block[:, c]
-            # a channel's own extremes only when the block's could move them
-            hi = float(col.max()) if not top <= self.top[c] else top
-            lo = float(col.min()) if not bottom >= self.bottom[c] else bottom
+            # a channel's own extremes only when the block's could move them (a mono block's
+            # are its channel's)
+            hi = float(col.max()) if not (mono or top <= self.top[c]) else top
+            lo = float(col.min()) if not (mono or bottom >= self.bottom[c]) else bottom
             self.top[c] = max(self.top[c], hi)
             self.bottom[c] = min(self.bottom[c], lo)
             if not (hi < clip and lo > -clip):  # (NaN too: counted as before)
@@ -976,9 +978,29 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":  # the server imports the analysis once, not the caller's script
         ctx.set_forkserver_preload([__name__])
-    chunk = max(1, len(items) // (workers * 8))
+    tasks = [(fn, items[a:b]) for a, b in _guided(len(items), workers)]
     with ctx.Pool(workers, initializer=_worker_start) as pool:
-        return pool.map(fn, items, chunksize=chunk)
+        return [r for done in pool.map(_run_chunk, tasks, chunksize=1) for r in done]
+
+
+def _guided(count: int, workers: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk of ``count`` items for ``workers``: an eighth of what is
+    left a worker (two items at least), so chunks shrink as the work runs out. Few messages
+    for the bulk, and the workers finish together: the last chunks are two items, not a
+    sixteenth of all (with equal chunks, one worker idled for half a chunk at the end on
+    average)."""
+    out = []
+    start = 0
+    while start < count:
+        size = max(2, (count - start) // (workers * 8))
+        out.append((start, min(count, start + size)))
+        start += size
+    return out
+
+
+def _run_chunk(task: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
+    fn, items = task
+    return [fn(x) for x in items]
 
 
 def _worker_start() -> None:
@@ -1061,7 +1083,8 @@ def choose_window(
     so room noise before the first word or after the last is not kept as speech."""
     import numpy as np  # lazy: numpy
 
-    active = voiced_from(~silent_mask(levels), heard)
+    loud = ~silent_mask(levels)
+    active = voiced_from(loud, heard)
     if not active.any():
         raise InputError("no speech found (no voice heard in it)")  # levels here are lifted
     frame = FRAME_S
@@ -1083,7 +1106,6 @@ def choose_window(
     if heard is not None:
         # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
         # loud frames that run on from the first and last word, up to ONSET_S
-        loud = ~silent_mask(levels)
         reach = int(ONSET_S / frame)
         for _ in range(reach):
             if first == 0 or not loud[first - 1]:

@@ -151,10 +151,10 @@ def runs(mask: np.ndarray, frame_s: float, kind: Kind, gap_s: float = 0.0) -> li
 
     if not len(mask):
         return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))).tolist()
     out: list[Span] = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
-        start, end = round(float(a) * frame_s, 3), round(float(b) * frame_s, 3)
+        start, end = round(a * frame_s, 3), round(b * frame_s, 3)
         if out and start - out[-1].end_s < gap_s:
             out[-1] = Span(kind, out[-1].start_s, end)
         else:

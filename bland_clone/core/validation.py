@@ -193,12 +193,13 @@ def _duplicates(files: Sequence[AudioInfo]) -> list[Problem]:
     def where(f: AudioInfo) -> str:  # a converted file is the same file as its original
         return os.path.realpath(f.source.path if f.source is not None else f.path)
 
+    places = [where(f) for f in files]  # one realpath a file: each is a few system calls
     seen: dict[str, int] = {}
-    for f in files:
-        seen[where(f)] = seen.get(where(f), 0) + 1
+    for place in places:
+        seen[place] = seen.get(place, 0) + 1
     out = []
-    for f in files:
-        n = seen.pop(where(f), 0)
+    for f, place in zip(files, places, strict=True):
+        n = seen.pop(place, 0)
         if n > 1:
             out.append(
                 Problem(
