@@ -247,3 +247,30 @@ def test_later_takes_reuse_the_first_ones_memory() -> None:
     quality.analyse(take, 16000)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert faults < 60  # 110-340 a take when glibc hands its temporaries back
+
+
+def plain_phrase_levels(
+    levels: np.ndarray, voiced: np.ndarray, bounds: list[tuple[int, int]]
+) -> list[float]:
+    """phrase_levels as first written: each phrase's own np.mean."""
+    out = []
+    for start, end in bounds:
+        mine = levels[start:end][voiced[start:end]]
+        out.append(float(10 * np.log10(np.mean(10 ** (mine / 10)))) if len(mine) else -200.0)
+    return out
+
+
+def test_phrase_levels_are_each_phrases_own_mean() -> None:
+    rng = np.random.default_rng(8)
+    for trial in range(300):
+        n = int(rng.integers(1, 3500))
+        levels = rng.uniform(-90, 0, n)
+        if trial % 7 == 0:
+            levels[rng.integers(0, n, 3)] = -200.0  # digital silence's floor
+        voiced = rng.random(n) < rng.uniform(0.05, 0.95)
+        cuts = np.sort(
+            rng.choice(n + 1, size=2 * int(rng.integers(0, min(40, n // 2) + 1)), replace=False)
+        )
+        bounds = [(int(a), int(b)) for a, b in cuts.reshape(-1, 2)]
+        got = quality.phrase_levels(levels, voiced, bounds)
+        assert got == plain_phrase_levels(levels, voiced, bounds), trial
