@@ -274,3 +274,38 @@ def test_phrase_levels_are_each_phrases_own_mean() -> None:
         bounds = [(int(a), int(b)) for a, b in cuts.reshape(-1, 2)]
         got = quality.phrase_levels(levels, voiced, bounds)
         assert got == plain_phrase_levels(levels, voiced, bounds), trial
+
+
+def test_extension_is_path_suffix() -> None:
+    from pathlib import Path
+
+    from bland_clone.audio.inspection import extension
+
+    names = [
+        "a.wav",
+        "A.WAV",
+        "a.b.mp3",
+        "a.",
+        "a..wav",
+        "a.wav.",
+        "a.wav ",
+        ".wav",
+        "..wav",
+        "..mp3",
+        "noext",
+        "dir.d/file",
+        "dir.d/file.flac",
+        "/x/y.M4A",
+        "a.tar.gz",
+        "weird.wAv",
+        "é.ogg",
+        "a b.webm",
+        "dir/.hidden.wav",
+        "x.mp4.",
+        ".",
+        "..",
+        "a/..b",
+        "dir/a.b.c",
+    ]
+    for n in names:
+        assert extension(n) == Path(n).suffix.lower(), n

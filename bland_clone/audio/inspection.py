@@ -31,6 +31,14 @@ def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def extension(path: str) -> str:
+    """The file name's extension, lower-cased, by ``Path(path).suffix``'s rule (the last dot
+    not first or last in the name) without building a Path (a tenth of the time)."""
+    name = os.path.basename(path)
+    i = name.rfind(".")
+    return name[i:].lower() if 0 < i < len(name) - 1 else ""
+
+
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """A directory stands for the audio files directly inside it (by extension, sorted).
 
@@ -49,7 +57,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                 os.path.join(s, e.name)
                 for e in entries
                 if not e.name.startswith(".")
-                and Path(e.name).suffix.lower() in limits.AUDIO_EXTENSIONS
+                and extension(e.name) in limits.AUDIO_EXTENSIONS
                 and not e.is_dir()
             ]
             out += found or [s]  # inspect() reports a folder with no audio files, among the rest
@@ -337,7 +345,7 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
             info.size = st.st_size
             info.fingerprint = _fingerprint(st)
             head = f.read(4096)
-            kind = _sniff(head, Path(p).suffix.lower())
+            kind = _sniff(head, extension(p))
             if kind == "WAV" and head[:4] == b"RIFF" and _read_wav(f, st.st_size, info):
                 return info
             if kind == "MP3" and _read_mp3(f, st.st_size, info):

@@ -163,13 +163,18 @@ class Quality:
     timeline: Timeline | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("strip_db", "strip_clipped", "timeline")  # for the pictures only
         return {
-            f.name: (round(v, 4) if isinstance(v, float) else v)
-            for f in fields(self)
-            if f.name not in skip
-            for v in [getattr(self, f.name)]
+            name: (round(v, 4) if isinstance(v, float) else v)
+            for name in _JSON_FIELDS
+            for v in [getattr(self, name)]
         }
+
+
+#: Quality's fields in JSON, in order: all but the pictures' (dataclasses.fields once, not a
+#: call a take)
+_JSON_FIELDS = tuple(
+    f.name for f in fields(Quality) if f.name not in ("strip_db", "strip_clipped", "timeline")
+)
 
 
 def _db(x: float) -> float:
