@@ -881,8 +881,9 @@ def _preload() -> None:
     import numpy  # lazy: numpy  # noqa: F401
     import soundfile  # lazy: soundfile  # noqa: F401
     import soxr  # lazy: soxr  # noqa: F401
+    import threadpoolctl  # lazy: threadpoolctl (each worker's start)  # noqa: F401
 
-    from . import acoustics, vad  # lazy: start-up (validate --no-quality)  # noqa: F401
+    from . import acoustics, timeline, vad  # lazy: start-up (validate --no-quality)  # noqa: F401
     from . import decode as dec  # lazy: start-up (validate --no-quality)  # noqa: F401
 
     vad.available()
