@@ -985,8 +985,36 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if method == "forkserver":  # the server imports the analysis once, not the caller's script
         ctx.set_forkserver_preload([__name__])
     tasks = [(fn, items[a:b]) for a, b in _guided(len(items), workers)]
-    with ctx.Pool(workers, initializer=_worker_start) as pool:
+    # Ctrl-C (or SIGTERM) waits while the pool is built: an interrupt inside the Pool's own
+    # constructor left workers no one ended, and the program hung at exit joining them. The
+    # workers start with the signals blocked too, until _worker_start has set their handlers.
+    held = _hold_stop_signals()
+    try:
+        pool = ctx.Pool(workers, initializer=_worker_start)
+    except BaseException:
+        _release_stop_signals(held)
+        raise
+    with pool:
+        _release_stop_signals(held)  # a Ctrl-C pressed meanwhile raises here: the pool ends
         return [r for done in pool.map(_run_chunk, tasks, chunksize=1) for r in done]
+
+
+#: What stops a run: Ctrl-C, and what the CLI treats as it (see __main__).
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _hold_stop_signals() -> Any:
+    """Block the stop signals in this thread (where the platform can); what to restore."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _release_stop_signals(held: Any) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _guided(count: int, workers: int) -> list[tuple[int, int]]:
@@ -1015,6 +1043,8 @@ def _worker_start() -> None:
         signum = getattr(signal, name, None)  # parent's: the pool ends a worker by SIGTERM
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # held while the pool was built (pool_map)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     # one BLAS thread a worker: there is a worker a core already, and OpenBLAS's threads spin
     # between the voiceprint's many small products (see voiceprint.one_blas_thread)
     from threadpoolctl import threadpool_limits  # lazy: threadpoolctl
