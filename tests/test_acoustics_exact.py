@@ -169,8 +169,8 @@ def test_hum_reads_each_line_as_alone() -> None:
     assert 0 < found < 24
 
 
-def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
-    """The picture's rows, each the mean of its bins taken on its own."""
+def plain_picture_means(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """Each row's power as the mean of its bins (columns x rows), taken row by row."""
     columns = min(timeline.SPECTRUM_COLUMNS, len(spec))
     starts = (np.arange(columns) * len(spec)) // columns
     pooled = np.add.reduceat(spec.astype(np.float64), starts, axis=0)
@@ -182,7 +182,12 @@ def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
         for k in range(rows + 1)
     ]
     means = [pooled[:, e : max(e + 1, edges[k + 1])].mean(axis=1) for k, e in enumerate(edges[:-1])]
-    return 10 * np.log10(np.maximum(np.stack(means[::-1]), 1e-20))
+    return np.stack(means, axis=1)
+
+
+def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """The picture's rows (highest first) in dB, each the mean of its bins taken on its own."""
+    return 10 * np.log10(np.maximum(plain_picture_means(spec, bin_hz)[:, ::-1].T, 1e-20))
 
 
 def test_spectrum_picture_rows_are_the_means_of_their_bins() -> None:
@@ -215,22 +220,6 @@ def test_picture_rows_in_one_reduceat_are_each_rows_own_mean() -> None:
         assert np.array_equal(got, plain_picture_means(spec, rate / size)), (frames, size)
         grid = 10 * np.log10(np.maximum(got[:, ::-1].T, 1e-20))
         assert np.array_equal(grid, plain_picture_grid(spec, rate / size)), (frames, size)
-
-
-def plain_picture_means(spec: np.ndarray, bin_hz: float) -> np.ndarray:
-    """Each row's power as the mean of its bins (columns x rows), taken row by row."""
-    columns = min(timeline.SPECTRUM_COLUMNS, len(spec))
-    starts = (np.arange(columns) * len(spec)) // columns
-    pooled = np.add.reduceat(spec.astype(np.float64), starts, axis=0)
-    pooled /= np.diff(np.append(starts, len(spec)))[:, None]
-    top_mel = timeline._mel(bin_hz * (spec.shape[1] - 1))
-    rows = timeline.SPECTRUM_ROWS
-    edges = [
-        min(spec.shape[1] - 1, round(timeline._hz(top_mel * k / rows) / bin_hz))
-        for k in range(rows + 1)
-    ]
-    means = [pooled[:, e : max(e + 1, edges[k + 1])].mean(axis=1) for k, e in enumerate(edges[:-1])]
-    return np.stack(means, axis=1)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
