@@ -163,10 +163,13 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
 
     k = max(1, int(200 / bin_hz))
 
+    box = np.ones(k) / k
+
     def ltas(rows: np.ndarray) -> np.ndarray:
-        db = _db(rows.mean(axis=0, dtype=np.float64))
+        # the mean as np.mean takes it (a sum, then a division), without its Python wrapper
+        db = _db(np.add.reduce(rows, axis=0, dtype=np.float64) / len(rows))
         padded = _edge_pad(db, k // 2, k - 1 - k // 2)  # not zeros: 0 dB is loud
-        return np.convolve(padded, np.ones(k) / k, mode="valid")
+        return np.convolve(padded, box, mode="valid")
 
     speech = ltas(spec[active] if active.any() else spec)
     top = float(speech.max())

@@ -435,7 +435,7 @@ def _strip_spans(
         flags = np.zeros(len(levels), dtype=bool)
         flags[: len(clipped)] = clipped[: len(levels)]
         any_clip = np.logical_or.reduceat(flags, starts)
-    return [float(x) for x in loudest], [bool(x) for x in any_clip]
+    return loudest.tolist(), any_clip.tolist()  # Python floats and bools
 
 
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
