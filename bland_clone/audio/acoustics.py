@@ -258,7 +258,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     horizon = 200  # 1 s of frames
     if len(lv) < horizon + 2:
         return None
-    windows = np.lib.stride_tricks.sliding_window_view(lv, horizon)
+    windows = _frames(lv, horizon, 1)  # sliding_window_view's view, without its checks
     nan = bool(np.isnan(lv).any())
     found: list[np.ndarray] = []
     for c in range(0, len(windows), 2048):  # a block of start frames at a time

@@ -274,8 +274,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
     at16_rate = rate if at16 is mono else vad.RATE
     voiced = _voiced(at16, at16_rate, silent, speech)
-    lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
-    trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
+    heard = int(np.count_nonzero(voiced))  # frames of speech
+    lead = int(np.argmax(voiced)) if heard else len(voiced)
+    trail = int(np.argmax(voiced[::-1])) if heard else len(voiced)
     n = max(1, int(rate * FRAME_S))
     fc = len(mono) // n
     clipped_frames = None
@@ -285,8 +286,8 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
-    if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
+    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if heard else {}
+    if heard * FRAME_S >= t.speaker_min_speech_s:
         # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
         gap = extra.get("speaker_pitch_gap_st")
         extra["speaker_similarity"] = speaker_similarity(at16, at16_rate, gap, t)
@@ -295,7 +296,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         timeline=take_timeline(
             mono, rate, levels, voiced, clipped_frames, lead * FRAME_S, trail * FRAME_S, spectrum
         ),
-        take_seconds=max(0.0, take) if voiced.any() else 0.0,
+        take_seconds=max(0.0, take) if heard else 0.0,
         **extra,
         clipped_ratio=clipped,
         speech_level_dbfs=speech,
@@ -305,7 +306,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         leading_silence_s=lead * FRAME_S,
         trailing_silence_s=trail * FRAME_S,
         silent_ratio=float(np.mean(silent)) if len(silent) else 1.0,
-        speech_seconds=float(np.sum(voiced)) * FRAME_S,
+        speech_seconds=heard * FRAME_S,
         samplerate=rate,
         channels=channels,
         channel_level_diff_db=diff_db,
@@ -1223,10 +1224,16 @@ def take_timeline(
 
     t = THRESHOLDS
     seconds = len(mono) / rate if rate else 0.0
-    spans: list[Span] = runs(voiced, FRAME_S, "speech")
+    speech = runs(voiced, FRAME_S, "speech")
+    spans: list[Span] = list(speech)
     if clipped is not None:
         spans += runs(clipped, FRAME_S, "clipped")
-    phrases = runs(voiced, FRAME_S, "speech", gap_s=PHRASE_GAP_S)
+    phrases: list[Span] = []  # the speech runs closer than PHRASE_GAP_S joined, as runs() joins
+    for run in speech:
+        if phrases and run.start_s - phrases[-1].end_s < PHRASE_GAP_S:
+            phrases[-1] = Span("speech", phrases[-1].start_s, run.end_s)
+        else:
+            phrases.append(run)
     bounds = [(round(p.start_s / FRAME_S), round(p.end_s / FRAME_S)) for p in phrases]
     for phrase, level in zip(phrases, phrase_levels(levels, voiced, bounds), strict=True):
         if level < t.too_quiet_dbfs:
