@@ -153,6 +153,18 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
 # -- bandwidth and bit depth ---------------------------------------------------------------------
 
 
+def ltas(rows: np.ndarray, k: int) -> np.ndarray:
+    """The long-term spectrum of spectrogram rows (frames x bins) in dB, a running mean over
+    ``k`` bins (the edges repeated: not zeros, 0 dB is loud). The mean as np.mean takes it (a
+    sum, then a division) without its Python wrapper."""
+    import numpy as np  # lazy: numpy
+
+    db = _db(np.add.reduce(rows, axis=0, dtype=np.float64) / len(rows))
+    padded = _edge_pad(db, k // 2, k - 1 - k // 2)
+    out: np.ndarray = np.convolve(padded, np.ones(k) / k, mode="valid")
+    return out
+
+
 def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
     the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
@@ -162,21 +174,12 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     import numpy as np  # lazy: numpy
 
     k = max(1, int(200 / bin_hz))
-
-    box = np.ones(k) / k
-
-    def ltas(rows: np.ndarray) -> np.ndarray:
-        # the mean as np.mean takes it (a sum, then a division), without its Python wrapper
-        db = _db(np.add.reduce(rows, axis=0, dtype=np.float64) / len(rows))
-        padded = _edge_pad(db, k // 2, k - 1 - k // 2)  # not zeros: 0 dB is loud
-        return np.convolve(padded, box, mode="valid")
-
-    speech = ltas(spec[active] if active.any() else spec)
+    speech = ltas(spec[active] if active.any() else spec, k)
     top = float(speech.max())
     above = np.nonzero(speech > top - 60.0)[0]
     edge = float(above[-1] * bin_hz) if len(above) else 0.0
     if (~active).sum() >= 5:
-        pause = ltas(spec[~active])
+        pause = ltas(spec[~active], k)
         ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
         if ref > top - 80.0:  # a floor to see, not digital silence
             heard = np.nonzero(pause > ref - 30.0)[0]
