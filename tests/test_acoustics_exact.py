@@ -90,6 +90,39 @@ def test_decay_time_is_the_running_maximum_rule() -> None:
     assert found > 10  # the comparison means something
 
 
+def plain_held_for(mask: np.ndarray, need: int) -> np.ndarray:
+    """held_for as first written: a window view's all, OR-ed over the window's length."""
+    run = np.asarray(np.lib.stride_tricks.sliding_window_view(mask, need, axis=0).all(axis=2))
+    steady = np.zeros_like(mask)
+    for i in range(need):
+        steady[i : i + run.shape[0]] |= run
+    return steady
+
+
+def test_held_for_is_every_frame_of_a_full_window() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        frames, need = int(rng.integers(2, 400)), int(rng.integers(2, 30))
+        if frames < need:
+            continue
+        mask = rng.random((frames, int(rng.integers(1, 70)))) < rng.uniform(0.3, 0.98)
+        got = a.held_for(mask, need)
+        assert got.dtype == bool
+        assert np.array_equal(got, plain_held_for(mask, need)), (frames, need)
+
+
+def test_tonal_ratio_finds_held_notes() -> None:
+    """The counts above in use: notes held 0.4 s are music, a glide is not."""
+    rate = 16000
+    t = np.arange(3 * rate) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)) * 0.1
+    glide = np.sin(2 * np.pi * (200 + 100 * t) * t) * 0.3
+    for x, musical in ((chord, True), (glide, False)):
+        spec, bin_hz = a.spectrogram(x.astype(np.float32), rate)
+        ratio = a.tonal_ratio(spec, bin_hz, 0.5 / bin_hz, -20.0)
+        assert (ratio > 0.5) == musical, ratio
+
+
 def plain_hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | None:
     """hum as first written: each line read on its own."""
     x = soxr.resample(mono.astype(np.float32), rate, 1000, quality="LQ").astype(np.float64)
@@ -136,8 +169,8 @@ def test_hum_reads_each_line_as_alone() -> None:
     assert 0 < found < 24
 
 
-def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
-    """The picture's rows, each the mean of its bins taken on its own."""
+def plain_picture_means(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """Each row's power as the mean of its bins (columns x rows), taken row by row."""
     columns = min(timeline.SPECTRUM_COLUMNS, len(spec))
     starts = (np.arange(columns) * len(spec)) // columns
     pooled = np.add.reduceat(spec.astype(np.float64), starts, axis=0)
@@ -149,7 +182,12 @@ def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
         for k in range(rows + 1)
     ]
     means = [pooled[:, e : max(e + 1, edges[k + 1])].mean(axis=1) for k, e in enumerate(edges[:-1])]
-    return 10 * np.log10(np.maximum(np.stack(means[::-1]), 1e-20))
+    return np.stack(means, axis=1)
+
+
+def plain_picture_grid(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """The picture's rows (highest first) in dB, each the mean of its bins taken on its own."""
+    return 10 * np.log10(np.maximum(plain_picture_means(spec, bin_hz)[:, ::-1].T, 1e-20))
 
 
 def test_spectrum_picture_rows_are_the_means_of_their_bins() -> None:
@@ -162,6 +200,26 @@ def test_spectrum_picture_rows_are_the_means_of_their_bins() -> None:
         picture = timeline.spectrum_picture(spec, rate / size)
         assert picture is not None
         assert picture.cells == np.rint(scaled * 255).astype(np.uint8).tobytes()
+
+
+def test_picture_rows_in_one_reduceat_are_each_rows_own_mean() -> None:
+    """mel_power sums every row in one np.add.reduceat (a zero first in each segment): the
+    very bits of each row's own mean, narrow rows and rows of 8, 128 bins and more alike."""
+    rng = np.random.default_rng(5)
+    for frames, size, rate in (
+        (3, 256, 8000),
+        (31, 1024, 16000),
+        (200, 2048, 22050),
+        (377, 4096, 44100),
+        (400, 4096, 48000),
+        (90, 16384, 48000),  # rows of hundreds of bins: numpy's pairwise sum recurses
+    ):
+        spec = (rng.random((frames, size // 2 + 1)) ** 4).astype(np.float32)
+        spec[:, rng.integers(0, size // 2, 5)] = 0.0
+        got = timeline.mel_power(spec, rate / size)
+        assert np.array_equal(got, plain_picture_means(spec, rate / size)), (frames, size)
+        grid = 10 * np.log10(np.maximum(got[:, ::-1].T, 1e-20))
+        assert np.array_equal(grid, plain_picture_grid(spec, rate / size)), (frames, size)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
@@ -178,3 +236,83 @@ def test_later_takes_reuse_the_first_ones_memory() -> None:
     quality.analyse(take, 16000)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert faults < 60  # 110-340 a take when glibc hands its temporaries back
+
+
+def plain_phrase_levels(
+    levels: np.ndarray, voiced: np.ndarray, bounds: list[tuple[int, int]]
+) -> list[float]:
+    """phrase_levels as first written: each phrase's own np.mean."""
+    out = []
+    for start, end in bounds:
+        mine = levels[start:end][voiced[start:end]]
+        out.append(float(10 * np.log10(np.mean(10 ** (mine / 10)))) if len(mine) else -200.0)
+    return out
+
+
+def test_phrase_levels_are_each_phrases_own_mean() -> None:
+    rng = np.random.default_rng(8)
+    for trial in range(300):
+        n = int(rng.integers(1, 3500))
+        levels = rng.uniform(-90, 0, n)
+        if trial % 7 == 0:
+            levels[rng.integers(0, n, 3)] = -200.0  # digital silence's floor
+        voiced = rng.random(n) < rng.uniform(0.05, 0.95)
+        cuts = np.sort(
+            rng.choice(n + 1, size=2 * int(rng.integers(0, min(40, n // 2) + 1)), replace=False)
+        )
+        bounds = [(int(a), int(b)) for a, b in cuts.reshape(-1, 2)]
+        got = quality.phrase_levels(levels, voiced, bounds)
+        assert got == plain_phrase_levels(levels, voiced, bounds), trial
+
+
+def test_extension_is_path_suffix() -> None:
+    from pathlib import Path
+
+    from bland_clone.audio.inspection import extension
+
+    names = [
+        "a.wav",
+        "A.WAV",
+        "a.b.mp3",
+        "a.",
+        "a..wav",
+        "a.wav.",
+        "a.wav ",
+        ".wav",
+        "..wav",
+        "..mp3",
+        "noext",
+        "dir.d/file",
+        "dir.d/file.flac",
+        "/x/y.M4A",
+        "a.tar.gz",
+        "weird.wAv",
+        "é.ogg",
+        "a b.webm",
+        "dir/.hidden.wav",
+        "x.mp4.",
+        ".",
+        "..",
+        "a/..b",
+        "dir/a.b.c",
+    ]
+    for n in names:
+        assert extension(n) == Path(n).suffix.lower(), n
+
+
+def plain_ltas(rows: np.ndarray, k: int) -> np.ndarray:
+    """ltas as first written: np.mean and np.pad."""
+    db = 10 * np.log10(np.maximum(rows.mean(axis=0, dtype=np.float64), 1e-20))
+    padded = np.pad(db, (k // 2, k - 1 - k // 2), mode="edge")
+    return np.convolve(padded, np.ones(k) / k, mode="valid")
+
+
+def test_ltas_is_the_plain_one() -> None:
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        frames, bins = int(rng.integers(1, 400)), int(rng.integers(20, 2100))
+        rows = (rng.random((frames, bins)) ** 6 * 10 ** -rng.uniform(0, 12)).astype(np.float32)
+        if trial % 5 == 0:
+            rows[:, rng.integers(0, bins, 10)] = 0.0
+        k = int(rng.integers(1, 40))
+        assert np.array_equal(a.ltas(rows, k), plain_ltas(rows, k)), trial

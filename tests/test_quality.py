@@ -615,3 +615,37 @@ def test_a_take_without_speech_shows_its_peak_not_a_placeholder_level(cli, tmp_p
     r = cli("prepare", tmp_path / "p75.wav", "-o", tmp_path / "o.wav")
     assert r.code == 1 and "no speech found: its loudest moment is at -8" in r.err, r.err
     assert "silent" not in r.err and not (tmp_path / "o.wav").exists()
+
+
+_INTERRUPTED_BUILD = """
+import multiprocessing.pool, os, signal, sys
+from bland_clone.audio import quality
+
+start = multiprocessing.pool.Pool._repopulate_pool_static
+
+def start_then_ctrl_c(*args, **kwargs):
+    out = start(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C inside the Pool's constructor
+    return out
+
+multiprocessing.pool.Pool._repopulate_pool_static = staticmethod(start_then_ctrl_c)
+try:
+    quality.pool_map(len, [[1]] * 40)
+except KeyboardInterrupt:
+    print("interrupted", len(multiprocessing.active_children()))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_ctrl_c_while_the_workers_start_ends_them(tmp_path: Path) -> None:
+    """A Ctrl-C while the pool is being built stops the run at once: the workers are ended
+    (before, they were left running and the program hung at exit joining them)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "interrupt.py"
+    script.write_text(_INTERRUPTED_BUILD)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["interrupted", "0"]
+    assert "Traceback" not in r.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .audiofiles import write_sparse_wav, write_wav
@@ -225,3 +226,36 @@ def test_the_same_file_twice_in_one_upload_is_said(cli, sample: Path) -> None:
     (dup,) = [w for w in doc["warnings"] if w["code"] == "duplicate_file"]
     assert '"sample.wav"' in dup["message"] and "given 2 times" in dup["message"]
     assert "uploaded 2 times" in dup["message"]
+
+
+def test_real_paths_are_realpath_each_folder_resolved_once(tmp_path: Path) -> None:
+    """The duplicate check's shortcut gives os.path.realpath's answer for every kind of path."""
+    from bland_clone.core.validation import real_paths
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.wav").write_bytes(b"x")
+    (tmp_path / "linkdir").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.wav").symlink_to(tmp_path / "real" / "a.wav")
+    (tmp_path / "real" / "c.wav").symlink_to("a.wav")  # relative
+    (tmp_path / "real" / "loop.wav").symlink_to(tmp_path / "real" / "loop.wav")
+    (tmp_path / "real" / "up.wav").symlink_to(tmp_path / "linkdir" / "b.wav")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        paths = [
+            f"{d}/{n}"
+            for d in (
+                str(tmp_path / "real"),
+                str(tmp_path / "linkdir"),
+                "real",
+                "linkdir",
+                "./linkdir",
+                "real/../linkdir",
+                "linkdir/..",
+                "nowhere",
+            )
+            for n in ("a.wav", "b.wav", "c.wav", "loop.wav", "up.wav", "missing.wav", ".", "..")
+        ] + ["a.wav", "real", "linkdir/", "/", "."]
+        assert real_paths(paths) == [os.path.realpath(p) for p in paths]
+    finally:
+        os.chdir(cwd)

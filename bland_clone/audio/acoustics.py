@@ -153,6 +153,18 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
 # -- bandwidth and bit depth ---------------------------------------------------------------------
 
 
+def ltas(rows: np.ndarray, k: int) -> np.ndarray:
+    """The long-term spectrum of spectrogram rows (frames x bins) in dB, a running mean over
+    ``k`` bins (the edges repeated: not zeros, 0 dB is loud). The mean as np.mean takes it (a
+    sum, then a division) without its Python wrapper."""
+    import numpy as np  # lazy: numpy
+
+    db = _db(np.add.reduce(rows, axis=0, dtype=np.float64) / len(rows))
+    padded = _edge_pad(db, k // 2, k - 1 - k // 2)
+    out: np.ndarray = np.convolve(padded, np.ones(k) / k, mode="valid")
+    return out
+
+
 def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
     the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
@@ -162,18 +174,12 @@ def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
     import numpy as np  # lazy: numpy
 
     k = max(1, int(200 / bin_hz))
-
-    def ltas(rows: np.ndarray) -> np.ndarray:
-        db = _db(rows.mean(axis=0, dtype=np.float64))
-        padded = _edge_pad(db, k // 2, k - 1 - k // 2)  # not zeros: 0 dB is loud
-        return np.convolve(padded, np.ones(k) / k, mode="valid")
-
-    speech = ltas(spec[active] if active.any() else spec)
+    speech = ltas(spec[active] if active.any() else spec, k)
     top = float(speech.max())
     above = np.nonzero(speech > top - 60.0)[0]
     edge = float(above[-1] * bin_hz) if len(above) else 0.0
     if (~active).sum() >= 5:
-        pause = ltas(spec[~active])
+        pause = ltas(spec[~active], k)
         ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
         if ref > top - 80.0:  # a floor to see, not digital silence
             heard = np.nonzero(pause > ref - 30.0)[0]
@@ -255,7 +261,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     horizon = 200  # 1 s of frames
     if len(lv) < horizon + 2:
         return None
-    windows = np.lib.stride_tricks.sliding_window_view(lv, horizon)
+    windows = _frames(lv, horizon, 1)  # sliding_window_view's view, without its checks
     nan = bool(np.isnan(lv).any())
     found: list[np.ndarray] = []
     for c in range(0, len(windows), 2048):  # a block of start frames at a time
@@ -322,11 +328,7 @@ def tonal_ratio(
     need = max(2, round(HOLD_S / hop_s))
     if len(held) < need:
         return 0.0
-    run = np.asarray(np.lib.stride_tricks.sliding_window_view(held, need, axis=0).all(axis=2))
-    steady = np.zeros_like(held)
-    for i in range(need):
-        steady[i : i + run.shape[0]] |= run
-    steady &= is_peak
+    steady = held_for(held, need) & is_peak
     # One voice holding a vowel makes steady harmonics of one fundamental; notes of a chord
     # (or a melody over a bass) are not all multiples of the lowest one.
     musical = 0
@@ -338,6 +340,22 @@ def tonal_ratio(
         if np.any(np.abs(freqs - n * f0) > 1.5 * bin_hz):
             musical += 1
     return musical / len(steady)
+
+
+def held_for(mask: np.ndarray, need: int) -> np.ndarray:
+    """Where ``mask`` (frames x bins) lies in a run of ``need`` or more True frames down its
+    column: each frame of every ``need``-frame window that is all True. The full windows by
+    counts (cumulative sums of whole numbers, so exact), not a window view's ``all`` (a
+    take's music scan: 0.18 -> 0.07 ms for 12 s at 48 kHz)."""
+    import numpy as np  # lazy: numpy
+
+    count = np.zeros((len(mask) + 1, mask.shape[1]), np.int32)
+    np.cumsum(mask, axis=0, out=count[1:])
+    run = count[need:] - count[:-need] == need  # the window starting at each frame is full
+    out = np.zeros_like(mask, dtype=bool)
+    for i in range(need):  # each frame of each full window
+        out[i : i + len(run)] |= run
+    return out
 
 
 # -- speakers ------------------------------------------------------------------------------------

@@ -173,13 +173,18 @@ class Quality:
     timeline: Timeline | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        skip = ("strip_db", "strip_clipped", "timeline")  # for the pictures only
         return {
-            f.name: (round(v, 4) if isinstance(v, float) else v)
-            for f in fields(self)
-            if f.name not in skip
-            for v in [getattr(self, f.name)]
+            name: (round(v, 4) if isinstance(v, float) else v)
+            for name in _JSON_FIELDS
+            for v in [getattr(self, name)]
         }
+
+
+#: Quality's fields in JSON, in order: all but the pictures' (dataclasses.fields once, not a
+#: call a take)
+_JSON_FIELDS = tuple(
+    f.name for f in fields(Quality) if f.name not in ("strip_db", "strip_clipped", "timeline")
+)
 
 
 def _db(x: float) -> float:
@@ -279,8 +284,9 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
     at16_rate = rate if at16 is mono else vad.RATE
     voiced = _voiced(at16, at16_rate, silent, speech)
-    lead = int(np.argmax(voiced)) if voiced.any() else len(voiced)
-    trail = int(np.argmax(voiced[::-1])) if voiced.any() else len(voiced)
+    heard = int(np.count_nonzero(voiced))  # frames of speech
+    lead = int(np.argmax(voiced)) if heard else len(voiced)
+    trail = int(np.argmax(voiced[::-1])) if heard else len(voiced)
     n = max(1, int(rate * FRAME_S))
     fc = len(mono) // n
     clipped_frames = None
@@ -288,13 +294,14 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = tops.clipped_frames(frames)
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
-    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if voiced.any() else {}
+    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if heard else {}
     if extra.get("voice_share", 1.0) < t.min_voice_share:  # noise or a tone: no speech in it
         voiced = np.zeros_like(voiced)
         lead = trail = len(voiced)
+        heard = 0
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
-    if float(np.sum(voiced)) * FRAME_S >= t.speaker_min_speech_s:
+    if heard * FRAME_S >= t.speaker_min_speech_s:
         # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
         gap = extra.get("speaker_pitch_gap_st")
         extra["speaker_similarity"] = speaker_similarity(at16, at16_rate, gap, t)
@@ -303,7 +310,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         timeline=take_timeline(
             mono, rate, levels, voiced, clipped_frames, lead * FRAME_S, trail * FRAME_S, spectrum
         ),
-        take_seconds=max(0.0, take) if voiced.any() else 0.0,
+        take_seconds=max(0.0, take) if heard else 0.0,
         **extra,
         clipped_ratio=clipped,
         speech_level_dbfs=speech,
@@ -313,7 +320,7 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
         leading_silence_s=lead * FRAME_S,
         trailing_silence_s=trail * FRAME_S,
         silent_ratio=float(np.mean(silent)) if len(silent) else 1.0,
-        speech_seconds=float(np.sum(voiced)) * FRAME_S,
+        speech_seconds=heard * FRAME_S,
         samplerate=rate,
         channels=channels,
         channel_level_diff_db=diff_db,
@@ -365,11 +372,13 @@ class FlatTops:
         whole = block.reshape(-1) if block.flags.c_contiguous else block
         top, bottom = float(whole.max()), float(whole.min())
         size = len(block)
+        mono = block.shape[1] == 1
         for c in range(block.shape[1]):
             col = block[:, c]
-            # a channel's own extremes only when the block's could move them
-            hi = float(col.max()) if not top <= self.top[c] else top
-            lo = float(col.min()) if not bottom >= self.bottom[c] else bottom
+            # a channel's own extremes only when the block's could move them (a mono block's
+            # are its channel's)
+            hi = float(col.max()) if not (mono or top <= self.top[c]) else top
+            lo = float(col.min()) if not (mono or bottom >= self.bottom[c]) else bottom
             self.top[c] = max(self.top[c], hi)
             self.bottom[c] = min(self.bottom[c], lo)
             if not (hi < clip and lo > -clip):  # (NaN too: counted as before)
@@ -441,7 +450,7 @@ def _strip_spans(
         flags = np.zeros(len(levels), dtype=bool)
         flags[: len(clipped)] = clipped[: len(levels)]
         any_clip = np.logical_or.reduceat(flags, starts)
-    return [float(x) for x in loudest], [bool(x) for x in any_clip]
+    return loudest.tolist(), any_clip.tolist()  # Python floats and bools
 
 
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
@@ -924,8 +933,9 @@ def _preload() -> None:
     import numpy  # lazy: numpy  # noqa: F401
     import soundfile  # lazy: soundfile  # noqa: F401
     import soxr  # lazy: soxr  # noqa: F401
+    import threadpoolctl  # lazy: threadpoolctl (each worker's start)  # noqa: F401
 
-    from . import acoustics, vad  # lazy: start-up (validate --no-quality)  # noqa: F401
+    from . import acoustics, timeline, vad  # lazy: start-up (validate --no-quality)  # noqa: F401
     from . import decode as dec  # lazy: start-up (validate --no-quality)  # noqa: F401
 
     vad.available()
@@ -1033,9 +1043,58 @@ def pool_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":  # the server imports the analysis once, not the caller's script
         ctx.set_forkserver_preload([__name__])
-    chunk = max(1, len(items) // (workers * 8))
-    with ctx.Pool(workers, initializer=_worker_start) as pool:
-        yield from pool.imap(fn, items, chunksize=chunk)
+    tasks = [(fn, items[a:b]) for a, b in _guided(len(items), workers)]
+    # Ctrl-C (or SIGTERM) waits while the pool is built: an interrupt inside the Pool's own
+    # constructor left workers no one ended, and the program hung at exit joining them. The
+    # workers start with the signals blocked too, until _worker_start has set their handlers.
+    held = _hold_stop_signals()
+    try:
+        pool = ctx.Pool(workers, initializer=_worker_start)
+    except BaseException:
+        _release_stop_signals(held)
+        raise
+    with pool:
+        _release_stop_signals(held)  # a Ctrl-C pressed meanwhile raises here: the pool ends
+        for done in pool.imap(_run_chunk, tasks, chunksize=1):
+            yield from done
+
+
+#: What stops a run: Ctrl-C, and what the CLI treats as it (see __main__).
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _hold_stop_signals() -> Any:
+    """Block the stop signals in this thread (where the platform can); what to restore."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _release_stop_signals(held: Any) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _guided(count: int, workers: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk of ``count`` items for ``workers``: an eighth of what is
+    left a worker (two items at least), so chunks shrink as the work runs out. Few messages
+    for the bulk, and the workers finish together: the last chunks are two items, not a
+    sixteenth of all (with equal chunks, one worker idled for half a chunk at the end on
+    average)."""
+    out = []
+    start = 0
+    while start < count:
+        size = max(2, (count - start) // (workers * 8))
+        out.append((start, min(count, start + size)))
+        start += size
+    return out
+
+
+def _run_chunk(task: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
+    fn, items = task
+    return [fn(x) for x in items]
 
 
 def _worker_start() -> None:
@@ -1044,6 +1103,8 @@ def _worker_start() -> None:
         signum = getattr(signal, name, None)  # parent's: the pool ends a worker by SIGTERM
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # held while the pool was built (pool_map)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     # one BLAS thread a worker: there is a worker a core already, and OpenBLAS's threads spin
     # between the voiceprint's many small products (see voiceprint.one_blas_thread)
     from threadpoolctl import threadpool_limits  # lazy: threadpoolctl
@@ -1118,7 +1179,8 @@ def choose_window(
     so room noise before the first word or after the last is not kept as speech."""
     import numpy as np  # lazy: numpy
 
-    active = voiced_from(~silent_mask(levels), heard)
+    loud = ~silent_mask(levels)
+    active = voiced_from(loud, heard)
     if not active.any():
         raise InputError(no_voice())  # levels here are lifted
     frame = FRAME_S
@@ -1140,7 +1202,6 @@ def choose_window(
     if heard is not None:
         # the detector is late on soft onsets (an "s", a "th") and early on decays: keep the
         # loud frames that run on from the first and last word, up to ONSET_S
-        loud = ~silent_mask(levels)
         reach = int(ONSET_S / frame)
         for _ in range(reach):
             if first == 0 or not loud[first - 1]:
@@ -1177,6 +1238,34 @@ def window_frames(
     return first, last
 
 
+def phrase_levels(
+    levels: np.ndarray, voiced: np.ndarray, bounds: Sequence[tuple[int, int]]
+) -> list[float]:
+    """The speech level (dBFS) of each phrase, frames [a, b) of ``bounds`` (in order, apart):
+    the power mean of its voiced frames' levels, -200 without one. Every phrase in one
+    np.add.reduceat, each segment a zero then the phrase's powers, so each sums as np.mean
+    of that phrase alone would (0.0, then pairwise)."""
+    import numpy as np  # lazy: numpy
+
+    if not bounds:
+        return []
+    edges = np.array(bounds).reshape(-1)
+    mark = np.zeros(len(voiced) + 1, np.int8)
+    mark[edges[::2]] = 1
+    mark[edges[1::2]] = -1
+    at = np.flatnonzero(voiced & (np.cumsum(mark[:-1]) > 0))  # voiced, within a phrase
+    counts = np.diff(np.searchsorted(at, edges))[::2]
+    starts = np.concatenate([[0], np.cumsum(counts + 1)[:-1]])
+    values = np.zeros(len(at) + len(counts))
+    keep = np.ones(len(values), bool)
+    keep[starts] = False
+    values[keep] = 10 ** (levels[at] / 10)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.add.reduceat(values, starts) / counts
+        out = 10 * np.log10(means)
+    return [float(x) if n else -200.0 for x, n in zip(out, counts.tolist(), strict=True)]
+
+
 def take_timeline(
     mono: np.ndarray,
     rate: int,
@@ -1189,20 +1278,23 @@ def take_timeline(
 ) -> Timeline:
     """The timeline of an analysed take, from what the analysis measured: frame levels (dBFS),
     the speech frames, the clipped frames, the edge silences."""
-    import numpy as np  # lazy: numpy
-
     # lazy: start-up (validate --no-quality)
     from .timeline import PHRASE_GAP_S, Span, Timeline, envelope, runs
 
     t = THRESHOLDS
     seconds = len(mono) / rate if rate else 0.0
-    spans: list[Span] = runs(voiced, FRAME_S, "speech")
+    speech = runs(voiced, FRAME_S, "speech")
+    spans: list[Span] = list(speech)
     if clipped is not None:
         spans += runs(clipped, FRAME_S, "clipped")
-    for phrase in runs(voiced, FRAME_S, "speech", gap_s=PHRASE_GAP_S):
-        a, b = round(phrase.start_s / FRAME_S), round(phrase.end_s / FRAME_S)
-        mine = levels[a:b][voiced[a:b]]
-        level = float(10 * np.log10(np.mean(10 ** (mine / 10)))) if len(mine) else -200.0
+    phrases: list[Span] = []  # the speech runs closer than PHRASE_GAP_S joined, as runs() joins
+    for run in speech:
+        if phrases and run.start_s - phrases[-1].end_s < PHRASE_GAP_S:
+            phrases[-1] = Span("speech", phrases[-1].start_s, run.end_s)
+        else:
+            phrases.append(run)
+    bounds = [(round(p.start_s / FRAME_S), round(p.end_s / FRAME_S)) for p in phrases]
+    for phrase, level in zip(phrases, phrase_levels(levels, voiced, bounds), strict=True):
         if level < t.too_quiet_dbfs:
             spans.append(Span("quiet", phrase.start_s, phrase.end_s))
     if voiced.any():

@@ -151,10 +151,10 @@ def runs(mask: np.ndarray, frame_s: float, kind: Kind, gap_s: float = 0.0) -> li
 
     if not len(mask):
         return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))).tolist()
     out: list[Span] = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
-        start, end = round(float(a) * frame_s, 3), round(float(b) * frame_s, 3)
+        start, end = round(a * frame_s, 3), round(b * frame_s, 3)
         if out and start - out[-1].end_s < gap_s:
             out[-1] = Span(kind, out[-1].start_s, end)
         else:
@@ -188,10 +188,12 @@ def level_overview(levels: np.ndarray, columns: int = ENVELOPE_COLUMNS) -> tuple
 
 
 @functools.lru_cache(maxsize=16)
-def _mel_rows(bins: int, bin_hz: float) -> tuple[tuple[list[int], np.ndarray], ...]:
-    """The picture's rows (0: the lowest) on a mel scale over ``bins`` bins, grouped by width:
-    (rows, their bins: rows x width). A row is the bins from its lower edge up to the next
-    row's (at least one). The same for every take at a rate: computed once."""
+def _mel_rows(bins: int, bin_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The picture's rows (0: the lowest) on a mel scale over ``bins`` bins, laid out for one
+    ``np.add.reduceat``: the bins to take (index ``bins`` being a column of zeros), each row's
+    a zero then its own bins; where each row starts in that list; each row's width. A row is
+    the bins from its lower edge up to the next row's (at least one). The same for every take
+    at a rate: computed once."""
     import numpy as np  # lazy: numpy
 
     top_mel = _mel(bin_hz * (bins - 1))
@@ -200,11 +202,39 @@ def _mel_rows(bins: int, bin_hz: float) -> tuple[tuple[list[int], np.ndarray], .
         for k in range(SPECTRUM_ROWS + 1)
     ]
     widths = [max(1, edges[k + 1] - edges[k]) for k in range(SPECTRUM_ROWS)]
-    out = []
-    for w in sorted(set(widths)):
-        rows = [k for k in range(SPECTRUM_ROWS) if widths[k] == w]
-        out.append((rows, np.array([edges[k] for k in rows])[:, None] + np.arange(w)))
-    return tuple(out)
+    take: list[int] = []
+    starts: list[int] = []
+    for k, w in enumerate(widths):
+        starts.append(len(take))
+        take += [bins, *range(edges[k], edges[k] + w)]
+    out = (np.array(take), np.array(starts), np.array(widths, np.float64))
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def mel_power(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """The picture's power (columns x rows, row 0 the lowest): the spectrogram's frames
+    averaged into at most SPECTRUM_COLUMNS columns, each row the mean of its bins."""
+    import numpy as np  # lazy: numpy
+
+    columns = min(SPECTRUM_COLUMNS, len(spec))
+    bins = spec.shape[1]
+    pooled = np.empty((columns, bins + 1))  # a column of zeros last: see _mel_rows
+    pooled[:, bins] = 0.0
+    if columns == len(spec):  # a column a frame (a take under 23 s): its mean is the frame
+        pooled[:, :bins] = spec
+    else:
+        t_starts = (np.arange(columns) * len(spec)) // columns
+        pooled[:, :bins] = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
+        pooled[:, :bins] /= np.diff(np.append(t_starts, len(spec)))[:, None]
+    # A row's power: the mean of its bins, summed as numpy's mean sums them (0.0, then the
+    # bins pairwise), every row in one call: reduceat starts a segment with its first value
+    # and adds the rest pairwise, and each row's segment starts with a zero.
+    take, starts, widths = _mel_rows(bins, bin_hz)
+    power: np.ndarray = np.add.reduceat(pooled.take(take, axis=1), starts, axis=1)
+    power /= widths
+    return power
 
 
 def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
@@ -214,18 +244,9 @@ def spectrum_picture(spec: np.ndarray, bin_hz: float) -> Spectrum | None:
 
     if not len(spec) or spec.shape[1] < 2:
         return None
-    columns = min(SPECTRUM_COLUMNS, len(spec))
-    if columns == len(spec):  # a column a frame (a take under 23 s): its mean is the frame
-        pooled = spec.astype(np.float64)
-    else:
-        t_starts = (np.arange(columns) * len(spec)) // columns
-        pooled = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
-        pooled /= np.diff(np.append(t_starts, len(spec)))[:, None]
+    power = mel_power(spec, bin_hz)
+    columns = len(power)
     top_hz = bin_hz * (spec.shape[1] - 1)
-    power = np.empty((columns, SPECTRUM_ROWS))
-    for rows, at in _mel_rows(spec.shape[1], bin_hz):
-        # a row's power: the mean of its bins, summed in C order as numpy's mean sums them
-        power[:, rows] = np.add.reduce(pooled.take(at, axis=1), axis=2) / at.shape[1]
     grid = 10 * np.log10(np.maximum(power[:, ::-1].T, 1e-20))  # highest frequency first
     top = float(grid.max())
     scaled = np.clip((grid - (top - SPECTRUM_RANGE_DB)) / SPECTRUM_RANGE_DB, 0.0, 1.0)
