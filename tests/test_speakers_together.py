@@ -8,7 +8,9 @@ taking turns, validated together and one by one.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,17 +44,11 @@ def takes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     gap = np.zeros(round(0.3 * RATE), np.float32)
     cut = round(2.6 * RATE)
+    turns = ("allison-3.flac", "mfa-author-1.flac", "allison-4.flac", "mfa-author-2.flac")
     made = {
         "allison": np.concatenate([x("allison-1.flac"), gap, x("allison-2.flac")]),
         "austen": np.concatenate([x("austen-reader-1.flac"), gap, x("austen-reader-2.flac")]),
-        "dialogue": np.concatenate(
-            [
-                part
-                for name in ("allison-3.flac", "mfa-author-1.flac", "allison-4.flac")
-                + ("mfa-author-2.flac",)
-                for part in (x(name)[:cut], gap)
-            ]
-        ),
+        "dialogue": np.concatenate([p for name in turns for p in (x(name)[:cut], gap)]),
         "short": x("arctic-1.flac")[: 3 * RATE],
         "hts1": np.concatenate([x("hts1-1.flac"), gap, x("hts1-2.flac")]),
     }
@@ -89,12 +85,14 @@ def test_takes_measured_together_get_their_own_answers(takes: dict[str, Path]) -
     assert sims["short"] is None
     assert sims["dialogue"] is not None and sims["dialogue"] < 0.58
     mine = sorted(v for k, v in sims.items() if v is not None)
-    assert all(b - a > 100 * CLOSE for a, b in zip(mine, mine[1:], strict=False))
+    assert all(b - a > 100 * CLOSE for a, b in itertools.pairwise(mine))
     # the same windows, embedded in batches: no window more
     assert batched == vp.work.windows - before.windows - batched
 
 
-def test_the_two_person_take_among_others_is_the_one_flagged(cli, takes: dict[str, Path]) -> None:
+def test_the_two_person_take_among_others_is_the_one_flagged(
+    cli: Any, takes: dict[str, Path]
+) -> None:
     """validate of the takes together names the dialogue, and only it, as two speakers, with
     the numbers and warnings each take gets validated alone."""
     paths = [takes[k] for k in ("allison", "dialogue", "short", "austen", "hts1")]
