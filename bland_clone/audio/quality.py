@@ -904,10 +904,8 @@ def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> l
 
 def _measure_together(infos: Sequence[AudioInfo]) -> list[Quality | None]:
     """:func:`measure` of each file in this process, the speaker check's encoder run over every
-    take's windows at once (voiceprint.speakers_of: two batches, not two a take). BLAS keeps
-    its threads for it when this process runs nothing else (one thread, no other analysis
-    beside it: OpenBLAS's spinning threads would slow that tenfold, see
-    voiceprint.one_blas_thread)."""
+    take's windows at once (voiceprint.speakers_of: two batches, not two a take), shared among
+    the cores when this process runs no other thread (no other analysis beside it)."""
     from . import voiceprint  # lazy: start-up (validate --no-quality)
 
     found: list[tuple[Quality | None, list[voiceprint.Windows | None]]] = []
