@@ -141,3 +141,40 @@ def test_speakers_of_matches_speakers_take_by_take(takes: dict[str, Path]) -> No
             assert a.within == pytest.approx(b.within, abs=CLOSE)
     assert vp.speakers_of([]) == []
     assert vp.speakers_of([None, None]) == [None, None]
+
+
+def test_the_shared_encoder_gives_each_window_its_own_voiceprint(
+    takes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With cores to spare the batch is cut in parts, one a thread: every window's voiceprint
+    in its place, as one batch gives it; a part's failure is raised to the caller. With none
+    to spare (a busy machine), one batch."""
+    x = sf.read(takes["dialogue"], dtype="float32")[0]
+    w = vp.speaker_windows(x, RATE)
+    assert w is not None and len(w.mels) >= 2 * vp.SHARE_FROM
+    whole = vp._lstm(w.mels)
+    for spare in (1, 2, 3):
+        monkeypatch.setattr(vp, "_spare_cores", lambda spare=spare: spare)
+        calls: list[int] = []
+        real = vp._lstm
+
+        def counted(m: np.ndarray, real=real, calls=calls) -> np.ndarray:
+            calls.append(len(m))
+            return real(m)
+
+        monkeypatch.setattr(vp, "_lstm", counted)
+        got = vp._lstm_shared(w.mels)
+        monkeypatch.setattr(vp, "_lstm", real)
+        parts = min(spare, len(w.mels) // vp.SHARE_FROM)
+        assert sorted(calls, reverse=True) == [len(p) for p in np.array_split(w.mels, parts)]
+        assert len(calls) == (2 if spare >= 2 else 1)
+        assert got.shape == whole.shape
+        assert np.abs(got - whole).max() < CLOSE
+    monkeypatch.setattr(vp, "_spare_cores", lambda: 2)
+
+    def broken(m: np.ndarray) -> np.ndarray:
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(vp, "_lstm", broken)
+    with pytest.raises(MemoryError):
+        vp._lstm_shared(w.mels)

@@ -474,16 +474,17 @@ SHARE_FROM = 4
 
 
 def _lstm_shared(mels: np.ndarray) -> np.ndarray:
-    """:func:`_lstm` of the batch cut in one part a core, each on its own thread (numpy lets
-    go of the interpreter in its products). Not BLAS's own threads: they meet at every one of
-    the 480 steps, so a core busy elsewhere stalls both (batch 40 on a loaded 2-core machine:
-    1.46 s with 2 BLAS threads, 0.35 s with one, 0.21 s in two parts); parts that never wait
-    for each other lose nothing to a busy core. Idle, 40 windows: 0.20 s on one thread, 0.13
-    s with 2 BLAS threads, 0.12 s in two parts."""
+    """:func:`_lstm` of the batch cut in one part a spare core (:func:`_spare_cores`), each
+    on its own thread (numpy lets go of the interpreter in its products). Not BLAS's own
+    threads: they meet at each of the 480 steps, so a core busy elsewhere stalls them all
+    (batch 40 at load 4-6 on the 2-core machine: 0.45-2.4 s on 2 BLAS threads against
+    0.25-0.5 s on one). Parts that never wait for each other cost a little more CPU (each
+    part's products are smaller, and the threads take turns at the interpreter), and gain
+    only where a core is idle: at load 6, 40 windows took 532 ms in two parts against 495 ms
+    in one."""
     import numpy as np  # lazy: numpy
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parts = min(cores or 1, len(mels) // SHARE_FROM)
+    parts = min(_spare_cores(), len(mels) // SHARE_FROM)
     if parts < 2:
         return _lstm(mels)
     chunks = np.array_split(mels, parts)
@@ -537,6 +538,19 @@ def one_blas_thread() -> Iterator[None]:
             if _blas_users == 0 and _blas_limit is not None:
                 _blas_limit.restore_original_limits()
                 _blas_limit = None
+
+
+def _spare_cores() -> int:
+    """The cores this process may use that nothing else seems to: those the 1-minute load
+    average leaves, this process's own counted in it (on 2 cores: 2 under a load of 1, else
+    1)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not known here: as if every core were taken
+        return 1
+    return max(1, min(cores, int(cores + 1 - busy)))
 
 
 def _lstm(mels: np.ndarray) -> np.ndarray:
