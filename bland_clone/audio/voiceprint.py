@@ -461,7 +461,7 @@ def _encode(mels: np.ndarray, side_by_side: bool = True) -> np.ndarray:
     """(batch, frames, 40) mel spectrograms -> (batch, 256) L2-normalised embeddings: the LSTM's
     last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
     thread meanwhile (:func:`one_blas_thread`). When the caller says no other analysis runs
-    beside it (``side_by_side`` False), the batch is shared by threads, one a core
+    beside it (``side_by_side`` False), the batch is shared by threads, one a spare core
     (:func:`_lstm_shared`)."""
     with _lstm_lock, one_blas_thread():
         work.windows += len(mels)
