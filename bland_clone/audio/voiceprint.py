@@ -441,20 +441,21 @@ def _weights() -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndar
     import numpy as np  # lazy: numpy
 
     with np.load(MODEL) as z:
-        w = {k: z[k].astype(np.float32) for k in z.files}
+        w = {k: z[k] for k in z.files}  # float16: widened as each is reordered (one copy)
     # PyTorch stores the gates as input, forget, cell, output; reordered here to input,
     # forget, output, cell so that one slice takes the three sigmoids.
     h = w["lstm_weight_hh_l0"].shape[1]
     order = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]
+    f32 = np.float32
     layers = [
         (
-            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T),
-            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T),
-            (w[f"lstm_bias_ih_l{i}"] + w[f"lstm_bias_hh_l{i}"])[order],
+            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T, f32),
+            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T, f32),
+            (w[f"lstm_bias_ih_l{i}"].astype(f32) + w[f"lstm_bias_hh_l{i}"].astype(f32))[order],
         )
         for i in range(3)
     ]
-    return layers, np.ascontiguousarray(w["linear_weight"].T), w["linear_bias"]
+    return layers, np.ascontiguousarray(w["linear_weight"].T, f32), w["linear_bias"].astype(f32)
 
 
 def _encode(mels: np.ndarray, side_by_side: bool = True) -> np.ndarray:
