@@ -4,7 +4,9 @@
 
 Rows (medians of --runs runs, the terminal and the pipe measured in the same run):
  1. `validate` of a folder of --files short WAV files (the quality analysis on, so a terminal also
-    gets the level strips), stdout and stderr on a pseudo-terminal against both piped.
+    gets the level strips), stdout and stderr on a pseudo-terminal against both piped. Every run
+    analyses again: the verdict cache's folder is one that cannot exist (XDG_CACHE_HOME under
+    /dev/null), so no run reads what an earlier one remembered, whatever the version.
  2. `voices list` of --voices voices from the sandbox, on a pseudo-terminal against piped.
  3. `validate --json` of the same folder: the size of the one JSON object, bytes per file.
  5. `validate --no-quality` of the --files folder, on a terminal against piped: the report alone
@@ -156,14 +158,17 @@ def main() -> int:
         folder = tmp / "takes"
         write_files(folder, max(ns.files, ns.many))
         few = [str(p) for p in sorted(folder.iterdir())[: ns.files]]
+        uncached = dict(_env(), XDG_CACHE_HOME="/dev/null/no-cache")
         if "1" not in skip:
-            compare(f"validate ({ns.files} files)", ["validate", *few], _env(), ns.runs, ns.before)
+            compare(
+                f"validate ({ns.files} files)", ["validate", *few], uncached, ns.runs, ns.before
+            )
         if "5" not in skip:
             args = ["validate", "--no-quality", *few]
             compare(f"validate --no-quality ({ns.files} files)", args, _env(), ns.runs, ns.before)
         if "3" not in skip:
             proc = subprocess.run(
-                [*CMD, "validate", "--json", *few], capture_output=True, env=_env(), cwd=CWD
+                [*CMD, "validate", "--json", *few], capture_output=True, env=uncached, cwd=CWD
             )
             print(
                 f"{'validate --json':<41} {len(proc.stdout) / ns.files / 1024:.1f} KB per file "

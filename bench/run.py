@@ -376,11 +376,16 @@ def goal_folder(
 
 def goal_apply(rows: list[list[str]], quick: bool, tmp: Path) -> None:
     """4. apply --jobs 4 against --jobs 1: 50 voices, 200 ms per clone (bench/apply.py), every
-    sample's verdict cached (as after validate or plan) so both time the same work; rounds
+    sample's verdict cached (as after validate or plan) so both time the same work; and with
+    nothing cached, --keep-going (each voice uploads as soon as its own check passed) against
+    the plain run (every check passes before the first upload), both at --jobs 4. Rounds
     interleaved in alternating order."""
-    from apply import bench_jobs  # bench/apply.py
+    from apply import bench_modes  # bench/apply.py
 
-    jobs = bench_jobs(tmp / "apply", 50, 1 if quick else 5)
+    modes = bench_modes(
+        tmp / "apply", 50, 1 if quick else 5, ["warm", "cold", "cold, --keep-going"]
+    )
+    jobs = modes["warm"]
     j1, j4, pairs = statistics.median(jobs.j1), statistics.median(jobs.j4), jobs.pairs
     rows.append(
         row(
@@ -389,6 +394,17 @@ def goal_apply(rows: list[list[str]], quick: bool, tmp: Path) -> None:
             f"apply -j1 {j1:.2f} s",
             jobs.ratio,
             "<= 0.30",
+        )
+    )
+    plain, kept = modes["cold"], modes["cold, --keep-going"]
+    p4, k1, k4 = (statistics.median(x) for x in (plain.j4, kept.j1, kept.j4))
+    rows.append(
+        row(
+            "apply -j4 --keep-going, nothing cached",
+            f"{k4:.2f} s (CPU {kept.cpu[4][0]:.1f} s; -j1 {k1:.2f} s, {kept.ratio:.2f}x)",
+            f"apply -j4 {p4:.2f} s (CPU {plain.cpu[4][0]:.1f} s; -j1 {plain.ratio:.2f}x)",
+            k4 / p4,
+            "no target",
         )
     )
 

@@ -102,13 +102,15 @@ def _run(args: list[str], env: Environment) -> int:
         _silence_stdout()
         return 1
     except Exception as exc:
-        usage = _usage_error(exc, env)
+        usage = _usage_error(exc, env, args)
         if usage is not None:
             code, message, show = usage
             if want_json:
                 out.set_mode("json").json(
                     envelope({}, ok=False, errors=[{"error": "Usage Error", "message": message}])
                 )
+            elif show is None:
+                out.set_mode("human").error(message)
             else:
                 show()
             return code
@@ -152,16 +154,30 @@ def _restore(previous: dict[int, object]) -> None:
         signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def _usage_error(exc: Exception, env: Environment) -> tuple[int, str, Callable[[], None]] | None:
-    """Typer's own usage errors and aborts, recognised through Typer's public classes."""
+def _usage_error(
+    exc: Exception, env: Environment, args: Sequence[str]
+) -> tuple[int, str, Callable[[], None] | None] | None:
+    """Typer's own usage errors and aborts, recognised through Typer's public classes: the
+    code, the one line (cli/_errors.py words it), and how to show it when that is not the line
+    (a bare group's help, as Typer prints it)."""
     import typer as _typer  # lazy: typer (outside the CLI)
 
-    click_exception = next(
-        (c for c in _typer.BadParameter.__mro__ if c.__name__ == "ClickException"), None
-    )
-    if click_exception is not None and isinstance(exc, click_exception):
+    kinds = {c.__name__ for c in type(exc).__mro__}
+    if "ClickException" in kinds:
         code = int(getattr(exc, "exit_code", 2))
-        return code, exc.format_message(), lambda: exc.show(env.stderr)  # type: ignore[attr-defined]
+        message = exc.format_message()  # type: ignore[attr-defined]
+        if "NoArgsIsHelpError" in kinds:  # `bland-clone voices`: the group's help, exit 2
+            return code, message, lambda: exc.show(env.stderr)  # type: ignore[attr-defined]
+        if "UsageError" not in kinds:
+            return code, message, None
+        from .cli._errors import usage_line  # lazy: start-up (--version)
+        from .cli.app import COMMANDS  # lazy: start-up (--version)
+
+        ctx = getattr(exc, "ctx", None)
+        path = getattr(ctx, "command_path", None)
+        option = getattr(exc, "option_name", None) if "NoSuchOption" in kinds else None
+        names = {c[0] for c in COMMANDS}
+        return code, usage_line(message, args, path=path, unknown=option, commands=names), None
     if isinstance(exc, _typer.Abort):
         return 1, "Aborted.", lambda: print("Aborted.", file=env.stderr)
     return None
@@ -176,7 +192,7 @@ def _report(out: object, exc: Exception) -> None:
     from .core.envelope import envelope  # lazy: start-up (--version)
     from .core.errors import Declined  # lazy: start-up (--version)
 
-    message = describe(exc)  # the error's data in the command line's words (its options)
+    message = describe(exc, out.given)  # the error's data in the command line's words
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
             out.json(envelope({"declined": True, **exc.payload}))

@@ -1,7 +1,7 @@
 """Every ``--help`` without Typer: the help Typer would print, made from what it recorded.
 
 ``python -m bland_clone._docs`` asks Typer for the help of every command of the registry, at
-every width Click lays help out at (50 to 78 columns), and records the calls Click's help
+every width Click lays help out at (50 to 98 columns), and records the calls Click's help
 formatter received: usage lines, headings, paragraphs of text, definition lists
 (bland_clone/_helpdata.py). Here those calls are replayed by a formatter that wraps text as
 Click's does (after click/formatting.py and click/_textwrap.py, BSD-3-Clause), at the width
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     Op = tuple[object, ...]
 
 HELP_FLAGS = ("--help", "-h")
-#: The widths Click formats help at: the terminal's columns less 2, clamped to 50..78.
-MIN_WIDTH, MAX_WIDTH = 50, 78
+#: The widths Click formats help at: the terminal's columns less 2, clamped to 50..98 (the
+#: app's max_content_width is 100: bland_clone/cli/app.py).
+MIN_WIDTH, MAX_WIDTH = 50, 98
 #: Typer answers shell completion instead of the command line when this is set.
 COMPLETE_VAR = "_BLAND_CLONE_COMPLETE"
 
@@ -52,7 +53,7 @@ def terminal_columns() -> int:
 
 
 def formatter_width(columns: int) -> int:
-    """Click's HelpFormatter width for a terminal of ``columns`` (max_width 80)."""
+    """Click's HelpFormatter width for a terminal of ``columns`` (max_width 100)."""
     return max(min(columns, MAX_WIDTH + 2) - 2, MIN_WIDTH)
 
 

@@ -24,8 +24,25 @@ def test_help_documents_environment_and_exit_codes(cli) -> None:
     assert r.code == 0
     for var in ("BLAND_API_KEY", "BLAND_API_URL", "BLAND_BASE_URL", "NO_COLOR"):
         assert var in r.out
+    flat = " ".join(r.out.split())  # the meanings wrap to the terminal
     for code, meaning in EXIT_CODES.items():
-        assert f"  {code:<4} {meaning}\n" in r.out
+        assert f" {code} {' '.join(meaning.split())}" in flat
+        assert f"\n  {code:<4} " in r.out
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_the_root_help_fits_the_terminal(cli, columns: str) -> None:
+    """The environment and exit-code sections wrap as the options do, each line within the
+    terminal, continued under its meaning."""
+    r = cli("--help", env={"COLUMNS": columns})
+    assert r.code == 0
+    too_long = [x for x in r.out.splitlines() if len(x) > int(columns)]
+    assert too_long == []
+    lines = r.out.splitlines()
+    at = lines.index("Exit codes:")
+    assert lines[at + 1].startswith("  0    success")
+    two = next(i for i, x in enumerate(lines) if x.startswith("  2    usage error"))
+    assert lines[two + 1].startswith("       ") and lines[two + 1][7] != " "  # under it
 
 
 def test_every_command_has_help_with_examples(cli) -> None:
@@ -50,6 +67,53 @@ def test_usage_error_with_json_is_one_json_object(cli) -> None:
     assert doc["ok"] is False
     assert doc["errors"][0]["error"] == "Usage Error"
     assert "--name" in doc["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "cause", "see"),
+    [
+        (["clone", "--preview"], "Option '--preview' requires an argument", "bland-clone clone -h"),
+        (["voices", "show", "--name"], "No such option: --name", "bland-clone voices show -h"),
+        (["validate"], "Missing argument 'FILE...'", "bland-clone validate -h"),
+        (["-q", "voices", "list"], "goes after the command", "bland-clone voices list -q"),
+        (
+            ["--quiet=1", "config", "show"],
+            "goes after the command",
+            "bland-clone config show --quiet",
+        ),
+        (["-q", "validate", "x.wav"], "goes after the command", "bland-clone validate -q"),
+        (["--bogus"], "No such option: --bogus", "bland-clone -h"),
+    ],
+)
+def test_a_usage_error_is_the_tools_own_line(cli, argv: list[str], cause: str, see: str) -> None:
+    """Click's usage errors (a missing value, an unknown option, an option before the command)
+    are one line of the tool's, naming the cause and where to look; exit 2."""
+    r = cli(*argv)
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith("error: ") and r.err.count("\n") == 1, r.err
+    assert cause in r.err and see in r.err, r.err
+    assert "Usage:" not in r.err and "Error:" not in r.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--json", "voices", "list"],
+        ["clone", "--preview", "--json"],
+        ["clone", "--json", "--preview"],
+        ["--json", "--bogus"],
+    ],
+)
+def test_a_usage_error_with_json_anywhere_is_one_json_object(cli, argv: list[str]) -> None:
+    r = cli(*argv)
+    assert r.code == 2
+    doc = json.loads(r.out)
+    assert list(doc) == ["ok", "errors"] and doc["ok"] is False
+    assert doc["errors"][0]["error"] == "Usage Error"
+    message = doc["errors"][0]["message"]
+    assert "Usage:" not in message
+    if argv[:2] == ["--json", "voices"]:
+        assert "bland-clone voices list --json" in message, message
 
 
 def test_bad_engine_and_conflicting_modes(cli, sample: Path) -> None:

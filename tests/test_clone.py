@@ -81,14 +81,31 @@ def test_nothing_is_uploaded_when_a_local_check_fails(
     r = cli("clone", "--name", "x" * 31, "--gender", "other", short)
     assert r.code == 1
     assert service.faults.seen == []  # not one request
-    assert "error: Voice name too long" in r.err
-    assert "error: Invalid gender" in r.err
+    assert "error: Voice name too long: --name has 31 characters, at most 30." in r.err
+    assert "error: Invalid gender: --gender is 'other', not male or female." in r.err
     assert (
         'error: File "short.wav" is too short (estimated 0.4s). Minimum duration is 1 seconds.'
         in r.err
     )
     assert r.err.rstrip().endswith("error: 3 problems found; nothing was uploaded.")
     assert r.out == ""
+
+
+def test_a_name_error_names_the_option_the_name_came_from(
+    cli, service: Service, sample: Path
+) -> None:
+    """The service's words first, then the option and the limit; JSON keeps the words."""
+    r = cli("clone", "--name", "", sample)
+    assert r.code == 1 and "error: Voice name is required: --name is empty.\n" in r.err
+    r = cli("clone", "-n", "\u00e9" * 20 + "\U0001f600" * 6, sample)  # 32 UTF-16 units
+    assert "error: Voice name too long: --name has 32 characters, at most 30." in r.err
+    r = cli("clone", "--name", "a\x07b", sample)
+    assert "error: Voice name contains control characters (--name).\n" in r.err
+    r = cli("validate", sample, "--name", "x" * 40)
+    assert "error: Voice name too long: --name has 40 characters, at most 30." in r.out
+    assert service.posts("/v1/voices/clone") == 0
+    r = cli("voices", "rename", "Josh", "")  # a positional name: the service's words alone
+    assert r.code == 1 and r.err == "error: Voice name is required\n"
 
 
 def test_local_failure_as_json(cli, service: Service, tmp_path: Path) -> None:
@@ -171,7 +188,8 @@ def test_service_side_refusals_are_exit_1_with_its_message(
 ) -> None:
     service.state.add_voice("Dup")
     r = cli("clone", "--name", "Dup", sample)
-    assert (r.code, r.err) == (1, "error: Voice name is already taken\n")
+    assert (r.code, r.err) == (1, "error: Voice name is already taken: --name 'Dup'.\n")
+    assert r.err.count("\n") == 1
     service.state.max_voices = service.state.custom_count()
     r = cli("clone", "--name", "Another", sample)
     assert r.code == 1
@@ -316,5 +334,8 @@ def test_a_dry_run_with_a_taken_name_says_so_once(cli, service: Service, sample:
     r = cli("clone", "--name", "Taken", sample, "--dry-run")
     assert r.code == 1
     assert r.err.count("already taken") == 1, r.err
-    assert r.err.rstrip().endswith("error: Voice name is already taken")
+    assert r.err.endswith("error: Voice name is already taken: --name 'Taken'.\n")  # the option
+    assert cli("clone", "-n", "Taken", sample, "--dry-run", "--json").json()["errors"] == [
+        {"error": "Validation Error", "message": "Voice name is already taken"}  # the service's
+    ]
     assert service.posts("/v1/voices/clone") == 0

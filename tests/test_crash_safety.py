@@ -5,6 +5,7 @@ it is killed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from bland_clone.audio import quality
 from bland_clone.core.names import name_key
 from bland_clone.sandbox.voice_api import extras
 
@@ -210,10 +212,11 @@ def _start_replacing(cli: Any, svc: Service, tmp_path: Path) -> tuple[Path, str]
     return m, str(old.id)
 
 
-def _killed(svc: Service, m: Path, step: int, how: str) -> subprocess.Popen[str]:
-    """Run apply --yes in a process and stop it at ``step`` of the replacement: SIGKILL as the
-    request arrives ("before": not made) or once the service made it ("after"), or SIGINT while
-    the service, having made it, is slow to answer ("sigint")."""
+def _killed(svc: Service, m: Path, step: int, how: str, *extra: str) -> subprocess.Popen[str]:
+    """Run apply --yes (and ``extra``) in a process and stop it at ``step`` of the replacement
+    (the Nth request that changes something): SIGKILL as the request arrives ("before": not
+    made) or once the service made it ("after"), or SIGINT while the service, having made it,
+    is slow to answer ("sigint"). Its stdout is kept as ``proc.output``."""
     box: list[subprocess.Popen[str]] = []
 
     def kill(sig: int) -> None:
@@ -229,9 +232,9 @@ def _killed(svc: Service, m: Path, step: int, how: str) -> subprocess.Popen[str]
         rule = svc.faults.at_step(
             step, arrive=lambda: kill(signal.SIGINT), passthrough=True, stall=5.0
         )
-    proc = _spawn(svc.url, "apply", m, "--yes", "--jobs", "1")
+    proc = _spawn(svc.url, "apply", m, "--yes", "--jobs", "1", *extra)
     box.append(proc)
-    proc.communicate(timeout=60)
+    proc.output, _ = proc.communicate(timeout=60)  # type: ignore[attr-defined]
     assert rule.hits == 1, "the apply never reached the step"
     if how != "before":
         assert rule.handled.wait(10)
@@ -269,6 +272,53 @@ def test_apply_killed_at_any_step_of_a_replacement_is_settled_by_the_next(
     # a finished swap keeps the voice the killed run uploaded; an undone one uploads again
     assert _clones(service) == made + (0 if forward else 1)
     assert extras(service.state).settings[now] == {"boost_language_consistency": True}
+
+
+#: Four voices: the last two with long samples, still being analysed while the first two upload.
+OVERLAPPED = "".join(
+    f'[[voice]]\nname = "V{i}"\nsamples = ["samples/{f}.wav"]\n\n'
+    for i, f in enumerate(("a", "b", "long1", "long2"), 1)
+)
+
+
+@pytest.mark.parametrize("how", ["before", "after", "sigint"])
+def test_apply_keep_going_stopped_while_later_voices_are_checked_makes_each_voice_once(
+    cli, service: Service, tmp_path: Path, how: str
+) -> None:
+    m = manifest(tmp_path, OVERLAPPED)
+    for n, seconds in (("long1", 55.0), ("long2", 54.0)):
+        write_wav(tmp_path / "samples" / f"{n}.wav", seconds)
+    names = ["V1", "V2", "V3", "V4"]
+    # stopped as V2's clone arrives, is made, or is slow to answer, with V3's and V4's checks
+    # still to come: V4's verdict is not in the cache (a run saves the verdicts once its checks
+    # ended or stopped; Ctrl-C stops them after the voice under way)
+    proc = _killed(service, m, 2, how, "--keep-going", "--json")
+    assert proc.returncode == (130 if how == "sigint" else -signal.SIGKILL)
+    cache = json.loads((tmp_path / ".voices.lock.cache").read_text())
+    last = hashlib.sha256((tmp_path / "samples" / "long2.wav").read_bytes()).hexdigest()
+    assert f"{quality.ANALYSIS_VERSION}:{last}" not in cache.get("verdicts", {})
+    assert _clones(service) == 2
+    made = {v.name: v.id for n in names for v in _named(service, n)}
+    assert sorted(made) == (["V1"] if how == "before" else ["V1", "V2"])
+    if how == "sigint":  # the result names what was made, cut off, never started
+        doc = json.loads(proc.output)  # type: ignore[attr-defined]
+        assert [(v["name"], v["status"]) for v in doc["voices"]] == [
+            ("V1", "created"),
+            ("V2", "interrupted"),
+            ("V3", "not started"),
+            ("V4", "not started"),
+        ]
+        assert _locked_id(tmp_path, "V1") == made["V1"]
+
+    r = cli("apply", m, "--json")
+    assert r.code == 0, r.err
+    status = {v["name"]: v["status"] for v in r.json()["voices"]}
+    assert status == {n: "present" if n in made else "created" for n in names}
+    assert _clones(service) == 2 + len(names) - len(made)
+    for n in names:
+        [v] = _named(service, n)
+        assert _locked_id(tmp_path, n) == v.id and made.get(n, v.id) == v.id
+    assert cli("plan", m, "--detailed-exitcode").code == 0
 
 
 def test_settling_deletes_only_the_temporary_voice_its_journal_names(

@@ -93,6 +93,40 @@ def test_an_operation_speaks_no_command_line(path: Path) -> None:
     assert offences(path.read_text(), f"bland_clone.ops.{path.stem}") == []
 
 
+#: A command given as a remedy ("check with 'bland-clone voices list'"): the command line's
+#: words, as its options are. (adopt.py writes commands into a manifest's header: content.)
+COMMAND = re.compile(r"'bland-clone [a-z]")
+
+
+@pytest.mark.parametrize("name", ["applying.py", "voices.py"])
+def test_an_operations_message_names_no_command(name: str) -> None:
+    path = OPS / name
+    tree = ast.parse(path.read_text())
+    docs = _docstrings(tree)
+    named = [
+        f"{path.name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and id(node) not in docs
+        and isinstance(node.value, str)
+        and COMMAND.search(node.value)
+    ]
+    assert named == []
+
+
+#: Below the command line, outside ops: their messages name no option either (typed errors
+#: carry the data; bland_clone.cli._errors words them).
+BELOW = ["audio/prepare.py", "core/files.py", "audio/recording.py", "api/transport.py"]
+BELOW += ["core/journal.py", "core/plan.py"]
+
+
+@pytest.mark.parametrize("name", BELOW)
+def test_the_layers_below_the_command_line_name_no_option(name: str) -> None:
+    path = OPS.parent / name
+    module = "bland_clone." + name.removesuffix(".py").replace("/", ".")
+    assert [x for x in offences(path.read_text(), module) if "names an option" in x] == []
+
+
 def test_the_check_finds_each_kind_of_offence() -> None:
     bad = '''
 """A docstring may say --name."""
@@ -137,7 +171,7 @@ def test_the_command_line_words_a_typed_error_with_its_options() -> None:
     assert not FLAG.search(e.message)
     assert _errors.describe(e) == "--engine must be one of v3, v2, not 'v9'"
     e2 = errors.BadOrder(("start", 5.0), ("end", 3.0))
-    assert e2.exit_code == 1 and not FLAG.search(e2.message)
+    assert e2.exit_code == 2 and not FLAG.search(e2.message)  # a usage error, as prepare's own
     assert _errors.describe(e2) == "--end (3s) must be after --start (5s)."
     e3 = errors.NoKey("No API key", dry_run=True)
     assert e3.exit_code == 3 and not FLAG.search(e3.message)
@@ -150,6 +184,37 @@ def test_the_command_line_words_a_typed_error_with_its_options() -> None:
     assert e4.errors_worded(_errors.describe(e4)) == [
         {"error": "Validation Error", "message": "a/b.wav exists; use --force to overwrite it."}
     ]
+    # the same lines as when they were written below the command line
+    said = {
+        errors.NoSuchDevice("7", several=False): "--device '7' is not an input device; "
+        "'bland-clone record --list-devices' lists them.",
+        errors.NoSuchDevice("USB", several=True): "--device 'USB' matches several input "
+        "devices; 'bland-clone record --list-devices' lists them.",
+        errors.Insecure("example.com"): "Refusing to send the API key over plain http to "
+        "example.com; use https, or --allow-insecure if you really mean it.",
+        errors.Redirected(302, "evil.example"): "The service answered 302 redirecting to "
+        "evil.example; not followed (the API key is only sent to the configured URL). Check "
+        "--api-url.",
+        errors.PastTheEnd("a.wav", "start", 50, 40): 'File "a.wav": --start 50s is past its '
+        "end (40.0s).",
+        errors.NotRegularFile("/dev/null"): "Cannot write /dev/null: it is not a regular file "
+        "(a device or a pipe?); it is never replaced, even with --force.",
+    }
+    said[errors.Busy("pid 7 on h", "a/.v.lock.apply")] = (
+        "Another apply of this manifest is running (pid 7 on h); nothing was changed. Wait for "
+        "it to end (or --lock-timeout SECONDS), then run apply again. (a/.v.lock.apply)"
+    )
+    said[errors.JournalDamaged("a/.v.lock.journal")] = (
+        "a/.v.lock.journal: damaged; it records a replacement apply did not finish. Check "
+        "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
+    )
+    for e, line in said.items():
+        assert not FLAG.search(e.message) and _errors.describe(e) == line, e
+    assert [errors.NoSuchDevice("7", several=False).exit_code, errors.Insecure("h").exit_code] == [
+        5,
+        2,
+    ]
+    assert errors.Redirected(302, "x").exit_code == 4
     # an error of no listed type is said as its own message
     assert _errors.describe(errors.InputError("plain")) == "plain"
 
@@ -202,3 +267,20 @@ def test_every_json_object_has_ok_first_and_errors_last() -> None:
     doc = envelope({"voice_id": "v1", "errors": ["ignored"]}, ok=False)
     assert list(doc) == ["ok", "voice_id", "errors"] and doc["errors"] == []
     assert envelope({}, errors=[{"message": "m"}]) == {"ok": True, "errors": [{"message": "m"}]}
+
+
+def test_the_command_line_says_where_to_look_for_a_voice_cut_off() -> None:
+    """apply's operation says a cut-off voice's outcome is unknown; the command line adds the
+    command that shows it (and a replacement, which the next apply finishes, gets none)."""
+    from bland_clone.cli.plans import said
+    from bland_clone.core.plan import Action, VoicePlan
+    from bland_clone.ops.applying import _cut_off
+
+    made = VoicePlan("A", Action.CREATE)
+    cut = _cut_off(made)
+    assert not COMMAND.search(cut.message or "")
+    assert said(VoicePlan("A", Action.CREATE, outcome=cut)) == (
+        "cut off by Ctrl-C: its outcome is not known; check with 'bland-clone voices list'"
+    )
+    swap = VoicePlan("B", Action.REPLACE)
+    assert "bland-clone" not in (said(VoicePlan("B", Action.REPLACE, outcome=_cut_off(swap))) or "")

@@ -171,3 +171,18 @@ def test_clone_prepare_dry_run_names_each_sample_by_its_input(cli, tmp_path: Pat
     doc = cli("clone", "--name", "P", take, "--prepare", "--dry-run", "--json", env=env).json()
     assert doc["files"][0]["source"]["path"] == str(take)
     assert doc["request"]["files"][0]["source"]["path"] == str(take)
+
+
+def test_best_says_the_gain_it_applied_as_prepare_does(cli, tmp_path: Path) -> None:
+    """The kept take's line says its length and gain, as each prepared file's line does, and
+    the same gain as --json reports."""
+    quiet = write_wav(tmp_path / "quiet.wav", 12.0, level=0.05)
+    loud = write_wav(tmp_path / "loud.wav", 12.0)
+    out = tmp_path / "best.wav"
+    r = cli("prepare", quiet, loud, "--best", "-o", out, "--json")
+    assert r.code == 0, r.err
+    (done,) = r.json()["outputs"]
+    r = cli("prepare", quiet, loud, "--best", "-o", out, "--force")
+    assert r.code == 0, r.err
+    line = next(x for x in r.err.splitlines() if x.startswith("Best take: "))
+    assert line.endswith(f"-> {out}: {done['output_seconds']:.1f}s, gain {done['gain_db']:+.1f} dB")

@@ -277,7 +277,9 @@ def test_list_devices_and_a_device_that_is_not_there(isolated: Path, tmp_path: P
     _asoundrc(isolated, tmp_path / "mic.raw")
     r = _run(["--list-devices", "--json"], tmp_path)
     assert r.returncode == 0
-    devices = json.loads(r.stdout)["devices"]
+    doc = json.loads(r.stdout)
+    assert list(doc) == ["ok", "devices", "errors"] and doc["errors"] == []  # the envelope
+    devices = doc["devices"]
     assert [(d["name"], d["default"], d["default_samplerate"]) for d in devices] == [
         ("default", True, RATE)
     ]

@@ -20,6 +20,8 @@ from bland_clone.sandbox.voice_api import extras
 from .servers import Service
 from .test_terminal import _env, run_on_tty
 
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "scripting.md"
+
 
 def _frames(path: Path) -> bytes:
     with wave.open(str(path)) as w:
@@ -153,6 +155,18 @@ def test_play_off_a_terminal_says_so_on_one_line(cli, service: Service) -> None:
         "terminal; write a file with -o FILE instead.\n",
     )
     assert not [p for m, p, _ in service.faults.seen if m == "POST"]
+
+
+def test_play_with_json_off_a_terminal_is_one_json_usage_error(cli, service: Service) -> None:
+    """A script's --play --json: the same refusal as one JSON object, nothing spoken (charged);
+    docs/scripting.md says so where it lists speak's fields."""
+    r = cli("speak", "Josh", "Hello.", "--play", "--json")
+    assert r.code == 2
+    doc = r.json()
+    assert doc["ok"] is False and "not a terminal" in doc["errors"][0]["message"]
+    assert not [p for m, p, _ in service.faults.seen if m == "POST"]
+    row = next(x for x in DOCS.read_text().splitlines() if x.startswith("| `speak` |"))
+    assert "only on a terminal" in row and "exit 2" in row
 
 
 def test_play_without_an_output_device_says_so_on_one_line(service: Service) -> None:

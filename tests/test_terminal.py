@@ -215,3 +215,24 @@ def test_one_take_on_a_terminal_is_a_waveform_with_its_places_marked(tmp_path: P
     )
     assert proc.returncode == 0
     assert "━" not in proc.stdout and "prepare keeps" not in proc.stdout + proc.stderr
+
+
+def test_voices_show_is_a_listing_on_a_terminal_and_tab_separated_off_one(
+    cli, service: Service
+) -> None:
+    """On a terminal: each value in one column after its label, no tabs. Off one (a pipe,
+    NO_COLOR): 'Label:<TAB>value' lines, the stable form docs/scripting.md names."""
+    import re
+
+    voice = service.voices_named("Legacy Narrator")[0]
+    env = dict(_env(service), TERM="xterm-256color", COLUMNS="120")
+    env.pop("NO_COLOR", None)
+    code, screen = run_on_tty(["voices", "show", "Legacy Narrator"], env)
+    assert code == 0
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in screen.splitlines()]
+    fields = [x for x in lines if x.startswith(("Id:", "Name:", "Engine:", "Description:"))]
+    assert len(fields) == 4 and not any("\t" in x for x in fields), fields
+    assert len({x.index(x.split(":", 1)[1].strip()) for x in fields}) == 1, fields  # one column
+    assert f"Id:          {voice.id}" in lines
+    r = cli("voices", "show", "Legacy Narrator")
+    assert f"Id:\t{voice.id}\n" in r.out and "Name:\tLegacy Narrator\n" in r.out

@@ -71,8 +71,9 @@ def test_total_upload_size(cli, tmp_path: Path) -> None:
 def test_name_and_gender_checks(cli, sample: Path) -> None:
     r = cli("validate", sample, "--name", "x" * 31, "--gender", "robot")
     assert r.code == 1
-    assert "error: Voice name too long" in r.out.splitlines()
-    assert "error: Invalid gender" in r.out.splitlines()
+    lines = r.out.splitlines()
+    assert "error: Voice name too long: --name has 31 characters, at most 30." in lines
+    assert "error: Invalid gender: --gender is 'robot', not male or female." in lines
 
 
 def test_warnings_do_not_fail(cli, tmp_path: Path) -> None:

@@ -297,6 +297,22 @@ def test_clone_verify_reports_the_verdict_and_keeps_exit_0(
     assert "Cloned voice 'Reader 2'" in human.out and "Verdict: similar: " in human.out
 
 
+def test_clone_verify_says_the_voice_is_made_before_asking_for_previews(
+    service: Service, take: Path
+) -> None:
+    """On a terminal the lines come in the order things happen: the clone's line, then the
+    charged previews being asked for, then the verdict."""
+    from .ptys import run_on_tty, service_env
+
+    code, screen = run_on_tty(
+        ["clone", "--name", "Ordered", str(take), "--verify"], service_env(service)
+    )
+    assert code == 0, screen
+    made, asking = screen.index("Cloned voice 'Ordered'"), screen.index("Asking the service for")
+    assert made < asking < screen.index("Verdict: ")
+    assert screen.count("Cloned voice") == 1
+
+
 def test_clone_verify_says_different_and_keeps_the_voice(cli, other: Service, take: Path) -> None:
     r = cli("clone", "--name", "Reader", take, "--verify", "--json")
     assert r.code == 0, r.err

@@ -125,6 +125,8 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
     alpha = next(v for v in doc["voices"] if v["name"] == "Alpha")
     assert alpha["detail"] == "sample changed: samples/a.wav"
     assert next(v for v in doc["voices"] if v["name"] == "Stranger")["voice_id"] == stranger.id
+    kept = "kept; apply --prune deletes it"  # the remedy, in the command line's words
+    assert next(v for v in doc["voices"] if v["name"] == "Gamma")["detail"] == kept
     assert cli("plan", m, "--prune", "--json").json()["voices"][3]["action"] == "delete"
 
     r = cli("apply", m, "--plan")  # the same plan, for people
@@ -132,6 +134,7 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
     lines = r.out.splitlines()
     assert lines[0] == "NAME\tACTION\tVOICE ID\tDETAIL"
     assert "Alpha\treplace\t" in r.out
+    assert f"\tnot in the manifest\t{live_id(service, 'Gamma')}\t{kept}\n" in r.out
     assert lines[-1] == (
         "Plan: 1 to create, 1 to replace, 0 settings to update, 0 to delete; "
         "1 missing on the service, 1 not in the manifest, 2 unmanaged."
@@ -146,6 +149,7 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
         "Delta": "would create",
         "Gamma": "kept",
     }
+    assert next(v for v in r.json()["voices"] if v["name"] == "Gamma")["message"] == kept
     assert service.posts("/v1/voices/clone") == 3
     r = cli("apply", m, "--yes", "--json")
     assert r.code == 0, r.err
@@ -155,6 +159,7 @@ def test_plan_shows_every_action(cli, service: Service, tmp_path: Path) -> None:
         "Delta": "created",
         "Gamma": "kept",
     }
+    assert next(v for v in r.json()["voices"] if v["name"] == "Gamma")["message"] == kept
     r = cli("plan", m, "--detailed-exitcode", "--json")
     assert r.code == 0, r.err
     assert actions(r.json())["Beta"] == "nothing"
@@ -368,6 +373,8 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
     assert text.count("no retrievable sample") == 1  # the reason, said once
     said = cli("export", "--cloned", "-o", tmp_path / "again.toml")
     assert f"Solo ({solo.id}): the service keeps no retrievable sample of it\n" in said.err
+    assert said.out.count("retrievable") == 1, said.out  # the table and the summary: said once
+    assert f"Solo\t{solo.id}\tv3\tnone\n" in said.out
     assert cli("validate", out, "--no-quality").code == 0
 
     r = cli("plan", out, "--detailed-exitcode", "--json")

@@ -35,7 +35,16 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
-from ..core.errors import AuthError, BlandCloneError, InputError, ServiceError, UsageError
+from ..core.errors import (
+    AuthError,
+    BadForm,
+    BlandCloneError,
+    InputError,
+    Insecure,
+    Redirected,
+    ServiceError,
+    UsageError,
+)
 from ..core.safetext import quoted
 
 if TYPE_CHECKING:
@@ -100,10 +109,7 @@ def check_url(base_url: str, *, allow_insecure: bool = False) -> str:
                 f"Invalid API URL {base_url!r}: {host} is not an IPv6 address"
             ) from None
     if m.group("scheme") == "http" and not is_loopback(host) and not allow_insecure:
-        raise UsageError(
-            f"Refusing to send the API key over plain http to {host.strip('[]')}; "
-            "use https, or --allow-insecure if you really mean it."
-        )
+        raise Insecure(host.strip("[]"))
     return base_url.strip().rstrip("/")
 
 
@@ -319,8 +325,11 @@ class Transport:
         if not (isinstance(timeout, (int, float)) and math.isfinite(timeout)) or not (
             0 < timeout <= 86400
         ):
-            raise UsageError(
-                f"--timeout must be a number of seconds from 0.1 to 86400, not {timeout}"
+            raise BadForm(
+                "timeout",
+                timeout,
+                expected="a number of seconds from 0.1 to 86400",
+                shown=str(timeout),
             )
         self.timeout = float(timeout)
         self.max_retries = max_retries
@@ -426,10 +435,7 @@ class Transport:
                     where = urlsplit(resp.headers.get("Location", "")).hostname or "elsewhere"
                 except ValueError:
                     where = "elsewhere"
-                raise ServiceError(
-                    f"The service answered {code} redirecting to {where}; not followed "
-                    "(the API key is only sent to the configured URL). Check --api-url."
-                )
+                raise Redirected(code, where)
             return resp
 
     def _sleep(self, attempt: int, wanted: float | None, deadline: float) -> bool:

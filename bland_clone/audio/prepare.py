@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import limits
-from ..core.errors import InputError, UsageError
+from ..core.errors import BadOrder, InputError, PastTheEnd, UsageError, WouldOverwrite
 from ..core.files import check_writable, refuse_special
 from ..core.safetext import one_line
 from . import decode, quality, vad
@@ -275,11 +275,9 @@ def prepare_file(
         raise InputError(info.error)
     begin = max(0.0, start or 0.0)
     if end is not None and end <= begin:  # the arguments contradict each other: a usage error
-        raise UsageError(f"--end ({end:g}s) must be after --start ({begin:g}s).")
+        raise BadOrder(("start", begin), ("end", end))
     if info.duration is not None and begin >= info.duration:
-        raise InputError(
-            f'File "{name}": --start {begin:g}s is past its end ({info.duration:.1f}s).'
-        )
+        raise PastTheEnd(name, "start", begin, info.duration)
     try:
         scan = _scan(src, info, begin, end, progress)
     except decode.DecodeError as exc:
@@ -468,7 +466,7 @@ def output_paths(
 
         refuse_special(p)  # a device, a pipe or a folder is never replaced, --force or not
         if os.path.lexists(p) and not force:
-            raise InputError(f"{p} exists; use --force to overwrite it.")
+            raise WouldOverwrite(p)
     return paths
 
 

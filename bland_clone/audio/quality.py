@@ -10,7 +10,7 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -879,27 +879,38 @@ def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
 
 def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> list[Quality | None]:
     """:func:`measure` of each file, in order: from ``cache`` where it holds the verdict of the
-    same bytes and analysis, the rest in worker processes (:func:`pool_map`)."""
-    out: list[Quality | None] = [None] * len(infos)
-    todo: list[int] = []
-    for i, info in enumerate(infos):
-        hit = _cached(cache, info)
-        if hit is None:
-            todo.append(i)
-        else:
-            out[i] = hit
+    same bytes and analysis, the rest in worker processes (:func:`pool_map`), or under
+    POOL_FROM of them in this process with their speaker checks batched
+    (:func:`_measure_together`)."""
+    return list(measure_each(infos, cache, together=True))
+
+
+def measure_each(
+    infos: Sequence[AudioInfo], cache: Verdicts | None = None, *, together: bool = False
+) -> Generator[Quality | None, None, None]:
+    """:func:`measure_many`, each file's result as soon as it and those before it are known (so
+    a caller can act on the first files while the workers analyse the rest). Closing the
+    iterator early ends the workers. ``together``: files analysed in this process (under
+    POOL_FROM) come all at once, their speaker checks batched (:func:`_measure_together`)."""
+    hits = [_cached(cache, info) for info in infos]
+    todo = [info for info, hit in zip(infos, hits, strict=True) if hit is None]
     if len(todo) >= POOL_FROM:
         _preload()  # once here, not once in each forked worker
-    items = [infos[i] for i in todo]
-    found = pool_map(measure, items) if len(todo) >= POOL_FROM else _measure_together(items)
-    for i, q in zip(todo, found, strict=True):
-        out[i] = q
+    if together and len(todo) < POOL_FROM:
+        measured = iter(_measure_together(todo))
+    else:
+        measured = pool_imap(measure, todo)
+    for info, hit in zip(infos, hits, strict=True):
+        if hit is not None:
+            yield hit
+            continue
+        q = next(measured)
         if q is not None and cache is not None:
             try:
-                cache.remember(infos[i].path, ANALYSIS_VERSION, to_verdict(q))
+                cache.remember(info.path, ANALYSIS_VERSION, to_verdict(q))
             except OSError:
                 pass  # only a cache
-    return out
+        yield q
 
 
 def _measure_together(infos: Sequence[AudioInfo]) -> list[Quality | None]:
@@ -1009,15 +1020,22 @@ POOL_FROM = 8
 
 
 def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[fn(x) for x in items]`` in order, in one worker process a core once there are
+    """:func:`pool_imap` as a list."""
+    return list(pool_imap(fn, items))
+
+
+def pool_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """``(fn(x) for x in items)`` in order, in one worker process a core once there are
     POOL_FROM items (threads only contend for the interpreter: slower than one). Workers ignore
-    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error), so an
-    interrupted folder stops at once and prints one message, not one a worker. Forked when this
-    process runs no other thread (numpy is then already imported), else from a fork server."""
+    Ctrl-C; the pool is ended with its caller's KeyboardInterrupt (or any error, or the iterator
+    closed early), so an interrupted folder stops at once and prints one message, not one a
+    worker. Forked when this process runs no other thread (numpy is then already imported),
+    else from a fork server."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(cores or 1, len(items) // (POOL_FROM // 2))
     if len(items) < POOL_FROM or workers < 2:
-        return [fn(x) for x in items]
+        yield from map(fn, items)
+        return
     import multiprocessing  # lazy: multiprocessing is slow to import
 
     methods = multiprocessing.get_all_start_methods()
@@ -1030,7 +1048,7 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         ctx.set_forkserver_preload([__name__])
     chunk = max(1, len(items) // (workers * 8))
     with ctx.Pool(workers, initializer=_worker_start) as pool:
-        return pool.map(fn, items, chunksize=chunk)
+        yield from pool.imap(fn, items, chunksize=chunk)
 
 
 def _worker_start() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core import limits
-from ..core.errors import DeviceError, InputError
+from ..core.errors import DeviceError, InputError, NoSuchDevice
 from . import decode, quality, vad
 from .inspection import inspect
 from .prepare import prepare_file
@@ -168,8 +168,7 @@ def find_device(spec: str | None) -> Device:
         match = [d for d in found if spec.casefold() in d.name.casefold()]
     if len(match) == 1:
         return match[0]
-    what = "matches several input devices" if match else "is not an input device"
-    raise DeviceError(f"--device {spec!r} {what}; 'bland-clone record --list-devices' lists them.")
+    raise NoSuchDevice(spec, several=bool(match))
 
 
 class Microphone:

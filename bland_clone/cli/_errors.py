@@ -9,23 +9,38 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from ..core import limits
 from ..core.errors import (
     BadChoice,
     BadForm,
     BadOrder,
     BlandCloneError,
+    Busy,
+    Insecure,
+    JournalDamaged,
+    NameTaken,
+    NameUnavailable,
     NeedsFileName,
     NeedsValue,
     NoKey,
+    NoSuchDevice,
+    NotAnId,
     NotOffered,
+    NotRegularFile,
+    PastTheEnd,
+    Redirected,
     SingleSampleVoice,
     VoicesInvalid,
     WouldOverwrite,
 )
 from ..ops.notes import Uncalibrated
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..core.validation import Problem
 
 #: An operation's parameter -> the option that sets it.
 FLAGS = {
@@ -40,6 +55,7 @@ FLAGS = {
     "preview_output": "--output FILE",
     "stability": "--stability",
     "start": "--start",
+    "timeout": "--timeout",
 }
 
 
@@ -67,6 +83,38 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
     ),
     BadOrder: _bad_order,
     WouldOverwrite: lambda e: f"{e.path} exists; use --force to overwrite it.",
+    PastTheEnd: lambda e: (
+        f'File "{e.shown}": {flag(e.field)} {e.at:g}s is past its end ({e.duration:.1f}s).'
+    ),
+    NoSuchDevice: lambda e: (
+        f"--device {e.spec!r} "
+        + ("matches several input devices" if e.several else "is not an input device")
+        + "; 'bland-clone record --list-devices' lists them."
+    ),
+    Insecure: lambda e: (
+        f"Refusing to send the API key over plain http to {e.host}; "
+        "use https, or --allow-insecure if you really mean it."
+    ),
+    Redirected: lambda e: (
+        f"The service answered {e.status} redirecting to {e.where}; not followed "
+        "(the API key is only sent to the configured URL). Check --api-url."
+    ),
+    Busy: lambda e: (
+        f"Another apply of this manifest is running ({e.holder}); nothing was changed. Wait for "
+        f"it to end (or --lock-timeout SECONDS), then run apply again. ({e.path})"
+    ),
+    JournalDamaged: lambda e: (
+        f"{e.path}: damaged; it records a replacement apply did not finish. Check "
+        "'bland-clone voices list' for voices named '~new' or '~old', then delete the file"
+    ),
+    NameUnavailable: lambda e: e.message,  # the service's words (with --name: describe)
+    NotAnId: lambda e: (
+        f"{e.reason} (add-shared takes a voice's id, from 'bland-clone voices shared')"
+    ),
+    NotRegularFile: lambda e: (
+        f"Cannot write {e.path}: it is not a regular file (a device or a pipe?); "
+        "it is never replaced, even with --force."
+    ),
     NoKey: _no_key,
     NotOffered: lambda e: (
         f"{flag(e.field)} needs {e.endpoint}, which this service does not offer ({e.why}); "
@@ -80,8 +128,83 @@ WORDS: dict[type[BlandCloneError], Callable[[Any], str]] = {
 }
 
 
-def describe(exc: BlandCloneError) -> str:
-    """The error's one line, in the command line's words."""
+#: The commands with subcommands (a group's first word names the subcommand).
+GROUPS = ("voices", "samples", "config")
+
+
+def _command_words(args: Sequence[str], commands: Collection[str]) -> list[str]:
+    """The command a line asks for (``["voices", "list"]``), or none: the first word that is
+    not an option, when it names one of ``commands``, and a group's next word."""
+    for i, word in enumerate(args):
+        if word == "--":
+            break
+        if word.startswith("-"):
+            continue
+        if word not in commands:
+            break
+        after = args[i + 1 : i + 2]
+        if word in GROUPS and after and not after[0].startswith("-"):
+            return [word, after[0]]
+        return [word]
+    return []
+
+
+def usage_line(
+    message: str,
+    args: Sequence[str],
+    *,
+    path: str | None,
+    unknown: str | None,
+    commands: Collection[str],
+) -> str:
+    """Typer's usage error as the tool's one line: its cause and the help to read. An option
+    given before the command (``bland-clone --json voices list``) is shown where it belongs."""
+    words = _command_words(args, commands)
+    at = next((i for i, a in enumerate(args) if unknown and a.startswith(unknown)), len(args))
+    if unknown and words and path == "bland-clone" and at < args.index(words[0]):
+        rest = len(args) > len(words) + 1
+        where = " ".join(["bland-clone", *words, unknown] + (["..."] if rest else []))
+        return f"{unknown} goes after the command: {where}"
+    path = path or " ".join(["bland-clone", *words])
+    return f"{message.rstrip('.')}; see '{path} -h'."
+
+
+#: A local check's problem code -> the field whose value it judges.
+PROBLEM_FIELDS = {
+    "name_required": "name",
+    "name_too_long": "name",
+    "name_not_utf8": "name",
+    "name_control_chars": "name",
+    "name_spaces": "name",
+    "invalid_gender": "gender",
+}
+
+
+def problem_line(p: Problem, given: Mapping[str, tuple[str, str]]) -> str:
+    """A local check's problem: the service's words, then the option the value came from
+    (where the user gave one) and the limit."""
+    field = PROBLEM_FIELDS.get(p.code)
+    if field is None or field not in given:
+        return p.message
+    option, value = given[field]
+    if p.code == "name_required":
+        return f"{p.message}: {option} is empty."
+    if p.code == "name_too_long":
+        from ..core.validation import name_length  # lazy: start-up (voices list)
+
+        n, most = name_length(value), limits.NAME_MAX_CHARS
+        return f"{p.message}: {option} has {n} characters, at most {most}."
+    if p.code == "invalid_gender":
+        return f"{p.message}: {option} is {value!r}, not {' or '.join(limits.GENDERS)}."
+    return f"{p.message} ({option})."
+
+
+def describe(exc: BlandCloneError, given: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The error's one line, in the command line's words (``given``: the options the user
+    gave, as :attr:`Output.given`)."""
+    if isinstance(exc, (NameTaken, NameUnavailable)) and given and "name" in given:
+        option, value = given["name"]
+        return f"{exc.message}: {option} {value!r}."
     for kind, words in WORDS.items():
         if isinstance(exc, kind):
             return words(exc)

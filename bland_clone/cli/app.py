@@ -8,7 +8,13 @@ import typer
 from .. import __version__
 from ..core.settings import ENVIRONMENT
 
-#: Every exit code and what it means: --help's epilog and README's table are made from this.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # the context and formatter Typer hands a command's help (no click import at run time)
+    from typer._click.core import Context
+    from typer._click.formatting import HelpFormatter
+
+#: Every exit code and what it means: --help's last section and README's table are made from this.
 EXIT_CODES = {
     0: "success (also a no at a confirmation prompt: nothing changed, as asked)",
     1: "the input was refused (locally, or by the service: validation, processing, limits)",
@@ -24,13 +30,19 @@ EXIT_CODES = {
     130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 }
 
-# "\b" keeps Click from re-wrapping these paragraphs.
-_EPILOG = (
-    "\b\nEnvironment:\n"
-    + "\n".join(f"  {k:<19} {v}" for k, v in ENVIRONMENT.items())
-    + "\n\n\b\nExit codes:\n"
-    + "\n".join(f"  {k:<4} {v}" for k, v in EXIT_CODES.items())
-)
+
+class _Root(typer.core.TyperGroup):
+    """The root command: its help ends with the environment and the exit codes, each a
+    section of name and meaning wrapped to the terminal, as the options are."""
+
+    def format_epilog(self, ctx: "Context", formatter: "HelpFormatter") -> None:
+        for title, rows in (
+            ("Environment", list(ENVIRONMENT.items())),
+            ("Exit codes", [(str(k), v) for k, v in EXIT_CODES.items()]),
+        ):
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
 
 #: Every command: (name, module under bland_clone.cli.commands, attribute, short help). The short
 #: help is what the root --help lists; a test checks it against each command's own help. The
@@ -102,12 +114,14 @@ def build_app(command: Optional[str] = None, *, full: bool = False) -> typer.Typ
         "  bland-clone validate sample.wav\n\n"
         "  bland-clone clone --name Narrator sample.wav --dry-run\n\n"
         "  BLAND_API_KEY=... bland-clone clone --name Narrator --gender female sample.wav",
-        epilog=_EPILOG,
+        cls=_Root,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        # Click's help stops at 80 columns; Rich's (Typer's default) takes the whole terminal.
+        # Up to 100 (98 of text): a wide terminal is used, prose still reads in one sweep.
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
     app.callback()(_root)
     for name, module, attr, short in COMMANDS:

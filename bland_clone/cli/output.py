@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..core.errors import ServiceError
+from ..core.errors import BlandCloneError, ServiceError
 from ..core.safetext import clean, json_text, one_line
 from ..core.units import fmt_duration, fmt_size
+from ._errors import describe, note, problem_line
 from .environment import Environment
 
 if TYPE_CHECKING:
@@ -42,7 +43,15 @@ class Output:
         self._consoles: dict[bool, Console] = {}
         #: print GitHub workflow annotations too (--annotations github, or under GitHub Actions)
         self.github = env.github
+        #: the options the user gave, by the field a problem or an error names (``"name"``:
+        #: ``("--name", "Narrator")``): their messages then name the option (cli/_errors.py)
+        self.given: dict[str, tuple[str, str]] = {}
         self.set_mode(mode)
+
+    def gave(self, field: str, option: str, value: str | None) -> None:
+        """``option`` set ``field`` to ``value`` (not given: None, nothing to name)."""
+        if value is not None:
+            self.given[field] = (option, value)
 
     def set_mode(self, mode: Mode) -> Output:
         env = self.env
@@ -83,12 +92,14 @@ class Output:
     def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
             # lazy: start-up (validate --no-quality)
-            from ._errors import note  # an operation's note, in the command line's words
-
             self._err("warning:", "yellow", note(message))
 
     def error(self, message: str) -> None:
         self._err("error:", "bold red", message)
+
+    def words(self, error: BlandCloneError) -> str:
+        """``error``'s line in the command line's words (cli/_errors.py)."""
+        return describe(error, self.given)
 
     # -- data: stdout --------------------------------------------------------------------
 
@@ -104,6 +115,23 @@ class Output:
     def line(self, text: str = "") -> None:
         if self.mode == "human":
             print(clean(text), file=self.env.stdout)
+
+    def fields(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Labelled values: on a terminal, each value in one column after its label (the label
+        bold); otherwise ``Label:<TAB>value`` lines, stable for scripts."""
+        if self.mode != "human":
+            return
+        rows = [(one_line(label) + ":", one_line(value)) for label, value in rows]
+        if self.rich:
+            width = max(len(label) for label, _ in rows)
+            text = "".join(
+                f"{_sgr(label, 'bold')}{' ' * (width - len(label) + 1)}{value}\n"
+                for label, value in rows
+            )
+        else:
+            text = "".join(f"{label}\t{value}\n" for label, value in rows)
+        self.env.stdout.write(text)
+        self.env.stdout.flush()
 
     def result(self, obj: dict[str, Any], human: Callable[[], None] | str | None = None) -> None:
         """Emit a command's result: JSON in json mode, ``human`` otherwise, nothing when quiet."""
@@ -148,10 +176,11 @@ class Output:
     def report(self, report: Report, *, to_stderr: bool = False) -> None:
         """The table of files, then every problem under it; with --quiet, only the errors
         (each file's, on stderr: what "nothing but errors" promises)."""
+
         if self.mode == "quiet":
             for p in report.problems:
                 if p.severity == "error":
-                    self.error(p.message)
+                    self.error(problem_line(p, self.given))
             return
         if self.mode != "human":
             return
@@ -196,7 +225,7 @@ class Output:
             label = "error:" if p.severity == "error" else "warning:"
             if rich_ok:
                 label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {clean(p.message)}")
+            lines.append(f"{label} {clean(problem_line(p, self.given))}")
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()

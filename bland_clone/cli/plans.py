@@ -95,15 +95,27 @@ def plan_json(p: Planned) -> dict[str, Any]:
             "lock": str(p.lock_path),
             "changes": p.changes,
             "summary": summary(p.voices),
-            "voices": [v.to_dict() for v in p.voices],
+            "voices": [v.to_dict() | {"detail": said(v) or None} for v in p.voices],
         },
         ok=not p.invalid,
     )
 
 
+def said(v: VoicePlan) -> str | None:
+    """A voice's detail (or, after apply, its outcome's message) in the command line's words:
+    the remedy the plan and the operation leave to it."""
+    shown = v.shown_message
+    o = v.outcome
+    if (o is None or o.message is None) and v.action is Action.NOT_IN_MANIFEST:
+        return f"{shown}; apply --prune deletes it"
+    if o is not None and o.status is Status.INTERRUPTED and v.action is not Action.REPLACE:
+        return f"{shown}; check with 'bland-clone voices list'"
+    return shown
+
+
 def plan_rows(p: Planned) -> list[list[str]]:
     """The plan's table: name, action, voice id, detail."""
-    return [[v.name, v.action.value, v.voice_id or "-", v.detail] for v in p.voices]
+    return [[v.name, v.action.value, v.voice_id or "-", said(v) or ""] for v in p.voices]
 
 
 def show_plan(out: Output, p: Planned) -> None:

@@ -124,6 +124,20 @@ class NotFoundError(APIError):
     kind = "Not Found"
 
 
+class NotAnId(NotFoundError):
+    """The service found no shared voice by the id given (``reason``: its words); adding a
+    shared voice takes an id, which the shared library lists (the remedy)."""
+
+    def __init__(self, found: NotFoundError) -> None:
+        self.reason = found.message
+        super().__init__(
+            f"{found.message} (adding a shared voice takes its id, from the shared library)",
+            status=found.status,
+            errors=found._errors,
+            payload=found.payload,
+        )
+
+
 class NameTaken(APIError):
     """The service refused a name another of the caller's voices has (its words are
     ``limits.NAME_TAKEN``). Decoded from the answer in one place (bland_clone.api.answers), so
@@ -131,6 +145,18 @@ class NameTaken(APIError):
 
 
 # -- typed errors: data first, words for the command line in bland_clone.cli._errors ------------
+
+
+class NameUnavailable(InputError):
+    """The service says ``name`` is taken (asked before anything is sent: a dry run); its
+    words are ``limits.NAME_TAKEN``."""
+
+    def __init__(self, name: str, message: str, *, payload: dict[str, Any] | None = None) -> None:
+        self.name = name
+        # --json keeps the service's words, whatever the line adds
+        super().__init__(
+            message, errors=[{"error": self.kind, "message": message}], payload=payload
+        )
 
 
 class BadChoice(UsageError):
@@ -166,8 +192,9 @@ class NeedsFileName(UsageError):
         super().__init__(f"{because} writes one file: {field} must be a file name (OUT.wav).")
 
 
-class BadOrder(InputError):
-    """``later`` (seconds) is not after ``earlier``: the fields name them."""
+class BadOrder(UsageError):
+    """``later`` (seconds) is not after ``earlier``: the fields name them. The arguments
+    contradict each other: a usage error."""
 
     def __init__(self, earlier: tuple[str, float], later: tuple[str, float]) -> None:
         self.earlier, self.later = earlier, later
@@ -181,6 +208,88 @@ class WouldOverwrite(InputError):
     def __init__(self, path: object) -> None:
         self.path = str(path)
         super().__init__(f"{self.path} exists; it is overwritten only when asked (force).")
+
+
+class PastTheEnd(InputError):
+    """``field`` asks for ``at`` seconds into the file ``shown`` (its name, escaped), which
+    lasts ``duration`` seconds."""
+
+    def __init__(self, shown: str, field: str, at: float, duration: float) -> None:
+        self.shown, self.field, self.at, self.duration = shown, field, at, duration
+        super().__init__(f'File "{shown}": {field} {at:g}s is past its end ({duration:.1f}s).')
+
+
+class NotRegularFile(InputError):
+    """``path`` is to be written but is a device or a pipe: never replaced, even when
+    overwriting is asked for (force)."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"Cannot write {self.path}: it is not a regular file (a device or a pipe?); "
+            "it is never replaced, even when overwriting is asked for (force)."
+        )
+
+
+class NoSuchDevice(DeviceError):
+    """The input device asked for (``spec``: its number or part of its name) matches none of
+    the input devices, or ``several`` of them (the remedy: the listing of the devices)."""
+
+    def __init__(self, spec: str, *, several: bool) -> None:
+        self.spec, self.several = spec, several
+        what = "matches several input devices" if several else "is not an input device"
+        super().__init__(f"Device {spec!r} {what}; the listing of input devices names them.")
+
+
+class Insecure(UsageError):
+    """The API URL is plain http to ``host``, not loopback: the key would cross the network
+    unencrypted unless insecure sending is allowed (allow_insecure)."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"Refusing to send the API key over plain http to {host}; use https, or allow it "
+            "(allow_insecure) if you really mean it."
+        )
+
+
+class Redirected(ServiceError):
+    """The service answered ``status`` redirecting to ``where``: not followed, since the key is
+    only sent to the configured URL (the remedy: check the API URL, api_url)."""
+
+    def __init__(self, status: int, where: str) -> None:
+        self.status, self.where = status, where
+        super().__init__(
+            f"The service answered {status} redirecting to {where}; not followed "
+            "(the API key is only sent to the configured URL). Check the API URL (api_url)."
+        )
+
+
+class Busy(BlandCloneError):
+    """Another apply (``holder``: who) holds the manifest's lock at ``path``; the remedy: wait
+    for it, or wait longer (lock_timeout)."""
+
+    exit_code = ExitCode.BUSY
+    kind = "Busy"
+
+    def __init__(self, holder: str, path: object) -> None:
+        self.holder, self.path = holder, str(path)
+        super().__init__(
+            f"Another apply of this manifest is running ({holder}); nothing was changed. Wait "
+            f"for it to end (or wait longer: lock_timeout), then run apply again. ({self.path})"
+        )
+
+
+class JournalDamaged(InputError):
+    """The replacement journal at ``path`` cannot be read: a replacement apply did not finish;
+    the remedy is to look at the voices for '~new' and '~old' ones, then delete the file."""
+
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"{self.path}: damaged; it records a replacement apply did not finish. Check the "
+            "voice list for voices named '~new' or '~old', then delete the file"
+        )
 
 
 class NoKey(AuthError):

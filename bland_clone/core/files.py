@@ -13,7 +13,7 @@ import stat
 import sys
 from types import TracebackType
 
-from .errors import InputError, WouldOverwrite
+from .errors import InputError, NotRegularFile, WouldOverwrite
 
 
 def refuse_special(path: str) -> None:
@@ -25,10 +25,7 @@ def refuse_special(path: str) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"Cannot write {path}: it is a folder.")
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(
-            f"Cannot write {path}: it is not a regular file (a device or a pipe?); "
-            "it is never replaced, even with --force."
-        )
+        raise NotRegularFile(path)
 
 
 def check_writable(path: str, force: bool) -> None:

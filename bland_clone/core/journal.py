@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import BlandCloneError, ExitCode, InputError
+from .errors import Busy, InputError, JournalDamaged
 from .files import write_file
 from .lockfile import LockedSample
 
@@ -143,11 +143,7 @@ class Journal:
                         raise ValueError("version")
                     self._entries = [Entry.from_json(e) for e in doc["replacements"]]
                 except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                    raise InputError(
-                        f"{self.path}: damaged; it records a replacement apply did not finish. "
-                        "Check 'bland-clone voices list' for voices named '~new' or '~old', "
-                        "then delete the file"
-                    ) from None
+                    raise JournalDamaged(self.path) from None
         return self._entries
 
     def begin(self, entry: Entry) -> None:
@@ -201,13 +197,6 @@ def _sync_dir(folder: Path) -> None:
 
 
 # -- the apply lock ----------------------------------------------------------------------------
-
-
-class Busy(BlandCloneError):
-    """Another apply holds the manifest's lock."""
-
-    exit_code = ExitCode.BUSY
-    kind = "Busy"
 
 
 def apply_lock_path(lock_path: Path) -> Path:
@@ -272,11 +261,7 @@ def apply_lock(
             except OSError:
                 who = _describe(fd)
                 if time.monotonic() >= give_up:
-                    raise Busy(
-                        f"Another apply of this manifest is running ({who}); nothing was "
-                        f"changed. Wait for it to end (or --lock-timeout SECONDS), then run "
-                        f"apply again. ({path})"
-                    ) from None
+                    raise Busy(who, path) from None
                 if not told and on_wait is not None:
                     on_wait(f"Waiting up to {wait:g}s for another apply to end ({who}).")
                     told = True

@@ -411,7 +411,7 @@ class _Sides:
             lv.name,
             Action.NOT_IN_MANIFEST,
             found.id,
-            "kept; apply --prune deletes it",
+            "kept",  # the caller says how to delete it (pruning)
             locked=lv,
             live=found,
         )

@@ -3,10 +3,11 @@ write the lock). Showing the result and asking before replacing or deleting are 
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from ..core import journal, lockfile
@@ -18,7 +19,7 @@ from ..core.manifest import SERVICE_ENGINE
 from ..core.names import name_key
 from ..core.plan import Action, CheckedVoice, Outcome, Status, VoicePlan
 from . import workflow
-from .workflow import voice_report_json
+from .workflow import Planned, voice_report_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from ..core.manifest import VoiceSpec
     from .notes import Notes
     from .session import Connection
-    from .workflow import Planned
 
 
 #: What a dry run says of each action (a voice missing on the service: see :func:`dry_run`).
@@ -126,6 +126,112 @@ class Applied:
         )
 
 
+class Checks:
+    """The full checks (quality included) of the voices given to :meth:`add`, run batch after
+    batch in a daemon thread (Ctrl-C never waits for it), each voice's report known as soon as
+    its own samples are analysed while the workers go on with the next voices'."""
+
+    def __init__(self, out: Notes, path: str) -> None:
+        self._out, self._path = out, path
+        self._batches: queue.Queue[list[CheckedVoice] | None] = queue.Queue()
+        self._asked: set[CheckedVoice] = set()
+        self._reports: dict[CheckedVoice, Report] = {}
+        self._error: BaseException | None = None
+        self._ended = False
+        #: set: stop checking (apply stops its work with it: Ctrl-C stops the checks too)
+        self.stopped = threading.Event()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def __contains__(self, voice: CheckedVoice) -> bool:
+        return voice in self._asked
+
+    def add(self, voices: list[CheckedVoice]) -> None:
+        """Check these voices too (those not asked already), after the ones before them."""
+        todo = [c for c in voices if c not in self._asked]
+        if not todo:
+            return
+        self._asked.update(todo)
+        self._batches.put(todo)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True, name="apply-checks")
+            self._thread.start()
+
+    def finish(self) -> None:
+        """No more voices: the thread ends once it has checked those given."""
+        self._batches.put(None)
+        if self._thread is None:
+            with self._cond:
+                self._ended = True
+
+    def close(self) -> None:
+        """Stop checking (apply ends early): the workers end after the voice under way."""
+        self.stopped.set()
+        self._batches.put(None)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                batch = self._batches.get()
+                if batch is None:
+                    break
+                each = workflow.check_each(self._path, [c.spec for c in batch])
+                try:
+                    for c, (spec, report) in zip(batch, each, strict=True):
+                        workflow.annotate_report(self._out, self._path, spec, report, "all")
+                        with self._cond:
+                            self._reports[c] = report
+                            self._cond.notify_all()
+                        if self.stopped.is_set():
+                            break
+                finally:
+                    each.close()
+        except BaseException as exc:  # handed to whoever waits for a report
+            with self._cond:
+                self._error = exc
+        finally:
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def wait(self, voice: CheckedVoice, stop: threading.Event | None = None) -> Report | None:
+        """The voice's report once its check is done (None: ``stop`` was set first). A short
+        wait at a time, so Ctrl-C is seen at once; the checks' error is raised."""
+        with self._cond:
+            while voice not in self._reports:
+                if self._error is not None:
+                    raise self._error
+                if stop is not None and stop.is_set():
+                    return None
+                assert not self._ended, "a voice that was never given"
+                self._cond.wait(0.1)
+            return self._reports[voice]
+
+    def join(self, *, raise_error: bool = True) -> dict[CheckedVoice, Report]:
+        """Every report, once the thread has checked every voice given (after :meth:`finish`);
+        the checks' error is raised (``raise_error``)."""
+        with self._cond:
+            while not self._ended:
+                self._cond.wait(0.1)
+            if self._error is not None and raise_error:
+                raise self._error
+            return dict(self._reports)
+
+
+@dataclass(frozen=True)
+class ToApply(Planned):
+    """The plan apply carries out. ``checks``: the full checks still running, with
+    --keep-going, where each voice uploads as soon as its own check passes (None: every
+    uploading voice passed its check before the plan was returned)."""
+
+    checks: Checks | None = None
+
+    def close(self) -> None:
+        """Stop the checks still running (apply ended before carrying the plan out)."""
+        if self.checks is not None:
+            self.checks.close()
+
+
 def plan_apply(
     out: Notes,
     path: str,
@@ -134,9 +240,10 @@ def plan_apply(
     keep_going: bool = False,
     prune: bool = False,
     conn: Connection | None = None,
-) -> Planned:
+) -> ToApply:
     """The plan, its uploading voices checked in full (quality included): each carries the
-    files it sends, or is invalid."""
+    files it sends, or is invalid. With ``keep_going`` (not a dry run) the full checks go on
+    while the plan is carried out: :func:`execute` uploads each voice once its check passed."""
 
     conn = conn or Connection()
 
@@ -145,59 +252,40 @@ def plan_apply(
             raise InvalidVoices(checked, "nothing was uploaded")
 
     # The voices that will upload get the full check (quality). Those the lock does not know,
-    # or whose samples changed, are checked (in a daemon thread: Ctrl-C does not wait for it)
-    # while the service is asked for its voices; the others only needed their headers.
-    early: dict[str, Any] = {}
+    # or whose samples changed, are checked (in the background) while the service is asked for
+    # its voices; the others only needed their headers (a header problem stops every voice
+    # before any analysis: on_invalid).
+    checks = Checks(out, path)
 
     def start_checks(voices: list[CheckedVoice], lock: list[LockedVoice]) -> None:
         locked = {name_key(lv.name): lv.hashes for lv in lock}
-        likely = [c for c in voices if c.ok and locked.get(name_key(c.name)) != c.hashes]
+        checks.add([c for c in voices if c.ok and locked.get(name_key(c.name)) != c.hashes])
 
-        def check() -> None:
-            try:
-                early["result"] = _full_checks(out, path, likely)
-            except BaseException as exc:  # handed to the main thread
-                early["error"] = exc
-
-        if likely:
-            early["thread"] = threading.Thread(target=check, daemon=True)
-            early["thread"].start()
-
-    p = workflow.build_plan(
-        out,
-        path,
-        conn,
-        prune=prune,
-        need_service=not dry_run,
-        on_invalid=stop_if_invalid,
-        on_hashed=start_checks,
-        annotate="errors",
-        settle=not dry_run,
-    )
-    uploading = [v.checked for v in p.voices if v.uploads and v.checked is not None]
-    # each voice's full check, by the voice itself (its object, not its name)
-    reports: dict[CheckedVoice, Report] = {}
-    if "thread" in early:
-        while early["thread"].is_alive():
-            early["thread"].join(0.1)  # a short wait at a time, so Ctrl-C is seen at once
-        if "error" in early:
-            raise early["error"]
-        reports.update(early["result"])
-    reports.update(_full_checks(out, path, [c for c in uploading if c not in reports]))
+    try:
+        p = workflow.build_plan(
+            out,
+            path,
+            conn,
+            prune=prune,
+            need_service=not dry_run,
+            on_invalid=stop_if_invalid,
+            on_hashed=start_checks,
+            annotate="errors",
+            settle=not dry_run,
+        )
+        uploading = [v.checked for v in p.voices if v.uploads and v.checked is not None]
+        checks.add(uploading)  # those the lock's hashes hid (a voice missing on the service)
+        checks.finish()
+        planned = {f.name: getattr(p, f.name) for f in fields(Planned)}
+        if keep_going and not dry_run and uploading:
+            return ToApply(**planned, checks=checks)
+        reports = checks.join()
+    except BaseException:
+        checks.close()
+        raise
     if uploading:
         stop_if_invalid([(c.spec, reports[c]) for c in uploading])
-    return replace(p, voices=[_checked(v, reports) for v in p.voices])
-
-
-def _full_checks(
-    out: Notes, path: str, voices: list[CheckedVoice]
-) -> list[tuple[CheckedVoice, Report]]:
-    """Each voice's full check (quality included), beside the voice."""
-
-    if not voices:
-        return []
-    checked = workflow.check_specs(out, path, [c.spec for c in voices])
-    return [(c, r) for c, (_, r) in zip(voices, checked, strict=True)]
+    return ToApply(**planned | {"voices": [_checked(v, reports) for v in p.voices]})
 
 
 def _checked(v: VoicePlan, reports: dict[CheckedVoice, Report]) -> VoicePlan:
@@ -235,42 +323,62 @@ def dry_run(p: Planned) -> Applied:
 
 def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     """Carry out the plan, ``jobs`` voices at a time, and write the lock. Ctrl-C stops the
-    work: the result says what was done (``interrupted``) rather than raising."""
+    work: the result says what was done (``interrupted``) rather than raising. With checks
+    still running (:class:`ToApply`, --keep-going), a voice that uploads waits for its own
+    check: it uploads once the check passes, and is invalid (skipped) if it fails."""
 
     from . import sync  # lazy: pulls in secrets
 
     client = p.client
     assert client is not None
+    checks = p.checks if isinstance(p, ToApply) else None
     journal = Journal(p.lock_path)
-    stop = threading.Event()
+    stop = checks.stopped if checks is not None else threading.Event()  # Ctrl-C stops both
     at = [i for i, v in enumerate(p.voices) if v.needs_service]  # the plan's voices to work on
     work = [p.voices[i] for i in at]
     outcomes: dict[int, Outcome] = {}  # by position in ``work``
+    checked: dict[int, VoicePlan] = {}  # the voices as their full check left them, likewise
+
+    def carry_out(k: int) -> Outcome:
+        v = work[k]
+        if checks is not None and v.uploads and v.checked is not None:
+            report = checks.wait(v.checked, stop)
+            if report is None:
+                raise sync.Stopped  # never started
+            v = checked[k] = _checked(v, {v.checked: report})
+            if v.action is Action.INVALID:
+                return UNCHANGED[Action.INVALID]
+        return _carry_out(client, v, stop, journal)
 
     def done(k: int, o: Outcome) -> None:
         outcomes[k] = o
-        out.info(f"{o.status}: {work[k].name} ({o.voice_id or o.message})")
+        v = checked.get(k, work[k])
+        out.info(f"{o.status}: {v.name} ({o.voice_id or o.message or v.detail})")
 
-    interrupted = False
+    interrupted = finished = False
     try:
         running, never = sync.run_parallel(
-            work,
-            lambda v: _carry_out(client, v, stop, journal),
-            jobs=jobs,
-            stop=stop,
-            on_result=done,
+            range(len(work)), carry_out, jobs=jobs, stop=stop, on_result=done
         )
+        finished = True
     except sync.RunInterrupted as exc:
         interrupted = True
         running, never = exc.running, exc.never
+    finally:
+        if checks is not None:
+            _end_checks(checks, wait=finished)
     for k in running:
         outcomes.setdefault(k, _cut_off(work[k]))
     for k in never:
         why = "not started (interrupted)" if interrupted else None
         outcomes.setdefault(k, Outcome(Status.NOT_STARTED, message=why))
     outcome_at = {at[k]: o for k, o in outcomes.items()}
+    now_at = {at[k]: v for k, v in checked.items()}
     voices = tuple(
-        replace(v, outcome=outcome_at.get(i) or UNCHANGED.get(v.action, Outcome(Status.UNKNOWN)))
+        replace(
+            now_at.get(i, v),
+            outcome=outcome_at.get(i) or UNCHANGED.get(v.action, Outcome(Status.UNKNOWN)),
+        )
         for i, v in enumerate(p.voices)
         if v.action is not Action.UNMANAGED
     )
@@ -278,6 +386,19 @@ def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     return Applied(
         p.manifest, voices, dry_run=False, interrupted=_interrupted(voices) if interrupted else None
     )
+
+
+def _end_checks(checks: Checks, *, wait: bool) -> None:
+    """After the work: let the checks of the voices that upload nothing finish (their notes
+    out before the result, their verdicts saved in the cache), unless apply was interrupted
+    (or is, meanwhile): then they stop."""
+    try:
+        if wait:
+            checks.join(raise_error=False)  # each voice that uploads got the error already
+    except KeyboardInterrupt:
+        pass  # nothing is left to upload: the result is shown all the same
+    finally:
+        checks.close()
 
 
 def _carry_out(client: Client, v: VoicePlan, stop: threading.Event, journal: Journal) -> Outcome:
@@ -310,7 +431,7 @@ def _cut_off(v: VoicePlan) -> Outcome:
             "what finishes or undoes it"
         )
     else:
-        why = "cut off by Ctrl-C: its outcome is not known; check with 'bland-clone voices list'"
+        why = "cut off by Ctrl-C: its outcome is not known"  # the caller says where to look
     return Outcome(Status.INTERRUPTED, message=why)
 
 

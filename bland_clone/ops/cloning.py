@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
 from ..audio.verdict import validate_upload
 from ..core.envelope import envelope
-from ..core.errors import BlandCloneError, InputError, NeedsValue
+from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
 from ..core.safetext import quoted
@@ -129,11 +129,14 @@ def clone_voice(
     force: bool = False,
     prepare: bool = False,
     verify: bool = False,
+    on_created: Callable[[Cloned], None] | None = None,
 ) -> Cloned:
     """Check, then clone (or describe the request, for a dry run). The preview, when asked
     for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line).
     ``verify``: then compare the new voice with the uploaded samples (ops.verifying); their
-    voiceprint is taken before the upload, so samples it cannot compare stop everything."""
+    voiceprint is taken before the upload, so samples it cannot compare stop everything.
+    ``on_created`` is told of the voice as soon as it exists, before the preview and the
+    verification (which take a while): the caller says so then."""
     conn = conn or Connection()
     with _prepared(out, files, prepare) as (files, origins):
         inputs.check_engine(engine)
@@ -177,7 +180,7 @@ def clone_voice(
                 request=plan.describe(settings.api_url),
             )
             if available is False:
-                raise InputError(NAME_TAKEN, payload=result.to_dict())
+                raise NameUnavailable(name, NAME_TAKEN, payload=result.to_dict())
             for line in plan.lines(settings.api_url):
                 out.line(line)
             if prints is not None:
@@ -198,6 +201,17 @@ def clone_voice(
                 "The connection failed after the upload; the voice was found by name "
                 "and was not uploaded again."
             )
+        made = Cloned(
+            res.name,
+            engine,
+            files_doc,
+            warnings,
+            voice_id=res.voice_id,
+            recovered=res.recovered,
+            notes=notes,
+        )
+        if on_created is not None:
+            on_created(made)
         preview_result = verification = None
         from ..api.client import Voice  # lazy: pulls in requests, urllib3
 
@@ -206,17 +220,7 @@ def clone_voice(
             preview_result = _preview(client, voice, preview_req, preview_target)
         if verify_req is not None and prints is not None:
             verification = _verify(out, client, voice, prints, verify_req, settings.api_url)
-        return Cloned(
-            res.name,
-            engine,
-            files_doc,
-            warnings,
-            voice_id=res.voice_id,
-            recovered=res.recovered,
-            preview=preview_result,
-            notes=notes,
-            verification=verification,
-        )
+        return replace(made, preview=preview_result, verification=verification)
 
 
 @contextlib.contextmanager

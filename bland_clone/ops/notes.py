@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..audio.verdict import Report
+    from ..core.errors import BlandCloneError
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Notes(Protocol):
     def warn(self, message: str | Uncalibrated) -> None: ...
 
     def error(self, message: str) -> None: ...
+
+    def words(self, error: BlandCloneError) -> str:
+        """A typed error's one line in the caller's words (the command line names its
+        options), for an operation that reports an error it went on past."""
 
     def line(self, text: str = "") -> None:
         """A line of the result as it is made, for a person (nothing in JSON or quiet)."""

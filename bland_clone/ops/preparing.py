@@ -135,7 +135,7 @@ def prepare_files(
         except InputError as exc:
             if not keep_going:
                 raise
-            failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
+            failed.append({"input": info.path, "message": out.words(exc), "code": "not_prepared"})
             continue
         results.append(done)
         where = f"{info.path}: prepared" if temporary else f"{info.path} -> {dst}"
@@ -199,7 +199,9 @@ def _prepare_best(
             try:
                 done[dst] = _prepare_one(out, info, dst, seconds, start, end)
             except InputError as exc:
-                failed.append({"input": info.path, "message": exc.message, "code": "not_prepared"})
+                failed.append(
+                    {"input": info.path, "message": out.words(exc), "code": "not_prepared"}
+                )
         if not done:
             _raise_failed(out, failed, payload={"ok": False, "outputs": [], "failed": failed})
         takes = [inspect(p) for p in done]
@@ -234,7 +236,10 @@ def _prepare_best(
             row.pop("path", None)
             row["name"] = os.path.basename(src.input)
     mine = [p for p in merged.problems if p.file == chosen.path]
-    out.info(f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s")
+    out.info(
+        f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s, "
+        f"gain {prepared.gain_db:+.1f} dB"
+    )
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:

@@ -14,7 +14,7 @@ from ..api.answers import texts
 from ..core import limits, voice_settings
 from ..core import limits as L
 from ..core.envelope import envelope
-from ..core.errors import Declined, InputError, NotFoundError
+from ..core.errors import Declined, InputError, NotAnId, NotFoundError
 from ..core.voice_settings import show_value
 from . import session
 from .session import Connection
@@ -436,9 +436,8 @@ def add_shared_voice(notes: Notes, voice_id: str, *, conn: Connection) -> Shared
     client = session.connect(notes, conn)
     try:
         got = client.add_shared_voice(voice_id)
-    except NotFoundError as exc:  # a name, say: the id is what 'voices shared' lists
-        exc.message += " (add-shared takes a voice's id, from 'bland-clone voices shared')"
-        raise
+    except NotFoundError as exc:  # a name, say: the id is what the shared library lists
+        raise NotAnId(exc) from None
     return SharedAdded(voice_id, got)
 
 

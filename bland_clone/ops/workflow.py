@@ -5,12 +5,12 @@ is bland_clone.cli.plans.)"""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..audio import quality
+from ..audio import quality as quality_
 from ..audio.inspection import expand_paths, inspect
 from ..audio.verdict import validate_upload
 from ..core import journal, lockfile, manifest, plan
@@ -63,49 +63,76 @@ def check_specs(
     analysed together in the worker processes of ``quality.measure_many``, and each verdict is
     remembered in the lock's cache under the sample's hash (a second run reads it back)."""
 
+    checked = list(check_each(path, specs, quality=quality, strict=strict))
+    for spec, report in checked:
+        annotate_report(out, path, spec, report, annotate)
+    return checked
+
+
+def check_each(
+    path: str,
+    specs: list[VoiceSpec],
+    *,
+    quality: bool = True,
+    strict: bool = False,
+) -> Generator[tuple[VoiceSpec, Report], None, None]:
+    """:func:`check_specs` voice by voice, in manifest order, each voice as soon as its own
+    samples are analysed (the workers go on with the next voices'), without annotating. The
+    verdicts are saved in the lock's cache when the iterator ends or is closed early."""
+
     def files(spec: VoiceSpec) -> list[AudioInfo]:
         # what is sent: formats the service does not read are converted to WAV first
         return inputs.sendable([inspect(p) for p in expand_paths(spec.samples)], spec.engine)
 
     infos = pmap(files, specs, LOCAL_WORKERS)
-    analysed = _analyse(path, [i for each in infos for i in each if i.ok]) if quality else None
-
-    def one(spec: VoiceSpec, files: list[AudioInfo]) -> tuple[VoiceSpec, Report]:
-        report = validate_upload(
-            files,
-            name=spec.name,
-            require_name=True,
-            gender=spec.gender,
-            engine=spec.engine,
-            quality=quality,
-            strict=strict,
-            analysed=analysed,
-        )
-        return spec, report
-
-    checked = [one(spec, files) for spec, files in zip(specs, infos, strict=True)]
-    for spec, report in checked:
-        for p in report.problems if annotate == "all" else report.errors:
-            out.annotate(
-                p.severity,
-                f"voice {spec.name!r}: {p.message}",
-                p.file or path,
-                None if p.file else spec.line,
-            )
-    return checked
-
-
-def _analyse(path: str, infos: list[AudioInfo]) -> dict[str, Quality | None]:
-    """The quality analysis of these files, by path: read from the lock's cache where it holds
-    the same bytes' verdict, the others measured (in worker processes) and remembered."""
-
+    if not quality:
+        for spec, each in zip(specs, infos, strict=True):
+            yield spec, _one(spec, each, strict, None)
+        return
+    # every file analysed once, in manifest order: a voice is known once its last file is
+    unique = list({i.path: i for each in infos for i in each if i.ok}.values())
     cache = lockfile.HashCache(lockfile.lock_path(path))
-    unique = list({i.path: i for i in infos}.values())
+    measured = quality_.measure_each(unique, cache)
+    analysed: dict[str, Quality | None] = {}
     try:
-        found = quality.measure_many(unique, cache)
+        for spec, each in zip(specs, infos, strict=True):
+            for info in each:
+                if info.ok and info.path not in analysed:
+                    analysed[info.path] = next(measured)
+            yield spec, _one(spec, each, strict, analysed)
     finally:
+        measured.close()  # closed early: the workers end
         cache.save()
-    return {i.path: q for i, q in zip(unique, found, strict=True)}
+
+
+def _one(
+    spec: VoiceSpec,
+    files: list[AudioInfo],
+    strict: bool,
+    analysed: dict[str, Quality | None] | None,
+) -> Report:
+    """One voice's report; ``analysed``: its files' quality, by path (None: headers only)."""
+    return validate_upload(
+        files,
+        name=spec.name,
+        require_name=True,
+        gender=spec.gender,
+        engine=spec.engine,
+        quality=analysed is not None,
+        strict=strict,
+        analysed=analysed,
+    )
+
+
+def annotate_report(out: Notes, path: str, spec: VoiceSpec, report: Report, annotate: str) -> None:
+    """A voice's problems as GitHub annotations: "all", or only the "errors"."""
+    for p in report.problems if annotate == "all" else report.errors:
+        out.annotate(
+            p.severity,
+            f"voice {spec.name!r}: {p.message}",
+            p.file or path,
+            None if p.file else spec.line,
+        )
 
 
 def check_manifest(

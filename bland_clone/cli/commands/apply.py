@@ -1,7 +1,7 @@
 """bland-clone apply: make the service match a manifest, and record what was made in its lock."""
 
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,7 +19,7 @@ from ..options import (
     with_connection,
 )
 from ..output import Output
-from ..plans import COLOURS, job_summary, run_plan, show_voice_reports
+from ..plans import COLOURS, job_summary, run_plan, said, show_voice_reports
 
 if TYPE_CHECKING:
     from ...core.plan import VoicePlan
@@ -66,10 +66,19 @@ def _rows(done: "Applied") -> list[list[str]]:
             v.name,
             str(v.outcome.status if v.outcome else ""),
             v.shown_voice_id or "-",
-            v.shown_message or "",
+            said(v) or "",
         ]
         for v in done.voices
     ]
+
+
+def _worded(done: "Applied") -> dict[str, Any]:
+    """apply's JSON, each voice's message in the command line's words (as in the table)."""
+    doc = done.to_dict()
+    doc["voices"] = [
+        row | {"message": said(v)} for row, v in zip(doc["voices"], done.voices, strict=True)
+    ]
+    return doc
 
 
 def _human_table(out: Output, done: "Applied") -> None:
@@ -85,8 +94,8 @@ def _render(out: Output, done: "Applied") -> None:
     if done.interrupted is not None:
         _human_table(out, done)
         _job_summary(out, done)
-        raise Interrupted(done.interrupted, payload=done.to_dict() | {"ok": False})
-    result = done.to_dict()
+        raise Interrupted(done.interrupted, payload=_worded(done) | {"ok": False})
+    result = _worded(done)
     failed = done.failed
     if not done.dry_run:
         _job_summary(out, done)
@@ -96,7 +105,7 @@ def _render(out: Output, done: "Applied") -> None:
         exc = InputError(
             f"{len(failed)} of {len(done.voices)} voice(s) not applied.",
             errors=[
-                {"error": "Apply Error", "message": f"{v.name}: {v.shown_message}", "voice": v.name}
+                {"error": "Apply Error", "message": f"{v.name}: {said(v)}", "voice": v.name}
                 for v in failed
             ],
             payload={k: v for k, v in result.items() if k not in ("ok", "errors")},
@@ -142,11 +151,14 @@ def _apply(
     except applying.InvalidVoices as exc:
         show_voice_reports(out, exc.checked, only_bad=True)
         raise
-    if dry_run:
-        done = applying.dry_run(p)
-    else:
-        _confirm(out, p.voices, yes)
-        done = applying.execute(out, p, jobs=jobs)
+    try:
+        if dry_run:
+            done = applying.dry_run(p)
+        else:
+            _confirm(out, p.voices, yes)
+            done = applying.execute(out, p, jobs=jobs)
+    finally:
+        p.close()  # checks still running (--keep-going) stop when apply ends early
     _render(out, done)
 
 
@@ -207,7 +219,8 @@ def apply(
     lock manages that the manifest dropped. Writes voices.lock next to the manifest. Replacing
     and deleting ask first on a terminal; off a terminal they need --yes (exit 2 without).
 
-    Every voice is validated first: nothing is uploaded when any fails, unless --keep-going.
+    Every voice is validated first: nothing is uploaded when any fails. With --keep-going
+    each voice uploads as soon as its own check passes, and one that fails is skipped.
 
     Holds a lock beside voices.lock while it runs: a second apply waits (--lock-timeout) or
     exits 75 naming the holder. A replacement cut off (killed, Ctrl-C) is journaled step by

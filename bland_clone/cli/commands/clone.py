@@ -6,7 +6,7 @@ import typer
 
 from ...core.errors import BlandCloneError
 from ...core.safetext import quoted
-from ...ops.cloning import PreviewOutcome, clone_voice
+from ...ops.cloning import Cloned, PreviewOutcome, clone_voice
 from .._errors import describe
 from ..common import show_verification
 from ..options import (
@@ -90,6 +90,16 @@ def clone(
       bland-clone clone --name "Narrator" sample.wav --verify
     """
     out = conn.output()
+    out.gave("name", "--name", name)
+    out.gave("gender", "--gender", gender)
+
+    def created(made: Cloned) -> None:
+        """The voice exists: said at once, before a preview or verify's charged previews."""
+        for note in made.notes:
+            out.warn(note)
+        verb = "Found existing voice" if made.recovered else "Cloned voice"
+        out.line(f"{verb} {quoted(made.name)}: {made.voice_id}")
+
     result = clone_voice(
         out,
         files,
@@ -109,14 +119,11 @@ def clone(
         force=force,
         prepare=prepare,
         verify=verify,
+        on_created=created,
     )
+    out.result(result.to_dict())  # for people, the clone's line was said when it was made
     if result.dry_run:
-        out.result(result.to_dict())
         return
-    for note in result.notes:
-        out.warn(note)
-    verb = "Found existing voice" if result.recovered else "Cloned voice"
-    out.result(result.to_dict(), f"{verb} {quoted(result.name)}: {result.voice_id}")
     show_preview(out, result.voice_id, result.preview)
     outcome = result.verification
     if outcome is not None and outcome.error is not None:

@@ -56,7 +56,7 @@ def export(
                     v.name,
                     v.voice_id,
                     v.engine,
-                    str(len(v.samples)) if v.managed else "none retrievable",
+                    str(len(v.samples)) if v.managed else "none",
                 ]
                 for v in got.voices
             ],

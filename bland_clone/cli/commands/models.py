@@ -46,15 +46,20 @@ def models(
     got = read_models(client, model)
 
     def human() -> None:
-        out.line(f"Source:\t{got.source}")
-        for label, values in (
-            ("Encodings", got.encodings),
-            ("Sample rates", got.sample_rates),
-            ("Containers", got.containers),
-        ):
-            out.line(f"{label}:\t{one_line(', '.join(map(str, values))) or '-'}")
-        for name, rule in got.controls.items():
-            out.line(f"Control:\t{one_line(_control(name, rule))}")
+        out.fields(
+            [
+                ("Source", got.source),
+                *(
+                    (label, ", ".join(map(str, values)) or "-")
+                    for label, values in (
+                        ("Encodings", got.encodings),
+                        ("Sample rates", got.sample_rates),
+                        ("Containers", got.containers),
+                    )
+                ),
+                *(("Control", _control(name, rule)) for name, rule in got.controls.items()),
+            ]
+        )
         if got.models:
             out.table(
                 ["Model", "Name", "Max characters"],

@@ -12,6 +12,7 @@ import typer
 
 from ...audio import recording as rec
 from ...audio.quality import THRESHOLDS, level_strip
+from ...core.envelope import envelope
 from ...core.errors import InputError, UsageError
 from ...core.safetext import one_line
 from ...ops.cloning import clone_voice
@@ -410,7 +411,7 @@ def _unattended(
 def _list_devices(out: "Output") -> None:
     found = rec.input_devices()
     if out.mode == "json":
-        out.json({"ok": True, "devices": [d.to_dict() for d in found]})
+        out.json(envelope({"devices": [d.to_dict() for d in found]}))
         return
     if not found:
         out.info("No input devices found.")

@@ -7,7 +7,6 @@ import typer
 
 from ...core import limits
 from ...core.errors import UsageError
-from ...core.safetext import one_line
 from ...ops import preview, speaking
 from ..options import (
     Connection,
@@ -177,8 +176,7 @@ def _history(
         g = speaking.generation(out, gen_id, conn=conn)
 
         def one() -> None:
-            for key, value in g.fields.items():
-                out.line(f"{one_line(str(key))}:\t{'-' if value is None else one_line(str(value))}")
+            out.fields([(str(k), "-" if v is None else str(v)) for k, v in g.fields.items()])
 
         out.result(g.to_dict(), one)
         return

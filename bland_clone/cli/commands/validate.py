@@ -91,6 +91,8 @@ def validate(
     """
 
     out = common.make_output(ctx, json_, quiet, annotations_style(annotations, fmt))
+    out.gave("name", "--name", name)
+    out.gave("gender", "--gender", gender)
     page = common.report_target(report_page, report_link)
     if is_manifest(paths):
         if page is not None:

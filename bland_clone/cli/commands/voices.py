@@ -88,17 +88,19 @@ def show(
     v, samples = got.voice, got.samples
 
     def human() -> None:
-        for label, value in (
-            ("Id", v.id),
-            ("Name", v.name),
-            ("Engine", v.service or "-"),
-            ("Description", v.description or "-"),
-            ("Tags", ", ".join(v.tags) or "-"),
-            ("Cloned", "yes" if v.is_cloned else "no"),
-        ):
-            out.line(f"{label}:\t{one_line(value)}")
-        # V2/V3 voices' samples are never listed (always []): not "0", as samples list says it
-        out.line(f"Samples:\t{len(samples) if samples else 'none the service exposes'}")
+        out.fields(
+            [
+                ("Id", v.id),
+                ("Name", v.name),
+                ("Engine", v.service or "-"),
+                ("Description", v.description or "-"),
+                ("Tags", ", ".join(v.tags) or "-"),
+                ("Cloned", "yes" if v.is_cloned else "no"),
+                # V2/V3 voices' samples are never listed (always []): not "0", as samples
+                # list says it
+                ("Samples", str(len(samples)) if samples else "none the service exposes"),
+            ]
+        )
         if samples:
             common.samples_table(out, samples)
 
@@ -155,8 +157,12 @@ def delete(
 
 
 def _settings_table(out: Output, view: "VoiceSettings") -> None:
-    out.line(f"Voice:\t{one_line(view.voice.name)} ({one_line(view.voice.id)})")
-    out.line(f"Engine:\t{one_line(str(view.service or '-'))}")
+    out.fields(
+        [
+            ("Voice", f"{view.voice.name} ({view.voice.id})"),
+            ("Engine", str(view.service or "-")),
+        ]
+    )
     rows = [
         [
             name,
