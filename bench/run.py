@@ -290,6 +290,18 @@ def goal_help(rows: list[list[str]], runs: int, env: dict[str, str]) -> None:
     rows[-4][0] += f" [load {before}]"
 
 
+#: `validate --no-quality` (the CLI, the headers read) in a process that has imported what the
+#: analysis imports (numpy, soxr, the voice detector...) and loaded the voiceprint's model:
+#: the part of the --no-cache row no analysis can save. argv: the files.
+VALIDATE_FLOOR = (
+    "import sys, numpy.fft, soxr, threadpoolctl\n"
+    "from bland_clone.audio import acoustics, decode, heap, quality, timeline, vad, voiceprint\n"
+    "vad.available(); voiceprint._weights()\n"
+    "from bland_clone.__main__ import main\n"
+    "sys.exit(main(['validate', '--no-quality', *sys.argv[1:]]))\n"
+)
+
+
 def goal_validate(
     rows: list[list[str]], runs: int, env: dict[str, str], tmp: Path, against: Sequence[str] = ()
 ) -> None:
@@ -305,13 +317,15 @@ def goal_validate(
         "sf": [PY, "-c", "import soundfile"],
         "validate": [str(BIN), "validate", "--no-cache", *map(str, five)],
         "warm": [str(BIN), "validate", *map(str, five)],
+        "floor": [PY, "-c", VALIDATE_FLOOR, *map(str, five)],
     }
     for other in against:
-        cmds[other] = [other, "validate", *map(str, five)]
+        cmds[other] = [other, "validate", "--no-cache", *map(str, five)]
     r = median_of(cmds, runs, env)
     labels = (
         ("validate", " (--no-cache: analysed every run)"),
         ("warm", " (verdicts cached by the first run)"),
+        ("floor", ": imports, model and headers, no analysis (the floor)"),
         *((o, f" ({o})") for o in against),
     )
     for k, label in labels:

@@ -12,7 +12,10 @@ voiceprint.speakers). This runs the check both ways on:
   the synthetic corpus of tests/corpus.py (bench/quality.py's), and bench/run.py's tone.
 It prints the takes flagged as two speakers each way (every take flagged without the screen
 must be flagged with it), the takes the screen cleared, the encoder's windows and the CPU time
-of the check each way. -v lists every take. Exit 1 when a verdict differs.
+of the check each way. -v lists every take. --together N also runs the screened check as
+validate runs it (quality.measure_many): N takes' windows through the encoder at once
+(voiceprint.speakers_of), BLAS on its threads, and compares each take's verdict and similarity
+with its own check's. Exit 1 when a verdict differs.
 """
 
 from __future__ import annotations
@@ -107,8 +110,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="2.6 s turns only")
     ap.add_argument("-v", action="store_true", help="every take")
+    ap.add_argument("--together", type=int, default=0, metavar="N", help="also batched by N")
     args = ap.parse_args()
-    rows = []
+    rows: list[tuple[str, str, bool, bool, bool, bool]] = []
+    # (row, info, verdict with the screen, its similarity, the take's windows): for --together
+    later: list[tuple[int, AudioInfo, quality.Quality, float | None, vp.Windows | None]] = []
     cpu = {"full": 0.0, "screen": 0.0}
     windows = {"full": 0, "screen": 0}
     for name, kind, x in cases(args.quick):
@@ -126,6 +132,9 @@ def main() -> int:
                 cleared = cleared or vp.work.cleared > c0
                 q = dataclasses.replace(q, speaker_similarity=alike)
             flagged[way] = any(p.code == "quality_two_speakers" for p in quality.problems(info, q))
+        if args.together and measured:
+            mine = quality.speaker_windows(x, RATE, q.speaker_pitch_gap_st)
+            later.append((len(rows), info, q, q.speaker_similarity, mine))
         rows.append((name, kind, measured, flagged["full"], flagged["screen"], cleared))
         if args.v:
             print(
@@ -168,7 +177,40 @@ def main() -> int:
         f"({windows['screen'] / max(1, windows['full']):.0%}); CPU of the check "
         f"{cpu['full']:.1f} s -> {cpu['screen']:.1f} s"
     )
-    return 1 if lost or new else 0
+    changed = together(later, args.together, [r[4] for r in rows]) if args.together else []
+    return 1 if lost or new or changed else 0
+
+
+def together(
+    later: list[tuple[int, AudioInfo, quality.Quality, float | None, vp.Windows | None]],
+    n: int,
+    screened: list[bool],
+) -> list[int]:
+    """The screened check batched n takes at a time, as validate runs it: the rows whose
+    verdict differs from their own check's (printed with the largest change of similarity)."""
+    changed, most, cpu = [], 0.0, time.process_time()
+    for k in range(0, len(later), n):
+        group = later[k : k + n]
+        splits = vp.speakers_of([g[4] for g in group], side_by_side=False)
+        for (row, info, q, alone, _), split in zip(group, splits, strict=True):
+            alike = quality._similarity(split)
+            if (alike is None) != (alone is None):
+                changed.append(row)
+                continue
+            if alike is not None and alone is not None:
+                most = max(most, abs(alike - alone))
+            q = dataclasses.replace(q, speaker_similarity=alike)
+            if (
+                any(p.code == "quality_two_speakers" for p in quality.problems(info, q))
+                != (screened[row])
+            ):
+                changed.append(row)
+    print(
+        f"together, {n} takes a batch: {len(later)} takes, {len(changed)} verdicts changed; "
+        f"similarity within {most:.1e} of each take's own check; CPU "
+        f"{time.process_time() - cpu:.1f} s"
+    )
+    return changed
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from .inspection import inspect
 if TYPE_CHECKING:
     import numpy as np
 
+    from . import voiceprint
     from .inspection import AudioInfo
     from .timeline import Spectrum, Timeline
 
@@ -252,7 +253,17 @@ def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
     return percentile(levels, 10)
 
 
-def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
+def analyse(
+    data: np.ndarray,
+    rate: int,
+    t: Thresholds = THRESHOLDS,
+    *,
+    later: list[voiceprint.Windows | None] | None = None,
+) -> Quality:
+    """The quality of one take (frames x channels float32). ``later``: the speaker check's
+    windows are appended there (one voiceprint.Windows, or None: too little speech), not
+    embedded, and ``speaker_similarity`` stays None for the caller to fill
+    (:func:`_measure_together` embeds several takes' at once)."""
     import numpy as np  # lazy: numpy
 
     from . import heap, vad  # lazy: start-up (validate --no-quality)
@@ -304,7 +315,10 @@ def analyse(data: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> Quality:
     if heard * FRAME_S >= t.speaker_min_speech_s:
         # the voiceprint's own 16 kHz copy would be the same soxr call: the shared one is it
         gap = extra.get("speaker_pitch_gap_st")
-        extra["speaker_similarity"] = speaker_similarity(at16, at16_rate, gap, t)
+        if later is None:
+            extra["speaker_similarity"] = speaker_similarity(at16, at16_rate, gap, t)
+        else:
+            later.append(speaker_windows(at16, at16_rate, gap, t))
     spectrum = extra.pop("spectrum", None)
     return Quality(
         timeline=take_timeline(
@@ -574,9 +588,23 @@ def speaker_similarity(
     unless ``pitch_gap`` shows turns at two pitches."""
     from . import voiceprint  # lazy: start-up (validate --no-quality)
 
+    windows = speaker_windows(mono, rate, pitch_gap, t)
+    return _similarity(voiceprint.speakers_of([windows])[0])
+
+
+def speaker_windows(
+    mono: np.ndarray, rate: int, pitch_gap: float | None = None, t: Thresholds = THRESHOLDS
+) -> voiceprint.Windows | None:
+    """:func:`speaker_similarity`'s windows, screened or not, before the encoder runs."""
+    from . import voiceprint  # lazy: start-up (validate --no-quality)
+
     two_pitches = pitch_gap is not None and pitch_gap >= t.speaker_pitch_gap_st
     screen = None if two_pitches else (t.speaker_screen_pairs, t.speaker_screen_groups)
-    split = voiceprint.speakers(mono, rate, screen)
+    return voiceprint.speaker_windows(mono, rate, screen)
+
+
+def _similarity(split: voiceprint.Speakers | None) -> float | None:
+    """:func:`speaker_similarity` of the windows' split."""
     if split is None or (min(split.sizes) < 3 and not split.screened):
         return None
     return split.between
@@ -879,8 +907,11 @@ class Verdicts(Protocol):
     def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None: ...
 
 
-def measure(info: AudioInfo) -> Quality | None:
-    """Decode and analyse one inspected file; None when it cannot be decoded."""
+def measure(
+    info: AudioInfo, later: list[voiceprint.Windows | None] | None = None
+) -> Quality | None:
+    """Decode and analyse one inspected file; None when it cannot be decoded. ``later``: see
+    :func:`analyse`."""
     if info.error or not info.duration:
         return None
     try:
@@ -889,7 +920,7 @@ def measure(info: AudioInfo) -> Quality | None:
         return None
     if not data.size:
         return None
-    return analyse(data, rate)
+    return analyse(data, rate, later=later)
 
 
 def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
@@ -900,21 +931,27 @@ def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
 
 def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> list[Quality | None]:
     """:func:`measure` of each file, in order: from ``cache`` where it holds the verdict of the
-    same bytes and analysis, the rest in worker processes (:func:`pool_map`)."""
-    return list(measure_each(infos, cache))
+    same bytes and analysis, the rest in worker processes (:func:`pool_map`), or under
+    POOL_FROM of them in this process with their speaker checks batched
+    (:func:`_measure_together`)."""
+    return list(measure_each(infos, cache, together=True))
 
 
 def measure_each(
-    infos: Sequence[AudioInfo], cache: Verdicts | None = None
+    infos: Sequence[AudioInfo], cache: Verdicts | None = None, *, together: bool = False
 ) -> Generator[Quality | None, None, None]:
     """:func:`measure_many`, each file's result as soon as it and those before it are known (so
     a caller can act on the first files while the workers analyse the rest). Closing the
-    iterator early ends the workers."""
+    iterator early ends the workers. ``together``: files analysed in this process (under
+    POOL_FROM) come all at once, their speaker checks batched (:func:`_measure_together`)."""
     hits = [_cached(cache, info) for info in infos]
     todo = [info for info, hit in zip(infos, hits, strict=True) if hit is None]
     if len(todo) >= POOL_FROM:
         _preload()  # once here, not once in each forked worker
-    measured = pool_imap(measure, todo)
+    if together and len(todo) < POOL_FROM:
+        measured = iter(_measure_together(todo))
+    else:
+        measured = pool_imap(measure, todo)
     for info, hit in zip(infos, hits, strict=True):
         if hit is not None:
             yield hit
@@ -926,6 +963,25 @@ def measure_each(
             except OSError:
                 pass  # only a cache
         yield q
+
+
+def _measure_together(infos: Sequence[AudioInfo]) -> list[Quality | None]:
+    """:func:`measure` of each file in this process, the speaker check's encoder run over every
+    take's windows at once (voiceprint.speakers_of: two batches, not two a take), shared among
+    the cores when this process runs no other thread (no other analysis beside it)."""
+    from . import voiceprint  # lazy: start-up (validate --no-quality)
+
+    found: list[tuple[Quality | None, list[voiceprint.Windows | None]]] = []
+    for info in infos:
+        later: list[voiceprint.Windows | None] = []
+        found.append((measure(info, later), later))
+    windows = [later[0] for q, later in found if q is not None and later]
+    alone = threading.active_count() == 1
+    splits = iter(voiceprint.speakers_of(windows, side_by_side=not alone))
+    for q, later in found:
+        if q is not None and later:
+            q.speaker_similarity = _similarity(next(splits))
+    return [q for q, _ in found]
 
 
 def _preload() -> None:

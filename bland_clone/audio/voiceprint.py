@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,28 @@ def _speech_windows(
     return mels, times
 
 
+@dataclass(frozen=True)
+class Windows:
+    """A recording's speech windows waiting for the encoder (:func:`speaker_windows`): their
+    mel spectrograms (windows, frames, 40), their start times (s), the screen to apply."""
+
+    mels: np.ndarray
+    starts: np.ndarray
+    screen: tuple[float, float] | None = None
+
+
+def speaker_windows(
+    samples: np.ndarray, rate: int, screen: tuple[float, float] | None = None
+) -> Windows | None:
+    """The speech windows :func:`speakers` embeds, not embedded yet (None with under two
+    windows' worth of speech): :func:`speakers_of` embeds several recordings' at once."""
+    try:
+        mels, starts = _speech_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
+    except NoSpeech:
+        return None
+    return Windows(mels, starts, screen) if len(mels) >= 2 else None
+
+
 def speakers(
     samples: np.ndarray, rate: int, screen: tuple[float, float] | None = None
 ) -> Speakers | None:
@@ -178,31 +201,70 @@ def speakers(
     every two of them score ``pairs`` or more alike and their own split's groups ``groups``
     or more, that split is the answer (``screened``): the speech is plainly one voice. Else
     the windows between them are embedded too, and the answer is the one without a screen."""
+    return speakers_of([speaker_windows(samples, rate, screen)])[0]
+
+
+def speakers_of(
+    takes: Sequence[Windows | None], *, side_by_side: bool = True
+) -> list[Speakers | None]:
+    """:func:`speakers` of several recordings' windows (None: too little speech), each
+    answer the recording's own, for two runs of the encoder at most however many there are:
+    one over every recording's first windows (the screen's, or all of them), one over the
+    windows between of those the screen did not clear. The LSTM's cost a window falls as its
+    batch grows (the same products on more rows): 7.4 ms a window at 8, 4.9 at 40 on one
+    core. A voiceprint batched with other recordings' windows may differ from one computed
+    alone in the last float bits (about 3e-7). ``side_by_side`` False: no other analysis
+    runs in this process meanwhile, and the encoder shares its batch among the cores
+    (:func:`_lstm_shared`)."""
     import numpy as np  # lazy: numpy
 
-    try:
-        mels, starts = _speech_windows(samples, rate, SPEAKER_WINDOW_S, SPEAKER_HOP_S)
-    except NoSpeech:
-        return None
-    n = len(mels)
-    if n < 2:
-        return None
-    ends = sorted({*range(0, n, 2), n - 1})
-    if screen is None or len(ends) < 3:
+    chosen = [_first_windows(w) for w in takes]
+    some = [w.mels[i] for w, i in zip(takes, chosen, strict=True) if w is not None]
+    first = iter(_encode_parts(some, side_by_side))
+    out: list[Speakers | None] = [None] * len(takes)
+    # (take, its windows, its voiceprints so far, the windows left to embed)
+    pending: list[tuple[int, Windows, np.ndarray, list[int]]] = []
+    for k, (w, idx) in enumerate(zip(takes, chosen, strict=True)):
+        if w is None:
+            continue
+        e, n = next(first), len(w.mels)
+        if w.screen is None or len(idx) == n:
+            work.full += 1
+            out[k] = _split(e, w.starts)
+            continue
+        split = _split(e, w.starts[idx], screened=True)
+        if float((e @ e.T).min()) >= w.screen[0] and split.between >= w.screen[1]:
+            work.cleared += 1
+            out[k] = split
+            continue
         work.full += 1
-        return _split(_encode(mels), starts)
-    first = _encode(mels[ends])
-    split = _split(first, starts[ends], screened=True)
-    if float((first @ first.T).min()) >= screen[0] and split.between >= screen[1]:
-        work.cleared += 1
-        return split
-    work.full += 1
-    taken = set(ends)
-    rest = [i for i in range(n) if i not in taken]
-    w = np.empty((n, first.shape[1]), np.float32)
-    w[ends] = first
-    w[rest] = _encode(mels[rest])
-    return _split(w, starts)
+        full = np.empty((n, e.shape[1]), np.float32)
+        full[idx] = e
+        taken = set(idx)
+        pending.append((k, w, full, [i for i in range(n) if i not in taken]))
+    between = _encode_parts([w.mels[r] for _, w, _, r in pending], side_by_side)
+    for (k, w, full, r), e in zip(pending, between, strict=True):
+        full[r] = e
+        out[k] = _split(full, w.starts)
+    return out
+
+
+def _first_windows(w: Windows | None) -> list[int]:
+    """The windows of ``w`` embedded first: with a screen, those end to end (every other one,
+    and the last) when they are three or more; else all of them."""
+    n = 0 if w is None else len(w.mels)
+    ends = sorted({*range(0, n, 2), n - 1}) if n else []
+    return ends if w is not None and w.screen is not None and len(ends) >= 3 else [*range(n)]
+
+
+def _encode_parts(parts: list[np.ndarray], side_by_side: bool) -> list[np.ndarray]:
+    """:func:`_encode` of several stacks of windows in one batch, split back by stack."""
+    import numpy as np  # lazy: numpy
+
+    if not parts:
+        return []
+    e = _encode(np.concatenate(parts), side_by_side)
+    return np.split(e, np.cumsum([len(p) for p in parts])[:-1])
 
 
 def _split(w: np.ndarray, starts: np.ndarray, screened: bool = False) -> Speakers:
@@ -379,30 +441,72 @@ def _weights() -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndar
     import numpy as np  # lazy: numpy
 
     with np.load(MODEL) as z:
-        w = {k: z[k].astype(np.float32) for k in z.files}
+        w = {k: z[k] for k in z.files}  # float16: widened as each is reordered (one copy)
     # PyTorch stores the gates as input, forget, cell, output; reordered here to input,
     # forget, output, cell so that one slice takes the three sigmoids.
     h = w["lstm_weight_hh_l0"].shape[1]
     order = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]
+    f32 = np.float32
     layers = [
         (
-            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T),
-            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T),
-            (w[f"lstm_bias_ih_l{i}"] + w[f"lstm_bias_hh_l{i}"])[order],
+            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T, f32),
+            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T, f32),
+            (w[f"lstm_bias_ih_l{i}"].astype(f32) + w[f"lstm_bias_hh_l{i}"].astype(f32))[order],
         )
         for i in range(3)
     ]
-    return layers, np.ascontiguousarray(w["linear_weight"].T), w["linear_bias"]
+    return layers, np.ascontiguousarray(w["linear_weight"].T, f32), w["linear_bias"].astype(f32)
 
 
-def _encode(mels: np.ndarray) -> np.ndarray:
+def _encode(mels: np.ndarray, side_by_side: bool = True) -> np.ndarray:
     """(batch, frames, 40) mel spectrograms -> (batch, 256) L2-normalised embeddings: the LSTM's
     last hidden state of its last layer, through the linear layer and a ReLU. BLAS runs on one
-    thread meanwhile: its threads cost more than they give on 480 small products in a row, and
-    on a busy machine 15 times more (bench/verify.py)."""
+    thread meanwhile (:func:`one_blas_thread`). When the caller says no other analysis runs
+    beside it (``side_by_side`` False), the batch is shared by threads, one a spare core
+    (:func:`_lstm_shared`)."""
     with _lstm_lock, one_blas_thread():
         work.windows += len(mels)
+        return _lstm(mels) if side_by_side else _lstm_shared(mels)
+
+
+#: A thread of :func:`_lstm_shared` takes this many windows at least: on fewer, the small
+#: products cost more a window than a second core gives.
+SHARE_FROM = 4
+
+
+def _lstm_shared(mels: np.ndarray) -> np.ndarray:
+    """:func:`_lstm` of the batch cut in one part a spare core (:func:`_spare_cores`), each
+    on its own thread (numpy lets go of the interpreter in its products). Not BLAS's own
+    threads: they meet at each of the 480 steps, so a core busy elsewhere stalls them all
+    (batch 40 at load 4-6 on the 2-core machine: 0.45-2.4 s on 2 BLAS threads against
+    0.25-0.5 s on one). Parts that never wait for each other cost a little more CPU (each
+    part's products are smaller, and the threads take turns at the interpreter), and gain
+    only where a core is idle: at load 6, 40 windows took 532 ms in two parts against 495 ms
+    in one."""
+    import numpy as np  # lazy: numpy
+
+    parts = min(_spare_cores(), len(mels) // SHARE_FROM)
+    if parts < 2:
         return _lstm(mels)
+    chunks = np.array_split(mels, parts)
+    out: list[np.ndarray | None] = [None] * parts
+    failed: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            out[i] = _lstm(chunks[i])
+        except BaseException as e:  # raised again in the caller's thread
+            failed.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, parts)]
+    for t in threads:
+        t.start()
+    out[0] = _lstm(chunks[0])
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
+    return np.concatenate([o for o in out if o is not None])
 
 
 #: One LSTM at a time: its 480 steps are small numpy calls that gain nothing from running
@@ -435,6 +539,19 @@ def one_blas_thread() -> Iterator[None]:
             if _blas_users == 0 and _blas_limit is not None:
                 _blas_limit.restore_original_limits()
                 _blas_limit = None
+
+
+def _spare_cores() -> int:
+    """The cores this process may use that nothing else seems to: those the 1-minute load
+    average leaves, this process's own counted in it (on 2 cores: 2 under a load of 1, else
+    1)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not known here: as if every core were taken
+        return 1
+    return max(1, min(cores, int(cores + 1 - busy)))
 
 
 def _lstm(mels: np.ndarray) -> np.ndarray:
