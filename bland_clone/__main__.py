@@ -212,7 +212,28 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # at start-up (an import), before _run's own handler is in place
+        code = _interrupted_at_start(sys.argv[1:])
+    sys.exit(code)
+
+
+def _interrupted_at_start(args: Sequence[str]) -> int:
+    """What a Ctrl-C during start-up gets: the one line (and with --json the one object) that
+    _run gives, exit 130, never a traceback. Nothing was done yet."""
+    import json  # lazy: start-up (--version)
+
+    try:
+        if _json_requested(args):
+            error = {"error": "Interrupted", "message": "Interrupted."}
+            sys.stdout.write(
+                json.dumps({"ok": False, "errors": [error]}, indent=2, ensure_ascii=False) + "\n"
+            )
+        sys.stderr.write("\nInterrupted.\n")
+    except (OSError, ValueError, KeyboardInterrupt):
+        pass
+    return 130
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -333,3 +334,35 @@ def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: P
         "errors": [{"error": "Interrupted", "message": "Interrupted."}],
     }
     assert err.strip() == "Interrupted."
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path: Path, as_json: bool) -> None:
+    """A Ctrl-C while the CLI is still importing (before the run's own handler is in place)
+    ends as one at any other moment does: exit 130, 'Interrupted.', with --json one object.
+    The interrupt is raised by the import of the CLI's environment, the first thing a run
+    imports after the fast paths."""
+    script = (
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'bland_clone.cli.environment':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "from bland_clone.__main__ import run\n"
+        "run()\n"
+    )
+    args = ["validate", "x.wav", *(["--json"] if as_json else [])]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 130
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "Interrupted."
+    if as_json:
+        assert json.loads(proc.stdout) == {
+            "ok": False,
+            "errors": [{"error": "Interrupted", "message": "Interrupted."}],
+        }
+    else:
+        assert proc.stdout == ""
