@@ -185,3 +185,24 @@ def test_the_user_cache_keeps_the_most_recently_used_verdicts(
     store.prune()
     kept = {n for n, t in enumerate(takes) if store.verdict(str(t), 1) is not None}
     assert kept == {0, 4}
+
+
+def test_a_validate_answered_from_the_cache_imports_no_analysis(tmp_path: Path) -> None:
+    """The second validate of the same takes reads every verdict back: no numpy, no
+    voiceprint (importing them was two thirds of such a run, 140 against 85 ms)."""
+    import subprocess
+    import sys
+
+    takes = [write_wav(tmp_path / f"take{i}.wav", 8.0, 16000) for i in range(3)]
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    cmd = [sys.executable, "-X", "importtime", "-m", "bland_clone", "validate", *map(str, takes)]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+    def imported(err: str) -> set[str]:
+        return {line.split("|")[-1].strip() for line in err.splitlines() if "|" in line}
+
+    assert first.returncode == second.returncode, second.stderr[-500:]
+    assert {"numpy", "bland_clone.audio.voiceprint"} <= imported(first.stderr)
+    assert not {"numpy", "bland_clone.audio.voiceprint"} & imported(second.stderr)
+    assert any(p.suffix == ".json" for p in (tmp_path / "cache").rglob("*"))

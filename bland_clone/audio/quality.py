@@ -969,6 +969,8 @@ def _measure_together(infos: Sequence[AudioInfo]) -> list[Quality | None]:
     """:func:`measure` of each file in this process, the speaker check's encoder run over every
     take's windows at once (voiceprint.speakers_of: two batches, not two a take), shared among
     the cores when this process runs no other thread (no other analysis beside it)."""
+    if not infos:  # every verdict was cached: nothing to import (numpy, the model's module)
+        return []
     from . import voiceprint  # lazy: start-up (validate --no-quality)
 
     found: list[tuple[Quality | None, list[voiceprint.Windows | None]]] = []
