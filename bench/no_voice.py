@@ -3,12 +3,12 @@
     python bench/no_voice.py [-v]
 
 Real speech: every clip of tests/data/speech (12 people; its clips that are not speech, codec2's
-david4, a FreeDV modem's signal, are shown apart), 12 s a take, clean, with white and pink noise 10, 5
-and 0 dB under its speech level, at 8 kHz, through a 300-3400 Hz phone band at 8 kHz, and as
-MP3 at 32 and 16 kbit/s. No voice: white, pink and brown noise at three levels, steady tones
-of 500 Hz to 7 kHz, ffmpeg's noise colours and fans (brown noise under 1.2 kHz with a
-resonance at 80-250 Hz). Stand-ins: the synthetic voiced tones the tests and benches use.
-Prints each group's range and the threshold (quality.THRESHOLDS.min_voice_share) between them.
+david4, a FreeDV modem's signal, are shown apart), 12 s a take, clean, with white and pink noise
+10, 5 and 0 dB under its speech level, at 8 kHz, through a 300-3400 Hz phone band at 8 kHz, and
+as MP3 at 32 and 16 kbit/s. No voice: white, pink and brown noise at three levels, steady tones
+of 500 Hz to 7 kHz, ffmpeg's noise colours and fans (brown noise under 1.2 kHz with a resonance
+at 80-250 Hz). Stand-ins: the synthetic voiced tones the tests and benches use. Prints each
+group's range and the threshold (quality.THRESHOLDS.min_voice_share) between them.
 """
 
 from __future__ import annotations
