@@ -5,6 +5,7 @@ tests/data/speech/ATTRIBUTION). Used by tests/test_speakers.py and bench/verify.
     clips = load()                 # [Clip] of speech, in corpus.json's order
     same, different = pairs(clips)  # same speaker / different speakers of the same sex
     signals = load(speech=False)   # the real recordings with no voice in them (a modem's signal)
+    everything = load(speech=None)  # every clip, speech or not, in corpus.json's order
 
 Not every clip is speech: codec2's wav/david4.wav (david-*.flac) is an off-air FreeDV 2020
 modem signal (corpus.json: "speech": false, "kind": "modem"). load() leaves such clips out, so
@@ -40,8 +41,9 @@ class Clip:
         return x, rate
 
 
-def load(speech: bool = True) -> list[Clip]:
-    """The clips that are speech (speech=True, the default), or the ones that are not."""
+def load(speech: bool | None = True) -> list[Clip]:
+    """The clips that are speech (speech=True, the default), the ones that are not (False), or
+    every real recording (None)."""
     rows = json.loads((HERE / "corpus.json").read_text())
     clips = [
         Clip(
@@ -55,7 +57,7 @@ def load(speech: bool = True) -> list[Clip]:
         )
         for r in rows
     ]
-    return [c for c in clips if c.speech is speech]
+    return [c for c in clips if speech is None or c.speech is speech]
 
 
 def pairs(

@@ -154,8 +154,9 @@ def test_real_speech_is_never_called_no_voice() -> None:
     from scipy.signal import butter, sosfiltfilt
 
     least = 1.0
-    for i, clip in enumerate(load()):
-        assert clip.speech, clip.file
+    for i, clip in enumerate(load(speech=None)):  # i seeds the noise: corpus.json's order
+        if not clip.speech:
+            continue  # the modem: test_a_real_modem_signal_is_no_voice
         x, rate = clip.samples()
         x = np.concatenate([x, x, x])  # a 12 s take
         sos = butter(8, [300, 3400], btype="bandpass", fs=rate, output="sos")
