@@ -5,7 +5,7 @@
 The voiceprint's speaker check (quality.speaker_similarity) first embeds only the speech's
 windows end to end and stops there when they are plainly one voice (the screen, see
 voiceprint.speakers). This runs the check both ways on:
-- two people taking turns: every pair of the real-speech corpus' 13 people (tests/data/speech),
+- two people taking turns: every pair of the real-speech corpus' 12 people (tests/data/speech),
   four turns of 2.0, 2.6 and 3.5 s (ABAB) and three of 4 s (ABA), each also through one shared
   8 kHz channel so that only the voices differ (--quick: 2.6 s turns only);
 - one person: each corpus speaker's clips back to back (and reversed, and through the channel),

@@ -2,17 +2,21 @@
 
     python bench/verify.py [-v]
 
-Embeds every clip of the real-speech corpus (tests/data/speech/, 14 people) and scores every
-pair: same speaker (different sentences) and different speakers of the same sex. Prints both
-distributions, the equal error rate (all clips, and clean speech only: no ham-radio takes), the
-thresholds in bland_clone/audio/voiceprint.py with the errors each makes, and the time to
-embed 10 s of speech (the target: under 150 ms). -v lists every pair.
+Embeds every clip of the real-speech corpus (tests/data/speech/, 12 people; its clips that are
+not speech, a modem's signal, are left out) and scores every pair: same speaker (different
+sentences) and different speakers of the same sex. Prints both distributions, the equal error
+rate (all clips, and clean speech only: no ham-radio takes), the thresholds in
+bland_clone/audio/voiceprint.py with the errors each makes, OTHER_TAKES_BELOW's trials (a take
+against the mean voiceprint of two or more takes of one person, its own or another's, as
+validate --each compares a folder's takes), and the time to embed 10 s of speech (the target:
+under 150 ms). -v lists every pair.
 Goal: an equal error rate at or under 10% on clean speech.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -38,6 +42,24 @@ def spread(name: str, scores: list[float]) -> None:
     bins = np.linspace(0, 1, 21)
     counts, _ = np.histogram(scores, bins)
     print("  " + " " * 28 + " ".join(f"{c:2d}" if c else " ." for c in counts[6:]))
+
+
+def other_takes(clips: list, embs: list[np.ndarray]) -> tuple[list[float], list[float]]:
+    """(own, other): every clip against the mean voiceprint of every set of two or more takes
+    of one person, without the clip itself: its own speaker's takes, or another person's."""
+    by: dict[str, list[int]] = {}
+    for i, c in enumerate(clips):
+        by.setdefault(c.speaker, []).append(i)
+    own, other = [], []
+    for speaker, idx in by.items():
+        for n in range(2, len(idx) + 1):
+            for folder in itertools.combinations(idx, n):
+                mean = np.mean([embs[k] for k in folder], axis=0)
+                for t, c in enumerate(clips):
+                    if t not in folder:
+                        score = vp.similarity(embs[t], mean)
+                        (own if c.speaker == speaker else other).append(score)
+    return own, other
 
 
 def main() -> None:
@@ -73,6 +95,16 @@ def main() -> None:
                 kind = "same" if clips[i].speaker == clips[j].speaker else "diff"
                 print(f"    {x:.3f} {kind} {clips[i].file} {clips[j].file}")
     print(f"\nthresholds: similar at {vp.SIMILAR_AT}, different below {vp.DIFFERENT_BELOW}")
+    own, other = other_takes(clips, embs)
+    limit = vp.OTHER_TAKES_BELOW
+    print(f"a take against the mean of 2 or more takes of one person (under {limit} warns):")
+    spread("its own speaker's", own)
+    spread("another person's", other)
+    print(
+        f"  under {limit}: own {sum(x < limit for x in own)}/{len(own)}, "
+        f"another's {sum(x < limit for x in other)}/{len(other)} "
+        f"({sum(x < limit for x in other) / len(other):.1%})"
+    )
     ten = np.concatenate([clips[0].samples()[0]] * 3)[: 10 * 16000]
     vp.embed(ten, 16000)
     wall, cpu = [], []

@@ -8,13 +8,13 @@ Run by hand, once; the clips are committed (tests and bench/verify.py read them)
 
     python scripts/make_speech_corpus.py ROOT   # ROOT holds usr/share/... and the sdists' folders
 
-Each clip is 4 s or less of one speaker, mono 16-bit FLAC at 16 kHz (8 kHz sources upsampled
-with soxr). Clips of one speaker come from different sentences: separate files, or
-non-overlapping parts of one long recording. Sex is read from the pitch (median f0), used only
-to pair different speakers of the same sex. codec2's raw/speech_orig_16k.wav is left out: its
-1.6 s windows score 0.43-0.51 against each other and its pitch spans 118-242 Hz, a man's and a
-woman's sentences (one person's windows score 0.72-0.98). Licenses and attribution:
-tests/data/speech/ATTRIBUTION.
+Each clip is 4 s or less of one speaker (or of a signal that is not speech: NOT_SPEECH), mono
+16-bit FLAC at 16 kHz (8 kHz sources upsampled with soxr). Clips of one speaker come from
+different sentences: separate files, or non-overlapping parts of one long recording. Sex is read
+from the pitch (median f0), used only to pair different speakers of the same sex. codec2's
+raw/speech_orig_16k.wav is left out: its 1.6 s windows score 0.43-0.51 against each other and
+its pitch spans 118-242 Hz, a man's and a woman's sentences (one person's windows score
+0.72-0.98). Licenses and attribution: tests/data/speech/ATTRIBUTION.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ SPEAKERS: dict[str, tuple[str, str, bool, list[tuple[str, float]]]] = {
         [(f"{C}/raw/hts1.raw", 0.0), (f"{C}/raw/hts1.raw", 3.0)],
     ),
     "david": (
-        "m",
+        "",  # no voice: not speech (NOT_SPEECH)
         "codec2-examples",
         False,
         [
@@ -129,6 +129,18 @@ SPEAKERS: dict[str, tuple[str, str, bool, list[tuple[str, float]]]] = {
 }
 
 
+#: Sources that are not speech, kept as real no-voice signals ("speech": false in corpus.json;
+#: tests/realspeech.load() leaves them out of every speaker set): kind and why.
+NOT_SPEECH: dict[str, tuple[str, str]] = {
+    "david": (
+        "modem",
+        "not speech: an off-air FreeDV 2020 OFDM modem signal (codec2's own scripts demodulate "
+        "it: ofdm_demod --mode 2020 --in ../wav/david4.wav); hiss flat between 0.8 and 2.3 kHz, "
+        "4.9 dB of spectral variation over time (speech: ~21 dB), no voiced frame",
+    ),
+}
+
+
 def read(path: Path) -> tuple[np.ndarray, int]:
     if path.suffix == ".raw":  # codec2's raw files: 8 kHz 16-bit little-endian mono
         return np.fromfile(path, "<i2").astype(np.float32) / 32768, 8000
@@ -148,21 +160,24 @@ def main() -> None:
                 clip = soxr.resample(clip, rate, RATE)
             name = f"{speaker}-{n}.flac"
             sf.write(OUT / name, np.clip(clip, -1, 1), RATE, subtype="PCM_16")
-            manifest.append(
-                {
-                    "file": name,
-                    "speaker": speaker,
-                    "sex": sex,
-                    "clean": clean,
-                    "package": package,
-                    "source": rel.split("/", 1)[-1] if "/" in rel else rel,
-                    "start_s": start,
-                    "seconds": round(len(clip) / RATE, 2),
-                }
-            )
+            row = {
+                "file": name,
+                "speaker": speaker,
+                "sex": sex or None,
+                "clean": clean,
+                "package": package,
+                "source": rel.split("/", 1)[-1] if "/" in rel else rel,
+                "start_s": start,
+                "seconds": round(len(clip) / RATE, 2),
+                "speech": speaker not in NOT_SPEECH,
+            }
+            if speaker in NOT_SPEECH:
+                row["kind"], row["note"] = NOT_SPEECH[speaker]
+            manifest.append(row)
     (OUT / "corpus.json").write_text(json.dumps(manifest, indent=1) + "\n")
     total = sum(p.stat().st_size for p in OUT.glob("*.flac"))
-    print(f"{len(manifest)} clips of {len(SPEAKERS)} speakers, {total} bytes")
+    people = len(SPEAKERS) - len(NOT_SPEECH)
+    print(f"{len(manifest)} clips of {people} people and {len(NOT_SPEECH)} signals, {total} bytes")
 
 
 if __name__ == "__main__":

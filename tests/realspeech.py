@@ -1,9 +1,16 @@
-"""The real-speech corpus in tests/data/speech/: short clips of 14 people, cut from recordings
+"""The real-speech corpus in tests/data/speech/: short clips of 12 people, cut from recordings
 that ship in Debian and PyPI packages (scripts/make_speech_corpus.py; licenses in
 tests/data/speech/ATTRIBUTION). Used by tests/test_speakers.py and bench/verify.py.
 
-    clips = load()                 # [Clip], in corpus.json's order
+    clips = load()                 # [Clip] of speech, in corpus.json's order
     same, different = pairs(clips)  # same speaker / different speakers of the same sex
+    signals = load(speech=False)   # the real recordings with no voice in them (a modem's signal)
+    everything = load(speech=None)  # every clip, speech or not, in corpus.json's order
+
+Not every clip is speech: codec2's wav/david4.wav (david-*.flac) is an off-air FreeDV 2020
+modem signal (corpus.json: "speech": false, "kind": "modem"). load() leaves such clips out, so
+no speaker set, pair or calibration counts a signal as a person; tests of the no-voice check
+ask for them with load(speech=False).
 """
 
 from __future__ import annotations
@@ -23,18 +30,34 @@ HERE = Path(__file__).resolve().parent / "data" / "speech"
 class Clip:
     file: str
     speaker: str
-    sex: str
+    sex: str | None  # None where there is no voice (not speech)
     clean: bool
     path: Path
+    speech: bool = True
+    kind: str = "speech"
 
     def samples(self) -> tuple[np.ndarray, int]:
         x, rate = sf.read(self.path, dtype="float32")
         return x, rate
 
 
-def load() -> list[Clip]:
+def load(speech: bool | None = True) -> list[Clip]:
+    """The clips that are speech (speech=True, the default), the ones that are not (False), or
+    every real recording (None)."""
     rows = json.loads((HERE / "corpus.json").read_text())
-    return [Clip(r["file"], r["speaker"], r["sex"], r["clean"], HERE / r["file"]) for r in rows]
+    clips = [
+        Clip(
+            r["file"],
+            r["speaker"],
+            r["sex"],
+            r["clean"],
+            HERE / r["file"],
+            r["speech"],
+            r.get("kind", "speech"),
+        )
+        for r in rows
+    ]
+    return [c for c in clips if speech is None or c.speech is speech]
 
 
 def pairs(

@@ -104,9 +104,9 @@ class Thresholds:
     #: The voiceprint's screen (voiceprint.speakers): half its windows, end to end, first. A
     #: take is plainly one voice, and the windows between are not embedded, when every two of
     #: them score 0.60 or more alike and their two groups most unlike each other 0.68 or more.
-    #: On 407 takes of two people taking turns that the voiceprint flags (every pair of the
-    #: real-speech corpus' 13 people, turns of 2-4 s, also through one shared 8 kHz channel) it
-    #: cleared none (their windows end to end scored at most 0.54 and 0.61); it cleared 13 of 19
+    #: On 313 takes of two people taking turns that the voiceprint flags (every pair of the
+    #: real-speech corpus' 12 people, turns of 2-4 s, also through one shared 8 kHz channel) it
+    #: cleared none (their windows end to end scored at most 0.54 and 0.61); it cleared 10 of 16
     #: real one-person takes and 45 of 46 synthetic ones (bench/speakers.py). Not used where the
     #: pitch rule sees turns at two pitches: the verdict then needs the full voiceprint.
     speaker_screen_pairs: float = 0.60

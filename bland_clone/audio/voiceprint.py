@@ -62,20 +62,22 @@ MIN_SPEECH_S = 1.0
 MODEL = Path(__file__).resolve().parent / "models" / "ge2e.npz"
 
 #: Verdict thresholds on the cosine similarity of two voiceprints, calibrated on the real-speech
-#: corpus (tests/data/speech, 14 people) by bench/verify.py: at or above SIMILAR_AT the two are
-#: likely one speaker; below DIFFERENT_BELOW likely two; in between, unclear. There, same-speaker
-#: pairs of different sentences scored 0.66-0.99 (median 0.89, 20 of 24 at 0.83 or more; the
-#: lowest are one man's affected voice against his plain one), different people of the same
-#: sex 0.30-0.745 (median 0.55); the equal error rate is 6% (5% on clean speech) near 0.67.
+#: corpus (tests/data/speech: 26 clips of 12 people; its modem signal is no speaker) by
+#: bench/verify.py: at or above SIMILAR_AT the two are likely one speaker; below DIFFERENT_BELOW
+#: likely two; in between, unclear. There, same-speaker pairs of different sentences scored
+#: 0.66-0.94 (median 0.88, 18 of 20 at 0.82 or more; the lowest are one man's affected voice
+#: against his plain one), different people of the same sex 0.36-0.74 (median 0.58, 185 pairs:
+#: none similar, 157 different); the equal error rate is 8.6% (7.6% on clean speech) near 0.67.
 SIMILAR_AT = 0.80
 DIFFERENT_BELOW = 0.65
 
 
 #: A take stands apart from the other takes of a folder (another person's) when it scores under
-#: this against their mean voiceprint (two takes or more besides it). On the corpus, a take
-#: against the mean of two others of the same person scored 0.70-0.95 (0.70: an affected voice
-#: against the plain one), against another man's or woman's takes 0.77 at most, under 0.68 in 95%
-#: of 801 trials. With only two takes, they are compared pair to pair: DIFFERENT_BELOW.
+#: this against their mean voiceprint (two takes or more besides it). On the corpus
+#: (bench/verify.py), a take against the mean of two or more others of the same person scored
+#: 0.696-0.96 (25 trials; 0.696: an affected voice against the plain ones), against another
+#: man's or woman's takes 0.37-0.77, under 0.68 in 94% of 638 trials. With only two takes, they
+#: are compared pair to pair: DIFFERENT_BELOW.
 OTHER_TAKES_BELOW = 0.68
 
 #: Telling speakers apart (:func:`speakers`): windows of speech 1.6 s long (one partial),

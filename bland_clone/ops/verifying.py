@@ -48,8 +48,8 @@ STOCK_VOICES = 3
 #: under which the verdict is ``different``: no closer to the samples than the stock voices are.
 #: bench/verify_margins.py plays trials where one clip of a speaker stands for the samples,
 #: another for the preview (another speaker's of the same sex, for an impostor) and three other
-#: speakers for the stock voices. On tests/data/speech (13 people, 276 trials each way): the
-#: genuine speaker 252 similar, 24 unclear, 0 different; an impostor 0 / 29 / 247. On 11 people
+#: speakers for the stock voices. On tests/data/speech (12 people, 240 trials each way): the
+#: genuine speaker 216 similar, 24 unclear, 0 different; an impostor 0 / 22 / 218. On 11 people
 #: in longer, noisier recordings (the packages' whole files; 220 trials): genuine 180 / 38 / 2,
 #: impostor 7 / 49 / 164 (the thresholds alone: 180 / 40 / 0 and 7 / 53 / 160). With the closest
 #: stock voice as the baseline, 4 and 22 genuine trials came out different.
