@@ -92,11 +92,14 @@ def _run(args: list[str], env: Environment) -> int:
         _report(out, exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        if out.mode == "json":
-            out.json(
-                envelope({}, ok=False, errors=[{"error": "Interrupted", "message": "Interrupted."}])
-            )
-        print("\nInterrupted.", file=env.stderr)
+        try:
+            if out.mode == "json":
+                error = {"error": "Interrupted", "message": "Interrupted."}
+                out.json(envelope({}, ok=False, errors=[error]))
+            print("\nInterrupted.", file=env.stderr)
+        except BrokenPipeError:  # stdout's reader was stopped by the same Ctrl-C (| jq)
+            _silence_stdout()
+            print("\nInterrupted.", file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()

@@ -366,3 +366,38 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path: Path, as_j
         }
     else:
         assert proc.stdout == ""
+
+
+PY_CLI = (sys.executable, "-m", "bland_clone")
+
+
+def test_ctrl_c_with_json_into_a_closed_pipe_is_still_one_line(tmp_path: Path) -> None:
+    """`bland-clone validate takes/ --json | jq` and Ctrl-C: the same Ctrl-C stops jq, so the
+    one JSON object meets a closed pipe. Still exit 130 and 'Interrupted.', no traceback (it
+    was BrokenPipeError's, exit 1)."""
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    for i in range(40):
+        write_wav(takes / f"t{i:02d}.wav", 12.0, 16000)
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone
+    try:
+        proc = subprocess.Popen(
+            [*PY_CLI, "validate", str(takes), "--each", "--no-cache", "--json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        )
+    finally:
+        os.close(write)
+    try:
+        time.sleep(1.5)  # imports done, analysing (40 takes of 12 s take seconds)
+        assert proc.poll() is None, "the run ended before the interrupt"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err, err[-2000:]
+    assert err.strip().endswith("Interrupted.")
+    assert proc.returncode == 130
