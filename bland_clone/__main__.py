@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -225,8 +226,6 @@ def run() -> None:
 def _interrupted_at_start(args: Sequence[str]) -> int:
     """What a Ctrl-C during start-up gets: the one line (and with --json the one object) that
     _run gives, exit 130, never a traceback. Nothing was done yet."""
-    import json  # lazy: start-up (--version)
-
     try:
         if _json_requested(args):
             error = {"error": "Interrupted", "message": "Interrupted."}
