@@ -165,21 +165,27 @@ def ltas(rows: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
+def bandwidth(
+    spec: np.ndarray, bin_hz: float, active: np.ndarray, beside: np.ndarray | None = None
+) -> float:
     """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
     the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
     noise is within 30 dB of its own level at 300-3000 Hz. A microphone hears its own noise
     floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate MP3's cut-off
-    there is nothing at all (-70 dB and lower on the corpus)."""
+    there is nothing at all (-70 dB and lower on the corpus). ``beside``: rows of noise or a
+    tone beside the speech (not its pauses), read as neither."""
     import numpy as np  # lazy: numpy
 
+    if beside is not None:
+        active = active & ~beside
     k = max(1, int(200 / bin_hz))
     speech = ltas(spec[active] if active.any() else spec, k)
     top = float(speech.max())
     above = np.nonzero(speech > top - 60.0)[0]
     edge = float(above[-1] * bin_hz) if len(above) else 0.0
-    if (~active).sum() >= 5:
-        pause = ltas(spec[~active], k)
+    pauses = ~active if beside is None else ~active & ~beside
+    if pauses.sum() >= 5:
+        pause = ltas(spec[pauses], k)
         ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
         if ref > top - 80.0:  # a floor to see, not digital silence
             heard = np.nonzero(pause > ref - 30.0)[0]
@@ -488,9 +494,9 @@ def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarra
     """How much each row of ``spec`` sounds like a voice (None: the rate is far under a voice's
     band, nothing to tell): its cepstral peak prominence; +inf for a tone held at a voice's
     pitch, -inf for other tones and for the rows not ``loud``. A row scoring VOICE_CPP or more
-    is a voice; :func:`voice_share` is their share of the loud rows.
-    A loud frame sounds like a voice when it holds harmonics of one pitch in 65-400 Hz, or a single tone held at such a pitch. Read from the
-    spectrogram already made. A frame is a voice when its cepstral peak prominence (the peak
+    is a voice; :func:`voice_share` is their share of the loud rows. A voice: harmonics of
+    one pitch in 65-400 Hz, or a single tone held at such a pitch. Read from the spectrogram
+    already made. A frame is a voice when its cepstral peak prominence (the peak
     of the cepstrum of its log spectrum under 1.5 kHz, at quefrencies of 2.5-15.4 ms, over the
     line fitted through them; averaged over 3 frames in time, as CPPS is) is 20 or more; or,
     where one peak (+-1 bin) holds 90% of the frame's power (a pure tone), when that peak is in

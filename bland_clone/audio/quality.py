@@ -164,6 +164,9 @@ class Quality:
     #: share of the sound (the frames not silent) that holds a voice's harmonics; under
     #: min_voice_share it is noise or a tone, and no speech is counted. None: not measured
     voice_share: float | None = None
+    #: the edges without speech (leading_silence_s, trailing_silence_s) are mostly sound, not
+    #: silence: noise or a tone with no voice in it (not in JSON)
+    edge_sound: bool = False
     #: the level strip's data (not in JSON): the loudest frame level (dBFS) of each of at most
     #: STRIP_WIDTH spans of the take, and whether any frame in that span clipped. A few dozen
     #: values per file, however long it is (the 20 ms frames themselves are not kept).
@@ -184,7 +187,9 @@ class Quality:
 #: Quality's fields in JSON, in order: all but the pictures' (dataclasses.fields once, not a
 #: call a take)
 _JSON_FIELDS = tuple(
-    f.name for f in fields(Quality) if f.name not in ("strip_db", "strip_clipped", "timeline")
+    f.name
+    for f in fields(Quality)
+    if f.name not in ("edge_sound", "strip_db", "strip_clipped", "timeline")
 )
 
 
@@ -322,6 +327,11 @@ def analyse(
         step = at16_rate * FRAME_S
         for a, b in _runs(no_voice):
             at16[round(a * step) : round(b * step)] = 0.0
+    edges = lead + trail
+    edge_sound = bool(heard) and 2 * (
+        int(np.count_nonzero(~silent[:lead]))
+        + int(np.count_nonzero(~silent[len(silent) - trail :]))
+    ) > max(edges, 1)
     take = len(mono) / rate - max(0.0, lead * FRAME_S - t.take_edge_s)
     take -= max(0.0, trail * FRAME_S - t.take_edge_s)
     if heard * FRAME_S >= t.speaker_min_speech_s:
@@ -344,6 +354,7 @@ def analyse(
         noise_floor_dbfs=noise,
         snr_db=speech - noise,
         leading_silence_s=lead * FRAME_S,
+        edge_sound=edge_sound,
         trailing_silence_s=trail * FRAME_S,
         silent_ratio=float(np.mean(silent)) if len(silent) else 1.0,
         speech_seconds=heard * FRAME_S,
@@ -480,15 +491,18 @@ def _strip_spans(
 
 
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
-    """One bool per 20 ms frame: speech (loud enough and heard as a voice). What prepare should
-    choose its window by, so that room noise before the first word is not kept as speech."""
+    """One bool per 20 ms frame: speech (loud enough, heard as a voice by the detector, and not
+    in a run with no voice-like frame: :func:`no_voice_runs`), as :func:`analyse` counts it."""
     import numpy as np  # lazy: numpy
 
     levels = frame_levels(mono, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    return _voiced(mono, rate, silent, speech)
+    voiced = _voiced(mono, rate, silent, speech)
+    if voiced.any():  # noise or a tone beside the speech, as analyse() takes it out
+        voiced &= ~no_voice_of(mono, rate, t)[: len(voiced)]
+    return voiced
 
 
 def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
@@ -640,6 +654,8 @@ def _acoustics(
         share = float(np.count_nonzero(scores >= acoustics.VOICE_CPP)) / n_loud
     no_voice = no_voice_runs(scores, hop_s, len(silent))
     quiet = silent | no_voice  # noise or a tone beside the speech is no turn of it
+    # the rows that reach into it (a row spans 64 ms: its frame and the next three)
+    beside = no_voice[which] | no_voice[np.minimum(which + 3, len(silent) - 1)]
     # the pitch track only where two speakers can be told apart at all (four long turns)
     turns = acoustics.speech_turns(quiet, FRAME_S)
     split = None
@@ -651,7 +667,8 @@ def _acoustics(
         "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
-        "bandwidth_hz": acoustics.bandwidth(spec, bin_hz, loud),
+        # the voice's band: noise beside it, filling the upper band, would hide a phone line
+        "bandwidth_hz": acoustics.bandwidth(spec, bin_hz, loud, beside),
         "voice_share": share,
         "no_voice": no_voice,  # not a Quality field: analyse takes it out of the speech
         "bit_depth": acoustics.bit_depth(data),
@@ -840,7 +857,9 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     if edges > t.edge_silence_s:
         warn(
             "edge_silence",
-            f"{q.leading_silence_s:.1f}s of silence at the start and "
+            f"{q.leading_silence_s:.1f}s of "
+            + ("sound with no voice in it (noise or a tone)" if q.edge_sound else "silence")
+            + " at the start and "
             f"{q.trailing_silence_s:.1f}s at the end (prepare trims it).",
         )
     if q.silent_ratio > t.silent_ratio:
@@ -979,7 +998,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
 
 #: The analysis' version: raise it with any change that can change a Quality. Verdicts are
 #: cached (beside voices.lock) under the sample's sha256 and this version.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 
 class Verdicts(Protocol):
