@@ -240,9 +240,11 @@ def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
     return 10 * np.log10(np.maximum(ms, 1e-20))
 
 
-def silent_mask(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> np.ndarray:
-
-    loud = percentile(levels, 95)
+def silent_mask(
+    levels: np.ndarray, t: Thresholds = THRESHOLDS, reference: np.ndarray | None = None
+) -> np.ndarray:
+    """Frames under the gate: far under the loudest frames (of ``reference``, default all)."""
+    loud = percentile(levels if reference is None else reference, 95)
     limit = max(loud - t.silence_below_peak_db, t.silence_floor_dbfs)
     return levels < limit
 
@@ -299,7 +301,8 @@ def analyse(
     # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
     at16_rate = rate if at16 is mono else vad.RATE
-    voiced = _voiced(at16, at16_rate, silent, speech)
+    said = vad.speech_frames(at16, at16_rate, speech) if not silent.all() else None
+    voiced = voiced_from(~silent, said)  # as _voiced()
     heard = int(np.count_nonzero(voiced))  # frames of speech
     lead = int(np.argmax(voiced)) if heard else len(voiced)
     trail = int(np.argmax(voiced[::-1])) if heard else len(voiced)
@@ -317,8 +320,15 @@ def analyse(
         lead = trail = len(voiced)
         heard = 0
     elif no_voice is not None and (voiced & no_voice).any():
-        # noise or a tone beside the speech (a second or more with no voice in it): not speech
-        voiced = voiced & ~no_voice
+        # noise or a tone beside the speech (a run with no voice in it): not speech; and the
+        # gate and the speech level are the voice's (a loud tone beside it raised the gate)
+        keep = ~no_voice
+        if keep.any():
+            silent = silent_mask(levels, t, levels[keep])
+            active = levels[~silent & keep]
+            if len(active):
+                speech = float(10 * np.log10(np.mean(10 ** (active / 10))))
+        voiced = voiced_from(~silent, said) & keep
         heard = int(np.count_nonzero(voiced))
         lead = int(np.argmax(voiced)) if heard else len(voiced)
         trail = int(np.argmax(voiced[::-1])) if heard else len(voiced)
@@ -492,7 +502,8 @@ def _strip_spans(
 
 def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
     """One bool per 20 ms frame: speech (loud enough, heard as a voice by the detector, and not
-    in a run with no voice-like frame: :func:`no_voice_runs`), as :func:`analyse` counts it."""
+    in a run with no voice-like frame: :func:`no_voice_runs`), as :func:`analyse` counts it
+    (which also sets the gate by the voice alone where such runs are)."""
     import numpy as np  # lazy: numpy
 
     levels = frame_levels(mono, rate)
