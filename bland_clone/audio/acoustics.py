@@ -165,21 +165,27 @@ def ltas(rows: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def bandwidth(spec: np.ndarray, bin_hz: float, active: np.ndarray) -> float:
+def bandwidth(
+    spec: np.ndarray, bin_hz: float, active: np.ndarray, beside: np.ndarray | None = None
+) -> float:
     """Upper edge of the sound, in Hz: the highest frequency where the long-term spectrum of
     the speech frames (smoothed over 200 Hz) is within 60 dB of its peak, or where the pauses'
     noise is within 30 dB of its own level at 300-3000 Hz. A microphone hears its own noise
     floor up to the rate's limit; above a phone line's 3.4 kHz or a low-bitrate MP3's cut-off
-    there is nothing at all (-70 dB and lower on the corpus)."""
+    there is nothing at all (-70 dB and lower on the corpus). ``beside``: rows of noise or a
+    tone beside the speech (not its pauses), read as neither."""
     import numpy as np  # lazy: numpy
 
+    if beside is not None:
+        active = active & ~beside
     k = max(1, int(200 / bin_hz))
     speech = ltas(spec[active] if active.any() else spec, k)
     top = float(speech.max())
     above = np.nonzero(speech > top - 60.0)[0]
     edge = float(above[-1] * bin_hz) if len(above) else 0.0
-    if (~active).sum() >= 5:
-        pause = ltas(spec[~active], k)
+    pauses = ~active if beside is None else ~active & ~beside
+    if pauses.sum() >= 5:
+        pause = ltas(spec[pauses], k)
         ref = _pct(pause[int(300 / bin_hz) : int(3000 / bin_hz)])
         if ref > top - 80.0:  # a floor to see, not digital silence
             heard = np.nonzero(pause > ref - 30.0)[0]
@@ -457,6 +463,8 @@ def speaker_split(
 VOICE_BAND_HZ = 1500.0
 #: The pitch range of a voice: 65-400 Hz (65, not 60: a 60 Hz mains hum's harmonics are a comb).
 VOICE_F0_HZ = (65.0, 400.0)
+#: A frame whose cepstral peak prominence is this or more holds a voice's harmonics.
+VOICE_CPP = 20.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -472,9 +480,23 @@ def _cepstrum_fit(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
-    """Share of the loud frames (``loud``, one bool a row of ``spec``) that sound like a voice:
-    harmonics of one pitch in 65-400 Hz, or a single tone held at such a pitch. Read from the
-    spectrogram already made. A frame is a voice when its cepstral peak prominence (the peak
+    """Share of the loud frames that sound like a voice (see :func:`voice_scores`)."""
+    import numpy as np  # lazy: numpy
+
+    scores = voice_scores(spec, bin_hz, loud)
+    if scores is None:
+        return 1.0
+    n = int(loud.sum())
+    return float(np.count_nonzero(scores >= VOICE_CPP)) / n if n else 0.0
+
+
+def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarray | None:
+    """How much each row of ``spec`` sounds like a voice (None: the rate is far under a voice's
+    band, nothing to tell): its cepstral peak prominence; +inf for a tone held at a voice's
+    pitch, -inf for other tones and for the rows not ``loud``. A row scoring VOICE_CPP or more
+    is a voice; :func:`voice_share` is their share of the loud rows. A voice: harmonics of
+    one pitch in 65-400 Hz, or a single tone held at such a pitch. Read from the spectrogram
+    already made. A frame is a voice when its cepstral peak prominence (the peak
     of the cepstrum of its log spectrum under 1.5 kHz, at quefrencies of 2.5-15.4 ms, over the
     line fitted through them; averaged over 3 frames in time, as CPPS is) is 20 or more; or,
     where one peak (+-1 bin) holds 90% of the frame's power (a pure tone), when that peak is in
@@ -485,7 +507,7 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     import numpy as np  # lazy: numpy
 
     if not loud.any():
-        return 0.0
+        return np.full(len(loud), -np.inf, np.float32)
     top = min(spec.shape[1], int(VOICE_BAND_HZ / bin_hz) + 1)
     band = spec[:, :top]
     n = 2 * (top - 1)
@@ -493,7 +515,7 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     lo = round(per_s / VOICE_F0_HZ[1])
     hi = min(n // 2, round(per_s / VOICE_F0_HZ[0]) + 1)
     if hi - lo < 3:  # a rate far under a voice's band: nothing to tell, nothing said
-        return 1.0
+        return None
     logs = np.log10(np.maximum(band, np.float32(1e-14)))
     seg = np.fft.irfft(logs, n=n, axis=1)[:, lo:hi] * (10 * math.sqrt(n))
     # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
@@ -517,5 +539,6 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     pitched = np.zeros(len(spec), bool)
     if len(maybe):  # and the tone holds the whole row, not only the band (these rows only)
         pitched[maybe] = near[maybe] > 0.9 * spec[maybe].sum(axis=1, dtype=np.float64)
-    voiced = np.where(tone[loud], pitched[loud], prominence >= 20.0)
-    return float(np.count_nonzero(voiced)) / len(voiced)
+    out = np.full(len(loud), -np.inf, np.float32)
+    out[loud] = np.where(tone[loud], np.where(pitched[loud], np.inf, -np.inf), prominence)
+    return out

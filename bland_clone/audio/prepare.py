@@ -385,7 +385,14 @@ def _prepare_scanned(
         around = levels[r0:r1]
         loud = around[~quality.silent_mask(around + lift)]
         speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
-        return vad.speech_frames(read["region"], rate, speech_db)
+        heard = vad.speech_frames(read["region"], rate, speech_db)
+        if heard is None:
+            return None
+        # noise or a tone beside the speech (a second or more with no voice in it), which the
+        # detector may take for speech, is not speech (judged at the working level)
+        off = quality.no_voice_of(read["region"] * np.float32(10 ** (lift / 20)), rate)
+        m = min(len(heard), len(off))
+        return np.concatenate([heard[:m] & ~off[:m], heard[m:]])
 
     first, last = quality.window_frames(levels, heard_in, seconds)
     region, lo = read["region"], read["lo"]
