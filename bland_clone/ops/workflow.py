@@ -223,7 +223,7 @@ def build_plan(
         unjudged: list[str] = []
         if not errors:  # the quality verdicts validate or apply left: read, never analysed here
             for info in files:
-                q = _cached_quality(cache, info)
+                q = inputs.cached_quality(cache, info)
                 if q is None:
                     unjudged.append(info.shown)
                     continue
@@ -279,15 +279,6 @@ def build_plan(
 
     planned = settled + plan.compute(voices, lock, live, settings_of, prune=prune)
     return Planned(path, lock_path, lock, planned, client, cache, live)
-
-
-def _cached_quality(cache: HashCache, info: AudioInfo) -> Quality | None:
-    """The quality verdict remembered for these bytes by this analysis, or None (not judged)."""
-    try:
-        hit = cache.verdict(info.path, quality_.ANALYSIS_VERSION)
-        return quality_.from_verdict(hit) if hit is not None else None
-    except (OSError, TypeError, ValueError, KeyError):  # unreadable, or not a verdict
-        return None
 
 
 def _settle_journal(
