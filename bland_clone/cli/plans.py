@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.envelope import envelope
 from ..core.errors import InputError
 from ..core.plan import Action, Status, summary
+from ..core.safetext import one_line, quoted
 from ..ops.workflow import build_plan
 
 if TYPE_CHECKING:
@@ -178,6 +179,14 @@ def run_plan(
                 for v in p.invalid
             ],
             payload={k: v for k, v in doc.items() if k not in ("ok", "errors")},
+        )
+    unjudged = [v.name for v in p.voices if v.unjudged]
+    if unjudged:
+        out.warn(
+            f"Quality not checked yet for {', '.join(map(quoted, unjudged))} "
+            "(plan reads no audio): apply analyses the samples before uploading and may "
+            "refuse them; "
+            f"'bland-clone validate {one_line(path)}' checks them now."
         )
     out.result(plan_json(p), lambda: show_plan(out, p))
     return 2 if detailed_exitcode and p.changes else 0

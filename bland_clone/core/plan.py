@@ -170,6 +170,8 @@ class CheckedVoice:
     files: tuple[AudioInfo, ...] = ()
     samples: list[LockedSample] = field(default_factory=list)
     problem: str | None = None
+    #: its files (as shown) whose quality no verdict judged yet: apply analyses them first
+    unjudged: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -224,6 +226,12 @@ class VoicePlan:
         )
 
     @property
+    def unjudged(self) -> tuple[str, ...]:
+        """The files of an upload whose quality no verdict judged yet (apply analyses them
+        first, and may still refuse the voice)."""
+        return self.checked.unjudged if self.checked is not None and self.uploads else ()
+
+    @property
     def needs_service(self) -> bool:
         """apply has something to do on the service for this voice."""
         return (
@@ -251,6 +259,8 @@ class VoicePlan:
             "voice_id": self.voice_id,
             "detail": self.detail or None,
         }
+        if self.unjudged:
+            d["quality_unchecked"] = list(self.unjudged)
         if self.drift:
             d["settings"] = {k: {"service": a, "manifest": b} for k, (a, b) in self.drift.items()}
         return d

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,9 @@ from ..core.envelope import envelope
 from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
-from ..core.safetext import quoted
+from ..core.safetext import one_line, quoted
+from ..core.validation import Problem
+from ..core.verdicts import VerdictStore
 from . import inputs, session, verifying
 from . import preview as previews
 from .notes import Notes
@@ -27,6 +29,9 @@ from .session import Connection
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
+    from ..audio.inspection import AudioInfo
+    from ..audio.quality import Quality
+    from ..audio.verdict import Report
     from ..core.settings import Settings
     from .preview import Request, Target
     from .verifying import SamplesPrint
@@ -138,7 +143,7 @@ def clone_voice(
     ``on_created`` is told of the voice as soon as it exists, before the preview and the
     verification (which take a while): the caller says so then."""
     conn = conn or Connection()
-    with _prepared(out, files, prepare) as (files, origins):
+    with _prepared(out, files, prepare) as (files, origins, measured):
         inputs.check_engine(engine)
         preview_req = preview_target = None
         if preview is not None:
@@ -153,9 +158,7 @@ def clone_voice(
                 replace(i, source=inspect(origins[i.path])) if i.path in origins else i
                 for i in infos
             ]
-        # Header checks only: decoding 25 MB to analyse it would triple the memory and time of an
-        # upload. Quality is what 'validate' (and 'prepare', or clone --prepare) is for.
-        report = validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
+        report = _checked(infos, measured, name=name, gender=gender, engine=engine, say=dry_run)
         inputs.enforce(out, report, show=dry_run)
         verify_req = prints = None
         if verify:
@@ -223,21 +226,75 @@ def clone_voice(
         return replace(made, preview=preview_result, verification=verification)
 
 
+def _checked(
+    infos: list[AudioInfo],
+    measured: Mapping[str, Quality],
+    *,
+    name: str,
+    gender: str | None,
+    engine: str,
+    say: bool,
+) -> Report:
+    """The header checks, and the quality verdicts validate left in the user's cache (read, not
+    measured: analysing here would import numpy and decode every upload) or ``measured`` (by
+    --prepare). With ``say`` (the dry run, whose table shows every file's verdict) a file no
+    verdict judged gets a warning saying so, never a silent "ok"."""
+
+    def headers() -> Report:
+        return validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
+
+    report = headers()
+    refused = {p.file for p in report.errors}
+    fine = [i for i in infos if i.ok and i.path not in refused]
+    store = VerdictStore()
+    known = {i.path: measured.get(i.path) or inputs.cached_quality(store, i) for i in fine}
+    if fine and all(q is not None for q in known.values()):
+        return validate_upload(
+            infos,
+            name=name,
+            require_name=True,
+            gender=gender,
+            engine=engine,
+            quality=True,
+            analysed=known,
+        )
+    for i in fine if say else []:
+        if known[i.path] is None:
+            shown = (i.source or i).path
+            report.problems.append(
+                Problem(
+                    f'File "{i.shown}": quality not checked (clone reads headers only); '
+                    f"'bland-clone validate {one_line(shown)}' judges the audio (a voice, "
+                    "speech, clipping, noise) and clone then uses its verdict.",
+                    "quality_unchecked",
+                    "warning",
+                    i.path,
+                )
+            )
+    return report
+
+
 @contextlib.contextmanager
 def _prepared(
     out: Notes, files: Sequence[str], prepare: bool
-) -> Iterator[tuple[Sequence[str], dict[str, str]]]:
+) -> Iterator[tuple[Sequence[str], dict[str, str], dict[str, Quality]]]:
     """The files to upload: as given, or (--prepare) prepared into a temporary folder; with
-    each prepared file's input, by its path (none when nothing was prepared)."""
+    each prepared file's input, by its path (none when nothing was prepared), and the quality
+    prepare measured of each."""
     if not prepare:
-        yield files, {}
+        yield files, {}, {}
         return
 
     with tempfile.TemporaryDirectory(prefix="bland-clone-prepare-") as tmp:
         # the prepared files' report is not shown: clone checks what it sends right after
         prepared = prepare_files(out, list(files), tmp + "/", temporary=True)
         outputs = prepared.doc["outputs"]
-        yield [o["output"] for o in outputs], {o["output"]: o["input"] for o in outputs}
+        measured = prepared.report.quality if prepared.report is not None else {}
+        yield (
+            [o["output"] for o in outputs],
+            {o["output"]: o["input"] for o in outputs},
+            dict(measured),
+        )
 
 
 def _preview(client: Client, voice: Voice, req: Request, target: Target) -> PreviewOutcome:

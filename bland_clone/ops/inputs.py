@@ -7,12 +7,14 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..audio import quality
 from ..audio.inspection import expand_paths, inspect_many
 from ..core import limits
 from ..core.errors import BadChoice, InputError
 
 if TYPE_CHECKING:
     from ..audio.inspection import AudioInfo
+    from ..audio.quality import Quality, Verdicts
     from ..audio.verdict import Report
     from .notes import Notes
 
@@ -45,6 +47,18 @@ def sendable(infos: list[Any], engine: str) -> list[Any]:
     folder = tempfile.mkdtemp(prefix="bland-clone-send-")
     atexit.register(shutil.rmtree, folder, True)
     return [to_wav(i, folder) if needs_conversion(i, engine) else i for i in infos]
+
+
+def cached_quality(cache: Verdicts, info: AudioInfo) -> Quality | None:
+    """The quality verdict remembered for these bytes by this analysis (validate's, apply's),
+    or None: not judged yet. Reads a verdict, never analyses the audio."""
+    if info.error or not info.duration:
+        return None
+    try:
+        hit = cache.verdict(info.path, quality.ANALYSIS_VERSION)
+        return quality.from_verdict(hit) if hit is not None else None
+    except (OSError, TypeError, ValueError, KeyError):  # unreadable, or not a verdict
+        return None
 
 
 def total_size(infos: Sequence[Any]) -> int:

@@ -161,6 +161,22 @@ def prepare_files(
     return Prepared(result, report, report, results)
 
 
+#: A take's fields that describe the take as prepared and judged (the rest: the input as it is).
+PREPARED_FIELDS = ("size", "format", "subtype", "duration", "samplerate", "channels")
+
+
+def _take_row(judged: dict[str, Any], source: str) -> dict[str, Any]:
+    """A row of --best's ``takes``: the input it names, as it is (its own size and length),
+    and under ``prepared`` the prepared copy that was judged: its numbers, verdict, quality."""
+    row = inspect(source).to_dict()
+    row.pop("path", None)
+    row["input"] = source
+    row["name"] = os.path.basename(source)
+    keep = (*PREPARED_FIELDS, "verdict", "quality")
+    row["prepared"] = {k: judged[k] for k in keep if k in judged}
+    return row
+
+
 def _raise_failed(out: Notes, failed: list[dict[str, Any]], payload: dict[str, Any]) -> None:
     if len(failed) == 1:
         raise InputError(failed[0]["message"], payload=payload)
@@ -230,12 +246,13 @@ def _prepare_best(
         with open(chosen.path, "rb") as f:
             write_file(output, f.read())
         prepared.output = output
-        rank = merged.to_dict()["files"]
-        for row, src in zip(rank, done.values(), strict=True):
-            row["input"] = src.input
-            row.pop("path", None)
-            row["name"] = os.path.basename(src.input)
+        rank = [
+            _take_row(row, src.input)
+            for row, src in zip(merged.to_dict()["files"], done.values(), strict=True)
+        ]
     mine = [p for p in merged.problems if p.file == chosen.path]
+    for skipped in failed:  # in the JSON's "failed" too
+        out.warn(f"Skipped: {skipped['message']}")
     out.info(
         f"Best take: {prepared.input} -> {output}: {prepared.output_seconds:.1f}s, "
         f"gain {prepared.gain_db:+.1f} dB"

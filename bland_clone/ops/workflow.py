@@ -219,11 +219,25 @@ def build_plan(
     def voice(pair: tuple[VoiceSpec, Report]) -> CheckedVoice:
         spec, r = pair
         files = tuple(r.files)
-        if not r.ok:
-            return plan.CheckedVoice(spec, files, problem="; ".join(p.message for p in r.errors))
+        errors = [p.message for p in r.errors]
+        unjudged: list[str] = []
+        if not errors:  # the quality verdicts validate or apply left: read, never analysed here
+            for info in files:
+                q = inputs.cached_quality(cache, info)
+                if q is None:
+                    unjudged.append(info.shown)
+                    continue
+                errors += [p.message for p in quality_.problems(info, q) if p.severity == "error"]
+        if errors:
+            return plan.CheckedVoice(spec, files, problem="; ".join(errors))
         # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
         sources = [(f.source or f).path for f in files]
-        return plan.CheckedVoice(spec, files, plan.sample_files(sources, base, cache.sha256))
+        return plan.CheckedVoice(
+            spec,
+            files,
+            plan.sample_files(sources, base, cache.sha256),
+            unjudged=tuple(unjudged),
+        )
 
     voices = pmap(voice, checked, LOCAL_WORKERS)
     cache.save()
