@@ -92,14 +92,16 @@ def _run(args: list[str], env: Environment) -> int:
         _report(out, exc, args)
         return int(exc.exit_code)
     except KeyboardInterrupt:
+        # a new line first only on a terminal, where a progress line may be open
+        said = "\nInterrupted." if env.stderr_isatty else "Interrupted."
         try:
             if out.mode == "json":
                 error = {"error": "Interrupted", "message": "Interrupted."}
                 out.json(envelope({}, ok=False, errors=[error]))
-            print("\nInterrupted.", file=env.stderr)
+            print(said, file=env.stderr)
         except BrokenPipeError:  # stdout's reader was stopped by the same Ctrl-C (| jq)
             _silence_stdout()
-            print("\nInterrupted.", file=env.stderr)
+            print(said, file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()
@@ -263,7 +265,7 @@ def _interrupted_at_start(args: Sequence[str]) -> int:
             sys.stdout.write(
                 json.dumps({"ok": False, "errors": [error]}, indent=2, ensure_ascii=False) + "\n"
             )
-        sys.stderr.write("\nInterrupted.\n")
+        sys.stderr.write("\nInterrupted.\n" if sys.stderr.isatty() else "Interrupted.\n")
     except (OSError, ValueError, KeyboardInterrupt):
         pass
     return 130
