@@ -9,6 +9,7 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
@@ -191,8 +192,6 @@ def usage_line(
 
 def _close(word: str, choices: Collection[str]) -> list[str]:
     """The choices close enough to ``word`` to suggest (a typo, not any shared letters)."""
-    import difflib  # lazy: only a usage error needs it
-
     return difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
 
 
