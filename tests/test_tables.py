@@ -47,7 +47,7 @@ def test_validate_table_never_cuts_a_word(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the file as a user names it: voice.wav
     wav = Path("voice.wav")
-    write_wav(wav, 12.0)
+    write_wav(wav, 2.0)  # too short: a warning, whose line is wrapped at spaces too
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
     env.update(TERM="xterm-256color", COLUMNS=str(columns))
     cells = _plain(["validate", "--no-quality", str(wav)], env)
@@ -57,6 +57,8 @@ def test_validate_table_never_cuts_a_word(
     assert code in (0, 1), screen
     _words_whole(cells, screen, columns)
     assert "Forma\n" not in screen and "voice\n" not in screen
+    said = " ".join(_SGR.sub("", screen).split())
+    assert 'warning: File "voice.wav" is 2.0s long; 10-15 seconds of clear speech' in said
 
 
 @pytest.mark.parametrize("columns", [60, 100])

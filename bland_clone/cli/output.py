@@ -233,10 +233,12 @@ class Output:
             width = self.env.width(stderr=to_stderr)
             lines += _waveform(report, width) if one else _level_strips(report)
         for p in report.problems:
-            label = "error:" if p.severity == "error" else "warning:"
+            plain = "error:" if p.severity == "error" else "warning:"
+            said = self._fold(f"{plain} {clean(problem_line(p, self.given))}", stderr=to_stderr)
+            label = plain
             if rich_ok:
-                label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {clean(problem_line(p, self.given))}")
+                label = _sgr(plain, "bold red" if p.severity == "error" else "yellow")
+            lines.append(label + said[len(plain) :])  # wrapped at spaces on a terminal
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()
