@@ -83,6 +83,7 @@ def test_a_long_message_wraps_at_spaces_on_a_terminal() -> None:
     lines = _wrap(said, 100 - 8)
     assert lines[-1].endswith("('Josh', 'Maya').") and all(len(x) <= 92 for x in lines)
     assert _wrap("abcdefgh", 3) == ["abc", "def", "gh"]  # only a word wider than the line
+    assert _wrap("  an indented line", 12) == ["  an", "indented", "line"]  # its indent kept
 
 
 def test_a_result_table_at_100_columns_wraps_its_detail_at_spaces() -> None:

@@ -427,19 +427,23 @@ def draw_table(
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` cells, broken at spaces; a word wider than the
-    whole width (only in a terminal too narrow for it) is the one thing cut."""
+    """``text`` in lines of at most ``width`` cells, broken at spaces (its indent kept); a word
+    wider than the whole width (only in a terminal too narrow for it) is the one thing cut."""
     from rich.cells import cell_len, chop_cells  # lazy: rich
 
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
     lines: list[str] = []
-    line, used = "", 0
-    for word in text.split(" "):
+    line, used = "", -1  # -1: nothing on the line yet
+    for word in body.split(" "):
         size = cell_len(word)
-        if line and used + 1 + size <= width:
+        if used >= 0 and used + 1 + size <= width:
             line, used = f"{line} {word}", used + 1 + size
             continue
-        if line:
+        if used >= 0:
             lines.append(line)
+        elif indent and len(indent) + size <= width:
+            word, size = indent + word, len(indent) + size
         if size > width:
             *whole, word = chop_cells(word, width) or [""]
             lines += whole
