@@ -90,17 +90,19 @@ def _run(args: list[str], env: Environment) -> int:
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except BlandCloneError as exc:
-        _report(out, exc)
+        _report(out, exc, args)
         return int(exc.exit_code)
     except KeyboardInterrupt:
+        # a new line first only on a terminal, where a progress line may be open
+        said = "\nInterrupted." if env.stderr_isatty else "Interrupted."
         try:
             if out.mode == "json":
                 error = {"error": "Interrupted", "message": "Interrupted."}
                 out.json(envelope({}, ok=False, errors=[error]))
-            print("\nInterrupted.", file=env.stderr)
+            print(said, file=env.stderr)
         except BrokenPipeError:  # stdout's reader was stopped by the same Ctrl-C (| jq)
             _silence_stdout()
-            print("\nInterrupted.", file=env.stderr)
+            print(said, file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()
@@ -181,22 +183,52 @@ def _usage_error(
         path = getattr(ctx, "command_path", None)
         option = getattr(exc, "option_name", None) if "NoSuchOption" in kinds else None
         names = {c[0] for c in COMMANDS}
-        return code, usage_line(message, args, path=path, unknown=option, commands=names), None
+        line = usage_line(
+            message,
+            args,
+            path=path,
+            unknown=option,
+            commands=names,
+            accepted=option is not None and _accepts(ctx, args, option),
+            possible=getattr(exc, "possibilities", None) or (),
+        )
+        return code, line, None
     if isinstance(exc, _typer.Abort):
         return 1, "Aborted.", lambda: print("Aborted.", file=env.stderr)
     return None
 
 
-def _report(out: object, exc: Exception) -> None:
+def _accepts(ctx: object, args: Sequence[str], option: str) -> bool:
+    """Whether the command the line names (its words, from the root) takes ``option``: then
+    ``--json voices list`` is that option in the wrong place, not an unknown one."""
+    root = getattr(ctx, "find_root", lambda: None)()
+    command = getattr(root, "command", None)
+    for word in (a for a in args if not a.startswith("-")):
+        get = getattr(command, "get_command", None)
+        if get is None:
+            break
+        try:
+            command = get(root, word)
+        except Exception:  # an unknown word: no command to ask
+            return False
+    params = getattr(command, "params", None) or ()
+    return any(option in (*p.opts, *p.secondary_opts) for p in params)
+
+
+def _report(out: object, exc: Exception, args: Sequence[str] = ()) -> None:
     from .cli.output import Output  # lazy: start-up (--version)
     from .core.errors import BlandCloneError  # lazy: start-up (--version)
 
     assert isinstance(out, Output) and isinstance(exc, BlandCloneError)
-    from .cli._errors import describe  # lazy: start-up (--version)
+    from .cli._errors import OPTION_ERRORS, describe, option_line  # lazy: start-up (--version)
     from .core.envelope import envelope  # lazy: start-up (--version)
     from .core.errors import Declined  # lazy: start-up (--version)
 
     message = describe(exc, out.given)  # the error's data in the command line's words
+    if isinstance(exc, OPTION_ERRORS):  # a bad option value: the help to read, as Typer's
+        from .cli.app import COMMANDS  # lazy: start-up (--version)
+
+        message = option_line(message, exc, args, {c[0] for c in COMMANDS})
     if isinstance(exc, Declined):  # a "no" at the prompt: done as asked, not an error
         if out.mode == "json":
             out.json(envelope({"declined": True, **exc.payload}))
@@ -232,7 +264,7 @@ def _interrupted_at_start(args: Sequence[str]) -> int:
             sys.stdout.write(
                 json.dumps({"ok": False, "errors": [error]}, indent=2, ensure_ascii=False) + "\n"
             )
-        sys.stderr.write("\nInterrupted.\n")
+        sys.stderr.write("\nInterrupted.\n" if sys.stderr.isatty() else "Interrupted.\n")
     except (OSError, ValueError, KeyboardInterrupt):
         pass
     return 130

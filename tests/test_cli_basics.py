@@ -76,13 +76,17 @@ def test_usage_error_with_json_is_one_json_object(cli) -> None:
         (["voices", "show", "--name"], "No such option: --name", "bland-clone voices show -h"),
         (["validate"], "Missing argument 'FILE...'", "bland-clone validate -h"),
         (["-q", "voices", "list"], "goes after the command", "bland-clone voices list -q"),
-        (
-            ["--quiet=1", "config", "show"],
-            "goes after the command",
-            "bland-clone config show --quiet",
-        ),
+        (["--quiet=1", "voices", "list"], "goes after the command", "voices list --quiet"),
+        # config show takes no --quiet: not sent after it, where it is refused too
+        (["--quiet=1", "config", "show"], "No such option: --quiet", "bland-clone -h"),
         (["-q", "validate", "x.wav"], "goes after the command", "bland-clone validate -q"),
         (["--bogus"], "No such option: --bogus", "bland-clone -h"),
+        (["voices", "-q", "list"], "goes after the command", "bland-clone voices list -q"),
+        (["-q", "valdate", "x"], "No such command 'valdate' (did you mean 'validate'?)", "-h'."),
+        (["valdate", "x"], "No such command 'valdate' (did you mean 'validate'?); see", "-h'."),
+        (["speak", "--timeout", "abc", "A", "hi"], "--timeout takes a number, not 'abc'", "-h'."),
+        (["speak", "--jsno", "A", "hi"], "No such option: --jsno (did you mean '--json'?)", ";"),
+        (["validate", "x", "--engine", "v9"], "not 'v9'; see", "bland-clone validate -h'."),
     ],
 )
 def test_a_usage_error_is_the_tools_own_line(cli, argv: list[str], cause: str, see: str) -> None:
@@ -102,6 +106,8 @@ def test_a_usage_error_is_the_tools_own_line(cli, argv: list[str], cause: str, s
         ["clone", "--preview", "--json"],
         ["clone", "--json", "--preview"],
         ["--json", "--bogus"],
+        ["voices", "--json", "list"],
+        ["--json", "valdate", "x"],
     ],
 )
 def test_a_usage_error_with_json_anywhere_is_one_json_object(cli, argv: list[str]) -> None:
@@ -112,13 +118,26 @@ def test_a_usage_error_with_json_anywhere_is_one_json_object(cli, argv: list[str
     assert doc["errors"][0]["error"] == "Usage Error"
     message = doc["errors"][0]["message"]
     assert "Usage:" not in message
-    if argv[:2] == ["--json", "voices"]:
+    if argv[:2] == ["--json", "voices"] or argv[:2] == ["voices", "--json"]:
         assert "bland-clone voices list --json" in message, message
+    assert "Possible options" not in message and "?;" not in message, message
+    if "valdate" in argv:
+        assert message.startswith("No such command 'valdate'"), message
+
+
+def test_a_far_suggestion_is_not_made(cli) -> None:
+    """speak --help --bogus: --verbose shares letters with --bogus, not a typo of it."""
+    r = cli("speak", "--help", "--bogus")
+    assert r.code == 2 and "--verbose" not in r.err, r.err
+    assert r.err == "error: No such option: --bogus; see 'bland-clone speak -h'.\n"
 
 
 def test_bad_engine_and_conflicting_modes(cli, sample: Path) -> None:
     r = cli("validate", sample, "--engine", "v9")
-    assert (r.code, r.err) == (2, "error: --engine must be one of v3, v2, not 'v9'\n")
+    assert (r.code, r.err) == (
+        2,
+        "error: --engine must be one of v3, v2, not 'v9'; see 'bland-clone validate -h'.\n",
+    )
     r = cli("validate", sample, "--json", "--quiet")
     assert r.code == 2
 

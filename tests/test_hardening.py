@@ -200,7 +200,7 @@ def test_ctrl_c_during_an_upload_exits_130_promptly(service: Service, tmp_path: 
         proc.kill()
         proxy.close()
     assert proc.returncode == 130
-    assert err.strip() == "Interrupted."
+    assert err == "Interrupted.\n"  # off a terminal no blank line first
     assert out == ""
     assert service.voices_named("Int") == []
 
@@ -333,7 +333,7 @@ def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: P
         "ok": False,
         "errors": [{"error": "Interrupted", "message": "Interrupted."}],
     }
-    assert err.strip() == "Interrupted."
+    assert err == "Interrupted.\n"  # off a terminal no blank line first
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -358,7 +358,7 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path: Path, as_j
     )
     assert proc.returncode == 130
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == "Interrupted."
+    assert proc.stderr == "Interrupted.\n"  # off a terminal no blank line first
     if as_json:
         assert json.loads(proc.stdout) == {
             "ok": False,

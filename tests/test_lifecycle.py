@@ -172,7 +172,10 @@ def test_clone_preview_problems_are_found_before_the_upload(
     r = cli("clone", "--name", "P2", sample, "--preview", "Hi", "-o", out)
     assert r.code == 1 and "exists; use --force" in r.err
     r = cli("clone", "--name", "P2", sample, "--preview", "Hi")
-    assert (r.code, r.err) == (2, "error: --preview needs --output FILE for the audio.\n")
+    assert (r.code, r.err) == (
+        2,
+        "error: --preview needs --output FILE for the audio; see 'bland-clone clone -h'.\n",
+    )
     assert service.posts("/v1/voices/clone") == 0
 
 

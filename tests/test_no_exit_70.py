@@ -408,6 +408,7 @@ def test_a_signal_during_a_download_leaves_no_part_file(
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Interrupted." in err
+    assert "\n\nInterrupted." not in "\n" + err, err  # off a terminal: no blank line first
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

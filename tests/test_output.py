@@ -43,15 +43,31 @@ def test_a_long_voice_list_on_a_terminal_is_a_whole_boxed_table(service: Service
 
 
 def test_a_narrow_terminal_folds_cells_inside_its_width(service: Service) -> None:
+    """At 100 columns the table folds the long name at its spaces, every row of the frame
+    lined up; at 60, where the id (36 cells) leaves too little room for the rest, each voice
+    is a record of labelled lines: no word and no id is cut either way."""
     v = service.state.add_voice("A name long enough to need folding on a narrow terminal")
-    code, screen = on_tty(["voices", "list", "--cloned"], _env(60, service))
+    code, screen = on_tty(["voices", "list", "--cloned"], _env(100, service))
     assert code == 0, screen
     lines = [ANSI.sub("", line) for line in screen.splitlines() if line.strip()]
     table = [line for line in lines if line[:1] in "┏┃┡│└"]
-    assert table and all(len(line) <= 60 for line in table)
+    assert table and all(len(line) <= 100 for line in table)
     assert len({len(line) for line in table}) == 1  # every row of the frame lines up
-    cells = "".join(line.split("│")[2].strip() for line in table if line.startswith("│"))
-    assert v.name.replace(" ", "") in cells.replace(" ", "")  # folded, not cut
+    body = [line for line in table if line.startswith("│")]
+    at = next(i for i, line in enumerate(body) if v.id in line)
+    names = [line.split("│")[2].strip() for line in body[at : at + 3]]
+    assert " ".join(x for x in names if x) == v.name  # folded at its spaces
+    assert names[1]  # onto more than one line
+    assert any(v.id in line for line in table)
+
+    code, screen = on_tty(["voices", "list", "--cloned"], _env(60, service))
+    assert code == 0, screen
+    lines = [ANSI.sub("", line).rstrip() for line in screen.splitlines() if line.strip()]
+    assert all(len(line) <= 60 for line in lines), lines
+    assert f"Id:     {v.id}" in lines
+    at = lines.index(f"Id:     {v.id}")
+    name = " ".join(x.removeprefix("Name:").strip() for x in lines[at + 1 : at + 3])
+    assert name == v.name, lines
 
 
 def test_verdicts_of_many_files_each_name_their_own_problems(cli, tmp_path: Path) -> None:

@@ -372,9 +372,12 @@ def test_export_then_plan_has_nothing_to_do(cli, service: Service, tmp_path: Pat
     assert '# name = "Solo"' in text
     assert text.count("no retrievable sample") == 1  # the reason, said once
     said = cli("export", "--cloned", "-o", tmp_path / "again.toml")
-    assert f"Solo ({solo.id}): the service keeps no retrievable sample of it\n" in said.err
+    assert "Solo" not in said.err, said.err  # no progress line for it: the table and summary
+    assert f"'Solo' ({solo.id}): the service keeps no retrievable sample of it." in said.out
     assert said.out.count("retrievable") == 1, said.out  # the table and the summary: said once
+    assert said.out.count("Solo") == 2, said.out
     assert f"Solo\t{solo.id}\tv3\tnone\n" in said.out
+    assert f"Legacy Narrator ({legacy.id}): 2 sample(s)" in said.err  # the progress of the rest
     assert cli("validate", out, "--no-quality").code == 0
 
     r = cli("plan", out, "--detailed-exitcode", "--json")

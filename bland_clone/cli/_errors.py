@@ -9,6 +9,8 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -142,8 +144,8 @@ def _command_words(args: Sequence[str], commands: Collection[str]) -> list[str]:
             continue
         if word not in commands:
             break
-        after = args[i + 1 : i + 2]
-        if word in GROUPS and after and not after[0].startswith("-"):
+        after = [a for a in args[i + 1 :] if not a.startswith("-")][:1]  # options may come first
+        if word in GROUPS and after:
             return [word, after[0]]
         return [word]
     return []
@@ -156,16 +158,60 @@ def usage_line(
     path: str | None,
     unknown: str | None,
     commands: Collection[str],
+    accepted: bool = False,
+    possible: Sequence[str] = (),
 ) -> str:
-    """Typer's usage error as the tool's one line: its cause and the help to read. An option
-    given before the command (``bland-clone --json voices list``) is shown where it belongs."""
+    """Typer's usage error as the tool's one line: its cause and the help to read, as
+    ``<cause>; see 'bland-clone CMD -h'.``. An option the command takes, given before it
+    (``bland-clone --json voices list``, ``voices --json list``: ``accepted``), is shown where
+    it belongs; an option before a word that is no command is said as that unknown command.
+    Typer's suggestions are kept only when close (``--jsno``: ``--json``, not ``--bogus``:
+    ``--verbose``)."""
     words = _command_words(args, commands)
     at = next((i for i, a in enumerate(args) if unknown and a.startswith(unknown)), len(args))
-    if unknown and words and path == "bland-clone" and at < args.index(words[0]):
-        rest = len(args) > len(words) + 1
+    if unknown and words and accepted and at < args.index(words[-1]):
+        rest = len(args) > at + len(words) + 1
         where = " ".join(["bland-clone", *words, unknown] + (["..."] if rest else []))
         return f"{unknown} goes after the command: {where}"
+    if unknown and not words and path == "bland-clone":
+        word = next((a for a in args if not a.startswith("-")), None)
+        if word is not None:  # --json valdate: the command is what is wrong
+            return _with_help(f"No such command {word!r}", _close(word, commands), "bland-clone")
     path = path or " ".join(["bland-clone", *words])
+    if unknown:
+        return _with_help(f"No such option: {unknown}", _close(unknown, possible), path)
+    m = re.fullmatch(r"No such command '(.*)'\. Did you mean '(.*)'\?", message.strip())
+    if m:
+        return _with_help(f"No such command {m[1]!r}", [m[2]], path)
+    m = re.fullmatch(r"Invalid value for '(.*)': (.*) is not a valid (float|integer).*", message)
+    if m:
+        kind = "a number" if m[3] == "float" else "a whole number"
+        message = f"{m[1]} takes {kind}, not {m[2]}"
+    return f"{message.rstrip('.')}; see '{path} -h'."
+
+
+def _close(word: str, choices: Collection[str]) -> list[str]:
+    """The choices close enough to ``word`` to suggest (a typo, not any shared letters)."""
+    return difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+
+
+def _with_help(cause: str, close: Sequence[str], path: str) -> str:
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{cause}{hint}; see '{path} -h'."
+
+
+#: The errors that are a bad option value: said as Typer's own usage errors are, with the help.
+OPTION_ERRORS = (BadChoice, BadForm, BadOrder, NeedsValue, NeedsFileName)
+
+
+def option_line(
+    message: str, error: BlandCloneError, args: Sequence[str], commands: Collection[str]
+) -> str:
+    """``message`` of a bad option value (``--engine v9``), ending as a usage error of
+    Typer's does: ``; see 'bland-clone validate -h'.``"""
+    if not isinstance(error, OPTION_ERRORS):
+        return message
+    path = " ".join(["bland-clone", *_command_words(args, commands)])
     return f"{message.rstrip('.')}; see '{path} -h'."
 
 

@@ -78,16 +78,27 @@ class Output:
 
     # -- diagnostics: stderr -------------------------------------------------------------
 
+    def _fold(self, text: str, *, stderr: bool) -> str:
+        """``text`` wrapped at its spaces to a terminal's width (a terminal's own wrapping
+        cuts words, and can leave a lone ``).`` on a line); as it is anywhere else, where a
+        line is a record for grep."""
+        if not (self.env.stderr_isatty if stderr else self.env.stdout_isatty):
+            return text
+        width = self.env.width(stderr=stderr)
+        if len(text) <= width or width < 20:
+            return text
+        return "\n".join("\n".join(_wrap(line, width)) for line in text.split("\n"))
+
     def _err(self, prefix: str, style: str, message: str) -> None:
-        message = clean(message)
+        message = self._fold(f"{prefix} {clean(message)}", stderr=True)[len(prefix) :]
         if self.rich_err:
             prefix = _sgr(prefix, style)
-        self.env.stderr.write(f"{prefix} {message}\n")
+        self.env.stderr.write(f"{prefix}{message}\n")
         self.env.stderr.flush()
 
     def info(self, message: str) -> None:
         if self.mode == "human":
-            print(clean(message), file=self.env.stderr)
+            print(self._fold(clean(message), stderr=True), file=self.env.stderr)
 
     def warn(self, message: str | Uncalibrated) -> None:
         if self.mode != "quiet":
@@ -114,7 +125,7 @@ class Output:
 
     def line(self, text: str = "") -> None:
         if self.mode == "human":
-            print(clean(text), file=self.env.stdout)
+            print(self._fold(clean(text), stderr=False), file=self.env.stdout)
 
     def fields(self, rows: Sequence[tuple[str, str]]) -> None:
         """Labelled values: on a terminal, each value in one column after its label (the label
@@ -222,10 +233,12 @@ class Output:
             width = self.env.width(stderr=to_stderr)
             lines += _waveform(report, width) if one else _level_strips(report)
         for p in report.problems:
-            label = "error:" if p.severity == "error" else "warning:"
+            plain = "error:" if p.severity == "error" else "warning:"
+            said = self._fold(f"{plain} {clean(problem_line(p, self.given))}", stderr=to_stderr)
+            label = plain
             if rich_ok:
-                label = _sgr(label, "bold red" if p.severity == "error" else "yellow")
-            lines.append(f"{label} {clean(problem_line(p, self.given))}")
+                label = _sgr(plain, "bold red" if p.severity == "error" else "yellow")
+            lines.append(label + said[len(plain) :])  # wrapped at spaces on a terminal
         if lines:
             stream.write("\n".join(lines) + "\n")
             stream.flush()
@@ -333,6 +346,11 @@ def _sgr(text: str, style: str) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if code and text else text
 
 
+#: A column whose every cell (and heading) is at most this many cells wide is never folded: a
+#: verdict, a format, an action, a rate stay whole.
+SHORT_COLUMN = 12
+
+
 def draw_table(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -341,10 +359,12 @@ def draw_table(
     title: str | None = None,
     colours: dict[str, str] | None = None,
 ) -> str:
-    """A boxed table (Rich's default look: heavy head, light body) fitted to ``width`` cells;
-    a cell too wide for its column folds onto more lines. Drawn directly rather than through a
-    Rich Table, whose layout costs about 0.6 ms a row (3 s for 5,000 voices)."""
-    from rich.cells import cell_len, chop_cells  # lazy: rich
+    """A boxed table (Rich's default look: heavy head, light body) fitted to ``width`` cells.
+    A cell too wide for its column wraps at its spaces, never inside a word; a short column
+    (:data:`SHORT_COLUMN`) never wraps. When even that does not fit, each row is drawn as
+    labelled lines instead (:func:`_records`). Drawn directly rather than through a Rich
+    Table, whose layout costs about 0.6 ms a row (3 s for 5,000 voices)."""
+    from rich.cells import cell_len  # lazy: rich
 
     def cells(x: str) -> int:
         return len(x) if x.isascii() else cell_len(x)  # ASCII: one cell a character
@@ -357,15 +377,19 @@ def draw_table(
         for i, (_, w) in enumerate(r2):
             if w > widths[i]:
                 widths[i] = w
-    budget = max(n, width - (3 * n + 1))
-    # narrow the widest column until the table fits: first down to 10 cells (short columns
-    # such as a verdict stay whole), then as far as it takes
-    for floor in (10, 1):
-        while sum(widths) > budget:
-            i = max(range(n), key=widths.__getitem__)
-            if widths[i] <= floor:
-                break
-            widths[i] -= 1
+    budget = width - (3 * n + 1)
+    if sum(widths) > budget:
+        # the least each column can be: a short one whole, a longer one its longest word
+        least = list(widths)
+        for i in range(n):
+            if widths[i] > SHORT_COLUMN:
+                texts = [columns[i], *(r[i] for r in rows)]
+                least[i] = max(cells(w) for x in texts for w in x.split(" "))
+        if sum(least) > budget:
+            return _records(columns, rows, width, title=title, colours=colours)
+        while sum(widths) > budget:  # narrow the widest column that can give a cell
+            i = max(range(n), key=lambda k: widths[k] if widths[k] > least[k] else -1)
+            widths[i] -= max(1, min(widths[i] - least[i], sum(widths) - budget) // 2)
 
     def rule(left: str, fill: str, mid: str, right: str) -> str:
         return left + mid.join(fill * (w + 2) for w in widths) + right
@@ -379,7 +403,7 @@ def draw_table(
                     for i, (x, w) in enumerate(r)
                 )
             ]
-        parts = [chop_cells(x, widths[i]) if w > widths[i] else [x] for i, (x, w) in enumerate(r)]
+        parts = [_wrap(x, widths[i]) if w > widths[i] else [x] for i, (x, w) in enumerate(r)]
         out = []
         for k in range(max(len(p) for p in parts)):
             line = bar
@@ -399,6 +423,67 @@ def draw_table(
     for r2 in sized:
         lines += row(r2, "│", str if plain else lambda x: _sgr(x, colours.get(x, "")))
     lines.append(rule("└", "─", "┴", "┘"))
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces (its indent kept); a word
+    wider than the whole width (only in a terminal too narrow for it) is the one thing cut."""
+    from rich.cells import cell_len, chop_cells  # lazy: rich
+
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    lines: list[str] = []
+    line, used = "", -1  # -1: nothing on the line yet
+    for word in body.split(" "):
+        size = cell_len(word)
+        if used >= 0 and used + 1 + size <= width:
+            line, used = f"{line} {word}", used + 1 + size
+            continue
+        if used >= 0:
+            lines.append(line)
+        elif indent and len(indent) + size <= width:
+            word, size = indent + word, len(indent) + size
+        if size > width:
+            *whole, word = chop_cells(word, width) or [""]
+            lines += whole
+            size = cell_len(word)
+        line, used = word, size
+    lines.append(line)
+    return lines
+
+
+def _records(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    *,
+    title: str | None,
+    colours: dict[str, str],
+) -> str:
+    """A table too wide for the terminal, as one record a row: each cell on a line of its own
+    after its column's name, a long one wrapped at its spaces under itself; a blank line
+    between rows."""
+    labels = [f"{c}:" for c in columns]
+    pad = max(len(x) for x in labels) + 1
+    if width - pad < 16:  # too narrow even for that: values under their labels, indented
+        pad = 2
+    lines = [_sgr(one_line(title), "bold")] if title else []
+    for k, r in enumerate(rows):
+        if k:
+            lines.append("")
+        for label, x in zip(labels, r, strict=False):
+            style = colours.get(x, "")
+            wrapped = _wrap(x, max(1, width - pad)) if x else [""]
+            head = _sgr(label, "bold")
+            if pad == 2:
+                lines.append(head)
+                lines += [f"  {_sgr(v, style)}" for v in wrapped]
+                continue
+            first, *rest = wrapped
+            gap = " " * (pad - len(label))
+            lines.append(f"{head}{gap}{_sgr(first, style)}".rstrip())
+            lines += [" " * pad + _sgr(v, style) for v in rest]
     return "\n".join(lines) + "\n"
 
 

@@ -101,9 +101,8 @@ def export_voices(
             if ex.listed > limits.MAX_SAMPLES_PER_VOICE
             else ""
         )
-        # a voice left out says why in its own words (each reason names what is missing)
-        said = f"{len(ex.files)} sample(s){capped}" if ex.managed else ex.reason
-        notes.info(one_line(f"{v.name} ({v.id}): {said or 'no retrievable sample'}"))
+        if ex.managed:  # one left out is said once, with its reason, in the result
+            notes.info(one_line(f"{v.name} ({v.id}): {len(ex.files)} sample(s){capped}"))
     entries = adopt.lock_entries(exported, base)
     write_file(output, adopt.render_manifest(exported).encode("utf-8"))
     lockfile.write(lock_path, entries)

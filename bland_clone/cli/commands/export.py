@@ -64,11 +64,14 @@ def export(
         out.line(
             f"Wrote {output} and {got.lock}: {len(got.voices) - len(without)} voice(s) managed."
         )
-        if without:
+        if without:  # each said once here, with its reason (each names what is missing)
             out.line(
-                f"{len(without)} voice(s) have no retrievable sample and stay unmanaged "
-                f"(commented out in {output}): "
-                + ", ".join(f"{v.name!r} ({v.voice_id})" for v in without)
+                f"{len(without)} voice(s) stay unmanaged (commented out in {output}): "
+                + "; ".join(
+                    f"{v.name!r} ({v.voice_id}): {v.reason or 'no retrievable sample'}"
+                    for v in without
+                )
+                + "."
             )
 
     out.result(got.to_dict(), human)
