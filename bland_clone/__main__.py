@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -255,15 +254,25 @@ def run() -> None:
     sys.exit(code)
 
 
+#: json.dumps(envelope({}, ok=False, errors=[Interrupted]), indent=2) + newline, as written.
+INTERRUPTED_JSON = """{
+  "ok": false,
+  "errors": [
+    {
+      "error": "Interrupted",
+      "message": "Interrupted."
+    }
+  ]
+}
+"""
+
+
 def _interrupted_at_start(args: Sequence[str]) -> int:
     """What a Ctrl-C during start-up gets: the one line (and with --json the one object) that
     _run gives, exit 130, never a traceback. Nothing was done yet."""
     try:
-        if _json_requested(args):
-            error = {"error": "Interrupted", "message": "Interrupted."}
-            sys.stdout.write(
-                json.dumps({"ok": False, "errors": [error]}, indent=2, ensure_ascii=False) + "\n"
-            )
+        if _json_requested(args):  # the envelope _run writes, as its text (no json import)
+            sys.stdout.write(INTERRUPTED_JSON)
         sys.stderr.write("\nInterrupted.\n" if sys.stderr.isatty() else "Interrupted.\n")
     except (OSError, ValueError, KeyboardInterrupt):
         pass

@@ -364,6 +364,11 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path: Path, as_j
             "ok": False,
             "errors": [{"error": "Interrupted", "message": "Interrupted."}],
         }
+        from bland_clone.cli.output import dump_json
+        from bland_clone.core.envelope import envelope
+
+        error = {"error": "Interrupted", "message": "Interrupted."}
+        assert proc.stdout == dump_json(envelope({}, ok=False, errors=[error])) + "\n"
     else:
         assert proc.stdout == ""
 
