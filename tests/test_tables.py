@@ -136,3 +136,21 @@ def test_a_long_line_on_a_terminal_is_wrapped_at_spaces(monkeypatch: pytest.Monk
             assert lines[1].endswith("('Josh', 'Maya').") and " ".join(lines) == said
         else:
             assert lines == [said]
+
+
+@pytest.mark.parametrize("columns", [60, 100])
+def test_level_strips_of_several_takes_fit_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    """validate of several takes draws a loudness strip a take: each line (name, strip, level)
+    fits the terminal's width; at 60 columns the 60-character strip had wrapped."""
+    monkeypatch.chdir(tmp_path)
+    takes = [write_wav(Path(f"take-number-{i}.wav"), 4.0) for i in range(2)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLAND_", "NO_COLOR"))}
+    env.update(TERM="xterm-256color", COLUMNS=str(columns), XDG_CACHE_HOME=str(tmp_path / "c"))
+    code, screen = run_on_tty(["validate", "--each", *map(str, takes)], env)
+    assert code in (0, 1), screen
+    text = _SGR.sub("", screen).replace("\r", "")
+    strips = [x for x in text.splitlines() if x.startswith("take-number-") and "dBFS" in x]
+    assert len(strips) == 2, text
+    assert max(len(x) for x in text.splitlines()) <= columns, text

@@ -231,7 +231,7 @@ class Output:
         if rich_ok and report.quality:
             one = len(report.files) == 1
             width = self.env.width(stderr=to_stderr)
-            lines += _waveform(report, width) if one else _level_strips(report)
+            lines += _waveform(report, width) if one else _level_strips(report, width)
         for p in report.problems:
             plain = "error:" if p.severity == "error" else "warning:"
             said = self._fold(f"{plain} {clean(problem_line(p, self.given))}", stderr=to_stderr)
@@ -487,18 +487,25 @@ def _records(
     return "\n".join(lines) + "\n"
 
 
-def _level_strips(report: Report) -> list[str]:
-    """One line per file: loudness over time; silence dotted, clipping red."""
-    from ..audio.quality import level_strip  # lazy: start-up (voices list)
+def _level_strips(report: Report, columns: int) -> list[str]:
+    """One line per file: loudness over time; silence dotted, clipping red. Each line fits in
+    ``columns`` (the terminal's width): the strip narrows to what the name and the level
+    leave it (down to 10 characters; a line is never wrapped by the terminal above that)."""
+    from ..audio.quality import STRIP_WIDTH, level_strip  # lazy: start-up (voices list)
 
     width = max(len(one_line(f.name)) for f in report.files)
+    summaries = {
+        f.path: _level_summary(q) for f in report.files if (q := report.quality.get(f.path))
+    }
+    room = columns - width - 2 - max(map(len, summaries.values()), default=0) - 1
+    strip_width = max(10, min(STRIP_WIDTH, room))
     lines = []
     for f in report.files:
         q = report.quality.get(f.path)
         if q is None:
             continue
-        strip = _runs(level_strip(q))
-        summary = _level_summary(q)
+        strip = _runs(level_strip(q, strip_width))
+        summary = summaries[f.path]
         name = _sgr(one_line(f.name).ljust(width) + "  ", "bold")
         lines.append(name + strip + _sgr(summary, "dim"))
     return lines
@@ -531,7 +538,7 @@ def _waveform(report: Report, width: int) -> list[str]:
     q = report.quality.get(f.path)
     tl = q.timeline if q is not None else None
     if q is None or tl is None or not tl.columns:
-        return _level_strips(report)
+        return _level_strips(report, width)
     name = one_line(f.name)
     summary = _level_summary(q)
     room = width - len(summary) - 1
