@@ -30,7 +30,8 @@ def _voice() -> np.ndarray:
 
 
 def _white(seconds: float, vol: float = 0.3) -> np.ndarray:
-    """sox's `synth whitenoise vol`: uniform in +-vol."""
+    """White noise as sox's `synth whitenoise vol` makes it (uniform in +-vol), made here with
+    numpy: no test runs sox."""
     return np.random.default_rng(7).uniform(-vol, vol, int(seconds * RATE)).astype(np.float32)
 
 
