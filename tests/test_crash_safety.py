@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bland_clone.audio import quality
+from bland_clone.core.lockfile import verdict_key
 from bland_clone.core.names import name_key
 from bland_clone.sandbox.voice_api import extras
 
@@ -296,7 +297,7 @@ def test_apply_keep_going_stopped_while_later_voices_are_checked_makes_each_voic
     assert proc.returncode == (130 if how == "sigint" else -signal.SIGKILL)
     cache = json.loads((tmp_path / ".voices.lock.cache").read_text())
     last = hashlib.sha256((tmp_path / "samples" / "long2.wav").read_bytes()).hexdigest()
-    assert f"{quality.ANALYSIS_VERSION}:{last}" not in cache.get("verdicts", {})
+    assert verdict_key(quality.ANALYSIS_VERSION, last) not in cache.get("verdicts", {})
     assert _clones(service) == 2
     made = {v.name: v.id for n in names for v in _named(service, n)}
     assert sorted(made) == (["V1"] if how == "before" else ["V1", "V2"])

@@ -13,6 +13,7 @@ import pytest
 
 from bland_clone import __version__
 from bland_clone.audio import quality
+from bland_clone.core.lockfile import verdict_key
 
 from .audiofiles import write_wav
 from .manifests import manifest
@@ -47,7 +48,7 @@ def test_a_second_check_reads_each_verdict_back_until_the_sample_changes(
     verdicts = _cache(tmp_path)["verdicts"]
     samples = [tmp_path / "samples" / f"{n}.wav" for n in "abd"]  # the manifest's
     v = quality.ANALYSIS_VERSION
-    assert sorted(verdicts) == sorted(f"{v}:{_sha(p)}" for p in samples)
+    assert sorted(verdicts) == sorted(verdict_key(v, _sha(p)) for p in samples)
 
     # A remembered verdict is what the next run reports: no second analysis.
     for d in verdicts.values():
@@ -102,7 +103,7 @@ def test_apply_checks_nine_samples_in_workers_and_still_uploads_nothing_on_a_fai
     # one verdict a sample; the silent take's, whose bytes are gone, is not kept
     samples = (tmp_path / "samples").glob("*.wav")
     v = quality.ANALYSIS_VERSION
-    assert sorted(_cache(tmp_path)["verdicts"]) == sorted(f"{v}:{_sha(p)}" for p in samples)
+    assert sorted(_cache(tmp_path)["verdicts"]) == sorted(verdict_key(v, _sha(p)) for p in samples)
 
 
 def test_a_cached_verdict_is_the_analysis_itself_pictures_included(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .errors import InputError
 from .names import name_key
 
@@ -234,7 +235,7 @@ class HashCache:
 
     def verdict(self, path: str, version: int) -> dict[str, Any] | None:
         """The verdict remembered for these bytes by this version of the analysis, or None."""
-        key = f"{version}:{self.sha256(path)}"
+        key = verdict_key(version, self.sha256(path))
         with self._lock:
             hit = self._verdicts.get(key)
             if isinstance(hit, dict):
@@ -243,7 +244,7 @@ class HashCache:
         return None
 
     def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None:
-        key = f"{version}:{self.sha256(path)}"
+        key = verdict_key(version, self.sha256(path))
         with self._lock:
             self._verdicts[key] = verdict
             self._used.add(key)
@@ -283,3 +284,10 @@ def file_sha256(path: str) -> str:
                 break
             h.update(chunk)
     return h.hexdigest()
+
+
+def verdict_key(version: int, digest: str) -> str:
+    """Where a quality verdict is remembered (the lock's cache, the user cache's file names):
+    the package's version, the analysis' and the bytes' sha256. A release never reads another
+    release's verdict, even one whose change forgot to raise the analysis' version."""
+    return f"{__version__}-{int(version)}-{digest}"

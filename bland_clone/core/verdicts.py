@@ -20,8 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .lockfile import file_sha256
+from .lockfile import file_sha256, verdict_key
 
 #: Verdicts kept (a few KB each); past it, the least recently used go down to KEEP_AFTER_PRUNE.
 MAX_ENTRIES = 20000
@@ -54,7 +53,7 @@ class VerdictStore:
             digest = file_sha256(path)
             with self._lock:
                 self._hashes[seen] = digest
-        return self.root / f"{__version__}-{int(version)}-{digest}.json"
+        return self.root / f"{verdict_key(version, digest)}.json"
 
     def verdict(self, path: str, version: int) -> dict[str, Any] | None:
         """The verdict remembered for these bytes by this version of the analysis, or None."""
