@@ -1058,7 +1058,7 @@ def measure_each(
     a caller can act on the first files while the workers analyse the rest). Closing the
     iterator early ends the workers. ``together``: files analysed in this process (under
     POOL_FROM) come all at once, their speaker checks batched (:func:`_measure_together`)."""
-    hits = [_cached(cache, info) for info in infos]
+    hits = [cached(cache, info) for info in infos]
     todo = [info for info, hit in zip(infos, hits, strict=True) if hit is None]
     if len(todo) >= POOL_FROM:
         _preload()  # once here, not once in each forked worker
@@ -1158,7 +1158,9 @@ def from_verdict(d: dict[str, Any]) -> Quality:
     return Quality(**d)
 
 
-def _cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
+def cached(cache: Verdicts | None, info: AudioInfo) -> Quality | None:
+    """The verdict ``cache`` remembers for these bytes by this analysis, or None (not judged
+    yet, unreadable, or not a verdict). Reads a verdict, never analyses the audio."""
     if cache is None or info.error or not info.duration:
         return None
     try:

@@ -52,13 +52,7 @@ def sendable(infos: list[Any], engine: str) -> list[Any]:
 def cached_quality(cache: Verdicts, info: AudioInfo) -> Quality | None:
     """The quality verdict remembered for these bytes by this analysis (validate's, apply's),
     or None: not judged yet. Reads a verdict, never analyses the audio."""
-    if info.error or not info.duration:
-        return None
-    try:
-        hit = cache.verdict(info.path, quality.ANALYSIS_VERSION)
-        return quality.from_verdict(hit) if hit is not None else None
-    except (OSError, TypeError, ValueError, KeyError):  # unreadable, or not a verdict
-        return None
+    return quality.cached(cache, info)
 
 
 def total_size(infos: Sequence[Any]) -> int:
