@@ -1009,12 +1009,14 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
 
 
 #: The analysis' version: raise it with any change that can change a Quality. Verdicts are
-#: cached (beside voices.lock) under the sample's sha256 and this version.
+#: cached (beside voices.lock for apply and plan, in the user cache folder for validate) under
+#: the package's version, this version and the sample's sha256 (core.lockfile.verdict_key).
 ANALYSIS_VERSION = 4
 
 
 class Verdicts(Protocol):
-    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (by the file's hash)."""
+    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (beside voices.lock)
+    or ``verdicts.VerdictStore`` (the user cache folder), both by the file's hash."""
 
     def verdict(self, path: str, version: int) -> dict[str, Any] | None: ...
 
@@ -1045,7 +1047,7 @@ def check(info: AudioInfo) -> tuple[Quality | None, list[Problem]]:
 
 def measure_many(infos: Sequence[AudioInfo], cache: Verdicts | None = None) -> list[Quality | None]:
     """:func:`measure` of each file, in order: from ``cache`` where it holds the verdict of the
-    same bytes and analysis, the rest in worker processes (:func:`pool_map`), or under
+    same bytes and analysis, the rest in worker processes (:func:`pool_imap`), or under
     POOL_FROM of them in this process with their speaker checks batched
     (:func:`_measure_together`)."""
     return list(measure_each(infos, cache, together=True))

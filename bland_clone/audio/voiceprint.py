@@ -545,8 +545,8 @@ def one_blas_thread() -> Iterator[None]:
 
 def _spare_cores() -> int:
     """The cores this process may use that nothing else seems to: those the 1-minute load
-    average leaves, this process's own counted in it (on 2 cores: 2 under a load of 1, else
-    1)."""
+    average leaves, this process's own counted in it (on 2 cores: 2 at a load of 1 or under,
+    else 1)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
     try:
