@@ -143,9 +143,6 @@ class Checks:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def __contains__(self, voice: CheckedVoice) -> bool:
-        return voice in self._asked
-
     def add(self, voices: list[CheckedVoice]) -> None:
         """Check these voices too (those not asked already), after the ones before them."""
         todo = [c for c in voices if c not in self._asked]
