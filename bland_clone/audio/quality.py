@@ -319,24 +319,29 @@ def analyse(
         voiced = np.zeros_like(voiced)
         lead = trail = len(voiced)
         heard = 0
-    elif no_voice is not None and (voiced & no_voice).any():
+    elif no_voice is not None and (voiced & no_voice).any() and (voiced & ~no_voice).any():
         # noise or a tone beside the speech (a run with no voice in it): not speech; and the
-        # gate and the speech level are the voice's (a loud tone beside it raised the gate)
+        # gate and the speech level are the voice's (a loud tone beside it raised the gate).
+        # Only beside speech: were every frame of speech in such runs, the take would be
+        # said to hold none and called too quiet, whatever its level (the whole take's
+        # voice_share, above, is what calls a take no voice)
         keep = ~no_voice
-        if keep.any():
-            silent = silent_mask(levels, t, levels[keep])
+        gate = silent_mask(levels, t, levels[keep])
+        kept = voiced_from(~gate, said) & keep
+        if kept.any():
+            silent = gate
             active = levels[~silent & keep]
             if len(active):
                 speech = float(10 * np.log10(np.mean(10 ** (active / 10))))
-        voiced = voiced_from(~silent, said) & keep
-        heard = int(np.count_nonzero(voiced))
-        lead = int(np.argmax(voiced)) if heard else len(voiced)
-        trail = int(np.argmax(voiced[::-1])) if heard else len(voiced)
-        # nor is it for the speaker check, whose windows are cut from the speech
-        at16 = at16.copy()
-        step = at16_rate * FRAME_S
-        for a, b in _runs(no_voice):
-            at16[round(a * step) : round(b * step)] = 0.0
+            voiced = kept
+            heard = int(np.count_nonzero(voiced))
+            lead = int(np.argmax(voiced))
+            trail = int(np.argmax(voiced[::-1]))
+            # nor is it for the speaker check, whose windows are cut from the speech
+            at16 = at16.copy()
+            step = at16_rate * FRAME_S
+            for a, b in _runs(no_voice):
+                at16[round(a * step) : round(b * step)] = 0.0
     edges = lead + trail
     edge_sound = bool(heard) and 2 * (
         int(np.count_nonzero(~silent[:lead]))
@@ -1011,7 +1016,7 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
 #: The analysis' version: raise it with any change that can change a Quality. Verdicts are
 #: cached (beside voices.lock for apply and plan, in the user cache folder for validate) under
 #: the package's version, this version and the sample's sha256 (core.lockfile.verdict_key).
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 
 class Verdicts(Protocol):
