@@ -142,6 +142,24 @@ class Checks:
         self.stopped = threading.Event()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        #: the checks' notes wait until the caller has finished asking its question (a replace
+        #: or a delete to confirm): warnings written meanwhile broke into the prompt
+        self._notes_lock = threading.Lock()
+        self._held: list[tuple[VoiceSpec, Report]] | None = []
+
+    def release_notes(self) -> None:
+        """Write the notes held back so far, and from now on each as its voice is checked."""
+        with self._notes_lock:
+            held, self._held = self._held, None
+            for spec, report in held or []:
+                workflow.annotate_report(self._out, self._path, spec, report, "all")
+
+    def _note(self, spec: VoiceSpec, report: Report) -> None:
+        with self._notes_lock:
+            if self._held is not None:
+                self._held.append((spec, report))
+            else:
+                workflow.annotate_report(self._out, self._path, spec, report, "all")
 
     def add(self, voices: list[CheckedVoice]) -> None:
         """Check these voices too (those not asked already), after the ones before them."""
@@ -175,7 +193,7 @@ class Checks:
                 each = workflow.check_each(self._path, [c.spec for c in batch])
                 try:
                     for c, (spec, report) in zip(batch, each, strict=True):
-                        workflow.annotate_report(self._out, self._path, spec, report, "all")
+                        self._note(spec, report)
                         with self._cond:
                             self._reports[c] = report
                             self._cond.notify_all()
@@ -227,6 +245,11 @@ class ToApply(Planned):
         """Stop the checks still running (apply ended before carrying the plan out)."""
         if self.checks is not None:
             self.checks.close()
+
+    def asked(self) -> None:
+        """The caller's question (if any) is answered: the checks' notes may be written."""
+        if self.checks is not None:
+            self.checks.release_notes()
 
 
 def plan_apply(
@@ -329,6 +352,8 @@ def execute(out: Notes, p: Planned, *, jobs: int) -> Applied:
     client = p.client
     assert client is not None
     checks = p.checks if isinstance(p, ToApply) else None
+    if checks is not None:  # any question is answered by now: the checks' notes are written
+        checks.release_notes()
     journal = Journal(p.lock_path)
     stop = checks.stopped if checks is not None else threading.Event()  # Ctrl-C stops both
     at = [i for i, v in enumerate(p.voices) if v.needs_service]  # the plan's voices to work on

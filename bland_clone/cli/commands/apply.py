@@ -156,6 +156,7 @@ def _apply(
             done = applying.dry_run(p)
         else:
             _confirm(out, p.voices, yes)
+            p.asked()  # the checks' warnings, held while the question was on the screen
             done = applying.execute(out, p, jobs=jobs)
     finally:
         p.close()  # checks still running (--keep-going) stop when apply ends early
