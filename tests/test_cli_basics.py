@@ -85,6 +85,8 @@ def test_usage_error_with_json_is_one_json_object(cli) -> None:
         (["-q", "valdate", "x"], "No such command 'valdate' (did you mean 'validate'?)", "-h'."),
         (["valdate", "x"], "No such command 'valdate' (did you mean 'validate'?); see", "-h'."),
         (["speak", "--timeout", "abc", "A", "hi"], "--timeout takes a number, not 'abc'", "-h'."),
+        (["apply", "v.toml", "--jobs", "x"], "--jobs takes a whole number, not 'x'", "-h'."),
+        (["apply", "v.toml", "-j", "2.5"], "--jobs takes a whole number, not '2.5'", "-h'."),
         (["speak", "--jsno", "A", "hi"], "No such option: --jsno (did you mean '--json'?)", ";"),
         (["validate", "x", "--engine", "v9"], "not 'v9'; see", "bland-clone validate -h'."),
     ],

@@ -183,8 +183,11 @@ def usage_line(
     m = re.fullmatch(r"No such command '(.*)'\. Did you mean '(.*)'\?", message.strip())
     if m:
         return _with_help(f"No such command {m[1]!r}", [m[2]], path)
-    m = re.fullmatch(r"Invalid value for '(.*)': (.*) is not a valid (float|integer).*", message)
-    if m:
+    m = re.fullmatch(
+        r"Invalid value for '([^']*)'(?: / '[^']*')*: (.*) is not a valid (float|int)\w*.*",
+        message,
+    )
+    if m:  # "'--jobs' / '-j': 'x' is not a valid int range." -> "--jobs takes a whole number"
         kind = "a number" if m[3] == "float" else "a whole number"
         message = f"{m[1]} takes {kind}, not {m[2]}"
     return f"{message.rstrip('.')}; see '{path} -h'."
