@@ -2,7 +2,7 @@
 
 The model is the GE2E speaker encoder (Wan et al., 2018) trained by Resemble AI and shipped in
 the Resemblyzer 0.1.4 wheel (Apache-2.0; see models/NOTICE). Its weights were converted once
-to numpy (scripts/convert_ge2e.py) and ship in this package as models/ge2e.npz: nothing is
+to numpy (scripts/convert_ge2e.py) and ship in this package as models/ge2e.npy: nothing is
 downloaded, and no torch is needed. Inference is numpy: a 3-layer 256-unit LSTM over 40 mel
 bands, run on all the 1.6 s partials of a recording at once.
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -58,8 +59,11 @@ VAD_AVERAGE = 8
 VAD_MAX_SILENCE = 6
 #: Less speech than this (after the silences are cut) gives no voiceprint worth comparing.
 MIN_SPEECH_S = 1.0
-#: Where the model's weights ship.
-MODEL = Path(__file__).resolve().parent / "models" / "ge2e.npz"
+#: Where the model's weights ship (float32, laid out for the encoder: scripts/convert_ge2e.py).
+MODEL = Path(__file__).resolve().parent / "models" / "ge2e.npy"
+#: The LSTM's units a layer and the voiceprint's size.
+HIDDEN = 256
+EMBEDDING = 256
 
 #: Verdict thresholds on the cosine similarity of two voiceprints, calibrated on the real-speech
 #: corpus (tests/data/speech: 26 clips of 12 people; its modem signal is no speaker) by
@@ -439,25 +443,29 @@ def _partials(wav: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _weights() -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
-    """([(W_ih^T, W_hh^T, bias) per LSTM layer], linear W^T, linear bias), float32."""
+    """([(W_ih^T, W_hh^T, bias) per LSTM layer], linear W^T, linear bias), float32: views of
+    the one array of models/ge2e.npy, mapped from the file, not read (its pages are the page
+    cache's), already in this layout (scripts/convert_ge2e.py's layout(): the gates reordered
+    input, forget, output, cell, so that one slice takes the three sigmoids; the two biases
+    summed)."""
     import numpy as np  # lazy: numpy
 
-    with np.load(MODEL) as z:
-        w = {k: z[k] for k in z.files}  # float16: widened as each is reordered (one copy)
-    # PyTorch stores the gates as input, forget, cell, output; reordered here to input,
-    # forget, output, cell so that one slice takes the three sigmoids.
-    h = w["lstm_weight_hh_l0"].shape[1]
-    order = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]
-    f32 = np.float32
-    layers = [
-        (
-            np.ascontiguousarray(w[f"lstm_weight_ih_l{i}"][order].T, f32),
-            np.ascontiguousarray(w[f"lstm_weight_hh_l{i}"][order].T, f32),
-            (w[f"lstm_bias_ih_l{i}"].astype(f32) + w[f"lstm_bias_hh_l{i}"].astype(f32))[order],
-        )
-        for i in range(3)
-    ]
-    return layers, np.ascontiguousarray(w["linear_weight"].T, f32), w["linear_bias"].astype(f32)
+    flat = np.asarray(np.load(MODEL, mmap_mode="r"))
+    at = 0
+
+    def take(*shape: int) -> np.ndarray:
+        nonlocal at
+        n = math.prod(shape)
+        part = flat[at : at + n].reshape(shape)
+        at += n
+        return part
+
+    h = HIDDEN
+    layers = [(take(n_in, 4 * h), take(h, 4 * h), take(4 * h)) for n_in in (MEL_BANDS, h, h)]
+    lin_w, lin_b = take(h, EMBEDDING), take(EMBEDDING)
+    if at != len(flat):
+        raise ValueError(f"{MODEL}: {len(flat)} weights where the encoder has {at}")
+    return layers, lin_w, lin_b
 
 
 def _encode(mels: np.ndarray, side_by_side: bool = True) -> np.ndarray:
