@@ -86,3 +86,38 @@ def test_blas_threads_come_back_after_embedding_on_several_threads(speech: np.nd
         together = list(pool.map(lambda _: vp.embed(speech, 22050), range(4)))
     assert all(np.allclose(e, alone, atol=1e-6) for e in together)
     assert blas() == before
+
+
+def test_files_embedded_together_get_their_own_voiceprints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """embed_files (validate --each's other-speaker check): each file's voiceprint is the one
+    embed_file gives it alone, in order, None where embed_file refuses (silence, a file that
+    is no audio), for a few runs of the encoder, not one a file."""
+    from .realspeech import load
+
+    clips = [c.path for c in load()[:7]]
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(32000, np.float32), 16000)
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not a wave file at all")
+    paths = [str(p) for p in (clips[0], silent, *clips[1:4], broken, *clips[4:], clips[0])]
+
+    def alone(path: str) -> np.ndarray | None:
+        try:
+            return vp.embed_file(path)
+        except (vp.NoSpeech, vp.dec.DecodeError, OSError, ValueError):
+            return None
+
+    monkeypatch.setattr(vp, "EMBED_BATCH", 8)  # several batches, one file split from the next
+    runs = vp.work.runs
+    together = vp.embed_files(paths)
+    assert vp.work.runs - runs <= 4 < len(clips)
+    for path, got in zip(paths, together, strict=True):
+        want = alone(path)
+        if want is None:
+            assert got is None, path
+        else:
+            assert got is not None and got.dtype == np.float32, path
+            assert np.allclose(got, want, atol=1e-5), path
+    assert [g is None for g in together] == [p in (str(silent), str(broken)) for p in paths]

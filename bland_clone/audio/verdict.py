@@ -246,18 +246,14 @@ def other_speakers(report: Report) -> list[Problem]:
     voiceprint.DIFFERENT_BELOW. Takes refused, undecodable or without a second of speech are
     left out."""
     from . import voiceprint as vp  # lazy: start-up (validate --no-quality)
-    from .decode import DecodeError  # lazy: start-up (validate --no-quality)
 
-    prints: dict[str, Any] = {}
     names: dict[str, str] = {}
     for f in report.files:
-        if not f.ok or report.verdict(f) == "error" or f.path in prints:
-            continue
-        try:
-            prints[f.path] = vp.embed_file(f.path)
-        except (vp.NoSpeech, DecodeError, OSError, ValueError):
-            continue
-        names[f.path] = f.shown
+        if f.ok and report.verdict(f) != "error":
+            names.setdefault(f.path, f.shown)
+    # every take's voiceprint, the encoder batched across takes
+    embedded = zip(names, vp.embed_files(list(names)), strict=True)
+    prints = {path: e for path, e in embedded if e is not None}
     if len(prints) < 2:
         return []
     import numpy as np  # lazy: numpy

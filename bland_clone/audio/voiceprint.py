@@ -94,15 +94,18 @@ SPEAKER_HOP_S = 0.8
 class Work:
     """What this process's voiceprints cost (each worker process counts its own): windows and
     partials run through the encoder (its cost grows with them); speaker checks the screen
-    cleared on the windows end to end; speaker checks that embedded every window. Read by
-    tests and bench/."""
+    cleared on the windows end to end; speaker checks that embedded every window; runs of the
+    encoder (each a batch: the fewer, the cheaper a window). Read by tests and bench/."""
 
     windows: int = 0
     cleared: int = 0
     full: int = 0
+    runs: int = 0
 
 
 work = Work()
+#: :data:`work`'s counters are raised under this (checks on several threads raise them at once)
+_work_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -235,15 +238,18 @@ def speakers_of(
             continue
         e, n = next(first), len(w.mels)
         if w.screen is None or len(idx) == n:
-            work.full += 1
+            with _work_lock:
+                work.full += 1
             out[k] = _split(e, w.starts)
             continue
         split = _split(e, w.starts[idx], screened=True)
         if float((e @ e.T).min()) >= w.screen[0] and split.between >= w.screen[1]:
-            work.cleared += 1
+            with _work_lock:
+                work.cleared += 1
             out[k] = split
             continue
-        work.full += 1
+        with _work_lock:
+            work.full += 1
         full = np.empty((n, e.shape[1]), np.float32)
         full[idx] = e
         taken = set(idx)
@@ -321,12 +327,54 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 def embed_file(path: str) -> np.ndarray:
     """The voiceprint of a file, decoded by the project's own decoder (its first 65 s at
     most, channels mixed down). Raises DecodeError or :class:`NoSpeech`."""
+    return embed(*_mono(path))
 
+
+def _mono(path: str) -> tuple[np.ndarray, int]:
+    """:func:`embed_file`'s samples: the file's first 65 s at most, channels mixed down."""
     info = inspect(path)
     if info.error:
         raise dec.DecodeError(info.error)
     data, rate = dec.excerpt(path, info)
-    return embed(data.mean(axis=1) if data.ndim == 2 else data, rate)
+    return (data.mean(axis=1) if data.ndim == 2 else data), rate
+
+
+#: :func:`embed_files` runs the encoder on this many partials at once (or on what is left): a
+#: batch this size costs the LSTM about 2/3 of what one take's few partials alone cost a
+#: partial, and its temporaries stay near 40 MB.
+EMBED_BATCH = 64
+
+
+def embed_files(paths: Sequence[str]) -> list[np.ndarray | None]:
+    """:func:`embed_file` of each file (None where it cannot be decoded, read, or holds too
+    little speech), the encoder run over several files' partials at once: each file is
+    decoded in turn, and its partials wait until ``EMBED_BATCH`` of them are ready. A
+    voiceprint computed in a batch may differ from one computed alone in the last float bits
+    (about 3e-7). The batch is shared among the cores when this process runs no other thread
+    (:func:`_lstm_shared`)."""
+    import numpy as np  # lazy: numpy
+
+    alone = threading.active_count() == 1
+    out: list[np.ndarray | None] = [None] * len(paths)
+    waiting: list[tuple[int, np.ndarray]] = []  # (file, its partials)
+
+    def flush() -> None:
+        parts = _encode_parts([m for _, m in waiting], side_by_side=not alone)
+        for (k, _), e in zip(waiting, parts, strict=True):
+            raw = e.mean(axis=0)
+            out[k] = (raw / np.linalg.norm(raw)).astype(np.float32)
+        waiting.clear()
+
+    for k, path in enumerate(paths):
+        try:
+            waiting.append((k, _partials(speech(*_mono(path)))))
+        except (dec.DecodeError, OSError, ValueError):  # NoSpeech is a ValueError
+            continue
+        if sum(len(m) for _, m in waiting) >= EMBED_BATCH:
+            flush()
+    if waiting:
+        flush()
+    return out
 
 
 def speech(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -474,8 +522,10 @@ def _encode(mels: np.ndarray, side_by_side: bool = True) -> np.ndarray:
     thread meanwhile (:func:`one_blas_thread`). When the caller says no other analysis runs
     beside it (``side_by_side`` False), the batch is shared by threads, one a spare core
     (:func:`_lstm_shared`)."""
-    with _lstm_lock, one_blas_thread():
+    with _work_lock:
         work.windows += len(mels)
+        work.runs += 1
+    with _lstm_lock, one_blas_thread():
         return _lstm(mels) if side_by_side else _lstm_shared(mels)
 
 
