@@ -357,6 +357,7 @@ def goal_validate(
         cmds[other] = [other, "validate", "--no-cache", *map(str, five)]
         cmds[f"speech {other}"] = [other, "validate", "--no-cache", *map(str, speech)]
     r = median_of(cmds, runs, env)
+    before = f"{before} -> {load()}"  # the load rises as the runs go on (2 cores, shared)
     labels = (
         ("validate", " (--no-cache: analysed every run)"),
         ("warm", " (verdicts cached by the first run)"),
