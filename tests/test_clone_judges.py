@@ -204,3 +204,25 @@ def test_plan_reads_a_verdict_only_the_user_cache_holds_into_the_locks_cache(
     assert not (tmp_path / "voices.lock").exists()
     cache = json.loads((tmp_path / ".voices.lock.cache").read_text())
     assert list(cache["verdicts"].values()) == [json.loads(_user_verdict(take).read_text())]
+
+
+# -- add-samples uploads too: the same checks ---------------------------------------------------
+
+
+def test_add_samples_judges_the_audio_as_validate_does(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    legacy = next(v for v in service.state.live() if v.name == "Legacy Narrator")
+    before = len(legacy.samples)
+    noise = _noise(tmp_path / "noise.wav")
+    r = cli("add-samples", "Legacy Narrator", noise, "--json")
+    assert service.faults.seen == []  # refused before the voice is even looked up
+    checked = cli("validate", noise, "--json")
+    assert r.code == checked.code == 1
+    assert r.json()["errors"] == checked.json()["errors"]
+    take = write_wav(tmp_path / "take.wav", 11.0)
+    r = cli("add-samples", "Legacy Narrator", take, "--json")
+    assert r.code == 0, r.err
+    assert [f["verdict"] for f in r.json()["files"]] == ["ok"]
+    assert service.posts("/v1/voices/samples") == 1 and len(legacy.samples) == before + 1
+    assert _user_verdict(take).is_file()

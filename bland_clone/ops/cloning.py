@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
-from ..audio.verdict import validate_upload
-from ..core import verdicts
 from ..core.envelope import envelope
 from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
 from ..core.files import check_writable
@@ -28,9 +26,7 @@ from .session import Connection
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..audio.inspection import AudioInfo
     from ..audio.quality import Quality
-    from ..audio.verdict import Report
     from ..core.settings import Settings
     from .preview import Request, Target
     from .verifying import SamplesPrint
@@ -136,7 +132,7 @@ def clone_voice(
     on_created: Callable[[Cloned], None] | None = None,
     analysed: Mapping[str, Quality] | None = None,
 ) -> Cloned:
-    """Check (as validate does, the audio's quality included: see :func:`_checked`), then
+    """Check (as validate does, the audio's quality included: see :func:`inputs.judged`), then
     clone (or describe the request, for a dry run). ``analysed``: files whose quality the
     caller measured already, by path (record's take). The preview, when asked
     for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line).
@@ -160,8 +156,13 @@ def clone_voice(
                 replace(i, source=inspect(origins[i.path])) if i.path in origins else i
                 for i in infos
             ]
-        report = _checked(
-            infos, {**measured, **(analysed or {})}, name=name, gender=gender, engine=engine
+        report = inputs.judged(
+            infos,
+            name=name,
+            require_name=True,
+            gender=gender,
+            engine=engine,
+            analysed={**measured, **(analysed or {})},
         )
         inputs.enforce(out, report, show=dry_run)
         verify_req = prints = None
@@ -228,34 +229,6 @@ def clone_voice(
         if verify_req is not None and prints is not None:
             verification = _verify(out, client, voice, prints, verify_req, settings.api_url)
         return replace(made, preview=preview_result, verification=verification)
-
-
-def _checked(
-    infos: list[AudioInfo],
-    measured: Mapping[str, Quality],
-    *,
-    name: str,
-    gender: str | None,
-    engine: str,
-) -> Report:
-    """The checks validate runs, quality included: each file's verdict is read from the caches
-    (``verdicts.lookup``: what validate, apply or an earlier clone judged) or ``measured``
-    (--prepare's, record's), and the audio of the rest is analysed now, before anything is
-    sent, its verdict remembered for the next run."""
-
-    store = verdicts.lookup()
-    report = validate_upload(
-        infos,
-        name=name,
-        require_name=True,
-        gender=gender,
-        engine=engine,
-        quality=True,
-        analysed=measured,
-        cache=store,
-    )
-    store.prune()
-    return report
 
 
 @contextlib.contextmanager
