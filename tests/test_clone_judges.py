@@ -108,6 +108,23 @@ def test_a_good_take_never_validated_is_cloned_once_and_its_verdict_kept(
     assert code == 0 and not ANALYSIS & imported, err[-800:]
 
 
+def test_a_take_never_validated_with_warnings_is_cloned_with_validates_warnings(
+    cli, service: Service, tmp_path: Path
+) -> None:
+    take = write_wav(tmp_path / "clip.wav", 12.0, level=1.2)  # clipped and very loud
+    r = cli("clone", "--name", "Vac", take, "--json")
+    assert r.code == 0, r.err
+    assert service.posts("/v1/voices/clone") == 1
+    checked = cli("validate", take, "--json").json()
+    assert {w["code"] for w in checked["warnings"]} >= {"quality_clipped"}
+    assert r.json()["warnings"] == checked["warnings"]
+    assert [f["verdict"] for f in r.json()["files"]] == ["warning"]
+    said = cli("clone", "--name", "Vac2", take)  # for a person: each on stderr, as validate
+    assert said.code == 0, said.err
+    for w in checked["warnings"]:
+        assert f"warning: {w['message']}" in said.err, said.err
+
+
 def test_a_take_validated_earlier_is_not_analysed_at_clone_time(
     service: Service, tmp_path: Path
 ) -> None:
