@@ -251,7 +251,9 @@ def test_root_help_and_bare_invocation_are_typers(cli) -> None:
     ],
 )
 def test_offline_checks_import_no_http_or_numpy(argv: list[str]) -> None:
-    """Header checks and dry runs without a key need neither requests nor numpy."""
+    """Header checks and dry runs without a key need neither requests nor numpy (clone's and
+    add-samples' dry runs of a take validate judged: they read its verdict;
+    tests/test_clone_judges.py shows an unjudged take analysed)."""
     sample = Path(__file__).resolve().parents[1] / "examples" / "sample.wav"
     code = (
         "import sys\n"
@@ -260,6 +262,9 @@ def test_offline_checks_import_no_http_or_numpy(argv: list[str]) -> None:
         f"print(rc, [m for m in {HEAVY!r} if m in sys.modules])\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
+    if argv[0] in ("clone", "add-samples"):
+        judged = [sys.executable, "-m", "bland_clone", "validate", str(sample)]
+        assert subprocess.run(judged, capture_output=True, env=env).returncode == 0
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout + proc.stderr
 

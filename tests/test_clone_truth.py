@@ -1,6 +1,7 @@
-"""clone never calls a file `ok` it has not judged: it reads headers only, so a file no quality
-verdict judged is said to be unchecked (the dry run's verdict column, its JSON); a file
-`validate` refused (its verdict cached) is refused by clone too, and nothing is uploaded."""
+"""clone never calls a file `ok` it has not judged: it judges the audio as validate does (a
+take no verdict judged yet is analysed before anything is sent), and a file whose audio cannot
+be analysed is said to be unchecked (the dry run's verdict column, its JSON); a file `validate`
+refused (its verdict cached) is refused by clone too, and nothing is uploaded."""
 
 from __future__ import annotations
 
@@ -21,15 +22,33 @@ def _noise(path: Path) -> Path:
     return path
 
 
-def test_the_dry_run_does_not_call_an_unjudged_file_ok(cli, tmp_path: Path) -> None:
+def test_the_dry_run_judges_a_file_no_verdict_judged(cli, tmp_path: Path) -> None:
     noise = _noise(tmp_path / "noise.wav")
     r = cli("clone", "--name", "Vac", noise, "--dry-run")
-    assert r.code == 0, r.err
+    assert r.code == 1, r.err
     (row,) = [x for x in r.err.splitlines() if x.startswith(str(noise))]
-    assert row.split("\t")[-1] == "warning", r.err
-    assert 'File "noise.wav": quality not checked' in r.err
-    assert "bland-clone validate" in r.err
+    assert row.split("\t")[-1] == "error", r.err
+    assert 'File "noise.wav": no speech found: no voice heard' in r.err
+    assert "quality not checked" not in r.err
     doc = cli("clone", "--name", "Vac", noise, "--dry-run", "--json").json()
+    assert [f["verdict"] for f in doc["files"]] == ["error"]
+    assert [w["code"] for w in doc["errors"]] == ["quality_no_voice"]
+
+
+def test_the_dry_run_does_not_call_a_file_it_could_not_analyse_ok(cli, tmp_path: Path) -> None:
+    """A FLAC damaged past its headers: read, but its audio cannot be decoded for the analysis.
+    clone and validate both say it was not checked, never "ok"."""
+    flac = write_wav(tmp_path / "take.flac", 12.0, fmt="FLAC")
+    data = bytearray(flac.read_bytes())
+    data[8192:] = bytes((b * 7 + 13) & 0xFF for b in data[8192:])
+    flac.write_bytes(bytes(data))
+    for args in (("clone", "--name", "Vac", flac, "--dry-run"), ("validate", flac)):
+        r = cli(*args)
+        assert r.code == 0, r.err
+        (row,) = [x for x in (r.out + r.err).splitlines() if x.startswith(str(flac))]
+        assert row.split("\t")[-1] == "warning", r.err
+        assert 'File "take.flac": quality not checked' in r.out + r.err
+    doc = cli("clone", "--name", "Vac", flac, "--dry-run", "--json").json()
     assert [f["verdict"] for f in doc["files"]] == ["warning"]
     assert [w["code"] for w in doc["warnings"]] == ["quality_unchecked"]
 

@@ -349,7 +349,8 @@ def test_absurd_headers_are_handled_in_bounded_work(cli, tmp_path: Path) -> None
     assert (info.samplerate, info.channels) == (655350, 8)
     r = cli("validate", odd, "--json")  # the data does not match the header: judged by it
     assert r.code == 0
-    assert [w["code"] for w in r.json()["warnings"]] == []
+    # and its audio, which cannot be decoded, is said not to be checked (never a plain "ok")
+    assert [w["code"] for w in r.json()["warnings"]] == ["quality_unchecked"]
     # a high-rate recording longer than any upload: only what a verdict needs is decoded
     wide = tmp_path / "wide.wav"
     frames = 96000 * 70

@@ -312,6 +312,38 @@ def test_list_devices_and_a_device_that_is_not_there(isolated: Path, tmp_path: P
     )
 
 
+def test_a_device_name_that_matches_several_devices_says_so(isolated: Path, tmp_path: Path) -> None:
+    """Two ALSA capture devices whose names both hold "mic": --device mic names neither, so
+    nothing is recorded and the listing is the way out."""
+    (tmp_path / "mic.raw").write_bytes(b"\0" * 1000)
+    body = (
+        '  type file\n  slave.pcm "null"\n  file "/dev/null"\n'
+        f'  infile "{tmp_path / "mic.raw"}"\n  format "raw"\n'
+    )
+    (isolated / ".asoundrc").write_text(
+        "".join(f'pcm."{name}" {{\n{body}}}\n' for name in ("mic-one", "mic-two"))
+    )
+    r = _run(["--list-devices", "--json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    names = [d["name"] for d in json.loads(r.stdout)["devices"]]
+    assert "mic-one" in names and "mic-two" in names, names
+    r = _run(["--device", "mic", "--seconds", "2", "-o", "t.wav"], tmp_path)
+    assert r.returncode == 5
+    assert r.stderr == (
+        "error: --device 'mic' matches several input devices; "
+        "'bland-clone record --list-devices' lists them.\n"
+    )
+    assert not list(tmp_path.glob("*.wav"))
+    r = _run(["--device", "mic", "--seconds", "2", "-o", "t.wav", "--json"], tmp_path)
+    assert r.returncode == 5
+    (e,) = json.loads(r.stdout)["errors"]
+    assert e["message"] == (
+        "--device 'mic' matches several input devices; "
+        "'bland-clone record --list-devices' lists them."
+    )
+    assert not list(tmp_path.glob("*.wav"))
+
+
 def test_off_a_terminal_without_seconds_is_a_usage_error(isolated: Path, tmp_path: Path) -> None:
     r = _run([], tmp_path)
     assert r.returncode == 2

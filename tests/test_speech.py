@@ -4,6 +4,7 @@ come from each clone's own sample."""
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 
@@ -249,6 +250,22 @@ def test_speak_to_stdout_on_a_terminal_is_refused(service: Service) -> None:
     assert code == 2, screen
     assert "Refusing to write audio to a terminal: redirect it" in screen and "RIFF" not in screen
     assert not [p for m, p, _ in service.faults.seen if p in ("/v2/tts", "/v1/speak")]
+
+
+def test_speak_refuses_play_and_audio_to_the_same_terminal(service: Service) -> None:
+    """On a terminal, --play and '-o -' both want it: one usage line, nothing asked of the
+    service, no audio bytes on the screen (in either order of the options)."""
+    from .ptys import run_on_tty, service_env
+
+    for args in (["--play", "-o", "-"], ["-o", "-", "--play"]):
+        code, screen = run_on_tty(["speak", "Maya", "Hi", *args], service_env(service))
+        assert code == 2, screen
+        said = re.sub(r"\x1b\[[0-9;]*m", "", screen).replace("\r\n", "\n")  # no colour
+        assert (
+            "error: --play and '-o -' both want this terminal: write a file with -o FILE." in said
+        )
+        assert "RIFF" not in screen
+    assert service.faults.seen == []
 
 
 def test_speak_refuses_json_and_audio_on_one_stdout(cli, service: Service) -> None:

@@ -207,3 +207,24 @@ def test_a_validate_answered_from_the_cache_imports_no_analysis(tmp_path: Path) 
     assert {"numpy", "bland_clone.audio.voiceprint"} <= imported(first.stderr)
     assert not {"numpy", "bland_clone.audio.voiceprint"} & imported(second.stderr)
     assert any(p.suffix == ".json" for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_the_locks_cache_keeps_the_verdicts_of_samples_still_on_disk(cli, tmp_path: Path) -> None:
+    """A run that does not use a sample's verdict (its voice left the manifest for a while)
+    keeps it while the sample's bytes are on disk; only a sample whose bytes are gone loses it."""
+    for n in ("a", "b"):
+        write_wav(tmp_path / f"{n}.wav", 11.0 + (n == "b"))
+    m = tmp_path / "voices.toml"
+    both = (
+        '[[voice]]\nname = "A"\nsamples = ["a.wav"]\n\n[[voice]]\nname = "B"\nsamples = ["b.wav"]\n'
+    )
+    m.write_text(both)
+    assert cli("validate", m).code == 0
+    v = quality.ANALYSIS_VERSION
+    b_key = verdict_key(v, _sha(tmp_path / "b.wav"))
+    assert b_key in _cache(tmp_path)["verdicts"]
+    m.write_text('[[voice]]\nname = "A"\nsamples = ["a.wav"]\n')
+    write_wav(tmp_path / "a.wav", 11.5)  # new bytes: this run writes the cache
+    assert cli("validate", m).code == 0
+    kept = _cache(tmp_path)["verdicts"]
+    assert b_key in kept and verdict_key(v, _sha(tmp_path / "a.wav")) in kept

@@ -124,13 +124,25 @@ def validate_upload(
                 measured[info.path] = measure
             problems += found
         missing = [f for f in fine if f.path not in measured]
-        if missing:  # not decodable: fall back to the length from the header
+        if missing:  # not decodable: fall back to the length from the header, and say so
             problems += [
                 p
                 for p in check_files(missing, engine=None)
                 if p.code == "outside_recommended_length"
             ]
+            problems += [unchecked(f) for f in missing]
     return Report(list(files), _strict(problems) if strict else problems, measured)
+
+
+def unchecked(f: AudioInfo) -> Problem:
+    """A file whose audio the analysis could not decode: never a silent "ok"."""
+    return Problem(
+        f'File "{f.shown}": quality not checked: its audio could not be decoded past the '
+        "headers (a damaged file?); only the headers were checked.",
+        "quality_unchecked",
+        "warning",
+        f.path,
+    )
 
 
 def _strict(problems: list[Problem]) -> list[Problem]:

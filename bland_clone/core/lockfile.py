@@ -265,7 +265,7 @@ class HashCache:
             kept = {
                 k: v
                 for k, v in verdicts.items()
-                if k in self._used or k.partition(":")[2] in hashes
+                if k in self._used or k.rpartition("-")[2] in hashes
             }
             text = json.dumps({"files": live, "verdicts": kept}, sort_keys=True)
             try:

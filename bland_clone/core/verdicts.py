@@ -1,6 +1,8 @@
 """Quality verdicts remembered in the user's cache folder, under the file's sha256 and the
 analysis' version: a take validated once is not decoded and analysed again until its bytes
-(or the analysis) change.
+(or the analysis) change. Every command that judges audio reads it (:func:`lookup`): validate
+and clone alone, plan and apply after the lock's own cache (``lockfile.HashCache``), so a take
+one of them judged is not analysed again by another.
 
 One small JSON file per verdict, ``<package version>-<analysis version>-<sha256>.json`` (a
 release never reads another's, even where a change forgot to raise the analysis' version),
@@ -17,10 +19,11 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .lockfile import file_sha256, verdict_key
+from .lockfile import HashCache, file_sha256, verdict_key
 
 #: Verdicts kept (a few KB each); past it, the least recently used go down to KEEP_AFTER_PRUNE.
 MAX_ENTRIES = 20000
@@ -38,13 +41,20 @@ def default_root() -> Path:
 class VerdictStore:
     """The quality module's ``Verdicts`` protocol over a folder of verdict files."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(
+        self, root: Path | None = None, *, sha256: Callable[[str], str] | None = None
+    ) -> None:
+        """``sha256``: how a file's hash is had (the lock's cache remembers them), instead of
+        hashing each file here once a run."""
         self.root = root if root is not None else default_root()
         self._lock = threading.Lock()
         self._hashes: dict[tuple[str, int, int], str] = {}
+        self._sha256 = sha256
         self._wrote = False
 
     def _key(self, path: str, version: int) -> Path:
+        if self._sha256 is not None:
+            return self.root / f"{verdict_key(version, self._sha256(path))}.json"
         st = os.stat(path)
         seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
         with self._lock:
@@ -102,3 +112,47 @@ class VerdictStore:
                     os.unlink(e.path)
         except OSError:
             pass
+
+
+class Store(Protocol):
+    """A place verdicts are remembered (audio.quality's ``Verdicts``)."""
+
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None: ...
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None: ...
+
+
+class Lookup:
+    """One lookup over several stores, in order: the first that holds a verdict answers (and
+    the stores before it, which missed, are given it); a new verdict goes to every store."""
+
+    def __init__(self, *stores: Store) -> None:
+        self.stores = stores
+
+    def verdict(self, path: str, version: int) -> dict[str, Any] | None:
+        for n, store in enumerate(self.stores):
+            hit = store.verdict(path, version)
+            if hit is not None:
+                for missed in self.stores[:n]:
+                    missed.remember(path, version, hit)
+                return hit
+        return None
+
+    def remember(self, path: str, version: int, verdict: dict[str, Any]) -> None:
+        for store in self.stores:
+            store.remember(path, version, verdict)
+
+    def prune(self) -> None:
+        """Keep the user cache folder in bounds (see :meth:`VerdictStore.prune`)."""
+        for store in self.stores:
+            if isinstance(store, VerdictStore):
+                store.prune()
+
+
+def lookup(lock: HashCache | None = None) -> Lookup:
+    """Where a command reads and writes quality verdicts: the lock's cache (``lock``: plan,
+    apply, validate of a manifest), then the user cache folder (every command). The lock file
+    itself stays the repository's record: only its cache beside it is written."""
+    if lock is None:
+        return Lookup(VerdictStore())
+    return Lookup(lock, VerdictStore(sha256=lock.sha256))

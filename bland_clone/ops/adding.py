@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
-from ..audio.verdict import validate_upload
 from ..core.envelope import envelope
 from ..core.errors import SingleSampleVoice
 from ..core.limits import SAMPLES_ONLY_BTTS
@@ -69,7 +68,7 @@ def add_samples_to_voice(
 
     conn = conn or Connection()
     infos = inputs.inspect_files(files, send_engine=SAMPLES_ENGINE)
-    report = validate_upload(infos, engine=SAMPLES_ENGINE)
+    report = inputs.judged(infos, engine=SAMPLES_ENGINE)
     inputs.enforce(notes, report, show=dry_run)
     settings = session.get_settings(notes, conn)
 
@@ -96,7 +95,9 @@ def add_samples_to_voice(
             "single sample at clone time."
         )
     existing = len(client.voice_samples(v.id))
-    report = validate_upload(infos, engine=SAMPLES_ENGINE, existing_samples=existing)
+    report = inputs.judged(
+        infos, engine=SAMPLES_ENGINE, existing_samples=existing, analysed=report.quality
+    )
     if not report.ok:
         inputs.enforce(notes, report)
     files_doc, warnings = report.to_dict()["files"], _warnings(report)

@@ -13,14 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
-from ..audio.verdict import validate_upload
 from ..core.envelope import envelope
 from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
-from ..core.safetext import one_line, quoted
-from ..core.validation import Problem
-from ..core.verdicts import VerdictStore
+from ..core.safetext import quoted
 from . import inputs, session, verifying
 from . import preview as previews
 from .notes import Notes
@@ -29,9 +26,7 @@ from .session import Connection
 
 if TYPE_CHECKING:
     from ..api.client import Client, Voice
-    from ..audio.inspection import AudioInfo
     from ..audio.quality import Quality
-    from ..audio.verdict import Report
     from ..core.settings import Settings
     from .preview import Request, Target
     from .verifying import SamplesPrint
@@ -135,8 +130,11 @@ def clone_voice(
     prepare: bool = False,
     verify: bool = False,
     on_created: Callable[[Cloned], None] | None = None,
+    analysed: Mapping[str, Quality] | None = None,
 ) -> Cloned:
-    """Check, then clone (or describe the request, for a dry run). The preview, when asked
+    """Check (as validate does, the audio's quality included: see :func:`inputs.judged`), then
+    clone (or describe the request, for a dry run). ``analysed``: files whose quality the
+    caller measured already, by path (record's take). The preview, when asked
     for, is spoken but not reported: see :func:`show_preview` (it follows the clone's line).
     ``verify``: then compare the new voice with the uploaded samples (ops.verifying); their
     voiceprint is taken before the upload, so samples it cannot compare stop everything.
@@ -158,7 +156,14 @@ def clone_voice(
                 replace(i, source=inspect(origins[i.path])) if i.path in origins else i
                 for i in infos
             ]
-        report = _checked(infos, measured, name=name, gender=gender, engine=engine, say=dry_run)
+        report = inputs.judged(
+            infos,
+            name=name,
+            require_name=True,
+            gender=gender,
+            engine=engine,
+            analysed={**measured, **(analysed or {})},
+        )
         inputs.enforce(out, report, show=dry_run)
         verify_req = prints = None
         if verify:
@@ -224,54 +229,6 @@ def clone_voice(
         if verify_req is not None and prints is not None:
             verification = _verify(out, client, voice, prints, verify_req, settings.api_url)
         return replace(made, preview=preview_result, verification=verification)
-
-
-def _checked(
-    infos: list[AudioInfo],
-    measured: Mapping[str, Quality],
-    *,
-    name: str,
-    gender: str | None,
-    engine: str,
-    say: bool,
-) -> Report:
-    """The header checks, and the quality verdicts validate left in the user's cache (read, not
-    measured: analysing here would import numpy and decode every upload) or ``measured`` (by
-    --prepare). With ``say`` (the dry run, whose table shows every file's verdict) a file no
-    verdict judged gets a warning saying so, never a silent "ok"."""
-
-    def headers() -> Report:
-        return validate_upload(infos, name=name, require_name=True, gender=gender, engine=engine)
-
-    report = headers()
-    refused = {p.file for p in report.errors}
-    fine = [i for i in infos if i.ok and i.path not in refused]
-    store = VerdictStore()
-    known = {i.path: measured.get(i.path) or inputs.cached_quality(store, i) for i in fine}
-    if fine and all(q is not None for q in known.values()):
-        return validate_upload(
-            infos,
-            name=name,
-            require_name=True,
-            gender=gender,
-            engine=engine,
-            quality=True,
-            analysed=known,
-        )
-    for i in fine if say else []:
-        if known[i.path] is None:
-            shown = (i.source or i).path
-            report.problems.append(
-                Problem(
-                    f'File "{i.shown}": quality not checked (clone reads headers only); '
-                    f"'bland-clone validate {one_line(shown)}' judges the audio (a voice, "
-                    "speech, clipping, noise) and clone then uses its verdict.",
-                    "quality_unchecked",
-                    "warning",
-                    i.path,
-                )
-            )
-    return report
 
 
 @contextlib.contextmanager

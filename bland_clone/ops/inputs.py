@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..audio import quality
 from ..audio.inspection import expand_paths, inspect_many
-from ..core import limits
+from ..audio.verdict import validate_upload
+from ..core import limits, verdicts
 from ..core.errors import BadChoice, InputError
 
 if TYPE_CHECKING:
@@ -53,6 +54,17 @@ def cached_quality(cache: Verdicts, info: AudioInfo) -> Quality | None:
     """The quality verdict remembered for these bytes by this analysis (validate's, apply's),
     or None: not judged yet. Reads a verdict, never analyses the audio."""
     return quality.cached(cache, info)
+
+
+def judged(infos: Sequence[AudioInfo], **checks: Any) -> Report:
+    """An upload checked as validate checks it, the audio's quality included, before anything
+    is sent (``checks``: validate_upload's). Each file's verdict is read from the caches
+    (``verdicts.lookup``: what validate, clone or apply judged), or ``analysed`` (measured
+    already, by path); the audio of the rest is analysed now and its verdict remembered."""
+    store = verdicts.lookup()
+    report = validate_upload(infos, quality=True, cache=store, **checks)
+    store.prune()
+    return report
 
 
 def total_size(infos: Sequence[Any]) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..audio.verdict import best_take, rank_takes, validate_each, validate_upload
-from ..core.verdicts import VerdictStore
+from ..core import verdicts
 from . import inputs
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def validate_files(
     user cache folder by the files' contents (:mod:`bland_clone.core.verdicts`)."""
 
     inputs.check_engine(engine)
-    store = VerdictStore() if cache and quality else None
+    store = verdicts.lookup() if cache and quality else None
     report = validate_upload(
         inputs.inspect_files(paths),
         name=name,
@@ -64,7 +64,7 @@ def judge_takes(
     cache: bool = True,
 ) -> Takes:
     inputs.check_engine(engine)
-    store = VerdictStore() if cache and quality else None
+    store = verdicts.lookup() if cache and quality else None
     report = validate_each(
         inputs.inspect_files(paths), engine=engine, quality=quality, strict=strict, cache=store
     )

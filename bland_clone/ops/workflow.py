@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..audio import quality as quality_
 from ..audio.inspection import expand_paths, inspect
 from ..audio.verdict import validate_upload
-from ..core import journal, lockfile, manifest, plan
+from ..core import journal, lockfile, manifest, plan, verdicts
 from ..core.errors import BlandCloneError, InputError
 from ..core.names import name_key
 from ..core.parallel import pmap
@@ -61,7 +61,8 @@ def check_specs(
     ``annotate``: which problems become GitHub annotations, "all" or "errors" (a later check
     of the same voices annotates the rest). With ``quality``, the samples of every voice are
     analysed together in the worker processes of ``quality.measure_many``, and each verdict is
-    remembered in the lock's cache under the sample's hash (a second run reads it back)."""
+    remembered under the sample's hash in the lock's cache and the user cache folder (a second
+    run, or validate and clone of the same bytes, reads it back: ``verdicts.lookup``)."""
 
     checked = list(check_each(path, specs, quality=quality, strict=strict))
     for spec, report in checked:
@@ -92,7 +93,8 @@ def check_each(
     # every file analysed once, in manifest order: a voice is known once its last file is
     unique = list({i.path: i for each in infos for i in each if i.ok}.values())
     cache = lockfile.HashCache(lockfile.lock_path(path))
-    measured = quality_.measure_each(unique, cache)
+    known = verdicts.lookup(cache)
+    measured = quality_.measure_each(unique, known)
     analysed: dict[str, Quality | None] = {}
     try:
         for spec, each in zip(specs, infos, strict=True):
@@ -103,6 +105,7 @@ def check_each(
     finally:
         measured.close()  # closed early: the workers end
         cache.save()
+        known.prune()
 
 
 def _one(
@@ -214,6 +217,7 @@ def build_plan(
     lock_path = lockfile.lock_path(path)
     lock = lockfile.read(lock_path)
     cache = lockfile.HashCache(lock_path)
+    judged = verdicts.lookup(cache)
     base = Path(path).parent
 
     def voice(pair: tuple[VoiceSpec, Report]) -> CheckedVoice:
@@ -221,9 +225,9 @@ def build_plan(
         files = tuple(r.files)
         errors = [p.message for p in r.errors]
         unjudged: list[str] = []
-        if not errors:  # the quality verdicts validate or apply left: read, never analysed here
+        if not errors:  # the verdicts validate, clone or apply left: read, never analysed here
             for info in files:
-                q = inputs.cached_quality(cache, info)
+                q = inputs.cached_quality(judged, info)
                 if q is None:
                     unjudged.append(info.shown)
                     continue

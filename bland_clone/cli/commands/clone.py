@@ -75,7 +75,9 @@ def clone(
 ) -> None:
     """Check audio samples locally, then create a voice clone.
 
-    Nothing is uploaded when a local check fails. The key comes from BLAND_API_KEY (or a profile).
+    Nothing is uploaded when a local check fails: validate's checks, the audio's quality
+    included (a take validate judged before is not analysed again). The key comes from
+    BLAND_API_KEY (or a profile).
 
     Examples:
 

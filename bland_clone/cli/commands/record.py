@@ -335,7 +335,8 @@ def _clone(
         except EOFError:
             raise UsageError("No voice name given; nothing was uploaded.") from None
     assert v.prepared is not None
-    res = clone_voice(out, [v.prepared], name=name, conn=conn)
+    judged = v.prepared_report.quality if v.prepared_report is not None else None
+    res = clone_voice(out, [v.prepared], name=name, conn=conn, analysed=judged)
     for note in res.notes:
         out.warn(note)
     if out.mode == "human":
