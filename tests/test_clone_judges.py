@@ -243,3 +243,19 @@ def test_add_samples_judges_the_audio_as_validate_does(
     assert [f["verdict"] for f in r.json()["files"]] == ["ok"]
     assert service.posts("/v1/voices/samples") == 1 and len(legacy.samples) == before + 1
     assert _user_verdict(take).is_file()
+
+
+def test_a_converted_take_is_named_as_the_user_gave_it(cli, service: Service, tmp_path) -> None:
+    """An M4A is converted to a WAV to be sent; its problems name the M4A, as validate does, not
+    a WAV the user never had."""
+    wav = _noise(tmp_path / "made.wav")
+    take = tmp_path / "noise.m4a"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(wav), str(take)], check=True, timeout=60
+    )
+    r = cli("clone", "--name", "Vac", take)
+    assert r.code == 1 and service.faults.seen == []
+    assert 'File "noise.m4a": no speech found' in r.err, r.err
+    assert 'File "noise.wav"' not in r.err
+    said = cli("validate", take)
+    assert said.code == 1 and 'File "noise.m4a": no speech found' in said.out + said.err

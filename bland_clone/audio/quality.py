@@ -835,9 +835,10 @@ def voice_share_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> f
 
 
 def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Problem]:
-    """Warnings, each with its number and a plain-language hint."""
+    """Warnings, each with its number and a plain-language hint. A file converted for the
+    upload is named as the user gave it (its source), not as the WAV made of it."""
 
-    name = info.shown
+    name = (info.source or info).shown
     out: list[Problem] = []
 
     def warn(code: str, message: str) -> None:

@@ -137,8 +137,8 @@ def validate_upload(
 def unchecked(f: AudioInfo) -> Problem:
     """A file whose audio the analysis could not decode: never a silent "ok"."""
     return Problem(
-        f'File "{f.shown}": quality not checked: its audio could not be decoded past the '
-        "headers (a damaged file?); only the headers were checked.",
+        f'File "{(f.source or f).shown}": quality not checked: its audio could not be decoded '
+        "past the headers (a damaged file?); only the headers were checked.",
         "quality_unchecked",
         "warning",
         f.path,
