@@ -84,6 +84,48 @@ DIFFERENT_BELOW = 0.65
 #: are compared pair to pair: DIFFERENT_BELOW.
 OTHER_TAKES_BELOW = 0.68
 
+#: A folder's takes are grouped by voice (:func:`voice_groups`): two groups are one voice while
+#: their takes score this alike or more on average, every take of one against every take of
+#: the other (average linkage). Calibrated by bench/voices.py on the real-speech corpus: see
+#: docs/samples.md#voiceprints for the folders it was measured on and its errors.
+SAME_VOICE_AT = 0.65
+
+
+def voice_groups(prints: Sequence[np.ndarray], same_at: float = SAME_VOICE_AT) -> list[list[int]]:
+    """Voiceprints (indexes into ``prints``) grouped by voice, by average-linkage clustering:
+    each starts alone; the two groups whose voiceprints are most alike on average (every one
+    of a group against every one of the other) become one, while that average is ``same_at``
+    or more. The largest group first (ties: the one holding the lower index), each group's
+    indexes in order. Unlike each voiceprint against the mean of all the others, a blend of
+    several voices when the folder holds several people, this keeps each person's takes
+    together however many other people's there are."""
+    import numpy as np  # lazy: numpy
+
+    n = len(prints)
+    if n == 0:
+        return []
+    x = np.asarray(prints, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    groups: list[list[int] | None] = [[i] for i in range(n)]
+    while True:
+        i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if not sim[i, j] >= same_at:  # also when one group is left (-inf)
+            break
+        a, b = int(min(i, j)), int(max(i, j))
+        ga, gb = groups[a], groups[b]
+        assert ga is not None and gb is not None
+        # the merged group's average against each other group (Lance-Williams)
+        merged = (len(ga) * sim[a] + len(gb) * sim[b]) / (len(ga) + len(gb))
+        sim[a], sim[:, a] = merged, merged
+        sim[a, a] = -np.inf
+        sim[b], sim[:, b] = -np.inf, -np.inf
+        groups[a], groups[b] = sorted(ga + gb), None
+    found = [g for g in groups if g is not None]
+    return sorted(found, key=lambda g: (-len(g), g[0]))
+
+
 #: Telling speakers apart (:func:`speakers`): windows of speech 1.6 s long (one partial),
 #: every 0.8 s. The verdict's thresholds are quality.THRESHOLDS'.
 SPEAKER_WINDOW_S = 1.6
