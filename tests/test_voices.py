@@ -115,7 +115,8 @@ def test_three_peoples_takes_are_said_to_be_three_voices(cli, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "speaker", ["allison", "austen-reader", "ve9qrp", "cq-ref", "hts1", "hts2", "vk5qi", "leak-test"]
+    "speaker",
+    ["allison", "austen-reader", "ve9qrp", "cq-ref", "hts1", "hts2", "vk5qi", "leak-test"],
 )
 def test_one_persons_takes_are_one_voice(speaker: str) -> None:
     """Every corpus person with four takes or more (but mfa-author, whose affected voice in
@@ -130,9 +131,7 @@ def test_one_persons_takes_are_one_voice(speaker: str) -> None:
     assert len(vp.voice_groups(embedded(phone))) == 1
 
 
-def test_one_persons_folder_names_nobody_and_both_choose_the_same_take(
-    cli, tmp_path: Path
-) -> None:
+def test_one_persons_folder_names_nobody_and_both_choose_the_same_take(cli, tmp_path: Path) -> None:
     takes = folder(tmp_path / "one", halves("allison"))
     v, p = best_of_both(cli, takes, tmp_path / "best.wav")
     for code in ("quality_other_speaker", "quality_several_voices"):

@@ -284,7 +284,7 @@ def other_speakers(report: Report) -> list[Problem]:
         if alike >= limit:
             return []
         return [
-            _other_voice(names[a], a, f'than "{names[b]}"', "(voiceprint {}", alike, limit)
+            _other_voice(names[a], a, f'than "{names[b]}" ', "", alike, limit)
             for a, b in (paths, paths[::-1])
         ]
     groups = [[paths[i] for i in g] for g in vp.voice_groups([prints[p] for p in paths])]
@@ -295,7 +295,7 @@ def other_speakers(report: Report) -> list[Problem]:
     main = min(largest, key=lambda g: min(order[p] for p in g))
 
     def shown(group: Sequence[str]) -> str:
-        return _runs([names[p] for p in group], [names[p] for p in paths])
+        return _runs(group, paths, names)
 
     import numpy as np  # lazy: numpy
 
@@ -317,13 +317,14 @@ def other_speakers(report: Report) -> list[Problem]:
         alike = float((unit(group) @ unit(main).T).mean())
         for path in group:
             mates = [p for p in group if p != path]
-            how = (
-                f"it goes with {shown(mates)} (voiceprint {{}}, their takes on average against "
-                "each of the main voice's"
-                if mates
-                else "(voiceprint {}, on average against each of them"
+            if mates:
+                lead = f": it goes with {shown(mates)} "
+                measured = "their takes against each of the main voice's, on average: "
+            else:
+                lead, measured = " ", "on average against each of them: "
+            found.append(
+                _other_voice(names[path], path, than + lead, measured, alike, vp.SAME_VOICE_AT)
             )
-            found.append(_other_voice(names[path], path, than, how, alike, vp.SAME_VOICE_AT))
     if sum(len(g) >= 2 for g in groups) >= 2:
         found.append(
             Problem(
@@ -339,34 +340,34 @@ def other_speakers(report: Report) -> list[Problem]:
     return found
 
 
-def _other_voice(name: str, path: str, than: str, how: str, alike: float, limit: float) -> Problem:
-    """A take named as another person's: ``how`` the similarity was measured (a format with
-    one ``{}``, where "0.60 alike, under 0.65" goes)."""
-    said = how.format(f"{past(alike, limit, 2)} alike, under {limit:g}")
+def _other_voice(
+    name: str, path: str, than: str, measured: str, alike: float, limit: float
+) -> Problem:
+    """A take named as another person's: ``than`` whom, ``measured`` how the similarity
+    was measured."""
     return Problem(
-        f'File "{name}": sounds like another person {than}{":" if said[0] != "(" else ""} '
-        f"{said}; one person's takes score about 0.66-0.94 pair to pair): a voice should be "
-        "cloned from one person's takes only.",
+        f'File "{name}": sounds like another person {than}({measured}voiceprint '
+        f"{past(alike, limit, 2)} alike, under {limit:g}; one person's takes score about "
+        "0.66-0.94 pair to pair): a voice should be cloned from one person's takes only.",
         "quality_other_speaker",
         "warning",
         path,
     )
 
 
-def _runs(group: Sequence[str], order: Sequence[str]) -> str:
-    """Take names, quoted, in ``order``; three or more in a row of ``order`` as "first" to
-    "last"."""
-    at = {n: i for i, n in enumerate(order)}
-    ranked = sorted(group, key=lambda n: at[n])
+def _runs(group: Sequence[str], order: Sequence[str], names: Mapping[str, str]) -> str:
+    """Takes (paths) by their names, quoted, in ``order``; three or more in a row of
+    ``order`` as "first" to "last"."""
+    at = {p: i for i, p in enumerate(order)}
     out: list[str] = []
     run: list[str] = []
-    for n in [*ranked, None]:
-        if n is not None and run and at[n] == at[run[-1]] + 1:
-            run.append(n)
+    for p in [*sorted(group, key=lambda p: at[p]), None]:
+        if p is not None and run and at[p] == at[run[-1]] + 1:
+            run.append(p)
             continue
         if len(run) >= 3:
-            out.append(f'"{run[0]}" to "{run[-1]}"')
+            out.append(f'"{names[run[0]]}" to "{names[run[-1]]}"')
         else:
-            out += [f'"{r}"' for r in run]
-        run = [n] if n is not None else []
+            out += [f'"{names[r]}"' for r in run]
+        run = [p] if p is not None else []
     return ", ".join(out)

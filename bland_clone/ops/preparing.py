@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -290,8 +291,6 @@ def _prepare_best(
 
 def _as_inputs(message: str, done: dict[str, Any]) -> str:
     """A message about prepared copies (temporary names) naming their inputs instead."""
-    import re  # lazy: only prepare --best's voice messages use it
-
     names = {Path(dst).name: os.path.basename(prep.input) for dst, prep in done.items()}
     pattern = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.sub(pattern, lambda m: names[m[0]], message) if names else message
