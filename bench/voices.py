@@ -1,6 +1,6 @@
 """Grouping a folder's takes by voice (voiceprint.voice_groups), on real human speech.
 
-    python bench/voices.py [--at 0.70]
+    python bench/voices.py [--at 0.65 ...]
 
 Takes are cut from the real-speech corpus (tests/data/speech/: 12 people, 26 clips of 4 s;
 its modem signal is no person): each clip's two halves are two takes of different words (2 s
@@ -17,7 +17,8 @@ clip through an 8 kHz channel) and noisy (white noise 15 dB under the speech). F
 
 For each threshold (average similarity at which two groups are one voice) it prints the rates
 of each error, and the old rule's (each take against the mean voiceprint of all the others,
-under voiceprint.OTHER_TAKES_BELOW) on the same folders.
+under voiceprint.OTHER_TAKES_BELOW) on the same folders, and whose takes split.
+voiceprint.SAME_VOICE_AT (0.65) was chosen here: docs/samples.md#voiceprints gives the numbers.
 """
 
 from __future__ import annotations
@@ -82,6 +83,16 @@ def old_named(prints: Sequence[np.ndarray]) -> set[int]:
     return named
 
 
+def names_of(
+    parts: list[list[np.ndarray]], n: int, prints: dict[tuple[str, str], list[np.ndarray]]
+) -> str:
+    """The person (and version) whose takes are ``parts[n]``."""
+    for (person, kind), takes in prints.items():
+        if takes[: len(parts[n])] and all(a is b for a, b in zip(takes, parts[n], strict=False)):
+            return f"{person} {kind}"
+    return "mixed versions"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--at", type=float, nargs="*", default=[0.6, 0.65, 0.68, 0.7, 0.72, 0.75])
@@ -119,6 +130,7 @@ def main() -> None:
         for kind in kinds:
             these = [f for k, f in folders if k == kind]
             wrong = {"split": 0, "merged": 0, "missed": 0}
+            apart: dict[str, int] = {}  # folders where this person's takes split
             for parts in these:
                 flat = [e for part in parts for e in part]
                 who = [n for n, part in enumerate(parts) for _ in part]
@@ -133,6 +145,10 @@ def main() -> None:
                         wrong["missed"] += not named
                     continue
                 groups = vp.voice_groups(flat, at)
+                for n in {who[i] for g in groups for i in g}:
+                    if sum(n in {who[i] for i in g} for g in groups) > 1:
+                        key = names_of(parts, n, prints)
+                        apart[key] = apart.get(key, 0) + 1
                 people_of = [{who[i] for i in g} for g in groups]
                 wrong["merged"] += any(len(s) > 1 for s in people_of)
                 wrong["split"] += len(people_of) > len({x for s in people_of for x in s})
@@ -146,6 +162,8 @@ def main() -> None:
                 f"{k} {v}/{len(these)} ({v / len(these):.0%})" for k, v in wrong.items()
             )
             print(f"  {kind:16} {len(these):4} folders: {said}")
+            if apart:
+                print(f"  {'':16} split: {', '.join(f'{k} {v}' for k, v in sorted(apart.items()))}")
 
 
 if __name__ == "__main__":
