@@ -150,3 +150,17 @@ def test_voice_groups_merges_by_average_likeness() -> None:
     assert vp.voice_groups(mixed, same_at=1.01) == [[i] for i in range(8)]
     assert len(vp.voice_groups(mixed, same_at=-1.0)) == 1
     assert vp.voice_groups([]) == []
+
+
+def test_prepare_best_json_warnings_name_the_file_written(cli, tmp_path: Path) -> None:
+    """The kept take's warnings in --json name the file written, as the terminal does, never
+    the deleted temporary copy ("0002-take03.wav" in /tmp/bland-clone-best-...)."""
+    takes = folder(tmp_path / "one", halves("allison")[:4])
+    out = tmp_path / "best.wav"
+    r = cli("prepare", str(takes), "--best", "-o", str(out), "--json")
+    assert r.code == 0, r.err
+    warnings = r.json()["warnings"]
+    assert warnings  # 2 s takes: too short, at least
+    for w in warnings:
+        assert w["file"] == str(out), w
+        assert w["message"].startswith('File "best.wav": '), w

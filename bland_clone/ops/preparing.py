@@ -282,7 +282,7 @@ def _prepare_best(
             "outputs": [prepared.to_dict()],
             "takes": rank,
             "failed": failed,
-            "warnings": [p.to_dict() for p in mine + voices],
+            "warnings": [p.to_dict() for p in shown + voices],
             "other_speaker": [done[p.file or ""].input for p in odd],
         }
     )
