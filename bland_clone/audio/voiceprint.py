@@ -76,8 +76,10 @@ SIMILAR_AT = 0.80
 DIFFERENT_BELOW = 0.65
 
 
-#: A take stands apart from the other takes of a folder (another person's) when it scores under
-#: this against their mean voiceprint (two takes or more besides it). On the corpus
+#: The old rule for a folder's takes, kept for bench/verify.py and bench/voices.py to compare:
+#: a take stood apart (another person's) when it scored under this against the mean voiceprint
+#: of the other takes; the verdict now groups takes by voice (:data:`SAME_VOICE_AT`), as the
+#: mean of several people's takes named nobody in a folder of three. On the corpus
 #: (bench/verify.py), a take against the mean of two or more others of the same person scored
 #: 0.696-0.96 (25 trials; 0.696: an affected voice against the plain ones), against another
 #: man's or woman's takes 0.37-0.77, under 0.68 in 94% of 638 trials. With only two takes, they
