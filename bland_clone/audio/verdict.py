@@ -164,8 +164,9 @@ def merge_reports(reports: Sequence[Report]) -> Report:
 
 
 def rank_takes(report: Report) -> list[AudioInfo]:
-    """Every take, best first, as a person would pick: accepted before refused, then fewest
-    warnings, then the cleanest (highest signal-to-noise), then the length nearest the middle
+    """Every take, best first, as a person would pick: accepted before refused, then the
+    folder's main voice before takes named as another person's (:func:`other_speakers`), then
+    fewest warnings, then the cleanest (highest signal-to-noise), then the length nearest the middle
     of the recommended 10-15 s. Takes within ``SAME_SNR_DB`` of the cleanest of their group are
     as clean: among them a lossless file (the original) is preferred to a lossy copy, whose
     codec may even have smoothed the noise."""
@@ -177,18 +178,21 @@ def rank_takes(report: Report) -> list[AudioInfo]:
         q = report.quality.get(f.path)
         return q.snr_db if q is not None else 0.0
 
-    def group(f: AudioInfo) -> tuple[bool, int]:
-        return (not f.ok or report.verdict(f) == "error"), warned[f.path]
+    other = {p.file for p in report.warnings if p.code == "quality_other_speaker"}
 
-    cleanest: dict[tuple[bool, int], float] = {}
+    def group(f: AudioInfo) -> tuple[bool, bool, int]:
+        return (not f.ok or report.verdict(f) == "error"), f.path in other, warned[f.path]
+
+    cleanest: dict[tuple[bool, bool, int], float] = {}
     for f in report.files:
         cleanest[group(f)] = max(cleanest.get(group(f), snr(f)), snr(f))
 
-    def key(f: AudioInfo) -> tuple[bool, int, bool, bool, float, float]:
-        refused, warnings = group(f)
+    def key(f: AudioInfo) -> tuple[bool, bool, int, bool, bool, float, float]:
+        refused, another, warnings = group(f)
         as_clean = snr(f) >= cleanest[group(f)] - SAME_SNR_DB
         return (
             refused,
+            another,
             warnings,
             not as_clean,
             as_clean and not lossless(f),
@@ -200,9 +204,12 @@ def rank_takes(report: Report) -> list[AudioInfo]:
 
 
 def best_take(report: Report) -> AudioInfo | None:
-    """The take a person would pick (the first of :func:`rank_takes`), if any is accepted."""
+    """The take a person would pick (the first of :func:`rank_takes`), if any is accepted and
+    not named as another person's."""
     ranked = rank_takes(report)
     if not ranked or not ranked[0].ok or report.verdict(ranked[0]) == "error":
+        return None
+    if any(p.code == "quality_other_speaker" and p.file == ranked[0].path for p in report.problems):
         return None
     return ranked[0]
 
@@ -251,10 +258,13 @@ def validate_each(
 
 
 def other_speakers(report: Report) -> list[Problem]:
-    """Takes whose voiceprint stands apart from the others' (another person's takes in the
-    folder), one warning each. A take is compared with the mean voiceprint of all the other
-    takes; under voiceprint.OTHER_TAKES_BELOW it is likely someone else (one person's takes
-    score about 0.7-0.95 there). With two takes, both are named when they score under
+    """Takes of another voice than the folder's main one, one warning each, and a summary
+    when the folder holds several voices of two takes or more. The takes are grouped by voice
+    (voiceprint.voice_groups: average linkage at voiceprint.SAME_VOICE_AT), not each compared
+    with the mean of all the others, a blend of several voices when the folder holds several
+    people. The main voice is the largest group (ties: the group of the take ranked best); a
+    take outside it is named (``quality_other_speaker``), and :func:`rank_takes` puts it after
+    every take of the main voice. With two takes, both are named when they score under
     voiceprint.DIFFERENT_BELOW. Takes refused, undecodable or without a second of speech are
     left out."""
     from . import voiceprint as vp  # lazy: start-up (validate --no-quality)
@@ -268,30 +278,96 @@ def other_speakers(report: Report) -> list[Problem]:
     prints = {path: e for path, e in embedded if e is not None}
     if len(prints) < 2:
         return []
+    paths = list(prints)
+    if len(paths) == 2:
+        alike, limit = vp.similarity(prints[paths[0]], prints[paths[1]]), vp.DIFFERENT_BELOW
+        if alike >= limit:
+            return []
+        return [
+            _other_voice(names[a], a, f'than "{names[b]}" ', "", alike, limit)
+            for a, b in (paths, paths[::-1])
+        ]
+    groups = [[paths[i] for i in g] for g in vp.voice_groups([prints[p] for p in paths])]
+    if len(groups) == 1:
+        return []
+    order = {f.path: n for n, f in enumerate(rank_takes(report))}
+    largest = [g for g in groups if len(g) == len(groups[0])]
+    main = min(largest, key=lambda g: min(order[p] for p in g))
+
+    def shown(group: Sequence[str]) -> str:
+        return _runs(group, paths, names)
+
     import numpy as np  # lazy: numpy
 
-    paths = list(prints)
+    def unit(group: Sequence[str]) -> np.ndarray:
+        x = np.array([prints[p] for p in group], np.float64)
+        out: np.ndarray = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return out
+
+    if len(main) == len(paths) - 1:
+        than = f"than the other {len(main)} takes"
+    else:
+        than = f"than the {len(main)} takes of the folder's main voice ({shown(main)})"
     found = []
-    for path in paths:
-        rest = np.mean([prints[p] for p in paths if p != path], axis=0)
-        alike = vp.similarity(prints[path], rest)
-        limit = vp.DIFFERENT_BELOW if len(paths) == 2 else vp.OTHER_TAKES_BELOW
-        if alike >= limit:
+    for group in groups:
+        if group is main:
             continue
-        if len(paths) == 2:
-            other = names[next(p for p in paths if p != path)]
-            what = f'sounds like another person than "{other}"'
-        else:
-            what = f"sounds like another person than the other {len(paths) - 1} takes"
+        # the group's takes against the main voice's, on average: under SAME_VOICE_AT, or
+        # the two groups would be one
+        alike = float((unit(group) @ unit(main).T).mean())
+        for path in group:
+            mates = [p for p in group if p != path]
+            if mates:
+                lead = f": it goes with {shown(mates)} "
+                measured = "their takes against each of the main voice's, on average: "
+            else:
+                lead, measured = " ", "on average against each of them: "
+            found.append(
+                _other_voice(names[path], path, than + lead, measured, alike, vp.SAME_VOICE_AT)
+            )
+    if sum(len(g) >= 2 for g in groups) >= 2:
         found.append(
             Problem(
-                f'File "{names[path]}": {what} (voiceprint {past(alike, limit, 2)}'
-                f" alike, under "
-                f"{limit:g}; one person's takes score about 0.7-0.95): a voice should be "
-                "cloned from one person's takes only.",
-                "quality_other_speaker",
+                f"The {len(paths)} takes hold {len(groups)} voices: "
+                + "; ".join(shown(g) for g in groups)
+                + f" (grouped by voiceprint; the best take is chosen among {shown(main)}): "
+                "a voice should be cloned from one person's takes only.",
+                "quality_several_voices",
                 "warning",
-                path,
+                None,
             )
         )
     return found
+
+
+def _other_voice(
+    name: str, path: str, than: str, measured: str, alike: float, limit: float
+) -> Problem:
+    """A take named as another person's: ``than`` whom, ``measured`` how the similarity
+    was measured."""
+    return Problem(
+        f'File "{name}": sounds like another person {than}({measured}voiceprint '
+        f"{past(alike, limit, 2)} alike, under {limit:g}; one person's takes score about "
+        "0.66-0.94 pair to pair): a voice should be cloned from one person's takes only.",
+        "quality_other_speaker",
+        "warning",
+        path,
+    )
+
+
+def _runs(group: Sequence[str], order: Sequence[str], names: Mapping[str, str]) -> str:
+    """Takes (paths) by their names, quoted, in ``order``; three or more in a row of
+    ``order`` as "first" to "last"."""
+    at = {p: i for i, p in enumerate(order)}
+    out: list[str] = []
+    run: list[str] = []
+    for p in [*sorted(group, key=lambda p: at[p]), None]:
+        if p is not None and run and at[p] == at[run[-1]] + 1:
+            run.append(p)
+            continue
+        if len(run) >= 3:
+            out.append(f'"{names[run[0]]}" to "{names[run[-1]]}"')
+        else:
+            out += [f'"{names[r]}"' for r in run]
+        run = [p] if p is not None else []
+    return ", ".join(out)

@@ -76,13 +76,57 @@ SIMILAR_AT = 0.80
 DIFFERENT_BELOW = 0.65
 
 
-#: A take stands apart from the other takes of a folder (another person's) when it scores under
-#: this against their mean voiceprint (two takes or more besides it). On the corpus
+#: The old rule for a folder's takes, kept for bench/verify.py and bench/voices.py to compare:
+#: a take stood apart (another person's) when it scored under this against the mean voiceprint
+#: of the other takes; the verdict now groups takes by voice (:data:`SAME_VOICE_AT`), as the
+#: mean of several people's takes named nobody in a folder of three. On the corpus
 #: (bench/verify.py), a take against the mean of two or more others of the same person scored
 #: 0.696-0.96 (25 trials; 0.696: an affected voice against the plain ones), against another
 #: man's or woman's takes 0.37-0.77, under 0.68 in 94% of 638 trials. With only two takes, they
 #: are compared pair to pair: DIFFERENT_BELOW.
 OTHER_TAKES_BELOW = 0.68
+
+#: A folder's takes are grouped by voice (:func:`voice_groups`): two groups are one voice while
+#: their takes score this alike or more on average, every take of one against every take of
+#: the other (average linkage). Calibrated by bench/voices.py on the real-speech corpus: see
+#: docs/samples.md#voiceprints for the folders it was measured on and its errors.
+SAME_VOICE_AT = 0.65
+
+
+def voice_groups(prints: Sequence[np.ndarray], same_at: float = SAME_VOICE_AT) -> list[list[int]]:
+    """Voiceprints (indexes into ``prints``) grouped by voice, by average-linkage clustering:
+    each starts alone; the two groups whose voiceprints are most alike on average (every one
+    of a group against every one of the other) become one, while that average is ``same_at``
+    or more. The largest group first (ties: the one holding the lower index), each group's
+    indexes in order. Unlike each voiceprint against the mean of all the others, a blend of
+    several voices when the folder holds several people, this keeps each person's takes
+    together however many other people's there are."""
+    import numpy as np  # lazy: numpy
+
+    n = len(prints)
+    if n == 0:
+        return []
+    x = np.asarray(prints, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    groups: list[list[int] | None] = [[i] for i in range(n)]
+    while True:
+        i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if not sim[i, j] >= same_at:  # also when one group is left (-inf)
+            break
+        a, b = int(min(i, j)), int(max(i, j))
+        ga, gb = groups[a], groups[b]
+        assert ga is not None and gb is not None
+        # the merged group's average against each other group (Lance-Williams)
+        merged = (len(ga) * sim[a] + len(gb) * sim[b]) / (len(ga) + len(gb))
+        sim[a], sim[:, a] = merged, merged
+        sim[a, a] = -np.inf
+        sim[b], sim[:, b] = -np.inf, -np.inf
+        groups[a], groups[b] = sorted(ga + gb), None
+    found = [g for g in groups if g is not None]
+    return sorted(found, key=lambda g: (-len(g), g[0]))
+
 
 #: Telling speakers apart (:func:`speakers`): windows of speech 1.6 s long (one partial),
 #: every 0.8 s. The verdict's thresholds are quality.THRESHOLDS'.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -224,20 +225,24 @@ def _prepare_best(
         reports = [validate_upload([t], quality=True, engine=None) for t in takes]
 
         merged = merge_reports(reports)
-        # another person's take in the folder is named, and not chosen before a take of the
-        # one speaker (best_take counts its warning)
-        odd = other_speakers(merged)
-        merged.problems += odd
-        for p in odd:
-            src = done[p.file or ""].input
-            message = p.message.replace(Path(p.file or "").name, os.path.basename(src))
-            for dst, prep in done.items():  # the other take named in a two-take folder
-                message = message.replace(Path(dst).name, os.path.basename(prep.input))
-            out.warn(message)
+        # another person's takes in the folder are named (and the folder's voices, when it
+        # holds several), and never chosen: best_take keeps to the main voice's takes
+        found = other_speakers(merged)
+        merged.problems += found
+        for p in found:
+            out.warn(_as_inputs(p.message, done))
+        odd = [p for p in found if p.code == "quality_other_speaker"]
+        voices = [
+            Problem(_as_inputs(p.message, done), p.code, p.severity, None)
+            for p in found
+            if p.file is None
+        ]
         chosen = best_take(merged)
         if chosen is None:
             raise InputError(
-                "No take would be accepted once prepared.",
+                "No take would be accepted once prepared"
+                + (" but another person's" if merged.ok and odd else "")
+                + ".",
                 errors=[p.to_dict() for p in merged.errors],
                 payload={"ok": False, "failed": failed} | merged.to_dict(),
             )
@@ -260,7 +265,7 @@ def _prepare_best(
     for note in prepared.notes:
         out.info(f"  {note}")
     for p in mine:
-        if p not in odd:  # said above
+        if p not in found:  # said above
             out.warn(p.message.replace(chosen.name, os.path.basename(output)))
     # the kept take as written, for a report page: its problems under its output name
     measured = merged.quality.get(chosen.path)
@@ -277,8 +282,15 @@ def _prepare_best(
             "outputs": [prepared.to_dict()],
             "takes": rank,
             "failed": failed,
-            "warnings": [p.to_dict() for p in mine],
+            "warnings": [p.to_dict() for p in shown + voices],
             "other_speaker": [done[p.file or ""].input for p in odd],
         }
     )
     return Prepared(doc, kept=kept, made=[prepared])
+
+
+def _as_inputs(message: str, done: dict[str, Any]) -> str:
+    """A message about prepared copies (temporary names) naming their inputs instead."""
+    names = {Path(dst).name: os.path.basename(prep.input) for dst, prep in done.items()}
+    pattern = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.sub(pattern, lambda m: names[m[0]], message) if names else message
