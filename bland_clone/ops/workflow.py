@@ -133,7 +133,7 @@ def annotate_report(out: Notes, path: str, spec: VoiceSpec, report: Report, anno
         out.annotate(
             p.severity,
             f"voice {spec.name!r}: {p.message}",
-            p.file or path,
+            report.given_path(p.file) or path,
             None if p.file else spec.line,
         )
 
