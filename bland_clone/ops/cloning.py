@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
 from ..core.envelope import envelope
-from ..core.errors import AuthError, BlandCloneError, NameUnavailable, NeedsValue
+from ..core.errors import (
+    AuthError,
+    BlandCloneError,
+    NameUnavailable,
+    NeedsValue,
+    ServiceError,
+)
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
 from ..core.safetext import quoted
@@ -297,12 +303,13 @@ def _name_check(out: Notes, settings: Settings, name: str, conn: Connection) -> 
 
 
 def _name_free(out: Notes, client: Client, name: str) -> bool | None:
-    """Before an upload, the dry run's question: is the name free? (None: the service could
-    not say; the upload goes on, as the service decides then. A key it refuses stops here.)"""
+    """Before an upload, the dry run's question: is the name free? (None: the service refused
+    the question itself; the upload goes on, the service deciding then. A key it refuses, or a
+    service it cannot reach, stops here as in the dry run: the upload would fail too.)"""
     try:
         return client.name_available(name)
-    except AuthError:
-        raise  # the upload would be refused too
+    except (AuthError, ServiceError):
+        raise
     except BlandCloneError as exc:
         out.warn(f"The name could not be checked before the upload ({exc.message}); uploading.")
         return None
