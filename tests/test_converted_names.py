@@ -92,3 +92,13 @@ def test_the_waveform_on_a_terminal_is_labelled_with_the_m4a(command: str, tmp_p
     plain = re.sub(r"\x1b\[[0-9;]*m", "", screen)
     label = [x for x in plain.splitlines() if "dBFS, SNR" in x]
     assert label and label[0].lstrip().startswith("memo.m4a  "), plain
+
+
+def test_plan_names_an_unjudged_m4a_sample_as_given(cli, service: Service, tmp_path: Path) -> None:
+    _m4a(tmp_path, "memo")
+    m = tmp_path / "voices.toml"
+    m.write_text('[[voice]]\nname = "Memo"\nsamples = ["memo.m4a"]\n')
+    r = cli("plan", m, "--json")
+    assert r.code == 0, r.err
+    (voice,) = [v for v in r.json()["voices"] if v["name"] == "Memo"]
+    assert voice["quality_unchecked"] == ["memo.m4a"]

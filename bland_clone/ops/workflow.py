@@ -229,13 +229,13 @@ def build_plan(
             for info in files:
                 q = inputs.cached_quality(judged, info)
                 if q is None:
-                    unjudged.append(info.shown)
+                    unjudged.append(info.given.shown)  # as given, not a converted WAV
                     continue
                 errors += [p.message for p in quality_.problems(info, q) if p.severity == "error"]
         if errors:
             return plan.CheckedVoice(spec, files, problem="; ".join(errors))
         # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
-        sources = [(f.source or f).path for f in files]
+        sources = [f.given.path for f in files]
         return plan.CheckedVoice(
             spec,
             files,
