@@ -277,6 +277,8 @@ def _die_of_sigpipe() -> None:
         except (OSError, ValueError):
             pass
         signal.signal(sigpipe, signal.SIG_DFL)
+        if hasattr(signal, "pthread_sigmask"):  # a mask inherited from the parent would hold it
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {sigpipe})
         os.kill(os.getpid(), sigpipe)
     sys.exit(PIPE_CLOSED)
 

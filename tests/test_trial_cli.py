@@ -81,6 +81,27 @@ def test_a_closed_pipe_ends_the_run_as_sigpipe_does(tmp_path: Path, args: list[s
     assert proc.stderr == ""
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
+def test_sigpipe_ends_the_run_even_when_the_parent_blocked_it(tmp_path: Path) -> None:
+    """A blocked signal mask is inherited through exec (a test run, a supervisor): the signal
+    bland-clone sends itself would wait, and the run went on to exit 141 by hand."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [*PY_CLI, "--help"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+            timeout=120,
+            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE}),
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == -signal.SIGPIPE and proc.stderr == ""
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE here")
 def test_the_shell_sees_141_through_a_real_pipe(tmp_path: Path) -> None:
     takes = _takes(tmp_path)
