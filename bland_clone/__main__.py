@@ -7,6 +7,9 @@ import sys
 
 from . import __version__
 
+#: 128 + SIGPIPE: what the shell says of a process the closed pipe killed (core.errors.ExitCode)
+PIPE_CLOSED = 141
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -40,8 +43,7 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
         try:
             shown = show_help(args)
         except BrokenPipeError:
-            _silence_stdout()
-            return 1
+            return _pipe_closed()
         if shown is not None:
             return shown
     for stream in (sys.stdout, sys.stderr):
@@ -52,7 +54,10 @@ def main(argv: Sequence[str] | None = None, *, fast: bool = True) -> int:
     from .cli.environment import started  # lazy: start-up (--version)
 
     with started() as env:
-        return _run(args, env)
+        try:
+            return _run(args, env)
+        except BrokenPipeError:  # while an error itself was written to the closed pipe
+            return _pipe_closed()
 
 
 def _run(args: list[str], env: Environment) -> int:
@@ -77,8 +82,16 @@ def _run(args: list[str], env: Environment) -> int:
         from .cli.app import build_app  # lazy: pulls in typer
 
         app = build_app(_command_name(args))
+        streams = sys.stdout, sys.stderr
         try:
             rv = app(args=args, prog_name="bland-clone", standalone_mode=False, obj=out)
+        except SystemExit as exc:
+            if not isinstance(exc.__context__, BrokenPipeError):
+                raise
+            # Typer's answer to a closed stdout: exit 1 ("the input was refused"), its streams
+            # wrapped for good; the closed pipe is ours to answer
+            sys.stdout, sys.stderr = streams
+            return _pipe_closed()
         except Exception as exc:  # Ctrl-C at a prompt: Typer's Abort from the KeyboardInterrupt
             import typer  # lazy: typer (outside the CLI)
 
@@ -104,8 +117,7 @@ def _run(args: list[str], env: Environment) -> int:
             print(said, file=env.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        _silence_stdout()
-        return 1
+        return _pipe_closed()
     except Exception as exc:
         usage = _usage_error(exc, env, args)
         if usage is not None:
@@ -246,11 +258,38 @@ def _silence_stdout() -> None:
         pass
 
 
+def _pipe_closed() -> int:
+    """stdout's reader went away (``| head -1``): nothing more is written (its buffer is let
+    go), nothing is said; :func:`run` then dies of SIGPIPE, as cat and grep do."""
+    _silence_stdout()
+    return PIPE_CLOSED
+
+
+def _die_of_sigpipe() -> None:
+    """End the process by SIGPIPE's default action (the shell says 141; ``set -o pipefail``
+    treats it as it treats ``grep | head``); where there is no SIGPIPE, exit 141."""
+    import signal  # lazy: start-up (--version)
+
+    sigpipe = getattr(signal, "SIGPIPE", None)
+    if sigpipe is not None:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        signal.signal(sigpipe, signal.SIG_DFL)
+        if hasattr(signal, "pthread_sigmask"):  # a mask inherited from the parent would hold it
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {sigpipe})
+        os.kill(os.getpid(), sigpipe)
+    sys.exit(PIPE_CLOSED)
+
+
 def run() -> None:
     try:
         code = main()
     except KeyboardInterrupt:  # at start-up (an import), before _run's own handler is in place
         code = _interrupted_at_start(sys.argv[1:])
+    if code == PIPE_CLOSED:
+        _die_of_sigpipe()
     sys.exit(code)
 
 

@@ -149,7 +149,9 @@ def test_502_before_the_voice_was_made_is_not_resent(cli, service: Service, samp
 def test_dropped_connection_after_upload_finds_the_voice(
     cli, service: Service, sample: Path
 ) -> None:
-    proxy = BreakingProxy(service.http.port, ["pass", "drop_response"])  # the list, the upload
+    proxy = BreakingProxy(
+        service.http.port, ["pass", "pass", "drop_response"]
+    )  # name, list, upload
     try:
         r = cli("clone", "--name", "Dropped", sample, "--api-url", proxy.url)
     finally:
@@ -168,7 +170,9 @@ def test_reset_in_the_middle_of_an_upload_uploads_again_once(
     # 8.6 MB, more than the socket buffers hold: the reset comes while the body is being sent,
     # so the service cannot have it whole and a resend is safe.
     big = write_wav(tmp_path / "big.wav", 45.0, 48000, channels=2)
-    proxy = BreakingProxy(service.http.port, ["pass", "reset_upload"], reset_after=200_000)
+    proxy = BreakingProxy(  # the name check, the list, the upload
+        service.http.port, ["pass", "pass", "reset_upload"], reset_after=200_000
+    )
     try:
         r = cli("clone", "--name", "Reset", big, "--api-url", proxy.url)
     finally:
@@ -179,7 +183,7 @@ def test_reset_in_the_middle_of_an_upload_uploads_again_once(
 
 
 def test_a_stalled_service_times_out(cli, service: Service, sample: Path) -> None:
-    proxy = BreakingProxy(service.http.port, ["pass"] + ["stall"] * 10)
+    proxy = BreakingProxy(service.http.port, ["pass", "pass"] + ["stall"] * 10)  # the upload stalls
     started = time.monotonic()
     try:
         r = cli("clone", "--name", "Stall", sample, "--api-url", proxy.url, "--timeout", "1")

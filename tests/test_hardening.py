@@ -177,7 +177,7 @@ def test_allow_insecure_lets_a_remote_http_url_through() -> None:
 
 def test_ctrl_c_during_an_upload_exits_130_promptly(service: Service, tmp_path: Path) -> None:
     big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)
-    proxy = BreakingProxy(service.http.port, ["pass", "slow_read"])
+    proxy = BreakingProxy(service.http.port, ["pass", "pass", "slow_read"])  # name, list, upload
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
     proc = subprocess.Popen(
@@ -309,7 +309,7 @@ def test_ctrl_c_with_json_is_still_one_json_object(service: Service, tmp_path: P
     import json
 
     big = write_wav(tmp_path / "big.wav", 14.0, 48000, channels=2)
-    proxy = BreakingProxy(service.http.port, ["pass", "slow_read"])
+    proxy = BreakingProxy(service.http.port, ["pass", "pass", "slow_read"])  # name, list, upload
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAND_")}
     env.update(BLAND_API_URL=proxy.url, BLAND_API_KEY=service.key)
     proc = subprocess.Popen(

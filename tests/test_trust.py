@@ -41,7 +41,9 @@ def test_a_lost_answer_never_reports_a_stock_voice(cli, service: Service, sample
 def test_a_dropped_answer_reports_the_voice_this_run_made_not_the_stock_one(
     cli, service: Service, sample: Path
 ) -> None:
-    proxy = BreakingProxy(service.http.port, ["pass", "drop_response"])
+    proxy = BreakingProxy(
+        service.http.port, ["pass", "pass", "drop_response"]
+    )  # name, list, upload
     try:
         r = cli("clone", "--name", "Josh", sample, "--api-url", proxy.url, "--json")
     finally:
@@ -83,7 +85,7 @@ def test_a_slow_upload_that_makes_progress_outlives_the_timeout(
     from .audiofiles import write_wav
 
     big = write_wav(tmp_path / "big.wav", 12.0, 48000)  # 1.1 MB at 320 KB/s: about 3.5 s
-    proxy = BreakingProxy(service.http.port, ["pass", "slow_pass"])
+    proxy = BreakingProxy(service.http.port, ["pass", "pass", "slow_pass"])  # name, list, upload
     try:
         r = cli("clone", "--name", "Slowlink", big, "--api-url", proxy.url, "--timeout", "1.5")
     finally:

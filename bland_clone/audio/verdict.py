@@ -65,6 +65,21 @@ class Report:
     def verdict(self, info: AudioInfo) -> str:
         return self.verdicts().get(info.path, "ok")
 
+    def given_path(self, path: str | None) -> str | None:
+        """A problem's ``file`` as the user gave it: problems name the file judged (the key
+        of :meth:`verdicts`), for a converted file its temporary WAV; users see its original."""
+        for f in self.files:
+            if f.path == path and f.source is not None:
+                return f.source.path
+        return path
+
+    def problem_dict(self, p: Problem) -> dict[str, Any]:
+        """A problem as JSON, its ``file`` the file as given (:meth:`given_path`)."""
+        d = p.to_dict()
+        if p.file is not None:
+            d["file"] = self.given_path(p.file)
+        return d
+
     def to_dict(self) -> dict[str, Any]:
         files = []
         verdicts = self.verdicts()
@@ -79,8 +94,8 @@ class Report:
             "ok": self.ok,
             "files": files,
             "total_size": self.total_size,
-            "errors": [p.to_dict() for p in self.errors],
-            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [self.problem_dict(p) for p in self.errors],
+            "warnings": [self.problem_dict(p) for p in self.warnings],
         }
 
 

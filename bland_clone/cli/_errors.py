@@ -10,6 +10,7 @@ through :func:`describe`; an error of no type listed here is said as its own mes
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
@@ -38,6 +39,7 @@ from ..core.errors import (
     VoicesInvalid,
     WouldOverwrite,
 )
+from ..core.safetext import quoted
 from ..ops.notes import Uncalibrated
 
 TYPE_CHECKING = False
@@ -179,7 +181,8 @@ def usage_line(
             return _with_help(f"No such command {word!r}", _close(word, commands), "bland-clone")
     path = path or " ".join(["bland-clone", *words])
     if unknown:
-        return _with_help(f"No such option: {unknown}", _close(unknown, possible), path)
+        cause = f"No such option: {unknown}" + _file_hint(args[at] if at < len(args) else None)
+        return _with_help(cause, _close(unknown, possible), path)
     m = re.fullmatch(r"No such command '(.*)'\. Did you mean '(.*)'\?", message.strip())
     if m:
         return _with_help(f"No such command {m[1]!r}", [m[2]], path)
@@ -191,6 +194,22 @@ def usage_line(
         kind = "a number" if m[3] == "float" else "a whole number"
         message = f"{m[1]} takes {kind}, not {m[2]}"
     return f"{message.rstrip('.')}; see '{path} -h'."
+
+
+def _file_hint(arg: str | None) -> str:
+    """A word read as an option that looks like a file (``-take.wav``: one in this folder, or
+    an audio file's name): how to give it as a file."""
+    if arg is None or not arg.startswith("-") or arg == "-":
+        return ""
+    looks = os.path.splitext(arg)[1].lower() in limits.AUDIO_EXTENSIONS
+    if not looks:
+        try:
+            looks = os.path.lexists(arg)
+        except (OSError, ValueError):  # a name no file can have (a NUL)
+            looks = False
+    if not looks:
+        return ""
+    return f" ({quoted(arg)} looks like a file: put -- before it, or write {quoted('./' + arg)})"
 
 
 def _close(word: str, choices: Collection[str]) -> list[str]:

@@ -28,6 +28,8 @@ EXIT_CODES = {
     70: "internal error: a bug in bland-clone (BLAND_CLONE_DEBUG=1 shows the traceback)",
     75: "apply: another apply of the same manifest holds its lock (it names the holder)",
     130: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
+    141: "the reader of the output went away (| head): bland-clone dies of SIGPIPE, as cat and "
+    "grep do, and says nothing more (what it did before stands)",
 }
 
 

@@ -264,7 +264,7 @@ class Output:
 
     def annotate_report(self, report: Report) -> None:
         for p in report.problems:
-            self.annotate(p.severity, p.message, p.file)
+            self.annotate(p.severity, p.message, report.given_path(p.file))
 
     # -- progress ------------------------------------------------------------------------
 
@@ -493,7 +493,7 @@ def _level_strips(report: Report, columns: int) -> list[str]:
     leave it (down to 10 characters; a line is never wrapped by the terminal above that)."""
     from ..audio.quality import STRIP_WIDTH, level_strip  # lazy: start-up (voices list)
 
-    width = max(len(one_line(f.name)) for f in report.files)
+    width = max(len(one_line(f.given.name)) for f in report.files)
     summaries = {
         f.path: _level_summary(q) for f in report.files if (q := report.quality.get(f.path))
     }
@@ -506,7 +506,7 @@ def _level_strips(report: Report, columns: int) -> list[str]:
             continue
         strip = _runs(level_strip(q, strip_width))
         summary = summaries[f.path]
-        name = _sgr(one_line(f.name).ljust(width) + "  ", "bold")
+        name = _sgr(one_line(f.given.name).ljust(width) + "  ", "bold")
         lines.append(name + strip + _sgr(summary, "dim"))
     return lines
 
@@ -539,7 +539,7 @@ def _waveform(report: Report, width: int) -> list[str]:
     tl = q.timeline if q is not None else None
     if q is None or tl is None or not tl.columns:
         return _level_strips(report, width)
-    name = one_line(f.name)
+    name = one_line(f.given.name)  # as the user gave it, not the temporary WAV sent
     summary = _level_summary(q)
     room = width - len(summary) - 1
     pad = len(name) + 2

@@ -54,9 +54,17 @@ def show_voice_reports(
     for spec, report in checked:
         if only_bad and report.ok:
             continue
-        status = "ok" if report.ok else "refused"
-        out.line(f"voice {spec.name!r} (line {spec.line}): {status}")
+        out.line(f"voice {spec.name!r} (line {spec.line}): {voice_status(report)}")
         out.report(report)
+
+
+def voice_status(report: Report) -> str:
+    """A voice's line above its table, as the table's verdicts say it: refused, warning (with
+    how many), or ok."""
+    n = len(report.warnings)
+    if not report.ok:
+        return "refused"
+    return f"warning ({n} warning{'s' if n != 1 else ''})" if n else "ok"
 
 
 # -- showing a plan ---------------------------------------------------------------------------

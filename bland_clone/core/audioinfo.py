@@ -39,6 +39,12 @@ class AudioInfo:
         return os.path.basename(self.path) or self.path
 
     @property
+    def given(self) -> AudioInfo:
+        """The file as the user gave it: the original of a file converted (or prepared) for
+        an upload into a temporary folder, else this one."""
+        return self.source or self
+
+    @property
     def shown(self) -> str:
         """The name as messages show it: on one line, controls escaped (a file may be named
         with a line break)."""
@@ -52,7 +58,7 @@ class AudioInfo:
         # by hand, not dataclasses.asdict: its deep copy of every field was a tenth of a
         # folder's validate in the parent process (the values here are plain already)
         d: dict[str, Any] = {
-            "path": self.path,
+            "path": self.given.path,  # never a temporary copy's, gone after the run
             "size": self.size,
             "format": self.format,
             "subtype": self.subtype,

@@ -29,6 +29,8 @@ class ExitCode(IntEnum):
     INTERNAL = 70  # a bug in bland-clone (BSD's EX_SOFTWARE); BLAND_CLONE_DEBUG=1 shows it
     BUSY = 75  # another apply holds the manifest's lock (BSD's EX_TEMPFAIL): try again later
     INTERRUPTED = 130
+    #: stdout's reader went away (``| head``): the process dies of SIGPIPE, as cat or grep do
+    PIPE_CLOSED = 141
 
 
 class BlandCloneError(Exception):

@@ -111,4 +111,4 @@ def add_samples_to_voice(
 
 
 def _warnings(report: Report) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in report.warnings]
+    return [report.problem_dict(p) for p in report.warnings]

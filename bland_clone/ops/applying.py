@@ -294,7 +294,16 @@ def plan_apply(
             settle=not dry_run,
         )
         uploading = [v.checked for v in p.voices if v.uploads and v.checked is not None]
-        checks.add(uploading)  # those the lock's hashes hid (a voice missing on the service)
+        # a voice the plan found invalid from a cached verdict uploads nothing, yet it stops
+        # every upload as a fresh check does: its full check (the cached verdict read back)
+        # is shown with the others'
+        judged = [
+            v.checked
+            for v in p.voices
+            if v.checked is not None
+            and (v.uploads or (not keep_going and v.action is Action.INVALID))
+        ]
+        checks.add(judged)  # with those the lock's hashes hid (a voice missing on the service)
         checks.finish()
         planned = {f.name: getattr(p, f.name) for f in fields(Planned)}
         if keep_going and not dry_run and uploading:
@@ -303,8 +312,8 @@ def plan_apply(
     except BaseException:
         checks.close()
         raise
-    if uploading:
-        stop_if_invalid([(c.spec, reports[c]) for c in uploading])
+    if judged:
+        stop_if_invalid([(c.spec, reports[c]) for c in judged])
     return ToApply(**planned | {"voices": [_checked(v, reports) for v in p.voices]})
 
 

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from ..api.upload import UploadPlan
 from ..audio.inspection import inspect
 from ..core.envelope import envelope
-from ..core.errors import BlandCloneError, NameUnavailable, NeedsValue
+from ..core.errors import (
+    AuthError,
+    BlandCloneError,
+    NameUnavailable,
+    NeedsValue,
+    ServiceError,
+)
 from ..core.files import check_writable
 from ..core.limits import NAME_TAKEN
 from ..core.safetext import quoted
@@ -173,7 +179,7 @@ def clone_voice(
         settings = session.get_settings(out, conn)
 
         plan = UploadPlan.clone(name, infos, gender=gender, description=description, engine=engine)
-        warnings = [p.to_dict() for p in report.warnings]
+        warnings = [report.problem_dict(p) for p in report.warnings]
 
         files_doc = report.to_dict()["files"]
         if dry_run:
@@ -200,6 +206,9 @@ def clone_voice(
             return result
 
         client = session.make_client(settings, conn, has_dry_run=True)
+        if _name_free(out, client, name) is False:  # the service refuses it after the upload
+            payload = {"name": name, "files": files_doc, "warnings": warnings}
+            raise NameUnavailable(name, NAME_TAKEN, payload=payload)
         total = inputs.total_size(infos)
         with out.progress(f"Uploading {len(infos)} file(s)", total) as progress:
             res = client.send_clone(plan, progress=progress)
@@ -287,8 +296,20 @@ def _name_check(out: Notes, settings: Settings, name: str, conn: Connection) -> 
     if not settings.has_key:
         out.info("Name not checked with the service (no API key; the dry run stays offline).")
         return None
-    client = session.make_client(settings, conn)
-    free = client.name_available(name)
+    free = session.make_client(settings, conn).name_available(name)
     if free:  # a taken name is the error that follows, said once
         out.info(f"Name {quoted(name)} is available.")
     return free
+
+
+def _name_free(out: Notes, client: Client, name: str) -> bool | None:
+    """Before an upload, the dry run's question: is the name free? (None: the service refused
+    the question itself; the upload goes on, the service deciding then. A key it refuses, or a
+    service it cannot reach, stops here as in the dry run: the upload would fail too.)"""
+    try:
+        return client.name_available(name)
+    except (AuthError, ServiceError):
+        raise
+    except BlandCloneError as exc:
+        out.warn(f"The name could not be checked before the upload ({exc.message}); uploading.")
+        return None

@@ -86,6 +86,6 @@ def refuse(report: Report, *, what: str = "nothing was uploaded") -> InputError:
     n = len(report.errors)
     return InputError(
         f"{n} problem{'s' if n != 1 else ''} found; {what}.",
-        errors=[p.to_dict() for p in report.errors],
+        errors=[report.problem_dict(p) for p in report.errors],
         payload=report.to_dict() | {"ok": False},
     )

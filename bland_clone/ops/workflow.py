@@ -133,7 +133,7 @@ def annotate_report(out: Notes, path: str, spec: VoiceSpec, report: Report, anno
         out.annotate(
             p.severity,
             f"voice {spec.name!r}: {p.message}",
-            p.file or path,
+            report.given_path(p.file) or path,
             None if p.file else spec.line,
         )
 
@@ -229,13 +229,13 @@ def build_plan(
             for info in files:
                 q = inputs.cached_quality(judged, info)
                 if q is None:
-                    unjudged.append(info.shown)
+                    unjudged.append(info.given.shown)  # as given, not a converted WAV
                     continue
                 errors += [p.message for p in quality_.problems(info, q) if p.severity == "error"]
         if errors:
             return plan.CheckedVoice(spec, files, problem="; ".join(errors))
         # a converted file's AudioInfo is the temporary WAV; the lock names and hashes its source
-        sources = [(f.source or f).path for f in files]
+        sources = [f.given.path for f in files]
         return plan.CheckedVoice(
             spec,
             files,

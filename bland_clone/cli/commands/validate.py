@@ -199,4 +199,7 @@ def validate_manifest(
             payload={"manifest": path, "voices": voices},
         )
     out.result(envelope({"manifest": path, "voices": voices}))
-    out.info(f"{len(voices)} voice(s) OK.")
+    w = sum(len(v["warnings"]) for v in voices)
+    out.info(
+        f"{len(voices)} voice(s) OK" + (f", {w} warning{'s' if w != 1 else ''}." if w else ".")
+    )
