@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,11 +80,65 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     win, power_sum = _hann(size)
     scale = 1.0 / power_sum
     f = _frames(np.ascontiguousarray(mono, np.float32), size, size // 2)
-    spec = np.empty((len(f), size // 2 + 1), np.float32)
-    for i in range(0, len(f), 128):  # a block of frames at a time: memory stays flat
-        # float64: numpy's float32 FFT is slower
-        spec[i : i + 128] = np.abs(np.fft.rfft(f[i : i + 128] * win, axis=1)) ** 2 * scale
+    bins = size // 2 + 1
+    spec = np.empty((len(f), bins), np.float32)
+    # a block of frames at a time, through buffers kept for the whole take: memory stays flat
+    # float64: numpy's float32 FFT is slower
+    block = min(128, len(f))
+    windowed = np.empty((block, size))
+    spectra = np.empty((block, bins), np.complex128)
+    power = np.empty((block, bins))
+    for i in range(0, len(f), 128):
+        n = min(128, len(f) - i)
+        # |rfft(frame * win)| ** 2 * scale, in float64, then float32
+        np.multiply(f[i : i + n], win, out=windowed[:n])
+        np.fft.rfft(windowed[:n], axis=1, out=spectra[:n])
+        np.abs(spectra[:n], out=power[:n])
+        np.square(power[:n], out=power[:n])
+        np.multiply(power[:n], scale, out=spec[i : i + n], casting="same_kind")
     return spec, rate / size
+
+
+# -- resampling ----------------------------------------------------------------------------------
+
+_streams = threading.local()  # a thread's soxr streams, by (in rate, out rate, quality)
+#: What soxr's flush feeds its filters at a time (libsoxr's rate_flush): zeros, 1024 samples.
+_FLUSH = 1024
+
+
+def resample(x: np.ndarray, rate: int, to: int, quality: str = "HQ") -> np.ndarray:
+    """``soxr.resample(x, rate, to, quality)`` of 1-D float32 samples: the very samples, from
+    a stream kept for these rates (a thread's own), cleared for each call. A one-shot
+    resample ends by flushing, which feeds the filters zeros, _FLUSH samples at a time,
+    until round(len(x) * to / rate) samples are out; so does this, as the stream's input,
+    without the flush's own set-up (a 2 s take's resample to 1 kHz: 2.3 -> 1.7 million
+    instructions). tests/test_acoustics_exact.py holds it to soxr.resample."""
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
+
+    streams = getattr(_streams, "by", None)
+    if streams is None:
+        streams = _streams.by = {}
+    key = (rate, to, quality)
+    stream = streams.get(key)
+    if stream is None:
+        stream = streams[key] = soxr.ResampleStream(rate, to, 1, "float32", quality)
+    else:
+        stream.clear()
+    want = int(len(x) / (rate / to) + 0.5)  # libsoxr's count of a flushed stream's output
+    parts = [stream.resample_chunk(np.ascontiguousarray(x, np.float32), last=False)]
+    got = len(parts[0])
+    zeros = np.zeros(_FLUSH, np.float32)
+    for _ in range(64 + 4 * len(x) // _FLUSH):  # the filters' delay: a few blocks at most
+        if got >= want:
+            break
+        parts.append(stream.resample_chunk(zeros, last=False))
+        got += len(parts[-1])
+    else:  # pragma: no cover - never seen; soxr's own one-shot then
+        stream.clear()
+        out: np.ndarray = soxr.resample(x, rate, to, quality)
+        return out
+    return (np.concatenate(parts) if len(parts) > 1 else parts[0])[:want]
 
 
 # -- mains hum -----------------------------------------------------------------------------------
@@ -110,13 +165,12 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
     neighbours (a voice that lingers at 120 Hz makes lines at 2, 4, 6 x 60 Hz, not at 60);
     its level sums the lines 6 dB or more over theirs."""
     import numpy as np  # lazy: numpy
-    import soxr  # lazy: soxr
 
     # 1 s windows (1 Hz bins) at a 1 kHz rate: the lines of interest are under 400 Hz
     r = 1000
     if len(mono) * r < (2 * r - 2) * rate:  # surely under the two windows needed (soxr's
         return None  # length is within a sample of the ratio's)
-    x = soxr.resample(mono.astype(np.float32), rate, r, quality="LQ").astype(np.float64)
+    x = resample(mono.astype(np.float32), rate, r, "LQ").astype(np.float64)
     size = r
     if len(x) < size * 2:
         return None
@@ -300,20 +354,50 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
 HOLD_S = 0.4
 
 
+def _tonal_band(spec: np.ndarray, bin_hz: float) -> tuple[int, int]:
+    """The bins :func:`tonal_ratio` looks for peaks in (100-2000 Hz, a bin more each side)."""
+    return int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
+
+
+def _voice_top(spec: np.ndarray, bin_hz: float) -> int:
+    """The bins under VOICE_BAND_HZ (and that one) that :func:`voice_scores` reads."""
+    return min(int(spec.shape[1]), int(VOICE_BAND_HZ / bin_hz) + 1)
+
+
+def low_logs(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """``log10(max(power, 1e-20))`` of the spectrogram's low bins (float32), as many as
+    :func:`voice_scores` and :func:`tonal_ratio` read: the logs both take, taken once (a
+    twentieth of a short take's analysis was these logs, most bins taken twice)."""
+    import numpy as np  # lazy: numpy
+
+    top = min(spec.shape[1], max(_voice_top(spec, bin_hz), _tonal_band(spec, bin_hz)[1] + 2))
+    out: np.ndarray = np.log10(np.maximum(spec[:, :top], np.float32(1e-20)))
+    return out
+
+
 def tonal_ratio(
-    spec: np.ndarray, bin_hz: float, hop_s: float, speech_db: float, skip: list[float] | None = None
+    spec: np.ndarray,
+    bin_hz: float,
+    hop_s: float,
+    speech_db: float,
+    skip: list[float] | None = None,
+    logs: np.ndarray | None = None,
 ) -> float:
     """Share of the recording's frames that hold two or more steady tones at once, not all
     harmonics of the lowest: spectral peaks (100-2000 Hz, 12 dB over their surroundings, within
     50 dB of the speech level) that keep their frequency (+-1 bin) for 0.4 s or more. Played
     notes hold; speech glides from syllable to syllable, and a held vowel is one harmonic
-    series. Frequencies in `skip` (mains hum lines) are ignored."""
+    series. Frequencies in `skip` (mains hum lines) are ignored. ``logs``: :func:`low_logs`
+    of ``spec``, if taken already."""
     import numpy as np  # lazy: numpy
 
-    lo, hi = int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
+    lo, hi = _tonal_band(spec, bin_hz)
     if hi <= lo + 4:
         return 0.0
-    p = _db(spec[:, lo - 1 : hi + 2])
+    if logs is not None and logs.shape[1] >= hi + 2:
+        p = 10 * logs[:, lo - 1 : hi + 2]  # _db's very numbers: the same log10, the same 10 *
+    else:
+        p = _db(spec[:, lo - 1 : hi + 2])
     centre = p[:, 1:-1]
     is_peak = (centre > p[:, :-2]) & (centre >= p[:, 2:])
     k = max(3, int(80 / bin_hz)) | 1
@@ -371,9 +455,8 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     """Fundamental frequency per 20 ms frame (0 where unvoiced), by normalised autocorrelation
     of 40 ms frames at 8 kHz, 60-400 Hz; and the hop in seconds."""
     import numpy as np  # lazy: numpy
-    import soxr  # lazy: soxr
 
-    x = soxr.resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
+    x = resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
     size, hop = 320, 160
     frames = _frames(np.asarray(x, np.float32), size, hop)
     lo, hi = 20, 134  # 400 Hz .. 60 Hz
@@ -490,7 +573,9 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     return float(np.count_nonzero(scores >= VOICE_CPP)) / n if n else 0.0
 
 
-def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarray | None:
+def voice_scores(
+    spec: np.ndarray, bin_hz: float, loud: np.ndarray, logs: np.ndarray | None = None
+) -> np.ndarray | None:
     """How much each row of ``spec`` sounds like a voice (None: the rate is far under a voice's
     band, nothing to tell): its cepstral peak prominence; +inf for a tone held at a voice's
     pitch, -inf for other tones and for the rows not ``loud``. A row scoring VOICE_CPP or more
@@ -503,12 +588,12 @@ def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarra
     65-400 Hz and within a bin of the peaks of the frames before and after. Noise (white,
     pink, brown, a fan) has no such comb, and a tone above 400 Hz is not a voice's pitch: they
     read 0.006 at most; real speech 0.3 or more, and 0.045 or more with as much noise as voice
-    (0 dB SNR)."""
+    (0 dB SNR). ``logs``: :func:`low_logs` of ``spec``, if taken already."""
     import numpy as np  # lazy: numpy
 
     if not loud.any():
         return np.full(len(loud), -np.inf, np.float32)
-    top = min(spec.shape[1], int(VOICE_BAND_HZ / bin_hz) + 1)
+    top = _voice_top(spec, bin_hz)
     band = spec[:, :top]
     n = 2 * (top - 1)
     per_s = n * bin_hz  # quefrencies a second
@@ -516,7 +601,16 @@ def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarra
     hi = min(n // 2, round(per_s / VOICE_F0_HZ[0]) + 1)
     if hi - lo < 3:  # a rate far under a voice's band: nothing to tell, nothing said
         return None
-    logs = np.log10(np.maximum(band, np.float32(1e-14)))
+    floor = np.float32(1e-14)
+    if logs is not None and logs.shape[1] >= top:
+        # low_logs floors at 1e-20: the same logs wherever the power is 1e-14 or more; a bin
+        # under it (digital silence) is floored here, its log that of 1e-14
+        logs = logs[:, :top]
+        under = band < floor
+        if under.any():
+            logs = np.where(under, np.log10(np.full(1, floor)), logs)
+    else:
+        logs = np.log10(np.maximum(band, floor))
     seg = np.fft.irfft(logs, n=n, axis=1)[:, lo:hi] * (10 * math.sqrt(n))
     # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
     if len(seg) >= 3:

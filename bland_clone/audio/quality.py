@@ -664,7 +664,8 @@ def _acoustics(
     at16_rate = rate if at16 is mono else vad.RATE
     hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
-    scores = acoustics.voice_scores(spec, bin_hz, loud)  # voice_share's, shared
+    logs = acoustics.low_logs(spec, bin_hz)  # for voice_scores and tonal_ratio alike
+    scores = acoustics.voice_scores(spec, bin_hz, loud, logs)  # voice_share's, shared
     n_loud = int(loud.sum())
     share = 1.0 if scores is None else 0.0
     if scores is not None and n_loud:
@@ -681,7 +682,7 @@ def _acoustics(
         split = acoustics.speaker_split(f0, f0_hop, quiet, FRAME_S, turns)
     return {
         "decay_time_s": acoustics.decay_time(mono, rate, noise_db),
-        "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
+        "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip, logs),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
         # the voice's band: noise beside it, filling the upper band, would hide a phone line
@@ -1409,8 +1410,16 @@ def window_frames(
     levels brought to WORKING_DBFS, so a quiet recording's soft syllables are not taken for
     silence by the check's absolute floor."""
     lift = WORKING_DBFS - percentile(levels, 95)
-    first, last = choose_window(levels + lift, seconds)
     reach = int(REFINE_S / FRAME_S)
+    if len(levels) <= reach:
+        # the whole recording is within reach of any window: the loudness-only choice would
+        # only be read where the detector has no verdicts (and raises where the refined one
+        # would: no loud frame at all)
+        heard = heard_in(0, len(levels))
+        if heard is not None:
+            return choose_window(levels + lift, seconds, heard)
+        return choose_window(levels + lift, seconds)
+    first, last = choose_window(levels + lift, seconds)
     r0, r1 = max(0, first - reach), min(len(levels), last + reach)
     heard = heard_in(r0, r1)
     if heard is not None:
