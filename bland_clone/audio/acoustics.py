@@ -79,7 +79,9 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
     win, power_sum = _hann(size)
     scale = 1.0 / power_sum
-    f = _frames(np.ascontiguousarray(mono, np.float32), size, size // 2)
+    # a float32 signal, or its float64 copy (each sample then cast once, not once a frame)
+    x = np.ascontiguousarray(mono, np.float64 if mono.dtype == np.float64 else np.float32)
+    f = _frames(x, size, size // 2)
     bins = size // 2 + 1
     spec = np.empty((len(f), bins), np.float32)
     # a block of frames at a time, through buffers kept for the whole take: memory stays flat
@@ -125,8 +127,9 @@ def resample(x: np.ndarray, rate: int, to: int, quality: str = "HQ") -> np.ndarr
         stream = streams[key] = soxr.ResampleStream(rate, to, 1, "float32", quality)
     else:
         stream.clear()
+    x = np.ascontiguousarray(x, np.float32)
     want = int(len(x) / (rate / to) + 0.5)  # libsoxr's count of a flushed stream's output
-    parts = [stream.resample_chunk(np.ascontiguousarray(x, np.float32), last=False)]
+    parts = [stream.resample_chunk(x, last=False)]
     got = len(parts[0])
     zeros = np.zeros(_FLUSH, np.float32)
     for _ in range(64 + 4 * len(x) // _FLUSH):  # the filters' delay: a few blocks at most
@@ -170,7 +173,7 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
     r = 1000
     if len(mono) * r < (2 * r - 2) * rate:  # surely under the two windows needed (soxr's
         return None  # length is within a sample of the ratio's)
-    x = resample(mono.astype(np.float32), rate, r, "LQ").astype(np.float64)
+    x = resample(mono, rate, r, "LQ").astype(np.float64)
     size = r
     if len(x) < size * 2:
         return None
@@ -315,7 +318,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     blocks = mono[: len(mono) // hop * hop].reshape(-1, hop)
     power = np.empty(len(blocks))
     for i in range(0, len(blocks), 4096):
-        b = blocks[i : i + 4096].astype(np.float64)
+        b = blocks[i : i + 4096].astype(np.float64, copy=False)  # (or a float64 copy already)
         power[i : i + 4096] = np.einsum("ij,ij->i", b, b) / hop
     lv = _db((power[:-1] + power[1:]) / 2)  # 10 ms frames every 5 ms
     horizon = 200  # 1 s of frames
@@ -331,17 +334,22 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
             continue
         w = w[keep]
         start = w[:, 0]
-        down = w[:, 1:] <= start[:, None] - 20.0
+        # whole rows compared (a slice of them was copied first), the start's own column
+        # set apart: indices are one more than the frames after the start
+        down = w <= start[:, None] - 20.0
+        down[:, 0] = False
         reached = down.any(axis=1)
-        j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
+        j = np.argmax(down, axis=1)  # frames after the start, + 1 (1 = the next one)
         # the level rose over the start before the fall: a frame above it before frame j
-        up = w[:, 1:] > start[:, None]
+        up = w > start[:, None]
+        up[:, 0] = False
         rises = up.any(axis=1) & (np.argmax(up, axis=1) < j)
         if nan:  # a running maximum is NaN from a NaN on: no rise is seen past one
-            bad = np.isnan(w[:, 1:])
+            bad = np.isnan(w)
+            bad[:, 0] = False
             rises &= ~(bad.any(axis=1) & (np.argmax(bad, axis=1) < j))
         ok = reached & ~rises
-        found.append((j[ok] + 1) * 0.005)
+        found.append(j[ok] * 0.005)
     falls = np.concatenate(found) if found else np.zeros(0)
     if len(falls) < 10:
         return None
@@ -456,7 +464,7 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     of 40 ms frames at 8 kHz, 60-400 Hz; and the hop in seconds."""
     import numpy as np  # lazy: numpy
 
-    x = resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
+    x = resample(mono, rate, 8000) if rate != 8000 else mono
     size, hop = 320, 160
     frames = _frames(np.asarray(x, np.float32), size, hop)
     lo, hi = 20, 134  # 400 Hz .. 60 Hz

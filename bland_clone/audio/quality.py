@@ -225,17 +225,18 @@ def percentile(values: np.ndarray, q: float) -> float:
 
 
 def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
-    """RMS level of each 20 ms frame, in dBFS."""
+    """RMS level of each 20 ms frame, in dBFS. ``mono``: float32, or its float64 copy."""
     import numpy as np  # lazy: numpy
 
     n = max(1, int(rate * FRAME_S))
     usable = len(mono) // n * n
     if usable == 0:
+        mono = mono.astype(np.float32, copy=False)  # (exact: a float32 signal's copy)
         return np.array([_db(float(np.sqrt(np.mean(mono**2)))) if len(mono) else -200.0])
     frames = mono[:usable].reshape(-1, n)
     ms = np.empty(len(frames))
     for i in range(0, len(frames), 2048):  # float64 a block at a time: memory stays flat
-        f = frames[i : i + 2048].astype(np.float64)
+        f = frames[i : i + 2048].astype(np.float64, copy=False)
         ms[i : i + 2048] = np.einsum("ij,ij->i", f, f) / n
     return 10 * np.log10(np.maximum(ms, 1e-20))
 
@@ -293,7 +294,10 @@ def analyse(
         tops.feed(data[i : i + (1 << 16)])
     peak = tops.peak
     clipped = tops.clipped() / data.size if data.size else 0.0
-    levels = frame_levels(mono, rate)
+    # a short take's float64 copy, made once for the frame levels, the detector, the
+    # spectrogram and the reverb (each cast the whole take; exact, so the same numbers)
+    mono64 = mono.astype(np.float64) if len(mono) <= SHARED_F64_MAX else mono
+    levels = frame_levels(mono64, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
     speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
@@ -301,7 +305,11 @@ def analyse(
     # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
     at16_rate = rate if at16 is mono else vad.RATE
-    said = vad.speech_frames(at16, at16_rate, speech) if not silent.all() else None
+    said = (
+        vad.speech_frames(mono64 if at16 is mono else at16, at16_rate, speech)
+        if not silent.all()
+        else None
+    )
     voiced = voiced_from(~silent, said)  # as _voiced()
     heard = int(np.count_nonzero(voiced))  # frames of speech
     lead = int(np.argmax(voiced)) if heard else len(voiced)
@@ -313,7 +321,7 @@ def analyse(
         frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = tops.clipped_frames(frames)
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
-    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if heard else {}
+    extra = _acoustics(data, mono64, rate, silent, speech, noise, at16, at16_rate) if heard else {}
     no_voice = extra.pop("no_voice", None)
     if extra.get("voice_share", 1.0) < t.min_voice_share:  # noise or a tone: no speech in it
         voiced = np.zeros_like(voiced)
@@ -646,22 +654,20 @@ def _acoustics(
     speech_db: float,
     noise_db: float,
     at16: np.ndarray,
+    at16_rate: int,
 ) -> dict[str, Any]:
-    """The measurements of acoustics.py, as Quality fields. ``at16``: ``mono`` at the voice
-    detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
+    """The measurements of acoustics.py, as Quality fields. ``mono``: float32, or its float64
+    copy; ``at16``: ``mono`` at the voice detector's 16 kHz (or the float32 ``mono`` itself),
+    what the hum and the pitch track resample from."""
     import numpy as np  # lazy: numpy
 
-    from . import (
-        acoustics,  # lazy: start-up (validate --no-quality)
-        vad,  # lazy: start-up (validate --no-quality)
-    )
+    from . import acoustics  # lazy: start-up (validate --no-quality)
     from .timeline import spectrum_picture  # lazy: start-up (validate --no-quality)
 
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop_s = 0.5 / bin_hz
     which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
     loud = ~silent[which]
-    at16_rate = rate if at16 is mono else vad.RATE
     hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
     logs = acoustics.low_logs(spec, bin_hz)  # for voice_scores and tonal_ratio alike
@@ -1193,6 +1199,10 @@ def check_many(
         out.append((q, problems(info, q)) if q is not None else (None, []))
     return out
 
+
+#: Takes of at most this many samples (16 s at 16 kHz) share one float64 copy in analyse();
+#: longer ones are cast a block at a time (memory stays flat).
+SHARED_F64_MAX = 1 << 18
 
 #: Fewer files than this are analysed in this process: a worker's start costs more.
 POOL_FROM = 8
