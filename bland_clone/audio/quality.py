@@ -250,6 +250,13 @@ def silent_mask(
     return levels < limit
 
 
+def speech_level(levels: np.ndarray) -> float:
+    """The speech level (dBFS) of the speech frames' levels: their power mean, -200 for none."""
+    import numpy as np  # lazy: numpy
+
+    return float(10 * np.log10(np.mean(10 ** (levels / 10)))) if len(levels) else -200.0
+
+
 def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
     """The room's level (dBFS): the median of the frames far under the loudest ones (the
     pauses), or the quietest tenth of the frames when there are no such pauses. Relative to
@@ -300,7 +307,7 @@ def analyse(
     levels = frame_levels(mono64, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
-    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+    speech = speech_level(active)
     noise = noise_floor(levels, t)
     # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
@@ -340,7 +347,7 @@ def analyse(
             silent = gate
             active = levels[~silent & keep]
             if len(active):
-                speech = float(10 * np.log10(np.mean(10 ** (active / 10))))
+                speech = speech_level(active)
             voiced = kept
             heard = int(np.count_nonzero(voiced))
             lead = int(np.argmax(voiced))
@@ -511,22 +518,6 @@ def _strip_spans(
         flags[: len(clipped)] = clipped[: len(levels)]
         any_clip = np.logical_or.reduceat(flags, starts)
     return loudest.tolist(), any_clip.tolist()  # Python floats and bools
-
-
-def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
-    """One bool per 20 ms frame: speech (loud enough, heard as a voice by the detector, and not
-    in a run with no voice-like frame: :func:`no_voice_runs`), as :func:`analyse` counts it
-    (which also sets the gate by the voice alone where such runs are)."""
-    import numpy as np  # lazy: numpy
-
-    levels = frame_levels(mono, rate)
-    silent = silent_mask(levels, t)
-    active = levels[~silent]
-    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    voiced = _voiced(mono, rate, silent, speech)
-    if voiced.any():  # noise or a tone beside the speech, as analyse() takes it out
-        voiced &= ~no_voice_of(mono, rate, t)[: len(voiced)]
-    return voiced
 
 
 def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
