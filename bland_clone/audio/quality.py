@@ -7,7 +7,6 @@ imported only here, so only commands that analyse audio pay for them.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..core import limits
 from ..core.errors import InputError
+from ..core.parallel import usable_cores
 from ..core.validation import EDGE_SILENCE_S, Problem
 from .inspection import inspect
 
@@ -613,10 +613,23 @@ def no_voice_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.n
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
         return np.zeros(len(silent), bool)
+    spec, bin_hz, hop, which = _spectrum_rows(mono, rate, len(silent))
+    return no_voice_runs(acoustics.voice_scores(spec, bin_hz, ~silent[which]), hop, len(silent))
+
+
+def _spectrum_rows(
+    mono: np.ndarray, rate: int, frames: int
+) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """The spectrogram the voice measures read (acoustics.spectrogram), its bin width, its hop
+    (s) and the 20 ms frame (of ``frames``) each of its rows starts in."""
+    import numpy as np  # lazy: numpy
+
+    from . import acoustics  # lazy: start-up (validate --no-quality)
+
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
-    return no_voice_runs(acoustics.voice_scores(spec, bin_hz, ~silent[which]), hop, len(silent))
+    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), frames - 1)
+    return spec, bin_hz, hop, which
 
 
 def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -655,9 +668,7 @@ def _acoustics(
     from . import acoustics  # lazy: start-up (validate --no-quality)
     from .timeline import spectrum_picture  # lazy: start-up (validate --no-quality)
 
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    hop_s = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
+    spec, bin_hz, hop_s, which = _spectrum_rows(mono, rate, len(silent))
     loud = ~silent[which]
     hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
@@ -819,16 +830,13 @@ def no_voice() -> str:
 def voice_share_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> float:
     """:func:`acoustics.voice_share` of a stretch of sound, as :func:`analyse` reads it (0: all
     silent): what prepare asks of the window it keeps."""
-    import numpy as np  # lazy: numpy
 
     from . import acoustics  # lazy: start-up (validate --no-quality)
 
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
         return 0.0
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    hop = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
+    spec, bin_hz, _, which = _spectrum_rows(mono, rate, len(silent))
     return acoustics.voice_share(spec, bin_hz, ~silent[which])
 
 
@@ -1211,8 +1219,7 @@ def pool_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     closed early), so an interrupted folder stops at once and prints one message, not one a
     worker. Forked when this process runs no other thread (numpy is then already imported),
     else from a fork server."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(cores or 1, len(items) // (POOL_FROM // 2))
+    workers = min(usable_cores(), len(items) // (POOL_FROM // 2))
     if len(items) < POOL_FROM or workers < 2:
         yield from map(fn, items)
         return
