@@ -203,3 +203,29 @@ def test_a_short_takes_shared_copy_changes_no_field(
     shared = quality.to_verdict(quality.analyse(data, rate))
     monkeypatch.setattr(quality, "SHARED_F64_MAX", 0)
     assert quality.to_verdict(quality.analyse(data, rate)) == shared
+
+
+def test_bit_depth_of_silence_and_of_every_grid_is_the_plain_one() -> None:
+    """bit_depth tells silence (every sample zero, signed zeros too) on the 16-bit grid's own
+    scan, not a scan of its own first: the plain definition's answers."""
+    from .test_acoustics_exact import plain_bit_depth
+
+    rng = np.random.default_rng(16)
+    cases = [
+        np.zeros((1000, 1), np.float32),
+        -np.zeros((1000, 2), np.float32),
+        np.zeros((300_000, 1), np.float32),
+        np.zeros((10, 1), np.float64),
+        np.zeros((0, 1), np.float32),
+        np.array([[0.0], [-1.0]], np.float32),
+        np.array([[0.0], [np.nan]], np.float32),
+    ]
+    for bits in (8, 11, 16):
+        v = rng.integers(-(2 ** (bits - 1)), 2 ** (bits - 1), 5000) * 2 ** (16 - bits)
+        x = (v / 32768).astype(np.float32).reshape(-1, 1)
+        x[:4000] = 0.0  # silence, then the grid
+        cases.append(x)
+    with np.errstate(all="ignore"):
+        for c in cases:
+            want = plain_bit_depth(c) if len(c) else None
+            assert a.bit_depth(c) == want, c.shape

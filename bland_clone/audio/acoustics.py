@@ -257,13 +257,15 @@ def bit_depth(data: np.ndarray) -> int | None:
     import numpy as np  # lazy: numpy
 
     x = data.reshape(-1)
+    if not len(x):
+        return None
     if len(x) > 200_000:
         x = x[:: len(x) // 200_000 + 1]
-    if not np.any(x):
-        return None
-    grid = _grid16(x)
+    grid = _grid16(x)  # (0: every sample is zero)
     if grid is not None:
-        return grid
+        return grid or None
+    if not np.any(x):  # (off the grid, a sample is not zero: zero is on it)
+        return None
     x = x.astype(np.float64)
     # a cheap first look at the first 4000 non-zero samples (found in a prefix, not by
     # listing every non-zero sample); the full check confirms
@@ -286,7 +288,8 @@ def bit_depth(data: np.ndarray) -> int | None:
 
 def _grid16(x: np.ndarray) -> int | None:
     """:func:`bit_depth` of samples that all lie exactly on the 16-bit grid (what a 16-bit
-    or coarser PCM file decodes to), or None for any other. On that grid a sample is on the
+    or coarser PCM file decodes to; 0 when every one is zero), or None for any other (the
+    test of np.any() on the way: all zero only on the grid). On that grid a sample is on the
     ``bits``-bit grid exactly when its 16-bit integer is a multiple of 2 ** (16 - bits), and
     off it by at least 1/256 of a step (over bit_depth's 1e-3 tolerance) when not: the
     answer is 16 less the trailing zero bits of all the integers OR-ed together."""
@@ -297,8 +300,10 @@ def _grid16(x: np.ndarray) -> int | None:
     v = x * np.float32(32768)  # exact: a power of two
     if not (v.min() >= -32768 and v.max() <= 32767 and np.array_equal(v, np.rint(v))):
         return None  # (NaN fails every test)
-    both = int(np.bitwise_or.reduce(v.astype(np.int32) & 0xFFFF))
-    zeros = (both & -both).bit_length() - 1 if both else 16
+    both = int(np.bitwise_or.reduce(v.astype(np.int32))) & 0xFFFF  # (& distributes over |)
+    if not both:
+        return 0  # silence: no depth to tell (bit_depth's None)
+    zeros = (both & -both).bit_length() - 1
     return max(8, 16 - zeros)
 
 
