@@ -271,7 +271,7 @@ def goals(
         if "validate" in only:
             goal_validate(rows, runs, env, tmp, against)
         if "folder" in only:
-            goal_folder(rows, runs, quick, env, tmp)
+            goal_folder(rows, runs, quick, env, tmp, against)
         if "apply" in only:
             goal_apply(rows, quick, tmp)
         if "prepare" in only:
@@ -379,10 +379,15 @@ def goal_validate(
 
 
 def goal_folder(
-    rows: list[list[str]], runs: int, quick: bool, env: dict[str, str], tmp: Path
+    rows: list[list[str]],
+    runs: int,
+    quick: bool,
+    env: dict[str, str],
+    tmp: Path,
+    against: Sequence[str] = (),
 ) -> None:
     """3. quality analysis of a folder of 1-3 s takes: wall (and CPU) ms per file beyond one
-    file."""
+    file; ``against``: other builds' bland-clone, run interleaved in the same run."""
     before = load()
     count = 100 if quick else 500
     folder = tmp / "short"
@@ -390,26 +395,26 @@ def goal_folder(
         make_audio(folder / str(i), count // 3 + (i < count % 3), seconds=seconds)
     one = make_audio(tmp / "one", 1, seconds=2.0)[0]
     subs = [str(folder / str(i)) for i in range(3)]
-    r = median_of(
-        {
-            "one": [str(BIN), "validate", "--no-cache", str(one)],
-            "many": [str(BIN), "validate", "--no-cache", *subs],
-        },
-        max(3, runs // 5),
-        env,
-        warmup=1,
-    )
-    per_file = (r["many"][0] - r["one"][0]) / (count - 1) * 1000
-    cpu_file = (r["many"][2] - r["one"][2]) / (count - 1) * 1000
-    rows.append(
-        row(
-            f"quality of a folder of {count} takes of 1-3 s [load {before}]",
-            f"{per_file:.2f} ms/file (CPU {cpu_file:.2f} ms/file)",
-            f"1 file {r['one'][0] * 1000:.0f} ms, {count} files {r['many'][0]:.1f} s",
-            per_file / 1.0,
-            "<= 1 ms/file (ratio to 1 ms)",
+    builds = [str(BIN), *against]
+    cmds: dict[str, list[str]] = {}
+    for b in builds:
+        cmds[f"one {b}"] = [b, "validate", "--no-cache", str(one)]
+        cmds[f"many {b}"] = [b, "validate", "--no-cache", *subs]
+    r = median_of(cmds, max(3, runs // 5), env, warmup=1)
+    for b in builds:
+        one_r, many_r = r[f"one {b}"], r[f"many {b}"]
+        per_file = (many_r[0] - one_r[0]) / (count - 1) * 1000
+        cpu_file = (many_r[2] - one_r[2]) / (count - 1) * 1000
+        rows.append(
+            row(
+                f"quality of a folder of {count} takes of 1-3 s"
+                f"{'' if b == str(BIN) else f' ({b})'} [load {before}, now {load()}]",
+                f"{per_file:.2f} ms/file (CPU {cpu_file:.2f} ms/file)",
+                f"1 file {one_r[0] * 1000:.0f} ms, {count} files {many_r[0]:.1f} s",
+                per_file / 1.0,
+                "<= 1 ms/file (ratio to 1 ms)",
+            )
         )
-    )
 
 
 def goal_apply(rows: list[list[str]], quick: bool, tmp: Path) -> None:
@@ -496,7 +501,7 @@ def main() -> int:
     )  # fmt: skip
     ap.add_argument(
         "--against", metavar="BLAND_CLONE", action="append", default=[],
-        help="another build's bland-clone: the validate row runs it too, interleaved (repeatable)",
+        help="another build's bland-clone: the validate and folder rows run it too, interleaved (repeatable)",
     )  # fmt: skip
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long MP3")
     ap.add_argument("--no-install", action="store_true", help="skip the fresh-venv install")

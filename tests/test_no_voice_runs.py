@@ -161,5 +161,4 @@ def _heard(x: np.ndarray, rate: int) -> np.ndarray:
     levels = quality.frame_levels(x, rate)
     silent = quality.silent_mask(levels)
     active = levels[~silent]
-    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    return quality._voiced(x, rate, silent, speech)
+    return quality._voiced(x, rate, silent, quality.speech_level(active))

@@ -364,12 +364,16 @@ def test_speech_is_told_from_room_noise(cli, labelled: list[corpus.Item]) -> Non
         ("noisy-lead-strong.wav", "quality_noisy"),
         ("noisy-lead-strong.wav", "quality_edge_silence"),
     }
-    # the same frames are offered to prepare, to choose its window by
+    # the analysis' own speech frames (those its timeline offers prepare, to choose its
+    # window by) start there too
     from bland_clone.audio import quality
 
     data, rate = sf.read(paths["noisy-lead-strong"], dtype="float32", always_2d=True)
-    voiced = quality.speech_mask(quality.mixdown(data), rate)
-    assert 2.9 <= int(np.argmax(voiced)) * quality.FRAME_S <= 3.2
+    q = quality.analyse(data, rate)
+    assert 2.9 <= q.leading_silence_s <= 3.2
+    assert q.timeline is not None
+    speech = [s for s in q.timeline.spans if s.kind == "speech"]
+    assert speech and abs(speech[0].start_s - q.leading_silence_s) < 1e-6
 
 
 @pytest.mark.parametrize("mains", [49.6, 60.3])

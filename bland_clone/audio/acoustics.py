@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,12 +79,69 @@ def spectrogram(mono: np.ndarray, rate: int, window_s: float = 0.064) -> tuple[n
     size = 1 << max(8, math.ceil(math.log2(window_s * rate)))
     win, power_sum = _hann(size)
     scale = 1.0 / power_sum
-    f = _frames(np.ascontiguousarray(mono, np.float32), size, size // 2)
-    spec = np.empty((len(f), size // 2 + 1), np.float32)
-    for i in range(0, len(f), 128):  # a block of frames at a time: memory stays flat
-        # float64: numpy's float32 FFT is slower
-        spec[i : i + 128] = np.abs(np.fft.rfft(f[i : i + 128] * win, axis=1)) ** 2 * scale
+    # a float32 signal, or its float64 copy (each sample then cast once, not once a frame)
+    x = np.ascontiguousarray(mono, np.float64 if mono.dtype == np.float64 else np.float32)
+    f = _frames(x, size, size // 2)
+    bins = size // 2 + 1
+    spec = np.empty((len(f), bins), np.float32)
+    # a block of frames at a time, through buffers kept for the whole take: memory stays flat
+    # float64: numpy's float32 FFT is slower
+    block = min(128, len(f))
+    windowed = np.empty((block, size))
+    spectra = np.empty((block, bins), np.complex128)
+    power = np.empty((block, bins))
+    for i in range(0, len(f), 128):
+        n = min(128, len(f) - i)
+        # |rfft(frame * win)| ** 2 * scale, in float64, then float32
+        np.multiply(f[i : i + n], win, out=windowed[:n])
+        np.fft.rfft(windowed[:n], axis=1, out=spectra[:n])
+        np.abs(spectra[:n], out=power[:n])
+        np.square(power[:n], out=power[:n])
+        np.multiply(power[:n], scale, out=spec[i : i + n], casting="same_kind")
     return spec, rate / size
+
+
+# -- resampling ----------------------------------------------------------------------------------
+
+_streams = threading.local()  # a thread's soxr streams, by (in rate, out rate, quality)
+#: What soxr's flush feeds its filters at a time (libsoxr's rate_flush): zeros, 1024 samples.
+_FLUSH = 1024
+
+
+def resample(x: np.ndarray, rate: int, to: int, quality: str = "HQ") -> np.ndarray:
+    """``soxr.resample(x, rate, to, quality)`` of 1-D float32 samples: the very samples, from
+    a stream kept for these rates (a thread's own), cleared for each call. A one-shot
+    resample ends by flushing, which feeds the filters zeros, _FLUSH samples at a time,
+    until round(len(x) * to / rate) samples are out; so does this, as the stream's input,
+    without the flush's own set-up (a 2 s take's resample to 1 kHz: 2.3 -> 1.7 million
+    instructions). tests/test_acoustics_exact.py holds it to soxr.resample."""
+    import numpy as np  # lazy: numpy
+    import soxr  # lazy: soxr
+
+    streams = getattr(_streams, "by", None)
+    if streams is None:
+        streams = _streams.by = {}
+    key = (rate, to, quality)
+    stream = streams.get(key)
+    if stream is None:
+        stream = streams[key] = soxr.ResampleStream(rate, to, 1, "float32", quality)
+    else:
+        stream.clear()
+    x = np.ascontiguousarray(x, np.float32)
+    want = int(len(x) / (rate / to) + 0.5)  # libsoxr's count of a flushed stream's output
+    parts = [stream.resample_chunk(x, last=False)]
+    got = len(parts[0])
+    zeros = np.zeros(_FLUSH, np.float32)
+    for _ in range(64 + 4 * len(x) // _FLUSH):  # the filters' delay: a few blocks at most
+        if got >= want:
+            break
+        parts.append(stream.resample_chunk(zeros, last=False))
+        got += len(parts[-1])
+    else:  # pragma: no cover - never seen; soxr's own one-shot then
+        stream.clear()
+        out: np.ndarray = soxr.resample(x, rate, to, quality)
+        return out
+    return (np.concatenate(parts) if len(parts) > 1 else parts[0])[:want]
 
 
 # -- mains hum -----------------------------------------------------------------------------------
@@ -110,13 +168,12 @@ def hum(mono: np.ndarray, rate: int, speech_db: float) -> tuple[float, float] | 
     neighbours (a voice that lingers at 120 Hz makes lines at 2, 4, 6 x 60 Hz, not at 60);
     its level sums the lines 6 dB or more over theirs."""
     import numpy as np  # lazy: numpy
-    import soxr  # lazy: soxr
 
     # 1 s windows (1 Hz bins) at a 1 kHz rate: the lines of interest are under 400 Hz
     r = 1000
     if len(mono) * r < (2 * r - 2) * rate:  # surely under the two windows needed (soxr's
         return None  # length is within a sample of the ratio's)
-    x = soxr.resample(mono.astype(np.float32), rate, r, quality="LQ").astype(np.float64)
+    x = resample(mono, rate, r, "LQ").astype(np.float64)
     size = r
     if len(x) < size * 2:
         return None
@@ -200,13 +257,15 @@ def bit_depth(data: np.ndarray) -> int | None:
     import numpy as np  # lazy: numpy
 
     x = data.reshape(-1)
+    if not len(x):
+        return None
     if len(x) > 200_000:
         x = x[:: len(x) // 200_000 + 1]
-    if not np.any(x):
-        return None
-    grid = _grid16(x)
+    grid = _grid16(x)  # (0: every sample is zero)
     if grid is not None:
-        return grid
+        return grid or None
+    if not np.any(x):  # (off the grid, a sample is not zero: zero is on it)
+        return None
     x = x.astype(np.float64)
     # a cheap first look at the first 4000 non-zero samples (found in a prefix, not by
     # listing every non-zero sample); the full check confirms
@@ -229,7 +288,8 @@ def bit_depth(data: np.ndarray) -> int | None:
 
 def _grid16(x: np.ndarray) -> int | None:
     """:func:`bit_depth` of samples that all lie exactly on the 16-bit grid (what a 16-bit
-    or coarser PCM file decodes to), or None for any other. On that grid a sample is on the
+    or coarser PCM file decodes to; 0 when every one is zero), or None for any other (the
+    test of np.any() on the way: all zero only on the grid). On that grid a sample is on the
     ``bits``-bit grid exactly when its 16-bit integer is a multiple of 2 ** (16 - bits), and
     off it by at least 1/256 of a step (over bit_depth's 1e-3 tolerance) when not: the
     answer is 16 less the trailing zero bits of all the integers OR-ed together."""
@@ -240,8 +300,10 @@ def _grid16(x: np.ndarray) -> int | None:
     v = x * np.float32(32768)  # exact: a power of two
     if not (v.min() >= -32768 and v.max() <= 32767 and np.array_equal(v, np.rint(v))):
         return None  # (NaN fails every test)
-    both = int(np.bitwise_or.reduce(v.astype(np.int32) & 0xFFFF))
-    zeros = (both & -both).bit_length() - 1 if both else 16
+    both = int(np.bitwise_or.reduce(v.astype(np.int32))) & 0xFFFF  # (& distributes over |)
+    if not both:
+        return 0  # silence: no depth to tell (bit_depth's None)
+    zeros = (both & -both).bit_length() - 1
     return max(8, 16 - zeros)
 
 
@@ -261,7 +323,7 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
     blocks = mono[: len(mono) // hop * hop].reshape(-1, hop)
     power = np.empty(len(blocks))
     for i in range(0, len(blocks), 4096):
-        b = blocks[i : i + 4096].astype(np.float64)
+        b = blocks[i : i + 4096].astype(np.float64, copy=False)  # (or a float64 copy already)
         power[i : i + 4096] = np.einsum("ij,ij->i", b, b) / hop
     lv = _db((power[:-1] + power[1:]) / 2)  # 10 ms frames every 5 ms
     horizon = 200  # 1 s of frames
@@ -277,17 +339,22 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
             continue
         w = w[keep]
         start = w[:, 0]
-        down = w[:, 1:] <= start[:, None] - 20.0
+        # whole rows compared (a slice of them was copied first), the start's own column
+        # set apart: indices are one more than the frames after the start
+        down = w <= start[:, None] - 20.0
+        down[:, 0] = False
         reached = down.any(axis=1)
-        j = np.argmax(down, axis=1)  # frames after the start (0 = the next one)
+        j = np.argmax(down, axis=1)  # frames after the start, + 1 (1 = the next one)
         # the level rose over the start before the fall: a frame above it before frame j
-        up = w[:, 1:] > start[:, None]
+        up = w > start[:, None]
+        up[:, 0] = False
         rises = up.any(axis=1) & (np.argmax(up, axis=1) < j)
         if nan:  # a running maximum is NaN from a NaN on: no rise is seen past one
-            bad = np.isnan(w[:, 1:])
+            bad = np.isnan(w)
+            bad[:, 0] = False
             rises &= ~(bad.any(axis=1) & (np.argmax(bad, axis=1) < j))
         ok = reached & ~rises
-        found.append((j[ok] + 1) * 0.005)
+        found.append(j[ok] * 0.005)
     falls = np.concatenate(found) if found else np.zeros(0)
     if len(falls) < 10:
         return None
@@ -300,20 +367,50 @@ def decay_time(mono: np.ndarray, rate: int, floor_db: float) -> float | None:
 HOLD_S = 0.4
 
 
+def _tonal_band(spec: np.ndarray, bin_hz: float) -> tuple[int, int]:
+    """The bins :func:`tonal_ratio` looks for peaks in (100-2000 Hz, a bin more each side)."""
+    return int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
+
+
+def _voice_top(spec: np.ndarray, bin_hz: float) -> int:
+    """The bins under VOICE_BAND_HZ (and that one) that :func:`voice_scores` reads."""
+    return min(int(spec.shape[1]), int(VOICE_BAND_HZ / bin_hz) + 1)
+
+
+def low_logs(spec: np.ndarray, bin_hz: float) -> np.ndarray:
+    """``log10(max(power, 1e-20))`` of the spectrogram's low bins (float32), as many as
+    :func:`voice_scores` and :func:`tonal_ratio` read: the logs both take, taken once (a
+    twentieth of a short take's analysis was these logs, most bins taken twice)."""
+    import numpy as np  # lazy: numpy
+
+    top = min(spec.shape[1], max(_voice_top(spec, bin_hz), _tonal_band(spec, bin_hz)[1] + 2))
+    out: np.ndarray = np.log10(np.maximum(spec[:, :top], np.float32(1e-20)))
+    return out
+
+
 def tonal_ratio(
-    spec: np.ndarray, bin_hz: float, hop_s: float, speech_db: float, skip: list[float] | None = None
+    spec: np.ndarray,
+    bin_hz: float,
+    hop_s: float,
+    speech_db: float,
+    skip: list[float] | None = None,
+    logs: np.ndarray | None = None,
 ) -> float:
     """Share of the recording's frames that hold two or more steady tones at once, not all
     harmonics of the lowest: spectral peaks (100-2000 Hz, 12 dB over their surroundings, within
     50 dB of the speech level) that keep their frequency (+-1 bin) for 0.4 s or more. Played
     notes hold; speech glides from syllable to syllable, and a held vowel is one harmonic
-    series. Frequencies in `skip` (mains hum lines) are ignored."""
+    series. Frequencies in `skip` (mains hum lines) are ignored. ``logs``: :func:`low_logs`
+    of ``spec``, if taken already."""
     import numpy as np  # lazy: numpy
 
-    lo, hi = int(100 / bin_hz), min(spec.shape[1] - 2, int(2000 / bin_hz))
+    lo, hi = _tonal_band(spec, bin_hz)
     if hi <= lo + 4:
         return 0.0
-    p = _db(spec[:, lo - 1 : hi + 2])
+    if logs is not None and logs.shape[1] >= hi + 2:
+        p = 10 * logs[:, lo - 1 : hi + 2]  # _db's very numbers: the same log10, the same 10 *
+    else:
+        p = _db(spec[:, lo - 1 : hi + 2])
     centre = p[:, 1:-1]
     is_peak = (centre > p[:, :-2]) & (centre >= p[:, 2:])
     k = max(3, int(80 / bin_hz)) | 1
@@ -371,9 +468,8 @@ def pitch_track(mono: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     """Fundamental frequency per 20 ms frame (0 where unvoiced), by normalised autocorrelation
     of 40 ms frames at 8 kHz, 60-400 Hz; and the hop in seconds."""
     import numpy as np  # lazy: numpy
-    import soxr  # lazy: soxr
 
-    x = soxr.resample(mono.astype(np.float32), rate, 8000) if rate != 8000 else mono
+    x = resample(mono, rate, 8000) if rate != 8000 else mono
     size, hop = 320, 160
     frames = _frames(np.asarray(x, np.float32), size, hop)
     lo, hi = 20, 134  # 400 Hz .. 60 Hz
@@ -490,7 +586,9 @@ def voice_share(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> float:
     return float(np.count_nonzero(scores >= VOICE_CPP)) / n if n else 0.0
 
 
-def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarray | None:
+def voice_scores(
+    spec: np.ndarray, bin_hz: float, loud: np.ndarray, logs: np.ndarray | None = None
+) -> np.ndarray | None:
     """How much each row of ``spec`` sounds like a voice (None: the rate is far under a voice's
     band, nothing to tell): its cepstral peak prominence; +inf for a tone held at a voice's
     pitch, -inf for other tones and for the rows not ``loud``. A row scoring VOICE_CPP or more
@@ -503,12 +601,12 @@ def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarra
     65-400 Hz and within a bin of the peaks of the frames before and after. Noise (white,
     pink, brown, a fan) has no such comb, and a tone above 400 Hz is not a voice's pitch: they
     read 0.006 at most; real speech 0.3 or more, and 0.045 or more with as much noise as voice
-    (0 dB SNR)."""
+    (0 dB SNR). ``logs``: :func:`low_logs` of ``spec``, if taken already."""
     import numpy as np  # lazy: numpy
 
     if not loud.any():
         return np.full(len(loud), -np.inf, np.float32)
-    top = min(spec.shape[1], int(VOICE_BAND_HZ / bin_hz) + 1)
+    top = _voice_top(spec, bin_hz)
     band = spec[:, :top]
     n = 2 * (top - 1)
     per_s = n * bin_hz  # quefrencies a second
@@ -516,7 +614,16 @@ def voice_scores(spec: np.ndarray, bin_hz: float, loud: np.ndarray) -> np.ndarra
     hi = min(n // 2, round(per_s / VOICE_F0_HZ[0]) + 1)
     if hi - lo < 3:  # a rate far under a voice's band: nothing to tell, nothing said
         return None
-    logs = np.log10(np.maximum(band, np.float32(1e-14)))
+    floor = np.float32(1e-14)
+    if logs is not None and logs.shape[1] >= top:
+        # low_logs floors at 1e-20: the same logs wherever the power is 1e-14 or more; a bin
+        # under it (digital silence) is floored here, its log that of 1e-14
+        logs = logs[:, :top]
+        under = band < floor
+        if under.any():
+            logs = np.where(under, np.log10(np.full(1, floor)), logs)
+    else:
+        logs = np.log10(np.maximum(band, floor))
     seg = np.fft.irfft(logs, n=n, axis=1)[:, lo:hi] * (10 * math.sqrt(n))
     # each frame with its neighbours: a voice's pitch holds, noise's peaks do not
     if len(seg) >= 3:

@@ -344,7 +344,7 @@ def _prepare_scanned(
         # are speech, not silence under the check's absolute floor
         silent = quality.silent_mask(levels - quality.percentile(levels, 95) - 15.0)
         active = levels[~silent]
-        speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+        speech = quality.speech_level(active)
         noise = quality.noise_floor(levels)
         snr = speech - noise
         if snr < t.min_snr_db:
@@ -384,7 +384,7 @@ def _prepare_scanned(
         read["region"], read["lo"] = _read_window(src, info, scan, begin, lo, hi), lo
         around = levels[r0:r1]
         loud = around[~quality.silent_mask(around + lift)]
-        speech_db = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -200.0
+        speech_db = quality.speech_level(loud)
         heard = vad.speech_frames(read["region"], rate, speech_db)
         if heard is None:
             return None
@@ -412,7 +412,7 @@ def _prepare_scanned(
         )
     seg = quality.frame_levels(out, rate)
     active = seg[~quality.silent_mask(seg)]
-    speech_db = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+    speech_db = quality.speech_level(active)
     gain_db = TARGET_DBFS - speech_db
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 0:

@@ -7,7 +7,6 @@ imported only here, so only commands that analyse audio pay for them.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..core import limits
 from ..core.errors import InputError
+from ..core.parallel import usable_cores
 from ..core.validation import EDGE_SILENCE_S, Problem
 from .inspection import inspect
 
@@ -225,17 +225,18 @@ def percentile(values: np.ndarray, q: float) -> float:
 
 
 def frame_levels(mono: np.ndarray, rate: int) -> np.ndarray:
-    """RMS level of each 20 ms frame, in dBFS."""
+    """RMS level of each 20 ms frame, in dBFS. ``mono``: float32, or its float64 copy."""
     import numpy as np  # lazy: numpy
 
     n = max(1, int(rate * FRAME_S))
     usable = len(mono) // n * n
     if usable == 0:
+        mono = mono.astype(np.float32, copy=False)  # (exact: a float32 signal's copy)
         return np.array([_db(float(np.sqrt(np.mean(mono**2)))) if len(mono) else -200.0])
     frames = mono[:usable].reshape(-1, n)
     ms = np.empty(len(frames))
     for i in range(0, len(frames), 2048):  # float64 a block at a time: memory stays flat
-        f = frames[i : i + 2048].astype(np.float64)
+        f = frames[i : i + 2048].astype(np.float64, copy=False)
         ms[i : i + 2048] = np.einsum("ij,ij->i", f, f) / n
     return 10 * np.log10(np.maximum(ms, 1e-20))
 
@@ -247,6 +248,13 @@ def silent_mask(
     loud = percentile(levels if reference is None else reference, 95)
     limit = max(loud - t.silence_below_peak_db, t.silence_floor_dbfs)
     return levels < limit
+
+
+def speech_level(levels: np.ndarray) -> float:
+    """The speech level (dBFS) of the speech frames' levels: their power mean, -200 for none."""
+    import numpy as np  # lazy: numpy
+
+    return float(10 * np.log10(np.mean(10 ** (levels / 10)))) if len(levels) else -200.0
 
 
 def noise_floor(levels: np.ndarray, t: Thresholds = THRESHOLDS) -> float:
@@ -293,15 +301,22 @@ def analyse(
         tops.feed(data[i : i + (1 << 16)])
     peak = tops.peak
     clipped = tops.clipped() / data.size if data.size else 0.0
-    levels = frame_levels(mono, rate)
+    # a short take's float64 copy, made once for the frame levels, the detector, the
+    # spectrogram and the reverb (each cast the whole take; exact, so the same numbers)
+    mono64 = mono.astype(np.float64) if len(mono) <= SHARED_F64_MAX else mono
+    levels = frame_levels(mono64, rate)
     silent = silent_mask(levels, t)
     active = levels[~silent]
-    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
+    speech = speech_level(active)
     noise = noise_floor(levels, t)
     # one 16 kHz copy, shared by the voice detector, the hum and the pitch track
     at16 = vad.at_rate(mono, rate) if not silent.all() else mono
     at16_rate = rate if at16 is mono else vad.RATE
-    said = vad.speech_frames(at16, at16_rate, speech) if not silent.all() else None
+    said = (
+        vad.speech_frames(mono64 if at16 is mono else at16, at16_rate, speech)
+        if not silent.all()
+        else None
+    )
     voiced = voiced_from(~silent, said)  # as _voiced()
     heard = int(np.count_nonzero(voiced))  # frames of speech
     lead = int(np.argmax(voiced)) if heard else len(voiced)
@@ -313,7 +328,7 @@ def analyse(
         frames = mono[: fc * n].reshape(-1, n)
         clipped_frames = tops.clipped_frames(frames)
     strip_db, strip_clipped = _strip_spans(levels, clipped_frames)
-    extra = _acoustics(data, mono, rate, silent, speech, noise, at16) if heard else {}
+    extra = _acoustics(data, mono64, rate, silent, speech, noise, at16, at16_rate) if heard else {}
     no_voice = extra.pop("no_voice", None)
     if extra.get("voice_share", 1.0) < t.min_voice_share:  # noise or a tone: no speech in it
         voiced = np.zeros_like(voiced)
@@ -332,7 +347,7 @@ def analyse(
             silent = gate
             active = levels[~silent & keep]
             if len(active):
-                speech = float(10 * np.log10(np.mean(10 ** (active / 10))))
+                speech = speech_level(active)
             voiced = kept
             heard = int(np.count_nonzero(voiced))
             lead = int(np.argmax(voiced))
@@ -505,22 +520,6 @@ def _strip_spans(
     return loudest.tolist(), any_clip.tolist()  # Python floats and bools
 
 
-def speech_mask(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.ndarray:
-    """One bool per 20 ms frame: speech (loud enough, heard as a voice by the detector, and not
-    in a run with no voice-like frame: :func:`no_voice_runs`), as :func:`analyse` counts it
-    (which also sets the gate by the voice alone where such runs are)."""
-    import numpy as np  # lazy: numpy
-
-    levels = frame_levels(mono, rate)
-    silent = silent_mask(levels, t)
-    active = levels[~silent]
-    speech = float(10 * np.log10(np.mean(10 ** (active / 10)))) if len(active) else -200.0
-    voiced = _voiced(mono, rate, silent, speech)
-    if voiced.any():  # noise or a tone beside the speech, as analyse() takes it out
-        voiced &= ~no_voice_of(mono, rate, t)[: len(voiced)]
-    return voiced
-
-
 def _voiced(mono: np.ndarray, rate: int, silent: np.ndarray, speech_db: float) -> np.ndarray:
     """Frames with speech: loud enough (the energy gate) and heard as a voice by the voice-
     activity detector. In a noisy room, under hum or music, the gate alone counts every pause
@@ -614,10 +613,23 @@ def no_voice_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> np.n
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
         return np.zeros(len(silent), bool)
+    spec, bin_hz, hop, which = _spectrum_rows(mono, rate, len(silent))
+    return no_voice_runs(acoustics.voice_scores(spec, bin_hz, ~silent[which]), hop, len(silent))
+
+
+def _spectrum_rows(
+    mono: np.ndarray, rate: int, frames: int
+) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """The spectrogram the voice measures read (acoustics.spectrogram), its bin width, its hop
+    (s) and the 20 ms frame (of ``frames``) each of its rows starts in."""
+    import numpy as np  # lazy: numpy
+
+    from . import acoustics  # lazy: start-up (validate --no-quality)
+
     spec, bin_hz = acoustics.spectrogram(mono, rate)
     hop = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
-    return no_voice_runs(acoustics.voice_scores(spec, bin_hz, ~silent[which]), hop, len(silent))
+    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), frames - 1)
+    return spec, bin_hz, hop, which
 
 
 def _pair_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -646,25 +658,22 @@ def _acoustics(
     speech_db: float,
     noise_db: float,
     at16: np.ndarray,
+    at16_rate: int,
 ) -> dict[str, Any]:
-    """The measurements of acoustics.py, as Quality fields. ``at16``: ``mono`` at the voice
-    detector's 16 kHz (or ``mono`` itself), what the hum and the pitch track resample from."""
+    """The measurements of acoustics.py, as Quality fields. ``mono``: float32, or its float64
+    copy; ``at16``: ``mono`` at the voice detector's 16 kHz (or the float32 ``mono`` itself),
+    what the hum and the pitch track resample from."""
     import numpy as np  # lazy: numpy
 
-    from . import (
-        acoustics,  # lazy: start-up (validate --no-quality)
-        vad,  # lazy: start-up (validate --no-quality)
-    )
+    from . import acoustics  # lazy: start-up (validate --no-quality)
     from .timeline import spectrum_picture  # lazy: start-up (validate --no-quality)
 
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    hop_s = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop_s / FRAME_S).astype(int), len(silent) - 1)
+    spec, bin_hz, hop_s, which = _spectrum_rows(mono, rate, len(silent))
     loud = ~silent[which]
-    at16_rate = rate if at16 is mono else vad.RATE
     hum = acoustics.hum(at16, at16_rate, speech_db)
     skip = [hum[0] * k for k in range(1, int(2000 / hum[0]) + 2)] if hum else None
-    scores = acoustics.voice_scores(spec, bin_hz, loud)  # voice_share's, shared
+    logs = acoustics.low_logs(spec, bin_hz)  # for voice_scores and tonal_ratio alike
+    scores = acoustics.voice_scores(spec, bin_hz, loud, logs)  # voice_share's, shared
     n_loud = int(loud.sum())
     share = 1.0 if scores is None else 0.0
     if scores is not None and n_loud:
@@ -681,7 +690,7 @@ def _acoustics(
         split = acoustics.speaker_split(f0, f0_hop, quiet, FRAME_S, turns)
     return {
         "decay_time_s": acoustics.decay_time(mono, rate, noise_db),
-        "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip=skip),
+        "tonal_ratio": acoustics.tonal_ratio(spec, bin_hz, hop_s, speech_db, skip, logs),
         "hum_hz": hum[0] if hum else None,
         "hum_below_speech_db": hum[1] if hum else None,
         # the voice's band: noise beside it, filling the upper band, would hide a phone line
@@ -821,16 +830,13 @@ def no_voice() -> str:
 def voice_share_of(mono: np.ndarray, rate: int, t: Thresholds = THRESHOLDS) -> float:
     """:func:`acoustics.voice_share` of a stretch of sound, as :func:`analyse` reads it (0: all
     silent): what prepare asks of the window it keeps."""
-    import numpy as np  # lazy: numpy
 
     from . import acoustics  # lazy: start-up (validate --no-quality)
 
     silent = silent_mask(frame_levels(mono, rate), t)
     if silent.all():
         return 0.0
-    spec, bin_hz = acoustics.spectrogram(mono, rate)
-    hop = 0.5 / bin_hz
-    which = np.minimum((np.arange(len(spec)) * hop / FRAME_S).astype(int), len(silent) - 1)
+    spec, bin_hz, _, which = _spectrum_rows(mono, rate, len(silent))
     return acoustics.voice_share(spec, bin_hz, ~silent[which])
 
 
@@ -1194,6 +1200,10 @@ def check_many(
     return out
 
 
+#: Takes of at most this many samples (16 s at 16 kHz) share one float64 copy in analyse();
+#: longer ones are cast a block at a time (memory stays flat).
+SHARED_F64_MAX = 1 << 18
+
 #: Fewer files than this are analysed in this process: a worker's start costs more.
 POOL_FROM = 8
 
@@ -1210,8 +1220,7 @@ def pool_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     closed early), so an interrupted folder stops at once and prints one message, not one a
     worker. Forked when this process runs no other thread (numpy is then already imported),
     else from a fork server."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(cores or 1, len(items) // (POOL_FROM // 2))
+    workers = min(usable_cores(), len(items) // (POOL_FROM // 2))
     if len(items) < POOL_FROM or workers < 2:
         yield from map(fn, items)
         return
@@ -1410,8 +1419,16 @@ def window_frames(
     levels brought to WORKING_DBFS, so a quiet recording's soft syllables are not taken for
     silence by the check's absolute floor."""
     lift = WORKING_DBFS - percentile(levels, 95)
-    first, last = choose_window(levels + lift, seconds)
     reach = int(REFINE_S / FRAME_S)
+    if len(levels) <= reach:
+        # the whole recording is within reach of any window: the loudness-only choice would
+        # only be read where the detector has no verdicts (and raises where the refined one
+        # would: no loud frame at all)
+        heard = heard_in(0, len(levels))
+        if heard is not None:
+            return choose_window(levels + lift, seconds, heard)
+        return choose_window(levels + lift, seconds)
+    first, last = choose_window(levels + lift, seconds)
     r0, r1 = max(0, first - reach), min(len(levels), last + reach)
     heard = heard_in(r0, r1)
     if heard is not None:

@@ -330,7 +330,7 @@ def _room_speech(x: np.ndarray, rate: int, levels: np.ndarray) -> np.ndarray:
     loud = levels > quiet + 10.0
     if not loud.any():
         return out
-    active = float(10 * np.log10(np.mean(10 ** (levels[loud] / 10))))
+    active = quality.speech_level(levels[loud])
     heard = vad.speech_frames(x, rate, active)
     if heard is None or not len(heard):
         return out

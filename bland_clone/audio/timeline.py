@@ -220,19 +220,23 @@ def mel_power(spec: np.ndarray, bin_hz: float) -> np.ndarray:
 
     columns = min(SPECTRUM_COLUMNS, len(spec))
     bins = spec.shape[1]
-    pooled = np.empty((columns, bins + 1))  # a column of zeros last: see _mel_rows
-    pooled[:, bins] = 0.0
+    # bins x columns (transposed: take() then copies whole rows, not one value at a time),
+    # a bin of zeros last: see _mel_rows
+    pooled = np.empty((bins + 1, columns))
+    pooled[bins] = 0.0
     if columns == len(spec):  # a column a frame (a take under 23 s): its mean is the frame
-        pooled[:, :bins] = spec
+        pooled[:bins] = spec.T
     else:
         t_starts = (np.arange(columns) * len(spec)) // columns
-        pooled[:, :bins] = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
-        pooled[:, :bins] /= np.diff(np.append(t_starts, len(spec)))[:, None]
+        means = np.add.reduceat(spec.astype(np.float64), t_starts, axis=0)
+        means /= np.diff(np.append(t_starts, len(spec)))[:, None]
+        pooled[:bins] = means.T
     # A row's power: the mean of its bins, summed as numpy's mean sums them (0.0, then the
     # bins pairwise), every row in one call: reduceat starts a segment with its first value
-    # and adds the rest pairwise, and each row's segment starts with a zero.
+    # and adds the rest pairwise (whatever the stride), and each row's segment starts with a
+    # zero.
     take, starts, widths = _mel_rows(bins, bin_hz)
-    power: np.ndarray = np.add.reduceat(pooled.take(take, axis=1), starts, axis=1)
+    power: np.ndarray = np.add.reduceat(pooled.take(take, axis=0).T, starts, axis=1)
     power /= widths
     return power
 

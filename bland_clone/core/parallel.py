@@ -1,12 +1,21 @@
-"""The thread-pool map, written once: a few items run in this thread, more in a pool."""
+"""The thread-pool map, written once: a few items run in this thread, more in a pool. And the
+cores this process may run on."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it), at
+    least 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores or 1
 
 
 def pmap(
