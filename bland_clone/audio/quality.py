@@ -1021,14 +1021,16 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
 
 
 #: The analysis' version: raise it with any change that can change a Quality. Verdicts are
-#: cached (beside voices.lock for apply and plan, in the user cache folder for validate) under
-#: the package's version, this version and the sample's sha256 (core.lockfile.verdict_key).
+#: cached beside voices.lock (apply, plan) and in the user cache folder (every command), and
+#: read from either (core.verdicts.lookup), under the package's version, this version and the
+#: sample's sha256 (core.lockfile.verdict_key).
 ANALYSIS_VERSION = 5
 
 
 class Verdicts(Protocol):
-    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (beside voices.lock)
-    or ``verdicts.VerdictStore`` (the user cache folder), both by the file's hash."""
+    """Where verdicts are remembered between runs: ``lockfile.HashCache`` (beside voices.lock),
+    ``verdicts.VerdictStore`` (the user cache folder), or both read as one
+    (``verdicts.lookup``), all by the file's hash."""
 
     def verdict(self, path: str, version: int) -> dict[str, Any] | None: ...
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.parallel import usable_cores
 from . import decode as dec
 from . import vad
 from .inspection import inspect
@@ -649,8 +650,7 @@ def _spare_cores() -> int:
     """The cores this process may use that nothing else seems to: those the 1-minute load
     average leaves, this process's own counted in it (on 2 cores: 2 at a load of 1 or under,
     else 1)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    cores = usable_cores()
     try:
         busy = os.getloadavg()[0]
     except OSError:  # not known here: as if every core were taken
