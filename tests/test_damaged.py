@@ -217,3 +217,26 @@ def test_clone_of_a_truncated_flac_sends_nothing(
     assert r.code == 1
     assert 'error: File "dmg100.flac" is damaged: its header says 12.00 s but no audio' in r.err
     assert service.posts("/v1/voices/clone") == 0
+
+
+def test_a_flac_damaged_in_the_middle_is_damaged_not_unchecked(
+    cli, flac: Path, tmp_path: Path
+) -> None:
+    """Its last frames are whole (the headers cannot tell), libsndfile loses sync at the damage
+    and FFmpeg skips it: the audio that decodes in one piece is judged (1.28 s, the frames
+    before the damage), where 'quality not checked: could not be decoded past the headers'
+    was said; prepare refuses it too."""
+    data = bytearray(flac.read_bytes())
+    data[30000:31000] = bytes((b * 7 + 13) & 0xFF for b in data[30000:31000])
+    mid = tmp_path / "mid.flac"
+    mid.write_bytes(bytes(data))
+    assert inspect(mid).error is None
+    r = cli("validate", mid)
+    assert r.code == 1, r.out + r.err
+    assert (
+        'error: File "mid.flac" is damaged: its header says 12.00 s but only 1.28 s of audio '
+        "can be decoded (cut short?)"
+    ) in r.out
+    assert "quality not checked" not in r.out + r.err
+    r = cli("prepare", mid, "-o", tmp_path / "sample.wav")
+    assert r.code == 1 and 'error: File "mid.flac" is damaged' in r.err, r.err

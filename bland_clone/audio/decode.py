@@ -243,7 +243,7 @@ def _sf_blocks(
             # FFmpeg gives every frame before it, as players and sox do
             failed = exc
     try:
-        yield from _pyav_blocks(path, pos, last, None, block)
+        yield from _pyav_blocks(path, pos, last, None, block, unbroken=True)
     except DecodeError:
         if pos == first:
             raise DecodeError(_av_reason(path, failed)) from None
@@ -425,8 +425,17 @@ _INTERLEAVED_OK = frozenset({"mp3float", "mp2float", "mp1float"})
 
 
 def _pyav_blocks(
-    path: str, first: int, last: int | None, seeker: Seeker | None = None, block: int = BLOCK
+    path: str,
+    first: int,
+    last: int | None,
+    seeker: Seeker | None = None,
+    block: int = BLOCK,
+    *,
+    unbroken: bool = False,
 ) -> Iterator[np.ndarray]:
+    """``unbroken``: the audio ends at the first frame that does not follow the one before (a
+    damaged stretch FFmpeg skipped): what decodes in one piece, for a file libsndfile found
+    damaged."""
     import av  # lazy: av
     import numpy as np  # lazy: numpy
 
@@ -466,8 +475,15 @@ def _pyav_blocks(
         chunks: list[Any] = []
         size = 4 * channels  # bytes per sample frame
         try:
+            ticks = float(s.time_base or 0) * (s.rate or 0)  # samples a timestamp tick
+            expect: float | None = None  # where the next frame starts, in samples
             for frame in container.decode(s):
                 n = frame.samples
+                if unbroken:
+                    at = None if frame.pts is None else frame.pts * ticks
+                    if at is None or (expect is not None and abs(at - expect) > 1):
+                        break
+                    expect = at + n
                 if interleaved is None:
                     interleaved = frame.format.name == "flt" and len(frame.planes) == 1
                 if note_pts is not None and note_pos is not None and seeker is not None:
