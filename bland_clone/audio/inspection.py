@@ -5,9 +5,8 @@ WAV, MP3, FLAC and Ogg (Vorbis, Opus) are read by their headers here: a WAV whos
 Ogg's last granule give exact lengths (a FLAC or Ogg cut short: what decodes of it, and an
 error when that is materially less than it states). Phone, browser and video recordings
 (m4a/mp4/mov with AAC or ALAC, webm/mkv with Opus or Vorbis, ADTS .aac, .wma, .amr/.3gp) are
-read through PyAV
-(FFmpeg): the length comes from the container (an MP4's edit list drops the encoder's priming),
-or, where the container only estimates it (ADTS, AMR), from its packets. Everything else goes
+read through PyAV (FFmpeg): the length comes from the container (an MP4's edit list drops the
+encoder's priming), or, where the container only estimates it (ADTS, AMR), from its packets. Everything else goes
 through libsndfile, with its chatter kept off the terminal; numpy, soundfile and av are
 imported only when a file needs them.
 """
