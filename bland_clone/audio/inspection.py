@@ -6,9 +6,9 @@ Ogg's last granule give exact lengths (a FLAC or Ogg cut short: what decodes of 
 error when that is materially less than it states). Phone, browser and video recordings
 (m4a/mp4/mov with AAC or ALAC, webm/mkv with Opus or Vorbis, ADTS .aac, .wma, .amr/.3gp) are
 read through PyAV (FFmpeg): the length comes from the container (an MP4's edit list drops the
-encoder's priming), or, where the container only estimates it (ADTS, AMR), from its packets. Everything else goes
-through libsndfile, with its chatter kept off the terminal; numpy, soundfile and av are
-imported only when a file needs them.
+encoder's priming), or, where the container only estimates it (ADTS, AMR), from its packets.
+Everything else goes through libsndfile, with its chatter kept off the terminal; numpy,
+soundfile and av are imported only when a file needs them.
 """
 
 from __future__ import annotations
