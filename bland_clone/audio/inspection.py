@@ -163,7 +163,7 @@ def _read_flac(f: BinaryIO, size: int, head: bytes, info: AudioInfo) -> bool:
     block = f.read(4 + 4 + 34)
     if block[:4] != b"fLaC" or len(block) < 42 or block[4] & 0x7F != 0:
         return False
-    si = flac.stream_info(block[8:42])
+    si = flac.StreamInfo(block[8:42])
     if si.rate == 0 or si.total == 0:  # unknown length (a stream): libsndfile decides
         return False
     bps = si.bits
