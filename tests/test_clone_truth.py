@@ -36,11 +36,13 @@ def test_the_dry_run_judges_a_file_no_verdict_judged(cli, tmp_path: Path) -> Non
 
 
 def test_the_dry_run_does_not_call_a_file_it_could_not_analyse_ok(cli, tmp_path: Path) -> None:
-    """A FLAC damaged past its headers: read, but its audio cannot be decoded for the analysis.
-    clone and validate both say it was not checked, never "ok"."""
+    """A FLAC damaged past its headers: read, but none of its audio can be decoded for the
+    analysis. clone and validate both say it was not checked, never "ok". (Damaged further
+    on, what decodes is judged: tests/test_damaged.py.)"""
     flac = write_wav(tmp_path / "take.flac", 12.0, fmt="FLAC")
     data = bytearray(flac.read_bytes())
-    data[8192:] = bytes((b * 7 + 13) & 0xFF for b in data[8192:])
+    first = data.find(b"\xff\xf8", 42)  # the first frame, after the metadata
+    data[first:] = bytes((b * 7 + 13) & 0xFF for b in data[first:])
     flac.write_bytes(bytes(data))
     for args in (("clone", "--name", "Vac", flac, "--dry-run"), ("validate", flac)):
         r = cli(*args)

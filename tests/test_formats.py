@@ -348,9 +348,11 @@ def test_absurd_headers_are_handled_in_bounded_work(cli, tmp_path: Path) -> None
     info = inspect(odd)
     assert (info.samplerate, info.channels) == (655350, 8)
     r = cli("validate", odd, "--json")  # the data does not match the header: judged by it
-    assert r.code == 0
-    # and its audio, which cannot be decoded, is said not to be checked (never a plain "ok")
-    assert [w["code"] for w in r.json()["warnings"]] == ["quality_unchecked"]
+    # and its audio, of which FFmpeg decodes 4000 samples, is damaged (never a plain "ok")
+    assert r.code == 1
+    (error,) = r.json()["errors"]
+    assert error["code"] == "unreadable"
+    assert error["message"].startswith('File "odd.flac" is damaged: its header says 12.00 s but')
     # a high-rate recording longer than any upload: only what a verdict needs is decoded
     wide = tmp_path / "wide.wav"
     frames = 96000 * 70

@@ -60,12 +60,9 @@ def to_wav(info: AudioInfo, folder: str) -> AudioInfo:
                 w.writeframes(pcm.tobytes())
     except Exception as exc:
         why = str(exc) if isinstance(exc, decode.DecodeError) else type(exc).__name__
-        return AudioInfo(
-            path=info.path,
-            size=info.size,
-            format=info.format,
-            error=f'File "{info.shown}" cannot be converted to WAV for the upload: {why}',
-        )
+        if not isinstance(exc, decode.Damaged):  # its own line names the file
+            why = f'File "{info.shown}" cannot be converted to WAV for the upload: {why}'
+        return AudioInfo(path=info.path, size=info.size, format=info.format, error=why)
     sent = inspect(dst)
     sent.source = info
     return sent

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..core.safetext import one_line
+from ..core.validation import DAMAGED_SHORT_S, damaged
 from .quiet import quiet_stderr
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class DecodeError(Exception):
     """The audio cannot be decoded; the message says why, in a user's words."""
 
 
+class Damaged(DecodeError):
+    """The audio ends materially before the length the file states: it was cut short."""
+
+
 def _name(path: str) -> str:
     return one_line(os.path.basename(path) or path)
 
@@ -62,11 +67,15 @@ def stream(
     seeker: Seeker | None = None,
     block: int = BLOCK,
     sndfile: bool = False,
+    whole: bool = True,
 ) -> tuple[int, Iterator[np.ndarray]]:
     """(rate of the blocks, the blocks) of [start, end) seconds of the file. A ``seeker``
     notes where each frame of an FFmpeg-decoded file starts, for :func:`window` later. Blocks
     hold ``block`` frames each (the last one fewer) unless resampled. ``sndfile``: an MP3
-    :func:`sndfile_reads` accepted is decoded by libsndfile, not FFmpeg."""
+    :func:`sndfile_reads` accepted is decoded by libsndfile, not FFmpeg. ``whole``: audio that
+    ends materially before the length inspection found (a file cut short) raises
+    :class:`Damaged` once the blocks that decode are given (the analysis, which judges the
+    decoded length itself, reads on without it)."""
     if not info.samplerate or not info.channels:
         raise DecodeError(f'File "{_name(path)}" cannot be decoded: its header is broken.')
     rate = info.samplerate
@@ -81,9 +90,25 @@ def stream(
         blocks = _pyav_blocks(path, first, last, seeker, block)
     else:
         blocks = _sf_blocks(path, first, last, block, straight=info.format == "MP3")
+    if whole and last is not None:
+        blocks = _all_of(blocks, path, info, first, last)
     if rate <= max_rate:
         return rate, blocks
     return max_rate, _resampled(blocks, rate, max_rate, info.channels)
+
+
+def _all_of(
+    blocks: Iterator[np.ndarray], path: str, info: AudioInfo, first: int, last: int
+) -> Iterator[np.ndarray]:
+    """The blocks; then :class:`Damaged` when they end materially before ``last``."""
+    got = first
+    for x in blocks:
+        got += len(x)
+        yield x
+    rate = info.samplerate or 1
+    if (last - got) / rate > DAMAGED_SHORT_S:
+        said = info.duration or last / rate
+        raise Damaged(damaged(_name(path), said, got / rate, past=got == first > 0))
 
 
 def excerpt(
@@ -95,7 +120,7 @@ def excerpt(
     # a short MP3 libsndfile opens and decodes in a third of FFmpeg's time, which counts in a
     # folder of hundreds of takes
     sndfile = (info.samplerate or 0) <= max_rate and sndfile_reads(path, info)
-    rate, blocks = stream(path, info, end=seconds, max_rate=max_rate, sndfile=sndfile)
+    rate, blocks = stream(path, info, end=seconds, max_rate=max_rate, sndfile=sndfile, whole=False)
     parts = list(blocks)
     if not parts:
         return np.zeros((0, info.channels or 1), np.float32), rate
@@ -199,23 +224,29 @@ def _sf_blocks(
         yield from _pyav_blocks(path, first, last, None, block)
         return
     with f:
-        if first:
-            f.seek(min(first, max(0, f.frames - 1)) if f.frames > 0 else 0)
-        read = _sf_reader(f, straight)
         pos = first
-        while last is None or pos < last:
-            n = block if last is None else min(block, last - pos)
-            try:
+        try:
+            if first:
+                f.seek(min(first, max(0, f.frames - 1)) if f.frames > 0 else 0)
+            read = _sf_reader(f, straight)
+            while last is None or pos < last:
+                n = block if last is None else min(block, last - pos)
                 with quiet_stderr():
                     x = read(n)
-            except Exception as exc:  # a header that promises more than the file holds
-                if pos == first:
-                    raise DecodeError(_av_reason(path, exc)) from None
-                return  # keep what decoded, as players do
-            if not len(x):
-                return
-            yield x
-            pos += len(x)
+                if not len(x):
+                    return
+                yield x
+                pos += len(x)
+            return
+        except Exception as exc:  # a header that promises more than the file holds
+            # libsndfile drops the whole read a damaged frame is in (4 s of a 16 kHz FLAC):
+            # FFmpeg gives every frame before it, as players and sox do
+            failed = exc
+    try:
+        yield from _pyav_blocks(path, pos, last, None, block, unbroken=True)
+    except DecodeError:
+        if pos == first:
+            raise DecodeError(_av_reason(path, failed)) from None
 
 
 def _sf_reader(f: Any, straight: bool) -> Callable[[int], np.ndarray]:
@@ -394,8 +425,17 @@ _INTERLEAVED_OK = frozenset({"mp3float", "mp2float", "mp1float"})
 
 
 def _pyav_blocks(
-    path: str, first: int, last: int | None, seeker: Seeker | None = None, block: int = BLOCK
+    path: str,
+    first: int,
+    last: int | None,
+    seeker: Seeker | None = None,
+    block: int = BLOCK,
+    *,
+    unbroken: bool = False,
 ) -> Iterator[np.ndarray]:
+    """``unbroken``: the audio ends at the first frame that does not follow the one before (a
+    damaged stretch FFmpeg skipped): what decodes in one piece, for a file libsndfile found
+    damaged."""
     import av  # lazy: av
     import numpy as np  # lazy: numpy
 
@@ -435,8 +475,15 @@ def _pyav_blocks(
         chunks: list[Any] = []
         size = 4 * channels  # bytes per sample frame
         try:
+            ticks = float(s.time_base or 0) * (s.rate or 0)  # samples a timestamp tick
+            expect: float | None = None  # where the next frame starts, in samples
             for frame in container.decode(s):
                 n = frame.samples
+                if unbroken:
+                    at = None if frame.pts is None else frame.pts * ticks
+                    if at is None or (expect is not None and abs(at - expect) > 1):
+                        break
+                    expect = at + n
                 if interleaved is None:
                     interleaved = frame.format.name == "flt" and len(frame.planes) == 1
                 if note_pts is not None and note_pos is not None and seeker is not None:

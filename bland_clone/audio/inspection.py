@@ -2,12 +2,13 @@
 
 WAV, MP3, FLAC and Ogg (Vorbis, Opus) are read by their headers here: a WAV whose header says
 0 samples is measured from the data on disk, an MP3's frames are counted, FLAC's STREAMINFO and
-Ogg's last granule give exact lengths. Phone, browser and video recordings (m4a/mp4/mov with
-AAC or ALAC, webm/mkv with Opus or Vorbis, ADTS .aac, .wma, .amr/.3gp) are read through PyAV
-(FFmpeg): the length comes from the container (an MP4's edit list drops the encoder's priming),
-or, where the container only estimates it (ADTS, AMR), from its packets. Everything else goes
-through libsndfile, with its chatter kept off the terminal; numpy, soundfile and av are
-imported only when a file needs them.
+Ogg's last granule give exact lengths (a FLAC or Ogg cut short: what decodes of it, and an
+error when that is materially less than it states). Phone, browser and video recordings
+(m4a/mp4/mov with AAC or ALAC, webm/mkv with Opus or Vorbis, ADTS .aac, .wma, .amr/.3gp) are
+read through PyAV (FFmpeg): the length comes from the container (an MP4's edit list drops the
+encoder's priming), or, where the container only estimates it (ADTS, AMR), from its packets.
+Everything else goes through libsndfile, with its chatter kept off the terminal; numpy,
+soundfile and av are imported only when a file needs them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import BinaryIO
 
 from ..core import limits
 from ..core.audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
-from . import mp3
+from ..core.validation import DAMAGED_SHORT_S, damaged
+from . import flac, mp3
 from .quiet import quiet_stderr
 
 
@@ -153,24 +155,34 @@ def _read_mp3(f: BinaryIO, size: int, info: AudioInfo) -> bool:
     return True
 
 
-def _read_flac(f: BinaryIO, head: bytes, info: AudioInfo) -> bool:
-    """STREAMINFO holds rate, channels and the exact sample count."""
+def _read_flac(f: BinaryIO, size: int, head: bytes, info: AudioInfo) -> bool:
+    """STREAMINFO holds rate, channels and the exact sample count; the last frames whether
+    the file holds them all (:mod:`.flac`): one cut short is damaged."""
     start = mp3.id3v2_size(head)
     f.seek(start)
     block = f.read(4 + 4 + 34)
     if block[:4] != b"fLaC" or len(block) < 42 or block[4] & 0x7F != 0:
         return False
-    bits = int.from_bytes(block[18:26], "big")
-    rate = bits >> 44
-    channels = ((bits >> 41) & 0x7) + 1
-    bps = ((bits >> 36) & 0x1F) + 1
-    total = bits & 0xFFFFFFFFF
-    if rate == 0 or total == 0:  # unknown length (a stream): libsndfile decides
+    si = flac.StreamInfo(block[8:42])
+    if si.rate == 0 or si.total == 0:  # unknown length (a stream): libsndfile decides
         return False
+    bps = si.bits
     info.format, info.subtype = "FLAC", f"PCM_{bps}" if bps in (8, 16, 24) else f"PCM_{bps}BIT"
-    info.samplerate, info.channels = rate, channels
-    info.duration = total / rate
+    info.samplerate, info.channels = si.rate, si.channels
+    info.duration = si.total / si.rate
+    first = flac.audio_start(f, start, size)
+    got = None if first is None else flac.decodable(f, si, first, size, DAMAGED_SHORT_S)
+    if got is not None and got < si.total:
+        _cut_short(info, si.total / si.rate, got / si.rate)
     return True
+
+
+def _cut_short(info: AudioInfo, said: float, got: float, where: str = "its header") -> None:
+    """A file whose audio ends before the length it states: its length is what decodes, and
+    when that is materially short of what it states, it is damaged."""
+    info.duration = got
+    if said - got > DAMAGED_SHORT_S:
+        info.error = damaged(info.shown, said, got, where)
 
 
 def _read_ogg(f: BinaryIO, size: int, head: bytes, info: AudioInfo) -> bool:
@@ -190,17 +202,36 @@ def _read_ogg(f: BinaryIO, size: int, head: bytes, info: AudioInfo) -> bool:
     serial = head[14:18]
     f.seek(max(0, size - 65536))
     tail = f.read(65536)
+    # the last page whole and with a granule: a page the file ends inside (cut short) is not
+    # decoded; what its granule says is kept to tell how much was lost
+    granule = said = None
+    cut = False
     pos = tail.rfind(b"OggS")
-    while pos >= 0 and tail[pos + 14 : pos + 18] != serial:
+    while pos >= 0 and granule is None:
+        if (
+            pos + 14 <= len(tail)
+            and not tail[pos + 4]
+            and serial.startswith(tail[pos + 14 : pos + 18])
+        ):
+            value = struct.unpack("<q", tail[pos + 6 : pos + 14])[0]
+            n = tail[pos + 26] if pos + 27 <= len(tail) else 256  # a header cut short: not whole
+            lacing = tail[pos + 27 : pos + 27 + n]
+            whole = len(lacing) == n and pos + 27 + n + sum(lacing) <= len(tail)
+            if value >= 0 and whole:
+                granule = value
+            elif not whole:
+                cut = True
+                said = value if value >= 0 and said is None else said
         pos = tail.rfind(b"OggS", 0, pos)
-    if pos < 0 or pos + 14 > len(tail) or not channels or not clock:
-        return False
-    granule = struct.unpack("<q", tail[pos + 6 : pos + 14])[0]
-    if granule < 0:
+    if granule is None or not channels or not clock:
         return False
     info.format, info.subtype = "OGG", subtype
     info.samplerate, info.channels = rate, channels
     info.duration = max(0, granule - pre_skip) / clock
+    if said is not None and said > granule:
+        _cut_short(info, max(0, said - pre_skip) / clock, info.duration, "its last page")
+    elif cut and not info.duration:
+        info.error = damaged(info.shown, None, 0.0)
     return True
 
 
@@ -350,7 +381,7 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
                 return info
             if kind == "MP3" and _read_mp3(f, st.st_size, info):
                 return info
-            if kind == "FLAC" and _read_flac(f, head, info):
+            if kind == "FLAC" and _read_flac(f, st.st_size, head, info):
                 return info
             if kind == "OGG" and _read_ogg(f, st.st_size, head, info):
                 return info

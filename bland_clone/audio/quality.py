@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ..core import limits
 from ..core.errors import InputError
 from ..core.parallel import usable_cores
-from ..core.validation import EDGE_SILENCE_S, Problem
+from ..core.validation import DAMAGED_SHORT_S, EDGE_SILENCE_S, Problem, damaged
 from .inspection import inspect
 
 if TYPE_CHECKING:
@@ -211,6 +211,17 @@ def decode(path: str, info: AudioInfo | None = None) -> tuple[np.ndarray, int]:
 
 #: An upload carries at most 60 s a file; a longer file is already refused (pointing at prepare).
 VERDICT_SECONDS = limits.MAX_DURATION_S + 5.0
+
+
+def cut_short(info: AudioInfo, q: Quality) -> Problem | None:
+    """A file whose decoded audio (the analysis' length) ends materially before the length
+    inspection found: damaged, as a file inspection finds cut short is (the same code)."""
+    decoded = q.timeline.seconds if q.timeline is not None else None
+    said = min(info.duration or 0.0, VERDICT_SECONDS)
+    if decoded is None or said - decoded <= DAMAGED_SHORT_S:
+        return None
+    message = damaged((info.source or info).shown, info.duration or said, decoded)
+    return Problem(message, "unreadable", "error", info.path)
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -850,6 +861,9 @@ def problems(info: AudioInfo, q: Quality, t: Thresholds = THRESHOLDS) -> list[Pr
     def warn(code: str, message: str) -> None:
         out.append(Problem(f'File "{name}": {message}', f"quality_{code}", "warning", info.path))
 
+    short = cut_short(info, q)
+    if short is not None:  # what was measured is only the part that decodes
+        return [short]
     if q.voice_share is not None and q.voice_share < t.min_voice_share:  # noise or a tone
         message = f'File "{name}": {no_voice()}'
         return [Problem(message, "quality_no_voice", "error", info.path)]
