@@ -25,6 +25,7 @@ import argparse
 import ctypes
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,8 +100,12 @@ def write_manifest(folder: Path, count: int, seconds: float, prefix: str) -> Pat
     return m
 
 
-def cli(args: list[str], url: str) -> tuple[float, int, str]:
+def cli(args: list[str], url: str, cache_home: Path) -> tuple[float, int, str]:
+    """The real program in a subprocess; ``cache_home``: its user cache folder (verdicts are
+    read from the user cache as well as the lock's, so a "nothing cached" run needs both
+    empty, and the bench never reads or fills the user's own)."""
     env = {**os.environ, "BLAND_API_URL": url, "BLAND_API_KEY": KEY, "NO_PROXY": "*"}
+    env["XDG_CACHE_HOME"] = str(cache_home)
     env.pop("GITHUB_ACTIONS", None)
     start = time.perf_counter()
     proc = subprocess.run(
@@ -184,7 +189,9 @@ def bench_modes(tmp: Path, voices: int, runs: int, modes: Sequence[str]) -> dict
         folder = tmp / ("jobs" if warm else "cold")
         m = write_manifest(folder, voices, 11.0, "J")
         if warm and not (folder / ".voices.lock.cache").exists():
-            _, code, err = cli(["validate", str(m), "-q"], "http://127.0.0.1:9")  # the cache
+            _, code, err = cli(  # the cache
+                ["validate", str(m), "-q"], "http://127.0.0.1:9", folder / "user-cache"
+            )
             if code != 0:
                 raise SystemExit(f"validate failed ({code}): {err}")
         folders[mode] = folder, m
@@ -198,10 +205,11 @@ def bench_modes(tmp: Path, voices: int, runs: int, modes: Sequence[str]) -> dict
             (folder / "voices.lock").unlink(missing_ok=True)
             if not warm:
                 (folder / ".voices.lock.cache").unlink(missing_ok=True)
+                shutil.rmtree(folder / "user-cache", ignore_errors=True)
             child, here = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
             try:
                 args = ["apply", str(m), "--jobs", str(jobs), "-q", *extra]
-                wall, code, err = cli(args, server.url)
+                wall, code, err = cli(args, server.url, folder / "user-cache")
                 _reap()
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpus[mode, jobs].append(
@@ -275,13 +283,14 @@ def bench_plan(tmp: Path, count: int, runs: int) -> dict[str, float]:
     lockfile.write(lock, entries)
     cache = folder / ".voices.lock.cache"
     cache.unlink(missing_ok=True)
+    shutil.rmtree(folder / "user-cache", ignore_errors=True)
     before = lock.read_bytes()
     server = Server(state)
     out: dict[str, float] = {}
     try:
 
         def run(args: list[str]) -> float:
-            wall, code, err = cli(args, server.url)
+            wall, code, err = cli(args, server.url, folder / "user-cache")
             if code != 0:
                 raise SystemExit(f"{' '.join(args)} failed ({code}): {err}")
             return wall
