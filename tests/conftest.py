@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,14 @@ from bland_clone.__main__ import main
 
 from .audiofiles import write_wav
 from .servers import Service
+
+# The tests press Ctrl-C (SIGINT) at the real program as a person at a terminal does. A suite
+# started as a background job of a non-interactive shell (`cmd &`) inherits SIGINT ignored, and
+# an ignored signal stays ignored in every child it starts (Python then installs no
+# KeyboardInterrupt handler, as it should for such a job): every Ctrl-C test would then time out.
+# A handler of our own is reset to the default in each child at exec, so they hear it again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 KEY = "sk-test-0123456789abcdef"
 
