@@ -240,3 +240,24 @@ def test_a_flac_damaged_in_the_middle_is_damaged_not_unchecked(
     assert "quality not checked" not in r.out + r.err
     r = cli("prepare", mid, "-o", tmp_path / "sample.wav")
     assert r.code == 1 and 'error: File "mid.flac" is damaged' in r.err, r.err
+
+
+@pytest.mark.parametrize(
+    ("name", "codecs"),
+    [("video.mkv", ["libvorbis", "mpeg4"]), ("video.webm", ["libopus", "libvpx"])],
+)
+def test_a_video_whose_picture_runs_past_its_sound_is_not_damaged(
+    cli, speech: Path, tmp_path: Path, name: str, codecs: list[str]
+) -> None:
+    """Matroska/WebM give their streams no length of their own; the container's is the longest
+    stream's. A recording whose picture runs on after 12 s of sound is not sound cut short."""
+    path = tmp_path / name
+    picture = ["-f", "lavfi", "-i", "testsrc=d=20:s=64x48:r=10"]
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(speech), *picture]
+    subprocess.run([*cmd, "-c:a", codecs[0], "-c:v", codecs[1], str(path)], check=True)
+    assert inspect(path).duration == pytest.approx(12.0, abs=0.1)
+    for extra in ((), ("--no-quality",)):
+        r = cli("validate", path, "--json", *extra)
+        assert r.code == 0, r.out + r.err
+        assert r.json()["errors"] == []
+        assert r.json()["files"][0]["duration"] == pytest.approx(12.0, abs=0.1)

@@ -296,7 +296,10 @@ def _read_av(path: str, info: AudioInfo, kind: str) -> None:
             return
         demuxer = container.format.name.split(",")[0]
         duration: float | None = None
-        if demuxer in _COUNT_PACKETS or not (s.duration or container.duration):
+        # no length of the stream's own (Matroska/WebM): the container's is the longest
+        # stream's, a video's where it runs past the audio, so the audio's packets are counted
+        alone = len(container.streams) == 1
+        if demuxer in _COUNT_PACKETS or not (s.duration or (alone and container.duration)):
             ticks = 0
             for packet in container.demux(s):
                 if packet.size and packet.duration:
