@@ -276,6 +276,11 @@ def _die_of_sigpipe() -> None:
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
+        import atexit  # lazy: start-up (--version)
+
+        # a signal's death runs no exit handlers: they remove the run's temporary folders
+        # (files converted for an upload), so they run first
+        atexit._run_exitfuncs()
         signal.signal(sigpipe, signal.SIG_DFL)
         if hasattr(signal, "pthread_sigmask"):  # a mask inherited from the parent would hold it
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {sigpipe})

@@ -81,6 +81,32 @@ def test_a_closed_pipe_ends_the_run_as_sigpipe_does(tmp_path: Path, args: list[s
     assert proc.stderr == ""
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE here")
+def test_a_closed_pipe_leaves_no_converted_copy_behind(tmp_path: Path) -> None:
+    """An M4A is converted to a WAV in a temporary folder for the upload; the run that dies of
+    SIGPIPE removes that folder first, as any other end of the run does."""
+    wav = _takes(tmp_path) / "t0.wav"
+    memo = tmp_path / "memo.m4a"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), str(memo)], check=True)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [*PY_CLI, "clone", "--name", "Memo", str(memo), "--dry-run"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**_env(tmp_path), "TMPDIR": str(scratch)},
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == -signal.SIGPIPE, proc.stderr
+    assert list(scratch.iterdir()) == []
+
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
 def test_sigpipe_ends_the_run_even_when_the_parent_blocked_it(tmp_path: Path) -> None:
     """A blocked signal mask is inherited through exec (a test run, a supervisor): the signal
