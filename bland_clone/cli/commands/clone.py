@@ -76,7 +76,8 @@ def clone(
     """Check audio samples locally, then create a voice clone.
 
     Nothing is uploaded when a local check fails: validate's checks, the audio's quality
-    included (a take validate judged before is not analysed again). The key comes from
+    included (a take validate judged before is not analysed again, unless it is converted
+    for the upload: then the WAV sent is judged). The key comes from
     BLAND_API_KEY (or a profile).
 
     Examples:
