@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..core.safetext import one_line
-from ..core.validation import DAMAGED_SHORT_S, damaged
+from ..core.validation import damaged, ends_short
 from .quiet import quiet_stderr
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _all_of(
         got += len(x)
         yield x
     rate = info.samplerate or 1
-    if (last - got) / rate > DAMAGED_SHORT_S:
+    if ends_short(last / rate, got / rate):
         said = info.duration or last / rate
         raise Damaged(damaged(_name(path), said, got / rate, past=got == first > 0))
 

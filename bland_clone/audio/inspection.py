@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from ..core import limits
 from ..core.audioinfo import AudioInfo as AudioInfo  # its home is the core; kept here for callers
-from ..core.validation import DAMAGED_SHORT_S, damaged
+from ..core.validation import DAMAGED_SHORT_S, damaged, ends_short
 from . import flac, mp3
 from .quiet import quiet_stderr
 
@@ -181,7 +181,7 @@ def _cut_short(info: AudioInfo, said: float, got: float, where: str = "its heade
     """A file whose audio ends before the length it states: its length is what decodes, and
     when that is materially short of what it states, it is damaged."""
     info.duration = got
-    if said - got > DAMAGED_SHORT_S:
+    if ends_short(said, got):
         info.error = damaged(info.shown, said, got, where)
 
 

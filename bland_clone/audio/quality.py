@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ..core import limits
 from ..core.errors import InputError
 from ..core.parallel import usable_cores
-from ..core.validation import DAMAGED_SHORT_S, EDGE_SILENCE_S, Problem, damaged
+from ..core.validation import EDGE_SILENCE_S, Problem, damaged, ends_short
 from .inspection import inspect
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def cut_short(info: AudioInfo, q: Quality) -> Problem | None:
     inspection found: damaged, as a file inspection finds cut short is (the same code)."""
     decoded = q.timeline.seconds if q.timeline is not None else None
     said = min(info.duration or 0.0, VERDICT_SECONDS)
-    if decoded is None or said - decoded <= DAMAGED_SHORT_S:
+    if decoded is None or not ends_short(said, decoded):
         return None
     message = damaged((info.source or info).shown, info.duration or said, decoded)
     return Problem(message, "unreadable", "error", info.path)

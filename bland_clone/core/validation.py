@@ -267,6 +267,12 @@ def recommended_length(f: AudioInfo) -> list[Problem]:
 DAMAGED_SHORT_S = 0.3
 
 
+def ends_short(said: float, got: float) -> bool:
+    """Does audio that decodes to ``got`` s end materially (DAMAGED_SHORT_S) before the
+    ``said`` s its file states: cut short, damaged?"""
+    return said - got > DAMAGED_SHORT_S
+
+
 def damaged(
     shown: str,
     said: float | None,
